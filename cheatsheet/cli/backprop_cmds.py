@@ -1,0 +1,9 @@
+"""CLI commands for backprop (filled by its issue). Keep module-level imports light."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the app."""

@@ -1,0 +1,355 @@
+"""Registry commands: topics, list, show, derive, eval, errata, search."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from cheatsheet.cli.output import console, emit_json
+from cheatsheet.errors import CheatsheetError, CheckFailed
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _formula_ids(incomplete: str) -> list[str]:
+    import formulas
+
+    return [f.id for f in formulas.all() if f.id.startswith(incomplete)]
+
+
+def _topic_names(incomplete: str) -> list[str]:
+    import formulas
+
+    return [t for t in formulas.topics() if t.startswith(incomplete)]
+
+
+FormulaId = Annotated[
+    str, typer.Argument(help="A formula id (see `cheatsheet list`).", autocompletion=_formula_ids)
+]
+
+
+def _get(formula_id: str):
+    import formulas
+
+    return formulas.get(formula_id)
+
+
+def _summary(formula) -> dict[str, Any]:
+    return {
+        "id": formula.id,
+        "title": formula.title,
+        "topic": formula.topic,
+        "section": formula.section,
+        "parameters": formula.parameters,
+        "has_derivation": formula.has_derivation,
+        "erratum": formula.erratum is not None,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def topics(as_json: JsonOption = False) -> None:
+    """The course topics and how many formulas each has."""
+    import formulas
+
+    counts: dict[str, int] = {topic: 0 for topic in formulas.topics()}
+    for formula in formulas.all():
+        counts[formula.topic] += 1
+    if as_json:
+        emit_json(
+            [
+                {"topic": topic, "description": text, "formulas": counts[topic]}
+                for topic, text in formulas.topics().items()
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title="Topics")
+    table.add_column("topic", style="bold cyan")
+    table.add_column("formulas", justify="right")
+    table.add_column("what it covers")
+    for topic, text in formulas.topics().items():
+        table.add_row(topic, str(counts[topic]), text)
+    console.print(table)
+
+
+def list_formulas(
+    topic: Annotated[
+        str | None, typer.Argument(help="Only this topic.", autocompletion=_topic_names)
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List formula ids with their titles (all topics, or one)."""
+    import formulas
+
+    chosen = formulas.by_topic(topic) if topic else formulas.all()
+    if as_json:
+        emit_json([_summary(f) for f in chosen])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Formulas{' in ' + topic if topic else ''} ({len(chosen)})")
+    table.add_column("id", style="bold cyan", no_wrap=True)
+    table.add_column("topic")
+    table.add_column("§", justify="right")
+    table.add_column("title")
+    table.add_column("", no_wrap=True)
+    for formula in chosen:
+        marks = ("derivation " if formula.has_derivation else "") + (
+            "[red]erratum[/]" if formula.erratum else ""
+        )
+        table.add_row(formula.id, formula.topic, formula.section, formula.title, marks)
+    console.print(table)
+
+
+def show(formula_id: FormulaId, as_json: JsonOption = False) -> None:
+    """Show one formula: statement, LaTeX, parameters, erratum."""
+    formula = _get(formula_id)
+    payload = _summary(formula) | {
+        "text": formula.text,
+        "latex": formula.latex if formula.statement_builder or formula.latex_override else None,
+    }
+    if formula.erratum:
+        payload["erratum_detail"] = {
+            "sheet": formula.erratum.sheet,
+            "correct": formula.erratum.correct,
+            "explanation": formula.erratum.explanation,
+        }
+    if as_json:
+        emit_json(payload)
+        return
+    console.print(f"[bold cyan]{formula.id}[/]  {formula.title}  [dim](§{formula.section})[/]")
+    if formula.text:
+        console.print(formula.text, markup=False)
+    if formula.statement_builder:
+        console.print()
+        console.print(formula.pretty, markup=False)
+        console.print(f"\n[dim]LaTeX:[/] {formula.latex}", markup=True, highlight=False)
+    if formula.parameters:
+        console.print(f"[dim]evaluate:[/] cheatsheet eval {formula.id} " + " ".join(
+            f"{name}=…" for name in formula.parameters
+        ))
+    if formula.erratum:
+        console.print(f"\n[bold red]Erratum.[/] The sheet says: {formula.erratum.sheet}")
+        console.print(f"Right: {formula.erratum.correct}", markup=False)
+        console.print(formula.erratum.explanation, markup=False)
+    if formula.has_derivation:
+        console.print(f"\n[dim]derivation:[/] cheatsheet derive {formula.id}")
+
+
+def derive(formula_id: FormulaId, as_json: JsonOption = False) -> None:
+    """Walk through a derivation; every step is checked (symbolically or numerically)."""
+    import sympy as sp
+    from rich.markup import escape
+
+    formula = _get(formula_id)
+    if not formula.has_derivation:
+        raise CheatsheetError(f"formula '{formula.id}' has no derivation; try `cheatsheet show`")
+    steps = formula.derivation
+    results = []
+    for number, step in enumerate(steps, start=1):
+        result = step.check()
+        results.append(result)
+        relation = {"=": "=", "<=": "≤", ">=": "≥"}.get(step.relation, step.relation)
+        if as_json:
+            continue
+        mark = "[green]✓[/]" if result.passed else "[bold red]✗ FAILS[/]"
+        console.print(f"\n[bold]Step {number}.[/] {escape(step.claim)}", highlight=False)
+        if step.lhs is not None:
+            left = _pretty(step.lhs)
+            right = _pretty(step.rhs)
+            console.print(_side_by_side(left, relation, right), markup=False, highlight=False)
+        if step.justification:
+            console.print(f"  [dim]because[/] {escape(step.justification)}", highlight=False)
+        console.print(f"  {mark} [dim]checked by {result.method}: {escape(result.detail)}[/]")
+    passed = all(r.passed for r in results)
+    if as_json:
+        emit_json(
+            {
+                "id": formula.id,
+                "title": formula.title,
+                "passed": passed,
+                "steps": [
+                    {
+                        "claim": step.claim,
+                        "lhs": None if step.lhs is None else sp.latex(step.lhs),
+                        "rhs": None if step.rhs is None else sp.latex(step.rhs),
+                        "relation": step.relation,
+                        "justification": step.justification,
+                        "assumptions": step.assumptions,
+                        "passed": result.passed,
+                        "method": result.method,
+                        "detail": result.detail,
+                    }
+                    for step, result in zip(steps, results)
+                ],
+            }
+        )
+    else:
+        verdict = "[green]all steps check[/]" if passed else "[bold red]a step fails[/]"
+        console.print(f"\n{formula.id}: {len(steps)} steps, {verdict}")
+    if not passed:
+        raise typer.Exit(1)
+
+
+def _side_by_side(left: str, relation: str, right: str) -> str:
+    """lhs = rhs as 2D pretty text; stacked when too wide for the terminal."""
+    left_lines, right_lines = left.split("\n"), right.split("\n")
+    width = console.width - 6
+    if max(map(len, left_lines)) + max(map(len, right_lines)) + 3 > width:
+        return "\n".join(
+            ["    " + line for line in left_lines]
+            + [f"  {relation}"]
+            + ["    " + line for line in right_lines]
+        )
+    height = max(len(left_lines), len(right_lines))
+
+    def pad(lines: list[str]) -> list[str]:
+        width = max(len(line) for line in lines)
+        top = (height - len(lines)) // 2
+        padded = [""] * top + lines + [""] * (height - len(lines) - top)
+        return [line.ljust(width) for line in padded]
+
+    middle = height // 2
+    rows = []
+    for index, (a, b) in enumerate(zip(pad(left_lines), pad(right_lines))):
+        rows.append(f"    {a} {relation if index == middle else ' '} {b}")
+    return "\n".join(rows)
+
+
+def _pretty(expression: Any) -> str:
+    """2D unicode if it fits the terminal, else sympy's one-line form (never wrapped mid-glyph)."""
+    import sympy as sp
+
+    text = sp.pretty(expression, use_unicode=True)
+    if max(len(line) for line in text.split("\n")) <= console.width - 8:
+        return text
+    return sp.sstr(expression)
+
+
+def _parse_value(text: str) -> Any:
+    """A number or a (nested) JSON list; never eval."""
+    import numpy as np
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise CheatsheetError(
+            f"cannot read value {text!r}: give a number or a JSON list like [0.1, 0.2]"
+        ) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, list)):
+        raise CheatsheetError(f"value {text!r} is not a number or a list of numbers")
+    if isinstance(value, list):
+        try:
+            return np.asarray(value, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise CheatsheetError(f"value {text!r} is not a rectangular list of numbers") from None
+    return value
+
+
+def eval_formula(
+    formula_id: FormulaId,
+    assignments: Annotated[
+        list[str] | None, typer.Argument(help="name=value pairs; lists as JSON: mu=[0,1]")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate a formula numerically: cheatsheet eval kl-gauss mu=[0,1] sigma=[1,2]."""
+    from formulas import UnknownNameError, closest
+
+    formula = _get(formula_id)
+    if formula.evaluator is None:
+        raise CheatsheetError(f"formula '{formula.id}' has no numeric evaluation")
+    values: dict[str, Any] = {}
+    for assignment in assignments or []:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name:
+            raise CheatsheetError(f"expected name=value, got {assignment!r}")
+        if name not in formula.parameters:
+            raise UnknownNameError(
+                f"parameter of {formula.id}", name, closest(name, formula.parameters)
+            )
+        values[name] = _parse_value(text)
+    try:
+        result = formula.evaluate(**values)
+    except TypeError as error:
+        raise CheatsheetError(
+            f"{error}; parameters are {', '.join(formula.parameters)}"
+        ) from None
+    except ValueError as error:
+        raise CheatsheetError(f"{formula.id}: {error}") from None
+    if as_json:
+        emit_json({"id": formula.id, "inputs": values, "result": result})
+    else:
+        console.print(result, markup=False)
+
+
+def errata(as_json: JsonOption = False) -> None:
+    """Where the sheet is wrong: its text, the correction, and the evidence (checked now)."""
+    import formulas
+
+    rows = []
+    for formula in formulas.all():
+        if formula.erratum is None:
+            continue
+        evidence = formula.erratum.evidence()
+        rows.append(
+            {
+                "id": formula.id,
+                "title": formula.title,
+                "section": formula.section,
+                "sheet": formula.erratum.sheet,
+                "correct": formula.erratum.correct,
+                "explanation": formula.erratum.explanation,
+                "sheet_fails": evidence.sheet_fails,
+                "correct_passes": evidence.correct_passes,
+                "evidence": evidence.detail,
+            }
+        )
+    if as_json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            ok = row["sheet_fails"] and row["correct_passes"]
+            mark = "[green]confirmed[/]" if ok else "[bold red]NOT confirmed[/]"
+            console.print(f"\n[bold cyan]{row['id']}[/] (§{row['section']}) {mark}")
+            console.print(f"  sheet:   {row['sheet']}", markup=False)
+            console.print(f"  correct: {row['correct']}", markup=False)
+            console.print(f"  why:     {row['explanation']}", markup=False)
+            console.print(f"  check:   {row['evidence']}", markup=False)
+        console.print(f"\n{len(rows)} errata")
+    if not all(row["sheet_fails"] and row["correct_passes"] for row in rows):
+        raise CheckFailed("an erratum's evidence did not confirm it")
+
+
+def search(
+    words: Annotated[list[str], typer.Argument(help="What you half-remember.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """Fuzzy search over ids, titles, topics, keywords and the sheet's text."""
+    from cheatsheet.search import search_formulas
+
+    hits = search_formulas(" ".join(words), limit=limit)
+    if as_json:
+        emit_json([{"id": f.id, "title": f.title, "topic": f.topic, "score": s} for f, s in hits])
+        return
+    if not hits:
+        console.print("no match; try `cheatsheet list`")
+        raise typer.Exit(1)
+    for formula, score in hits:
+        console.print(f"[bold cyan]{formula.id:32}[/] {formula.title} [dim]({formula.topic}, {score:.2f})[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("topics")(topics)
+    app.command("list")(list_formulas)
+    app.command("show")(show)
+    app.command("derive")(derive)
+    app.command("eval")(eval_formula)
+    app.command("errata")(errata)
+    app.command("search")(search)

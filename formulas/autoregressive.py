@@ -1,0 +1,1 @@
+"""Formulas of the topic 'autoregressive' (see formulas.core.TOPICS for the sheet section)."""

@@ -1,0 +1,1 @@
+"""Formulas of the topic 'optimizers' (see formulas.core.TOPICS for the sheet section)."""
