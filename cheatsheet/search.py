@@ -25,7 +25,11 @@ def _word_score(query_word: str, candidates: list[str]) -> float:
     for candidate in candidates:
         if candidate == query_word:
             return 1.0
-        if candidate.startswith(query_word) or query_word.startswith(candidate) and len(candidate) > 3:
+        if (
+            candidate.startswith(query_word)
+            or query_word.startswith(candidate)
+            and len(candidate) > 3
+        ):
             best = max(best, 0.9)
             continue
         if len(query_word) > 3 and query_word in candidate:

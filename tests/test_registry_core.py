@@ -18,8 +18,21 @@ def test_unknown_id_names_the_closest():
 
 def test_every_topic_of_the_course_is_known():
     expected = {
-        "generative", "vae", "autoregressive", "attention", "flows", "gan", "diffusion", "rl",
-        "implicit", "body", "ml", "optimizers", "cnn", "rnn", "math",
+        "generative",
+        "vae",
+        "autoregressive",
+        "attention",
+        "flows",
+        "gan",
+        "diffusion",
+        "rl",
+        "implicit",
+        "body",
+        "ml",
+        "optimizers",
+        "cnn",
+        "rnn",
+        "math",
     }
     assert expected <= set(formulas.topics())
 

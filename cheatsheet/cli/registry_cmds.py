@@ -130,9 +130,10 @@ def show(formula_id: FormulaId, as_json: JsonOption = False) -> None:
         console.print(formula.pretty, markup=False)
         console.print(f"\n[dim]LaTeX:[/] {formula.latex}", markup=True, highlight=False)
     if formula.parameters:
-        console.print(f"[dim]evaluate:[/] cheatsheet eval {formula.id} " + " ".join(
-            f"{name}=…" for name in formula.parameters
-        ))
+        console.print(
+            f"[dim]evaluate:[/] cheatsheet eval {formula.id} "
+            + " ".join(f"{name}=…" for name in formula.parameters)
+        )
     if formula.erratum:
         console.print(f"\n[bold red]Erratum.[/] The sheet says: {formula.erratum.sheet}")
         console.print(f"Right: {formula.erratum.correct}", markup=False)
@@ -277,9 +278,7 @@ def eval_formula(
     try:
         result = formula.evaluate(**values)
     except TypeError as error:
-        raise CheatsheetError(
-            f"{error}; parameters are {', '.join(formula.parameters)}"
-        ) from None
+        raise CheatsheetError(f"{error}; parameters are {', '.join(formula.parameters)}") from None
     except ValueError as error:
         raise CheatsheetError(f"{formula.id}: {error}") from None
     if as_json:
@@ -342,7 +341,9 @@ def search(
         console.print("no match; try `cheatsheet list`")
         raise typer.Exit(1)
     for formula, score in hits:
-        console.print(f"[bold cyan]{formula.id:32}[/] {formula.title} [dim]({formula.topic}, {score:.2f})[/]")
+        console.print(
+            f"[bold cyan]{formula.id:32}[/] {formula.title} [dim]({formula.topic}, {score:.2f})[/]"
+        )
 
 
 def register(app: typer.Typer) -> None:
