@@ -9,6 +9,24 @@ Importing this package loads metadata only; sympy and numpy are loaded on first 
 
 from __future__ import annotations
 
+# One module per course topic; each registers its formulas on import.
+from formulas import (  # noqa: E402, F401  (imported for their registrations)
+    attention,
+    autoregressive,
+    body,
+    cnn,
+    diffusion,
+    flows,
+    gan,
+    generative,
+    implicit,
+    math,
+    ml,
+    optimizers,
+    rl,
+    rnn,
+    vae,
+)
 from formulas.core import (
     REGISTRY,
     TOPICS,
@@ -19,25 +37,6 @@ from formulas.core import (
     StepResult,
     UnknownNameError,
     closest,
-)
-
-# One module per course topic; each registers its formulas on import.
-from formulas import (  # noqa: E402, F401  (imported for their registrations)
-    generative,
-    vae,
-    autoregressive,
-    attention,
-    flows,
-    gan,
-    diffusion,
-    rl,
-    implicit,
-    body,
-    ml,
-    optimizers,
-    cnn,
-    rnn,
-    math,
 )
 
 __all__ = [
