@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+# typer 0.26-0.28 vendors click: its usage errors live in typer._click (pinned in pyproject).
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from cheatsheet.cli import backprop_cmds, quiz_cmds, registry_cmds, run_cmds
 from cheatsheet.cli.output import print_error
@@ -21,7 +23,8 @@ app = typer.Typer(
     help="Offline exam prep for Machine Perception: verified formulas, quizzes, worked "
     "backprop and reference models.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    # Plain click help: typer's rich help imports rich.markdown & co (~30 ms) on every --help.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -37,14 +40,17 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="cheatsheet", standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print_error("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as error:
-        # Usage errors: click's own message, exit 2.
+    except NoArgsIsHelpError as error:
         error.show()
+        sys.exit(2)
+    except ClickException as error:
+        # Usage errors: one line with click's message (it names close commands), exit 2.
+        print_error(f"{error.format_message()} (see cheatsheet --help)")
         sys.exit(error.exit_code)
     except CheatsheetError as error:
         print_error(str(error))

@@ -7,11 +7,28 @@ import os
 import sys
 from typing import Any
 
-from rich.console import Console
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich.console costs ~13 ms that
+    `cheatsheet --help` and `cheatsheet list --json` should not pay."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
 
 # clig.dev: respect NO_COLOR; rich does, and we never force colour on a pipe.
-console = Console(highlight=False)
-error_console = Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
+console = _LazyConsole(highlight=False)
+error_console = _LazyConsole(
+    stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR"))
+)
 
 
 def _default(value: Any) -> Any:
@@ -43,3 +60,20 @@ def emit_json_line(payload: Any) -> None:
 
 def print_error(message: str) -> None:
     error_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+
+
+def plain_table(headers: list[str], rows: list[list[str]], title: str | None = None) -> None:
+    """Aligned text columns without rich: `cheatsheet list` is on the fast path (rich.table and
+    rich.console cost ~20 ms to import). Bold headers only on a colour terminal."""
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    out = []
+    if title:
+        out.append(title)
+    header = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    out.append(f"\033[1m{header}\033[0m" if colour else header)
+    for row in rows:
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    sys.stdout.write("\n".join(out) + "\n")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cheatsheet.cli.output import console, emit_json
+from cheatsheet.cli.output import console, emit_json, plain_table
 from cheatsheet.errors import CheatsheetError, CheckFailed
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -90,20 +90,22 @@ def list_formulas(
     if as_json:
         emit_json([_summary(f) for f in chosen])
         return
-    from rich.table import Table
-
-    table = Table(title=f"Formulas{' in ' + topic if topic else ''} ({len(chosen)})")
-    table.add_column("id", style="bold cyan", no_wrap=True)
-    table.add_column("topic")
-    table.add_column("§", justify="right")
-    table.add_column("title")
-    table.add_column("", no_wrap=True)
-    for formula in chosen:
-        marks = ("derivation " if formula.has_derivation else "") + (
-            "[red]erratum[/]" if formula.erratum else ""
-        )
-        table.add_row(formula.id, formula.topic, formula.section, formula.title, marks)
-    console.print(table)
+    rows = [
+        [
+            formula.id,
+            formula.topic,
+            formula.section,
+            formula.title,
+            ("derivation " if formula.has_derivation else "")
+            + ("erratum" if formula.erratum else ""),
+        ]
+        for formula in chosen
+    ]
+    plain_table(
+        ["id", "topic", "§", "title", "checks"],
+        rows,
+        title=f"{len(chosen)} formulas{' in ' + topic if topic else ''}",
+    )
 
 
 def show(formula_id: FormulaId, as_json: JsonOption = False) -> None:
@@ -142,32 +144,21 @@ def show(formula_id: FormulaId, as_json: JsonOption = False) -> None:
         console.print(f"\n[dim]derivation:[/] cheatsheet derive {formula.id}")
 
 
-def derive(formula_id: FormulaId, as_json: JsonOption = False) -> None:
+def derive(
+    formula_id: FormulaId,
+    recheck: Annotated[
+        bool, typer.Option("--recheck", help="Re-prove every step; ignore cached verdicts.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Walk through a derivation; every step is checked (symbolically or numerically)."""
-    import sympy as sp
-    from rich.markup import escape
+    from cheatsheet.check_cache import derivation_report
 
     formula = _get(formula_id)
     if not formula.has_derivation:
         raise CheatsheetError(f"formula '{formula.id}' has no derivation; try `cheatsheet show`")
-    steps = formula.derivation
-    results = []
-    for number, step in enumerate(steps, start=1):
-        result = step.check()
-        results.append(result)
-        relation = {"=": "=", "<=": "≤", ">=": "≥"}.get(step.relation, step.relation)
-        if as_json:
-            continue
-        mark = "[green]✓[/]" if result.passed else "[bold red]✗ FAILS[/]"
-        console.print(f"\n[bold]Step {number}.[/] {escape(step.claim)}", highlight=False)
-        if step.lhs is not None:
-            left = _pretty(step.lhs)
-            right = _pretty(step.rhs)
-            console.print(_side_by_side(left, relation, right), markup=False, highlight=False)
-        if step.justification:
-            console.print(f"  [dim]because[/] {escape(step.justification)}", highlight=False)
-        console.print(f"  {mark} [dim]checked by {result.method}: {escape(result.detail)}[/]")
-    passed = all(r.passed for r in results)
+    steps = derivation_report(formula, recheck=recheck)
+    passed = all(step["passed"] for step in steps)
     if as_json:
         emit_json(
             {
@@ -175,26 +166,42 @@ def derive(formula_id: FormulaId, as_json: JsonOption = False) -> None:
                 "title": formula.title,
                 "passed": passed,
                 "steps": [
-                    {
-                        "claim": step.claim,
-                        "lhs": None if step.lhs is None else sp.latex(step.lhs),
-                        "rhs": None if step.rhs is None else sp.latex(step.rhs),
-                        "relation": step.relation,
-                        "justification": step.justification,
-                        "assumptions": step.assumptions,
-                        "passed": result.passed,
-                        "method": result.method,
-                        "detail": result.detail,
+                    step
+                    | {
+                        "lhs": step["lhs"] and step["lhs"]["latex"],
+                        "rhs": step["rhs"] and step["rhs"]["latex"],
                     }
-                    for step, result in zip(steps, results)
+                    for step in steps
                 ],
             }
         )
     else:
+        from rich.markup import escape
+
+        for number, step in enumerate(steps, start=1):
+            relation = {"=": "=", "<=": "≤", ">=": "≥"}.get(step["relation"], step["relation"])
+            mark = "[green]✓[/]" if step["passed"] else "[bold red]✗ FAILS[/]"
+            console.print(f"\n[bold]Step {number}.[/] {escape(step['claim'])}", highlight=False)
+            if step["lhs"] is not None:
+                left, right = _fit(step["lhs"]), _fit(step["rhs"])
+                console.print(_side_by_side(left, relation, right), markup=False, highlight=False)
+            if step["justification"]:
+                console.print(f"  [dim]because[/] {escape(step['justification'])}", highlight=False)
+            how = f"checked by {step['method']}: {step['detail']}"
+            if step.get("cached"):
+                how += " (verdict cached for this source; --recheck re-proves)"
+            console.print(f"  {mark} [dim]{escape(how)}[/]")
         verdict = "[green]all steps check[/]" if passed else "[bold red]a step fails[/]"
         console.print(f"\n{formula.id}: {len(steps)} steps, {verdict}")
     if not passed:
         raise typer.Exit(1)
+
+
+def _fit(rendered: dict[str, str]) -> str:
+    """2D unicode if it fits the terminal, else the one-line form (never wrapped mid-glyph)."""
+    if max(len(line) for line in rendered["pretty"].split("\n")) <= console.width - 8:
+        return rendered["pretty"]
+    return rendered["text"]
 
 
 def _side_by_side(left: str, relation: str, right: str) -> str:
@@ -220,16 +227,6 @@ def _side_by_side(left: str, relation: str, right: str) -> str:
     for index, (a, b) in enumerate(zip(pad(left_lines), pad(right_lines))):
         rows.append(f"    {a} {relation if index == middle else ' '} {b}")
     return "\n".join(rows)
-
-
-def _pretty(expression: Any) -> str:
-    """2D unicode if it fits the terminal, else sympy's one-line form (never wrapped mid-glyph)."""
-    import sympy as sp
-
-    text = sp.pretty(expression, use_unicode=True)
-    if max(len(line) for line in text.split("\n")) <= console.width - 8:
-        return text
-    return sp.sstr(expression)
 
 
 def _parse_value(text: str) -> Any:

@@ -1,0 +1,90 @@
+"""The registry commands end to end, as a script would use them (subprocess: real exit codes,
+real stderr, and the lazy-import promises)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def cheatsheet(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cheatsheet", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_does_not_import_torch_or_sympy():
+    code = (
+        "import sys\n"
+        "from cheatsheet.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'sympy' in sys.modules, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_list_json_names_every_formula():
+    out = cheatsheet("list", "--json")
+    assert out.returncode == 0
+    rows = json.loads(out.stdout)
+    import formulas
+
+    assert {row["id"] for row in rows} == {f.id for f in formulas.all()}
+
+
+def test_topics_json_has_all_fifteen():
+    rows = json.loads(cheatsheet("topics", "--json").stdout)
+    assert len(rows) >= 15
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["show", "kl-gaus"], "kl-gauss"),
+        (["derive", "kl-gaus"], "kl-gauss"),
+        (["list", "diffusio"], "diffusion"),
+        (["eval", "kl-gauss", "mu=[0,1]", "sigm=1"], "sigma"),
+        (["eval", "kl-gauss", "mu=oops", "sigma=1"], "cannot read value"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_with_closest_names(args, fragment):
+    out = cheatsheet(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_derive_kl_gauss_checks_every_step():
+    out = cheatsheet("derive", "kl-gauss", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["passed"] and payload["steps"]
+    assert all(step["passed"] and step["method"] for step in payload["steps"])
+
+
+def test_eval_matches_closed_form():
+    out = cheatsheet("eval", "kl-gauss", "mu=[0,1]", "sigma=[1,2]", "--json")
+    payload = json.loads(out.stdout)
+    import math
+
+    expected = 0.5 * (0 + 0 - 1 - 0 + 1) + 0.5 * (4 + 1 - 1 - math.log(4))
+    assert payload["result"] == pytest.approx(expected)
+
+
+def test_search_finds_half_remembered_formulas():
+    out = cheatsheet("search", "kl", "divergence", "gaussian", "--json")
+    ids = [hit["id"] for hit in json.loads(out.stdout)]
+    assert "kl-gauss" in ids[:3]
+
+
+def test_errata_confirms_every_erratum():
+    out = cheatsheet("errata", "--json")
+    rows = json.loads(out.stdout)
+    assert out.returncode == 0, [row for row in rows if not row["sheet_fails"]]
+    for row in rows:
+        assert row["sheet_fails"] and row["correct_passes"], row
