@@ -217,7 +217,7 @@ def _forward_marginal_derivation() -> list[Step]:
         for _ in range(4):
             a0, a2 = mpmath.mpf(rng.uniform(-2, 2)), mpmath.mpf(rng.uniform(-2, 2))
             composed = mpmath.quad(
-                lambda x1: (
+                lambda x1, a0=a0, a2=a2: (
                     normal(a2, mpmath.sqrt(1 - b2) * x1, b2)
                     * normal(x1, mpmath.sqrt(1 - b1) * a0, b1)
                 ),
@@ -395,7 +395,8 @@ def _posterior_variance_statement():
 
 
 def ddpm_posterior_mean(betas, t, x0, xt):
-    """mu_tilde_t = sqrt(abar_{t-1}) beta_t/(1-abar_t) x_0 + sqrt(alpha_t)(1-abar_{t-1})/(1-abar_t) x_t."""
+    """mu_tilde_t = sqrt(abar_{t-1}) beta_t/(1-abar_t) x_0
+    + sqrt(alpha_t) (1-abar_{t-1})/(1-abar_t) x_t."""
     import numpy as np
 
     beta_t, alpha_t, alpha_bar_t, alpha_bar_prev = _schedule(betas, t)
@@ -717,8 +718,9 @@ register(
 
 
 def ddpm_loss_weight(betas, t, sigma2):
-    """lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - abar_t)): KL term = lambda_t ||eps - eps_hat||^2
-    (+ a theta-free constant)."""
+    """lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - abar_t)).
+
+    The t-th KL term is lambda_t ||eps - eps_hat||^2 plus a theta-free constant."""
     import numpy as np
 
     beta_t, alpha_t, alpha_bar_t, _ = _schedule(betas, t)
@@ -790,8 +792,9 @@ def _sampling_derivation() -> list[Step]:
 
 
 def ddpm_sampling_step(betas, t, xt, eps_pred, z, sigma=None):
-    """x_{t-1} = (x_t - beta_t/sqrt(1 - abar_t) eps_theta)/sqrt(alpha_t) + sigma_t z, z := 0 at t = 1.
+    """x_{t-1} = (x_t - beta_t/sqrt(1 - abar_t) eps_theta)/sqrt(alpha_t) + sigma_t z.
 
+    z is set to 0 at t = 1.
     sigma defaults to sqrt(beta_t) (the sheet: sigma_t^2 = beta_t in practice)."""
     import numpy as np
 
@@ -947,8 +950,6 @@ def classifier_free_guidance(eps_cond, eps_uncond, rho):
 
 
 def _cfg_evidence() -> Evidence:
-    import numpy as np
-
     # independent reference: conditional N(m_c, 1), unconditional N(m_u, 1); the guided density
     # p(x|c)^{1+rho} p(x)^{-rho} is N((1+rho) m_c - rho m_u, 1); score by finite differences
     m_c, m_u, rho, x, h = 1.2, -0.4, 2.0, 0.3, 1e-5
