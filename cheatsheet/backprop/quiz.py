@@ -76,8 +76,9 @@ def diagnose(block: Block, answer: np.ndarray, index: tuple[int, ...] | None = N
         if np.shape(wrong) == () and answer.size == 1 or np.size(wrong) == answer.size:
             if close(answer, wrong) and not close(answer, expected):
                 return mistake.feedback
-    if np.size(expected) != answer.size:
-        return f"expected {np.size(expected)} numbers (shape {np.shape(expected)}), got {answer.size}"
+    target = expected if index is None else expected[index]
+    if np.size(target) != answer.size:
+        return f"expected {np.size(target)} numbers (shape {np.shape(target)}), got {answer.size}"
     if index is None and expected.size > 1:
         bad = np.flatnonzero(
             np.abs(answer - expected.ravel())
