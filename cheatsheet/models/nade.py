@@ -1,0 +1,88 @@
+"""Neural Autoregressive Distribution Estimator (Larochelle & Murray, AISTATS 2011).
+
+FVSBN with a hidden layer whose weights are shared across the D conditionals:
+
+    h_d     = sigmoid(c + W[:, <d] x_<d)              (H hidden units, W is H x D)
+    x_hat_d = p(x_d = 1 | x_<d) = sigmoid(b_d + V[d] . h_d)
+
+Sharing W gives the O(DH) recursion a_1 = c, a_{d+1} = a_d + W[:, d] x_d, h_d = sigmoid(a_d),
+so the whole likelihood costs one pass (the paper's eq. 7). Training feeds the ground truth
+x_<d to every conditional ("teacher forcing"); sampling feeds back its own draws, D steps.
+The order of x is arbitrary but fixed: `order="raster"` (default) or `"random"` (a fixed
+permutation drawn at construction, stored as a buffer).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from cheatsheet.models.autoregressive_common import (
+    BinaryAutoregressiveExperiment,
+    bernoulli_log_prob,
+    option,
+)
+from cheatsheet.runs.protocol import RunContext
+
+
+class NADE(nn.Module):
+    def __init__(self, dims: int, hidden: int, order: str = "raster", seed: int = 0):
+        super().__init__()
+        self.dims, self.hidden = dims, hidden
+        self.W = nn.Parameter(torch.randn(hidden, dims) * dims**-0.5)
+        self.c = nn.Parameter(torch.zeros(hidden))
+        self.V = nn.Parameter(torch.randn(dims, hidden) * hidden**-0.5)
+        self.b = nn.Parameter(torch.zeros(dims))
+        if order == "raster":
+            permutation = torch.arange(dims)
+        elif order == "random":
+            permutation = torch.randperm(dims, generator=torch.Generator().manual_seed(seed))
+        else:
+            raise ValueError(f"order must be 'raster' or 'random', not {order!r}")
+        # permutation[k] = the dimension generated k-th.
+        self.register_buffer("permutation", permutation)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, D) -> (B, D): the logit of x_d given the dimensions before d in the order."""
+        x_ordered = x[:, self.permutation]  # (B, D) in generation order
+        W_ordered = self.W[:, self.permutation]  # (H, D)
+        contributions = x_ordered.unsqueeze(2) * W_ordered.T.unsqueeze(0)  # (B, D, H)
+        # a_k = c + sum_{j<k} W[:, j] x_j: an exclusive cumulative sum over the order.
+        a = self.c + contributions.cumsum(1) - contributions
+        h = torch.sigmoid(a)  # (B, D, H)
+        logits_ordered = self.b[self.permutation] + (h * self.V[self.permutation]).sum(2)
+        logits = torch.empty_like(logits_ordered)
+        logits[:, self.permutation] = logits_ordered
+        return logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x) in nats, one per example."""
+        return bernoulli_log_prob(self.logits(x), x)
+
+    @torch.no_grad()
+    def sample(self, n: int) -> torch.Tensor:
+        x = torch.zeros(n, self.dims, device=self.b.device)
+        a = self.c.expand(n, self.hidden).clone()
+        for d in self.permutation.tolist():  # the O(DH) recursion, one dimension at a time
+            h = torch.sigmoid(a)
+            probability = torch.sigmoid(self.b[d] + h @ self.V[d])
+            x[:, d] = torch.bernoulli(probability)
+            a = a + x[:, d : d + 1] * self.W[:, d]
+        return x
+
+
+def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    model = NADE(
+        dims=64,
+        hidden=option(ctx, "hidden", 128),
+        order=option(ctx, "order", "raster"),
+        seed=ctx.seed,
+    )
+    return BinaryAutoregressiveExperiment(
+        ctx,
+        model,
+        title="NADE",
+        flatten=True,
+        learning_rate=option(ctx, "lr", 5e-3),
+        batch_size=option(ctx, "batch_size", 128),
+    )
