@@ -1,0 +1,87 @@
+"""The one progress bar: a rich bar with the step count, the loss, it/s and the ETA.
+
+It draws on stderr, so `--json` output on stdout stays a single clean document, and only on
+rank 0 under DDP (other ranks pass `enabled=False`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class StepBar:
+    """Handle returned by `step_bar`: call `advance(loss=...)` once per step."""
+
+    progress: Any = None
+    task: Any = None
+    smoothing: float = 0.9
+    loss_ema: float | None = None
+    extras: dict[str, float] = field(default_factory=dict)
+
+    def advance(self, loss: float | None = None, **extras: float) -> None:
+        if loss is not None and math.isfinite(loss):
+            # An exponential moving average: the raw per-batch loss flickers too much to read.
+            if self.loss_ema is None:
+                self.loss_ema = loss
+            else:
+                self.loss_ema = self.smoothing * self.loss_ema + (1 - self.smoothing) * loss
+        self.extras.update(extras)
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, loss=self._loss_text())
+
+    def _loss_text(self) -> str:
+        return "" if self.loss_ema is None else f"loss {self.loss_ema:.4g}"
+
+
+@contextmanager
+def step_bar(
+    total: int, description: str = "training", start: int = 0, enabled: bool = True
+) -> Iterator[StepBar]:
+    """A progress bar over steps `start..total`; a no-op handle when `enabled` is False."""
+    if not enabled:
+        yield StepBar()
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class RateColumn(TextColumn):
+        """Iterations per second, from rich's own speed estimate."""
+
+        def __init__(self) -> None:
+            super().__init__("")
+
+        def render(self, task):  # type: ignore[override]
+            from rich.text import Text
+
+            speed = task.finished_speed or task.speed
+            return Text("? it/s" if speed is None else f"{speed:.1f} it/s", style="cyan")
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[loss]}"),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(description, total=total, completed=start, loss="")
+        yield StepBar(progress=progress, task=task)
