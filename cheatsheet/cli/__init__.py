@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: every error is one line on stderr with exit code 2 (1 for a failed check)."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="cheatsheet", standalone_mode=False)
+        returned = command.main(args=argv, prog_name="cheatsheet", standalone_mode=False)
+        # With standalone_mode=False click *returns* the code of a `typer.Exit(code)`.
+        if isinstance(returned, int) and not isinstance(returned, bool) and returned:
+            sys.exit(returned)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:

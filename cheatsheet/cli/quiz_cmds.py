@@ -1,9 +1,452 @@
-"""CLI commands for quiz (filled by its issue). Keep module-level imports light."""
+"""Quiz commands: quiz, exam, review, stats, check, plan, export anki|sheet, bank check.
+
+Thin: parse the options, call quizzes.* (engine, catalog, store, plan, export, bankcheck),
+print. sympy is loaded off the critical path (after the first question is on screen).
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from cheatsheet.cli.output import console, emit_json, emit_json_line
+from cheatsheet.errors import CheatsheetError, CheckFailed
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Data directory for progress (default: CHEATSHEET_HOME or the user data dir).",
+    ),
+]
+AnswersOption = Annotated[
+    str | None,
+    typer.Option(
+        "--answers",
+        help="Read answers from FILE (one per line), or '-' for stdin. Without it, answers come "
+        "from stdin whenever stdin is not a terminal.",
+    ),
+]
+
+
+def _topics(incomplete: str) -> list[str]:
+    from quizzes.catalog import Catalog
+
+    return [t for t in [*Catalog().topics(), "all"] if t.startswith(incomplete)]
+
+
+def _reader(answers: str | None) -> tuple[Any, bool, Any]:
+    """(read, interactive, handle to close): a terminal only when nothing else was given."""
+    from quizzes.engine import lines_reader, terminal_reader
+
+    if answers is None and sys.stdin.isatty():
+        return terminal_reader(), True, None
+    if answers in (None, "-"):
+        return lines_reader(sys.stdin), False, None
+    path = Path(answers)
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except OSError as error:
+        raise CheatsheetError(f"--answers {answers}: {error.strerror or error}") from None
+    return lines_reader(handle), False, handle
+
+
+def _run_session(
+    picks: list[Any],
+    *,
+    mode: str,
+    topic: str | None,
+    seed: int | None,
+    answers: str | None,
+    as_json: bool,
+    home: Path | None,
+    deadline: float | None = None,
+    rate: bool = False,
+) -> tuple[list[Any], Any]:
+    from quizzes.display import human_display, json_display
+    from quizzes.engine import Session
+    from quizzes.store import open_store
+
+    store = open_store(home)
+    read, interactive, handle = _reader(answers)
+    session = Session(
+        picks=picks,
+        read=read,
+        show=json_display(emit_json_line) if as_json else human_display(console),
+        interactive=interactive,
+        store=store,
+        session_id=store.start_session(mode, topic, seed),
+        deadline=deadline,
+        ask_rating=rate,
+    )
+    try:
+        session.run()
+    except KeyboardInterrupt:
+        # Every answer so far is already committed; say so and stop like Ctrl-C should.
+        if not as_json:
+            console.print(
+                f"\n[dim]interrupted: {len([r for r in session.results if r.valid])} answer(s) "
+                f"saved to {store.path}[/]"
+            )
+        raise typer.Exit(130) from None
+    finally:
+        if handle is not None:
+            handle.close()
+        store.close()
+    if not session.results and not interactive and picks:
+        raise CheatsheetError(
+            "no answers to read: give --answers FILE (one answer per line) or pipe them on stdin"
+        )
+    return session.results, session
+
+
+def _print_summary(results: list[Any], stopped: str | None, title: str = "Score") -> None:
+    from quizzes.display import summary
+
+    if not results:
+        return
+    score = summary(results)
+    console.print()
+    line = f"[bold]{title}: {score['correct']}/{score['answered']}[/]"
+    if score["accuracy"] is not None:
+        line += f" ({score['accuracy']:.0%})"
+    if score["invalid"]:
+        line += f", {score['invalid']} unreadable"
+    if stopped:
+        line += f" [dim]({stopped})[/]"
+    console.print(line)
+
+
+def _exit_for(results: list[Any]) -> None:
+    if any(not r.correct for r in results):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the app."""
+
+    @app.command("quiz")
+    def quiz(
+        topic: Annotated[
+            str,
+            typer.Argument(
+                help="A topic (see `cheatsheet topics`) or 'all'.", autocompletion=_topics
+            ),
+        ],
+        n: Annotated[int, typer.Option("--n", min=1, max=500, help="Number of questions.")] = 10,
+        seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
+        kind: Annotated[
+            str | None,
+            typer.Option(
+                "--kind",
+                help="numeric, symbolic, choice, truefalse, ordering, spot-error or generated.",
+            ),
+        ] = None,
+        due: Annotated[bool, typer.Option("--due", help="Only cards that are due.")] = False,
+        answers: AnswersOption = None,
+        rate: Annotated[
+            bool, typer.Option("--rate", help="Rate each right answer yourself (again..easy).")
+        ] = False,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+    ) -> None:
+        """Ask questions on a topic; answers are marked, explained and remembered."""
+        from quizzes.catalog import Catalog
+
+        catalog = Catalog()
+        only = None
+        if due:
+            from quizzes.store import open_store
+
+            store = open_store(home)
+            only = {card.card_id for card in store.due(None if topic == "all" else topic)}
+            store.close()
+        picks = catalog.select(topic, n, seed, kind=kind, only=only)
+        if not picks:
+            message = "nothing is due" if due else "no questions match"
+            if as_json:
+                return
+            console.print(message)
+            return
+        results, session = _run_session(
+            picks,
+            mode="quiz",
+            topic=topic,
+            seed=seed,
+            answers=answers,
+            as_json=as_json,
+            home=home,
+            rate=rate,
+        )
+        if not as_json:
+            _print_summary(results, session.stopped)
+        _exit_for(results)
+
+    @app.command("exam")
+    def exam(
+        minutes: Annotated[int, typer.Option("--minutes", min=1, help="Time limit.")] = 30,
+        seed: Annotated[int | None, typer.Option("--seed")] = None,
+        n: Annotated[int, typer.Option("--n", min=1, max=200, help="Questions.")] = 20,
+        answers: AnswersOption = None,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+    ) -> None:
+        """A timed mock exam across topics, graded at the end per topic (pass mark 50%)."""
+        from quizzes.catalog import Catalog
+        from quizzes.display import summary
+        from quizzes.plan import exam_picks
+
+        picks = exam_picks(Catalog(), n, seed)
+        if not picks:
+            raise CheatsheetError("no questions yet: the banks and templates are empty")
+        deadline = time.monotonic() + 60 * minutes
+        quiet_stream = as_json
+        results, session = _run_session(
+            picks,
+            mode="exam",
+            topic="all",
+            seed=seed,
+            answers=answers,
+            as_json=quiet_stream,
+            home=home,
+            deadline=deadline,
+        )
+        score = summary(results)
+        score["stopped"] = session.stopped
+        score["passed"] = bool(score["accuracy"] is not None and score["accuracy"] >= 0.5)
+        if as_json:
+            emit_json({"exam": score})
+        else:
+            _print_summary(results, session.stopped, title="Exam")
+            for name, entry in sorted(score["per_topic"].items()):
+                console.print(
+                    f"  {name:16s} {entry['correct']}/{entry['answered']} ({entry['accuracy']:.0%})"
+                )
+            console.print("[green]passed[/]" if score["passed"] else "[red]not passed[/]")
+        if not score["passed"]:
+            raise typer.Exit(1)
+
+    @app.command("review")
+    def review(
+        n: Annotated[int, typer.Option("--n", min=1, max=500)] = 20,
+        seed: Annotated[int | None, typer.Option("--seed")] = None,
+        answers: AnswersOption = None,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+    ) -> None:
+        """The cards spaced repetition says are due, across topics (most overdue first)."""
+        from quizzes.catalog import Catalog, Pick
+        from quizzes.store import open_store
+
+        store = open_store(home)
+        due_cards = store.due()
+        store.close()
+        catalog = Catalog()
+        import random
+
+        rng = random.Random(seed)
+        picks = []
+        for card in due_cards[:n]:
+            item = catalog.find_item(card.card_id)
+            if item is None:
+                continue  # a question that was removed from its bank
+            if item.template is not None:
+                item = Pick(template=item.template, variant=rng.randrange(1_000_000))
+            picks.append(item)
+        if not picks:
+            if not as_json:
+                console.print("nothing is due; `cheatsheet quiz TOPIC` for new questions")
+            return
+        results, session = _run_session(
+            picks,
+            mode="review",
+            topic=None,
+            seed=seed,
+            answers=answers,
+            as_json=as_json,
+            home=home,
+        )
+        if not as_json:
+            _print_summary(results, session.stopped)
+        _exit_for(results)
+
+    @app.command("stats")
+    def stats(
+        topic: Annotated[str | None, typer.Argument(help="One topic (default: all).")] = None,
+        plot: Annotated[
+            Path | None, typer.Option("--plot", help="Draw accuracy over time to FILE.png.")
+        ] = None,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+    ) -> None:
+        """Per-topic accuracy, cards due now and this week, weakest formulas, streak."""
+        from quizzes.stats import compute_stats, plot_accuracy
+        from quizzes.store import open_store
+
+        store = open_store(home)
+        report = compute_stats(store, topic)
+        if plot is not None:
+            plot_accuracy(store, topic, plot)
+            report["plot"] = str(plot)
+        store.close()
+        if as_json:
+            emit_json(report)
+            return
+        from quizzes.stats import print_stats
+
+        print_stats(report, console)
+
+    @app.command("check")
+    def check(
+        question_id: Annotated[
+            str,
+            typer.Argument(
+                help="A question id as a quiz reports it (template-id@variant for generated ones)."
+            ),
+        ],
+        answer: Annotated[str, typer.Option("--answer", help="The answer to mark.")],
+        seed: Annotated[
+            int | None, typer.Option("--seed", help="The variant for a bare template id.")
+        ] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Mark one answer without a session: exit 0 right, 1 wrong, 2 unreadable."""
+        from quizzes.catalog import Catalog
+        from quizzes.engine import invalid_result, mark
+        from quizzes.parser import AnswerError
+
+        question = Catalog().find(question_id, seed=seed)
+        try:
+            result = mark(question, answer)
+        except AnswerError as error:
+            if as_json:
+                emit_json(invalid_result(question, answer, error).to_json())
+                raise typer.Exit(2) from None
+            raise CheatsheetError(f"invalid answer: {error}") from None
+        if as_json:
+            emit_json(result.to_json())
+        else:
+            mark_sign = "[green]✓[/]" if result.correct else "[red]✗[/]"
+            console.print(f"{mark_sign} {result.feedback}")
+            if not result.correct:
+                console.print(f"  answer: {result.expected}")
+        if not result.correct:
+            raise typer.Exit(1)
+
+    @app.command("plan")
+    def plan(
+        exam_date: Annotated[str, typer.Option("--exam", help="Exam date, YYYY-MM-DD.")],
+        per_day: Annotated[
+            int | None, typer.Option("--per-day", help="Cap on new questions a day.")
+        ] = None,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+    ) -> None:
+        """A day-by-day plan until the exam: due cards, weakest topics, never-seen questions."""
+        import datetime as dt
+
+        from quizzes.catalog import Catalog
+        from quizzes.plan import make_plan, print_plan
+        from quizzes.store import open_store
+
+        try:
+            exam_day = dt.date.fromisoformat(exam_date)
+        except ValueError:
+            raise CheatsheetError(f"--exam {exam_date!r}: give a date as YYYY-MM-DD") from None
+        store = open_store(home)
+        result = make_plan(Catalog(), store, exam_day)
+        store.close()
+        if as_json:
+            emit_json(result)
+        else:
+            print_plan(result, console)
+
+    export_app = typer.Typer(
+        help="Export an Anki deck or the verified cheat sheet.", no_args_is_help=True
+    )
+    app.add_typer(export_app, name="export")
+
+    @export_app.command("anki")
+    def export_anki(
+        topic: Annotated[str, typer.Argument(help="A topic or 'all'.", autocompletion=_topics)],
+        output: Annotated[Path, typer.Option("-o", "--output", help="The .apkg file to write.")],
+        variants: Annotated[
+            int, typer.Option("--variants", min=0, max=50, help="Variants per template.")
+        ] = 3,
+        as_json: JsonOption = False,
+    ) -> None:
+        """An Anki deck (MathJax formulas, stable note GUIDs from the question ids)."""
+        from quizzes.catalog import Catalog
+        from quizzes.export import export_anki as write_deck
+
+        report = write_deck(Catalog(), topic, output, variants=variants)
+        if as_json:
+            emit_json(report)
+        else:
+            console.print(f"wrote {report['notes']} notes to {output}")
+
+    @export_app.command("sheet")
+    def export_sheet(
+        output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+        fmt: Annotated[str, typer.Option("--format", help="tex or md.")] = "md",
+        topic: Annotated[str | None, typer.Option("--topic", help="One topic.")] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """The corrected cheat sheet from the registry: each formula with its check mark."""
+        from quizzes.export import export_sheet as write_sheet
+
+        if fmt not in ("tex", "md"):
+            raise CheatsheetError(f"--format {fmt!r}: one of tex, md")
+        report = write_sheet(output, fmt, topic)
+        if as_json:
+            emit_json(report)
+        else:
+            console.print(
+                f"wrote {report['formulas']} formulas to {output} ({report['verified']} verified, "
+                f"{report['errata']} errata marked, {report['failed']} failed checks)"
+            )
+        if report["failed"]:
+            raise CheckFailed(f"{report['failed']} formula check(s) failed; see {output}")
+
+    bank_app = typer.Typer(help="Question banks.", no_args_is_help=True)
+    app.add_typer(bank_app, name="bank")
+
+    @bank_app.command("check")
+    def bank_check(
+        path: Annotated[
+            Path | None,
+            typer.Argument(
+                help="A bank file or directory (default: quizzes/banks/ and every template)."
+            ),
+        ] = None,
+        variants: Annotated[
+            int, typer.Option("--variants", min=1, max=100, help="Variants per template.")
+        ] = 5,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Validate banks: schema, own answer accepted, perturbed and mutant answers refused."""
+        from quizzes.bankcheck import check_banks
+
+        report = check_banks(path, variants=variants)
+        if as_json:
+            emit_json(report)
+        else:
+            for problem in report["problems"]:
+                console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+            console.print(
+                f"{report['questions']} questions in {report['files']} file(s), "
+                f"{report['templates']} template(s) x {variants} variants, "
+                f"{report['mutants']} mutants refused: "
+                + (
+                    "[green]ok[/]"
+                    if not report["problems"]
+                    else f"[red]{len(report['problems'])} problem(s)[/]"
+                )
+            )
+        if report["problems"]:
+            raise typer.Exit(1)

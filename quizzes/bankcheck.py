@@ -1,0 +1,156 @@
+"""`cheatsheet bank check`: prove every question against its own answer.
+
+For each bank question: the schema (file, line, field), the registry ids it names, its own
+answer marked right, a perturbed answer marked wrong, every foreseen mistake marked wrong, and
+for symbolic questions every mutant of the answer (quizzes.mutations) marked wrong. For each
+template: several variants, each reproducible from its id, right on its own answer and wrong on
+a perturbed one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from quizzes.banks import bank_files, validate_bank
+from quizzes.parser import AnswerError
+from quizzes.questions import KINDS, Question
+
+
+def _mutant_symbols(question: Question, mutant: Any) -> dict[str, str]:
+    """The question's symbols plus any a mutant introduced (alpha_t for abar_t, x_{t-1})."""
+    symbols = dict(question.symbols)
+    for symbol in mutant.free_symbols:
+        if symbol.name not in symbols:
+            symbols[symbol.name] = (
+                "positive" if symbol.is_positive else "integer" if symbol.is_integer else "real"
+            )
+    return symbols
+
+
+def check_question(question: Question) -> tuple[list[str], int]:
+    """Problems with one question and how many mutants it refused."""
+    from quizzes.engine import expected_expr, mark, perturbed_answer
+
+    where = question.source or question.id
+    problems: list[str] = []
+    try:
+        own = mark(question, question.answer)
+        if not own.correct:
+            problems.append(
+                f"{where}: {question.id}: its own answer is marked wrong ({own.feedback})"
+            )
+    except (AnswerError, ValueError) as error:
+        problems.append(f"{where}: {question.id}: answer: its own answer cannot be read ({error})")
+        return problems, 0
+    try:
+        perturbed = perturbed_answer(question)
+        if mark(question, perturbed).correct:
+            problems.append(f"{where}: {question.id}: a perturbed answer '{perturbed}' is accepted")
+    except (AnswerError, ValueError) as error:
+        problems.append(f"{where}: {question.id}: perturbed answer unreadable ({error})")
+    for mistake in question.mistakes:
+        try:
+            if mark(question, mistake.answer).correct:
+                problems.append(
+                    f"{where}: {question.id}: mistakes: '{mistake.answer}' is marked right"
+                )
+        except AnswerError as error:
+            problems.append(f"{where}: {question.id}: mistakes: '{mistake.answer}': {error}")
+    refused = 0
+    if question.kind == "symbolic":
+        from quizzes.mutations import mutants
+        from quizzes.parser import to_text
+
+        for mutant in mutants(expected_expr(question)):
+            variant = replace(question, symbols=_mutant_symbols(question, mutant.expr))
+            text = to_text(mutant.expr)
+            try:
+                result = mark(variant, text)
+            except AnswerError as error:
+                problems.append(f"{where}: {question.id}: mutant '{text}' unreadable ({error})")
+                continue
+            if result.correct:
+                problems.append(
+                    f"{where}: {question.id}: accepts the mutant '{text}' "
+                    f"({mutant.description}); make the answer or the symbols more specific"
+                )
+            else:
+                refused += 1
+    return problems, refused
+
+
+def check_templates(variants: int) -> tuple[list[str], int]:
+    from formulas.core import TOPICS
+    from quizzes.banks import EXTRA_TOPICS
+    from quizzes.catalog import generate, load_templates
+    from quizzes.questions import TEMPLATES
+
+    problems = [f"{module}: import failed: {error}" for module, error in load_templates().items()]
+    for template in TEMPLATES.values():
+        if template.topic not in TOPICS and template.topic not in EXTRA_TOPICS:
+            problems.append(f"template {template.id}: unknown topic {template.topic}")
+        for variant in range(variants):
+            try:
+                question = generate(template, variant)
+                again = generate(template, variant)
+            except Exception as error:  # noqa: BLE001 - report any template bug as a problem
+                problems.append(
+                    f"template {template.id}@{variant}: {type(error).__name__}: {error}"
+                )
+                break
+            if question != again:
+                problems.append(f"template {template.id}@{variant}: not reproducible from its id")
+            if question.kind not in KINDS:
+                problems.append(f"template {template.id}@{variant}: unknown kind {question.kind}")
+                continue
+            found, _ = check_question(question)
+            problems.extend(found)
+    return problems, len(TEMPLATES)
+
+
+def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, Any]:
+    from quizzes.catalog import bank_directories
+
+    if path is None:
+        files = [f for directory in bank_directories() for f in bank_files(directory)]
+    else:
+        path = Path(path)
+        if path.is_dir():
+            files = bank_files(path)
+        elif path.is_file():
+            files = [path]
+        else:
+            from cheatsheet.errors import CheatsheetError
+
+            raise CheatsheetError(f"no bank file or directory at {path}")
+    problems: list[str] = []
+    questions = 0
+    mutants = 0
+    seen: dict[str, str] = {}
+    for file in files:
+        bank, found = validate_bank(file)
+        problems.extend(str(problem) for problem in found)
+        for question in bank:
+            questions += 1
+            if question.id in seen:
+                problems.append(
+                    f"{question.source}: id: '{question.id}' also in {seen[question.id]}"
+                )
+            seen[question.id] = question.source or str(file)
+            found_here, refused = check_question(question)
+            problems.extend(found_here)
+            mutants += refused
+    templates = 0
+    if path is None:
+        template_problems, templates = check_templates(variants)
+        problems.extend(template_problems)
+    return {
+        "files": len(files),
+        "questions": questions,
+        "templates": templates,
+        "mutants": mutants,
+        "problems": problems,
+        "ok": not problems,
+    }

@@ -1,0 +1,218 @@
+"""Where questions come from: the banks (data) and the generated templates (code).
+
+`Catalog` finds every bank file and imports every template module (`quizzes/templates/*.py`),
+answers `find(question_id)` (a bank id, or `template-id@variant` for a generated one) and
+draws seeded selections (`select`). Generated questions are only built when asked, so the
+first question shows without building the rest.
+
+Banks come from `quizzes/banks/` unless `CHEATSHEET_BANKS` names other directories
+(separated by the OS path separator), which the tests use for their fixture banks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from cheatsheet.errors import CheatsheetError
+from quizzes.banks import BANK_DIR, bank_files, load_bank
+from quizzes.questions import KINDS, TEMPLATES, Question, Template
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+VARIANT_RANGE = 1_000_000
+_template_errors: dict[str, str] = {}
+_templates_loaded = False
+
+
+def load_templates() -> dict[str, str]:
+    """Import every template module once; returns {module: error} for those that failed."""
+    global _templates_loaded
+    if not _templates_loaded:
+        _templates_loaded = True
+        for path in sorted(TEMPLATE_DIR.glob("*.py")):
+            if path.stem.startswith("_"):
+                continue
+            module = f"quizzes.templates.{path.stem}"
+            try:
+                importlib.import_module(module)
+            except Exception as error:  # noqa: BLE001 - one broken module must not stop quizzes
+                _template_errors[module] = f"{type(error).__name__}: {error}"
+    return dict(_template_errors)
+
+
+def bank_directories() -> list[Path]:
+    configured = os.environ.get("CHEATSHEET_BANKS")
+    if configured:
+        return [Path(part) for part in configured.split(os.pathsep) if part]
+    return [BANK_DIR]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One slot of a quiz: a bank question, or a template with the variant it will draw."""
+
+    question_: Question | None = None
+    template: Template | None = None
+    variant: int | None = None
+
+    @property
+    def id(self) -> str:
+        if self.question_ is not None:
+            return self.question_.id
+        return f"{self.template.id}@{self.variant}"
+
+    @property
+    def card_id(self) -> str:
+        return self.question_.id if self.question_ is not None else self.template.id
+
+    @property
+    def topic(self) -> str:
+        return (self.question_ or self.template).topic
+
+    def question(self) -> Question:
+        if self.question_ is not None:
+            return self.question_
+        return generate(self.template, self.variant)
+
+
+def generate(template: Template, variant: int) -> Question:
+    """The template's variant, with the id, topic and card fields filled in consistently."""
+    from dataclasses import replace
+
+    question = template.generate(variant)
+    return replace(
+        question,
+        id=f"{template.id}@{variant}",
+        topic=question.topic or template.topic,
+        generated=True,
+        template=template.id,
+        formulas=question.formulas or template.formulas,
+        source=question.source or template.make.__module__,
+    )
+
+
+class Catalog:
+    def __init__(self, directories: list[Path] | None = None):
+        self.directories = directories or bank_directories()
+        self._banks: dict[str, list[Question]] = {}
+        self._files: dict[str, list[Path]] = {}
+        for directory in self.directories:
+            for path in bank_files(directory):
+                self._files.setdefault(path.stem, []).append(path)
+        self.template_errors = load_templates()
+
+    # topics -------------------------------------------------------------------------------------
+    def topics(self) -> list[str]:
+        names = set(self._files) | {t.topic for t in TEMPLATES.values()}
+        return sorted(names)
+
+    def check_topic(self, topic: str) -> None:
+        if topic != "all" and topic not in self.topics():
+            from formulas.core import TOPICS, closest
+
+            if topic in TOPICS:
+                raise CheatsheetError(f"topic '{topic}' has no questions yet")
+            near = closest(topic, [*self.topics(), "all"])
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise CheatsheetError(f"unknown topic '{topic}'{hint}")
+
+    # questions ----------------------------------------------------------------------------------
+    def bank(self, topic: str) -> list[Question]:
+        if topic not in self._banks:
+            questions: list[Question] = []
+            for path in self._files.get(topic, []):
+                questions.extend(load_bank(path))
+            self._banks[topic] = questions
+        return self._banks[topic]
+
+    def templates(self, topic: str | None = None) -> list[Template]:
+        return [t for t in TEMPLATES.values() if topic in (None, "all", t.topic)]
+
+    def pool(self, topic: str, kind: str | None = None) -> list[Pick]:
+        topics = self.topics() if topic == "all" else [topic]
+        picks: list[Pick] = []
+        for name in topics:
+            if kind in (None, *KINDS):
+                picks.extend(Pick(question_=q) for q in self.bank(name) if kind in (None, q.kind))
+            picks.extend(
+                Pick(template=t)
+                for t in self.templates(name)
+                if kind in (None, "generated", t.kind)
+            )
+        return picks
+
+    def find_item(self, card_id: str) -> Pick | None:
+        """The bank question or template with this card id (None if gone)."""
+        if card_id in TEMPLATES:
+            return Pick(template=TEMPLATES[card_id])
+        for topic in self.topics():
+            for question in self.bank(topic):
+                if question.id == card_id:
+                    return Pick(question_=question)
+        return None
+
+    def find(self, question_id: str, seed: int | None = None) -> Question:
+        """`bank-id`, `template-id@variant`, or `template-id` with `seed` as its variant."""
+        template_id, at, variant_text = question_id.partition("@")
+        if at:
+            if template_id not in TEMPLATES:
+                raise self._unknown(question_id)
+            try:
+                variant = int(variant_text)
+            except ValueError:
+                raise CheatsheetError(
+                    f"'{question_id}': the variant after '@' must be an integer"
+                ) from None
+            return generate(TEMPLATES[template_id], variant)
+        if question_id in TEMPLATES:
+            return generate(TEMPLATES[question_id], seed if seed is not None else 0)
+        item = self.find_item(question_id)
+        if item is None:
+            raise self._unknown(question_id)
+        return item.question()
+
+    def _unknown(self, question_id: str) -> CheatsheetError:
+        from formulas.core import closest
+
+        ids = list(TEMPLATES) + [q.id for t in self.topics() for q in self.bank(t)]
+        near = closest(question_id.partition("@")[0], ids)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        return CheatsheetError(f"unknown question id '{question_id}'{hint}")
+
+    # selection ----------------------------------------------------------------------------------
+    def select(
+        self,
+        topic: str,
+        n: int,
+        seed: int | None,
+        kind: str | None = None,
+        only: set[str] | None = None,
+    ) -> list[Pick]:
+        """n picks drawn with the seed (the same seed gives the same quiz); templates get a
+        variant each; `only` restricts to these card ids (due cards)."""
+        self.check_topic(topic)
+        if kind is not None and kind not in (*KINDS, "generated"):
+            from formulas.core import closest
+
+            near = closest(kind, [*KINDS, "generated"])
+            raise CheatsheetError(
+                f"unknown kind '{kind}'" + (f"; did you mean {', '.join(near)}?" if near else "")
+            )
+        pool = self.pool(topic, kind)
+        if only is not None:
+            pool = [pick for pick in pool if pick.card_id in only]
+        rng = random.Random(seed)
+        chosen = rng.sample(pool, min(n, len(pool))) if pool else []
+        # A short pool repeats its templates with fresh variants until n questions.
+        templates = [pick for pick in pool if pick.template is not None]
+        while len(chosen) < n and templates:
+            chosen.append(rng.choice(templates))
+        return [
+            Pick(template=pick.template, variant=rng.randrange(VARIANT_RANGE))
+            if pick.template is not None
+            else pick
+            for pick in chosen
+        ]

@@ -1,0 +1,460 @@
+"""The quiz engine: marking one answer, and running a session of questions.
+
+    from quizzes.engine import mark
+    result = mark(question, "sqrt(abar_t)*x_0")   # AnswerError if it cannot be read
+    result.correct, result.feedback, result.method
+
+`mark` is the one place that decides right or wrong, for every kind; `run_session` asks the
+questions (from a terminal or from lines of a file/stdin: the same loop), marks each answer,
+records it in the store in its own transaction and reports it (people: rich text; scripts: one
+JSON object per question). Validation comes before marking: an unreadable answer is shown back
+and re-asked at a terminal, and never recorded as wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from quizzes.parser import AnswerError
+from quizzes.questions import Question
+
+FAST_SECONDS = 8.0  # a right answer quicker than this is Easy
+SLOW_SECONDS = 60.0  # a right answer slower than this is Hard
+RATINGS = {"again": 1, "hard": 2, "good": 3, "easy": 4}
+
+
+@dataclass
+class Result:
+    id: str
+    topic: str
+    kind: str
+    prompt: str
+    given: str
+    expected: str
+    correct: bool
+    feedback: str
+    explanation: str = ""
+    formulas: tuple[str, ...] = ()
+    method: str | None = None  # symbolic | numeric | exact | tolerance
+    card_id: str = ""
+    valid: bool = True
+    seconds: float | None = None
+    rating: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        payload = asdict(self)
+        payload["formulas"] = list(self.formulas)
+        return payload
+
+
+def preload_sympy() -> None:
+    """Import sympy in the background so the first symbolic answer does not wait for it."""
+
+    def load() -> None:
+        import sympy  # noqa: F401
+
+        import quizzes.equivalence  # noqa: F401
+
+    threading.Thread(target=load, name="preload-sympy", daemon=True).start()
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering what was expected
+
+
+def letters(count: int) -> list[str]:
+    return [chr(ord("A") + index) for index in range(count)]
+
+
+def expected_text(question: Question) -> str:
+    if question.kind in ("choice", "spot-error") and question.choices:
+        index = ord(question.answer.upper()) - ord("A")
+        if 0 <= index < len(question.choices):
+            return f"{question.answer.upper()}) {question.choices[index]}"
+    return question.answer
+
+
+# --------------------------------------------------------------------------------------------
+# Marking, one kind at a time
+
+
+def mark(question: Question, text: str, seed: int = 0) -> Result:
+    """Right or wrong, with feedback; raises AnswerError (not wrong) if `text` cannot be read."""
+    given = text.strip()
+    if not given:
+        raise AnswerError("empty answer")
+    marker = _MARKERS.get(question.kind)
+    if marker is None:
+        raise ValueError(f"{question.id}: unknown kind {question.kind}")
+    correct, feedback, method = marker(question, given, seed)
+    return Result(
+        id=question.id,
+        topic=question.topic,
+        kind=question.kind,
+        prompt=question.prompt,
+        given=given,
+        expected=expected_text(question),
+        correct=correct,
+        feedback=feedback,
+        explanation=question.explanation,
+        formulas=tuple(question.formulas),
+        method=method,
+        card_id=question.card_id,
+    )
+
+
+_EXPECTED_CACHE: dict[tuple[str, str, tuple], Any] = {}
+
+
+def expected_expr(question: Question) -> Any:
+    """The author's answer as sympy (cached); a bank error if the author's text is unreadable."""
+    from quizzes.parser import parse
+
+    key = (question.id, question.answer, tuple(sorted(question.symbols.items())))
+    if key not in _EXPECTED_CACHE:
+        try:
+            _EXPECTED_CACHE[key] = parse(question.answer, question.symbols)
+        except AnswerError as error:
+            raise ValueError(f"{question.id}: its own answer does not parse: {error}") from None
+    return _EXPECTED_CACHE[key]
+
+
+_SYMBOLS_CACHE: dict[tuple, dict[str, str]] = {}
+
+
+def answer_symbols(question: Question) -> dict[str, str]:
+    """The declared symbols plus the names the author's foreseen mistakes use (alpha_t in a
+    question about abar_t), so that typing such a mistake earns its feedback, not a re-prompt.
+    An added name takes the assumption of the declared name it is closest to."""
+    from quizzes.parser import FUNCTIONS, normalize, symbol_table, tokenize
+
+    key = (question.id, tuple(sorted(question.symbols.items())), question.mistakes)
+    if key in _SYMBOLS_CACHE:
+        return _SYMBOLS_CACHE[key]
+    symbols = dict(question.symbols)
+    table = symbol_table(question.symbols)
+    for mistake in question.mistakes:
+        try:
+            tokens = tokenize(normalize(mistake.answer))
+        except AnswerError:
+            continue
+        for token in tokens:
+            name = token.text
+            if token.kind != "name" or name in FUNCTIONS or name in ("pi", "e", "oo"):
+                continue
+            if table.resolve(name) is None and name not in symbols:
+                near = table.suggestions(name)
+                symbols[name] = question.symbols[near[0]] if near else "real"
+    _SYMBOLS_CACHE[key] = symbols
+    return symbols
+
+
+def _mark_symbolic(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+    from quizzes.equivalence import equivalent, numeric_compare
+    from quizzes.mutations import mutants
+    from quizzes.parser import parse
+
+    symbols = answer_symbols(question)
+    expression = parse(given, symbols)
+    expected = expected_expr(question)
+    verdict = equivalent(expression, expected, symbols, seed=seed)
+    how = "proved symbolically" if verdict.method == "symbolic" else "checked numerically"
+    if verdict.equal:
+        return True, f"Correct ({how}: {verdict.detail}).", verdict.method
+    for mistake in question.mistakes:
+        try:
+            foreseen = parse(mistake.answer, symbols)
+        except AnswerError:
+            continue
+        if numeric_compare(expression, foreseen, symbols, seed=seed).equal:
+            return False, f"Not quite: {mistake.feedback}", verdict.method
+    for mutant in mutants(expected):
+        if numeric_compare(expression, mutant.expr, symbols, seed=seed, points=3).equal:
+            return (
+                False,
+                f"Close, but {mutant.description} ({how}: {verdict.detail}).",
+                verdict.method,
+            )
+    return False, f"Not equivalent ({how}: {verdict.detail}).", verdict.method
+
+
+def read_number(text: str) -> float:
+    """A number typed as 0.25, 1/4, 2.5e-3, sqrt(2)/2 or pi/4 (parsed, never evaluated)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    import sympy as sp
+
+    from quizzes.parser import parse
+
+    value = parse(text, {})
+    if value.free_symbols:
+        raise AnswerError("a number is expected here")
+    number = sp.N(value, 20)
+    if not number.is_real:
+        raise AnswerError("a real number is expected here")
+    return float(number)
+
+
+def _close(value: float, target: float, question: Question) -> bool:
+    gap = abs(value - target)
+    return gap <= question.abs_tol or gap <= question.rel_tol * abs(target)
+
+
+def _mark_numeric(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+    value = read_number(given)
+    target = float(question.answer)
+    if _close(value, target, question):
+        return True, "Correct (within tolerance).", "tolerance"
+    for mistake in question.mistakes:
+        try:
+            if _close(value, read_number(mistake.answer), question):
+                return False, f"Not quite: {mistake.feedback}", "tolerance"
+        except (AnswerError, ValueError):
+            continue
+    hint = ""
+    if target and abs(value + target) <= max(question.abs_tol, question.rel_tol * abs(target)):
+        hint = " The sign is flipped."
+    elif (
+        target
+        and _close(value * 2, target, question)
+        or target
+        and _close(value / 2, target, question)
+    ):
+        hint = " Off by a factor 2 (a missing 1/2, or one too many)."
+    return False, f"Wrong: {given} is not {question.answer}.{hint}", "tolerance"
+
+
+def _letter(question: Question, given: str, count: int) -> str:
+    match = re.fullmatch(r"\(?([A-Za-z])[).]?", given.strip())
+    if not match or match.group(1).upper() not in letters(count):
+        raise AnswerError(f"answer with one letter, {letters(count)[0]} to {letters(count)[-1]}")
+    return match.group(1).upper()
+
+
+def _mark_choice(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+    letter = _letter(question, given, len(question.choices))
+    if letter == question.answer.upper():
+        return True, "Correct.", "exact"
+    for mistake in question.mistakes:
+        if mistake.answer.strip().upper() == letter:
+            return False, f"Not quite: {mistake.feedback}", "exact"
+    if question.kind == "spot-error":
+        return False, f"Line {letter} is right as it stands; the error is elsewhere.", "exact"
+    return False, f"Wrong: {letter} is not it.", "exact"
+
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "wahr", "richtig"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "falsch"}
+
+
+def _mark_truefalse(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+    word = given.strip().lower()
+    if word in TRUE_WORDS:
+        value = "true"
+    elif word in FALSE_WORDS:
+        value = "false"
+    else:
+        raise AnswerError("answer true or false")
+    if value == question.answer:
+        return True, "Correct.", "exact"
+    for mistake in question.mistakes:
+        if mistake.answer.strip().lower() == value:
+            return False, f"Not quite: {mistake.feedback}", "exact"
+    return False, f"Wrong: the statement is {question.answer}.", "exact"
+
+
+def _mark_ordering(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+    names = letters(len(question.steps))
+    parts = re.findall(r"[A-Za-z]", given.upper())
+    if sorted(parts) != names or re.search(r"[^A-Za-z\s,;>-]", given):
+        raise AnswerError(
+            f"give every letter {' '.join(names)} once, in order, e.g. {' '.join(reversed(names))}"
+        )
+    expected = question.answer.split()
+    if parts == expected:
+        return True, "Correct.", "exact"
+    placed = sum(a == b for a, b in zip(parts, expected))
+    for mistake in question.mistakes:
+        if re.findall(r"[A-Za-z]", mistake.answer.upper()) == parts:
+            return False, f"Not quite: {mistake.feedback}", "exact"
+    return False, f"Wrong order: {placed} of {len(expected)} steps in place.", "exact"
+
+
+_MARKERS: dict[str, Callable[[Question, str, int], tuple[bool, str, str]]] = {
+    "symbolic": _mark_symbolic,
+    "numeric": _mark_numeric,
+    "choice": _mark_choice,
+    "spot-error": _mark_choice,
+    "truefalse": _mark_truefalse,
+    "ordering": _mark_ordering,
+}
+
+
+def invalid_result(question: Question, given: str, error: Exception) -> Result:
+    """An answer that could not be read (non-interactive runs): reported, never recorded."""
+    return Result(
+        id=question.id,
+        topic=question.topic,
+        kind=question.kind,
+        prompt=question.prompt,
+        given=given,
+        expected=expected_text(question),
+        correct=False,
+        feedback=f"invalid answer: {error}",
+        explanation=question.explanation,
+        formulas=tuple(question.formulas),
+        card_id=question.card_id,
+        valid=False,
+    )
+
+
+def perturbed_answer(question: Question) -> str:
+    """A wrong answer of the right form (tests and `bank check`): the answer, nudged."""
+    if question.kind == "numeric":
+        target = float(question.answer)
+        step = max(10 * question.abs_tol, 10 * question.rel_tol * abs(target), 1e-3)
+        return repr(target + step + 1.0)
+    if question.kind == "symbolic":
+        return f"({question.answer}) + 1"
+    if question.kind in ("choice", "spot-error"):
+        names = letters(len(question.choices))
+        return next(name for name in names if name != question.answer.upper())
+    if question.kind == "truefalse":
+        return "false" if question.answer == "true" else "true"
+    if question.kind == "ordering":
+        parts = question.answer.split()
+        parts[0], parts[1] = parts[1], parts[0]
+        return " ".join(parts)
+    raise ValueError(question.kind)
+
+
+# --------------------------------------------------------------------------------------------
+# Ratings for spaced repetition
+
+
+def rating_for(correct: bool, seconds: float | None) -> str:
+    """wrong -> again; right: fast -> easy, slow -> hard, else good (no timing -> good)."""
+    if not correct:
+        return "again"
+    if seconds is None:
+        return "good"
+    if seconds < FAST_SECONDS:
+        return "easy"
+    if seconds > SLOW_SECONDS:
+        return "hard"
+    return "good"
+
+
+# --------------------------------------------------------------------------------------------
+# Sessions
+
+
+class AnswersExhausted(Exception):
+    """The answer file/stdin ran out before the questions did."""
+
+
+@dataclass
+class Session:
+    """Asks `picks` in order. `read(prompt)` returns the next answer line (raises EOFError at the
+    end); `interactive` decides whether unreadable answers are re-asked; `store` (optional)
+    records each valid answer; `show(event, payload)` reports to the user."""
+
+    picks: list[Any]
+    read: Callable[[str], str]
+    show: Callable[[str, dict[str, Any]], None]
+    interactive: bool
+    store: Any = None
+    session_id: str | None = None
+    deadline: float | None = None  # time.monotonic() after which no new question is asked
+    ask_rating: bool = False
+    results: list[Result] = field(default_factory=list)
+    stopped: str | None = None
+
+    def run(self) -> list[Result]:
+        total = len(self.picks)
+        for number, pick in enumerate(self.picks, 1):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                self.stopped = "time is up"
+                break
+            question = pick.question() if hasattr(pick, "question") else pick
+            self.show("question", {"number": number, "total": total, "question": question})
+            if number == 1:
+                preload_sympy()
+            try:
+                result = self._answer(question)
+            except AnswersExhausted:
+                self.stopped = "no more answers"
+                break
+            if result is None:
+                self.show("skipped", {"question": question})
+                continue
+            self.results.append(result)
+            if result.valid and self.store is not None:
+                self.store.record(result, session=self.session_id)
+            self.show("result", {"result": result, "question": question})
+        return self.results
+
+    def _answer(self, question: Question) -> Result | None:
+        while True:
+            started = time.monotonic()
+            try:
+                text = self.read("> ")
+            except EOFError:
+                raise AnswersExhausted from None
+            seconds = time.monotonic() - started
+            if self.interactive and text.strip().lower() in ("skip", ":skip", "?"):
+                return None
+            try:
+                result = mark(question, text)
+            except AnswerError as error:
+                if self.interactive:
+                    self.show("invalid", {"message": str(error)})
+                    continue
+                return invalid_result(question, text.strip(), error)
+            result.seconds = round(seconds, 2) if self.interactive else None
+            result.rating = rating_for(result.correct, result.seconds)
+            if self.ask_rating and self.interactive and result.correct:
+                result.rating = self._ask_rating(result.rating)
+            return result
+
+    def _ask_rating(self, default: str) -> str:
+        while True:
+            try:
+                text = self.read(f"rate again/hard/good/easy [{default}] ").strip().lower()
+            except EOFError:
+                return default
+            if not text:
+                return default
+            for name in RATINGS:
+                if name.startswith(text):
+                    return name
+            self.show("invalid", {"message": "one of again, hard, good, easy"})
+
+
+def lines_reader(stream: Any) -> Callable[[str], str]:
+    """Answers from a file or a pipe, one per line; EOFError at the end."""
+    iterator: Iterator[str] = iter(stream)
+
+    def read(prompt: str) -> str:
+        try:
+            return next(iterator).rstrip("\n").rstrip("\r")
+        except StopIteration:
+            raise EOFError from None
+
+    return read
+
+
+def terminal_reader(prompt_style: str = "") -> Callable[[str], str]:
+    def read(prompt: str) -> str:
+        sys.stdout.flush()
+        return input(prompt)
+
+    return read

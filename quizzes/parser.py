@@ -1,0 +1,753 @@
+"""The safe answer parser: plain math, LaTeX and Unicode in, a sympy expression out.
+
+Nothing the student types is evaluated. The text goes through three small steps of our own:
+
+1. `normalize`: Unicode (`ᾱ`, `√`, `·`, `²`, Greek letters) and LaTeX (`\\frac{a}{b}`,
+   `\\sqrt{..}`, `\\bar\\alpha_t`, `\\cdot`, `\\left(`) are rewritten to the plain syntax.
+2. `tokenize`: numbers, names (with `_t` / `_{t-1}` subscripts), operators, parentheses.
+3. `Parser`: a recursive-descent parser over a fixed grammar that builds sympy directly
+   from a whitelist: numbers, the question's declared symbols, a few functions (sqrt, exp,
+   log, sin, cos, tanh, sigmoid, ...), + - * / ^ ** and unary minus, implicit products.
+
+There is no eval/exec/sympify/parse_expr anywhere on the input, no attribute access, no
+calls to anything off the whitelist. The work is bounded: input length, nesting depth, the
+number of tokens, number size and integer powers are all capped, so nothing can hang.
+
+Validation is separate from marking (STACK): every refusal is an `AnswerError` whose message
+is shown back to the student and costs nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+MAX_LENGTH = 400  # characters of input
+MAX_TOKENS = 300
+MAX_DEPTH = 120  # grammar recursion (about 4 levels per parenthesis)
+MAX_DIGITS = 30  # digits in one number
+MAX_POWER = 100  # |integer exponent|
+MAX_POWER_BITS = 4096  # numeric base ** exponent stays below 2**4096
+
+# ASSUMPTIONS: what a bank may declare for a symbol and the sympy assumptions it gives.
+ASSUMPTIONS: dict[str, dict[str, bool]] = {
+    "real": {"real": True},
+    "positive": {"positive": True},
+    "nonnegative": {"nonnegative": True},
+    "negative": {"negative": True},
+    "integer": {"integer": True},
+    "positive-integer": {"integer": True, "positive": True},
+    "nonnegative-integer": {"integer": True, "nonnegative": True},
+    # a probability-like quantity in (0, 1): alpha_t, abar_t, beta_t, p, gamma...
+    "unit": {"positive": True},
+    "complex": {},
+}
+SPECIAL_ASSUMPTIONS = ("function", "constant")
+
+# Whitelisted functions: name -> number of arguments (None = one or more).
+FUNCTIONS: dict[str, int | None] = {
+    "sqrt": 1,
+    "exp": 1,
+    "log": 1,
+    "ln": 1,
+    "sin": 1,
+    "cos": 1,
+    "tan": 1,
+    "sinh": 1,
+    "cosh": 1,
+    "tanh": 1,
+    "sigmoid": 1,
+    "softplus": 1,
+    "relu": 1,
+    "abs": 1,
+    "Abs": 1,
+    "max": None,
+    "Max": None,
+    "min": None,
+    "Min": None,
+    "arctan": 1,
+    "atan": 1,
+}
+
+# Constants that are recognised only when the question does not declare the name itself.
+CONSTANT_NAMES = ("pi", "e")
+
+GREEK = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
+]
+
+# Names that mean the same thing; a declared member of a group accepts the others.
+ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("eps", "epsilon", "varepsilon"),
+    ("phi", "varphi"),
+    ("theta", "vartheta"),
+    ("abar", "alphabar", "alpha_bar", "baralpha", "bar_alpha"),
+    ("lambda", "lam", "lmbda"),
+)
+
+UNICODE = {
+    "ᾱ": " abar",
+    "√": " sqrt ",
+    "·": "*",
+    "⋅": "*",
+    "×": "*",
+    "∗": "*",
+    "−": "-",
+    "–": "-",
+    "÷": "/",
+    "²": "^2",
+    "³": "^3",
+    "⁴": "^4",
+    "¹": "^1",
+    "⁻¹": "^(-1)",
+    "½": "(1/2)",
+    "π": " pi",
+    "ε": " eps",
+    "ϵ": " eps",
+    "∞": " oo",
+    "α": " alpha",
+    "β": " beta",
+    "γ": " gamma",
+    "δ": " delta",
+    "ζ": " zeta",
+    "η": " eta",
+    "θ": " theta",
+    "κ": " kappa",
+    "λ": " lambda",
+    "μ": " mu",
+    "ν": " nu",
+    "ξ": " xi",
+    "ρ": " rho",
+    "σ": " sigma",
+    "τ": " tau",
+    "φ": " phi",
+    "ϕ": " phi",
+    "χ": " chi",
+    "ψ": " psi",
+    "ω": " omega",
+    "Σ": " Sigma",
+    "Δ": " Delta",
+    "Γ": " Gamma",
+    "Φ": " Phi",
+    "Ω": " Omega",
+    "Λ": " Lambda",
+}
+SUBSCRIPT_DIGITS = {chr(0x2080 + d): str(d) for d in range(10)}
+SUBSCRIPT_LETTERS = {"ₜ": "t", "ᵢ": "i", "ⱼ": "j", "ₖ": "k", "ₙ": "n", "ₓ": "x"}
+COMBINING_BAR = ("\u0304", "\u0305")
+
+
+class AnswerError(ValueError):
+    """The answer cannot be read: shown back to the student, never counted as wrong."""
+
+
+class UnknownSymbolError(AnswerError):
+    def __init__(self, name: str, suggestions: list[str]):
+        self.name = name
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown symbol '{name}'{hint}")
+
+
+class LimitError(AnswerError):
+    """The answer is too long, too deep or asks for too much work."""
+
+
+# --------------------------------------------------------------------------------------------
+# 1. normalize: Unicode and LaTeX to the plain syntax
+
+LATEX_SPACES = {",", ";", ":", "!", " ", "quad", "qquad"}
+LATEX_FUNCTIONS = {"exp", "log", "ln", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min"}
+LATEX_DECORATIONS = {"bar": "bar", "overline": "bar", "hat": "hat", "tilde": "tilde"}
+LATEX_WRAPPERS = {"mathrm", "text", "operatorname", "mathbf", "boldsymbol", "mathit", "bm"}
+LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/"}
+
+
+def normalize(text: str) -> str:
+    """Unicode and LaTeX rewritten to the plain syntax (still text, still unevaluated)."""
+    if len(text) > MAX_LENGTH:
+        raise LimitError(f"answer is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    text = unicodedata.normalize("NFC", text).strip()
+    # A leading "=", "$...$" or "\(...\)" wrapper is harmless decoration.
+    text = text.strip("$")
+    if text.startswith("\\(") and text.endswith("\\)"):
+        text = text[2:-2]
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if char in COMBINING_BAR:
+            # x̄ / ᾱ written with a combining macron: the bar joins the name before it.
+            if out and out[-1].strip() in ("alpha", " alpha", "alpha"):
+                out[-1] = " abar"
+            else:
+                out.append("bar")
+            continue
+        if char in UNICODE:
+            out.append(UNICODE[char])
+        elif char in SUBSCRIPT_DIGITS:
+            prefix = "" if index and text[index - 1] in SUBSCRIPT_DIGITS else "_"
+            out.append(prefix + SUBSCRIPT_DIGITS[char])
+        elif char in SUBSCRIPT_LETTERS:
+            out.append("_" + SUBSCRIPT_LETTERS[char])
+        else:
+            out.append(char)
+    text = "".join(out)
+    if "\\" in text or "{" in text:
+        text = _LatexReader(text).read_all()
+    return text
+
+
+class _LatexReader:
+    """A small LaTeX-to-plain rewriter for the math students type (fractions, roots, bars)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+
+    def read_all(self) -> str:
+        return self._read_until(None)
+
+    def _peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def _read_until(self, closer: str | None) -> str:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise LimitError("answer is nested too deeply")
+        parts: list[str] = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if closer is not None and char == closer:
+                self.pos += 1
+                self.depth -= 1
+                return "".join(parts)
+            if char == "\\":
+                parts.append(self._command())
+            elif char == "{":
+                self.pos += 1
+                parts.append("(" + self._read_until("}") + ")")
+            elif char == "}":
+                raise AnswerError("unbalanced '}'")
+            elif char == "_":
+                self.pos += 1
+                parts.append("_" + self._subscript())
+            elif char == "^":
+                self.pos += 1
+                parts.append("^(" + self._argument() + ")")
+            else:
+                parts.append(char)
+                self.pos += 1
+        if closer is not None:
+            raise AnswerError(f"missing '{closer}'")
+        self.depth -= 1
+        return "".join(parts)
+
+    def _skip_spaces(self) -> None:
+        while self._peek() == " ":
+            self.pos += 1
+
+    def _group(self) -> str:
+        """The content of a {...} group, or a single command/character."""
+        self._skip_spaces()
+        if self._peek() == "{":
+            self.pos += 1
+            return self._read_until("}")
+        if self._peek() == "\\":
+            return self._command()
+        if not self._peek():
+            raise AnswerError("a LaTeX command is missing its argument")
+        char = self._peek()
+        self.pos += 1
+        return char
+
+    def _argument(self) -> str:
+        return self._group().strip()
+
+    def _subscript(self) -> str:
+        content = self._group().strip().replace(" ", "")
+        content = content.replace("(", "").replace(")", "") if content.isalnum() else content
+        if re.fullmatch(r"[A-Za-z0-9]+", content):
+            return content
+        return "{" + content.replace("(", "").replace(")", "") + "}"
+
+    def _command(self) -> str:
+        self.pos += 1  # the backslash
+        match = re.match(r"[A-Za-z]+|.", self.text[self.pos :])
+        if not match:
+            raise AnswerError("a lone '\\' at the end")
+        name = match.group(0)
+        self.pos += len(name)
+        if name in LATEX_SPACES:
+            return " "
+        if name in ("{", "}", "|"):
+            return {"{": "(", "}": ")", "|": "|"}[name]
+        if name in ("left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"):
+            self._skip_spaces()
+            char = self._peek()
+            if char == ".":
+                self.pos += 1
+                return ""
+            return ""
+        if name in ("frac", "dfrac", "tfrac"):
+            numerator = self._argument()
+            denominator = self._argument()
+            return f"(({numerator})/({denominator}))"
+        if name == "sqrt":
+            self._skip_spaces()
+            if self._peek() == "[":
+                end = self.text.find("]", self.pos)
+                if end < 0:
+                    raise AnswerError("missing ']' in \\sqrt[n]")
+                degree = self.text[self.pos + 1 : end]
+                self.pos = end + 1
+                return f"(({self._argument()})^(1/({degree})))"
+            return f" sqrt({self._argument()})"
+        if name in LATEX_OPERATORS:
+            return LATEX_OPERATORS[name]
+        if name in LATEX_WRAPPERS:
+            return " " + self._argument().replace(" ", "")
+        if name in LATEX_DECORATIONS:
+            inner = self._argument().strip().strip("()").strip()
+            if not re.fullmatch(r"[A-Za-z]+", inner):
+                raise AnswerError(f"\\{name} over '{inner}': put it over one symbol")
+            if LATEX_DECORATIONS[name] == "bar" and inner == "alpha":
+                return " abar"
+            return f" {inner}{LATEX_DECORATIONS[name]}"
+        if name in LATEX_FUNCTIONS:
+            return f" {name} "
+        if name in GREEK or name in ("pi", "infty"):
+            return " oo" if name == "infty" else f" {name}"
+        raise AnswerError(f"unknown LaTeX command '\\{name}'")
+
+
+# --------------------------------------------------------------------------------------------
+# 2. tokenize
+
+TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
+  | (?P<name>[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9+\-]*\}|[A-Za-z0-9]+))*)
+  | (?P<op>\*\*|[-+*/^(),|])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # number | name | op | end
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = TOKEN.match(text, pos)
+        if not match:
+            char = text[pos]
+            if char == "_" or char == ".":
+                raise AnswerError(f"unexpected '{char}' at position {pos + 1}")
+            raise AnswerError(f"unexpected character {char!r} at position {pos + 1}")
+        kind = match.lastgroup
+        if kind != "space":
+            value = match.group(0)
+            if kind == "op" and value == "**":
+                value = "^"
+            tokens.append(Token(kind, value, pos))
+            if len(tokens) > MAX_TOKENS:
+                raise LimitError(f"answer has too many parts (more than {MAX_TOKENS})")
+        pos = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# --------------------------------------------------------------------------------------------
+# Symbol tables
+
+
+def canonical(name: str) -> str:
+    """A name with its braces dropped and alias spellings folded (for lookups, suggestions)."""
+    name = name.replace("{", "").replace("}", "")
+    for group in ALIAS_GROUPS:
+        for alias in sorted(group[1:], key=len, reverse=True):
+            if name == alias or name.startswith(alias + "_"):
+                return group[0] + name[len(alias) :]
+    return name
+
+
+@dataclass
+class SymbolTable:
+    """The question's declared names, built into sympy symbols once."""
+
+    declared: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import sympy as sp
+
+        self.symbols: dict[str, Any] = {}
+        self.functions: dict[str, Any] = {}
+        self.constants: dict[str, Any] = {}
+        for name, assumption in self.declared.items():
+            if assumption == "function":
+                self.functions[name] = sp.Function(name)
+            elif assumption == "constant":
+                constant = {"E": sp.E, "e": sp.E, "I": sp.I, "pi": sp.pi, "oo": sp.oo}.get(name)
+                if constant is None:
+                    raise ValueError(f"'{name}' has no constant meaning (E, e, I, pi, oo)")
+                self.constants[name] = constant
+            else:
+                if assumption not in ASSUMPTIONS:
+                    raise ValueError(
+                        f"unknown assumption '{assumption}' for '{name}' "
+                        f"(one of {', '.join([*ASSUMPTIONS, *SPECIAL_ASSUMPTIONS])})"
+                    )
+                self.symbols[name] = sp.Symbol(name, **ASSUMPTIONS[assumption])
+        self._canonical = {canonical(name): name for name in self.declared}
+
+    def resolve(self, name: str) -> str | None:
+        """The declared name this spelling means (x_{0} -> x_0, epsilon -> eps), or None."""
+        if name in self.declared:
+            return name
+        return self._canonical.get(canonical(name))
+
+    def suggestions(self, name: str) -> list[str]:
+        names = list(self.declared)
+        folded = {canonical(n): n for n in names}
+        hits = difflib.get_close_matches(canonical(name), list(folded), n=3, cutoff=0.5)
+        result = [folded[hit] for hit in hits]
+        if not result:
+            result = [n for n in names if canonical(name).split("_")[0] in canonical(n)][:3]
+        return result
+
+
+_TABLE_CACHE: dict[tuple, SymbolTable] = {}
+
+
+def symbol_table(declared: dict[str, str]) -> SymbolTable:
+    key = tuple(sorted(declared.items()))
+    table = _TABLE_CACHE.get(key)
+    if table is None:
+        table = _TABLE_CACHE[key] = SymbolTable(dict(declared))
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# 3. parse
+
+
+def _starts_atom(token: Token) -> bool:
+    return token.kind in ("number", "name") or token.text in ("(",)
+
+
+class Parser:
+    """expr := term (('+'|'-') term)*; term := unary (('*'|'/'|implicit) unary)*;
+    unary := ('-'|'+') unary | power; power := atom ('^' unary)?; atom := number | name |
+    func '(' args ')' | func power | '(' expr ')' | '|' expr '|'."""
+
+    def __init__(self, tokens: list[Token], table: SymbolTable):
+        import sympy as sp
+
+        self.sp = sp
+        self.tokens = tokens
+        self.index = 0
+        self.table = table
+        self.depth = 0
+        self.in_abs = 0
+
+    # helpers ----------------------------------------------------------------------------------
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def _advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def _expect(self, text: str) -> None:
+        if self.token.text != text:
+            found = self.token.text or "the end"
+            raise AnswerError(f"expected '{text}' at position {self.token.pos + 1}, found {found}")
+        self._advance()
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise LimitError(f"answer is nested too deeply (more than {MAX_DEPTH} levels)")
+
+    # grammar ----------------------------------------------------------------------------------
+    def parse(self) -> Any:
+        if self.token.kind == "end":
+            raise AnswerError("empty answer")
+        expr = self.expr()
+        if self.token.kind != "end":
+            raise AnswerError(f"unexpected '{self.token.text}' at position {self.token.pos + 1}")
+        return expr
+
+    def expr(self) -> Any:
+        self._enter()
+        value = self.term()
+        while self.token.text in ("+", "-"):
+            op = self._advance().text
+            right = self.term()
+            value = value + right if op == "+" else value - right
+        self.depth -= 1
+        return value
+
+    def term(self) -> Any:
+        self._enter()
+        value = self.unary()
+        while True:
+            if self.token.text in ("*", "/"):
+                op = self._advance().text
+                right = self.unary()
+                if op == "/":
+                    if right == 0:
+                        raise AnswerError("division by zero")
+                    value = value / right
+                else:
+                    value = value * right
+            elif _starts_atom(self.token) or (self.token.text == "|" and not self.in_abs):
+                value = value * self.power()  # implicit product: 2x, x y, 2(x+1)
+            else:
+                break
+        self.depth -= 1
+        return value
+
+    def unary(self) -> Any:
+        self._enter()
+        if self.token.text in ("-", "+"):
+            op = self._advance().text
+            value = self.unary()
+            value = -value if op == "-" else value
+        else:
+            value = self.power()
+        self.depth -= 1
+        return value
+
+    def power(self) -> Any:
+        self._enter()
+        base = self.atom()
+        if self.token.text == "^":
+            self._advance()
+            exponent = self.unary()  # right-associative: x^2^3 = x^(2^3); x^-1 allowed
+            base = self._pow(base, exponent)
+        self.depth -= 1
+        return base
+
+    def _pow(self, base: Any, exponent: Any) -> Any:
+        sp = self.sp
+        if exponent.is_number:
+            if not exponent.is_real:
+                raise AnswerError("complex exponents are not supported")
+            if abs(exponent) > MAX_POWER:
+                raise LimitError(f"exponent {exponent} is too large (at most {MAX_POWER})")
+            if base.is_number and base != 0:
+                magnitude = abs(sp.N(sp.log(abs(base), 2), 15)) if base.is_real else 1
+                if magnitude * abs(exponent) > MAX_POWER_BITS:
+                    raise LimitError("that power is too large to work with")
+            if base == 0 and exponent.is_negative:
+                raise AnswerError("division by zero")
+        elif base.is_number and base != 0 and abs(sp.N(base, 15)) > 2**64:
+            raise LimitError("that power is too large to work with")
+        return sp.Pow(base, exponent)
+
+    def atom(self) -> Any:
+        sp = self.sp
+        token = self.token
+        if token.kind == "number":
+            self._advance()
+            return self._number(token)
+        if token.text == "(":
+            self._advance()
+            value = self.expr()
+            self._expect(")")
+            return value
+        if token.text == "|" and not self.in_abs:
+            self._advance()
+            self.in_abs += 1
+            value = self.expr()
+            self.in_abs -= 1
+            self._expect("|")
+            return sp.Abs(value)
+        if token.kind == "name":
+            self._advance()
+            return self._name(token)
+        found = token.text or "the end"
+        raise AnswerError(
+            f"expected a number, a name or '(' at position {token.pos + 1}, found {found}"
+        )
+
+    def _number(self, token: Token) -> Any:
+        digits = sum(char.isdigit() for char in token.text.split("e")[0].split("E")[0])
+        if digits > MAX_DIGITS:
+            raise LimitError(f"number {token.text[:12]}... has too many digits")
+        mantissa, _, exponent = token.text.lower().partition("e")
+        if exponent and abs(int(exponent)) > 300:
+            raise LimitError(f"number {token.text} is out of range")
+        value = Fraction(mantissa) * (Fraction(10) ** int(exponent or 0))
+        return self.sp.Rational(value.numerator, value.denominator)
+
+    def _name(self, token: Token) -> Any:
+        sp = self.sp
+        name = token.text
+        table = self.table
+        resolved = table.resolve(name)
+        follows_paren = self.token.text == "("
+        if resolved is not None and resolved in table.functions:
+            return table.functions[resolved](*self._call_arguments(name))
+        if resolved is not None and resolved in table.symbols:
+            return table.symbols[resolved]  # "x(y+1)" continues as an implicit product
+        if resolved is not None and resolved in table.constants:
+            return table.constants[resolved]
+        if name in FUNCTIONS:
+            if follows_paren:
+                arguments = self._call_arguments(name)
+            else:  # \sin x, √x, log x: the function applies to the next power
+                if not (_starts_atom(self.token) or self.token.text in ("-",)):
+                    raise AnswerError(f"'{name}' needs an argument, e.g. {name}(x)")
+                arguments = [self.unary() if self.token.text == "-" else self.power()]
+            return self._call(name, arguments)
+        if name == "pi":
+            return sp.pi
+        if name == "e":
+            return sp.E
+        if name == "oo":
+            return sp.oo
+        # An unknown run of letters may be a product of declared names (xy, abar_teps).
+        product = self._split(name)
+        if product is not None:
+            return product
+        if follows_paren:
+            raise AnswerError(
+                f"unknown function '{name}'"
+                + (
+                    f"; did you mean {', '.join(near)}?"
+                    if (near := difflib.get_close_matches(name, FUNCTIONS, n=2, cutoff=0.6))
+                    else ""
+                )
+            )
+        raise UnknownSymbolError(name, table.suggestions(name))
+
+    def _split(self, name: str) -> Any:
+        """'xy' as x*y when both are declared and 'xy' is not; None when no split exists."""
+        if "_" in name or "{" in name or len(name) > 24:
+            return None
+        known = [n for n in self.table.symbols if "{" not in n and "_" not in n]
+        known += [n for n in ("pi",) if n not in self.table.declared]
+
+        def split(rest: str) -> list[str] | None:
+            if not rest:
+                return []
+            for part in sorted(known, key=len, reverse=True):
+                if rest.startswith(part):
+                    tail = split(rest[len(part) :])
+                    if tail is not None:
+                        return [part, *tail]
+            return None
+
+        parts = split(name)
+        if not parts or len(parts) < 2:
+            return None
+        value = self.sp.Integer(1)
+        for part in parts:
+            value *= self.table.symbols.get(part, self.sp.pi)
+        return value
+
+    def _call_arguments(self, name: str) -> list[Any]:
+        self._expect("(")
+        arguments = [self.expr()]
+        while self.token.text == ",":
+            self._advance()
+            arguments.append(self.expr())
+        self._expect(")")
+        return arguments
+
+    def _call(self, name: str, arguments: list[Any]) -> Any:
+        sp = self.sp
+        arity = FUNCTIONS[name]
+        if arity is not None and len(arguments) != arity:
+            raise AnswerError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}")
+        (x, *_) = arguments
+        if name == "sqrt":
+            return sp.sqrt(x)
+        if name == "exp":
+            return sp.exp(x)
+        if name in ("log", "ln"):
+            if x == 0:
+                raise AnswerError("log(0) is undefined")
+            return sp.log(x)
+        if name == "sigmoid":
+            return 1 / (1 + sp.exp(-x))
+        if name == "softplus":
+            return sp.log(1 + sp.exp(x))
+        if name == "relu":
+            return sp.Max(0, x)
+        if name in ("abs", "Abs"):
+            return sp.Abs(x)
+        if name in ("max", "Max"):
+            return sp.Max(*arguments)
+        if name in ("min", "Min"):
+            return sp.Min(*arguments)
+        if name in ("arctan", "atan"):
+            return sp.atan(x)
+        return getattr(sp, name)(x)  # sin cos tan sinh cosh tanh: names from the fixed table
+
+
+def parse(text: str, symbols: dict[str, str] | None = None) -> Any:
+    """The sympy expression for `text` over the declared `symbols`; AnswerError if unreadable."""
+    if not isinstance(text, str):
+        raise AnswerError("answer must be text")
+    plain = normalize(text)
+    tokens = tokenize(plain)
+    return Parser(tokens, symbol_table(symbols or {})).parse()
+
+
+def to_text(expr: Any) -> str:
+    """A sympy expression in the plain answer syntax (what `parse` reads back)."""
+    import sympy as sp
+
+    return sp.sstr(expr, order="none")
