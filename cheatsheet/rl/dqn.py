@@ -1,0 +1,222 @@
+"""Deep Q-learning (sheet sections 7.5-7.6; Mnih et al. 2015, "Human-level control through deep
+reinforcement learning") on CartPole.
+
+A network Q_theta(s, .) gives one value per action. Transitions (S, A, R, S', terminated) go into
+a replay buffer; minibatches drawn uniformly from it break the correlation between consecutive
+samples. The loss (formula `dqn-loss`) is
+
+    L(theta) = E_(S, A, R, S') ~ buffer [ (y - Q_theta(S, A))^2 ],
+    y = R + gamma * (1 - terminated) * max_a' Q_theta-(S', a'),
+
+where theta- is a target network, a copy of theta refreshed every `target_update` steps. The
+target y is computed under `torch.no_grad()`: the gradient flows only through Q_theta(S, A)
+(the sheet's "backprop only through Q_theta(S, A)"); differentiating through y would be the
+residual-gradient method, a different and slower algorithm. Following the paper the squared
+error is replaced by the Huber loss (error clipping) by default; `loss="mse"` gives the sheet's.
+Time-limit truncation is not termination: a truncated episode still bootstraps from S'.
+
+Behaviour: epsilon-greedy in Q_theta, epsilon decayed linearly from 1 to `epsilon_final`.
+`train_step(step)` is ONE environment step (plus one gradient step every `train_every` steps
+once the buffer holds `learning_starts` transitions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from cheatsheet.rl.episodes import CARTPOLE, SOLVED_RETURN, EpisodeLog, make_env, plot_returns
+
+
+@dataclass
+class DQNConfig:
+    hidden: int = 128
+    buffer_size: int = 50_000
+    batch_size: int = 64
+    lr: float = 1e-3
+    gamma: float = 0.99
+    target_update: int = 500  # environment steps between hard copies theta- <- theta
+    train_every: int = 1
+    learning_starts: int = 1_000
+    epsilon_final: float = 0.02
+    epsilon_decay_steps: int = 10_000
+    loss: str = "huber"  # "huber" (the paper's error clipping) or "mse" (the sheet's square)
+    max_grad_norm: float = 10.0
+
+
+class QNetwork(nn.Module):
+    """Q_theta(s, .): an MLP from the observation to one value per action."""
+
+    def __init__(self, observation_size: int, n_actions: int, hidden: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(observation_size, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, n_actions),
+        )
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        return self.net(state)
+
+
+class ReplayBuffer:
+    """A ring buffer of transitions, preallocated on the device, sampled uniformly."""
+
+    def __init__(self, capacity: int, observation_size: int, device: Any):
+        self.capacity, self.size, self.position = capacity, 0, 0
+        self.states = torch.zeros(capacity, observation_size, device=device)
+        self.next_states = torch.zeros(capacity, observation_size, device=device)
+        self.actions = torch.zeros(capacity, dtype=torch.long, device=device)
+        self.rewards = torch.zeros(capacity, device=device)
+        self.terminated = torch.zeros(capacity, device=device)
+
+    def add(self, state: Any, action: int, reward: float, next_state: Any, terminated: bool):
+        i = self.position
+        self.states[i] = torch.as_tensor(state, dtype=torch.float32)
+        self.next_states[i] = torch.as_tensor(next_state, dtype=torch.float32)
+        self.actions[i], self.rewards[i], self.terminated[i] = action, reward, float(terminated)
+        self.position = (self.position + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        index = torch.randint(0, self.size, (batch_size,), generator=generator)
+        index = index.to(self.states.device)
+        return (
+            self.states[index],
+            self.actions[index],
+            self.rewards[index],
+            self.next_states[index],
+            self.terminated[index],
+        )
+
+
+def td_target(
+    target_network: nn.Module,
+    rewards: torch.Tensor,
+    next_states: torch.Tensor,
+    terminated: torch.Tensor,
+    gamma: float,
+) -> torch.Tensor:
+    """y = R + gamma (1 - terminated) max_a' Q_theta-(S', a'), with no graph behind it."""
+    with torch.no_grad():
+        next_values = target_network(next_states).max(dim=1).values
+        return rewards + gamma * (1.0 - terminated) * next_values
+
+
+def dqn_loss(
+    q_network: nn.Module,
+    target_network: nn.Module,
+    batch: tuple[torch.Tensor, ...],
+    gamma: float,
+    loss: str = "huber",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, y): the regression of Q_theta(S, A) onto the detached target y (dqn-loss)."""
+    states, actions, rewards, next_states, terminated = batch
+    q_taken = q_network(states).gather(1, actions[:, None]).squeeze(1)  # Q_theta(S, A), (B,)
+    y = td_target(target_network, rewards, next_states, terminated, gamma)
+    assert q_taken.shape == y.shape == rewards.shape
+    if loss == "huber":
+        return F.smooth_l1_loss(q_taken, y), y
+    return F.mse_loss(q_taken, y), y
+
+
+class DQNExperiment:
+    """`cheatsheet run dqn`: one train_step = one CartPole step (see the module docstring)."""
+
+    def __init__(self, context: Any, config: DQNConfig | None = None, env_name: str = CARTPOLE):
+        options = dict(context.options)
+        self.config = config or DQNConfig(
+            **{
+                k: type(getattr(DQNConfig, k))(v)
+                for k, v in options.items()
+                if hasattr(DQNConfig, k)
+            }
+        )
+        self.device = torch.device(context.device)
+        self.env = make_env(options.get("env", env_name), context.seed)
+        observation_size = self.env.observation_space.shape[0]
+        n_actions = self.env.action_space.n
+        self.n_actions = n_actions
+        torch.manual_seed(context.seed)
+        self.q_network = QNetwork(observation_size, n_actions, self.config.hidden).to(self.device)
+        self.target_network = QNetwork(observation_size, n_actions, self.config.hidden)
+        self.target_network.to(self.device).load_state_dict(self.q_network.state_dict())
+        self.target_network.requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.q_network.parameters(), lr=self.config.lr)
+        self.buffer = ReplayBuffer(self.config.buffer_size, observation_size, self.device)
+        self.generator = torch.Generator().manual_seed(context.seed)
+        self.action_generator = torch.Generator().manual_seed(context.seed + 1)
+        self.state, _ = self.env.reset(seed=context.seed)
+        self.episode_return, self.episode_length, self.total_steps = 0.0, 0, 0
+        self.log = EpisodeLog()
+        self.last_loss = float("nan")
+
+    def epsilon(self, step: int) -> float:
+        fraction = min(1.0, step / self.config.epsilon_decay_steps)
+        return 1.0 + fraction * (self.config.epsilon_final - 1.0)
+
+    def act(self, state: Any, epsilon: float) -> int:
+        if torch.rand((), generator=self.action_generator).item() < epsilon:
+            return int(torch.randint(self.n_actions, (), generator=self.action_generator))
+        with torch.no_grad():
+            observation = torch.as_tensor(state, dtype=torch.float32, device=self.device)
+            return int(self.q_network(observation[None]).argmax(dim=1).item())
+
+    # --- Experiment protocol -----------------------------------------------------------------
+    def modules(self) -> dict[str, Any]:
+        return {"q_network": self.q_network, "target_network": self.target_network}
+
+    def optimizers(self) -> dict[str, Any]:
+        return {"adam": self.optimizer}
+
+    def train_step(self, step: int) -> dict[str, float]:
+        config = self.config
+        epsilon = self.epsilon(step)
+        action = self.act(self.state, epsilon)
+        next_state, reward, terminated, truncated, _ = self.env.step(action)
+        self.buffer.add(self.state, action, reward, next_state, terminated)
+        self.state = next_state
+        self.episode_return += reward
+        self.episode_length += 1
+        self.total_steps += 1
+        if terminated or truncated:
+            self.log.add(self.episode_return, self.episode_length, self.total_steps)
+            self.state, _ = self.env.reset()
+            self.episode_return, self.episode_length = 0.0, 0
+
+        if self.buffer.size >= config.learning_starts and step % config.train_every == 0:
+            batch = self.buffer.sample(config.batch_size, self.generator)
+            loss, _ = dqn_loss(
+                self.q_network, self.target_network, batch, config.gamma, config.loss
+            )
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.q_network.parameters(), config.max_grad_norm)
+            self.optimizer.step()
+            self.last_loss = loss.item()
+        if step % config.target_update == 0:
+            self.target_network.load_state_dict(self.q_network.state_dict())
+        return {
+            "loss": self.last_loss,
+            "epsilon": epsilon,
+            "mean_return_last_100": self.log.mean_last(100),
+        }
+
+    def evaluate(self) -> dict[str, Any]:
+        return {**self.log.metrics(SOLVED_RETURN), "env_steps": self.total_steps}
+
+    def save_figures(self, out_dir: Path) -> list[Path]:
+        path = plot_returns(self.log, Path(out_dir) / "returns.png", "DQN on CartPole",
+                            threshold=SOLVED_RETURN)  # fmt: skip
+        return [path]
+
+
+def make_experiment(context: Any) -> DQNExperiment:
+    return DQNExperiment(context)
