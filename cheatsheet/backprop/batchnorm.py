@@ -26,11 +26,17 @@ def build(seed: int, batch: int, features: int) -> WorkedExample:
     gamma = draw.decimals((features,), 0.5, 2)
     beta = draw.decimals((features,), -1, 1)
     G = draw.ints((batch, features), -2, 2)
-    ex = WorkedExample("batchnorm", f"batch norm (training), batch {batch}, {features} features",
-                       [], options={"seed": seed, "batch": batch, "features": features,
-                                    "eps": EPS})
-    for name, v, what in (("X", X, "input, one row per example"), ("gamma", gamma, "scale"),
-                          ("beta", beta, "shift")):
+    ex = WorkedExample(
+        "batchnorm",
+        f"batch norm (training), batch {batch}, {features} features",
+        [],
+        options={"seed": seed, "batch": batch, "features": features, "eps": EPS},
+    )
+    for name, v, what in (
+        ("X", X, "input, one row per example"),
+        ("gamma", gamma, "scale"),
+        ("beta", beta, "shift"),
+    ):
         ex.add(name, v, what, "input")
     mu = ex.add("mu", X.mean(0), "mu = mean over the batch")
     xc = X - mu
@@ -47,9 +53,19 @@ def build(seed: int, batch: int, features: int) -> WorkedExample:
     dmu = (-dxh / s).sum(0) + dvar * (-2 * xc).mean(0)
     ex.add("dE/dmu", dmu, "sum_n -dx_hat / s + dvar mean(-2(x - mu))", "backward")
     dX = dxh / s + dvar * 2 * xc / batch + dmu / batch
-    ex.add("dE/dX", dX, "dx_hat / s + dvar 2(x - mu)/N + dmu/N", "backward",
-           mistakes=[Mistake(dxh / s, "missing the paths through the batch statistics "
-                                      "(dvar and dmu): mu and var depend on x too")])
+    ex.add(
+        "dE/dX",
+        dX,
+        "dx_hat / s + dvar 2(x - mu)/N + dmu/N",
+        "backward",
+        mistakes=[
+            Mistake(
+                dxh / s,
+                "missing the paths through the batch statistics "
+                "(dvar and dmu): mu and var depend on x too",
+            )
+        ],
+    )
 
     import torch
     import torch.nn.functional as F
@@ -67,12 +83,25 @@ def build(seed: int, batch: int, features: int) -> WorkedExample:
     g2, b2 = torch.tensor(gamma).requires_grad_(True), torch.tensor(beta).requires_grad_(True)
     y2 = F.batch_norm(X2, None, None, g2, b2, training=True, eps=EPS)
     (y2 * torch.tensor(G)).sum().backward()
-    return check(ex, {"mu": mu_t.detach(), "var": var_t.detach(), "x_hat": xh_t.detach(),
-                      "y": y2.detach(), "dE/dbeta": b2.grad, "dE/dgamma": g2.grad,
-                      "dE/dx_hat": xh_t.grad, "dE/dvar": var_t.grad, "dE/dmu": mu_t.grad,
-                      "dE/dX": X2.grad},
-                 {k: "F.batch_norm(training=True) + autograd"
-                  for k in ("y", "dE/dbeta", "dE/dgamma", "dE/dX")})
+    return check(
+        ex,
+        {
+            "mu": mu_t.detach(),
+            "var": var_t.detach(),
+            "x_hat": xh_t.detach(),
+            "y": y2.detach(),
+            "dE/dbeta": b2.grad,
+            "dE/dgamma": g2.grad,
+            "dE/dx_hat": xh_t.grad,
+            "dE/dvar": var_t.grad,
+            "dE/dmu": mu_t.grad,
+            "dE/dX": X2.grad,
+        },
+        {
+            k: "F.batch_norm(training=True) + autograd"
+            for k in ("y", "dE/dbeta", "dE/dgamma", "dE/dX")
+        },
+    )
 
 
 EXACT_OK = False

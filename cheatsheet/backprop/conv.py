@@ -290,7 +290,7 @@ def sheet_example() -> WorkedExample:
         "correlation with rot180(K) (= convolution with K)": correlate(X, rot180(K)),
         "correlation with K": correlate(X, K),
     }
-    misses = {r: int((Y != printed_Y).sum()) for r, Y in readings.items()}
+    misses = {r: int((printed_Y != Y).sum()) for r, Y in readings.items()}
     reading = min(misses, key=misses.get)
     rotated = reading.startswith("correlation with rot180")
     slid = rot180(K) if rotated else K

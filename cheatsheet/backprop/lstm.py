@@ -34,12 +34,19 @@ def build(seed: int, hidden: int = D_H) -> WorkedExample:
     W = draw.decimals((4 * hidden, D_X + hidden), -1, 1)  # rows: i, f, o, g (sheet order)
     b = draw.decimals((4 * hidden,), -0.5, 0.5)
     G = draw.ints((hidden,), -2, 2)
-    ex = WorkedExample("lstm", f"one LSTM cell, {D_X} inputs, {hidden} hidden units", [],
-                       options={"seed": seed, "hidden": hidden})
-    for name, v, what in (("x", x, "input x_t"), ("h_prev", h_prev, "h_{t-1}"),
-                          ("c_prev", c_prev, "c_{t-1}"),
-                          ("W", W, "gate weights, rows i, f, o, g (sheet order), columns "
-                                   "[x; h_prev]"), ("b", b, "gate biases")):
+    ex = WorkedExample(
+        "lstm",
+        f"one LSTM cell, {D_X} inputs, {hidden} hidden units",
+        [],
+        options={"seed": seed, "hidden": hidden},
+    )
+    for name, v, what in (
+        ("x", x, "input x_t"),
+        ("h_prev", h_prev, "h_{t-1}"),
+        ("c_prev", c_prev, "c_{t-1}"),
+        ("W", W, "gate weights, rows i, f, o, g (sheet order), columns [x; h_prev]"),
+        ("b", b, "gate biases"),
+    ):
         ex.add(name, v, what, "input")
     u = np.concatenate([x, h_prev])
     a = ex.add("a", W @ u + b, "a = W [x; h_prev] + b  (stacked a_i, a_f, a_o, a_g)")
@@ -53,17 +60,35 @@ def build(seed: int, hidden: int = D_H) -> WorkedExample:
     ex.add("h", o * tc, "h_t = o * tanh(c_t)")
     ex.add("G", G, "upstream gradient dE/dh_t (given)", "input")
     do = ex.add("dE/do", G * tc, "G * tanh(c_t)", "backward")
-    dc = ex.add("dE/dc", G * o * (1 - tc**2), "G * o * (1 - tanh(c_t)^2)", "backward",
-                mistakes=[Mistake(G * o, "missing the factor tanh'(c_t) = 1 - tanh(c_t)^2")])
+    dc = ex.add(
+        "dE/dc",
+        G * o * (1 - tc**2),
+        "G * o * (1 - tanh(c_t)^2)",
+        "backward",
+        mistakes=[Mistake(G * o, "missing the factor tanh'(c_t) = 1 - tanh(c_t)^2")],
+    )
     di = ex.add("dE/di", dc * g, "dc * g", "backward")
-    df = ex.add("dE/df", dc * c_prev, "dc * c_prev", "backward",
-                mistakes=[Mistake(dc * c, "the factor is c_{t-1}, not c_t")])
+    df = ex.add(
+        "dE/df",
+        dc * c_prev,
+        "dc * c_prev",
+        "backward",
+        mistakes=[Mistake(dc * c, "the factor is c_{t-1}, not c_t")],
+    )
     dg = ex.add("dE/dg", dc * i, "dc * i", "backward")
     ex.add("dE/dc_prev", dc * f, "dc * f  (the constant error carousel)", "backward")
     da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g**2)])
-    ex.add("dE/da", da, "(di i(1-i), df f(1-f), do o(1-o), dg (1-g^2))", "backward",
-           mistakes=[Mistake(np.concatenate([di, df, do, dg]), "missing the gate derivatives "
-                                                               "sigma' and tanh'")])
+    ex.add(
+        "dE/da",
+        da,
+        "(di i(1-i), df f(1-f), do o(1-o), dg (1-g^2))",
+        "backward",
+        mistakes=[
+            Mistake(
+                np.concatenate([di, df, do, dg]), "missing the gate derivatives sigma' and tanh'"
+            )
+        ],
+    )
     ex.add("dE/dW", np.outer(da, u), "da [x; h_prev]^T", "backward")
     ex.add("dE/db", da, "da", "backward", quiz=False)
     du = W.T @ da
@@ -94,13 +119,33 @@ def build(seed: int, hidden: int = D_H) -> WorkedExample:
         cell.bias_ih.copy_(t(bb))
         cell.bias_hh.zero_()
         h_ref, c_ref = cell(t(x)[None], (t(h_prev)[None], t(c_prev)[None]))
-    return check(ex, {"a": a_t.detach(), "i": gi.detach(), "f": gf.detach(), "o": go.detach(),
-                      "g": gg.detach(), "c": c_ref[0], "h": h_ref[0], "dE/do": go.grad,
-                      "dE/dc": c_t.grad, "dE/di": gi.grad, "dE/df": gf.grad, "dE/dg": gg.grad,
-                      "dE/dc_prev": cp.grad, "dE/da": a_t.grad, "dE/dW": W_t.grad,
-                      "dE/db": b_t.grad, "dE/dx": x_t.grad, "dE/dh_prev": hp.grad},
-                 {"c": "torch.nn.LSTMCell (gates reordered i, f, g, o)",
-                  "h": "torch.nn.LSTMCell (gates reordered i, f, g, o)"})
+    return check(
+        ex,
+        {
+            "a": a_t.detach(),
+            "i": gi.detach(),
+            "f": gf.detach(),
+            "o": go.detach(),
+            "g": gg.detach(),
+            "c": c_ref[0],
+            "h": h_ref[0],
+            "dE/do": go.grad,
+            "dE/dc": c_t.grad,
+            "dE/di": gi.grad,
+            "dE/df": gf.grad,
+            "dE/dg": gg.grad,
+            "dE/dc_prev": cp.grad,
+            "dE/da": a_t.grad,
+            "dE/dW": W_t.grad,
+            "dE/db": b_t.grad,
+            "dE/dx": x_t.grad,
+            "dE/dh_prev": hp.grad,
+        },
+        {
+            "c": "torch.nn.LSTMCell (gates reordered i, f, g, o)",
+            "h": "torch.nn.LSTMCell (gates reordered i, f, g, o)",
+        },
+    )
 
 
 EXACT_OK = False

@@ -44,8 +44,10 @@ def build(seed: int, hidden: int, act: str, loss: str, exact: bool) -> WorkedExa
     if loss not in LOSSES:
         raise ValueError(f"--loss {loss!r}: choose {', '.join(LOSSES)}")
     if exact and (act != "relu" or loss != "mse"):
-        raise ValueError("--exact needs rational steps: use --activation relu --loss mse "
-                         "(sigmoid, tanh, bce and ce use exp)")
+        raise ValueError(
+            "--exact needs rational steps: use --activation relu --loss mse "
+            "(sigmoid, tanh, bce and ce use exp)"
+        )
     d_in, d_out = 3, {"mse": 2, "bce": 1, "ce": 3}[loss]
     draw = Draw(seed, exact)
     x = draw.ints((d_in,), -2, 2)
@@ -60,13 +62,21 @@ def build(seed: int, hidden: int, act: str, loss: str, exact: bool) -> WorkedExa
     else:
         y = np.array(draw.index(d_out))
 
-    ex = WorkedExample("mlp", f"2-layer MLP, {act} hidden layer, {loss} loss", [],
-                       options={"seed": seed, "hidden": hidden, "activation": act,
-                                "loss": loss}, exact=exact)
-    for name, value, what in (("x", x, "input"), ("W1", W1, "layer 1 weights"),
-                              ("b1", b1, "layer 1 bias"), ("W2", W2, "layer 2 weights"),
-                              ("b2", b2, "layer 2 bias"),
-                              ("y", y, "target" if loss != "ce" else "target class")):
+    ex = WorkedExample(
+        "mlp",
+        f"2-layer MLP, {act} hidden layer, {loss} loss",
+        [],
+        options={"seed": seed, "hidden": hidden, "activation": act, "loss": loss},
+        exact=exact,
+    )
+    for name, value, what in (
+        ("x", x, "input"),
+        ("W1", W1, "layer 1 weights"),
+        ("b1", b1, "layer 1 bias"),
+        ("W2", W2, "layer 2 weights"),
+        ("b2", b2, "layer 2 bias"),
+        ("y", y, "target" if loss != "ce" else "target class"),
+    ):
         ex.add(name, value, what, "input")
     z1 = ex.add("z1", W1 @ x + b1, "z1 = W1 x + b1")
     h, fprime, fprime_rule = activation(act, z1)
@@ -95,23 +105,45 @@ def build(seed: int, hidden: int, act: str, loss: str, exact: bool) -> WorkedExa
         onehot = np.eye(d_out)[int(y)]
         delta2 = y_hat - onehot
         rule2 = "delta2 = dL/dz2 = softmax(z2) - onehot(y)"
-    delta2 = ex.add("delta2", delta2, rule2, "backward",
-                    mistakes=[Mistake(-delta2, "the sign: dL/dz2 = y_hat - y, not y - y_hat")])
+    delta2 = ex.add(
+        "delta2",
+        delta2,
+        rule2,
+        "backward",
+        mistakes=[Mistake(-delta2, "the sign: dL/dz2 = y_hat - y, not y - y_hat")],
+    )
     dW2 = np.outer(delta2, h)
-    ex.add("dL/dW2", dW2, "dL/dW2 = delta2 h^T", "backward",
-           mistakes=[Mistake(np.outer(delta2, z1), "the factor is h = f(z1), not z1")])
+    ex.add(
+        "dL/dW2",
+        dW2,
+        "dL/dW2 = delta2 h^T",
+        "backward",
+        mistakes=[Mistake(np.outer(delta2, z1), "the factor is h = f(z1), not z1")],
+    )
     ex.add("dL/db2", delta2, "dL/db2 = delta2", "backward")
     dh = ex.add("dL/dh", W2.T @ delta2, "dL/dh = W2^T delta2", "backward")
     delta1 = dh * fprime
-    ex.add("delta1", delta1, f"delta1 = dL/dh * f'(z1),  f'(z1) = {fprime_rule}", "backward",
-           mistakes=[Mistake(dh, "missing the factor f'(z1) of the activation")])
-    ex.add("dL/dW1", np.outer(delta1, x), "dL/dW1 = delta1 x^T", "backward",
-           mistakes=[Mistake(np.outer(dh, x), "missing the factor f'(z1) in delta1")])
+    ex.add(
+        "delta1",
+        delta1,
+        f"delta1 = dL/dh * f'(z1),  f'(z1) = {fprime_rule}",
+        "backward",
+        mistakes=[Mistake(dh, "missing the factor f'(z1) of the activation")],
+    )
+    ex.add(
+        "dL/dW1",
+        np.outer(delta1, x),
+        "dL/dW1 = delta1 x^T",
+        "backward",
+        mistakes=[Mistake(np.outer(dh, x), "missing the factor f'(z1) in delta1")],
+    )
     ex.add("dL/db1", delta1, "dL/db1 = delta1", "backward")
     ex.add("dL/dx", W1.T @ delta1, "dL/dx = W1^T delta1", "backward")
     if act == "relu" and any(float(v) == 0 for v in z1.ravel()):
-        ex.notes.append("a pre-activation is exactly 0: the sheet's ReLU' = [x >= 0] would give "
-                        "1 there; torch (and this example) use 0.")
+        ex.notes.append(
+            "a pre-activation is exactly 0: the sheet's ReLU' = [x >= 0] would give "
+            "1 there; torch (and this example) use 0."
+        )
 
     import torch
     import torch.nn.functional as F
@@ -134,12 +166,28 @@ def build(seed: int, hidden: int, act: str, loss: str, exact: bool) -> WorkedExa
         yh_t = torch.softmax(z2_t, 0)
         L_t = F.cross_entropy(z2_t[None], torch.tensor([int(y)]))
     L_t.backward()
-    return check(ex, {"z1": z1_t, "h": h_t, "z2": z2_t, "y_hat": yh_t, "L": L_t,
-                      "delta2": z2_t.grad, "dL/dW2": W2_t.grad, "dL/db2": b2_t.grad,
-                      "dL/dh": h_t.grad, "delta1": z1_t.grad, "dL/dW1": W1_t.grad,
-                      "dL/db1": b1_t.grad, "dL/dx": x_t.grad} |
-                 {k: v.detach() for k, v in (("z1", z1_t), ("h", h_t), ("z2", z2_t),
-                                             ("y_hat", yh_t), ("L", L_t))})
+    return check(
+        ex,
+        {
+            "z1": z1_t,
+            "h": h_t,
+            "z2": z2_t,
+            "y_hat": yh_t,
+            "L": L_t,
+            "delta2": z2_t.grad,
+            "dL/dW2": W2_t.grad,
+            "dL/db2": b2_t.grad,
+            "dL/dh": h_t.grad,
+            "delta1": z1_t.grad,
+            "dL/dW1": W1_t.grad,
+            "dL/db1": b1_t.grad,
+            "dL/dx": x_t.grad,
+        }
+        | {
+            k: v.detach()
+            for k, v in (("z1", z1_t), ("h", h_t), ("z2", z2_t), ("y_hat", yh_t), ("L", L_t))
+        },
+    )
 
 
 EXACT_OK = True

@@ -10,8 +10,6 @@ positions the value was copied to.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from cheatsheet.backprop.core import Draw, Mistake, WorkedExample, check, zeros
@@ -40,14 +38,18 @@ def _t(a):
 def maxpool(seed: int, size: tuple[int, ...], k: int, s: int, exact: bool) -> WorkedExample:
     H = size[0]
     W = size[1] if len(size) > 1 else H
-    if H < k or W < k:
+    if k > H or k > W:
         raise ValueError(f"the window ({k}) is larger than the input")
     draw = Draw(seed, exact)
     X = _distinct(draw, (H, W))
     Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
-    ex = WorkedExample("maxpool", f"{k}x{k} max-pooling, stride {s}", [],
-                       options={"seed": seed, "size": [H, W], "kernel": k, "stride": s},
-                       exact=exact)
+    ex = WorkedExample(
+        "maxpool",
+        f"{k}x{k} max-pooling, stride {s}",
+        [],
+        options={"seed": seed, "size": [H, W], "kernel": k, "stride": s},
+        exact=exact,
+    )
     ex.add("X", X, "input", "input")
     Y = zeros((Ho, Wo), exact)
     where = np.zeros((Ho, Wo), dtype=np.float64)
@@ -64,30 +66,46 @@ def maxpool(seed: int, size: tuple[int, ...], k: int, s: int, exact: bool) -> Wo
     for i, j, rows, cols in _windows(H, W, k, s):
         dX.flat[int(where[i, j])] += G[i, j]
         spread[rows, cols] += G[i, j]
-    ex.add("dE/dX", dX, "dE/dX[i*] += G[i,j]: the gradient goes to the argmax only", "backward",
-           mistakes=[Mistake(spread, "dz/dz_i = [i = i*]: only the argmax gets the gradient, "
-                                     "not every entry of the window")])
-    import torch
+    ex.add(
+        "dE/dX",
+        dX,
+        "dE/dX[i*] += G[i,j]: the gradient goes to the argmax only",
+        "backward",
+        mistakes=[
+            Mistake(
+                spread,
+                "dz/dz_i = [i = i*]: only the argmax gets the gradient, "
+                "not every entry of the window",
+            )
+        ],
+    )
     import torch.nn.functional as F
 
     X_t = _t(X).requires_grad_(True)
     Y_t, idx = F.max_pool2d(X_t[None, None], k, s, return_indices=True)
     (Y_t[0, 0] * _t(G)).sum().backward()
-    return check(ex, {"Y": Y_t[0, 0].detach(), "argmax": idx[0, 0].double(), "dE/dX": X_t.grad},
-                 {"argmax": "F.max_pool2d(return_indices=True)"})
+    return check(
+        ex,
+        {"Y": Y_t[0, 0].detach(), "argmax": idx[0, 0].double(), "dE/dX": X_t.grad},
+        {"argmax": "F.max_pool2d(return_indices=True)"},
+    )
 
 
 def avgpool(seed: int, size: tuple[int, ...], k: int, s: int, exact: bool) -> WorkedExample:
     H = size[0]
     W = size[1] if len(size) > 1 else H
-    if H < k or W < k:
+    if k > H or k > W:
         raise ValueError(f"the window ({k}) is larger than the input")
     draw = Draw(seed, exact)
     X = draw.ints((H, W), -3, 4)
     Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
-    ex = WorkedExample("avgpool", f"{k}x{k} average pooling, stride {s}", [],
-                       options={"seed": seed, "size": [H, W], "kernel": k, "stride": s},
-                       exact=exact)
+    ex = WorkedExample(
+        "avgpool",
+        f"{k}x{k} average pooling, stride {s}",
+        [],
+        options={"seed": seed, "size": [H, W], "kernel": k, "stride": s},
+        exact=exact,
+    )
     ex.add("X", X, "input", "input")
     Y = zeros((Ho, Wo), exact)
     for i, j, rows, cols in _windows(H, W, k, s):
@@ -99,8 +117,13 @@ def avgpool(seed: int, size: tuple[int, ...], k: int, s: int, exact: bool) -> Wo
     for i, j, rows, cols in _windows(H, W, k, s):
         dX[rows, cols] += G[i, j] / (k * k)
         unscaled[rows, cols] += G[i, j]
-    ex.add("dE/dX", dX, f"dE/dX[window] += G[i,j] / {k * k}", "backward",
-           mistakes=[Mistake(unscaled, f"missing the factor 1/{k * k} of the mean")])
+    ex.add(
+        "dE/dX",
+        dX,
+        f"dE/dX[window] += G[i,j] / {k * k}",
+        "backward",
+        mistakes=[Mistake(unscaled, f"missing the factor 1/{k * k} of the mean")],
+    )
     import torch.nn.functional as F
 
     X_t = _t(X).requires_grad_(True)
@@ -115,8 +138,13 @@ def unpool(seed: int, size: tuple[int, ...], k: int, exact: bool) -> WorkedExamp
     w = size[1] if len(size) > 1 else h
     draw = Draw(seed, exact)
     X = draw.ints((h, w), -3, 4)
-    ex = WorkedExample("unpool", f"unpooling by {k}: nearest, bed of nails, max-unpooling", [],
-                       options={"seed": seed, "size": [h, w], "kernel": k}, exact=exact)
+    ex = WorkedExample(
+        "unpool",
+        f"unpooling by {k}: nearest, bed of nails, max-unpooling",
+        [],
+        options={"seed": seed, "size": [h, w], "kernel": k},
+        exact=exact,
+    )
     ex.add("X", X, "input to unpool", "input")
     U_near = zeros((h * k, w * k), exact)
     U_nails = zeros((h * k, w * k), exact)
@@ -127,8 +155,12 @@ def unpool(seed: int, size: tuple[int, ...], k: int, exact: bool) -> WorkedExamp
     ex.add("U_nearest", U_near, "nearest neighbour: each value copied to its kxk block")
     ex.add("U_nails", U_nails, "bed of nails: value in the top-left of its block, zeros elsewhere")
     # Max-unpooling undoes an earlier max-pool: Z pooled to P with remembered argmax positions.
-    Z = ex.add("Z", _distinct(draw, (h * k, w * k)), "the earlier layer's input that was "
-               "max-pooled", "input")
+    Z = ex.add(
+        "Z",
+        _distinct(draw, (h * k, w * k)),
+        "the earlier layer's input that was max-pooled",
+        "input",
+    )
     P = zeros((h, w), exact)
     where = np.zeros((h, w), dtype=np.float64)
     for i, j, rows, cols in _windows(h * k, w * k, k, k):
@@ -143,8 +175,12 @@ def unpool(seed: int, size: tuple[int, ...], k: int, exact: bool) -> WorkedExamp
         for j in range(w):
             U_max.flat[int(where[i, j])] = P[i, j]
     ex.add("U_max", U_max, "max-unpooling: each value back where its max came from")
-    G = ex.add("G", draw.ints((h * k, w * k), -2, 3), "upstream gradient dE/dU (the same for "
-               "all three)", "input")
+    G = ex.add(
+        "G",
+        draw.ints((h * k, w * k), -2, 3),
+        "upstream gradient dE/dU (the same for all three)",
+        "input",
+    )
     d_near = zeros((h, w), exact)
     d_nails = zeros((h, w), exact)
     d_max = zeros((h, w), exact)
@@ -153,12 +189,25 @@ def unpool(seed: int, size: tuple[int, ...], k: int, exact: bool) -> WorkedExamp
             d_near[i, j] = G[i * k : (i + 1) * k, j * k : (j + 1) * k].sum()
             d_nails[i, j] = G[i * k, j * k]
             d_max[i, j] = G.flat[int(where[i, j])]
-    ex.add("dE/dX_nearest", d_near, "sum of G over each kxk block (every copy contributes)",
-           "backward", mistakes=[Mistake(d_nails, "nearest copies to the whole block: sum G "
-                                                  "over it, not just the top-left")])
+    ex.add(
+        "dE/dX_nearest",
+        d_near,
+        "sum of G over each kxk block (every copy contributes)",
+        "backward",
+        mistakes=[
+            Mistake(
+                d_nails, "nearest copies to the whole block: sum G over it, not just the top-left"
+            )
+        ],
+    )
     ex.add("dE/dX_nails", d_nails, "G at the top-left of each block", "backward")
-    ex.add("dE/dP_max", d_max, "G at the remembered index of each value", "backward",
-           mistakes=[Mistake(d_nails, "use the remembered argmax position, not the top-left")])
+    ex.add(
+        "dE/dP_max",
+        d_max,
+        "G at the remembered index of each value",
+        "backward",
+        mistakes=[Mistake(d_nails, "use the remembered argmax position, not the top-left")],
+    )
 
     import torch
     import torch.nn.functional as F
@@ -177,12 +226,24 @@ def unpool(seed: int, size: tuple[int, ...], k: int, exact: bool) -> WorkedExamp
     (near * G_t).sum().backward()
     (nails * G_t).sum().backward()
     (U_t * G_t).sum().backward()
-    return check(ex, {"U_nearest": near.detach(), "U_nails": nails.detach(),
-                      "P": P_t[0, 0].detach(), "indices": idx[0, 0].double(),
-                      "U_max": U_t.detach(), "dE/dX_nearest": X_t.grad,
-                      "dE/dX_nails": X2.grad, "dE/dP_max": P_t.grad[0, 0]},
-                 {"U_nails": "F.conv_transpose2d with a one-hot kernel, stride k",
-                  "U_max": "F.max_unpool2d", "U_nearest": "F.interpolate(mode='nearest')"})
+    return check(
+        ex,
+        {
+            "U_nearest": near.detach(),
+            "U_nails": nails.detach(),
+            "P": P_t[0, 0].detach(),
+            "indices": idx[0, 0].double(),
+            "U_max": U_t.detach(),
+            "dE/dX_nearest": X_t.grad,
+            "dE/dX_nails": X2.grad,
+            "dE/dP_max": P_t.grad[0, 0],
+        },
+        {
+            "U_nails": "F.conv_transpose2d with a one-hot kernel, stride k",
+            "U_max": "F.max_unpool2d",
+            "U_nearest": "F.interpolate(mode='nearest')",
+        },
+    )
 
 
 def options_for(kind: str) -> set[str]:

@@ -67,16 +67,15 @@ def diagnose(block: Block, answer: np.ndarray, index: tuple[int, ...] | None = N
     candidates.append(Mistake(-expected, "the sign is flipped"))
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
         candidates.append(Mistake(expected.T, "this is the transpose"))
+    target = expected if index is None else expected[index]
     for mistake in candidates:
         wrong = to_float(mistake.value)
         if index is not None:
             if wrong.shape != expected.shape:
                 continue
             wrong = wrong[index]
-        if np.shape(wrong) == () and answer.size == 1 or np.size(wrong) == answer.size:
-            if close(answer, wrong) and not close(answer, expected):
-                return mistake.feedback
-    target = expected if index is None else expected[index]
+        if close(answer, wrong) and not close(answer, target):
+            return mistake.feedback
     if np.size(target) != answer.size:
         return f"expected {np.size(target)} numbers (shape {np.shape(target)}), got {answer.size}"
     if index is None and expected.size > 1:

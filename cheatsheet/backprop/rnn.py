@@ -33,22 +33,36 @@ def build(seed: int, T: int, truncate: int | None, clip: bool, max_norm: float) 
     title = f"vanilla RNN over T={T} steps, BPTT"
     if truncate:
         title += f", truncated to the last {truncate} steps"
-    ex = WorkedExample("rnn", title, [], options={"seed": seed, "T": T, "truncate": truncate,
-                                                   "clip": clip, "max_norm": max_norm})
-    for name, v, what in (("x", xs, "inputs x_1..x_T (rows)"), ("y", ys, "targets"),
-                          ("W_xh", W_xh, "input weights"), ("W_hh", W_hh, "recurrent weights"),
-                          ("W_hy", W_hy, "output weights")):
+    ex = WorkedExample(
+        "rnn",
+        title,
+        [],
+        options={"seed": seed, "T": T, "truncate": truncate, "clip": clip, "max_norm": max_norm},
+    )
+    for name, v, what in (
+        ("x", xs, "inputs x_1..x_T (rows)"),
+        ("y", ys, "targets"),
+        ("W_xh", W_xh, "input weights"),
+        ("W_hh", W_hh, "recurrent weights"),
+        ("W_hy", W_hy, "output weights"),
+    ):
         ex.add(name, v, what, "input")
     h = [np.zeros(D_H)]
     a = [None]
     y_hat = [None]
     for t in range(1, T + 1):
-        a.append(ex.add(f"a_{t}", W_hh @ h[t - 1] + W_xh @ xs[t - 1], f"a_{t} = W_hh h_{t - 1} "
-                        f"+ W_xh x_{t}"))
+        a.append(
+            ex.add(
+                f"a_{t}", W_hh @ h[t - 1] + W_xh @ xs[t - 1], f"a_{t} = W_hh h_{t - 1} + W_xh x_{t}"
+            )
+        )
         h.append(ex.add(f"h_{t}", np.tanh(a[t]), f"h_{t} = tanh(a_{t})"))
         y_hat.append(ex.add(f"y_hat_{t}", W_hy @ h[t], f"y_hat_{t} = W_hy h_{t}"))
-    ex.add("L", sum(float(((y_hat[t] - ys[t - 1]) ** 2).sum()) / 2 for t in range(1, T + 1)),
-           "L = sum_t 1/2 ||y_hat_t - y_t||^2")
+    ex.add(
+        "L",
+        sum(float(((y_hat[t] - ys[t - 1]) ** 2).sum()) / 2 for t in range(1, T + 1)),
+        "L = sum_t 1/2 ||y_hat_t - y_t||^2",
+    )
 
     # The Jacobians dh_t/dh_k: BPTT's products, shown for the pairs the (truncated) sum uses.
     step = {i: np.diag(1 - h[i] ** 2) @ W_hh for i in range(2, T + 1)}
@@ -64,10 +78,12 @@ def build(seed: int, T: int, truncate: int | None, clip: bool, max_norm: float) 
             ex.add(f"dh_{t}/dh_{k}", J, f"dh_{t}/dh_{k} = {factors}", "backward", quiz=False)
             sheet_differs |= not np.allclose(J.T, S)
     if sheet_differs:
-        ex.notes.append("The sheet writes dh_t/dh_k = prod W_hh^T diag f'(h_{i-1}); checked "
-                        "against autograd, the factor is diag f'(a_i) = diag(1 - h_i^2) (the "
-                        "derivative at step i's pre-activation, not at h_{i-1}); with W_hh^T on "
-                        "the left it is the transpose, the form that multiplies gradients.")
+        ex.notes.append(
+            "The sheet writes dh_t/dh_k = prod W_hh^T diag f'(h_{i-1}); checked "
+            "against autograd, the factor is diag f'(a_i) = diag(1 - h_i^2) (the "
+            "derivative at step i's pre-activation, not at h_{i-1}); with W_hh^T on "
+            "the left it is the transpose, the form that multiplies gradients."
+        )
 
     dy = [None] + [y_hat[t] - ys[t - 1] for t in range(1, T + 1)]
     for t in range(T, 0, -1):
@@ -82,12 +98,26 @@ def build(seed: int, T: int, truncate: int | None, clip: bool, max_norm: float) 
             if t < T:
                 upstream = upstream + W_hh.T @ da[t + 1]
                 rule += f" + W_hh^T dL/da_{t + 1}"
-            dh[t] = ex.add(f"dL/dh_{t}", upstream, rule, "backward",
-                           mistakes=[Mistake(W_hy.T @ dy[t], "missing the path through time: "
-                                             f"+ W_hh^T dL/da_{t + 1}")] if t < T else [])
-            da[t] = ex.add(f"dL/da_{t}", dh[t] * (1 - h[t] ** 2), f"dL/dh_{t} * (1 - h_{t}^2)",
-                           "backward", mistakes=[Mistake(dh[t], "missing the factor tanh'(a) "
-                                                                "= 1 - h^2")])
+            dh[t] = ex.add(
+                f"dL/dh_{t}",
+                upstream,
+                rule,
+                "backward",
+                mistakes=[
+                    Mistake(
+                        W_hy.T @ dy[t], f"missing the path through time: + W_hh^T dL/da_{t + 1}"
+                    )
+                ]
+                if t < T
+                else [],
+            )
+            da[t] = ex.add(
+                f"dL/da_{t}",
+                dh[t] * (1 - h[t] ** 2),
+                f"dL/dh_{t} * (1 - h_{t}^2)",
+                "backward",
+                mistakes=[Mistake(dh[t], "missing the factor tanh'(a) = 1 - h^2")],
+            )
     else:
         # Sheet 12: "take the sum only over the last kappa steps": L_t reaches a_k for
         # t - K < k <= t only; each loss term has its own backward pass.
@@ -98,27 +128,47 @@ def build(seed: int, T: int, truncate: int | None, clip: bool, max_norm: float) 
             rule = f"W_hy^T dL/dy_hat_{t}"
             for k in range(t, max(0, t - window), -1):
                 ex.add(f"dL_{t}/dh_{k}", g, rule, "backward", quiz=k == t)
-                dak = ex.add(f"dL_{t}/da_{k}", g * (1 - h[k] ** 2), f"dL_{t}/dh_{k} * "
-                             f"(1 - h_{k}^2)", "backward",
-                             mistakes=[Mistake(g, "missing the factor tanh'(a) = 1 - h^2")])
+                dak = ex.add(
+                    f"dL_{t}/da_{k}",
+                    g * (1 - h[k] ** 2),
+                    f"dL_{t}/dh_{k} * (1 - h_{k}^2)",
+                    "backward",
+                    mistakes=[Mistake(g, "missing the factor tanh'(a) = 1 - h^2")],
+                )
                 da[k] = da[k] + dak
                 g = W_hh.T @ dak
                 rule = f"W_hh^T dL_{t}/da_{k}"
             if t - window >= 1:
-                ex.notes.append(f"L_{t} stops at a_{t - window + 1}: nothing flows into "
-                                f"h_{t - window} (the truncation point).")
+                ex.notes.append(
+                    f"L_{t} stops at a_{t - window + 1}: nothing flows into "
+                    f"h_{t - window} (the truncation point)."
+                )
         for k in range(T, 0, -1):
-            ex.add(f"dL/da_{k}", da[k], f"sum over t of dL_t/da_{k} (t - {window} < {k} <= t)",
-                   "backward", quiz=False)
+            ex.add(
+                f"dL/da_{k}",
+                da[k],
+                f"sum over t of dL_t/da_{k} (t - {window} < {k} <= t)",
+                "backward",
+                quiz=False,
+            )
     grads = {
         "dL/dW_xh": sum(np.outer(da[t], xs[t - 1]) for t in range(1, T + 1)),
         "dL/dW_hh": sum(np.outer(da[t], h[t - 1]) for t in range(1, T + 1)),
         "dL/dW_hy": sum(np.outer(dy[t], h[t]) for t in range(1, T + 1)),
     }
     ex.add("dL/dW_xh", grads["dL/dW_xh"], "sum_t dL/da_t x_t^T", "backward")
-    ex.add("dL/dW_hh", grads["dL/dW_hh"], "sum_t dL/da_t h_{t-1}^T", "backward",
-           mistakes=[Mistake(sum(np.outer(da[t], h[t]) for t in range(1, T + 1)),
-                             "the factor is h_{t-1} (the previous state), not h_t")])
+    ex.add(
+        "dL/dW_hh",
+        grads["dL/dW_hh"],
+        "sum_t dL/da_t h_{t-1}^T",
+        "backward",
+        mistakes=[
+            Mistake(
+                sum(np.outer(da[t], h[t]) for t in range(1, T + 1)),
+                "the factor is h_{t-1} (the previous state), not h_t",
+            )
+        ],
+    )
     ex.add("dL/dW_hy", grads["dL/dW_hy"], "sum_t (y_hat_t - y_t) h_t^T", "backward")
     if clip:
         norm = float(np.sqrt(sum((g**2).sum() for g in grads.values())))
@@ -159,15 +209,19 @@ def reference(xs, ys, W_xh, W_hh, W_hy, truncate, clip, max_norm):
     ref: dict = {}
     for t in range(1, T + 1):
         ref |= {f"a_{t}": a_s[t], f"h_{t}": hs[t], f"y_hat_{t}": yhs[t]}
-    losses = [None] + [0.5 * ((yhs[t] - torch.tensor(ys[t - 1])) ** 2).sum()
-                       for t in range(1, T + 1)]
+    losses = [None] + [
+        0.5 * ((yhs[t] - torch.tensor(ys[t - 1])) ** 2).sum() for t in range(1, T + 1)
+    ]
     ref["L"] = sum(losses[1:])
     window = truncate or T
     if truncate is None:
         ref["L"].backward(retain_graph=True)
         for t in range(1, T + 1):
-            ref |= {f"dL/dy_hat_{t}": yhs[t].grad.clone(), f"dL/dh_{t}": hs[t].grad.clone(),
-                    f"dL/da_{t}": a_s[t].grad.clone()}
+            ref |= {
+                f"dL/dy_hat_{t}": yhs[t].grad.clone(),
+                f"dL/dh_{t}": hs[t].grad.clone(),
+                f"dL/da_{t}": a_s[t].grad.clone(),
+            }
     else:
         # One graph per loss term, detached at its truncation point h_{t-K}; grads summed.
         for p in W:
@@ -187,24 +241,32 @@ def reference(xs, ys, W_xh, W_hh, W_hy, truncate, clip, max_norm):
     for t in range(2, T + 1):  # Jacobians, row by row (after the backward pass: autograd.grad
         # also feeds the retain_grad() hooks)
         for k in range(t - 1, max(0, t - window), -1):
-            rows = [torch.autograd.grad(hs[t][c], hs[k], retain_graph=True)[0]
-                    for c in range(D_H)]
+            rows = [torch.autograd.grad(hs[t][c], hs[k], retain_graph=True)[0] for c in range(D_H)]
             ref[f"dh_{t}/dh_{k}"] = torch.stack(rows)
-    ref |= {"dL/dW_xh": W[0].grad.clone(), "dL/dW_hh": W[1].grad.clone(),
-            "dL/dW_hy": W[2].grad.clone()}
+    ref |= {
+        "dL/dW_xh": W[0].grad.clone(),
+        "dL/dW_hh": W[1].grad.clone(),
+        "dL/dW_hy": W[2].grad.clone(),
+    }
     labels = {}
     if clip:
         total = torch.nn.utils.clip_grad_norm_(W, max_norm)
         before = torch.cat([ref[k].flatten() for k in ("dL/dW_xh", "dL/dW_hh", "dL/dW_hy")])
         after = torch.cat([p.grad.flatten() for p in W])
-        ref |= {"grad norm": total, "clip scale": after.norm() / before.norm() if before.norm() > 0
-                else torch.tensor(1.0),
-                "clipped dL/dW_xh": W[0].grad, "clipped dL/dW_hh": W[1].grad,
-                "clipped dL/dW_hy": W[2].grad}
+        ref |= {
+            "grad norm": total,
+            "clip scale": after.norm() / before.norm() if before.norm() > 0 else torch.tensor(1.0),
+            "clipped dL/dW_xh": W[0].grad,
+            "clipped dL/dW_hh": W[1].grad,
+            "clipped dL/dW_hy": W[2].grad,
+        }
         labels = {k: "torch.nn.utils.clip_grad_norm_" for k in ref if "clip" in k or "norm" in k}
     if truncate:
-        labels |= {k: "autograd on a graph detached at h_{t-K}" for k in ref
-                   if k.startswith("dL_") or k.startswith("dL/dW") or k.startswith("dL/da")}
+        labels |= {
+            k: "autograd on a graph detached at h_{t-K}"
+            for k in ref
+            if k.startswith("dL_") or k.startswith("dL/dW") or k.startswith("dL/da")
+        }
     return {k: v.detach() if hasattr(v, "detach") else v for k, v in ref.items()}, labels
 
 

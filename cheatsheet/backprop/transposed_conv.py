@@ -24,9 +24,13 @@ def build(seed: int, size: tuple[int, ...], k: int, s: int, p: int, exact: bool)
     draw = Draw(seed, exact)
     X = draw.ints((h, w), -2, 3)
     K = draw.ints((k, k), -1, 2)
-    ex = WorkedExample("transposed-conv", f"transposed convolution, {k}x{k} kernel, stride {s}, "
-                       f"padding {p}", [], options={"seed": seed, "size": [h, w], "kernel": k,
-                                                    "stride": s, "padding": p}, exact=exact)
+    ex = WorkedExample(
+        "transposed-conv",
+        f"transposed convolution, {k}x{k} kernel, stride {s}, padding {p}",
+        [],
+        options={"seed": seed, "size": [h, w], "kernel": k, "stride": s, "padding": p},
+        exact=exact,
+    )
     ex.add("X", X, "input", "input")
     ex.add("K", K, "kernel", "input")
     full = zeros((Hf, Wf), exact)
@@ -36,16 +40,29 @@ def build(seed: int, size: tuple[int, ...], k: int, s: int, p: int, exact: bool)
     ex.add("Y_full", full, "sum over inputs of X[i,j] * K placed at (s*i, s*j)")
     Y = ex.add("Y", full[p : Hf - p, p : Wf - p], f"Y_full without {p} border rows/columns")
     G = ex.add("G", draw.ints(Y.shape, -2, 2), "upstream gradient dE/dY (given)", "input")
-    Gf = ex.add("G_full", pad(G, p), "G with the cropped border back as zeros", "backward",
-                quiz=p > 0)
+    Gf = ex.add(
+        "G_full", pad(G, p), "G with the cropped border back as zeros", "backward", quiz=p > 0
+    )
     dX = correlate(Gf, K, s)
-    ex.add("dE/dX", dX, f"dE/dX = corr(G_full, K, stride {s}): an ordinary strided conv",
-           "backward", mistakes=[Mistake(correlate(Gf, K[::-1, ::-1], s),
-                                         "no rotation here: the transposed conv's backward is "
-                                         "a plain correlation with K")])
+    ex.add(
+        "dE/dX",
+        dX,
+        f"dE/dX = corr(G_full, K, stride {s}): an ordinary strided conv",
+        "backward",
+        mistakes=[
+            Mistake(
+                correlate(Gf, K[::-1, ::-1], s),
+                "no rotation here: the transposed conv's backward is a plain correlation with K",
+            )
+        ],
+    )
     dK = correlate(Gf, dilate(X, s))[:k, :k]
-    ex.add("dE/dK", dK, "dE/dK[m,n] = sum_ij X[i,j] G_full[s*i+m, s*j+n] = corr(G_full, "
-           "dilate(X, s))", "backward")
+    ex.add(
+        "dE/dK",
+        dK,
+        "dE/dK[m,n] = sum_ij X[i,j] G_full[s*i+m, s*j+n] = corr(G_full, dilate(X, s))",
+        "backward",
+    )
 
     import torch
     import torch.nn.functional as F
@@ -55,9 +72,17 @@ def build(seed: int, size: tuple[int, ...], k: int, s: int, p: int, exact: bool)
     Yf = F.conv_transpose2d(X_t[None, None], K_t[None, None], stride=s)[0, 0]
     Y_t = F.conv_transpose2d(X_t[None, None], K_t[None, None], stride=s, padding=p)[0, 0]
     (Y_t * t(G)).sum().backward()
-    return check(ex, {"Y_full": Yf.detach(), "Y": Y_t.detach(), "G_full": F.pad(t(G), (p,) * 4),
-                      "dE/dX": X_t.grad, "dE/dK": K_t.grad},
-                 {"Y": "F.conv_transpose2d", "Y_full": "F.conv_transpose2d (padding 0)"})
+    return check(
+        ex,
+        {
+            "Y_full": Yf.detach(),
+            "Y": Y_t.detach(),
+            "G_full": F.pad(t(G), (p,) * 4),
+            "dE/dX": X_t.grad,
+            "dE/dK": K_t.grad,
+        },
+        {"Y": "F.conv_transpose2d", "Y_full": "F.conv_transpose2d (padding 0)"},
+    )
 
 
 EXACT_OK = True
