@@ -25,7 +25,14 @@ from typing import Any
 
 import torch
 
-from cheatsheet.rl.episodes import CARTPOLE, SOLVED_RETURN, EpisodeLog, make_env, plot_returns
+from cheatsheet.rl.episodes import (
+    CARTPOLE,
+    SOLVED_RETURN,
+    EpisodeLog,
+    config_from_options,
+    make_env,
+    plot_returns,
+)
 from cheatsheet.rl.policy_gradient import CategoricalPolicy, ValueNetwork
 
 
@@ -61,10 +68,7 @@ class ActorCriticExperiment:
 
     def __init__(self, context: Any, config: ActorCriticConfig | None = None):
         options = dict(context.options)
-        self.config = config or ActorCriticConfig(
-            **{k: type(getattr(ActorCriticConfig, k))(v) for k, v in options.items()
-               if hasattr(ActorCriticConfig, k)}
-        )  # fmt: skip
+        self.config = config or config_from_options(ActorCriticConfig, options, extra=("env",))
         self.device = torch.device(context.device)
         name = options.get("env", CARTPOLE)
         self.envs = [make_env(name, context.seed + i) for i in range(self.config.n_envs)]

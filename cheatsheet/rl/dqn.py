@@ -30,7 +30,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cheatsheet.rl.episodes import CARTPOLE, SOLVED_RETURN, EpisodeLog, make_env, plot_returns
+from cheatsheet.rl.episodes import (
+    CARTPOLE,
+    SOLVED_RETURN,
+    EpisodeLog,
+    config_from_options,
+    make_env,
+    plot_returns,
+)
 
 
 @dataclass
@@ -132,13 +139,7 @@ class DQNExperiment:
 
     def __init__(self, context: Any, config: DQNConfig | None = None, env_name: str = CARTPOLE):
         options = dict(context.options)
-        self.config = config or DQNConfig(
-            **{
-                k: type(getattr(DQNConfig, k))(v)
-                for k, v in options.items()
-                if hasattr(DQNConfig, k)
-            }
-        )
+        self.config = config or config_from_options(DQNConfig, options, extra=("env",))
         self.device = torch.device(context.device)
         self.env = make_env(options.get("env", env_name), context.seed)
         observation_size = self.env.observation_space.shape[0]
@@ -156,7 +157,7 @@ class DQNExperiment:
         self.state, _ = self.env.reset(seed=context.seed)
         self.episode_return, self.episode_length, self.total_steps = 0.0, 0, 0
         self.log = EpisodeLog()
-        self.last_loss = float("nan")
+        self.last_loss = 0.0  # reported until the first update (the harness needs a finite loss)
 
     def epsilon(self, step: int) -> float:
         fraction = min(1.0, step / self.config.epsilon_decay_steps)

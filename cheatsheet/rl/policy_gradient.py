@@ -26,7 +26,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cheatsheet.rl.episodes import CARTPOLE, SOLVED_RETURN, EpisodeLog, make_env, plot_returns
+from cheatsheet.rl.episodes import (
+    CARTPOLE,
+    SOLVED_RETURN,
+    EpisodeLog,
+    config_from_options,
+    make_env,
+    plot_returns,
+)
 
 
 def discounted_returns(rewards: torch.Tensor, gamma: float) -> torch.Tensor:
@@ -89,10 +96,7 @@ class ReinforceExperiment:
 
     def __init__(self, context: Any, config: ReinforceConfig | None = None):
         options = dict(context.options)
-        self.config = config or ReinforceConfig(
-            **{k: type(getattr(ReinforceConfig, k))(v) for k, v in options.items()
-               if hasattr(ReinforceConfig, k)}
-        )  # fmt: skip
+        self.config = config or config_from_options(ReinforceConfig, options, extra=("env",))
         self.device = torch.device(context.device)
         self.env = make_env(options.get("env", CARTPOLE), context.seed)
         observation_size = self.env.observation_space.shape[0]
@@ -156,7 +160,7 @@ class ReinforceExperiment:
         self.policy_optimizer.step()
         return {
             "loss": loss.item(),
-            "value_loss": float(value_loss),
+            "value_loss": value_loss.item(),
             "return": self.log.returns[-1],
             "mean_return_last_100": self.log.mean_last(100),
         }
