@@ -124,7 +124,7 @@ class Catalog:
         if topic not in self._banks:
             questions: list[Question] = []
             for path in self._files.get(topic, []):
-                questions.extend(load_bank(path))
+                questions.extend(load_bank(path, registry=False))
             self._banks[topic] = questions
         return self._banks[topic]
 
