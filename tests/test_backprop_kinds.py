@@ -21,8 +21,12 @@ def _assert_checked(example):
     assert any(b.phase == "backward" for b in example.blocks)
 
 
-@given(seeds, st.integers(1, 4), st.sampled_from(["sigmoid", "tanh", "relu"]),
-       st.sampled_from(["mse", "bce", "ce"]))
+@given(
+    seeds,
+    st.integers(1, 4),
+    st.sampled_from(["sigmoid", "tanh", "relu"]),
+    st.sampled_from(["mse", "bce", "ce"]),
+)
 def test_mlp(seed, hidden, activation, loss):
     o = Options(seed=seed, size=(hidden,), activation=activation, loss=loss)
     _assert_checked(module_for("mlp").from_options("mlp", o))
@@ -34,14 +38,27 @@ def test_mlp_exact_relu_mse(seed, hidden):
     _assert_checked(module_for("mlp").from_options("mlp", o))
 
 
-@given(seeds, st.integers(3, 7), st.integers(3, 7), st.integers(1, 3), st.integers(1, 3),
-       st.integers(0, 2), st.booleans())
+@given(
+    seeds,
+    st.integers(3, 7),
+    st.integers(3, 7),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 2),
+    st.booleans(),
+)
 def test_conv(seed, H, W, k, s, p, exact):
     _assert_checked(conv.build(seed, (H, W), k, s, p, exact))
 
 
-@given(seeds, st.sampled_from(["maxpool", "avgpool"]), st.integers(2, 6), st.integers(1, 3),
-       st.integers(1, 3), st.booleans())
+@given(
+    seeds,
+    st.sampled_from(["maxpool", "avgpool"]),
+    st.integers(2, 6),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.booleans(),
+)
 def test_pooling(seed, kind, size, k, s, exact):
     o = Options(seed=seed, size=(size, size + 1), kernel=min(k, size), stride=s, exact=exact)
     _assert_checked(module_for(kind).from_options(kind, o))
@@ -53,8 +70,14 @@ def test_unpool(seed, h, w, k, exact):
     _assert_checked(module_for("unpool").from_options("unpool", o))
 
 
-@given(seeds, st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
-       st.integers(0, 1))
+@given(
+    seeds,
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 1),
+)
 def test_transposed_conv(seed, h, w, k, s, p):
     o = Options(seed=seed, size=(h, w), kernel=k, stride=s, padding=p)
     try:
@@ -65,8 +88,13 @@ def test_transposed_conv(seed, h, w, k, s, p):
     _assert_checked(example)
 
 
-@given(seeds, st.integers(2, 5), st.one_of(st.none(), st.integers(1, 4)), st.booleans(),
-       st.sampled_from([0.1, 1.0, 100.0]))
+@given(
+    seeds,
+    st.integers(2, 5),
+    st.one_of(st.none(), st.integers(1, 4)),
+    st.booleans(),
+    st.sampled_from([0.1, 1.0, 100.0]),
+)
 def test_rnn(seed, T, truncate, clip, max_norm):
     if truncate is not None and truncate >= T:
         truncate = T - 1

@@ -7,7 +7,7 @@
     delta1 = dL/dh * f'(z1)  (backward inputs: delta^(l) = delta^(l+1) dz^(l+1)/dz^(l))
     dL/dW1 = delta1 x^T,  dL/db1 = delta1,  dL/dx = W1^T delta1
 f' from the sheet's table 10.1: sigmoid s(1-s), tanh 1 - tanh^2, ReLU [x > 0] (the sheet prints
-[x >= 0]; torch, and we, use 0 at x = 0; the output notes when a pre-activation is exactly 0).
+[x >= 0]; torch uses [x > 0]; inputs are drawn with no pre-activation at the kink).
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ def build(seed: int, hidden: int, act: str, loss: str, exact: bool) -> WorkedExa
     x = draw.ints((d_in,), -2, 2)
     W1 = draw.decimals((hidden, d_in), -1, 1)
     b1 = draw.decimals((hidden,), -0.5, 0.5)
+    # A pre-activation at ReLU's kink (z1 = 0) has no derivative; redraw b1 until none is
+    # within 0.05 of it, so float64 torch and exact fractions agree on f'(z1).
+    while act == "relu" and any(abs(float(v)) < 0.05 for v in (W1 @ x + b1).ravel()):
+        b1 = draw.decimals((hidden,), -0.5, 0.5)
     W2 = draw.decimals((d_out, hidden), -1, 1)
     b2 = draw.decimals((d_out,), -0.5, 0.5)
     if loss == "mse":
@@ -139,10 +143,10 @@ def build(seed: int, hidden: int, act: str, loss: str, exact: bool) -> WorkedExa
     )
     ex.add("dL/db1", delta1, "dL/db1 = delta1", "backward")
     ex.add("dL/dx", W1.T @ delta1, "dL/dx = W1^T delta1", "backward")
-    if act == "relu" and any(float(v) == 0 for v in z1.ravel()):
+    if act == "relu":
         ex.notes.append(
-            "a pre-activation is exactly 0: the sheet's ReLU' = [x >= 0] would give "
-            "1 there; torch (and this example) use 0."
+            "ReLU' at 0: the sheet prints [x >= 0], torch uses [x > 0]; the inputs are drawn "
+            "so that no pre-activation sits at the kink."
         )
 
     import torch

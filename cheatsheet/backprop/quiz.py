@@ -138,6 +138,8 @@ def _ask(
     index: tuple[int, ...] | None,
     answers: Answers,
     say: Callable[[str], None],
+    seed: int,
+    session: str | None,
 ) -> Asked:
     expected = block.tensor if index is None else np.asarray(block.tensor, dtype=object)[index]
     what = block.name if index is None else f"{block.name}{list(index)}"
@@ -158,7 +160,7 @@ def _ask(
     right = close(values, expected)
     feedback = None if right else diagnose(block, values, index)
     card = review.card_id(example.kind, block.name)
-    recorded = review.record(card, right, seconds)
+    recorded = review.record(card, right, seconds, text, seed, session)
     return Asked(
         what,
         list(index) if index is not None else None,
@@ -202,18 +204,20 @@ def quiz(example: WorkedExample, seed: int, answers: Answers, console, quiet: bo
             f"[bold]Quiz:[/] compute [bold]{block.name}"
             f"{list(index) if index else ''}[/]  ({block.rule})"
         )
-    asked = _ask(example, block, index, answers, say)
+    sid = review.start_session("quiz", seed)
+    asked = _ask(example, block, index, answers, say, seed, sid)
     if not quiet:
         _report(asked, console, example.exact)
     return Session(example.kind, "quiz", [asked])
 
 
-def drill(example: WorkedExample, answers: Answers, console, quiet: bool) -> Session:
+def drill(example: WorkedExample, seed: int, answers: Answers, console, quiet: bool) -> Session:
     """Every backward block in order; a wrong one is explained, then the right value is used."""
     from cheatsheet.backprop.render import block_view, render
 
     say = (lambda m: None) if quiet else console.print
     session = Session(example.kind, "drill")
+    sid = review.start_session("drill", seed)
     first = min(example.blocks.index(b) for b in example.backward_blocks())
     if not quiet:
         render(example, console, upto=first)
@@ -224,7 +228,7 @@ def drill(example: WorkedExample, answers: Answers, console, quiet: bool) -> Ses
             continue
         if not quiet:
             console.print(f"[bold]Next:[/] {block.name}  ({block.rule})")
-        asked = _ask(example, block, None, answers, say)
+        asked = _ask(example, block, None, answers, say, seed, sid)
         session.asked.append(asked)
         if not quiet:
             _report(asked, console, example.exact)

@@ -1,14 +1,14 @@
 """The one place backprop quizzes talk to the spaced-repetition store (topic 'backprop').
 
-The quiz engine (quizzes/store.py) is optional here: when it is importable, each answer is recorded
-there as (card id, topic 'backprop', correct, seconds); without it the answer is still checked and
-reported, only not scheduled.
+Each answer is recorded through quizzes.store (SQLite + FSRS) as (card id, topic 'backprop',
+correct, seconds); the card is one per (kind, block), the question id adds the seed
+(`backprop:conv:dE/dX@3`) the way generated quiz variants do. Without the quiz engine installed the
+answer is still checked and reported, only not scheduled.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 from typing import Any
 
 TOPIC = "backprop"
@@ -26,36 +26,42 @@ def _store_module() -> Any | None:
         return None
 
 
-def record(card: str, correct: bool, seconds: float) -> bool:
-    """Record one answer; True when the quiz store took it."""
+def record(
+    card: str,
+    correct: bool,
+    seconds: float,
+    given: str = "",
+    variant: int | None = None,
+    session: str | None = None,
+) -> bool:
+    """Record one answer and reschedule its card; True when the quiz store took it."""
     store = _store_module()
     if store is None:
         return False
-    for name in ("record_answer", "record_review", "record"):
-        fn = getattr(store, name, None)
-        if callable(fn):
-            return _call(fn, card, correct, seconds)
-    opener = getattr(store, "open_store", None) or getattr(store, "ReviewStore", None)
-    if opener is not None:
-        handle = opener()
-        for name in ("record_answer", "record_review", "record", "review"):
-            fn = getattr(handle, name, None)
-            if callable(fn):
-                return _call(fn, card, correct, seconds)
-    return False
-
-
-def _call(fn: Any, card: str, correct: bool, seconds: float) -> bool:
-    values = {
-        "card_id": card,
-        "card": card,
-        "topic": TOPIC,
-        "correct": correct,
-        "seconds": seconds,
-        "elapsed": seconds,
-        "duration": seconds,
-    }
-    params = inspect.signature(fn).parameters
-    kwargs = {k: v for k, v in values.items() if k in params}
-    fn(**kwargs)
+    handle = store.open_store()
+    try:
+        handle.record_answer(
+            question_id=card if variant is None else f"{card}@{variant}",
+            card_id=card,
+            topic=TOPIC,
+            correct=correct,
+            given=given,
+            kind="numeric",
+            seconds=seconds,
+            session=session,
+        )
+    finally:
+        handle.close()
     return True
+
+
+def start_session(mode: str, seed: int) -> str | None:
+    """A quiz-store session for one --quiz or --drill run (None without the store)."""
+    store = _store_module()
+    if store is None:
+        return None
+    handle = store.open_store()
+    try:
+        return handle.start_session(f"backprop-{mode}", topic=TOPIC, seed=seed)
+    finally:
+        handle.close()

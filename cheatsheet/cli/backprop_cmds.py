@@ -148,7 +148,7 @@ def _show(worked, seed: int, quiz: bool, drill: bool, answers: Path | None, json
         if quiz:
             session = q.quiz(worked, seed, source, console, json_out)
         else:
-            session = q.drill(worked, source, console, json_out)
+            session = q.drill(worked, seed, source, console, json_out)
     except EOFError as error:
         raise CheatsheetError(str(error)) from None
     if json_out:
