@@ -1,0 +1,171 @@
+"""GAN formulas against torch: BCE, brute-force suprema over D, Categorical KL, autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+import formulas
+
+TOPIC = "gan"
+IDS = [f.id for f in formulas.by_topic(TOPIC)]
+TESTED_EVALUATORS = {
+    "gan-value-function",
+    "gan-optimal-discriminator",
+    "jsd",
+    "gan-value-at-optimum",
+    "gan-saturating-gradient",
+    "gan-non-saturating-gradient",
+    "fid",
+}
+
+
+@pytest.mark.parametrize("formula_id", IDS)
+def test_derivation_steps_pass(formula_id):
+    formula = formulas.get(formula_id)
+    assert formula.statement is not None
+    for step, result in zip(formula.derivation, formula.check_derivation()):
+        assert result.passed, (step.claim, result.detail)
+
+
+@pytest.mark.parametrize("formula_id", [i for i in IDS if formulas.get(i).erratum])
+def test_errata_confirmed(formula_id):
+    evidence = formulas.get(formula_id).erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True, evidence.detail
+
+
+def test_every_evaluator_has_an_oracle_test():
+    assert {f.id for f in formulas.by_topic(TOPIC) if f.evaluator} == TESTED_EVALUATORS
+
+
+def _distributions(seed, batch, size):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(size), size=batch)
+    q = rng.dirichlet(np.ones(size), size=batch)
+    return p, q
+
+
+def _t(array, device):
+    return torch.as_tensor(np.asarray(array), dtype=torch.float64, device=device)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 4), st.integers(2, 7))
+def test_value_function_matches_torch_bce(device, seed, batch, size):
+    p, q = _distributions(seed, batch, size)
+    D = np.random.default_rng(seed + 1).uniform(0.01, 0.99, size=(batch, size))
+    ours = formulas.get("gan-value-function").evaluate(p_data=p, p_model=q, D=D)
+    Dt = _t(D, device)
+    reference = -(
+        F.binary_cross_entropy(Dt, torch.ones_like(Dt), weight=_t(p, device), reduction="none")
+        + F.binary_cross_entropy(Dt, torch.zeros_like(Dt), weight=_t(q, device), reduction="none")
+    ).sum(-1)
+    np.testing.assert_allclose(ours, reference.cpu().numpy(), rtol=1e-12)
+
+
+@given(st.integers(0, 2**16), st.integers(2, 6))
+def test_optimal_discriminator_is_the_argmax_of_v_by_grid_search(device, seed, size):
+    p, q = _distributions(seed, 1, size)
+    ours = formulas.get("gan-optimal-discriminator").evaluate(p_data=p[0], p_model=q[0])
+    grid = torch.linspace(1e-6, 1 - 1e-6, 200001, dtype=torch.float64, device=device)
+    a, b = _t(p[0], device)[:, None], _t(q[0], device)[:, None]
+    values = a * torch.log(grid) + b * torch.log1p(-grid)
+    argmax = grid[values.argmax(dim=1)].cpu().numpy()
+    np.testing.assert_allclose(ours, argmax, atol=2e-5)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 4), st.integers(2, 7))
+def test_jsd_matches_torch_categorical_kl(device, seed, batch, size):
+    p, q = _distributions(seed, batch, size)
+    ours = formulas.get("jsd").evaluate(p=p, q=q)
+    P = torch.distributions.Categorical(probs=_t(p, device))
+    Q = torch.distributions.Categorical(probs=_t(q, device))
+    M = torch.distributions.Categorical(probs=(_t(p, device) + _t(q, device)) / 2)
+    kl = torch.distributions.kl_divergence
+    reference = 0.5 * kl(P, M) + 0.5 * kl(Q, M)
+    np.testing.assert_allclose(ours, reference.cpu().numpy(), rtol=1e-10, atol=1e-14)
+    assert np.all(ours >= -1e-15) and np.all(ours <= np.log(2) + 1e-12)
+
+
+@given(st.integers(0, 2**16), st.integers(2, 6))
+def test_value_at_optimum_equals_brute_force_sup_over_d(device, seed, size):
+    p, q = _distributions(seed, 1, size)
+    ours = formulas.get("gan-value-at-optimum").evaluate(p_data=p[0], p_model=q[0])
+    grid = torch.linspace(1e-7, 1 - 1e-7, 400001, dtype=torch.float64, device=device)
+    a, b = _t(p[0], device)[:, None], _t(q[0], device)[:, None]
+    brute = (a * torch.log(grid) + b * torch.log1p(-grid)).max(dim=1).values.sum().item()
+    # the grid maximum is below the true supremum by O(spacing^2)
+    assert brute - 1e-9 <= ours <= brute + 1e-5
+    M = torch.distributions.Categorical(probs=(_t(p[0], device) + _t(q[0], device)) / 2)
+    kl = torch.distributions.kl_divergence
+    jsd = 0.5 * kl(torch.distributions.Categorical(probs=_t(p[0], device)), M) + 0.5 * kl(
+        torch.distributions.Categorical(probs=_t(q[0], device)), M
+    )
+    np.testing.assert_allclose(ours, -np.log(4) + 2 * jsd.item(), rtol=1e-10)
+
+
+def test_value_at_optimum_is_minus_log_4_when_equal_and_handles_zeros():
+    p = np.array([0.2, 0.3, 0.5, 0.0])
+    f = formulas.get("gan-value-at-optimum")
+    np.testing.assert_allclose(f.evaluate(p_data=p, p_model=p), -np.log(4), rtol=1e-14)
+    disjoint = f.evaluate(p_data=np.array([1.0, 0.0]), p_model=np.array([0.0, 1.0]))
+    np.testing.assert_allclose(disjoint, -np.log(4) + 2 * np.log(2), atol=1e-14)  # JSD = log 2
+
+
+@given(st.integers(0, 2**16))
+def test_generator_gradients_match_autograd(device, seed):
+    logits = torch.as_tensor(
+        np.random.default_rng(seed).normal(0, 4, size=7), dtype=torch.float64, device=device
+    ).requires_grad_()
+    (saturating,) = torch.autograd.grad(torch.log1p(-torch.sigmoid(logits)).sum(), logits)
+    (non_saturating,) = torch.autograd.grad(F.logsigmoid(logits).sum(), logits)
+    values = logits.detach().cpu().numpy()
+    np.testing.assert_allclose(
+        formulas.get("gan-saturating-gradient").evaluate(logit=values),
+        saturating.cpu().numpy(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        formulas.get("gan-non-saturating-gradient").evaluate(logit=values),
+        non_saturating.cpu().numpy(),
+        rtol=1e-10,
+    )
+
+
+@given(st.integers(0, 2**16), st.integers(1, 5))
+def test_fid_matches_torch_symmetric_square_root(device, seed, dim):
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(size=(dim, dim)), rng.normal(size=(dim, dim))
+    S1, S2 = A @ A.T + 0.1 * np.eye(dim), B @ B.T + 0.1 * np.eye(dim)
+    m1, m2 = rng.normal(size=dim), rng.normal(size=dim)
+    ours = formulas.get("fid").evaluate(mu1=m1, sigma1=S1, mu2=m2, sigma2=S2)
+
+    def sqrt_psd(M):
+        vals, vecs = torch.linalg.eigh(M)
+        return vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T
+
+    S1t, S2t = _t(S1, device), _t(S2, device)
+    root = sqrt_psd(S1t)
+    # Tr (S1 S2)^{1/2} = Tr (S1^{1/2} S2 S1^{1/2})^{1/2} (similar matrices)
+    cross = torch.trace(sqrt_psd(root @ S2t @ root))
+    reference = ((_t(m1, device) - _t(m2, device)) ** 2).sum() + torch.trace(S1t + S2t) - 2 * cross
+    np.testing.assert_allclose(ours, reference.item(), rtol=1e-7, atol=1e-9)
+
+
+def test_contract_ids_keywords_dtypes_broadcasting():
+    assert formulas.get("gan-optimal-discriminator").parameters == ["p_data", "p_model"]
+    assert formulas.get("gan-value-at-optimum").parameters == ["p_data", "p_model"]
+    p, q = _distributions(0, 3, 5)
+    d_star = formulas.get("gan-optimal-discriminator").evaluate(p_data=p, p_model=q)
+    assert d_star.dtype == np.float64 and d_star.shape == (3, 5)
+    value = formulas.get("gan-value-at-optimum").evaluate(p_data=p, p_model=q)
+    assert value.dtype == np.float64 and value.shape == (3,)
+    single = formulas.get("gan-value-at-optimum").evaluate(p_data=p[0], p_model=q[0])
+    assert isinstance(single, np.float64)
+    np.testing.assert_allclose(value[0], single)
+    # broadcasting one data distribution against several models
+    many = formulas.get("gan-value-at-optimum").evaluate(p_data=p[0], p_model=q)
+    assert many.shape == (3,)
