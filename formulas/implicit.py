@@ -419,7 +419,7 @@ def positional_encoding(x, num_frequencies):
 
 register(
     Formula(
-        id="positional-encoding",
+        id="nerf-positional-encoding",
         title="NeRF positional encoding (Fourier features)",
         topic="implicit",
         section="8.2.1",

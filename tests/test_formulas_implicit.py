@@ -104,7 +104,7 @@ def test_igr_loss_with_autograd_gradients(device, seed, scale, lam):
 @given(st.integers(0, 1000), st.integers(1, 6))
 def test_positional_encoding_by_loop(device, seed, L):
     x = np.random.default_rng(seed).uniform(-1, 1, size=(4, 3))
-    out = formulas.get("positional-encoding").evaluate(x=x, num_frequencies=L)
+    out = formulas.get("nerf-positional-encoding").evaluate(x=x, num_frequencies=L)
     assert out.shape == (4, 3 * 2 * L)
     xt = torch.tensor(x, device=device)
     for d in range(3):
