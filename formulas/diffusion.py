@@ -910,7 +910,8 @@ def _cfg_statement():
     import sympy as sp
 
     rho = sp.Symbol("rho", nonnegative=True)
-    eps_c, eps_u = sp.symbols("epsilon_theta(x,c;t) epsilon_theta(x;t)", real=True)
+    eps_c = sp.Symbol("epsilon_theta(x, c; t)", real=True)
+    eps_u = sp.Symbol("epsilon_theta(x; t)", real=True)
     return sp.Eq(sp.Symbol("epsilon_tilde(x,c;t)"), (1 + rho) * eps_c - rho * eps_u)
 
 
