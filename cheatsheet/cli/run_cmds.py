@@ -49,6 +49,13 @@ def run(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from the checkpoint in --out.")
     ] = False,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help="A model hyperparameter KEY=VALUE (repeatable), e.g. --option beta=8.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Train a reference model: progress bar, then metrics.json, samples.png, loss.png and
@@ -70,6 +77,7 @@ def run(
         out=out,
         resume=resume,
         progress=True,
+        options=parse_options(option or []),
     )
     if result.metrics.get("world_size", 1) > 1 and _rank() != 0:
         return  # under torchrun only rank 0 reports
@@ -88,6 +96,29 @@ def run(
     console.print(table)
     for path in result.files:
         console.print(f"wrote {path}")
+
+
+def parse_options(pairs: list[str]) -> dict[str, object]:
+    """KEY=VALUE strings to a dict; values become int, float or bool when they read as one
+    (parsed, never evaluated), else stay strings."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CheatsheetError(f"--option takes KEY=VALUE, got '{pair}'")
+        value: object = text
+        if text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(text)
+                    break
+                except ValueError:
+                    continue
+        options[key.replace("-", "_")] = value
+    return options
 
 
 def _rank() -> int:

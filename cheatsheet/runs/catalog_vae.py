@@ -28,7 +28,7 @@ SPECS = [
         description="VQ-VAE, codebook + straight-through + commitment loss, PixelCNN prior over "
         "its codes (van den Oord et al. 2017)",
         factory="cheatsheet.models.vqvae:make_experiment",
-        default_steps=3000,
+        default_steps=2000,
         default_data="digits-binary",
         datasets=("digits-binary", "digits"),
     ),
