@@ -227,8 +227,9 @@ class ConditionalFlow(nn.Module):
     @torch.no_grad()
     def sample(self, condition: Any, n: int, temperature: float = 1.0) -> torch.Tensor:
         """z ~ N(0, T^2 I), x = f(z; w) (sampling direction); n = the condition's batch size."""
-        device = next(self.parameters()).device
-        return self.inverse(temperature * torch.randn(n, self.dim, device=device), condition)
+        parameter = next(self.parameters())
+        z = torch.randn(n, self.dim, device=parameter.device, dtype=parameter.dtype)
+        return self.inverse(temperature * z, condition)
 
 
 # --------------------------------------------------------------------------------------------

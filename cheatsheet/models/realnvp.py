@@ -23,7 +23,7 @@ Multi-scale architecture (section 3.6): at each scale, 3 checkerboard couplings,
 (sent straight to z with a N(0, I) prior); the last scale has 4 checkerboard couplings.
 
 Pre-processing (section 4.1): image data in [0, 1] (dequantised) goes through
-      y = logit(alpha + (1 - alpha) x)   (alpha = 0.05)
+      y = logit(alpha + (1 - 2 alpha) x)   (alpha = 0.05)
 whose log-det is part of the model's density. The batch normalisation of the paper is left
 out: ActNorm (see glow.py) replaced it in later work and the small model trains without it.
 """
@@ -141,10 +141,12 @@ class Squeeze(nn.Module):
 
 
 class LogitTransform(nn.Module):
-    """x in (0, 1) -> y = logit(alpha + (1 - alpha) x): maps the unit cube onto R^D.
+    """x in [0, 1] -> y = logit(alpha + (1 - 2 alpha) x): maps the unit cube onto R^D.
 
-    log|dy/dx| = log(1 - alpha) - log p - log(1 - p) with p = alpha + (1 - alpha) x.
-    (RealNVP writes alpha + (1 - alpha) x with alpha = .05; the inverse is a sigmoid.)
+    log|dy/dx| = log(1 - 2 alpha) - log p - log(1 - p) with p = alpha + (1 - 2 alpha) x.
+    The paper prints alpha + (1 - alpha) x; the symmetric form used by common implementations
+    keeps p in [alpha, 1 - alpha], so log(1 - p) stays finite even where float32 rounds a
+    dequantised x = (16 + u) / 17 up to 1 (the asymmetric form gave NaN in training).
     """
 
     def __init__(self, alpha: float = 0.05):
@@ -152,13 +154,13 @@ class LogitTransform(nn.Module):
         self.alpha = alpha
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        p = self.alpha + (1 - self.alpha) * x
+        p = self.alpha + (1 - 2 * self.alpha) * x
         y = torch.log(p) - torch.log1p(-p)
-        log_det = math.log(1 - self.alpha) - torch.log(p) - torch.log1p(-p)
+        log_det = math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)
         return y, log_det.flatten(1).sum(1)
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
-        return (torch.sigmoid(y) - self.alpha) / (1 - self.alpha)
+        return (torch.sigmoid(y) - self.alpha) / (1 - 2 * self.alpha)
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,8 +258,9 @@ class MultiScaleFlow(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, temperature: float = 1.0, device=None) -> torch.Tensor:
         """z ~ N(0, temperature^2 I), x = f(z) (sampling direction z -> x)."""
-        device = device or next(self.parameters()).device
-        z = temperature * torch.randn(n, self.dim, device=device)
+        parameter = next(self.parameters())
+        z = torch.randn(n, self.dim, device=device or parameter.device, dtype=parameter.dtype)
+        z = temperature * z
         return self.inverse(z)
 
 
