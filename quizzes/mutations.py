@@ -65,7 +65,14 @@ def _swap_pairs(symbols: list[Any]) -> list[tuple[dict, str]]:
     """Pairs of names that differ only in a 1/2, 0/1, q/p or p/q suffix: swap all at once."""
     by_name = {s.name: s for s in symbols}
     swaps: list[tuple[dict, str]] = []
-    for left_tag, right_tag in (("1", "2"), ("0", "1"), ("q", "p"), ("a", "b")):
+    for left_tag, right_tag in (
+        ("1", "2"),
+        ("0", "1"),
+        ("q", "p"),
+        ("a", "b"),
+        ("t", "tm1"),
+        ("t", "{t-1}"),
+    ):
         mapping: dict = {}
         for name, symbol in by_name.items():
             for sep in ("_", ""):
@@ -75,7 +82,12 @@ def _swap_pairs(symbols: list[Any]) -> list[tuple[dict, str]]:
                         mapping[symbol] = by_name[other]
                         mapping[by_name[other]] = symbol
         if mapping:
-            swaps.append((mapping, f"arguments swapped ({left_tag} <-> {right_tag})"))
+            what = (
+                "the indices t and t-1 swapped"
+                if left_tag == "t"
+                else f"arguments swapped ({left_tag} <-> {right_tag})"
+            )
+            swaps.append((mapping, what))
     return swaps
 
 

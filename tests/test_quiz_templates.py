@@ -122,3 +122,18 @@ def test_same_seed_same_quiz():
     assert first == [p.id for p in catalog.select("vae", 6, seed=3)]
     assert any("@" in pick for pick in first)
     assert first != [p.id for p in catalog.select("vae", 6, seed=4)]
+
+
+def test_errata_templates_point_at_the_sheets_printed_form():
+    import formulas
+
+    errata_templates = [t for t in TEMPLATES if t.startswith("errata-spot-")]
+    with_errata = {f.topic for f in formulas.all() if f.erratum is not None}
+    assert {t.removeprefix("errata-spot-") for t in errata_templates} == with_errata
+    for template_id in errata_templates:
+        for variant in VARIANTS:
+            question = generate(TEMPLATES[template_id], variant)
+            (formula_id,) = question.formulas
+            erratum = formulas.get(formula_id).erratum
+            wrong = question.choices[ord(question.answer) - ord("A")]
+            assert wrong == erratum.sheet and erratum.correct in question.choices
