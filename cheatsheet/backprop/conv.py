@@ -345,6 +345,16 @@ def sheet_example() -> WorkedExample:
         full_convolution(dY, slid),
         "full convolution of dE/dY with K_slid: corr(pad(dE/dY, 2), rot180(K_slid))",
         "backward",
+        mistakes=[
+            Mistake(
+                full_convolution(dY, rot180(slid)),
+                "the factor is the kernel that slid (K_slid); this used its rotation",
+            ),
+            Mistake(
+                correlate(pad(dY, 2), slid),
+                "the full convolution rotates K_slid by 180 degrees; this did not",
+            ),
+        ],
     )
 
     ex.notes.append(

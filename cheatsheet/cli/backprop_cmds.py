@@ -44,15 +44,15 @@ def register(app: typer.Typer) -> None:
         size: str | None = typer.Option(
             None,
             "--size",
-            help="main size (conv/pool: input HxW; "
-            "mlp: hidden width; rnn/attention: steps T; "
-            "batchnorm: batch N; softmax-ce: classes)",
+            help="main size: conv/pool/transposed-conv input HxW; "
+            "unpool input hxw; mlp/lstm hidden width; rnn steps T; attention TxD; "
+            "batchnorm NxD; softmax-ce classes x batch",
         ),
         kernel: int | None = typer.Option(None, "--kernel", help="kernel/pool window size"),
         stride: int | None = typer.Option(None, "--stride"),
         padding: int | None = typer.Option(None, "--padding"),
         truncate: int | None = typer.Option(
-            None, "--truncate", help="rnn: truncated BPTT, detach the hidden state every K steps"
+            None, "--truncate", help="rnn: truncated BPTT, each loss summed over its last K steps"
         ),
         clip: bool = typer.Option(False, "--clip", help="rnn: clip the gradient norm"),
         max_norm: float = typer.Option(1.0, "--max-norm", help="rnn --clip: the max norm"),
