@@ -229,3 +229,26 @@ def test_bank_check_cli(tmp_path):
     assert ok.returncode == 0 and json.loads(ok.stdout)["ok"]
     bad = cheatsheet("bank", "check", str(ROOT / "tests" / "data" / "bad_banks"), home=tmp_path)
     assert bad.returncode == 1 and "vae.toml:4: id" in bad.stdout
+
+
+def test_review_asks_due_cards_and_points_elsewhere_for_backprop(tmp_path):
+    import datetime as dt
+
+    from quizzes.store import open_store
+
+    store = open_store(tmp_path)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    store.record_answer(question_id="fx-vae-kl-value", topic="vae", correct=False, when=past)
+    store.record_answer(
+        question_id="backprop:conv:dE/dX@3",
+        card_id="backprop:conv:dE/dX",
+        topic="backprop",
+        correct=False,
+        when=past,
+    )
+    store.close()
+    run = cheatsheet("review", "--answers", "-", "--json", home=tmp_path, stdin="0\n")
+    (result,) = _results(run.stdout)
+    assert run.returncode == 0 and result["id"] == "fx-vae-kl-value" and result["correct"]
+    human = cheatsheet("review", "--answers", "-", home=tmp_path, stdin="")
+    assert "1 due backprop card(s) are asked elsewhere" in human.stdout

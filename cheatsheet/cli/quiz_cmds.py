@@ -251,16 +251,25 @@ def register(app: typer.Typer) -> None:
 
         rng = random.Random(seed)
         picks = []
-        for card in due_cards[:n]:
+        elsewhere: dict[str, int] = {}
+        for card in due_cards:
+            if len(picks) >= n:
+                break
             item = catalog.find_item(card.card_id)
             if item is None:
-                continue  # a question that was removed from its bank
+                # asked by another command (backprop drills) or removed from its bank
+                elsewhere[card.topic] = elsewhere.get(card.topic, 0) + 1
+                continue
             if item.template is not None:
                 item = Pick(template=item.template, variant=rng.randrange(1_000_000))
             picks.append(item)
+        if elsewhere and not as_json:
+            for name, count in sorted(elsewhere.items()):
+                hint = " (`cheatsheet backprop KIND --quiz`)" if name == "backprop" else ""
+                console.print(f"[dim]{count} due {name} card(s) are asked elsewhere{hint}[/]")
         if not picks:
             if not as_json:
-                console.print("nothing is due; `cheatsheet quiz TOPIC` for new questions")
+                console.print("nothing is due here; `cheatsheet quiz TOPIC` for new questions")
             return
         results, session = _run_session(
             picks,
