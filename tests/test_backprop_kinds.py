@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cheatsheet.backprop import Options, conv, module_for
+from cheatsheet.backprop import Options, build_example, conv
 
 seeds = st.integers(0, 10_000)
 
@@ -27,15 +27,15 @@ def _assert_checked(example):
     st.sampled_from(["sigmoid", "tanh", "relu"]),
     st.sampled_from(["mse", "bce", "ce"]),
 )
-def test_mlp(seed, hidden, activation, loss):
-    o = Options(seed=seed, size=(hidden,), activation=activation, loss=loss)
-    _assert_checked(module_for("mlp").from_options("mlp", o))
+def test_mlp(device, seed, hidden, activation, loss):
+    o = Options(seed=seed, size=(hidden,), activation=activation, loss=loss, device=device)
+    _assert_checked(build_example("mlp", o))
 
 
 @given(seeds, st.integers(1, 4))
-def test_mlp_exact_relu_mse(seed, hidden):
-    o = Options(seed=seed, size=(hidden,), activation="relu", loss="mse", exact=True)
-    _assert_checked(module_for("mlp").from_options("mlp", o))
+def test_mlp_exact_relu_mse(device, seed, hidden):
+    o = Options(seed=seed, size=(hidden,), activation="relu", loss="mse", exact=True, device=device)
+    _assert_checked(build_example("mlp", o))
 
 
 @given(
@@ -47,8 +47,9 @@ def test_mlp_exact_relu_mse(seed, hidden):
     st.integers(0, 2),
     st.booleans(),
 )
-def test_conv(seed, H, W, k, s, p, exact):
-    _assert_checked(conv.build(seed, (H, W), k, s, p, exact))
+def test_conv(device, seed, H, W, k, s, p, exact):
+    o = Options(seed=seed, size=(H, W), kernel=k, stride=s, padding=p, exact=exact, device=device)
+    _assert_checked(build_example("conv", o))
 
 
 @given(
@@ -59,15 +60,17 @@ def test_conv(seed, H, W, k, s, p, exact):
     st.integers(1, 3),
     st.booleans(),
 )
-def test_pooling(seed, kind, size, k, s, exact):
-    o = Options(seed=seed, size=(size, size + 1), kernel=min(k, size), stride=s, exact=exact)
-    _assert_checked(module_for(kind).from_options(kind, o))
+def test_pooling(device, seed, kind, size, k, s, exact):
+    o = Options(
+        seed=seed, size=(size, size + 1), kernel=min(k, size), stride=s, exact=exact, device=device
+    )
+    _assert_checked(build_example(kind, o))
 
 
 @given(seeds, st.integers(1, 3), st.integers(1, 3), st.integers(2, 3), st.booleans())
-def test_unpool(seed, h, w, k, exact):
-    o = Options(seed=seed, size=(h, w), kernel=k, exact=exact)
-    _assert_checked(module_for("unpool").from_options("unpool", o))
+def test_unpool(device, seed, h, w, k, exact):
+    o = Options(seed=seed, size=(h, w), kernel=k, exact=exact, device=device)
+    _assert_checked(build_example("unpool", o))
 
 
 @given(
@@ -78,10 +81,10 @@ def test_unpool(seed, h, w, k, exact):
     st.integers(1, 3),
     st.integers(0, 1),
 )
-def test_transposed_conv(seed, h, w, k, s, p):
-    o = Options(seed=seed, size=(h, w), kernel=k, stride=s, padding=p)
+def test_transposed_conv(device, seed, h, w, k, s, p):
+    o = Options(seed=seed, size=(h, w), kernel=k, stride=s, padding=p, device=device)
     try:
-        example = module_for("transposed-conv").from_options("transposed-conv", o)
+        example = build_example("transposed-conv", o)
     except ValueError:
         assert (h - 1) * s + k - 2 * p < 1 or (w - 1) * s + k - 2 * p < 1
         return
@@ -95,52 +98,54 @@ def test_transposed_conv(seed, h, w, k, s, p):
     st.booleans(),
     st.sampled_from([0.1, 1.0, 100.0]),
 )
-def test_rnn(seed, T, truncate, clip, max_norm):
+def test_rnn(device, seed, T, truncate, clip, max_norm):
     if truncate is not None and truncate >= T:
         truncate = T - 1
-    o = Options(seed=seed, size=(T,), truncate=truncate, clip=clip, max_norm=max_norm)
-    _assert_checked(module_for("rnn").from_options("rnn", o))
+    o = Options(
+        seed=seed, size=(T,), truncate=truncate, clip=clip, max_norm=max_norm, device=device
+    )
+    _assert_checked(build_example("rnn", o))
 
 
 @given(seeds, st.integers(1, 3))
-def test_lstm(seed, hidden):
-    _assert_checked(module_for("lstm").from_options("lstm", Options(seed=seed, size=(hidden,))))
+def test_lstm(device, seed, hidden):
+    _assert_checked(build_example("lstm", Options(seed=seed, size=(hidden,), device=device)))
 
 
 @given(seeds, st.integers(1, 4), st.integers(1, 3))
-def test_attention(seed, T, D):
-    o = Options(seed=seed, size=(T, D))
-    _assert_checked(module_for("attention").from_options("attention", o))
+def test_attention(device, seed, T, D):
+    o = Options(seed=seed, size=(T, D), device=device)
+    _assert_checked(build_example("attention", o))
 
 
 @given(seeds, st.integers(2, 5), st.integers(1, 3))
-def test_batchnorm(seed, N, D):
-    o = Options(seed=seed, size=(N, D))
-    _assert_checked(module_for("batchnorm").from_options("batchnorm", o))
+def test_batchnorm(device, seed, N, D):
+    o = Options(seed=seed, size=(N, D), device=device)
+    _assert_checked(build_example("batchnorm", o))
 
 
 @given(seeds, st.integers(2, 5), st.integers(1, 3))
-def test_softmax_ce(seed, C, N):
-    o = Options(seed=seed, size=(C, N))
-    _assert_checked(module_for("softmax-ce").from_options("softmax-ce", o))
+def test_softmax_ce(device, seed, C, N):
+    o = Options(seed=seed, size=(C, N), device=device)
+    _assert_checked(build_example("softmax-ce", o))
 
 
 def test_truncated_rnn_differs_from_full_bptt():
-    full = module_for("rnn").from_options("rnn", Options(seed=1, size=(4,)))
-    cut = module_for("rnn").from_options("rnn", Options(seed=1, size=(4,), truncate=1))
+    full = build_example("rnn", Options(seed=1, size=(4,)))
+    cut = build_example("rnn", Options(seed=1, size=(4,), truncate=1))
     assert not np.allclose(full.block("dL/dW_hh").tensor, cut.block("dL/dW_hh").tensor)
 
 
 def test_clipping_bounds_the_norm():
-    ex = module_for("rnn").from_options("rnn", Options(seed=2, size=(3,), clip=True, max_norm=0.1))
+    ex = build_example("rnn", Options(seed=2, size=(3,), clip=True, max_norm=0.1))
     clipped = [ex.block(f"clipped dL/dW_{n}").tensor for n in ("xh", "hh", "hy")]
     norm = np.sqrt(sum((g**2).sum() for g in clipped))
     assert norm <= 0.1 + 1e-6 or ex.block("clip scale").tensor == 1.0
 
 
 # --------------------------------------------------------------------------- the sheet's example
-def test_sheet_example_values_and_errata_against_torch():
-    ex = conv.sheet_example()
+def test_sheet_example_values_and_errata_against_torch(device):
+    ex = build_example("conv", Options(device=device), example="sheet")
     assert ex.all_checked
     X = torch.tensor(conv.SHEET_PRINTED["X"], dtype=torch.float64)
     K = torch.tensor(conv.SHEET_PRINTED["K"], dtype=torch.float64).requires_grad_(True)

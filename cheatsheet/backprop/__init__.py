@@ -37,6 +37,7 @@ class Options:
     exact: bool = False
     activation: str = "sigmoid"
     loss: str = "mse"
+    device: str = "cpu"  # where the torch cross-check runs
 
 
 def closest_kinds(name: str) -> list[str]:
@@ -45,3 +46,19 @@ def closest_kinds(name: str) -> list[str]:
 
 def module_for(kind: str):
     return importlib.import_module(f"cheatsheet.backprop.{KINDS[kind]}")
+
+
+def build_example(kind: str, options: Options | None = None, example: str | None = None):
+    """The worked example for `kind`; its autograd cross-check runs on `options.device`.
+
+    Every torch tensor of the cross-check is created under `torch.device(options.device)`, so
+    the same oracle runs on cpu or cuda; the hand rules themselves are numpy and never move.
+    """
+    import torch
+
+    options = options or Options()
+    module = module_for(kind)
+    with torch.device(options.device):
+        if example == "sheet":
+            return module.sheet_example()
+        return module.from_options(kind, options)

@@ -99,7 +99,10 @@ def check(example: WorkedExample, reference: dict[str, Any], labels: dict[str, s
         if block.name not in reference:
             raise AssertionError(f"{example.kind}: block {block.name!r} has no autograd reference")
         ours = block.as_float()
-        theirs = np.asarray(reference[block.name], dtype=np.float64)
+        theirs = reference[block.name]
+        if hasattr(theirs, "detach"):  # a torch tensor, possibly on a GPU
+            theirs = theirs.detach().cpu().numpy()
+        theirs = np.asarray(theirs, dtype=np.float64)
         if ours.shape != theirs.shape:
             block.checked, block.max_error = False, float("inf")
         else:

@@ -116,13 +116,10 @@ def register(app: typer.Typer) -> None:
             activation=activation or "sigmoid",
             loss=loss or "mse",
         )
+        if example is not None and (example != "sheet" or not hasattr(module, "sheet_example")):
+            raise CheatsheetError(f"--example {example!r}: only 'sheet', for conv")
         try:
-            if example is not None:
-                if example != "sheet" or not hasattr(module, "sheet_example"):
-                    raise CheatsheetError(f"--example {example!r}: only 'sheet', for conv")
-                worked = module.sheet_example()
-            else:
-                worked = module.from_options(kind, options)
+            worked = bp.build_example(kind, options, example)
         except ValueError as error:
             raise CheatsheetError(f"{kind}: {error}") from None
         _show(worked, seed, quiz, drill, answers, json_out)
