@@ -241,7 +241,7 @@ def _shift_derivation() -> list[Step]:
             shift = tuple(int(x) for x in rng.integers(0, 4, 2))
 
             # circular padding makes shifts exact: pad by wrapping, then correlate
-            def op(x):
+            def op(x, kernel=kernel):
                 return _correlate_valid(np.pad(x, ((0, 2), (0, 2)), mode="wrap"), kernel)
 
             left = op(np.roll(image, shift, axis=(0, 1)))

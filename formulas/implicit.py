@@ -161,8 +161,9 @@ register(
         title="Implicit geometric regularisation (eikonal) loss from point clouds",
         topic="implicit",
         section="8.1.2",
-        text="from point clouds (only surface samples, weak supervision): loss = |f_theta(x_i)|^2 + "
-        "lambda E_x(||grad_x f_theta(x)|| - 1)^2; an SDF has ||grad f|| = 1 and f = 0 on the surface",
+        text="from point clouds (only surface samples, weak supervision): loss = "
+        "|f_theta(x_i)|^2 + lambda E_x(||grad_x f_theta(x)|| - 1)^2; an SDF has ||grad f|| = 1 "
+        "and f = 0 on the surface",
         keywords=(
             "eikonal",
             "igr",
@@ -576,7 +577,8 @@ def _jacobian_derivation() -> list[Step]:
 
 
 def splat_projection_jacobian(t, focal=1.0):
-    """J = [[f/t_z, 0, -f t_x/t_z^2], [0, f/t_z, -f t_y/t_z^2]] at camera-space points t [..., 3]."""
+    """J = [[f/t_z, 0, -f t_x/t_z^2], [0, f/t_z, -f t_y/t_z^2]] at camera-space points
+    t [..., 3]."""
     import numpy as np
 
     t = np.asarray(t, dtype=np.float64)
@@ -770,8 +772,9 @@ register(
         title="Differentiable volumetric rendering: gradient of the surface point",
         topic="implicit",
         section="8.1.3, 13",
-        text="DVR backward: dL/dtheta = sum_u dL/du du/dtheta, du/dtheta = dc_theta(p_hat)/dtheta + "
-        "dt_theta(p_hat)/dp_hat dp_hat/dtheta; ray p_hat = r_0 + d_hat w; implicit definition "
+        text="DVR backward: dL/dtheta = sum_u dL/du du/dtheta, du/dtheta = "
+        "dc_theta(p_hat)/dtheta + dt_theta(p_hat)/dp_hat dp_hat/dtheta; ray p_hat = r_0 + "
+        "d_hat w; implicit definition "
         "f_theta(p_hat) = tau; dp_hat/dtheta = -w (df/dp . w)^{-1} df/dtheta; forward: ray "
         "marching + secant root finding; no need to store intermediate results",
         keywords=(

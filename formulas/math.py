@@ -126,8 +126,8 @@ register(
         title="Implicit plane through three axis points",
         topic="math",
         section="14",
-        text="implicit plane from 3 points (x_1,0,0), (0,y_1,0), (0,0,z_1) => x/x_1 + y/y_1 + z/z_1 "
-        "- 1 = 0",
+        text="implicit plane from 3 points (x_1,0,0), (0,y_1,0), (0,0,z_1) => "
+        "x/x_1 + y/y_1 + z/z_1 - 1 = 0",
         keywords=("plane", "intercept form", "implicit plane", "three points"),
         statement_builder=_intercept_statement,
         derivation_builder=_intercept_derivation,
@@ -453,7 +453,6 @@ _derivative_rule(
 def _inverse_statement():
     import sympy as sp
 
-    x = sp.Symbol("x", real=True)
     return sp.Eq(sp.Symbol("(f^{-1})'(x)"), 1 / sp.Symbol("f'(f^{-1}(x))"))
 
 
@@ -659,7 +658,8 @@ register(
         topic="math",
         section="14",
         text="f(E[X]) <= E[f(X)] and f(t x_1 + (1-t) x_2) <= t f(x_1) + (1-t) f(x_2) if f is "
-        "convex, i.e. for all t in [0,1], x_1, x_2: f(t x_1 + (1-t) x_2) <= t f(x_1) + (1-t) f(x_2)",
+        "convex, i.e. for all t in [0,1], x_1, x_2: "
+        "f(t x_1 + (1-t) x_2) <= t f(x_1) + (1-t) f(x_2)",
         keywords=("jensen", "convex", "convexity", "inequality", "expectation", "concave", "elbo"),
         statement_builder=_jensen_statement,
         derivation_builder=_jensen_derivation,

@@ -199,8 +199,8 @@ register(
         title="Maximum a posteriori estimation",
         topic="ml",
         section="10",
-        text="MAP theta* in argmax p(theta | X, y) = argmax p(y|X,theta) p(theta); a Gaussian prior "
-        "gives L2 regularisation (ridge)",
+        text="MAP theta* in argmax p(theta | X, y) = argmax p(y|X,theta) p(theta); a Gaussian "
+        "prior gives L2 regularisation (ridge)",
         keywords=(
             "map",
             "maximum a posteriori",
@@ -236,7 +236,8 @@ def _bce_derivation() -> list[Step]:
     y = sp.Symbol("y", integer=True, nonnegative=True)
     return [
         Step(
-            "BCE is the negative log-likelihood of a Bernoulli(hat y): -log(hat y^y (1-hat y)^(1-y))",
+            "BCE is the negative log-likelihood of a Bernoulli(hat y): "
+            "-log(hat y^y (1-hat y)^(1-y))",
             sp.expand_log(-sp.log(p**y * (1 - p) ** (1 - y)), force=True),
             -y * sp.log(p) - (1 - y) * sp.log(1 - p),
             assumptions="0 < hat y < 1",
@@ -394,8 +395,8 @@ register(
         title="Universal approximation theorem",
         topic="ml",
         section="10",
-        text="for any continuous f there exists a NN g with |g(x) - f(x)| < epsilon; 1 hidden layer "
-        "is enough, the activation function needs to be nonlinear",
+        text="for any continuous f there exists a NN g with |g(x) - f(x)| < epsilon; 1 hidden "
+        "layer is enough, the activation function needs to be nonlinear",
         keywords=(
             "universal approximation",
             "uat",
@@ -644,7 +645,6 @@ _activation(
 def _delta_statement():
     import sympy as sp
 
-    W = sp.MatrixSymbol("W^{(l+1)}", 3, 3)
     return sp.Eq(sp.Symbol("delta^{(l)}"), sp.Symbol("W^{(l+1)T} (f'(a^{(l+1)}) . delta^{(l+1)})"))
 
 

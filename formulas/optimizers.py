@@ -240,8 +240,8 @@ register(
         title="AdaGrad",
         topic="optimizers",
         section="10.2",
-        text="r <- r + grad . grad, Delta theta = -epsilon / (delta + sqrt(r)) . grad; steps shrink "
-        "fast for variables with large historical gradients; may decay the LR too early",
+        text="r <- r + grad . grad, Delta theta = -epsilon / (delta + sqrt(r)) . grad; steps "
+        "shrink fast for variables with large historical gradients; may decay the LR too early",
         keywords=("adagrad", "adaptive learning rate", "accumulated squared gradient"),
         statement_builder=_adagrad_statement,
         evaluator=adagrad_update,

@@ -146,7 +146,8 @@ def _bellman_expectation_statement():
 
 
 def bellman_expectation_backup(P, R, gamma, policy, V):
-    """(T^pi V)[s] = sum_a pi(a|s) (R[s,a] + gamma sum_s' P[s,a,s'] V[s']); v_pi is its fixed point."""
+    """(T^pi V)[s] = sum_a pi(a|s) (R[s,a] + gamma sum_s' P[s,a,s'] V[s']); v_pi is its fixed
+    point (formula bellman-expectation)."""
     import numpy as np
 
     policy = np.asarray(policy, dtype=np.float64)
@@ -296,7 +297,8 @@ def _optimality_derivation() -> list[Step]:
 
 
 def bellman_optimality_backup(P, R, gamma, V):
-    """(T*V)[s] = max_a (R[s,a] + gamma sum_s' P[s,a,s'] V[s']) (formula bellman-optimality-backup)."""
+    """(T*V)[s] = max_a (R[s,a] + gamma sum_s' P[s,a,s'] V[s'])
+    (formula bellman-optimality-backup)."""
     return as_float64(_q_from_v(P, R, gamma, V).max(axis=-1))
 
 

@@ -51,8 +51,8 @@ register(
         title="Vanilla (Elman) RNN",
         topic="rnn",
         section="12",
-        text="y_t = W_hy h_t, h_t = f(h_{t-1}, x_t, W), usually h_t = tanh(W_hh h_{t-1} + W_xh x_t); "
-        "the same weights at every step",
+        text="y_t = W_hy h_t, h_t = f(h_{t-1}, x_t, W), usually "
+        "h_t = tanh(W_hh h_{t-1} + W_xh x_t); the same weights at every step",
         keywords=("rnn", "recurrent", "hidden state", "elman", "tanh", "unrolled"),
         statement_builder=_rnn_statement,
         evaluator=vanilla_rnn,
@@ -167,7 +167,6 @@ register(
 def _jacobian_statement():
     import sympy as sp
 
-    W = sp.MatrixSymbol("W_hh", 3, 3)
     return sp.Eq(
         sp.Symbol("dh_i/dh_{i-1}"),
         sp.Function("diag")(sp.Function("f'")(sp.Symbol("a_i"))) * sp.Symbol("W_hh"),
@@ -330,7 +329,6 @@ def _bound_derivation() -> list[Step]:
                     return StepResult(False, "custom", f"bound broken at k={k}")
         return StepResult(True, "custom", "20 random RNNs with lambda_1 < 1, all k < t = 12")
 
-    eta = sp.Symbol("eta", positive=True)
     n = sp.Symbol("n", integer=True, positive=True)
     return [
         Step(
@@ -602,8 +600,9 @@ register(
         title="LSTM cell",
         topic="rnn",
         section="12.1",
-        text="(i, f, o, g) = (sigma, sigma, sigma, tanh) W (x_t, h_{t-1}); c_t = f . c_{t-1} + i . g; "
-        "h_t = o . tanh(c_t); input gate which values to write, forget gate which to reset, "
+        text="(i, f, o, g) = (sigma, sigma, sigma, tanh) W (x_t, h_{t-1}); "
+        "c_t = f . c_{t-1} + i . g; h_t = o . tanh(c_t); input gate which values to write, "
+        "forget gate which to reset, "
         "output gate which to read, g candidate values; constant error flow through c",
         keywords=(
             "lstm",

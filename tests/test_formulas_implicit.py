@@ -135,7 +135,6 @@ def test_projected_covariance_against_autograd_jacobian_and_monte_carlo(device, 
     # a view transform (rotation) and a Gaussian in front of the camera, small enough that the
     # projection is close to its linearisation
     q = rng.normal(size=4)
-    W = formulas.get("covariance-from-scale-rotation").evaluate(scale=[1, 1, 1], quaternion=q)
     from scipy.spatial.transform import Rotation
 
     R = Rotation.from_quat(q[[1, 2, 3, 0]]).as_matrix()  # scipy is (x, y, z, w)
