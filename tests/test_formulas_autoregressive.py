@@ -68,6 +68,7 @@ def test_fvsbn_conditionals_match_a_direct_loop(device, seed, n):
         np.testing.assert_allclose(ours[:, i], f_i.cpu().numpy(), rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
 @given(st.integers(1, 12))
 def test_fvsbn_param_count_matches_torch_modules(n):
     modules = torch.nn.ModuleList(torch.nn.Linear(i - 1, 1) for i in range(1, n + 1))
