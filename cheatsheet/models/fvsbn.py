@@ -9,8 +9,9 @@ All D regressions at once: logits = b + (W * L) x with L the strictly lower-tria
 (L[d, j] = 1 iff j < d), i.e. O(D^2) parameters and a linear model. The sheet writes the
 regression on x_<i; d indexes the dimension being predicted.
 
-Training maximises the exact log-likelihood (registry: `fvsbn`, `ar-chain-rule` where present);
-sampling runs the chain: D forward passes, each drawing one more dimension.
+Registry: `fvsbn-conditional` (the logistic conditionals), `autoregressive-factorisation`
+(the chain rule), `bits-per-dim` (the reported metric). Training maximises the exact
+log-likelihood; sampling runs the chain: D forward passes, each drawing one more dimension.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ Masks from degrees (the paper's section 4):
     m^l(k) ~ Uniform{min_k' m^{l-1}(k'), ..., D - 1}           hidden unit k of layer l
     M^l[k, k'] = 1[m^l(k) >= m^{l-1}(k')]                      hidden layers (eq. 12)
     M^V[d, k]  = 1[m^0(d) >  m^L(k)]                           output layer (eq. 13, strict)
-and every layer is h = g(F.linear(h, M * W, b)). The mask product M^V M^L ... M^1 counts the
-paths from input j to output d; it is non-zero only where m^0(j) < m^0(d): strictly
-lower-triangular in the ordering (tested).
+(registry `made-mask`) and every layer is h = g(F.linear(h, M * W, b)). The mask product
+M^V M^L ... M^1 counts the paths from input j to output d; it is non-zero only where
+m^0(j) < m^0(d): strictly lower-triangular in the ordering (tested).
 
 Order-agnostic training draws a new ordering for each of `num_masks` mask sets and
 connectivity-agnostic training new hidden degrees; training cycles through the sets (one per

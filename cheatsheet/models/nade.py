@@ -1,11 +1,12 @@
 """Neural Autoregressive Distribution Estimator (Larochelle & Murray, AISTATS 2011).
 
-FVSBN with a hidden layer whose weights are shared across the D conditionals:
+FVSBN with a hidden layer whose weights are shared across the D conditionals (the sheet's
+notation; registry `nade-conditionals`, chain rule `autoregressive-factorisation`):
 
-    h_d     = sigmoid(c + W[:, <d] x_<d)              (H hidden units, W is H x D)
-    x_hat_d = p(x_d = 1 | x_<d) = sigmoid(b_d + V[d] . h_d)
+    h_d     = sigmoid(b + W[:, <d] x_<d)              (H hidden units, W is H x D)
+    x_hat_d = p(x_d = 1 | x_<d) = sigmoid(c_d + V[d] . h_d)
 
-Sharing W gives the O(DH) recursion a_1 = c, a_{d+1} = a_d + W[:, d] x_d, h_d = sigmoid(a_d),
+Sharing W gives the O(DH) recursion a_1 = b, a_{d+1} = a_d + W[:, d] x_d, h_d = sigmoid(a_d),
 so the whole likelihood costs one pass (the paper's eq. 7). Training feeds the ground truth
 x_<d to every conditional ("teacher forcing"); sampling feeds back its own draws, D steps.
 The order of x is arbitrary but fixed: `order="raster"` (default) or `"random"` (a fixed
@@ -30,9 +31,9 @@ class NADE(nn.Module):
         super().__init__()
         self.dims, self.hidden = dims, hidden
         self.W = nn.Parameter(torch.randn(hidden, dims) * dims**-0.5)
-        self.c = nn.Parameter(torch.zeros(hidden))
+        self.b = nn.Parameter(torch.zeros(hidden))  # hidden bias
         self.V = nn.Parameter(torch.randn(dims, hidden) * hidden**-0.5)
-        self.b = nn.Parameter(torch.zeros(dims))
+        self.c = nn.Parameter(torch.zeros(dims))  # output bias, one per conditional
         if order == "raster":
             permutation = torch.arange(dims)
         elif order == "random":
@@ -47,10 +48,10 @@ class NADE(nn.Module):
         x_ordered = x[:, self.permutation]  # (B, D) in generation order
         W_ordered = self.W[:, self.permutation]  # (H, D)
         contributions = x_ordered.unsqueeze(2) * W_ordered.T.unsqueeze(0)  # (B, D, H)
-        # a_k = c + sum_{j<k} W[:, j] x_j: an exclusive cumulative sum over the order.
-        a = self.c + contributions.cumsum(1) - contributions
+        # a_k = b + sum_{j<k} W[:, j] x_j: an exclusive cumulative sum over the order.
+        a = self.b + contributions.cumsum(1) - contributions
         h = torch.sigmoid(a)  # (B, D, H)
-        logits_ordered = self.b[self.permutation] + (h * self.V[self.permutation]).sum(2)
+        logits_ordered = self.c[self.permutation] + (h * self.V[self.permutation]).sum(2)
         logits = torch.empty_like(logits_ordered)
         logits[:, self.permutation] = logits_ordered
         return logits
@@ -61,11 +62,11 @@ class NADE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
-        x = torch.zeros(n, self.dims, device=self.b.device)
-        a = self.c.expand(n, self.hidden).clone()
+        x = torch.zeros(n, self.dims, device=self.c.device)
+        a = self.b.expand(n, self.hidden).clone()
         for d in self.permutation.tolist():  # the O(DH) recursion, one dimension at a time
             h = torch.sigmoid(a)
-            probability = torch.sigmoid(self.b[d] + h @ self.V[d])
+            probability = torch.sigmoid(self.c[d] + h @ self.V[d])
             x[:, d] = torch.bernoulli(probability)
             a = a + x[:, d : d + 1] * self.W[:, d]
         return x
