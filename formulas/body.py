@@ -37,7 +37,7 @@ def _pca_derivation() -> list[Step]:
         best = np.linalg.lstsq(S, T - mu, rcond=None)[0]
         gap = np.max(np.abs(beta - best))
         return StepResult(
-            gap < 1e-10,
+            bool(gap < 1e-10),
             "custom",
             f"beta = S^T (T - mu) equals the least-squares fit, gap {gap:.1e}",
         )
@@ -120,7 +120,7 @@ def _lbs_derivation() -> list[Step]:
         posed = linear_blend_skinning(vertices, weights, np.broadcast_to(G, (4, 4, 4)))
         gap = np.max(np.abs(posed - (vertices @ G[:3, :3].T + G[:3, 3])))
         return StepResult(
-            gap < 1e-12,
+            bool(gap < 1e-12),
             "custom",
             f"same G for every bone: LBS is that rigid motion (gap {gap:.1e})",
         )
@@ -224,7 +224,7 @@ def _smpl_derivation() -> list[Step]:
         )
         gap = max(np.max(np.abs(zero - lbs)), np.max(np.abs(rest - (template + shape_dirs @ beta))))
         return StepResult(
-            gap < 1e-12,
+            bool(gap < 1e-12),
             "custom",
             f"beta = 0, no pose correctives: LBS; identity pose: T-pose + S beta (gap {gap:.1e})",
         )

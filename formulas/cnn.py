@@ -647,7 +647,7 @@ def _transposed_derivation() -> list[Step]:
         direct = transposed_conv(x[None, :], kernel[None, :])[0]
         gap2 = np.max(np.abs(direct - M @ x))
         return StepResult(
-            bool(gap < 1e-12 and gap2 < 1e-12),
+            bool(bool(gap < 1e-12 and gap2 < 1e-12)),
             "custom",
             f"adjoint gap {gap:.1e}; stride-1 transposed conv = Toeplitz M x: {gap2:.1e}",
         )

@@ -38,7 +38,7 @@ def _secant_derivation() -> list[Step]:
             a, b = b, float(secant_step(a, b, fa, fb))
         error = abs(b - math.sqrt(2))
         return StepResult(
-            error < 1e-14, "custom", f"x^2 - 2 from (1, 2): |x - sqrt 2| = {error:.1e}"
+            bool(error < 1e-14), "custom", f"x^2 - 2 from (1, 2): |x - sqrt 2| = {error:.1e}"
         )
 
     return [

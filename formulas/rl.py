@@ -167,7 +167,9 @@ def _bellman_expectation_derivation() -> list[Step]:
             v, _ = _policy_values(P, R, 0.9, policy)
             gap = np.max(np.abs(bellman_expectation_backup(P, R, 0.9, policy, v) - v))
             worst = max(worst, gap)
-        return StepResult(worst < 1e-10, "custom", f"5 random MDPs, max |T^pi v - v| = {worst:.1e}")
+        return StepResult(
+            bool(worst < 1e-10), "custom", f"5 random MDPs, max |T^pi v - v| = {worst:.1e}"
+        )
 
     return [
         Step(
@@ -256,7 +258,7 @@ def _optimality_derivation() -> list[Step]:
             worst = max(worst, np.max(np.abs(v_star - best)))
             worst = max(worst, np.max(np.abs(bellman_optimality_backup(P, R, 0.9, best) - best)))
         return StepResult(
-            worst < 1e-9,
+            bool(worst < 1e-9),
             "custom",
             f"5 random MDPs: max over deterministic policies of v_pi is the fixed "
             f"point of T*, max gap {worst:.1e}",
@@ -270,7 +272,7 @@ def _optimality_derivation() -> list[Step]:
         V = rng.normal(size=P.shape[0])
         sheet = np.max(R + 0.9 * V[nxt], axis=1)
         gap = np.max(np.abs(sheet - bellman_optimality_backup(P_det, R, 0.9, V)))
-        return StepResult(gap < 1e-12, "custom", f"one-hot P: gap {gap:.1e}")
+        return StepResult(bool(gap < 1e-12), "custom", f"one-hot P: gap {gap:.1e}")
 
     q = r + gamma * sum(pi * vi for pi, vi in zip(p, v))
     return [
@@ -366,7 +368,7 @@ def _contraction_derivation() -> list[Step]:
                 return StepResult(False, "custom", f"lhs {lhs} > rhs {rhs} (seed {seed})")
             worst = max(worst, lhs / rhs)
         return StepResult(
-            True, "custom", f"20 random MDPs/value pairs; max ratio lhs/rhs {worst:.3f}"
+            bool(True), "custom", f"20 random MDPs/value pairs; max ratio lhs/rhs {worst:.3f}"
         )
 
     def banach() -> StepResult:
@@ -897,7 +899,7 @@ def _ac_derivation() -> list[Step]:
         v, q = _policy_values(P, R, 0.9, policy)
         expected = R + 0.9 * np.einsum("sat,t->sa", P, v) - v[:, None]
         gap = np.max(np.abs(expected - (q - v[:, None])))
-        return StepResult(gap < 1e-10, "custom", f"E_s'[delta] - (q_pi - v_pi): {gap:.1e}")
+        return StepResult(bool(gap < 1e-10), "custom", f"E_s'[delta] - (q_pi - v_pi): {gap:.1e}")
 
     return [
         Step(
