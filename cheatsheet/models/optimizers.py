@@ -32,7 +32,9 @@ evaluates the gradient at theta + alpha v itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -224,3 +226,120 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "rmsprop": RMSProp,
     "adam": Adam,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# `cheatsheet run optimizers`: the six optimizers on the Rosenbrock function.
+
+
+def rosenbrock(xy: torch.Tensor, a: float = 1.0, b: float = 100.0) -> torch.Tensor:
+    """f(x, y) = (a - x)^2 + b (y - x^2)^2: a curved, badly conditioned valley, minimum f = 0
+    at (a, a^2). Plain gradient descent zig-zags across the valley; momentum and the adaptive
+    methods move along it."""
+    x, y = xy[..., 0], xy[..., 1]
+    return (a - x) ** 2 + b * (y - x**2) ** 2
+
+
+# Learning rates picked per method so none diverges from the start point (f's curvature is
+# ~1000 near the valley, so SGD needs lr < 2e-3); the run compares behaviour, not tuning.
+ROSENBROCK_SETTINGS: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 1e-3},
+    "momentum": {"lr": 1e-3, "momentum": 0.9},
+    "nesterov": {"lr": 1e-3, "momentum": 0.9},
+    "adagrad": {"lr": 0.5},
+    "rmsprop": {"lr": 1e-2, "rho": 0.99},
+    "adam": {"lr": 2e-2},
+}
+
+
+class RosenbrockExperiment:
+    """One train_step = one step of each optimizer from the same start (-1.5, 2). The returned
+    'loss' is the mean over optimizers of log10 f (each is also reported)."""
+
+    def __init__(self, context: Any, start: tuple[float, float] = (-1.5, 2.0)):
+        self.device = torch.device(context.device)
+        self.points = {
+            name: torch.tensor(start, dtype=torch.float64, device=self.device, requires_grad=True)
+            for name in OPTIMIZERS
+        }
+        self.optimizers_ = {
+            name: OPTIMIZERS[name]([self.points[name]], **ROSENBROCK_SETTINGS[name])
+            for name in OPTIMIZERS
+        }
+        self.history: dict[str, list[tuple[float, float, float]]] = {n: [] for n in OPTIMIZERS}
+        self.diverged: dict[str, int] = {}
+
+    def modules(self) -> dict[str, Any]:
+        return {}
+
+    def optimizers(self) -> dict[str, Any]:
+        return dict(self.optimizers_)
+
+    def train_step(self, step: int) -> dict[str, float]:
+        logs = {}
+        for name, point in self.points.items():
+            if name in self.diverged:
+                continue
+            optimizer = self.optimizers_[name]
+            optimizer.zero_grad()
+            value = rosenbrock(point)
+            value.backward()
+            x, y = point.detach().tolist()
+            self.history[name].append((x, y, value.item()))
+            if not torch.isfinite(value) or value.item() > 1e8:
+                self.diverged[name] = step
+                continue
+            optimizer.step()
+            logs[name] = math.log10(value.item() + 1e-300)
+        return {"loss": sum(logs.values()) / max(len(logs), 1), **logs}
+
+    def evaluate(self) -> dict[str, Any]:
+        result = {}
+        for name, point in self.points.items():
+            values = [f for _, _, f in self.history[name]]
+            reached = next((i for i, f in enumerate(values) if f < 1e-3), None)
+            x, y = point.detach().tolist()
+            result[name] = {
+                "final_f": rosenbrock(point.detach()).item(),
+                "distance_to_minimum": math.hypot(x - 1.0, y - 1.0),
+                "steps_to_f_below_1e-3": reached,
+                "settings": ROSENBROCK_SETTINGS[name],
+                "diverged_at": self.diverged.get(name),
+            }
+        return {"rosenbrock": result}
+
+    def save_figures(self, out_dir: Path) -> list[Path]:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+        xs, ys = np.meshgrid(np.linspace(-2, 2, 300), np.linspace(-1, 3, 300))
+        grid = torch.from_numpy(np.stack([xs, ys], axis=-1))
+        left.contour(xs, ys, np.log10(rosenbrock(grid).numpy() + 1e-3), levels=25,
+                     cmap="Greys", linewidths=0.6)  # fmt: skip
+        for name, points in self.history.items():
+            path = np.asarray(points)
+            if len(path):
+                left.plot(path[:, 0], path[:, 1], linewidth=1.2, label=name)
+                right.semilogy(np.arange(len(path)), path[:, 2] + 1e-16, label=name)
+        left.plot([1], [1], "k*", markersize=10)
+        left.set_xlim(-2, 2)
+        left.set_ylim(-1, 3)
+        left.set_title("trajectories on Rosenbrock (star: minimum)", fontsize=9)
+        left.legend(fontsize=7)
+        right.set_xlabel("step")
+        right.set_ylabel("f(x, y)")
+        right.set_title("convergence", fontsize=9)
+        right.legend(fontsize=7)
+        figure.tight_layout()
+        path = Path(out_dir) / "optimizers.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        return [path]
+
+
+def make_rosenbrock_experiment(context: Any) -> RosenbrockExperiment:
+    return RosenbrockExperiment(context)

@@ -89,14 +89,21 @@ def generate_episode(
 
 
 def first_visit_monte_carlo(
-    mdp: TabularMDP, policy: Policy, episodes: int, seed: int = 0, max_steps: int = 1000
+    mdp: TabularMDP,
+    policy: Policy,
+    episodes: int,
+    seed: int = 0,
+    max_steps: int = 1000,
+    V: Any = None,
+    visits: Any = None,
 ) -> TabularResult:
-    """V(s) = mean of the returns after the first visit to s (incremental average)."""
+    """V(s) = mean of the returns after the first visit to s (incremental average). Pass `V`
+    and `visits` to continue an estimate (they are updated in place)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    V = np.zeros(mdp.n_states)
-    visits = np.zeros(mdp.n_states, dtype=int)
+    V = np.zeros(mdp.n_states) if V is None else V
+    visits = np.zeros(mdp.n_states, dtype=int) if visits is None else visits
     result = TabularResult(V)
     for _ in range(episodes):
         episode = generate_episode(mdp, policy, rng, max_steps)
@@ -126,13 +133,16 @@ def td0(
     omega: float = 0.7,
     seed: int = 0,
     max_steps: int = 1000,
+    V: Any = None,
+    visits: Any = None,
 ) -> TabularResult:
-    """TD(0) prediction: V(S) += alpha [R + gamma V(S') - V(S)] (td0-update)."""
+    """TD(0) prediction: V(S) += alpha [R + gamma V(S') - V(S)] (td0-update). Pass `V` and
+    `visits` to continue an estimate (they are updated in place)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    V = np.zeros(mdp.n_states)
-    visits = np.zeros(mdp.n_states, dtype=int)
+    V = np.zeros(mdp.n_states) if V is None else V
+    visits = np.zeros(mdp.n_states, dtype=int) if visits is None else visits
     result = TabularResult(V)
     for _ in range(episodes):
         state, total, length = mdp.reset(rng), 0.0, 0
