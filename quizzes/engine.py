@@ -53,15 +53,28 @@ class Result:
         return payload
 
 
+_preload: threading.Thread | None = None
+
+
 def preload_sympy() -> None:
     """Import sympy in the background so the first symbolic answer does not wait for it."""
+    global _preload
 
     def load() -> None:
         import sympy  # noqa: F401
 
         import quizzes.equivalence  # noqa: F401
 
-    threading.Thread(target=load, name="preload-sympy", daemon=True).start()
+    if _preload is None:
+        _preload = threading.Thread(target=load, name="preload-sympy", daemon=True)
+        _preload.start()
+
+
+def finish_preload(timeout: float = 30.0) -> None:
+    """Wait for the background import before the process exits: an interpreter shutting down
+    under a half-done import (Ctrl-C right after the first question) can crash noisily."""
+    if _preload is not None and _preload.is_alive():
+        _preload.join(timeout)
 
 
 # --------------------------------------------------------------------------------------------

@@ -196,5 +196,5 @@ def test_ctrl_c_keeps_answers(tmp_path):
     time.sleep(0.2)
     quiz.send_signal(signal.SIGINT)
     _, err = quiz.communicate(timeout=30)
-    assert quiz.returncode == 130 and "Traceback" not in err
+    assert quiz.returncode == 130 and "Traceback" not in err, (quiz.returncode, err)
     assert len(open_store(tmp_path).answers()) == 1

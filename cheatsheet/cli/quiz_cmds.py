@@ -95,9 +95,12 @@ def _run_session(
             )
         raise typer.Exit(130) from None
     finally:
+        from quizzes.engine import finish_preload
+
         if handle is not None:
             handle.close()
         store.close()
+        finish_preload()
     if not session.results and not interactive and picks:
         raise CheatsheetError(
             "no answers to read: give --answers FILE (one answer per line) or pipe them on stdin"
