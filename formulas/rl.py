@@ -368,7 +368,7 @@ def _contraction_derivation() -> list[Step]:
                 return StepResult(False, "custom", f"lhs {lhs} > rhs {rhs} (seed {seed})")
             worst = max(worst, lhs / rhs)
         return StepResult(
-            bool(True), "custom", f"20 random MDPs/value pairs; max ratio lhs/rhs {worst:.3f}"
+            True, "custom", f"20 random MDPs/value pairs; max ratio lhs/rhs {worst:.3f}"
         )
 
     def banach() -> StepResult:
@@ -420,6 +420,22 @@ def _contraction_derivation() -> list[Step]:
     ]
 
 
+def _contraction_evidence() -> Evidence:
+    import numpy as np
+
+    P, R = _random_mdp(4)
+    rng = np.random.default_rng(4)
+    V1, V2 = rng.normal(size=(2, P.shape[0]))
+    inner = np.max(np.abs(np.einsum("sat,t->sa", P, V1 - V2)))
+    rhs = np.max(np.abs(V1 - V2))
+    return Evidence(
+        sheet_fails=bool(abs(inner - rhs) > 1e-3),
+        correct_passes=bool(inner <= rhs + 1e-12),
+        detail=f"random MDP and value pair: max_(s,a) |sum_s' p (V_1 - V_2)| = {inner:.4f} is "
+        f"strictly below max_s |V_1 - V_2| = {rhs:.4f}, so '=' is false and '<=' holds",
+    )
+
+
 register(
     Formula(
         id="bellman-contraction",
@@ -439,6 +455,113 @@ register(
         ),
         statement_builder=_contraction_statement,
         derivation_builder=_contraction_derivation,
+        erratum=Erratum(
+            sheet=r"\ldots = \gamma \max_{s,a} \left|\sum_{s',r} p(s',r|s,a)(V_1(s') - V_2(s'))"
+            r"\right| = \text{RHS}",
+            correct=r"\gamma \max_{s,a} \left|\sum_{s'} p(s'|s,a)(V_1(s') - V_2(s'))\right| "
+            r"\leq \gamma \max_{s} |V_1(s) - V_2(s)| = \text{RHS}",
+            explanation="the last step of the sheet's proof is an inequality, not an equality: an "
+            "average of the differences is at most their largest absolute value",
+            evidence=_contraction_evidence,
+        ),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# value-iteration: V_{k+1} = T* V_k converges geometrically, not in finitely many steps
+
+
+def _vi_statement():
+    import sympy as sp
+
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    gamma = sp.Symbol("gamma", positive=True)
+    return sp.Le(sp.Symbol("||V_k - v_*||_inf"), gamma**k * sp.Symbol("||V_0 - v_*||_inf"))
+
+
+def value_iteration(P, R, gamma, V, iterations):
+    """V_k = (T*)^k V: `iterations` Bellman optimality backups from V."""
+    import numpy as np
+
+    V = np.asarray(V, dtype=np.float64)
+    for _ in range(int(iterations)):
+        V = bellman_optimality_backup(P, R, gamma, V)
+    return as_float64(V)
+
+
+def _vi_evidence() -> Evidence:
+    from fractions import Fraction
+
+    import numpy as np
+
+    P, R = _random_mdp(21, states=3, actions=2)
+    # exact rational arithmetic: no floating-point fixed point can fake convergence
+    Pq = [[[Fraction(x).limit_denominator(50) for x in row] for row in sa] for sa in P]
+    Pq = [[[x / sum(row) for x in row] for row in sa] for sa in Pq]
+    Rq = [[Fraction(x).limit_denominator(50) for x in row] for row in R]
+    gamma = Fraction(9, 10)
+    Pf = np.array([[[float(x) for x in row] for row in sa] for sa in Pq])
+    Rf = np.array([[float(x) for x in row] for row in Rq])
+    v_star = _optimal_values(Pf, Rf, 0.9)
+    V = [Fraction(0)] * 3
+    start = np.max(np.abs(v_star))
+    equal_at, bound_holds, policies = None, True, []
+    for k in range(1, 61):
+        q = [
+            [Rq[s][a] + gamma * sum(Pq[s][a][t] * V[t] for t in range(3)) for a in range(2)]
+            for s in range(3)
+        ]
+        new = [max(row) for row in q]
+        policies.append(tuple(int(np.argmax([float(x) for x in row])) for row in q))
+        error = np.max(np.abs(np.array([float(x) for x in new]) - v_star))
+        bound_holds &= bool(error <= 0.9**k * start + 1e-12)
+        if new == V:
+            equal_at = k
+            break
+        V = new
+    stable_from = next(k for k in range(len(policies)) if len(set(policies[k:])) == 1)
+    return Evidence(
+        sheet_fails=equal_at is None,
+        correct_passes=bound_holds,
+        detail=f"value iteration in exact rational arithmetic on a random 3-state MDP: V_old != "
+        f"V_new in all 60 iterations (the values converge only in the limit), the error stays "
+        f"below gamma^k ||V_0 - v*|| throughout, and the greedy policy is fixed from iteration "
+        f"{stable_from + 1} on",
+    )
+
+
+register(
+    Formula(
+        id="value-iteration",
+        title="Value iteration and its convergence rate",
+        topic="rl",
+        section="7.1",
+        text="value iteration: compute optimal v_* by V_{k+1} = T* V_k, then pi_*; "
+        "||V_k - v_*|| <= gamma^k ||V_0 - v_*||: geometric convergence; the greedy policy "
+        "becomes optimal after finitely many steps; needs knowledge of p, iterates over all "
+        "states, O(|S|) memory; policy iteration computes v_pi and pi together",
+        keywords=(
+            "value iteration",
+            "policy iteration",
+            "convergence",
+            "dynamic programming",
+            "geometric",
+            "finite steps",
+        ),
+        statement_builder=_vi_statement,
+        evaluator=value_iteration,
+        erratum=Erratum(
+            sheet=r"\text{when } V^*_{old} = V^*_{new} \text{ we have the optimal policy. "
+            r"Converges in finite steps}",
+            correct=r"\|V_k - v_*\|_\infty \le \gamma^k \|V_0 - v_*\|_\infty \text{ (the "
+            r"values converge in the limit; the greedy policy is optimal after finitely many "
+            r"steps)}",
+            explanation="the values reach v_* only in the limit, so V_old = V_new generally never "
+            "happens exactly; in practice one stops when ||V_new - V_old|| is small. It is the "
+            "greedy policy (and policy iteration) that converges in finitely many steps",
+            evidence=_vi_evidence,
+        ),
     )
 )
 
@@ -495,7 +618,8 @@ register(
         title="Greedy policy w.r.t. a value function (policy improvement)",
         topic="rl",
         section="7.1",
-        text="pi'(s) = argmax_{a in A} (r(s,a) + gamma V_pi(p(s,a))); policy iteration alternates "
+        text="pi'(s) = argmax_{a in A} (r(s,a) + gamma V_pi(p(s,a))) (an improvement on pi; "
+        "optimal once V = v_*); policy iteration alternates "
         "evaluation and greedy improvement; epsilon-greedy explores with prob. epsilon",
         keywords=("greedy", "policy improvement", "policy iteration", "argmax", "epsilon-greedy"),
         statement_builder=_greedy_statement,

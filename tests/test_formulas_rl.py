@@ -202,3 +202,17 @@ def test_contract_bellman_optimality_backup_keywords():
     out = f.evaluate(P=P, R=np.array([[1.0, 2.0], [0.0, -1.0]]), gamma=0.5, V=np.array([2.0, 9.0]))
     assert out.dtype == np.float64
     np.testing.assert_allclose(out, [3.0, 1.0])
+
+
+@given(mdp, st.floats(0.1, 0.95), st.integers(0, 30))
+def test_value_iteration_geometric_rate(device, spec, gamma, k):
+    rng, P, R = random_mdp(*spec)
+    V0 = rng.normal(size=P.shape[0]) * 3
+    Vk = formulas.get("value-iteration").evaluate(P=P, R=R, gamma=gamma, V=V0, iterations=k)
+    Pt, Rt = torch.tensor(P, device=device), torch.tensor(R, device=device)
+    V = torch.tensor(V0, device=device)
+    for _ in range(k):  # the direct loop
+        V = (Rt + gamma * Pt @ V).max(dim=1).values
+    np.testing.assert_allclose(Vk, V.cpu().numpy(), atol=1e-12)
+    v_star = formulas.get("value-iteration").evaluate(P=P, R=R, gamma=gamma, V=V0, iterations=3000)
+    assert np.abs(Vk - v_star).max() <= gamma**k * np.abs(V0 - v_star).max() + 1e-9
