@@ -108,6 +108,7 @@ def test_non_finite_loss_stops_the_run_with_exit_1(tmp_path, monkeypatch, capsys
         (["run", "vae", "--device", "tpu"], "cpu"),
         (["run", "vae", "--steps", "-1"], "--steps"),
         (["run"], "--list"),
+        (["run", "vae", "--option", "beta"], "KEY=VALUE"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(argv, needle, capsys, tmp_path):
@@ -178,7 +179,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "cheatsheet", "run", "vae", "--device", "cpu", "--steps", "4",
-        "--out", str(tmp_path), "--json",
+        "--out", str(tmp_path), "--json", "--option", "hidden=32", "--option", "iwae_k=8",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=150, env=_env())
     assert done.returncode == 0, done.stderr[-2000:]
@@ -191,3 +192,10 @@ def test_torchrun_two_cpu_processes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
         "checkpoint.pt", "loss.png", "metrics.json", "reconstructions.png", "samples.png",
     ]  # fmt: skip
+
+
+def test_option_values_are_parsed_not_evaluated():
+    from cheatsheet.cli.run_cmds import parse_options
+
+    parsed = parse_options(["beta=8", "lr=1e-3", "flag=true", "name=__import__('os')", "a-b=2"])
+    assert parsed == {"beta": 8, "lr": 1e-3, "flag": True, "name": "__import__('os')", "a_b": 2}

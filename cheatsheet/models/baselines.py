@@ -110,6 +110,8 @@ class BaselineExperiment:
         else:
             self.model = IndependentBernoulli(dims, alpha).to(ctx.device)
         self.mixture = mixture
+        self.converged = False  # the density bench stops training a converged baseline
+        self._previous_loss = math.inf
 
     def modules(self) -> dict[str, Any]:
         return {"model": self.model}
@@ -119,8 +121,13 @@ class BaselineExperiment:
 
     def train_step(self, step: int) -> dict[str, float]:
         if self.mixture:
-            return {"loss": -self.model.em_step(self.train_x)}
+            loss = -self.model.em_step(self.train_x)
+            # EM never increases the loss; stop when it no longer moves
+            self.converged = self._previous_loss - loss < 1e-7
+            self._previous_loss = loss
+            return {"loss": loss}
         self.model.fit(self.train_x)
+        self.converged = True  # closed form: one step is the fit
         return {"loss": -self.model.log_prob(self.train_x).mean().item()}
 
     @torch.no_grad()

@@ -85,3 +85,40 @@ def step_bar(
     with progress:
         task = progress.add_task(description, total=total, completed=start, loss="")
         yield StepBar(progress=progress, task=task)
+
+
+@dataclass
+class TimeBar:
+    """Handle returned by `time_bar`: call `update(elapsed_s, steps, loss)` as work goes on."""
+
+    progress: Any = None
+    task: Any = None
+
+    def update(self, elapsed_s: float, steps: int, loss: float | None = None) -> None:
+        if self.progress is not None:
+            text = f"step {steps}" + ("" if loss is None else f"  loss {loss:.4g}")
+            self.progress.update(self.task, completed=elapsed_s, loss=text)
+
+
+@contextmanager
+def time_bar(budget_s: float, description: str, enabled: bool = True) -> Iterator[TimeBar]:
+    """The same bar over a wall-clock budget (the density bench trains each model for
+    `budget_s` seconds): seconds done, steps and loss, ETA."""
+    if not enabled:
+        yield TimeBar()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+        TextColumn("{task.fields[loss]}"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    with progress:
+        task = progress.add_task(description, total=budget_s, loss="")
+        yield TimeBar(progress=progress, task=task)

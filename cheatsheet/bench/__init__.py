@@ -1,0 +1,1 @@
+"""Benchmarks that train several models under one budget (`cheatsheet bench ...`)."""
