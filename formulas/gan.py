@@ -749,3 +749,143 @@ register(
         statement_builder=_cycle_statement,
     )
 )
+
+# --------------------------------------------------------------------------------------------
+# Wasserstein GAN with gradient penalty (statement and the 1-Lipschitz gradient norm)
+
+
+def _wgan_statement():
+    import sympy as sp
+
+    lam = sp.Symbol("lambda", positive=True)
+    return sp.Eq(
+        sp.Symbol("L_D"),
+        sp.Symbol("E_{p_m} D(x_hat)")
+        - sp.Symbol("E_{p_d} D(x)")
+        + lam * sp.Symbol("E_{x_tilde} (||grad D(x_tilde)||_2 - 1)^2"),
+    )
+
+
+def _wgan_derivation() -> list[Step]:
+    import sympy as sp
+
+    x, w, b = sp.symbols("x w b", real=True)
+    critic = w * x + b
+    return [
+        Step(
+            "the penalty is zero exactly for a critic with unit gradient norm (1-Lipschitz "
+            "boundary), e.g. D(x) = w x + b with |w| = 1",
+            (sp.Abs(sp.diff(critic, x)) - 1) ** 2,
+            (sp.Abs(w) - 1) ** 2,
+        ),
+        Step(
+            "unlike log(1 - D), the critic's loss is linear in D: its gradient does not vanish "
+            "when D separates the distributions",
+            sp.diff(-critic, b),
+            sp.Integer(-1),
+        ),
+    ]
+
+
+register(
+    Formula(
+        id="wgan-gp",
+        title="Wasserstein GAN with gradient penalty",
+        topic="gan",
+        section="5",
+        text="Wasserstein GAN: a different loss (critic D, E_{p_d} D(x) - E_{p_m} D(x) with D "
+        "1-Lipschitz) whose gradients don't vanish; adding a gradient penalty lambda "
+        "E(||grad D(x_tilde)|| - 1)^2 on interpolates x_tilde stabilises training.",
+        keywords=("wgan", "wasserstein", "gradient penalty", "critic", "lipschitz", "wgan-gp"),
+        statement_builder=_wgan_statement,
+        derivation_builder=_wgan_derivation,
+    )
+)
+
+# --------------------------------------------------------------------------------------------
+# StyleGAN: adaptive instance normalisation from the intermediate latent w
+
+
+def _adain_statement():
+    import sympy as sp
+
+    return sp.Eq(
+        sp.Symbol("AdaIN(x_i, y)"),
+        sp.Symbol("y_{s,i}") * (sp.Symbol("x_i") - sp.Symbol("mu(x_i)")) / sp.Symbol("sigma(x_i)")
+        + sp.Symbol("y_{b,i}"),
+    )
+
+
+def adain(x, scale, bias, eps=1e-5):
+    """AdaIN(x, y) = y_s (x - mu(x)) / sigma(x) + y_b per channel; x: (..., C, H, W),
+    scale and bias: (..., C) from the style w. sigma includes eps (biased variance)."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=(-2, -1), keepdims=True)
+    var = x.var(axis=(-2, -1), keepdims=True)
+    scale = np.asarray(scale, dtype=np.float64)[..., None, None]
+    bias = np.asarray(bias, dtype=np.float64)[..., None, None]
+    return as_float64(scale * (x - mean) / np.sqrt(var + eps) + bias)
+
+
+register(
+    Formula(
+        id="stylegan-adain",
+        title="StyleGAN: adaptive instance normalisation (AdaIN)",
+        topic="gan",
+        section="5",
+        text="StyleGAN: learn an intermediate latent space W with FC layers (z -> w); each "
+        "layer normalises its features with scale and mean from w (AdaIN) and adds noise. "
+        "DCGAN: strided convolutions instead of pooling, batch-norm, no FC, ReLU in G, "
+        "LeakyReLU in D. Hierarchical GANs grow from low to high resolution.",
+        keywords=(
+            "stylegan",
+            "adain",
+            "style",
+            "instance normalization",
+            "mapping network",
+            "dcgan",
+            "progressive",
+        ),
+        statement_builder=_adain_statement,
+        evaluator=adain,
+    )
+)
+
+# --------------------------------------------------------------------------------------------
+# GAN inversion (statement)
+
+
+def _inversion_statement():
+    import sympy as sp
+
+    return sp.Eq(sp.Symbol("z^*"), sp.Symbol("argmin_z ||G(z) - x||^2"))
+
+
+register(
+    Formula(
+        id="gan-inversion",
+        title="GAN inversion",
+        topic="gan",
+        section="5",
+        text="GAN inversion: find z with G(z) ~ x, then manipulate images in latent space or "
+        "inpaint. If G predicts an image and a segmentation mask, inversion predicts masks for "
+        "any image. Mode collapse: G produces one sample/class; unrolling optimises G against "
+        "k unrolled future updates of D. 3D GANs (voxels; PlatonicGAN renders 3D to 2D for D; "
+        "HoloGAN; GRAF radiance fields; GIRAFFE; EG3D tri-planes).",
+        keywords=(
+            "gan inversion",
+            "latent space",
+            "mode collapse",
+            "unrolling",
+            "3d gan",
+            "eg3d",
+            "triplane",
+            "giraffe",
+            "graf",
+            "hologan",
+        ),
+        statement_builder=_inversion_statement,
+    )
+)

@@ -21,6 +21,7 @@ TESTED_EVALUATORS = {
     "gan-saturating-gradient",
     "gan-non-saturating-gradient",
     "fid",
+    "stylegan-adain",
 }
 
 
@@ -153,6 +154,18 @@ def test_fid_matches_torch_symmetric_square_root(device, seed, dim):
     cross = torch.trace(sqrt_psd(root @ S2t @ root))
     reference = ((_t(m1, device) - _t(m2, device)) ** 2).sum() + torch.trace(S1t + S2t) - 2 * cross
     np.testing.assert_allclose(ours, reference.item(), rtol=1e-7, atol=1e-9)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 4), st.integers(2, 4))
+def test_adain_matches_torch_instance_norm(device, seed, channels, size):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(2, 3, size=(2, channels, size, size))
+    scale, bias = rng.normal(size=channels), rng.normal(size=channels)
+    ours = formulas.get("stylegan-adain").evaluate(x=x, scale=scale, bias=bias)
+    reference = F.instance_norm(
+        _t(x, device), weight=_t(scale, device), bias=_t(bias, device), eps=1e-5
+    )
+    np.testing.assert_allclose(ours, reference.cpu().numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_contract_ids_keywords_dtypes_broadcasting():
