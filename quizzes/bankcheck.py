@@ -67,7 +67,7 @@ def check_question(question: Question) -> tuple[list[str], int]:
             variant = replace(question, symbols=_mutant_symbols(question, mutant.expr))
             text = to_text(mutant.expr)
             try:
-                result = mark(variant, text)
+                result = mark(variant, text, explain=False)
             except AnswerError as error:
                 problems.append(f"{where}: {question.id}: mutant '{text}' unreadable ({error})")
                 continue

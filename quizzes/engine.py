@@ -97,15 +97,18 @@ def expected_text(question: Question) -> str:
 # Marking, one kind at a time
 
 
-def mark(question: Question, text: str, seed: int = 0) -> Result:
-    """Right or wrong, with feedback; raises AnswerError (not wrong) if `text` cannot be read."""
+def mark(question: Question, text: str, seed: int = 0, explain: bool = True) -> Result:
+    """Right or wrong, with feedback; raises AnswerError (not wrong) if `text` cannot be read.
+
+    `explain=False` skips the search for which foreseen mistake or mutant a wrong symbolic
+    answer matches (bank check marks many mutants and only needs right/wrong)."""
     given = text.strip()
     if not given:
         raise AnswerError("empty answer")
     marker = _MARKERS.get(question.kind)
     if marker is None:
         raise ValueError(f"{question.id}: unknown kind {question.kind}")
-    correct, feedback, method = marker(question, given, seed)
+    correct, feedback, method = marker(question, given, seed, explain)
     return Result(
         id=question.id,
         topic=question.topic,
@@ -168,7 +171,9 @@ def answer_symbols(question: Question) -> dict[str, str]:
     return symbols
 
 
-def _mark_symbolic(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+def _mark_symbolic(
+    question: Question, given: str, seed: int, explain: bool = True
+) -> tuple[bool, str, str]:
     from quizzes.equivalence import equivalent, numeric_compare
     from quizzes.mutations import mutants
     from quizzes.parser import parse
@@ -180,6 +185,8 @@ def _mark_symbolic(question: Question, given: str, seed: int) -> tuple[bool, str
     how = "proved symbolically" if verdict.method == "symbolic" else "checked numerically"
     if verdict.equal:
         return True, f"Correct ({how}: {verdict.detail}).", verdict.method
+    if not explain:
+        return False, f"Not equivalent ({how}: {verdict.detail}).", verdict.method
     for mistake in question.mistakes:
         try:
             foreseen = parse(mistake.answer, symbols)
@@ -221,7 +228,9 @@ def _close(value: float, target: float, question: Question) -> bool:
     return gap <= question.abs_tol or gap <= question.rel_tol * abs(target)
 
 
-def _mark_numeric(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+def _mark_numeric(
+    question: Question, given: str, seed: int, explain: bool = True
+) -> tuple[bool, str, str]:
     value = read_number(given)
     target = float(question.answer)
     if _close(value, target, question):
@@ -252,7 +261,9 @@ def _letter(question: Question, given: str, count: int) -> str:
     return match.group(1).upper()
 
 
-def _mark_choice(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+def _mark_choice(
+    question: Question, given: str, seed: int, explain: bool = True
+) -> tuple[bool, str, str]:
     letter = _letter(question, given, len(question.choices))
     if letter == question.answer.upper():
         return True, "Correct.", "exact"
@@ -268,7 +279,9 @@ TRUE_WORDS = {"true", "t", "yes", "y", "1", "wahr", "richtig"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "falsch"}
 
 
-def _mark_truefalse(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+def _mark_truefalse(
+    question: Question, given: str, seed: int, explain: bool = True
+) -> tuple[bool, str, str]:
     word = given.strip().lower()
     if word in TRUE_WORDS:
         value = "true"
@@ -284,7 +297,9 @@ def _mark_truefalse(question: Question, given: str, seed: int) -> tuple[bool, st
     return False, f"Wrong: the statement is {question.answer}.", "exact"
 
 
-def _mark_ordering(question: Question, given: str, seed: int) -> tuple[bool, str, str]:
+def _mark_ordering(
+    question: Question, given: str, seed: int, explain: bool = True
+) -> tuple[bool, str, str]:
     names = letters(len(question.steps))
     parts = re.findall(r"[A-Za-z]", given.upper())
     if sorted(parts) != names or re.search(r"[^A-Za-z\s,;>-]", given):
@@ -301,7 +316,7 @@ def _mark_ordering(question: Question, given: str, seed: int) -> tuple[bool, str
     return False, f"Wrong order: {placed} of {len(expected)} steps in place.", "exact"
 
 
-_MARKERS: dict[str, Callable[[Question, str, int], tuple[bool, str, str]]] = {
+_MARKERS: dict[str, Callable[[Question, str, int, bool], tuple[bool, str, str]]] = {
     "symbolic": _mark_symbolic,
     "numeric": _mark_numeric,
     "choice": _mark_choice,

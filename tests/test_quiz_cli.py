@@ -51,7 +51,20 @@ def _answers_for(home: Path, ids: list[str]) -> list[str]:
         del os.environ["CHEATSHEET_BANKS"]
 
 
-def test_quiz_from_a_file_then_check_each_reported_id(tmp_path):
+def in_process(args: list[str], monkeypatch, capsys, home: Path) -> tuple[int, str, str]:
+    """`cheatsheet ARGS` through the real entry point, in this process (fast), exit code kept."""
+    from cheatsheet.cli import main
+
+    monkeypatch.setenv("CHEATSHEET_HOME", str(home))
+    monkeypatch.setenv("CHEATSHEET_BANKS", str(BANKS))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out, err = capsys.readouterr()
+    return done.value.code, out, err
+
+
+def test_quiz_from_a_file_then_check_each_reported_id(tmp_path, monkeypatch, capsys):
     args = ("quiz", "diffusion", "--n", "6", "--seed", "11", "--json")
     first = cheatsheet(*args, home=tmp_path, stdin="")
     assert first.returncode == 2 and "no answers" in first.stderr  # stdin empty, no prompt
@@ -71,11 +84,14 @@ def test_quiz_from_a_file_then_check_each_reported_id(tmp_path):
     # `check` marks the same question from its reported id, with or without the seed.
     for result in results:
         for extra in ((), ("--seed", "11")):
-            ok = cheatsheet(
-                "check", result["id"], *extra, "--answer", result["given"], "--json", home=tmp_path
+            code, out, err = in_process(
+                ["check", result["id"], *extra, "--answer", result["given"], "--json"],
+                monkeypatch,
+                capsys,
+                tmp_path,
             )
-            assert ok.returncode == 0, (result["id"], ok.stdout, ok.stderr)
-            assert json.loads(ok.stdout)["expected"] == result["expected"]
+            assert code == 0, (result["id"], out, err)
+            assert json.loads(out)["expected"] == result["expected"]
 
 
 def test_wrong_answer_exit_1_and_feedback(tmp_path):
@@ -225,7 +241,7 @@ def test_export_anki_is_a_deck_with_stable_guids(tmp_path):
 
 
 def test_bank_check_cli(tmp_path):
-    ok = cheatsheet("bank", "check", str(BANKS), "--json", home=tmp_path)
+    ok = cheatsheet("bank", "check", str(BANKS / "vae.toml"), "--json", home=tmp_path)
     assert ok.returncode == 0 and json.loads(ok.stdout)["ok"]
     bad = cheatsheet("bank", "check", str(ROOT / "tests" / "data" / "bad_banks"), home=tmp_path)
     assert bad.returncode == 1 and "vae.toml:4: id" in bad.stdout
