@@ -116,13 +116,13 @@ class ClassifierExperiment:
         for k in range(32):
             row, col = divmod(k, 8)
             inset = left.inset_axes([col / 8, 1 - (row + 1) / 4, 1 / 8 * 0.95, 1 / 4 * 0.8])
-            inset.imshow(images[k, 0], cmap="gray_r", vmin=0, vmax=1)
+            inset.imshow(images[k, 0].numpy(), cmap="gray_r", vmin=0, vmax=1)
             colour = "tab:green" if predicted[k] == truth[k] else "tab:red"
             inset.set_title(f"{int(predicted[k])}", fontsize=8, color=colour, pad=1)
             inset.set_axis_off()
         left.set_axis_off()
         left.set_title("test digits: predicted label (red = wrong)", fontsize=9)
-        right.imshow(confusion, cmap="Blues")
+        right.imshow(confusion.numpy(), cmap="Blues")
         for i in range(10):
             for j in range(10):
                 if confusion[i, j]:
