@@ -46,7 +46,7 @@ class FVSBN(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
-        x = torch.zeros(n, self.dims, device=self.bias.device)
+        x = self.bias.new_zeros(n, self.dims)
         for d in range(self.dims):
             probability = torch.sigmoid(self.logits(x)[:, d])
             x[:, d] = torch.bernoulli(probability)

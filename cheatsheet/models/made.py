@@ -159,7 +159,7 @@ class MADE(nn.Module):
     def sample_with_mask(self, n: int, k: int) -> torch.Tensor:
         current = self.mask_index
         self.set_mask(k)
-        x = torch.zeros(n, self.dims, device=self.orderings.device)
+        x = self.layers[0].weight.new_zeros(n, self.dims)
         for d in self.orderings[k].tolist():  # D forward passes
             x[:, d] = torch.bernoulli(torch.sigmoid(self.logits(x)[:, d]))
         self.set_mask(current)
@@ -169,7 +169,7 @@ class MADE(nn.Module):
     def sample(self, n: int) -> torch.Tensor:
         """Samples of the mixture: a uniformly drawn mask set per example, then its chain."""
         component = torch.randint(self.num_masks, (n,))
-        x = torch.zeros(n, self.dims, device=self.orderings.device)
+        x = self.layers[0].weight.new_zeros(n, self.dims)
         for k in range(self.num_masks):
             chosen = (component == k).nonzero().flatten()
             if len(chosen):

@@ -62,7 +62,7 @@ class NADE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
-        x = torch.zeros(n, self.dims, device=self.c.device)
+        x = self.c.new_zeros(n, self.dims)
         a = self.b.expand(n, self.hidden).clone()
         for d in self.permutation.tolist():  # the O(DH) recursion, one dimension at a time
             h = torch.sigmoid(a)

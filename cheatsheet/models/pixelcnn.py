@@ -125,8 +125,7 @@ class RasterBernoulliModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
-        device = next(self.parameters()).device
-        x = torch.zeros(n, self.channels, self.height, self.width, device=device)
+        x = next(self.parameters()).new_zeros(n, self.channels, self.height, self.width)
         for row in range(self.height):
             for col in range(self.width):
                 for colour in range(self.channels):  # R -> G -> B within the pixel

@@ -136,7 +136,7 @@ class PixelTransformer(nn.Module):
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
         length = self.config.sequence_length
-        x = torch.zeros(n, length, device=self.head.weight.device)
+        x = self.head.weight.new_zeros(n, length)
         for t in range(length):  # logits at t only read x_<t, so the zeros after t are unseen
             x[:, t] = torch.bernoulli(torch.sigmoid(self.logits(x)[:, t]))
         return x

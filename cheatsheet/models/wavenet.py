@@ -102,7 +102,7 @@ class WaveNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, 1, T) integer levels -> log p(x) in nats, one per example."""
         levels = x[:, 0].long()
-        one_hot = F.one_hot(levels, self.levels).transpose(1, 2).float()
+        one_hot = F.one_hot(levels, self.levels).transpose(1, 2).to(self.output[-1].weight.dtype)
         log_probs = F.log_softmax(self.logits(one_hot), dim=1)
         return log_probs.gather(1, levels.unsqueeze(1)).squeeze(1).sum(1)
 
@@ -112,7 +112,8 @@ class WaveNet(nn.Module):
         x = torch.zeros(n, 1, length, dtype=torch.long, device=device)
         for t in range(length):
             start = max(0, t - self.receptive_field)  # only the past the model can see
-            window = F.one_hot(x[:, 0, start : t + 1], self.levels).transpose(1, 2).float()
+            window = F.one_hot(x[:, 0, start : t + 1], self.levels).transpose(1, 2)
+            window = window.to(self.output[-1].weight.dtype)
             logits = self.logits(window)[:, :, -1]
             x[:, 0, t] = torch.multinomial(F.softmax(logits, dim=1), 1).squeeze(1)
         return x
