@@ -31,6 +31,9 @@ class TabularMDP:
     terminal: Any  # np.ndarray (S,) of bool
     shape: tuple[int, int] | None = None  # grid shape, for pretty printing
     labels: dict[str, Any] = field(default_factory=dict)
+    # Optional reward of each transition r(s, a, s'); then R[s, a] = sum_s' P[s, a, s'] r(s, a, s')
+    # and the samplers pay the realised reward instead of its expectation.
+    transition_reward: Any = None
     _cumulative: Any = field(default=None, repr=False)
 
     @property
@@ -48,9 +51,11 @@ class TabularMDP:
         assert self.R.shape == self.P.shape[:2], (self.R.shape, self.P.shape)
         assert np.allclose(self.P.sum(axis=2), 1.0), "each P[s, a] must be a distribution"
         assert 0.0 <= self.gamma < 1.0 or self.terminal.any(), "gamma = 1 needs terminal states"
+        if self.transition_reward is not None:
+            expected = (self.P * self.transition_reward).sum(axis=2)
+            assert np.allclose(expected, self.R), "R must be the expectation of r(s, a, s')"
 
-    # Sampling: R[s, a] is the expected reward; the samplers return it (a deterministic reward
-    # keeps the tabular tests' Monte Carlo noise to the transitions alone).
+    # Sampling: the realised reward r(s, a, s') when the MDP has one, else R[s, a].
     def reset(self, rng: Any) -> int:
         return int(rng.choice(self.n_states, p=self.start))
 
@@ -60,7 +65,11 @@ class TabularMDP:
             self._cumulative = self.P.cumsum(axis=2)
         row = self._cumulative[state, action]
         next_state = min(int((row < rng.random() * row[-1]).sum()), self.n_states - 1)
-        return float(self.R[state, action]), next_state, bool(self.terminal[next_state])
+        if self.transition_reward is not None:
+            reward = self.transition_reward[state, action, next_state]
+        else:
+            reward = self.R[state, action]
+        return float(reward), next_state, bool(self.terminal[next_state])
 
 
 def gridworld(
@@ -89,6 +98,7 @@ def gridworld(
         terminal[index[pit]] = True
     P = np.zeros((n_states, 4, n_states))
     R = np.zeros((n_states, 4))
+    transition_reward = np.zeros((n_states, 4, n_states))
 
     def land(cell: tuple[int, int], move: tuple[int, int]) -> tuple[int, int]:
         r, c = cell[0] + move[0], cell[1] + move[1]
@@ -116,11 +126,13 @@ def gridworld(
                 target = land(cell, move)
                 P[s, a, index[target]] += probability
                 R[s, a] += probability * reward_of(target)
+                transition_reward[s, a, index[target]] = reward_of(target)
     start_distribution = np.zeros(n_states)
     start_distribution[index[start]] = 1.0
     return TabularMDP(
         P, R, gamma, start_distribution, terminal, shape=(rows, cols),
         labels={"goal": goal, "pits": pits, "walls": walls, "slip": slip},
+        transition_reward=transition_reward,
     )  # fmt: skip
 
 
@@ -151,6 +163,8 @@ def chain_mdp(n_states: int = 5, gamma: float = 0.9, slip: float = 0.1) -> Tabul
 
     P = np.zeros((n_states, 2, n_states))
     R = np.zeros((n_states, 2))
+    transition_reward = np.zeros((n_states, 2, n_states))
+    transition_reward[:, :, n_states - 1] = 1.0  # +1 for entering the right end
     last = n_states - 1
     for s in range(last):
         for a, direction in enumerate((-1, 1)):
@@ -162,4 +176,5 @@ def chain_mdp(n_states: int = 5, gamma: float = 0.9, slip: float = 0.1) -> Tabul
     terminal = np.zeros(n_states, dtype=bool)
     terminal[last] = True
     start = np.where(terminal, 0.0, 1.0 / last)
-    return TabularMDP(P, R, gamma, start, terminal)
+    transition_reward[last] = 0.0  # absorbing: no reward once there
+    return TabularMDP(P, R, gamma, start, terminal, transition_reward=transition_reward)
