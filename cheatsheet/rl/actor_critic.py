@@ -19,6 +19,7 @@ batch of n_envs transitions. An entropy bonus keeps the policy from collapsing e
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class ActorCriticExperiment:
     """`cheatsheet run actor-critic`."""
 
     def __init__(self, context: Any, config: ActorCriticConfig | None = None):
+        self.cpu_start = time.process_time()
         options = dict(context.options)
         self.config = config or config_from_options(ActorCriticConfig, options, extra=("env",))
         self.device = torch.device(context.device)
@@ -137,7 +139,13 @@ class ActorCriticExperiment:
         }
 
     def evaluate(self) -> dict[str, Any]:
-        return {**self.log.metrics(SOLVED_RETURN), "env_steps": self.total_steps}
+        return {
+            **self.log.metrics(SOLVED_RETURN),
+            "env_steps": self.total_steps,
+            # CPU seconds of this process since construction: comparable across loaded machines,
+            # unlike the harness's wall time.
+            "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
+        }
 
     def save_figures(self, out_dir: Path) -> list[Path]:
         path = plot_returns(self.log, Path(out_dir) / "returns.png",

@@ -14,6 +14,7 @@ target y is computed under `torch.no_grad()`: the gradient flows only through Q_
 residual-gradient method, a different and slower algorithm. Following the paper the squared
 error is replaced by the Huber loss (error clipping) by default; `loss="mse"` gives the sheet's.
 Time-limit truncation is not termination: a truncated episode still bootstraps from S'.
+Gradients are clipped to norm `max_grad_norm` (10) and Adam is torch's (as tested equal to ours).
 
 Behaviour: epsilon-greedy in Q_theta, epsilon decayed linearly from 1 to `epsilon_final`.
 `train_step(step)` is ONE environment step (plus one gradient step every `train_every` steps
@@ -22,6 +23,7 @@ once the buffer holds `learning_starts` transitions).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +140,7 @@ class DQNExperiment:
     """`cheatsheet run dqn`: one train_step = one CartPole step (see the module docstring)."""
 
     def __init__(self, context: Any, config: DQNConfig | None = None, env_name: str = CARTPOLE):
+        self.cpu_start = time.process_time()
         options = dict(context.options)
         self.config = config or config_from_options(DQNConfig, options, extra=("env",))
         self.device = torch.device(context.device)
@@ -211,7 +214,13 @@ class DQNExperiment:
         }
 
     def evaluate(self) -> dict[str, Any]:
-        return {**self.log.metrics(SOLVED_RETURN), "env_steps": self.total_steps}
+        return {
+            **self.log.metrics(SOLVED_RETURN),
+            "env_steps": self.total_steps,
+            # CPU seconds of this process since construction: comparable across loaded machines,
+            # unlike the harness's wall time.
+            "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
+        }
 
     def save_figures(self, out_dir: Path) -> list[Path]:
         path = plot_returns(self.log, Path(out_dir) / "returns.png", "DQN on CartPole",

@@ -18,6 +18,7 @@ with pi_theta, then ascend the surrogate sum_t log pi(a_t | s_t) * (G_t - b(s_t)
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ class ReinforceExperiment:
     """`cheatsheet run reinforce`: REINFORCE with a learned baseline on CartPole."""
 
     def __init__(self, context: Any, config: ReinforceConfig | None = None):
+        self.cpu_start = time.process_time()
         options = dict(context.options)
         self.config = config or config_from_options(ReinforceConfig, options, extra=("env",))
         self.device = torch.device(context.device)
@@ -166,7 +168,13 @@ class ReinforceExperiment:
         }
 
     def evaluate(self) -> dict[str, Any]:
-        return {**self.log.metrics(SOLVED_RETURN), "env_steps": self.total_steps}
+        return {
+            **self.log.metrics(SOLVED_RETURN),
+            "env_steps": self.total_steps,
+            # CPU seconds of this process since construction: comparable across loaded machines,
+            # unlike the harness's wall time.
+            "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
+        }
 
     def save_figures(self, out_dir: Path) -> list[Path]:
         title = "REINFORCE with a value baseline on CartPole"
