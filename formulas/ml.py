@@ -50,7 +50,7 @@ def _perceptron_derivation() -> list[Step]:
             if changed or mistakes > (R / gamma) ** 2 or np.any(np.sign(X @ w) != y):
                 return StepResult(False, "custom", f"trial {trial}: {mistakes} mistakes")
         return StepResult(
-            bool(True),
+            True,
             "custom",
             "5 separable data sets: converged with at most (R/gamma)^2 mistakes",
         )
@@ -376,7 +376,7 @@ def _uat_derivation() -> list[Step]:
                 if n > 10**5:
                     return StepResult(False, "custom", f"no net found for eps={epsilon}")
         return StepResult(
-            bool(True),
+            True,
             "custom",
             "sin(3x) + cos(x)/2 on [0, 2 pi] within 1e-3 by one "
             "hidden ReLU layer (piecewise-linear interpolant)",
