@@ -187,7 +187,9 @@ def test_cartpole_experiments_run(device, tmp_path, factory):
     import importlib
 
     module, name = factory.split(":")
-    options = {"learning_starts": 50, "batch_size": 16, "target_update": 20}
+    options = (
+        {"learning_starts": 50, "batch_size": 16, "target_update": 20} if "dqn" in module else {}
+    )
     context = RunContext(device=torch.device(device), seed=0, steps=80, data="cartpole",
                          out_dir=tmp_path, options=options)  # fmt: skip
     experiment = getattr(importlib.import_module(module), name)(context)

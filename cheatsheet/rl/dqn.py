@@ -14,6 +14,7 @@ target y is computed under `torch.no_grad()`: the gradient flows only through Q_
 residual-gradient method, a different and slower algorithm. Following the paper the squared
 error is replaced by the Huber loss (error clipping) by default; `loss="mse"` gives the sheet's.
 Time-limit truncation is not termination: a truncated episode still bootstraps from S'.
+Gradients are clipped to norm `max_grad_norm` (10); the optimizer is torch's Adam.
 Gradients are clipped to norm `max_grad_norm` (10) and Adam is torch's (as tested equal to ours).
 
 Behaviour: epsilon-greedy in Q_theta, epsilon decayed linearly from 1 to `epsilon_final`.
