@@ -41,6 +41,7 @@ class VAE(nn.Module):
         hidden: int = 256,
         likelihood: str = "bernoulli",
         beta: float = 1.0,
+        sigma_x: float = 0.1,
     ):
         super().__init__()
         if likelihood not in ("bernoulli", "gaussian"):
@@ -66,7 +67,11 @@ class VAE(nn.Module):
             nn.Linear(hidden, self.data_dim),
         )
         # Gaussian decoder: one learned observation noise log sigma_x (shared by all pixels).
-        self.log_sigma_x = nn.Parameter(torch.zeros(()), requires_grad=likelihood == "gaussian")
+        # It starts at 0.1, on the scale of data in [0, 1]: from sigma_x = 1 the KL term
+        # dominates early and the posterior collapses onto the prior before sigma_x shrinks.
+        self.log_sigma_x = nn.Parameter(
+            torch.tensor(math.log(sigma_x)), requires_grad=likelihood == "gaussian"
+        )
 
     # ---- inference model q_phi(z | x) ------------------------------------------------------
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
