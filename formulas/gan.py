@@ -329,7 +329,7 @@ def _value_at_optimum_derivation() -> list[Step]:
                 kl_qm = sum(b * sp.log(b / ((a + b) / 2)) for a, b in zip(pd, pm))
                 rhs = -sp.log(4) + 2 * (kl_pm / 2 + kl_qm / 2)
                 worst = max(worst, abs(sp.N(v - rhs, 50)))
-        passed = worst < sp.Float(1e-40)
+        passed = bool(worst < sp.Float(1e-40))
         return StepResult(passed, "numeric", f"9 random distributions at 50 digits, gap {worst}")
 
     return [
