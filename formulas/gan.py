@@ -744,8 +744,16 @@ register(
         topic="gan",
         section="5.2",
         text="CycleGAN (unpaired): F: X -> Y, G: Y -> X, cycle-consistency F o G ~ id and "
-        "G o F ~ id as L1 losses, plus the GAN losses of F and G.",
-        keywords=("cyclegan", "cycle consistency", "unpaired", "image translation"),
+        "G o F ~ id as L1 losses, plus the GAN losses of F and G. BicycleGAN adds a noise "
+        "input (multimodal outputs); vid2vid translates videos.",
+        keywords=(
+            "cyclegan",
+            "cycle consistency",
+            "unpaired",
+            "image translation",
+            "bicyclegan",
+            "vid2vid",
+        ),
         statement_builder=_cycle_statement,
     )
 )

@@ -631,8 +631,17 @@ register(
         text="max E_x[E_{z~q_phi} log p_theta(x|z)] s.t. D_KL(q_phi(z|x) || p(z)) < delta, to "
         "disentangle; with KKT: max reconstruction - beta KL. beta > 1 pushes towards the "
         "factorised prior (disentanglement: distinct latent features for distinct factors of "
-        "variation).",
-        keywords=("beta-vae", "beta vae", "kkt", "lagrangian", "disentanglement", "constraint"),
+        "variation). Disentanglement can also be done semi-supervised, making z "
+        "conditionally independent of given features y.",
+        keywords=(
+            "beta-vae",
+            "beta vae",
+            "kkt",
+            "lagrangian",
+            "disentanglement",
+            "constraint",
+            "semi-supervised",
+        ),
         statement_builder=_beta_vae_statement,
         derivation_builder=_beta_vae_derivation,
         evaluator=beta_vae_objective,
