@@ -15,10 +15,11 @@ chain (a 6-state corridor) or random-mdp.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cheatsheet.rl.episodes import EpisodeLog, plot_returns
+from cheatsheet.rl.episodes import EpisodeLog, config_from_options, plot_returns
 
 MDP_NAMES = ("gridworld-slippery", "gridworld", "chain", "random-mdp")
 
@@ -152,6 +153,13 @@ class DynamicProgrammingExperiment:
         return paths + ([figure] if figure else [])
 
 
+@dataclass
+class TabularConfig:
+    epsilon: float = 0.2  # exploration of the epsilon-greedy behaviour policy (control)
+    alpha: float = 0.0  # constant step size; 0 = the visit-count schedule alpha_n = n^-omega
+    omega: float = 0.7
+
+
 class TabularExperiment:
     def __init__(self, context: Any, method: str):
         import numpy as np
@@ -159,19 +167,19 @@ class TabularExperiment:
         from cheatsheet.rl.dynamic_programming import value_iteration
         from cheatsheet.rl.tabular import TabularControl, fixed_policy
 
-        options = dict(context.options)
+        config = config_from_options(TabularConfig, dict(context.options))
         self.method = method
         self.mdp = make_mdp(context.data, context.seed)
         mdp = self.mdp
         self.optimal = value_iteration(mdp.P, mdp.R, mdp.gamma, tol=1e-13)
-        self.epsilon = float(options.get("epsilon", 0.2))
-        alpha = options.get("alpha")
-        self.alpha = float(alpha) if alpha is not None else None
+        self.epsilon = config.epsilon
+        self.alpha = config.alpha if config.alpha > 0 else None
+        self.omega = config.omega
         self.rng = np.random.default_rng(context.seed)
         self.log = EpisodeLog()
         if method in ("q-learning", "sarsa"):
             self.agent = TabularControl(mdp, method, epsilon=self.epsilon, alpha=self.alpha,
-                                        seed=context.seed)  # fmt: skip
+                                        omega=self.omega, seed=context.seed)  # fmt: skip
         else:
             # Prediction of the uniformly random policy, whose V_pi has a closed form.
             self.uniform = np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)
@@ -203,7 +211,8 @@ class TabularExperiment:
         # One episode of prediction, continuing from the current estimate and visit counts.
         run = td0 if self.method == "td0" else first_visit_monte_carlo
         seed = int(self.rng.integers(2**31))
-        result = _continue_prediction(run, self.mdp, self.policy, self.V, self.visits, seed)
+        result = _continue_prediction(run, self.mdp, self.policy, self.V, self.visits, seed,
+                                      self.alpha, self.omega)  # fmt: skip
         self.log.add(result.returns[-1], result.lengths[-1])
         error = float(np.abs(self.V - self._target_values()).max())
         return {"loss": error, "return": result.returns[-1]}
@@ -245,12 +254,15 @@ class TabularExperiment:
         return paths
 
 
-def _continue_prediction(run: Any, mdp: Any, policy: Any, V: Any, visits: Any, seed: int) -> Any:
+def _continue_prediction(
+    run: Any, mdp: Any, policy: Any, V: Any, visits: Any, seed: int, alpha: Any, omega: float
+) -> Any:
     """One more episode of TD(0) or Monte Carlo on the running estimate (in place)."""
     from cheatsheet.rl import tabular
 
     if run is tabular.td0:
-        result = tabular.td0(mdp, policy, 1, seed=seed, V=V, visits=visits)
+        result = tabular.td0(mdp, policy, 1, alpha=alpha, omega=omega, seed=seed, V=V,
+                             visits=visits)  # fmt: skip
     else:
         result = tabular.first_visit_monte_carlo(mdp, policy, 1, seed=seed, V=V, visits=visits)
     return result
