@@ -53,3 +53,27 @@ def test_unknown_option_is_a_clear_error(tmp_path):
     with pytest.raises(CheatsheetError, match="did you mean batch_size"):
         run("dqn", device="cpu", steps=1, out=tmp_path, progress=False,
             options={"batch_sise": 3})  # fmt: skip
+
+
+def test_resume_continues_the_table_and_the_episode_log(tmp_path):
+    from cheatsheet.runs.harness import run
+
+    run("q-learning", device="cpu", steps=150, data="chain", out=tmp_path, progress=False)
+    first = json.loads((tmp_path / "metrics.json").read_text())
+    run("q-learning", device="cpu", steps=300, data="chain", out=tmp_path, progress=False,
+        resume=True)  # fmt: skip
+    resumed = json.loads((tmp_path / "metrics.json").read_text())
+    assert first["episodes"] == 150 and resumed["episodes"] == 300
+    # Had the table restarted from zero, 150 episodes would leave Q visibly farther from Q*.
+    assert resumed["max_gap_q_to_q_star"] <= first["max_gap_q_to_q_star"] + 0.05
+
+
+def test_dqn_resume_restores_the_replay_buffer(tmp_path):
+    from cheatsheet.runs.harness import run
+
+    options = {"learning_starts": 20, "batch_size": 8, "hidden": 16}
+    run("dqn", device="cpu", steps=60, out=tmp_path, progress=False, options=options)
+    result = run("dqn", device="cpu", steps=90, out=tmp_path, progress=False, options=options,
+                 resume=True)  # fmt: skip
+    assert result.metrics["env_steps"] == 90
+    assert result.metrics["episodes"] >= 1

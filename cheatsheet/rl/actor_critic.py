@@ -138,6 +138,17 @@ class ActorCriticExperiment:
             "mean_return_last_100": self.log.mean_last(100),
         }
 
+    def state_dict(self) -> dict[str, Any]:
+        """Episode log and counters for --resume (the environment itself restarts an episode)."""
+        return {
+            "log": self.log.state_dict(),
+            "total_steps": self.total_steps,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.log.load_state_dict(state["log"])
+        self.total_steps = int(state["total_steps"])
+
     def evaluate(self) -> dict[str, Any]:
         return {
             **self.log.metrics(SOLVED_RETURN),

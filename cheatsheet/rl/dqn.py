@@ -76,6 +76,9 @@ class QNetwork(nn.Module):
         return self.net(state)
 
 
+REPLAY_FIELDS = ("states", "actions", "rewards", "next_states", "terminated")
+
+
 class ReplayBuffer:
     """A ring buffer of transitions, preallocated on the device, sampled uniformly."""
 
@@ -216,6 +219,24 @@ class DQNExperiment:
             "epsilon": epsilon,
             "mean_return_last_100": self.log.mean_last(100),
         }
+
+    def state_dict(self) -> dict[str, Any]:
+        """Episode log and counters for --resume (the environment itself restarts an episode)."""
+        return {
+            "log": self.log.state_dict(),
+            "total_steps": self.total_steps,
+            "buffer": {name: getattr(self.buffer, name).cpu() for name in REPLAY_FIELDS},
+            "buffer_size": self.buffer.size,
+            "buffer_position": self.buffer.position,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.log.load_state_dict(state["log"])
+        self.total_steps = int(state["total_steps"])
+        for name in REPLAY_FIELDS:
+            getattr(self.buffer, name).copy_(state["buffer"][name])
+        self.buffer.size = int(state["buffer_size"])
+        self.buffer.position = int(state["buffer_position"])
 
     def evaluate(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,15 @@ class EpisodeLog:
         self.lengths.append(int(length))
         self.steps_at_end.append(int(total_steps))
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"returns": list(self.returns), "lengths": list(self.lengths),
+                "steps_at_end": list(self.steps_at_end)}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.returns = [float(v) for v in state["returns"]]
+        self.lengths = [int(v) for v in state["lengths"]]
+        self.steps_at_end = [int(v) for v in state.get("steps_at_end", [])]
+
     def mean_last(self, n: int = 100) -> float:
         """Mean return of the last n episodes (nan before the first one ends)."""
         if not self.returns:

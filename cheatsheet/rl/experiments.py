@@ -125,6 +125,22 @@ class DynamicProgrammingExperiment:
             self.converged_at = step + 1
         return {"loss": residual, "greedy_start_value": self.greedy_values[-1]}
 
+    def state_dict(self) -> dict[str, Any]:
+        import torch
+
+        return {"V": torch.from_numpy(self.V.copy()), "policy": self.policy.tolist(),
+                "residuals": list(self.residuals), "greedy_values": list(self.greedy_values),
+                "converged_at": self.converged_at}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        import numpy as np
+
+        self.V = state["V"].numpy().astype(float)
+        self.policy = np.asarray(state["policy"], dtype=int)
+        self.residuals = [float(v) for v in state["residuals"]]
+        self.greedy_values = [float(v) for v in state["greedy_values"]]
+        self.converged_at = state["converged_at"]
+
     def evaluate(self) -> dict[str, Any]:
         import numpy as np
 
@@ -192,6 +208,30 @@ class TabularExperiment:
 
     def optimizers(self) -> dict[str, Any]:
         return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The table, its visit counts and the episode log, for --resume."""
+        import torch
+
+        control = self.method in ("q-learning", "sarsa")
+        table = self.agent.Q if control else self.V
+        visits = self.agent.visits if control else self.visits
+        return {"table": torch.from_numpy(table.copy()), "visits": torch.from_numpy(visits.copy()),
+                "log": self.log.state_dict()}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        import numpy as np
+
+        control = self.method in ("q-learning", "sarsa")
+        table = self.agent.Q if control else self.V
+        visits = self.agent.visits if control else self.visits
+        table[...] = state["table"].numpy()  # in place: the agent holds these arrays
+        visits[...] = state["visits"].numpy()
+        self.log.load_state_dict(state["log"])
+        # A fresh stream after resuming (the old generator's state is not checkpointed).
+        self.rng = np.random.default_rng([len(self.log.returns), 7919])
+        if control:
+            self.agent.rng = np.random.default_rng([len(self.log.returns), 104729])
 
     def _target_values(self) -> Any:
         from cheatsheet.rl.dynamic_programming import policy_evaluation
