@@ -23,23 +23,49 @@ from quizzes.questions import KINDS, TEMPLATES, Question, Template
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 VARIANT_RANGE = 1_000_000
+# The registry's topics (formulas.core.TOPICS; a test keeps the two equal) and the extra ones.
+# Spelled out here so that a quiz on one topic imports only that topic's template module,
+# without importing the whole registry first.
+COURSE_TOPICS = (
+    "generative",
+    "vae",
+    "autoregressive",
+    "attention",
+    "flows",
+    "gan",
+    "diffusion",
+    "rl",
+    "implicit",
+    "body",
+    "ml",
+    "optimizers",
+    "cnn",
+    "rnn",
+    "math",
+    "backprop",
+)
 _template_errors: dict[str, str] = {}
-_templates_loaded = False
+_imported: set[str] = set()
 
 
-def load_templates() -> dict[str, str]:
-    """Import every template module once; returns {module: error} for those that failed."""
-    global _templates_loaded
-    if not _templates_loaded:
-        _templates_loaded = True
-        for path in sorted(TEMPLATE_DIR.glob("*.py")):
-            if path.stem.startswith("_"):
-                continue
-            module = f"quizzes.templates.{path.stem}"
-            try:
-                importlib.import_module(module)
-            except Exception as error:  # noqa: BLE001 - one broken module must not stop quizzes
-                _template_errors[module] = f"{type(error).__name__}: {error}"
+def _template_modules() -> list[str]:
+    return [p.stem for p in sorted(TEMPLATE_DIR.glob("*.py")) if not p.stem.startswith("_")]
+
+
+def load_templates(topic: str | None = None) -> dict[str, str]:
+    """Import the template modules (once each): every one, or for a single topic only the
+    general modules and `quizzes/templates/<topic>.py`. Returns {module: error} of failures."""
+    for stem in _template_modules():
+        if topic not in (None, "all") and stem in COURSE_TOPICS and stem != topic:
+            continue
+        if stem in _imported:
+            continue
+        _imported.add(stem)
+        module = f"quizzes.templates.{stem}"
+        try:
+            importlib.import_module(module)
+        except Exception as error:  # noqa: BLE001 - one broken module must not stop quizzes
+            _template_errors[module] = f"{type(error).__name__}: {error}"
     return dict(_template_errors)
 
 
@@ -82,7 +108,13 @@ def generate(template: Template, variant: int) -> Question:
     """The template's variant, with the id, topic and card fields filled in consistently."""
     from dataclasses import replace
 
-    question = template.generate(variant)
+    try:
+        question = template.generate(variant)
+    except Exception as error:  # noqa: BLE001 - a template's bug is reported, never a traceback
+        raise CheatsheetError(
+            f"template {template.id}@{variant} could not draw a question "
+            f"({type(error).__name__}: {error})"
+        ) from error
     return replace(
         question,
         id=f"{template.id}@{variant}",
@@ -102,15 +134,21 @@ class Catalog:
         for directory in self.directories:
             for path in bank_files(directory):
                 self._files.setdefault(path.stem, []).append(path)
-        self.template_errors = load_templates()
+
+    @property
+    def template_errors(self) -> dict[str, str]:
+        return load_templates()
 
     # topics -------------------------------------------------------------------------------------
     def topics(self) -> list[str]:
+        load_templates()
         names = set(self._files) | {t.topic for t in TEMPLATES.values()}
         return sorted(names)
 
     def check_topic(self, topic: str) -> None:
-        if topic != "all" and topic not in self.topics():
+        if topic == "all" or topic in self._files:
+            return
+        if topic not in self.topics():
             from formulas.core import TOPICS, closest
 
             if topic in TOPICS:
@@ -129,6 +167,7 @@ class Catalog:
         return self._banks[topic]
 
     def templates(self, topic: str | None = None) -> list[Template]:
+        load_templates(topic)
         return [t for t in TEMPLATES.values() if topic in (None, "all", t.topic)]
 
     def pool(self, topic: str, kind: str | None = None) -> list[Pick]:
@@ -146,6 +185,8 @@ class Catalog:
 
     def find_item(self, card_id: str) -> Pick | None:
         """The bank question or template with this card id (None if gone)."""
+        if card_id not in TEMPLATES:
+            load_templates()
         if card_id in TEMPLATES:
             return Pick(template=TEMPLATES[card_id])
         for topic in self.topics():
@@ -157,6 +198,8 @@ class Catalog:
     def find(self, question_id: str, seed: int | None = None) -> Question:
         """`bank-id`, `template-id@variant`, or `template-id` with `seed` as its variant."""
         template_id, at, variant_text = question_id.partition("@")
+        if template_id not in TEMPLATES:
+            load_templates()
         if at:
             if template_id not in TEMPLATES:
                 raise self._unknown(question_id)

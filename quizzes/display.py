@@ -51,6 +51,8 @@ def human_display(console: Any) -> Callable[[str, dict[str, Any]], None]:
                 console.print(_escape(line))
         elif event == "invalid":
             console.print(f"[yellow]! {_escape(payload['message'])}[/] (not counted; try again)")
+        elif event == "broken":
+            console.print(f"[yellow]! {_escape(payload['message'])}[/] (skipped)")
         elif event == "skipped":
             console.print("[dim]skipped (not counted)[/]")
         elif event == "result":

@@ -13,6 +13,7 @@ and re-asked at a terminal, and never recorded as wrong.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cheatsheet.errors import CheatsheetError
 from quizzes.parser import AnswerError
 from quizzes.questions import Question
 
@@ -70,11 +72,33 @@ def preload_sympy() -> None:
         _preload.start()
 
 
-def finish_preload(timeout: float = 30.0) -> None:
-    """Wait for the background import before the process exits: an interpreter shutting down
+_warmers: list[threading.Thread] = []
+
+
+def warm(question: Question) -> None:
+    """While the student reads a symbolic question, parse its answer and build its mutants in
+    the background (the input() wait releases the GIL), so marking does not pay for them."""
+    if question.kind != "symbolic":
+        return
+
+    def build() -> None:
+        from quizzes.mutations import mutants
+
+        with contextlib.suppress(Exception):  # a bad bank answer is reported when marked
+            mutants(expected_expr(question))
+
+    _warmers[:] = [thread for thread in _warmers if thread.is_alive()]
+    thread = threading.Thread(target=build, name=f"warm-{question.id}", daemon=True)
+    _warmers.append(thread)
+    thread.start()
+
+
+def finish_preload(timeout: float = 5.0) -> None:
+    """Wait for the background work before the process exits: an interpreter shutting down
     under a half-done import (Ctrl-C right after the first question) can crash noisily."""
-    if _preload is not None and _preload.is_alive():
-        _preload.join(timeout)
+    for thread in [_preload, *_warmers]:
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,10 +436,16 @@ class Session:
             if self.deadline is not None and time.monotonic() > self.deadline:
                 self.stopped = "time is up"
                 break
-            question = pick.question() if hasattr(pick, "question") else pick
+            try:
+                question = pick.question() if hasattr(pick, "question") else pick
+            except CheatsheetError as error:  # a broken template costs one question, not the quiz
+                self.show("broken", {"message": str(error)})
+                continue
             self.show("question", {"number": number, "total": total, "question": question})
             if number == 1:
                 preload_sympy()
+            if self.interactive:
+                warm(question)
             try:
                 result = self._answer(question)
             except AnswersExhausted:

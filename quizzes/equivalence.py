@@ -13,6 +13,7 @@ A cheap numeric screen runs before simplify, so a wrong answer never pays for si
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -49,10 +50,17 @@ def sample_value(symbol: Any, rng: random.Random, assumption: str | None = None)
 
 
 def _value(expr: Any, point: dict) -> complex | None:
+    return _cached_value(expr, tuple(sorted(point.items(), key=lambda item: item[0].name)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_value(expr: Any, point: tuple) -> complex | None:
+    """The value at a point, cached: the expected answer and its mutants are evaluated at the
+    same seeded points for every answer, and a given answer once for all mutants."""
     import sympy as sp
 
     try:
-        value = sp.N(expr.xreplace(point), 30)
+        value = sp.N(expr.xreplace(dict(point)), 30)
         if not value.is_number or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             return None
         number = complex(value)

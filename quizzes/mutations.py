@@ -16,6 +16,8 @@ flip of 0, the square of 1) are dropped.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -94,8 +96,15 @@ def _swap_pairs(symbols: list[Any]) -> list[tuple[dict, str]]:
 def raw_mutants(expr: Any) -> list[Mutant]:
     import sympy as sp
 
-    found: list[Mutant] = [Mutant(-expr, "the sign flipped")]
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    found: list[Mutant] = []
+
+    # A mutation sympy refuses (a power of a non-square matrix, say) is simply not a candidate.
+    refused = contextlib.suppress(Exception)
+
+    with refused:
+        found.append(Mutant(-expr, "the sign flipped"))
+    symbols = sorted(expr.free_symbols, key=lambda s: getattr(s, "name", str(s)))
+    symbols = [s for s in symbols if isinstance(s, sp.Symbol)]
 
     # symbol-level mistakes
     for symbol in symbols:
@@ -107,59 +116,90 @@ def raw_mutants(expr: Any) -> list[Mutant]:
                     if what
                     else f"{rename} where {symbol.name} belongs (a bar added)"
                 )
-                found.append(Mutant(expr.xreplace({symbol: replacement}), description))
+                with refused:
+                    found.append(Mutant(expr.xreplace({symbol: replacement}), description))
         for rename, what in _index_shift(symbol.name):
             replacement = sp.Symbol(rename, **symbol.assumptions0)
-            found.append(Mutant(expr.xreplace({symbol: replacement}), f"off-by-one index ({what})"))
+            with refused:
+                found.append(
+                    Mutant(expr.xreplace({symbol: replacement}), f"off-by-one index ({what})")
+                )
         if symbol.is_integer:
-            found.append(Mutant(expr.xreplace({symbol: symbol + 1}), f"{symbol} + 1 for {symbol}"))
-            found.append(Mutant(expr.xreplace({symbol: symbol - 1}), f"{symbol} - 1 for {symbol}"))
+            with refused:
+                found.append(
+                    Mutant(expr.xreplace({symbol: symbol + 1}), f"{symbol} + 1 for {symbol}")
+                )
+            with refused:
+                found.append(
+                    Mutant(expr.xreplace({symbol: symbol - 1}), f"{symbol} - 1 for {symbol}")
+                )
     for mapping, description in _swap_pairs(symbols):
-        found.append(Mutant(expr.xreplace(mapping), description))
+        with refused:
+            found.append(Mutant(expr.xreplace(mapping), description))
 
     # structure-level mistakes, one node at a time
     for node in sp.preorder_traversal(expr):
         if node.is_Add:
             for term in node.args:
-                replaced = node.xreplace({term: -term}) if term != 0 else node
-                found.append(Mutant(expr.xreplace({node: replaced}), f"the sign of {term} flipped"))
+                with refused:
+                    flipped = expr.xreplace({node: node.xreplace({term: -term})})
+                    found.append(Mutant(flipped, f"the sign of {term} flipped"))
         if node.is_Mul:
             coefficient, rest = node.as_coeff_Mul()
             if coefficient not in (1, -1) and coefficient.is_Rational:
-                found.append(
-                    Mutant(
-                        expr.xreplace({node: rest * (1 if coefficient > 0 else -1)}),
-                        f"the factor {coefficient} dropped",
+                sign = 1 if coefficient > 0 else -1
+                with refused:
+                    found.append(
+                        Mutant(
+                            expr.xreplace({node: rest * sign}), f"the factor {coefficient} dropped"
+                        )
                     )
-                )
             factors = [f for f in node.args if not f.is_number]
             if len(factors) > 1:
                 for factor in factors:
-                    found.append(
-                        Mutant(expr.xreplace({node: node / factor}), f"the factor {factor} dropped")
-                    )
+                    with refused:
+                        dropped = expr.xreplace({node: node / factor})
+                        found.append(Mutant(dropped, f"the factor {factor} dropped"))
         if node.is_Pow:
             base, exponent = node.args
             if exponent == 2:
-                found.append(Mutant(expr.xreplace({node: base}), f"{base} not squared"))
+                with refused:
+                    found.append(Mutant(expr.xreplace({node: base}), f"{base} not squared"))
             elif exponent == sp.Rational(1, 2):
-                found.append(Mutant(expr.xreplace({node: base}), f"the square root of {base} lost"))
+                with refused:
+                    found.append(
+                        Mutant(expr.xreplace({node: base}), f"the square root of {base} lost")
+                    )
             elif exponent == -sp.Rational(1, 2):
-                found.append(
-                    Mutant(expr.xreplace({node: 1 / base}), f"1/{base} for 1/sqrt({base})")
-                )
+                with refused:
+                    found.append(
+                        Mutant(expr.xreplace({node: 1 / base}), f"1/{base} for 1/sqrt({base})")
+                    )
             elif exponent == -1 and not base.is_number:
-                found.append(Mutant(expr.xreplace({node: base}), f"the ratio inverted ({base})"))
+                with refused:
+                    found.append(
+                        Mutant(expr.xreplace({node: base}), f"the ratio inverted ({base})")
+                    )
     for symbol in symbols:
         squarable = symbol.name.startswith(("sigma", "s_")) or symbol.is_positive
         if squarable and not expr.has(symbol**2):
-            found.append(Mutant(expr.xreplace({symbol: symbol**2}), f"{symbol}^2 for {symbol}"))
+            with refused:
+                found.append(Mutant(expr.xreplace({symbol: symbol**2}), f"{symbol}^2 for {symbol}"))
     return found
 
 
-def mutants(expr: Any, limit: int = MAX_MUTANTS, prove: bool = True) -> list[Mutant]:
-    """Distinct mutants of `expr`, those provably equal to it removed."""
-    from quizzes.equivalence import symbolic_zero
+def mutants(expr: Any, limit: int = MAX_MUTANTS) -> list[Mutant]:
+    """Distinct mutants of `expr` that really differ from it (cached per expression).
+
+    A mutant equal to the original at random points (a sign flip of a zero term, the square
+    of 1, abs of something positive) is no mistake and is dropped; the evaluation is cheaper
+    than a symbolic proof and also catches equalities sympy cannot prove."""
+    return list(_mutants(expr, limit))
+
+
+@functools.lru_cache(maxsize=512)
+def _mutants(expr: Any, limit: int) -> tuple[Mutant, ...]:
+    from quizzes.equivalence import numeric_compare
 
     seen = {expr}
     result: list[Mutant] = []
@@ -167,12 +207,12 @@ def mutants(expr: Any, limit: int = MAX_MUTANTS, prove: bool = True) -> list[Mut
         if mutant.expr in seen:
             continue
         seen.add(mutant.expr)
-        if prove and symbolic_zero(mutant.expr - expr, full=False):
+        if mutant.expr - expr == 0 or numeric_compare(mutant.expr, expr, points=4).equal:
             continue
         result.append(mutant)
         if len(result) >= limit:
             break
-    return result
+    return tuple(result)
 
 
 def distractors(expr: Any, rng: random.Random, count: int = 3) -> list[Mutant]:

@@ -195,6 +195,6 @@ def test_ctrl_c_keeps_answers(tmp_path):
     quiz.stdout.readline()
     time.sleep(0.2)
     quiz.send_signal(signal.SIGINT)
-    _, err = quiz.communicate(timeout=30)
+    _, err = quiz.communicate(timeout=90)
     assert quiz.returncode == 130 and "Traceback" not in err, (quiz.returncode, err)
     assert len(open_store(tmp_path).answers()) == 1

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from quizzes.catalog import Catalog, generate
+from quizzes.catalog import Catalog, generate, load_templates
 from quizzes.engine import mark, perturbed_answer
 from quizzes.questions import KINDS, TEMPLATES
 
-Catalog()  # imports every template module
+load_templates()  # imports every template module
 VARIANTS = (0, 1, 7, 12345)
 
 
@@ -124,16 +124,28 @@ def test_same_seed_same_quiz():
     assert first != [p.id for p in catalog.select("vae", 6, seed=4)]
 
 
-def test_errata_templates_point_at_the_sheets_printed_form():
+def test_course_topics_match_the_registry():
+    import formulas
+    from quizzes.catalog import COURSE_TOPICS
+
+    assert set(COURSE_TOPICS) == set(formulas.topics()) | {"backprop"}
+
+
+def test_spot_error_templates_point_at_the_wrong_form():
+    import sympy as sp
+
     import formulas
 
-    errata_templates = [t for t in TEMPLATES if t.startswith("errata-spot-")]
-    with_errata = {f.topic for f in formulas.all() if f.erratum is not None}
-    assert {t.removeprefix("errata-spot-") for t in errata_templates} == with_errata
-    for template_id in errata_templates:
-        for variant in VARIANTS:
+    spot = [t for t in TEMPLATES if t.startswith("errata-spot-")]
+    assert {t.removeprefix("errata-spot-") for t in spot} == set(formulas.topics())
+    for template_id in spot:
+        for variant in VARIANTS[:3]:
             question = generate(TEMPLATES[template_id], variant)
             (formula_id,) = question.formulas
-            erratum = formulas.get(formula_id).erratum
+            formula = formulas.get(formula_id)
             wrong = question.choices[ord(question.answer) - ord("A")]
-            assert wrong == erratum.sheet and erratum.correct in question.choices
+            (right,) = [c for c in question.choices if c != wrong]
+            if "errata" in question.tags:  # the course sheet's own misprint
+                assert wrong == formula.erratum.sheet and right == formula.erratum.correct
+            else:  # a mutant of the registry's statement
+                assert right == sp.latex(formula.statement) and wrong != right

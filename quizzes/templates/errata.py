@@ -1,59 +1,99 @@
-"""Spot the sheet's own errors: one spot-error template per topic whose formulas carry an
-erratum in the registry. Each variant shows the course sheet's printed form next to the
-corrected one (order drawn by the rng) and asks which is wrong; the explanation is the
-erratum's, whose evidence the registry checks (`cheatsheet errata`).
+"""Spot the error: one spot-error template per course topic.
 
-Registered at import from the registry's metadata only (no sympy): errata added to the
-registry later get their questions without touching this file.
+A variant shows two forms of one of the topic's formulas and asks which is wrong:
+- where the registry records an erratum of the course sheet, the sheet's printed form next to
+  the corrected one (the erratum's evidence is checked by `cheatsheet errata`);
+- otherwise the registry's statement next to a mutant of it (quizzes.mutations: a flipped
+  sign, alpha for alpha-bar, a dropped factor, swapped arguments, an off-by-one index).
+
+Registered without importing the registry (the topic list is quizzes.catalog.COURSE_TOPICS), so
+loading templates stays cheap; the registry and sympy are loaded when a variant is drawn.
 """
 
 from __future__ import annotations
 
 import random
 
-import formulas
+from quizzes.catalog import COURSE_TOPICS
 from quizzes.questions import Question, template
 
 
-def _errata_by_topic() -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for formula in formulas.all():
-        if formula.erratum is not None:
-            found.setdefault(formula.topic, []).append(formula.id)
-    return found
-
-
-def _register(topic: str, formula_ids: list[str]) -> None:
-    @template(
-        f"errata-spot-{topic}",
+def _from_erratum(rng: random.Random, question_id: str, topic: str, formula) -> Question:
+    erratum = formula.erratum
+    sheet_first = rng.random() < 0.5
+    choices = (erratum.sheet, erratum.correct) if sheet_first else (erratum.correct, erratum.sheet)
+    return Question(
+        id=question_id,
         topic=topic,
         kind="spot-error",
-        formulas=tuple(formula_ids),
-        difficulty=2,
-        tags=("errata", "sheet"),
+        prompt=(
+            f"{formula.title} (sheet section {formula.section}): one of these two forms is "
+            "the course sheet's misprint. Which one is wrong?"
+        ),
+        answer="A" if sheet_first else "B",
+        explanation=f"{erratum.explanation.rstrip('. ')}. Right form: {erratum.correct}",
+        formulas=(formula.id,),
+        choices=choices,
+        tags=("errata",),
     )
-    def make(rng: random.Random, question_id: str) -> Question:
-        formula = formulas.get(rng.choice(formula_ids))
-        erratum = formula.erratum
-        sheet_first = rng.random() < 0.5
-        choices = (
-            (erratum.sheet, erratum.correct) if sheet_first else (erratum.correct, erratum.sheet)
-        )
+
+
+def _from_mutant(rng: random.Random, question_id: str, topic: str, candidates) -> Question:
+    import sympy as sp
+
+    from quizzes.mutations import distractors
+
+    for formula in candidates:
+        try:
+            statement = formula.statement
+        except Exception:  # noqa: BLE001 - a formula without a usable statement is skipped
+            continue
+        if not isinstance(statement, sp.Equality) or not isinstance(statement.rhs, sp.Expr):
+            continue
+        found = distractors(statement.rhs, rng, count=1)
+        if not found:
+            continue
+        mutant = found[0]
+        right = sp.latex(statement)
+        wrong = sp.latex(sp.Eq(statement.lhs, mutant.expr, evaluate=False))
+        if right == wrong:
+            continue
+        right_first = rng.random() < 0.5
         return Question(
             id=question_id,
             topic=topic,
             kind="spot-error",
-            prompt=(
-                f"{formula.title} (sheet section {formula.section}): one of these two forms is "
-                "the course sheet's misprint. Which one is wrong?"
-            ),
-            answer="A" if sheet_first else "B",
-            explanation=f"{erratum.explanation.rstrip('. ')}. Right form: {erratum.correct}",
+            prompt=f"{formula.title}: one of these two forms is wrong. Which one?",
+            answer="B" if right_first else "A",
+            explanation=f"The wrong form has {mutant.description}. Right form: {right}",
             formulas=(formula.id,),
-            choices=choices,
-            tags=("errata",),
+            choices=(right, wrong) if right_first else (wrong, right),
+            tags=("mutant",),
         )
+    raise ValueError(f"no formula of topic {topic} has a statement to mutate")
 
 
-for _topic, _ids in sorted(_errata_by_topic().items()):
-    _register(_topic, _ids)
+def _register(topic: str) -> None:
+    @template(
+        f"errata-spot-{topic}",
+        topic=topic,
+        kind="spot-error",
+        difficulty=2,
+        tags=("errata", "spot-the-error"),
+    )
+    def make(rng: random.Random, question_id: str) -> Question:
+        import formulas
+
+        in_topic = formulas.by_topic(topic)
+        with_errata = [f for f in in_topic if f.erratum is not None]
+        # Two thirds of the variants use the sheet's own errata when the topic has any.
+        if with_errata and (rng.random() < 2 / 3 or len(with_errata) == len(in_topic)):
+            return _from_erratum(rng, question_id, topic, rng.choice(with_errata))
+        candidates = [f for f in in_topic if f.statement_builder is not None]
+        rng.shuffle(candidates)
+        return _from_mutant(rng, question_id, topic, candidates)
+
+
+for _topic in COURSE_TOPICS:
+    if _topic != "backprop":
+        _register(_topic)
