@@ -184,8 +184,8 @@ def _numeric_check(step: Step, seed: int, points: int) -> StepResult:
 class Evidence:
     """What tells the sheet's form from the right one, computed by the same checks."""
 
-    sheet_fails: bool
-    correct_passes: bool
+    sheet_fails: bool | None  # None: not checked in this install (needs an extra)
+    correct_passes: bool | None  # None: not checked in this install (needs an extra)
     detail: str
 
 

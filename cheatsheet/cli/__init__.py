@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyError as error:  # UnknownNameError and friends carry a readable message
         print_error(str(error).strip("'\""))
         sys.exit(2)
+    except ModuleNotFoundError as error:
+        # The light install has no torch/scikit-learn: say which extra brings it.
+        print_error(
+            f"this needs the optional package '{error.name}': pip install 'cheatsheet[models]'"
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)
