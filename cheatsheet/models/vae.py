@@ -252,6 +252,7 @@ class VAEExperiment:
                 nrow=8,
             )
         ]
+        paths.append(self._traversals(out_dir / "traversals.png"))
         with torch.no_grad():
             mu, _ = self.model.encode(self.test_x[:32])
             recon = self.model.decode(mu)
@@ -264,10 +265,30 @@ class VAEExperiment:
         )
         return paths
 
+    @torch.no_grad()
+    def _traversals(self, path: Path) -> Path:
+        """Latent traversals (Higgins et al., fig. 1): one row per latent dimension, z_j from -2.5
+        to 2.5 with the others at 0; a disentangled code changes one factor per row."""
+        from cheatsheet.runs.figures import save_image_grid
+
+        values = torch.linspace(-2.5, 2.5, 9, device=self.test_x.device)
+        z = torch.zeros(
+            self.model.latent_dim, len(values), self.model.latent_dim, device=values.device
+        )
+        for j in range(self.model.latent_dim):
+            z[j, :, j] = values
+        decoded = self.model.decode(z.flatten(0, 1))
+        images = torch.sigmoid(decoded) if self.model.likelihood == "bernoulli" else decoded
+        title = f"latent traversals (beta={self.model.beta:g}): row j varies z_j in [-2.5, 2.5]"
+        return save_image_grid(images, path, title=title, nrow=len(values))
+
 
 def make_experiment(ctx: Any) -> VAEExperiment:
     return VAEExperiment(ctx, beta=1.0)
 
 
 def make_beta_experiment(ctx: Any) -> VAEExperiment:
-    return VAEExperiment(ctx, beta=4.0)
+    # beta = 2, not the paper's 4: with only 64 pixels the reconstruction term is small, and
+    # beta = 4 collapses q(z|x) onto the prior (test KL 0.07 nats measured, all samples the
+    # mean digit); beta = 2 keeps about 3 nats of KL and smooth, recognisable samples.
+    return VAEExperiment(ctx, beta=2.0)

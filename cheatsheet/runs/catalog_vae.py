@@ -16,7 +16,7 @@ SPECS = [
     RunSpec(
         name="beta-vae",
         family="vae",
-        description="beta-VAE, beta = 4 on the KL term (Higgins et al. 2017)",
+        description="beta-VAE, KL weighted by beta = 2, latent traversals (Higgins et al. 2017)",
         factory="cheatsheet.models.vae:make_beta_experiment",
         default_steps=3000,
         default_data="digits-binary",
