@@ -222,3 +222,35 @@ def test_each_run_of_this_catalog_on_the_device(model, options, device, tmp_path
     assert math.isfinite(metrics["test_nll_nats"]) and metrics["test_nll_nats"] > 0
     assert (tmp_path / "samples.png").read_bytes()[:8] == PNG_MAGIC
     assert load_checkpoint(tmp_path / FILENAME)["step"] == 3
+
+
+def test_a_real_sigint_mid_training_checkpoints_and_exits_130(tmp_path):
+    """The real thing: SIGINT to a running `cheatsheet run`, once its progress bar moves."""
+    import signal
+    import time
+
+    log = tmp_path / "stderr.txt"
+    env = dict(_env(), TTY_COMPATIBLE="1", COLUMNS="120")  # rich draws the live bar to a file
+    command = [
+        sys.executable, "-m", "cheatsheet", "run", "vae", "--device", "cpu", "--steps", "10000000",
+        "--out", str(tmp_path / "out"), "--option", "hidden=16", "--option", "iwae_k=2",
+    ]  # fmt: skip
+    with log.open("w") as stderr:
+        process = subprocess.Popen(command, stderr=stderr, stdout=subprocess.DEVNULL, env=env)
+        try:
+            deadline = time.monotonic() + 90
+            while "it/s" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.2)
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    err = log.read_text(errors="replace")
+    assert code == 130, err[-2000:]
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "interrupted at step" in errors[0] and "Traceback" not in err
+    step = load_checkpoint(tmp_path / "out" / FILENAME)["step"]
+    assert 0 < step < 10_000_000
