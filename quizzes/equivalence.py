@@ -29,11 +29,20 @@ class Verdict:
     detail: str = ""
 
 
+# Positive names that are fractions in (0, 1) in this course (alpha_t, alpha-bar_t, beta_t):
+# drawing them there keeps counterexamples meaningful (sqrt(1 - abar_t) stays real).
+UNIT_STEMS = ("abar", "alphabar", "alpha", "a", "beta", "b")
+
+
+def _unit_like(symbol: Any) -> bool:
+    return bool(symbol.is_positive) and symbol.name.split("_")[0] in UNIT_STEMS
+
+
 def sample_value(symbol: Any, rng: random.Random, assumption: str | None = None) -> Any:
     """A random value respecting the symbol's assumptions (exact rationals, no 0 or 1 traps)."""
     import sympy as sp
 
-    if assumption == "unit":
+    if assumption == "unit" or (assumption in (None, "positive") and _unit_like(symbol)):
         return sp.Rational(rng.randint(5, 95), 100) + sp.Rational(rng.randint(1, 9), 1000)
     if symbol.is_integer:
         low = 1 if symbol.is_positive else (0 if symbol.is_nonnegative else -6)

@@ -74,6 +74,7 @@ def _swap_pairs(symbols: list[Any]) -> list[tuple[dict, str]]:
         ("a", "b"),
         ("t", "tm1"),
         ("t", "{t-1}"),
+        ("t", "p"),  # abar_p: "previous", alpha-bar_{t-1}
     ):
         mapping: dict = {}
         for name, symbol in by_name.items():
