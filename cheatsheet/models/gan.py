@@ -312,12 +312,13 @@ def toy_sample_quality(samples, train, test, data: str) -> dict[str, Any]:
 
 
 class DigitClassifier(nn.Module):
-    """64 -> 128 -> 64 (features) -> 10: the feature space of the Frechet distance."""
+    """64 -> 128 -> 64 (features) -> 10. The features are the second layer's pre-activations:
+    after the ReLU, dead units would make the fitted covariances singular."""
 
     def __init__(self):
         super().__init__()
-        self.features = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU())
-        self.head = nn.Linear(64, 10)
+        self.features = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64))
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(64, 10))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x.flatten(1)))
@@ -334,7 +335,8 @@ def digit_classifier(
     key = hash((seed, len(train), float(train.sum())))
     if key in _SCORERS:
         return _SCORERS[key]
-    with torch.random.fork_rng(devices=[]):
+    # evaluate() runs under no_grad; the classifier's own training needs gradients.
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(10_000 + seed)
         classifier = DigitClassifier()
         optimizer = torch.optim.Adam(classifier.parameters(), lr=3e-3)

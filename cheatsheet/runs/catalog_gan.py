@@ -31,7 +31,7 @@ SPECS = [
         description="WGAN-GP, critic + gradient penalty on per-example interpolates, "
         "lambda = 10, n_critic = 5 (Gulrajani et al. 2017)",
         factory="cheatsheet.models.wgan_gp:make_experiment",
-        default_steps=2000,
+        default_steps=1500,
         default_data="eight-gaussians",
         datasets=(*_TOY, "digits"),
     ),
@@ -51,7 +51,7 @@ SPECS = [
         description="CycleGAN, two generators and two LSGAN discriminators, cycle-consistency "
         "L1 both ways, unpaired digits <-> inverted digits (Zhu et al. 2017)",
         factory="cheatsheet.models.cyclegan:make_experiment",
-        default_steps=1500,
+        default_steps=1000,
         default_data="digits",
         datasets=("digits",),
     ),

@@ -1,0 +1,124 @@
+"""DCGAN: deep convolutional generative adversarial networks, on 8x8 digits.
+
+Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep Convolutional
+Generative Adversarial Networks", ICLR 2016.
+
+The game and the losses are the GAN's (gan.py: gan-value-function, the non-saturating
+generator loss of gan-non-saturating-gradient); DCGAN is the architecture that makes it train
+(paper section 3, "Architecture guidelines for stable Deep Convolutional GANs"):
+- no pooling: strided convolutions in D (learned downsampling) and fractionally-strided
+  (transposed) convolutions in G (learned upsampling);
+- batch normalisation in both, except on G's output layer and D's input layer;
+- no fully connected hidden layers: z is reshaped to a 1x1 map with z channels and G is
+  convolutional from there (the paper's first "projection" is a matrix multiplication, which is
+  what a transposed convolution of a 1x1 input is); D's last convolution covers its whole
+  input and gives one logit;
+- ReLU in G except Tanh at the output (images in [-1, 1]); LeakyReLU (slope 0.2) in D.
+Training details (section 4): weights N(0, 0.02), Adam lr 2e-4, beta1 = 0.5, batch 128.
+
+Shapes on 8x8 digits (c = base channels):
+    G: z (B, nz, 1, 1) -> ConvT 2x2 -> (4c, 2, 2) -> ConvT s2 -> (2c, 4, 4) -> ConvT s2 -> (1, 8, 8)
+    D: x (1, 8, 8) -> Conv s2 -> (c, 4, 4) -> Conv s2 -> (2c, 2, 2) -> Conv 2x2 -> (1, 1, 1)
+Sample quality: as gan.py (Frechet classifier distance, classifier score).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from cheatsheet.models.gan import GANExperiment, load_gan_data
+
+
+class DCGANGenerator(nn.Module):
+    """z -> 8x8 image in [-1, 1]: transposed convolutions, BN + ReLU, Tanh output."""
+
+    def __init__(self, latent_dim: int = 32, base: int = 64, channels: int = 1):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(latent_dim, 4 * base, 2, 1, 0, bias=False),  # 1x1 -> 2x2
+            nn.BatchNorm2d(4 * base),
+            nn.ReLU(),
+            nn.ConvTranspose2d(4 * base, 2 * base, 4, 2, 1, bias=False),  # 2x2 -> 4x4
+            nn.BatchNorm2d(2 * base),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * base, channels, 4, 2, 1),  # 4x4 -> 8x8, no BN at the output
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.net(z.view(len(z), self.latent_dim, 1, 1))
+        assert x.shape[-2:] == (8, 8)
+        return x
+
+
+class DCGANDiscriminator(nn.Module):
+    """8x8 image -> one logit: strided convolutions, LeakyReLU(0.2), BN except at the input."""
+
+    def __init__(self, base: int = 64, channels: int = 1):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, base, 4, 2, 1),  # 8x8 -> 4x4, no BN on the input layer
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(base, 2 * base, 4, 2, 1, bias=False),  # 4x4 -> 2x2
+            nn.BatchNorm2d(2 * base),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * base, 1, 2, 1, 0),  # 2x2 -> 1x1: the logit
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.net(x)
+        assert logits.shape[1:] == (1, 1, 1)
+        return logits.flatten()
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """Weights N(0, 0.02); BN scale N(1, 0.02), shift 0 (paper section 4)."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANExperiment(GANExperiment):
+    def d_step_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        from cheatsheet.models.gan import discriminator_loss
+
+        # Real and fake in separate forwards: each batch-norm batch is all real or all fake,
+        # as in the reference implementation.
+        return discriminator_loss(self.D(real), self.D(fake))
+
+
+def make_experiment(ctx) -> DCGANExperiment:
+    """`cheatsheet run dcgan`: the non-saturating loss (--option loss=minimax), k = 1."""
+    torch.manual_seed(ctx.seed)
+    split, train, test, image_data = load_gan_data(ctx, tanh_images=True)
+    options = ctx.options
+    latent_dim, base = int(options.get("latent", 32)), int(options.get("base", 32))
+    generator_net = DCGANGenerator(latent_dim, base).to(ctx.device)
+    discriminator_net = DCGANDiscriminator(base).to(ctx.device)
+    generator_net.apply(dcgan_init)
+    discriminator_net.apply(dcgan_init)
+    lr = float(options.get("lr", 2e-4))
+    return DCGANExperiment(
+        ctx,
+        generator_net,
+        discriminator_net,
+        train,
+        test,
+        image_data,
+        latent_dim,
+        g_optimizer=torch.optim.Adam(generator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
+        d_optimizer=torch.optim.Adam(discriminator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
+        d_steps=int(options.get("k", 1)),
+        generator_loss=str(options.get("loss", "non-saturating")),
+        batch_size=int(options.get("batch", 128)),
+        name="DCGAN",
+        tanh_images=True,
+        train_labels=split.train_labels,
+        test_labels=split.test_labels,
+    )
