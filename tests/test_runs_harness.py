@@ -124,6 +124,15 @@ def test_resume_without_checkpoint_is_exit_2(tmp_path, capsys):
     assert code == 2 and "checkpoint" in err
 
 
+def test_resume_refuses_another_models_or_datasets_checkpoint(tmp_path, capsys):
+    tiny_run(tmp_path, steps=2)
+    code, _, err = run_cli(["run", "beta-vae", "--resume", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "belongs to model 'vae'" in err
+    argv = ["run", "vae", "--resume", "--data", "digits", "--out", str(tmp_path)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2 and "--data digits-binary" in err
+
+
 def test_cuda_requested_without_cuda_is_one_line_exit_2(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     code, out, err = run_cli(["run", "vae", "--device", "cuda", "--out", str(tmp_path)], capsys)

@@ -208,6 +208,11 @@ def _run(
             raise CheatsheetError(
                 f"{checkpoint_path} belongs to model '{payload['model']}', not '{spec.name}'"
             )
+        if payload.get("data") not in ("", data):
+            raise CheatsheetError(
+                f"{checkpoint_path} was trained on '{payload['data']}', not '{data}' "
+                f"(resume with --data {payload['data']})"
+            )
         ckpt.apply_checkpoint(payload, modules, optimizers)
         if "experiment" in payload and hasattr(experiment, "load_state_dict"):
             experiment.load_state_dict(payload["experiment"])
