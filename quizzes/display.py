@@ -43,9 +43,14 @@ def human_display(console: Any) -> Callable[[str, dict[str, Any]], None]:
         if event == "question":
             question = payload["question"]
             console.print()
+            clock = ""
+            if "remaining" in payload:
+                minutes, seconds = divmod(int(payload["remaining"]), 60)
+                clock = f" [bold]{minutes:02d}:{seconds:02d} left[/]"
             console.print(
                 f"[bold]Question {payload['number']}/{payload['total']}[/] "
                 f"[dim]{_escape(question.topic)} · {question.kind} · {_escape(question.id)}[/]"
+                + clock
             )
             for line in question_lines(question):
                 console.print(_escape(line))

@@ -441,7 +441,10 @@ class Session:
             except CheatsheetError as error:  # a broken template costs one question, not the quiz
                 self.show("broken", {"message": str(error)})
                 continue
-            self.show("question", {"number": number, "total": total, "question": question})
+            payload = {"number": number, "total": total, "question": question}
+            if self.deadline is not None:
+                payload["remaining"] = max(0.0, self.deadline - time.monotonic())
+            self.show("question", payload)
             if number == 1:
                 preload_sympy()
             if self.interactive:

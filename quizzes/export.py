@@ -5,8 +5,9 @@ formulas, and each note's GUID derived from its question id, so importing a newe
 the notes instead of duplicating them.
 
 Sheet: every formula of the registry with its check mark: ✓ its derivation passes every
-step, ✗ a step fails, ○ no derivation to check; an erratum shows the sheet's form struck out
-next to the right form, with the verdict of its evidence.
+step (or, without one, its erratum's evidence shows the corrected form passing), ✗ a step or
+the evidence fails, ○ nothing to check; an erratum shows the sheet's form struck out next to
+the right form.
 """
 
 from __future__ import annotations
@@ -125,6 +126,19 @@ def export_anki(catalog: Catalog, topic: str, output: Path, variants: int = 3) -
 # The corrected sheet
 
 
+def _checked_steps(formula: Any) -> list[dict[str, Any]]:
+    """Each derivation step checked: through `cheatsheet derive`'s cache (keyed by the source,
+    so an edited step is re-checked) when it is there, else directly."""
+    try:
+        from cheatsheet.check_cache import derivation_report
+    except ImportError:
+        return [
+            {"passed": result.passed, "method": result.method}
+            for result in formula.check_derivation()
+        ]
+    return derivation_report(formula)
+
+
 def formula_status(formula: Any) -> dict[str, Any]:
     """✓ / ✗ / ○ from the derivation, and the erratum's evidence if there is one."""
     entry: dict[str, Any] = {
@@ -139,11 +153,11 @@ def formula_status(formula: Any) -> dict[str, Any]:
         entry["latex"] = None
     if formula.has_derivation:
         try:
-            results = formula.check_derivation()
-            passed = all(result.passed for result in results)
+            steps = _checked_steps(formula)
+            passed = all(step["passed"] for step in steps)
             entry["check"] = "verified" if passed else "failed"
-            entry["steps"] = len(results)
-            entry["methods"] = sorted({result.method for result in results})
+            entry["steps"] = len(steps)
+            entry["methods"] = sorted({step["method"] for step in steps})
         except Exception as error:  # noqa: BLE001 - a crashing check is a failed check
             entry["check"] = "failed"
             entry["detail"] = f"{type(error).__name__}: {error}"
@@ -166,6 +180,8 @@ def formula_status(formula: Any) -> dict[str, Any]:
         }
         if not confirmed:
             entry["check"] = "failed"
+        elif entry["check"] == "unchecked":
+            entry["check"] = "verified"  # the evidence shows the corrected form passes
     return entry
 
 

@@ -55,7 +55,7 @@ def test_sheet_marks_come_from_the_checks(tmp_path, monkeypatch, fmt):
     assert checks == {
         "t-square": "verified",
         "t-wrong": "failed",
-        "t-erratum": "unchecked",
+        "t-erratum": "verified",
         "t-plain": "unchecked",
     }
     assert report["errata"] == 1 and report["failed"] == 1
