@@ -1,0 +1,154 @@
+"""Shared pieces of the generated templates of the generative-modelling topics (generative,
+vae, autoregressive, attention, flows, gan, diffusion): number formatting, multiple choice
+from mutants of a registry statement, derivation steps to put in order.
+
+Not a template module itself (the leading underscore keeps quizzes.catalog from importing it
+as one); it imports nothing heavy at module level, so loading a topic's templates stays cheap.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from quizzes.questions import Mistake
+
+
+def number(value: Any) -> str:
+    """An answer as text: 6 significant digits (the tolerance does the rest)."""
+    return f"{float(value):.6g}"
+
+
+def show(value: Any, digits: int = 4) -> str:
+    """A number in a prompt: short, and what the student will type in."""
+    value = float(value)
+    if value == int(value) and abs(value) < 1e12:
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+def vector(values: Iterable[Any], digits: int = 4) -> str:
+    """A list in a prompt, as a Python-style literal: [0.1, -0.3]."""
+    return "[" + ", ".join(show(v, digits) for v in values) + "]"
+
+
+def matrix(rows: Iterable[Iterable[Any]], digits: int = 4) -> str:
+    return "[" + ", ".join(vector(row, digits) for row in rows) + "]"
+
+
+def grid(rng: random.Random, low: float, high: float, step: float) -> float:
+    """A value on a grid (hand-computable), e.g. grid(rng, -2, 2, 0.1)."""
+    count = round((high - low) / step)
+    return round(low + step * rng.randint(0, count), 10)
+
+
+def mistake(value: Any, answer: Any, feedback: str, gap: float = 1e-2) -> tuple[Mistake, ...]:
+    """A foreseen wrong number with its feedback, only when it really differs from the answer
+    (a mistake equal to the answer would be marked right first and teach nothing)."""
+    value, answer = float(value), float(answer)
+    if abs(value - answer) <= gap * max(1.0, abs(answer)) or value != value:
+        return ()
+    return (Mistake(number(value), feedback),)
+
+
+def letter(index: int) -> str:
+    return chr(ord("A") + index)
+
+
+def shuffled_choices(
+    rng: random.Random, correct: str, wrong: Sequence[str]
+) -> tuple[tuple[str, ...], str]:
+    """The right text among the wrong ones in a seeded order; returns (choices, letter)."""
+    options = [correct, *wrong]
+    order = list(range(len(options)))
+    rng.shuffle(order)
+    return tuple(options[i] for i in order), letter(order.index(0))
+
+
+# Mutants that make poor distractors: an "index" shift of a label (p_d -> p_{d-1}, mu_q ->
+# mu_{q-1}) and the integer +-1 shifts of sizes (H + 1 for H). Kept where the index is time.
+POOR_MUTANTS = ("+ 1 for", "- 1 for", "the sign of 1 flipped", "the sign of -1 flipped")
+
+
+def mutant_choices(
+    rng: random.Random,
+    expr: Any,
+    render,
+    count: int = 3,
+    allowed_symbols: Iterable[str] | None = None,
+    exclude: Sequence[str] = POOR_MUTANTS,
+) -> list[tuple[str, str]]:
+    """`count` distractors [(text, what is wrong)] among the mutants of `expr`
+    (quizzes.mutations), rendered with `render(expr) -> str`; a mutant whose text is the same
+    as the right one's or another distractor's is skipped, and so is one that brings in a
+    symbol outside `allowed_symbols` (a label "shifted" to p_{d-1} teaches nothing)."""
+    from quizzes.mutations import mutants
+
+    allowed = None
+    if allowed_symbols is not None:
+        allowed = set(allowed_symbols) | {s.name for s in expr.free_symbols}
+    pool = list(mutants(expr))
+    rng.shuffle(pool)
+    seen = {render(expr)}
+    picked: list[tuple[str, str]] = []
+    for mutant in pool:
+        if any(word in mutant.description for word in exclude):
+            continue
+        names = {getattr(s, "name", str(s)) for s in mutant.expr.free_symbols}
+        if allowed is not None and not names <= allowed:
+            continue
+        text = render(mutant.expr)
+        if text in seen:
+            continue
+        seen.add(text)
+        picked.append((text, mutant.description))
+        if len(picked) == count:
+            break
+    if len(picked) < count:
+        raise ValueError(f"only {len(picked)} usable mutants of {expr}")
+    return picked
+
+
+def ordering(rng: random.Random, steps: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """Steps shown in a seeded order that is never already the right one; returns
+    (shown steps, answer letters of the right order)."""
+    order = list(range(len(steps)))
+    while order == sorted(order):
+        rng.shuffle(order)
+    shown = tuple(steps[i] for i in order)
+    answer = " ".join(letter(order.index(i)) for i in range(len(steps)))
+    return shown, answer
+
+
+def derivation_claims(formula_id: str, keep: Sequence[int] | None = None) -> list[str]:
+    """The claims of a registry derivation, in the registry's order (optionally a subset)."""
+    import formulas
+
+    steps = formulas.get(formula_id).derivation
+    claims = [step.claim for step in steps]
+    return [claims[i] for i in keep] if keep is not None else claims
+
+
+def renamed(expr: Any, names: dict[str, str], symbols: dict[str, str]) -> Any:
+    """`expr` with its symbols renamed to the question's declared names (and assumptions), so
+    that the answer text reads back with `quizzes.parser.parse(text, symbols)`."""
+    import sympy as sp
+
+    from quizzes.parser import ASSUMPTIONS
+
+    mapping = {}
+    for symbol in expr.free_symbols:
+        new = names.get(symbol.name)
+        if new is None:
+            continue
+        assumption = symbols.get(new, "real")
+        mapping[symbol] = sp.Symbol(new, **ASSUMPTIONS.get(assumption, {}))
+    return expr.xreplace(mapping)
+
+
+def plain(expr: Any) -> str:
+    """A sympy expression in the answer syntax."""
+    from quizzes.parser import to_text
+
+    return to_text(expr)

@@ -1,0 +1,434 @@
+"""Generated questions on diffusion models (sheet section 6): DDPM forward noising, the
+forward posterior, one ancestral sampling step, classifier-free guidance, the closed forms and
+their common misprints, and the order of the posterior derivation.
+
+Every answer comes from the formula registry (ddpm-*, classifier-free-guidance); the numbers
+drawn are small, on a grid, and hand-computable. Where the course sheet prints a wrong form
+(sqrt(1 - alpha_t) for sqrt(1 - alpha-bar_t) in the sampling step), the foreseen mistake names it.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Mistake, Question, template
+from quizzes.templates._helpers_a import (
+    derivation_claims,
+    grid,
+    mistake,
+    mutant_choices,
+    number,
+    ordering,
+    plain,
+    renamed,
+    show,
+    shuffled_choices,
+    vector,
+)
+
+TOPIC = "diffusion"
+BETA_GRID = [round(0.05 * k, 2) for k in range(1, 11)]  # 0.05 .. 0.5
+
+
+def _betas(rng: random.Random, low: int = 3, high: int = 5) -> list[float]:
+    """A short increasing schedule (distinct values), small enough to multiply by hand."""
+    return sorted(rng.sample(BETA_GRID, rng.randint(low, high)))
+
+
+def _schedule_text(betas: list[float]) -> str:
+    return f"betas = {vector(betas)} (beta_1 .. beta_{len(betas)}, alpha_t = 1 - beta_t)"
+
+
+@template(
+    "ddpm-forward-sample-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("ddpm-forward-marginal", "ddpm-alpha-bar"),
+    difficulty=2,
+    tags=("forward-process", "alpha-bar"),
+)
+def forward_sample(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    betas = _betas(rng)
+    t = rng.randint(2, len(betas))
+    x0, eps = grid(rng, -2, 2, 0.1), grid(rng, -2, 2, 0.1)
+    value = formulas.get("ddpm-forward-marginal").evaluate(betas=betas, t=t, x0=x0, eps=eps)
+    one_step = formulas.get("ddpm-forward-step").evaluate(betas=betas, t=t, x_prev=x0, eps=eps)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A DDPM has the schedule {_schedule_text(betas)}. A 1-D data point x_0 = {show(x0)} "
+            f"is noised directly to step t = {t} with the standard normal draw eps = {show(eps)}, "
+            "i.e. x_t is sampled from q(x_t | x_0). What is x_t? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I), so x_t = sqrt(abar_t) x_0 + "
+            "sqrt(1 - abar_t) eps with abar_t = prod_{s<=t} (1 - beta_s), the product over all "
+            "steps up to t. See `cheatsheet derive ddpm-forward-marginal`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            one_step,
+            value,
+            "that uses alpha_t = 1 - beta_t of one step; from x_0 the forward marginal needs "
+            "alpha-bar_t, the product of all alpha_s for s <= t.",
+        ),
+    )
+
+
+@template(
+    "ddpm-posterior-variance-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("ddpm-posterior-variance", "ddpm-alpha-bar"),
+    difficulty=2,
+    tags=("posterior", "alpha-bar"),
+)
+def posterior_variance(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    betas = _betas(rng)
+    t = rng.randint(2, len(betas))
+    value = formulas.get("ddpm-posterior-variance").evaluate(betas=betas, t=t)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A DDPM has the schedule {_schedule_text(betas)}. What is the variance "
+            f"beta_tilde_t of the forward posterior q(x_{{t-1}} | x_t, x_0) at t = {t}? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "beta_tilde_t = (1 - abar_{t-1}) / (1 - abar_t) * beta_t, with abar_t = "
+            "prod_{s<=t} (1 - beta_s); it is smaller than beta_t and 0 at t = 1. "
+            "See `cheatsheet derive ddpm-posterior-variance`."
+        ),
+        abs_tol=5e-4,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            betas[t - 1],
+            value,
+            "that is beta_t, the forward step's variance; the posterior also knows x_0 and "
+            "shrinks it by (1 - abar_{t-1}) / (1 - abar_t).",
+        ),
+    )
+
+
+@template(
+    "ddpm-sampling-step-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("ddpm-sampling-step", "ddpm-epsilon-mean"),
+    difficulty=3,
+    tags=("sampling", "alpha-bar", "errata"),
+)
+def sampling_step(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    betas = _betas(rng)
+    t = rng.randint(2, len(betas))
+    xt, eps_pred, z = (grid(rng, -2, 2, 0.1) for _ in range(3))
+    value = formulas.get("ddpm-sampling-step").evaluate(
+        betas=betas, t=t, xt=xt, eps_pred=eps_pred, z=z
+    )
+    # The sheet's misprint: sqrt(1 - alpha_t) where sqrt(1 - alpha-bar_t) belongs.
+    beta_t = betas[t - 1]
+    sheet = (xt - beta_t / math.sqrt(beta_t) * eps_pred) / math.sqrt(1 - beta_t) + math.sqrt(
+        beta_t
+    ) * z
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A DDPM has the schedule {_schedule_text(betas)}. At step t = {t} the sampler holds "
+            f"x_t = {show(xt)}, the network predicts eps_theta(x_t, t) = {show(eps_pred)}, and the "
+            f"fresh noise is z = {show(z)}. With sigma_t^2 = beta_t, what is x_{{t-1}} after one "
+            "ancestral sampling step? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "x_{t-1} = 1/sqrt(alpha_t) (x_t - (1 - alpha_t)/sqrt(1 - abar_t) eps_theta(x_t, t)) "
+            "+ sigma_t z: the noise term is scaled by sqrt(1 - alpha-bar_t), not sqrt(1 - alpha_t) "
+            "as the sheet prints it. See `cheatsheet derive ddpm-sampling-step`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            sheet,
+            value,
+            "that follows the sheet's misprint sqrt(1 - alpha_t); the predicted noise is "
+            "divided by sqrt(1 - alpha-bar_t) (it is the noise of q(x_t | x_0)).",
+        ),
+    )
+
+
+@template(
+    "cfg-guidance-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("classifier-free-guidance",),
+    difficulty=1,
+    tags=("guidance",),
+)
+def guidance(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    eps_cond = [grid(rng, -1.5, 1.5, 0.1) for _ in range(2)]
+    eps_uncond = [grid(rng, -1.5, 1.5, 0.1) for _ in range(2)]
+    rho = rng.choice([0.5, 1.0, 2.0, 3.0, 4.0])
+    component = rng.randint(1, 2)
+    cfg = formulas.get("classifier-free-guidance")
+    value = cfg.evaluate(eps_cond=eps_cond, eps_uncond=eps_uncond, rho=rho)[component - 1]
+    swapped = cfg.evaluate(eps_cond=eps_uncond, eps_uncond=eps_cond, rho=rho)[component - 1]
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            "Classifier-free guidance with guidance strength rho = "
+            f"{show(rho)}: the conditional noise prediction is eps_theta(x, c; t) = "
+            f"{vector(eps_cond)} and the unconditional one is eps_theta(x; t) = "
+            f"{vector(eps_uncond)}. What is component {component} of the guided prediction "
+            "eps_tilde(x, c; t)?"
+        ),
+        answer=number(value),
+        explanation=(
+            "eps_tilde = (1 + rho) eps_theta(x, c; t) - rho eps_theta(x; t): extrapolate from the "
+            "unconditional towards (and past) the conditional prediction. "
+            "See `cheatsheet derive classifier-free-guidance`."
+        ),
+        abs_tol=1e-3,
+        rel_tol=1e-3,
+        mistakes=mistake(
+            swapped,
+            value,
+            "the roles are swapped: the factor (1 + rho) goes with the conditional prediction.",
+        ),
+    )
+
+
+# Symbolic closed forms: (formula id, what to write, declared symbols, how to read the
+# registry's statement as an answer).
+_NAMES = {
+    "alphabar_t": "abar_t",
+    "alphabar_{t-1}": "abar_{t-1}",
+    "epsilon": "eps",
+    "x_t": "x_t",
+    "x_0": "x_0",
+    "alpha_t": "alpha_t",
+    "beta_t": "beta_t",
+    "sigma_t": "sigma_t",
+}
+
+
+def _symbolic_item(which: str):
+    """(prompt, answer expr, symbols, formula id) for one closed form of the registry."""
+    import sympy as sp
+
+    import formulas
+
+    if which == "posterior-variance":
+        symbols = {"beta_t": "unit", "abar_t": "unit", "abar_{t-1}": "unit"}
+        rhs = formulas.get("ddpm-posterior-variance").statement.rhs
+        prompt = (
+            "Write the variance beta_tilde_t of the DDPM forward posterior q(x_{t-1} | x_t, x_0) "
+            "in terms of beta_t, abar_t (alpha-bar_t) and abar_{t-1} only."
+        )
+        return prompt, renamed(rhs, _NAMES, symbols), symbols, "ddpm-posterior-variance"
+    if which == "epsilon-mean":
+        symbols = {"x_t": "real", "eps": "real", "alpha_t": "unit", "abar_t": "unit"}
+        rhs = formulas.get("ddpm-epsilon-mean").statement.rhs
+        beta_t = next(s for s in rhs.free_symbols if s.name == "beta_t")
+        alpha_t = next(s for s in rhs.free_symbols if s.name == "alpha_t")
+        rhs = rhs.xreplace({beta_t: 1 - alpha_t})
+        prompt = (
+            "Write the mean mu_tilde_t(x_t, x_0) of q(x_{t-1} | x_t, x_0) in the epsilon-"
+            "parametrisation, i.e. with x_0 eliminated using x_t = sqrt(abar_t) x_0 + "
+            "sqrt(1 - abar_t) eps. Use x_t, eps, alpha_t and abar_t (write beta_t as 1 - alpha_t)."
+        )
+        return prompt, renamed(rhs, _NAMES, symbols), symbols, "ddpm-epsilon-mean"
+    if which == "forward-sample":
+        symbols = {"x_0": "real", "eps": "real", "abar_t": "unit"}
+        normal = formulas.get("ddpm-forward-marginal").statement.rhs
+        mean, covariance = normal.args[0], normal.args[1]
+        identity = next(s for s in covariance.free_symbols if s.name == "I")
+        epsilon = sp.Symbol("epsilon", real=True)
+        rhs = mean + sp.sqrt(covariance.xreplace({identity: 1})) * epsilon
+        prompt = (
+            "Write a sample x_t of q(x_t | x_0) as a function of x_0 and a standard normal draw "
+            "eps (the reparametrisation used to train a DDPM). Use x_0, eps and abar_t "
+            "(alpha-bar_t)."
+        )
+        return prompt, renamed(rhs, _NAMES, symbols), symbols, "ddpm-forward-marginal"
+    symbols = {"alpha_t": "unit", "abar_t": "unit", "sigma_t": "positive"}
+    rhs = formulas.get("ddpm-loss-weight").statement.rhs
+    beta_t = next(s for s in rhs.free_symbols if s.name == "beta_t")
+    alpha_t = next(s for s in rhs.free_symbols if s.name == "alpha_t")
+    rhs = rhs.xreplace({beta_t: 1 - alpha_t})
+    prompt = (
+        "In the DDPM ELBO, the t-th denoising term equals lambda_t ||eps - eps_theta(x_t, t)||^2 "
+        "plus a constant, when p_theta(x_{t-1} | x_t) = N(mu_theta, sigma_t^2 I). Write the "
+        "weight lambda_t using alpha_t, abar_t (alpha-bar_t) and sigma_t (write beta_t as "
+        "1 - alpha_t)."
+    )
+    return prompt, renamed(rhs, _NAMES, symbols), symbols, "ddpm-loss-weight"
+
+
+@template(
+    "ddpm-closed-form-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=("ddpm-posterior-variance", "ddpm-epsilon-mean", "ddpm-forward-marginal"),
+    difficulty=2,
+    tags=("closed-form", "alpha-bar"),
+)
+def closed_form(rng: random.Random, question_id: str) -> Question:
+    which = rng.choice(["posterior-variance", "epsilon-mean", "forward-sample", "loss-weight"])
+    prompt, expr, symbols, formula_id = _symbolic_item(which)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=prompt,
+        answer=plain(expr),
+        explanation=(
+            f"{plain(expr)}. Every abar is the running product alpha-bar, never one step's "
+            f"alpha. See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        symbols=symbols,
+        mistakes=(
+            (
+                Mistake(
+                    plain(
+                        expr.xreplace(
+                            {
+                                s: s.func("alpha_t", **s.assumptions0)
+                                for s in expr.free_symbols
+                                if s.name == "abar_t"
+                            }
+                        )
+                    ),
+                    "alpha_t where alpha-bar_t belongs: the bar is the product over all steps.",
+                ),
+            )
+            if "alpha_t" not in symbols
+            else ()
+        ),
+    )
+
+
+_CHOICE_ITEMS = {
+    "ddpm-epsilon-mean": ("mu_tilde_t", "the posterior mean in the epsilon-parametrisation"),
+    "ddpm-posterior-variance": ("beta_tilde_t", "the variance of q(x_{t-1} | x_t, x_0)"),
+    "ddpm-posterior-mean": ("mu_tilde_t", "the mean of q(x_{t-1} | x_t, x_0) given x_t and x_0"),
+    "ddpm-sampling-step": ("x_{t-1}", "one ancestral sampling step from x_t"),
+}
+_DISPLAY = {"alphabar_t": "abar_t", "alphabar_{t-1}": "abar_{t-1}", "epsilon": "eps"}
+
+
+@template(
+    "ddpm-formula-choice-draw",
+    topic=TOPIC,
+    kind="choice",
+    formulas=tuple(_CHOICE_ITEMS),
+    difficulty=2,
+    tags=("mutants", "alpha-bar"),
+)
+def formula_choice(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    formula_id = rng.choice(sorted(_CHOICE_ITEMS))
+    formula = formulas.get(formula_id)
+    rhs = formula.statement.rhs
+
+    def render(expr) -> str:
+        return plain(renamed(expr, _DISPLAY, {}))
+
+    # Time-index mistakes are the point here (t vs t-1, alpha vs alpha-bar): keep them.
+    wrong = mutant_choices(
+        rng,
+        rhs,
+        render,
+        count=3,
+        allowed_symbols=("alpha_t", "alphabar_{t-1}", "abar_t", "alpha_{t-1}", "beta_{t-1}"),
+        exclude=("the sign of 1 flipped", "+ 1 for", "- 1 for", "t where t+1 belongs"),
+    )
+    lhs, what = _CHOICE_ITEMS[formula_id]
+    choices, answer = shuffled_choices(
+        rng, f"{lhs} = {render(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="choice",
+        prompt=(
+            f"DDPM, {what}: which form is right? (abar_t is alpha-bar_t = prod_{{s<=t}} alpha_s, "
+            "alpha_t = 1 - beta_t, eps the noise)"
+        ),
+        answer=answer,
+        explanation=(
+            f"{lhs} = {render(rhs)}. The wrong ones: "
+            + "; ".join(description for _, description in wrong)
+            + f". See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        choices=choices,
+    )
+
+
+_ORDERINGS = {
+    "ddpm-posterior-mean": (
+        (0, 1, 2, 3),
+        "Put the derivation of the DDPM forward posterior q(x_{t-1} | x_t, x_0) in order.",
+    ),
+    "ddpm-loss": (
+        (0, 1, 2),
+        "Put the steps from the t-th ELBO term of a DDPM to the simple noise-prediction loss "
+        "in order.",
+    ),
+    "ddpm-forward-marginal": (
+        (0, 1, 2),
+        "Put the induction proof of the closed-form forward marginal q(x_t | x_0) in order.",
+    ),
+}
+
+
+@template(
+    "ddpm-derivation-order-draw",
+    topic=TOPIC,
+    kind="ordering",
+    formulas=tuple(_ORDERINGS),
+    difficulty=2,
+    tags=("derivation",),
+)
+def derivation_order(rng: random.Random, question_id: str) -> Question:
+    formula_id = rng.choice(sorted(_ORDERINGS))
+    keep, prompt = _ORDERINGS[formula_id]
+    claims = derivation_claims(formula_id, keep)
+    steps, answer = ordering(rng, claims)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="ordering",
+        prompt=prompt
+        + " Answer with the letters in order, e.g. "
+        + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims))))
+        + ".",
+        answer=answer,
+        explanation=(
+            "In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        steps=steps,
+    )

@@ -1,0 +1,331 @@
+"""Generated questions on variational autoencoders (sheet section 2 and the proofs of 13):
+the reparametrisation from a log-variance, the KL between two Gaussians (and which way round),
+a one-sample ELBO / beta-VAE objective, the closed forms of the Gaussian terms, and the order
+of the ELBO and KL derivations.
+
+Every answer comes from the formula registry (reparametrisation, kl-gauss, gauss-cross-entropy,
+gauss-negative-entropy, beta-vae-objective, vae-*-log-likelihood). The sheet's sign error in
+int q log q (+J/2 log 2 pi) is taught where it matters: the right form has -J/2 log 2 pi.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import (
+    derivation_claims,
+    grid,
+    mistake,
+    mutant_choices,
+    number,
+    ordering,
+    plain,
+    renamed,
+    show,
+    shuffled_choices,
+    vector,
+)
+
+TOPIC = "vae"
+
+
+@template(
+    "vae-reparam-logvar-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("reparametrisation",),
+    difficulty=1,
+    tags=("reparametrisation",),
+)
+def reparam_logvar(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    mu = grid(rng, -2, 2, 0.1)
+    log_var = grid(rng, -2, 1.5, 0.1)
+    eps = grid(rng, -2, 2, 0.1)
+    reparam = formulas.get("reparametrisation")
+    value = reparam.evaluate(mu=mu, sigma=math.exp(log_var / 2), eps=eps)
+    as_sigma = reparam.evaluate(mu=mu, sigma=log_var, eps=eps)
+    no_half = reparam.evaluate(mu=mu, sigma=math.exp(log_var), eps=eps)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A VAE encoder outputs mu = {show(mu)} and log sigma^2 = {show(log_var)} for a 1-D "
+            f"latent. With the standard normal draw eps = {show(eps)}, what is the "
+            "reparametrised sample z? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "z = mu + sigma * eps with sigma = exp(log sigma^2 / 2): the encoder predicts the "
+            "log-variance, so take half of it before exponentiating. "
+            "See `cheatsheet derive reparametrisation`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            as_sigma, value, "the network's output is log sigma^2, not sigma: sigma = exp(v/2)."
+        )
+        + mistake(no_half, value, "exp(log sigma^2) is the variance; sigma = exp(v/2)."),
+    )
+
+
+@template(
+    "vae-kl-two-gaussians-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("gauss-cross-entropy", "gauss-negative-entropy", "kl-divergence"),
+    difficulty=2,
+    tags=("kl",),
+)
+def kl_two_gaussians(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    mu_q, mu_p = grid(rng, -1.5, 1.5, 0.1), grid(rng, -1.5, 1.5, 0.1)
+    sigma_q, sigma_p = grid(rng, 0.5, 2, 0.1), grid(rng, 0.5, 2, 0.1)
+    negentropy = formulas.get("gauss-negative-entropy")
+    cross = formulas.get("gauss-cross-entropy")
+
+    def kl(mu_a, sigma_a, mu_b, sigma_b) -> float:
+        # KL(a || b) = int a log a - int a log b
+        return float(negentropy.evaluate(sigma=sigma_a)) - float(
+            cross.evaluate(mu_p=mu_a, sigma_p=sigma_a, mu_q=mu_b, sigma_q=sigma_b)
+        )
+
+    value = kl(mu_q, sigma_q, mu_p, sigma_p)
+    swapped = kl(mu_p, sigma_p, mu_q, sigma_q)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"q = N({show(mu_q)}, {show(sigma_q)}^2) and p = N({show(mu_p)}, {show(sigma_p)}^2) "
+            "are 1-D Gaussians (mean, standard deviation^2). What is D_KL(q || p) in nats? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "D_KL(q || p) = int q log q - int q log p = log(sigma_p / sigma_q) + (sigma_q^2 + "
+            "(mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2; int q log q = -1/2 log(2 pi sigma_q^2) - 1/2 "
+            "(minus sign on the log 2 pi, unlike the sheet). See `cheatsheet derive "
+            "gauss-cross-entropy` and `gauss-negative-entropy`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            swapped, value, "that is D_KL(p || q): KL is not symmetric, the first argument is "
+            "the distribution the expectation is taken under."
+        ),
+    )
+
+
+@template(
+    "vae-elbo-one-sample-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("beta-vae-objective", "kl-gauss", "vae-bernoulli-log-likelihood"),
+    difficulty=3,
+    tags=("elbo", "beta-vae"),
+)
+def elbo_one_sample(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    dims = rng.randint(1, 2)
+    mu = [grid(rng, -1.5, 1.5, 0.1) for _ in range(dims)]
+    sigma = [grid(rng, 0.3, 1.5, 0.1) for _ in range(dims)]
+    beta = rng.choice([1.0, 1.0, 0.5, 2.0, 4.0])
+    pixels = rng.randint(2, 4)
+    decoder = rng.choice(["bernoulli", "gaussian"])
+    if decoder == "bernoulli":
+        x = [rng.randint(0, 1) for _ in range(pixels)]
+        probs = [grid(rng, 0.1, 0.9, 0.1) for _ in range(pixels)]
+        log_lik = formulas.get("vae-bernoulli-log-likelihood").evaluate(x=x, p=probs)
+        likelihood = (
+            f"The decoder is Bernoulli: for the sampled z it outputs p = {vector(probs)} for the "
+            f"binary image x = {vector(x)}."
+        )
+        recon_formula = "vae-bernoulli-log-likelihood"
+    else:
+        x = [grid(rng, -1, 1, 0.1) for _ in range(pixels)]
+        mean = [grid(rng, -1, 1, 0.1) for _ in range(pixels)]
+        log_lik = formulas.get("vae-gaussian-log-likelihood").evaluate(x=x, mu=mean, sigma=1.0)
+        likelihood = (
+            "The decoder is Gaussian with unit variance: for the sampled z it outputs the mean "
+            f"mu_x = {vector(mean)} for the data x = {vector(x)}."
+        )
+        recon_formula = "vae-gaussian-log-likelihood"
+    objective = formulas.get("beta-vae-objective")
+    value = objective.evaluate(log_likelihood=log_lik, mu=mu, sigma=sigma, beta=beta)
+    plus_kl = 2 * float(log_lik) - float(value)  # log p + beta KL: the KL sign flipped
+    name = "ELBO (beta = 1)" if beta == 1.0 else f"beta-VAE objective with beta = {show(beta)}"
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A VAE has prior p(z) = N(0, I) and encoder q(z|x) = N(mu, diag(sigma^2)) with "
+            f"mu = {vector(mu)} and sigma = {vector(sigma)}. {likelihood} Using this one sample "
+            f"for the reconstruction term and the closed-form KL, what is the {name}, "
+            "F = E_q[log p(x|z)] - beta D_KL(q(z|x) || p(z)), in nats? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "F = log p(x|z) - beta * 1/2 sum_j (sigma_j^2 + mu_j^2 - 1 - log sigma_j^2); the "
+            "reconstruction term is the log-likelihood (Bernoulli: sum x log p + (1-x) log(1-p); "
+            "Gaussian: -1/2 log 2 pi - (x - mu)^2/2 per pixel). See `cheatsheet derive "
+            f"beta-vae-objective` and `{recon_formula}`."
+        ),
+        abs_tol=1e-2,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            plus_kl, value, "the KL is subtracted: the ELBO is a lower bound on log p(x)."
+        ),
+    )
+
+
+_SYMBOLIC = {
+    "kl-gauss": (
+        "Write D_KL(N(mu, sigma^2) || N(0, 1)) for one latent dimension in terms of mu and sigma.",
+        {"mu": "real", "sigma": "positive"},
+    ),
+    "vae-gaussian-log-likelihood": (
+        "Write the reconstruction log-likelihood log p(x|z) of a 1-D Gaussian decoder "
+        "N(x; mu, sigma^2) in terms of x, mu and sigma.",
+        {"x": "real", "mu": "real", "sigma": "positive"},
+    ),
+    "gauss-negative-entropy": (
+        "Write int q(z) log q(z) dz (the negative entropy) for q = N(mu, sigma^2) in one "
+        "dimension, in terms of sigma (pi is the constant).",
+        {"sigma": "positive", "pi": "constant"},
+    ),
+    "gauss-cross-entropy": (
+        "Write int p(z) log q(z) dz for the 1-D Gaussians p = N(mu_p, sigma_p^2) and "
+        "q = N(mu_q, sigma_q^2), in terms of mu_p, sigma_p, mu_q, sigma_q (pi is the constant).",
+        {
+            "mu_p": "real",
+            "sigma_p": "positive",
+            "mu_q": "real",
+            "sigma_q": "positive",
+            "pi": "constant",
+        },
+    ),
+    "reparametrisation": (
+        "Write the reparametrised sample z of N(mu, sigma^2) using a standard normal draw eps, "
+        "in terms of mu, sigma and eps.",
+        {"mu": "real", "sigma": "positive", "eps": "real"},
+    ),
+}
+
+
+@template(
+    "vae-closed-form-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=tuple(_SYMBOLIC),
+    difficulty=2,
+    tags=("closed-form", "kl"),
+)
+def closed_form(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    formula_id = rng.choice(sorted(_SYMBOLIC))
+    prompt, symbols = _SYMBOLIC[formula_id]
+    rhs = renamed(formulas.get(formula_id).statement.rhs, {"epsilon": "eps"}, symbols)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=prompt,
+        answer=plain(rhs),
+        explanation=f"{plain(rhs)}. See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        symbols=symbols,
+    )
+
+
+_CHOICE = {
+    "vae-gaussian-log-likelihood": ("log p(x|z)", "the Gaussian decoder's log-likelihood"),
+    "gauss-cross-entropy": ("int p log q", "the expected log-density of q under p"),
+    "gauss-negative-entropy": ("int q log q", "the negative entropy of N(mu, sigma^2)"),
+    "kl-gauss": ("D_KL(N(mu, sigma^2) || N(0, 1))", "the KL term of the ELBO"),
+}
+
+
+@template(
+    "vae-gaussian-terms-choice-draw",
+    topic=TOPIC,
+    kind="choice",
+    formulas=tuple(_CHOICE),
+    difficulty=2,
+    tags=("mutants", "kl"),
+)
+def gaussian_terms_choice(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    formula_id = rng.choice(sorted(_CHOICE))
+    lhs, what = _CHOICE[formula_id]
+    rhs = formulas.get(formula_id).statement.rhs
+    wrong = mutant_choices(rng, rhs, plain, count=3, allowed_symbols=())
+    choices, answer = shuffled_choices(
+        rng, f"{lhs} = {plain(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="choice",
+        prompt=f"One-dimensional Gaussians, {what}: which form is right?",
+        answer=answer,
+        explanation=(
+            f"{lhs} = {plain(rhs)}. The others have "
+            + "; ".join(description for _, description in wrong)
+            + f". See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        choices=choices,
+    )
+
+
+_ORDERINGS = {
+    "elbo-decomposition": (
+        (0, 1, 2, 3),
+        "Put the derivation of the ELBO from log p(x) in order.",
+    ),
+    "kl-gauss": (
+        (0, 1, 2, 3),
+        "Put the derivation of the closed-form KL between N(mu, sigma^2) and N(0, 1) in order.",
+    ),
+    "reparametrisation-gradient": (
+        (0, 1, 2),
+        "Put the argument that the reparametrisation trick moves the gradient inside the "
+        "expectation in order.",
+    ),
+}
+
+
+@template(
+    "vae-derivation-order-draw",
+    topic=TOPIC,
+    kind="ordering",
+    formulas=tuple(_ORDERINGS),
+    difficulty=2,
+    tags=("derivation", "elbo"),
+)
+def derivation_order(rng: random.Random, question_id: str) -> Question:
+    formula_id = rng.choice(sorted(_ORDERINGS))
+    keep, prompt = _ORDERINGS[formula_id]
+    claims = derivation_claims(formula_id, keep)
+    steps, answer = ordering(rng, claims)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="ordering",
+        prompt=prompt + " Answer with the letters of the steps in order.",
+        answer=answer,
+        explanation="In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        steps=steps,
+    )
