@@ -117,8 +117,10 @@ def kl_two_gaussians(rng: random.Random, question_id: str) -> Question:
         abs_tol=5e-3,
         rel_tol=5e-3,
         mistakes=mistake(
-            swapped, value, "that is D_KL(p || q): KL is not symmetric, the first argument is "
-            "the distribution the expectation is taken under."
+            swapped,
+            value,
+            "that is D_KL(p || q): KL is not symmetric, the first argument is "
+            "the distribution the expectation is taken under.",
         ),
     )
 

@@ -1,0 +1,353 @@
+"""Generated questions on normalizing flows (sheet section 4): log-determinants of ActNorm,
+the invertible 1x1 convolution (full and LU-parametrised), affine coupling and triangular
+Jacobians, the change of variables through an affine map, and the closed forms among their
+mutants.
+
+Every answer comes from the formula registry (actnorm-logdet, conv1x1-logdet,
+conv1x1-lu-logdet, affine-coupling-logdet, triangular-determinant, change-of-variables). The
+sheet's LU misprint (W = P(U + diag s), without L) is taught in the LU question.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import (
+    grid,
+    matrix,
+    mistake,
+    mutant_choices,
+    number,
+    plain,
+    show,
+    shuffled_choices,
+    vector,
+)
+
+TOPIC = "flows"
+
+
+def _pretty(expr) -> str:
+    """Choice text: sums, absolute values and indices as a student writes them."""
+    import re
+
+    text = plain(expr)
+    text = re.sub(r"Abs\(([^()]*(?:\([^()]*\))?[^()]*)\)", r"|\1|", text)
+    text = re.sub(r"(\w)\[(\w)\]", r"\1_\2", text)
+    text = re.sub(r"Sum\((.*), \((\w), (\w+), (\w+)\)\)", r"sum_{\2=\3}^{\4} \1", text)
+    return text.replace("log(|", "log|").replace("|)", "|")
+
+
+def _nonzero(rng: random.Random, low: float, high: float, step: float) -> float:
+    value = 0.0
+    while abs(value) < 0.2:
+        value = grid(rng, low, high, step)
+    return value
+
+
+@template(
+    "flow-actnorm-logdet-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("actnorm-logdet",),
+    difficulty=1,
+    tags=("log-det", "glow"),
+)
+def actnorm_logdet(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    channels = rng.randint(2, 4)
+    scales = [_nonzero(rng, -3, 3, 0.5) for _ in range(channels)]
+    height, width = rng.choice([2, 4, 8, 16]), rng.choice([2, 4, 8, 16])
+    actnorm = formulas.get("actnorm-logdet")
+    value = actnorm.evaluate(s=scales, height=height, width=width)
+    per_pixel = actnorm.evaluate(s=scales, height=1, width=1)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"An ActNorm layer acts on a {height} x {width} x {channels} activation (H x W x C) "
+            f"as y = s * x + b per channel, with scales s = {vector(scales)}. What is "
+            "log|det J| of the layer (natural log)? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "The Jacobian is diagonal with each s_c repeated H*W times: log|det J| = "
+            "H * W * sum_c log|s_c| (absolute values: a negative scale still has |s| > 0). "
+            "See `cheatsheet derive actnorm-logdet`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            per_pixel, value, "every one of the H*W pixels contributes: multiply by H * W."
+        ),
+    )
+
+
+@template(
+    "flow-conv1x1-logdet-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("conv1x1-logdet",),
+    difficulty=2,
+    tags=("log-det", "glow"),
+)
+def conv1x1_logdet(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    weight = [[0.0, 0.0], [0.0, 0.0]]
+    while abs(np.linalg.det(np.array(weight))) < 0.25:
+        weight = [[grid(rng, -2, 2, 0.5) for _ in range(2)] for _ in range(2)]
+    height, width = rng.choice([2, 4, 8]), rng.choice([2, 4, 8])
+    value = formulas.get("conv1x1-logdet").evaluate(W=weight, height=height, width=width)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A Glow invertible 1x1 convolution on a {height} x {width} x 2 activation "
+            f"(H x W x C) uses the channel-mixing matrix W = {matrix(weight)} (rows). What is "
+            "log|det J| of the layer (natural log)? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "The same C x C matrix acts at every pixel, so J is block-diagonal with H*W copies of "
+            "W: log|det J| = H * W * log|det W|. See `cheatsheet derive conv1x1-logdet`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            formulas.get("conv1x1-logdet").evaluate(W=weight, height=1, width=1),
+            value,
+            "that is one pixel's log|det W|; the layer applies W at all H*W pixels.",
+        ),
+    )
+
+
+@template(
+    "flow-lu-logdet-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("conv1x1-lu-logdet", "conv1x1-logdet"),
+    difficulty=2,
+    tags=("log-det", "glow", "errata"),
+)
+def lu_logdet(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    s = [_nonzero(rng, -2, 2, 0.5) for _ in range(3)]
+    lower = [[1.0, 0.0, 0.0], [grid(rng, -2, 2, 0.5), 1.0, 0.0], [0.0, 0.0, 1.0]]
+    lower[2][0], lower[2][1] = grid(rng, -2, 2, 0.5), grid(rng, -2, 2, 0.5)
+    upper = [[0.0, grid(rng, -2, 2, 0.5), grid(rng, -2, 2, 0.5)], [0.0, 0.0, 0.0], [0.0] * 3]
+    upper[1][2] = grid(rng, -2, 2, 0.5)
+    permutation = np.eye(3)[rng.sample(range(3), 3)]
+    # W = P L (U + diag(s)): the registry's statement of the LU parametrisation.
+    weight = permutation @ np.array(lower) @ (np.array(upper) + np.diag(s))
+    height, width = rng.choice([1, 2, 4]), rng.choice([1, 2, 4])
+    value = formulas.get("conv1x1-logdet").evaluate(W=weight, height=height, width=width)
+    where = (
+        "What is log|det W| (natural log)?"
+        if height * width == 1
+        else f"What is log|det J| of the 1x1 convolution on a {height} x {width} x 3 activation "
+        "(natural log)?"
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            "Glow's LU-parametrised 1x1 convolution uses W = P L (U + diag(s)) with the "
+            f"permutation P = {matrix(permutation)}, the unit lower-triangular L = {matrix(lower)},"
+            f" the strictly upper-triangular U = {matrix(upper)} and s = {vector(s)}. {where} "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "det P = +-1 and det L = 1, and U + diag(s) is triangular with diagonal s: "
+            "log|det W| = sum_i log|s_i|, O(C) instead of O(C^3); the convolution multiplies it "
+            "by H*W. (The sheet drops L from W = P L (U + diag s).) See `cheatsheet derive "
+            "conv1x1-lu-logdet`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+    )
+
+
+@template(
+    "flow-affine-density-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("change-of-variables",),
+    difficulty=3,
+    tags=("change-of-variables",),
+)
+def affine_density(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    diagonal = [_nonzero(rng, -2, 2, 0.5) for _ in range(2)]
+    A = [[diagonal[0], 0.0], [grid(rng, -1, 1, 0.5), diagonal[1]]]
+    b = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    z = [grid(rng, -1.5, 1.5, 0.5) for _ in range(2)]
+    x = (np.array(A) @ np.array(z) + np.array(b)).tolist()
+    cov = formulas.get("change-of-variables")
+    value = cov.evaluate(x=x, A=A, b=b)
+    # The classic slip: + log|det A| (forward Jacobian) instead of - log|det A|.
+    wrong_sign = float(value) + 2 * float(np.log(abs(np.linalg.det(np.array(A)))))
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A flow maps z ~ N(0, I_2) to x = A z + b with A = {matrix(A)} (rows) and "
+            f"b = {vector(b)}. What is log p_x(x) at x = {vector(x)} (natural log)? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "p_x(x) = p_z(f^{-1}(x)) |det d f^{-1}/dx| with f^{-1}(x) = A^{-1}(x - b), so "
+            "log p_x(x) = log N(A^{-1}(x - b); 0, I) - log|det A|; here det A is the product of "
+            "the diagonal (A is triangular). See `cheatsheet derive change-of-variables`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            wrong_sign,
+            value,
+            "the determinant is that of the inverse map: subtract log|det A|, do not add it.",
+        ),
+    )
+
+
+@template(
+    "flow-triangular-logdet-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("affine-coupling-logdet", "triangular-determinant"),
+    difficulty=1,
+    tags=("log-det", "coupling"),
+)
+def triangular_logdet(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    if rng.random() < 0.5:
+        log_scale = [grid(rng, -1.5, 1.5, 0.1) for _ in range(rng.randint(2, 4))]
+        x_b = [grid(rng, -1, 1, 0.1) for _ in range(len(log_scale))]
+        value = formulas.get("affine-coupling-logdet").evaluate(log_scale=log_scale)
+        prompt = (
+            "A RealNVP affine coupling layer keeps x^B and maps y^A = x^A * exp(s(x^B)) + "
+            f"t(x^B). For an input with x^B = {vector(x_b)} the scale network outputs "
+            f"s(x^B) = {vector(log_scale)}. What is log|det J| of the layer?"
+        )
+        formula_id = "affine-coupling-logdet"
+        explanation = (
+            "J is block-triangular with diag(exp(s)) and I on the diagonal: log|det J| = sum_i "
+            "s_i(x^B); no Jacobian of s or t is needed. See `cheatsheet derive "
+            "affine-coupling-logdet`."
+        )
+    else:
+        size = 3
+        jacobian = [[0.0] * size for _ in range(size)]
+        for i in range(size):
+            jacobian[i][i] = _nonzero(rng, -3, 3, 0.5)
+            for j in range(i):
+                jacobian[i][j] = grid(rng, -3, 3, 0.5)
+        value = formulas.get("triangular-determinant").evaluate(J=jacobian)
+        prompt = (
+            f"An autoregressive flow has the lower-triangular Jacobian J = {matrix(jacobian)} "
+            "(rows) at a point. What is log|det J| (natural log)?"
+        )
+        formula_id = "triangular-determinant"
+        explanation = (
+            "The determinant of a triangular matrix is the product of its diagonal: "
+            "log|det J| = sum_i log|J_ii|, O(n) work. See `cheatsheet derive "
+            "triangular-determinant`."
+        )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=prompt + " (3 significant digits)",
+        answer=number(value),
+        explanation=explanation,
+        formulas=(formula_id,),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+    )
+
+
+_CHOICE = {
+    "actnorm-logdet": (
+        "ActNorm on an H x W x C activation with per-channel scales s_1..s_C",
+        "log|det J|",
+    ),
+    "conv1x1-logdet": (
+        "an invertible 1x1 convolution with C x C matrix W on an H x W x C activation",
+        "log|det J|",
+    ),
+    "change-of-variables-1d": (
+        "a 1-D flow x = a z + b with z ~ N(0, 1)",
+        "log p_x(x)",
+    ),
+}
+
+
+@template(
+    "flow-logdet-choice-draw",
+    topic=TOPIC,
+    kind="choice",
+    formulas=("actnorm-logdet", "conv1x1-logdet", "change-of-variables"),
+    difficulty=2,
+    tags=("mutants", "log-det"),
+)
+def logdet_choice(rng: random.Random, question_id: str) -> Question:
+    import sympy as sp
+
+    import formulas
+
+    key = rng.choice(sorted(_CHOICE))
+    what, lhs = _CHOICE[key]
+    if key == "change-of-variables-1d":
+        # The registry's change of variables specialised to x = a z + b in one dimension:
+        # p_z(f^{-1}(x)) |d f^{-1}/dx| with f^{-1}(x) = (x - b)/a.
+        formula_id = "change-of-variables"
+        statement = formulas.get(formula_id).statement
+        x, b = sp.Symbol("x", real=True), sp.Symbol("b", real=True)
+        a = sp.Symbol("a", positive=True)
+        z = (x - b) / a
+        density = statement.rhs.replace(
+            lambda e: isinstance(e, sp.core.function.AppliedUndef) and "p_z" in str(e.func),
+            lambda e: sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi),
+        )
+        density = density.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Abs(sp.diff(z, x)))
+        rhs = sp.expand_log(sp.log(density), force=True)
+        if rhs.has(sp.Abs) or rhs.atoms(sp.core.function.AppliedUndef):
+            raise ValueError(f"change-of-variables did not specialise: {rhs}")
+    else:
+        formula_id = key
+        rhs = formulas.get(formula_id).statement.rhs
+    wrong = mutant_choices(rng, rhs, _pretty, count=3, allowed_symbols=())
+    choices, answer = shuffled_choices(
+        rng, f"{lhs} = {_pretty(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="choice",
+        prompt=f"For {what}: which is {lhs}?",
+        answer=answer,
+        explanation=(
+            f"{lhs} = {_pretty(rhs)}. The others have "
+            + "; ".join(description for _, description in wrong)
+            + f". See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        choices=choices,
+    )

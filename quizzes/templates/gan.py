@@ -1,0 +1,345 @@
+"""Generated questions on GANs (sheet section 5 and the proofs of 13): the optimal
+discriminator, the Jensen-Shannon divergence, the value of the game at D* (the sheet prints
+-log 4 alone; the right value is -log 4 + 2 JSD), saturating vs non-saturating generator
+gradients, FID of two Gaussians, and the order of the D* / V(G, D*) derivations.
+
+Every answer comes from the formula registry (gan-*, jsd, kl-divergence, fid).
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import (
+    derivation_claims,
+    grid,
+    mistake,
+    number,
+    ordering,
+    plain,
+    show,
+    vector,
+)
+
+TOPIC = "gan"
+
+
+def _distribution(rng: random.Random, size: int = 3) -> list[float]:
+    """A probability vector on `size` outcomes in steps of 0.05, every entry positive."""
+    cuts = sorted(rng.sample(range(1, 20), size - 1))
+    parts = [b - a for a, b in zip([0, *cuts], [*cuts, 20])]
+    return [round(part * 0.05, 2) for part in parts]
+
+
+@template(
+    "gan-optimal-discriminator-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("gan-optimal-discriminator",),
+    difficulty=1,
+    tags=("discriminator",),
+)
+def optimal_discriminator(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    p_data, p_model = grid(rng, 0.1, 2.0, 0.1), grid(rng, 0.1, 2.0, 0.1)
+    d_star = formulas.get("gan-optimal-discriminator")
+    value = d_star.evaluate(p_data=p_data, p_model=p_model)
+    swapped = d_star.evaluate(p_data=p_model, p_model=p_data)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"At a point x the data density is p_d(x) = {show(p_data)} and the generator's "
+            f"density is p_m(x) = {show(p_model)}. For this fixed generator, what does the "
+            "optimal discriminator output, D*(x)? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "D*(x) = p_d(x) / (p_d(x) + p_m(x)): maximise a log y + b log(1 - y) pointwise. "
+            "See `cheatsheet derive gan-optimal-discriminator`."
+        ),
+        abs_tol=2e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            swapped, value, "that is 1 - D*: D is the probability that x is real, p_d on top."
+        ),
+    )
+
+
+@template(
+    "gan-jsd-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("jsd",),
+    difficulty=2,
+    tags=("divergence",),
+)
+def jsd_value(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    p, q = _distribution(rng), _distribution(rng)
+    while p == q:
+        q = _distribution(rng)
+    value = formulas.get("jsd").evaluate(p=p, q=q)
+    kl = formulas.get("kl-divergence").evaluate(p=p, q=q)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"Two distributions on three outcomes: P = {vector(p)} and Q = {vector(q)}. What is "
+            "the Jensen-Shannon divergence D_JS(P, Q) in nats (natural log)? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "D_JS(P, Q) = 1/2 D_KL(P || M) + 1/2 D_KL(Q || M) with the mixture M = (P + Q)/2; "
+            "it is symmetric and at most log 2. See `cheatsheet derive jsd`."
+        ),
+        abs_tol=5e-4,
+        rel_tol=1e-2,
+        mistakes=mistake(kl, value, "that is D_KL(P || Q); the JSD compares each with M."),
+    )
+
+
+@template(
+    "gan-value-at-optimum-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("gan-value-at-optimum", "jsd"),
+    difficulty=2,
+    tags=("value", "errata"),
+)
+def value_at_optimum(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    p_data, p_model = _distribution(rng), _distribution(rng)
+    while p_data == p_model:
+        p_model = _distribution(rng)
+    at_optimum = formulas.get("gan-value-at-optimum")
+    value = at_optimum.evaluate(p_data=p_data, p_model=p_model)
+    sheet = at_optimum.evaluate(p_data=p_data, p_model=p_data)  # -log 4, the sheet's value
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A GAN on three outcomes has p_d = {vector(p_data)} and generator distribution "
+            f"p_m = {vector(p_model)}. The discriminator is optimal for this generator. What is "
+            "the value of the game V(G, D*) = E_{p_d}[log D*(x)] + E_{p_m}[log(1 - D*(x))] "
+            "(natural log)? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "V(G, D*) = -log 4 + 2 D_JS(p_d || p_m); it reaches -log 4 only when p_m = p_d "
+            "(the sheet prints -log 4 alone). See `cheatsheet derive gan-value-at-optimum`."
+        ),
+        abs_tol=2e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            sheet,
+            value,
+            "-log 4 is the value only at p_m = p_d; in general V(G, D*) = -log 4 + 2 JSD.",
+            gap=1e-3,
+        ),
+    )
+
+
+@template(
+    "gan-generator-gradient-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("gan-saturating-gradient", "gan-non-saturating-gradient"),
+    difficulty=2,
+    tags=("training", "gradient"),
+)
+def generator_gradient(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    d_fake = rng.choice([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7])
+    logit = math.log(d_fake / (1 - d_fake))
+    saturating = rng.random() < 0.5
+    chosen, other = (
+        ("gan-saturating-gradient", "gan-non-saturating-gradient")
+        if saturating
+        else ("gan-non-saturating-gradient", "gan-saturating-gradient")
+    )
+    value = formulas.get(chosen).evaluate(logit=logit)
+    other_value = formulas.get(other).evaluate(logit=logit)
+    term = "log(1 - D(G(z)))" if saturating else "log D(G(z))"
+    role = (
+        "the minimax (saturating) generator term, which G minimises"
+        if saturating
+        else "the non-saturating generator objective, which G maximises"
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            "The discriminator outputs D(G(z)) = sigmoid(ell) for a fake sample, with "
+            f"D(G(z)) = {show(d_fake)}. What is the derivative d/d ell of {term}, {role}? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "d/d ell log(1 - sigmoid(ell)) = -sigmoid(ell) = -D(G(z)) (vanishes when D rejects "
+            "fakes confidently); d/d ell log sigmoid(ell) = 1 - sigmoid(ell) (close to 1 early in "
+            f"training). See `cheatsheet derive {chosen}`."
+        ),
+        abs_tol=1e-3,
+        rel_tol=1e-3,
+        mistakes=mistake(
+            other_value, value, f"that is the gradient of the other generator loss ({other})."
+        ),
+    )
+
+
+@template(
+    "gan-fid-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("fid",),
+    difficulty=2,
+    tags=("evaluation",),
+)
+def fid_value(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    dims = rng.randint(1, 2)
+    mu1 = [grid(rng, -2, 2, 0.5) for _ in range(dims)]
+    mu2 = [grid(rng, -2, 2, 0.5) for _ in range(dims)]
+    var1 = [rng.choice([0.25, 1.0, 2.25, 4.0, 0.5, 2.0]) for _ in range(dims)]
+    var2 = [rng.choice([0.25, 1.0, 2.25, 4.0, 0.5, 2.0]) for _ in range(dims)]
+    value = formulas.get("fid").evaluate(
+        mu1=np.array(mu1), sigma1=np.diag(var1), mu2=np.array(mu2), sigma2=np.diag(var2)
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"The Inception features of real images are modelled as N(mu_1, Sigma_1) and those "
+            f"of generated images as N(mu_2, Sigma_2), with mu_1 = {vector(mu1)}, "
+            f"Sigma_1 = diag({vector(var1)}), mu_2 = {vector(mu2)}, "
+            f"Sigma_2 = diag({vector(var2)}). What is the FID? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "FID = ||mu_1 - mu_2||^2 + Tr(Sigma_1 + Sigma_2 - 2 (Sigma_1 Sigma_2)^{1/2}); for "
+            "diagonal covariances the trace is sum_i (sqrt(s1_i) - sqrt(s2_i))^2. "
+            "See `cheatsheet derive fid`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+    )
+
+
+_SYMBOLIC = {
+    "gan-optimal-discriminator": (
+        "Write the optimal discriminator D*(x) for a fixed generator in terms of the densities "
+        "p_d = p_d(x) and p_m = p_m(x).",
+        {"p_d": "positive", "p_m": "positive"},
+        {"p_d": "p_d", "p_m": "p_m"},
+    ),
+    "gan-saturating-gradient": (
+        "The discriminator's output on a fake is D(G(z)) = sigmoid(ell). Write d/d ell of "
+        "log(1 - D(G(z))) (the minimax generator term) in terms of ell.",
+        {"ell": "real"},
+        {"ell": "ell"},
+    ),
+    "gan-non-saturating-gradient": (
+        "The discriminator's output on a fake is D(G(z)) = sigmoid(ell). Write d/d ell of "
+        "log D(G(z)) (the non-saturating generator objective) in terms of ell.",
+        {"ell": "real"},
+        {"ell": "ell"},
+    ),
+    "gan-value-at-optimum": (
+        "Write the value of the GAN game at the optimal discriminator, V(G, D*), in terms of "
+        "JSD = D_JS(p_d || p_m) (natural log).",
+        {"JSD": "nonnegative"},
+        {"D_JS(p_d, p_m)": "JSD"},
+    ),
+}
+
+
+@template(
+    "gan-closed-form-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=tuple(_SYMBOLIC),
+    difficulty=2,
+    tags=("closed-form",),
+)
+def closed_form(rng: random.Random, question_id: str) -> Question:
+    import sympy as sp
+
+    import formulas
+    from quizzes.parser import ASSUMPTIONS
+
+    formula_id = rng.choice(sorted(_SYMBOLIC))
+    prompt, symbols, names = _SYMBOLIC[formula_id]
+    rhs = formulas.get(formula_id).statement.rhs
+    mapping = {}
+    for atom in rhs.atoms(sp.Symbol, sp.Function, sp.core.function.AppliedUndef):
+        new = names.get(str(atom))
+        if new is not None:
+            mapping[atom] = sp.Symbol(new, **ASSUMPTIONS[symbols[new]])
+    rhs = rhs.xreplace(mapping)
+    unknown = {s.name for s in rhs.free_symbols} - set(symbols)
+    if unknown:
+        raise ValueError(f"{formula_id}: statement has symbols {unknown} the question lacks")
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=prompt,
+        answer=plain(rhs),
+        explanation=f"{plain(rhs)}. See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        symbols=symbols,
+    )
+
+
+_ORDERINGS = {
+    "gan-value-at-optimum": (
+        (0, 1, 2, 3),
+        "Put the derivation of V(G, D*) = -log 4 + 2 D_JS(p_d || p_m) in order.",
+    ),
+    "gan-optimal-discriminator": (
+        (0, 1, 2, 3, 5),
+        "Put the derivation of the optimal discriminator D* in order.",
+    ),
+}
+
+
+@template(
+    "gan-derivation-order-draw",
+    topic=TOPIC,
+    kind="ordering",
+    formulas=tuple(_ORDERINGS),
+    difficulty=2,
+    tags=("derivation",),
+)
+def derivation_order(rng: random.Random, question_id: str) -> Question:
+    formula_id = rng.choice(sorted(_ORDERINGS))
+    keep, prompt = _ORDERINGS[formula_id]
+    claims = derivation_claims(formula_id, keep)
+    steps, answer = ordering(rng, claims)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="ordering",
+        prompt=prompt + " Answer with the letters of the steps in order.",
+        answer=answer,
+        explanation="In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        steps=steps,
+    )
