@@ -11,8 +11,9 @@ torch.nn.LSTMCell stacks its gate rows as (i, f, g, o); `LSTMCell.from_torch` re
 BPTT (formulas `bptt-jacobian-product`, `bptt-vanishing-bound`): dh_t/dh_k = prod_{i=k+1..t}
 diag f'(a_i) W_hh, so with lambda_1 the largest singular value of W_hh and |f'| <= gamma,
 ||dh_t/dh_k|| <= (lambda_1 gamma)^(t-k): the gradient vanishes geometrically when
-lambda_1 < 1/gamma. Above 1/gamma growth becomes possible, not certain (the bound is an upper
-bound; a saturating tanh shrinks f' as h grows) - the run shows both.
+lambda_1 < 1/gamma. For a linear RNN with W = lambda Q (formula `linear-rnn-power`) the norm
+is exactly (lambda gamma)^t. Above 1/gamma growth becomes possible, not certain (the bound is
+an upper bound; a saturating tanh shrinks f' as h grows) - the run shows both.
 """
 
 from __future__ import annotations

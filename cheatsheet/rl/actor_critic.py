@@ -2,7 +2,7 @@
 Mnih et al. 2016, "Asynchronous methods for deep reinforcement learning", run synchronously on
 a batch of environments) on CartPole.
 
-The actor pi_theta(a | s) ascends (formula `actor-critic-gradient`)
+The actor pi_theta(a | s) ascends (formula `actor-critic-advantage`)
 
     grad J = 1/N sum_i sum_t grad log pi_theta(a_t | s_t) (r_t + gamma V_phi(s_t+1) - V_phi(s_t)),
 

@@ -10,7 +10,8 @@ Arrays follow `cheatsheet.rl.mdp`: P[s, a, s'], R[s, a] (expected reward), a dis
 - Bellman expectation equation for a policy pi (formula `bellman-expectation`):
       V_pi = R_pi + gamma * P_pi V_pi   <=>   (I - gamma * P_pi) V_pi = R_pi,
   solved exactly with `numpy.linalg.solve` (policy evaluation).
-- Greedy improvement: pi'(s) = argmax_a [ R(s, a) + gamma * sum_s' P(s' | s, a) V(s') ].
+- Greedy improvement (formula `greedy-policy`):
+      pi'(s) = argmax_a [ R(s, a) + gamma * sum_s' P(s' | s, a) V(s') ].
 """
 
 from __future__ import annotations

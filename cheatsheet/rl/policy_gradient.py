@@ -10,8 +10,9 @@ grad log p_theta(tau) = sum_t grad log pi_theta(a_t | s_t) (formula `policy-grad
 
 Any baseline b(s_t) that does not depend on a_t leaves the expectation unchanged, because
 E_a~pi [grad log pi(a | s)] = grad sum_a pi(a | s) = grad 1 = 0; a good one (a learned V(s))
-reduces the variance. REINFORCE estimates the expectation by Monte Carlo: sample whole episodes
-with pi_theta, then ascend the surrogate sum_t log pi(a_t | s_t) * (G_t - b(s_t)).detach().
+reduces the variance. REINFORCE (formula `reinforce-gradient`) estimates the expectation by
+Monte Carlo: sample whole episodes with pi_theta, then ascend the surrogate
+sum_t log pi(a_t | s_t) * (G_t - b(s_t)).detach().
 
 `train_step(step)` is ONE episode followed by one update of the policy and the baseline.
 """
@@ -53,8 +54,8 @@ def score_function_surrogate(
     """A scalar whose gradient is the REINFORCE estimate (policy-gradient):
     mean over samples of grad log pi(a | s) (G - b). The weights are detached, so the gradient
     flows only through log pi; the sign makes it a loss to minimise."""
-    advantage = (returns - baseline).detach() if torch.is_tensor(baseline) else returns - baseline
-    return -(log_probs * advantage.detach()).mean()
+    advantage = (returns - baseline).detach()
+    return -(log_probs * advantage).mean()
 
 
 class CategoricalPolicy(nn.Module):
