@@ -4,6 +4,8 @@ independent of the registry formula that produced it."""
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +151,32 @@ def test_spot_error_templates_point_at_the_wrong_form():
                 assert wrong == formula.erratum.sheet and right == formula.erratum.correct
             else:  # a mutant of the registry's statement
                 assert right == sp.latex(formula.statement) and wrong != right
+
+
+@pytest.mark.parametrize("variant", VARIANTS[:3])
+def test_choice_from_mutants_has_exactly_one_equivalent_option(variant, monkeypatch):
+    import sympy as sp
+
+    from quizzes.banks import bank_files, load_bank
+    from quizzes.parser import parse
+
+    data = Path(__file__).parent / "data" / "banks"
+    monkeypatch.setenv("CHEATSHEET_BANKS", str(data))
+    by_prompt = {q.prompt: q for p in bank_files(data) for q in load_bank(p)}
+    for topic in ("diffusion", "vae"):
+        question = generate(TEMPLATES[f"choice-mutants-{topic}"], variant)
+        source = by_prompt[question.prompt.removesuffix(" (one option is right)")]
+        truth = parse(source.answer, source.symbols)
+        right = []
+        for letter, text in zip("ABCD", question.choices):
+            # parse each option back with any names a mutant introduced (alpha_t, x_{t-1})
+            symbols = dict(source.symbols)
+            for name in re.findall(r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[^}]*\}|[A-Za-z0-9]+))*", text):
+                symbols.setdefault(name, "positive")
+            for name in ("sqrt", "log", "exp"):
+                symbols.pop(name, None)
+            option = parse(text, symbols)
+            if sp.simplify(option - truth) == 0:
+                right.append(letter)
+        assert right == [question.answer], (question.choices, source.answer)
+        assert len(set(question.choices)) == len(question.choices)
