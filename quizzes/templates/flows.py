@@ -20,7 +20,6 @@ from quizzes.templates._helpers_a import (
     mutant_choices,
     number,
     plain,
-    show,
     shuffled_choices,
     vector,
 )

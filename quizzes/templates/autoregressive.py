@@ -1,0 +1,351 @@
+"""Generated questions on autoregressive models (sheet section 3): parameter counts of the
+tabular model, FVSBN and NADE, FVSBN conditionals, MADE mask connections from unit degrees,
+PixelCNN mask entries (types A and B), WaveNet receptive fields, bits per dimension, and the
+VQ-VAE codebook + commitment loss.
+
+Every answer comes from the formula registry (tabular-*, fvsbn-*, nade-param-count, made-mask,
+pixelcnn-mask, wavenet-receptive-field, bits-per-dim, vq-vae-loss).
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import grid, matrix, mistake, number, show, vector
+
+TOPIC = "autoregressive"
+
+
+@template(
+    "ar-param-count-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("tabular-total-param-count", "fvsbn-param-count", "nade-param-count"),
+    difficulty=1,
+    tags=("parameters",),
+)
+def param_count(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    model = rng.choice(["tabular", "fvsbn", "nade"])
+    if model == "tabular":
+        n = rng.randint(3, 12)
+        value = formulas.get("tabular-total-param-count").evaluate(n=n)
+        prompt = (
+            f"An autoregressive model over n = {n} binary variables stores every conditional "
+            "p(x_i | x_<i) as a full table (one Bernoulli parameter per context). How many "
+            "parameters does it have in total?"
+        )
+        formula_id = "tabular-total-param-count"
+        explanation = "sum_{i=1}^{n} 2^{i-1} = 2^n - 1: exponential in n."
+    elif model == "fvsbn":
+        n = rng.randint(4, 100)
+        value = formulas.get("fvsbn-param-count").evaluate(n=n)
+        prompt = (
+            f"A fully visible sigmoid belief network (FVSBN) over n = {n} binary variables has "
+            "p(x_i = 1 | x_<i) = sigmoid(alpha_0^(i) + sum_{j<i} alpha_j^(i) x_j). How many "
+            "parameters does it have in total?"
+        )
+        formula_id = "fvsbn-param-count"
+        explanation = "conditional i has a bias and i - 1 weights: sum_i i = n(n + 1)/2 = O(n^2)."
+    else:
+        n = rng.choice([16, 64, 100, 784, 1000])
+        hidden = rng.choice([10, 32, 50, 100, 500])
+        value = formulas.get("nade-param-count").evaluate(n=n, hidden=hidden)
+        prompt = (
+            f"A NADE over n = {n} binary variables uses d = {hidden} hidden units shared by all "
+            "conditionals: h_i = sigmoid(W_{:,<i} x_<i + b), x_hat_i = sigmoid(V_i h_i + c_i). "
+            "How many parameters (W, b, V, c) does it have in total?"
+        )
+        formula_id = "nade-param-count"
+        explanation = "W is d x n, b has d, V is n x d, c has n: 2nd + n + d = O(nd)."
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=prompt,
+        answer=str(int(round(float(value)))),
+        explanation=f"{explanation} See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        abs_tol=0.0,
+        rel_tol=0.0,
+    )
+
+
+@template(
+    "ar-wavenet-receptive-field-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("wavenet-receptive-field",),
+    difficulty=1,
+    tags=("wavenet", "dilation"),
+)
+def wavenet_receptive_field(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    kernel = rng.choice([2, 2, 3])
+    layers = rng.randint(3, 8)
+    blocks = rng.randint(1, 3)
+    dilations = [2**i for i in range(layers)] * blocks
+    value = formulas.get("wavenet-receptive-field").evaluate(kernel=kernel, dilations=dilations)
+    undilated = formulas.get("wavenet-receptive-field").evaluate(
+        kernel=kernel, dilations=[1] * len(dilations)
+    )
+    stack = (
+        f"dilations {vector(dilations[:layers])}"
+        if blocks == 1
+        else f"the dilation block {vector(dilations[:layers])} repeated {blocks} times"
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A WaveNet stacks causal convolutions of kernel size {kernel} with {stack} "
+            f"({len(dilations)} layers). How many input samples does one output see "
+            "(its receptive field)?"
+        ),
+        answer=str(int(round(float(value)))),
+        explanation=(
+            "r = 1 + sum_l (k - 1) d_l: each layer widens the field by (k - 1) times its "
+            "dilation. See `cheatsheet derive wavenet-receptive-field`."
+        ),
+        abs_tol=0.0,
+        rel_tol=0.0,
+        mistakes=mistake(
+            undilated, value, "that ignores the dilations: layer l reaches d_l (k - 1) further."
+        ),
+    )
+
+
+@template(
+    "ar-made-mask-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("made-mask",),
+    difficulty=2,
+    tags=("made", "masks"),
+)
+def made_mask(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    dims = rng.randint(3, 5)
+    hidden = rng.randint(3, 6)
+    m_hidden = [rng.randint(1, dims - 1) for _ in range(hidden)]
+    output = rng.random() < 0.5
+    if output:
+        mask = formulas.get("made-mask").evaluate(
+            m_in=m_hidden, m_out=list(range(1, dims + 1)), output=True
+        )
+        layer = (
+            f"the output layer, from the {hidden} hidden units with degrees m(k) = "
+            f"{vector(m_hidden)} to the {dims} outputs x_hat_1..x_hat_{dims}"
+        )
+        rule = "output d connects to hidden unit k iff d > m(k) (strict)"
+    else:
+        mask = formulas.get("made-mask").evaluate(
+            m_in=list(range(1, dims + 1)), m_out=m_hidden, output=False
+        )
+        layer = (
+            f"the first layer, from the {dims} inputs x_1..x_{dims} (degrees 1..{dims}) to the "
+            f"{hidden} hidden units with degrees m(k) = {vector(m_hidden)}"
+        )
+        rule = "hidden unit k connects to input d iff m(k) >= d"
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A one-hidden-layer MADE over D = {dims} variables. Consider {layer}. How many "
+            "entries of this layer's mask are 1 (allowed connections)?"
+        ),
+        answer=str(int(mask.sum())),
+        explanation=(
+            f"MADE masks: {rule}, so x_hat_d only sees x_1..x_(d-1). "
+            "See `cheatsheet derive made-mask`."
+        ),
+        abs_tol=0.0,
+        rel_tol=0.0,
+    )
+
+
+_COLOURS = ("R", "G", "B")
+
+
+@template(
+    "ar-pixelcnn-mask-draw",
+    topic=TOPIC,
+    kind="truefalse",
+    formulas=("pixelcnn-mask",),
+    difficulty=2,
+    tags=("pixelcnn", "masks"),
+)
+def pixelcnn_mask(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    kernel = rng.choice([3, 5])
+    mask_type = rng.choice(["A", "B"])
+    centre = kernel // 2
+    # Most variants ask about the centre pixel, where types A and B differ.
+    if rng.random() < 0.6:
+        row, col = centre, centre
+    else:
+        row, col = rng.randint(0, kernel - 1), rng.randint(0, kernel - 1)
+    out_c, in_c = rng.randint(0, 2), rng.randint(0, 2)
+    mask = formulas.get("pixelcnn-mask").evaluate(
+        kernel=kernel, in_channels=3, out_channels=3, mask_type=mask_type
+    )
+    allowed = bool(mask[out_c, in_c, row, col])
+    where = (
+        "the centre position (the pixel being predicted)"
+        if (row, col) == (centre, centre)
+        else f"the position {row - centre:+d} rows, {col - centre:+d} columns from the centre"
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="truefalse",
+        prompt=(
+            f"A PixelCNN {kernel}x{kernel} masked convolution of type {mask_type} has 3 input and "
+            "3 output channels, one per colour (R, G, B; predicted in the order R -> G -> B, "
+            "pixels in raster order). True or false: the weight from input channel "
+            f"{_COLOURS[in_c]} to output channel {_COLOURS[out_c]} at {where} is unmasked "
+            "(may be nonzero)?"
+        ),
+        answer="true" if allowed else "false",
+        explanation=(
+            "Positions after the centre in raster order are masked for every channel; at the "
+            "centre, type A (first layer) lets a colour see only earlier colours, type B (later "
+            "layers) also itself. See `cheatsheet show pixelcnn-mask`."
+        ),
+        abs_tol=0.0,
+        rel_tol=0.0,
+    )
+
+
+@template(
+    "ar-bits-per-dim-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("bits-per-dim",),
+    difficulty=1,
+    tags=("likelihood", "evaluation"),
+)
+def bits_per_dim(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    side = rng.choice([8, 16, 28, 32])
+    channels = rng.choice([1, 3])
+    dims = side * side * channels
+    per_dim_nats = grid(rng, 0.5, 3.5, 0.05)
+    nll = round(per_dim_nats * dims, 1)
+    value = formulas.get("bits-per-dim").evaluate(nll=nll, dims=dims)
+    in_nats = nll / dims  # nats per dimension, not yet in bits
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"An autoregressive model assigns {'an' if side == 8 else 'a'} {side} x {side} x "
+            f"{channels} image a negative "
+            f"log-likelihood of {show(nll, 8)} nats. What is that in bits per dimension? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "bits/dim = NLL_nats / (D ln 2) with D = H * W * C: divide by the number of "
+            "dimensions and convert nats to bits. See `cheatsheet show bits-per-dim`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(in_nats, value, "that is nats per dimension: divide by ln 2 for bits."),
+    )
+
+
+@template(
+    "ar-vq-vae-loss-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("vq-vae-quantisation", "vq-vae-loss"),
+    difficulty=2,
+    tags=("vq-vae",),
+)
+def vq_vae_loss(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    codes = []
+    while len(codes) < 3:
+        code = [grid(rng, -2, 2, 0.5) for _ in range(2)]
+        if code not in codes:
+            codes.append(code)
+    z_e = [grid(rng, -2, 2, 0.1) for _ in range(2)]
+    # an unambiguous nearest code (no tie at the hand-computed distances)
+    distances = sorted(float(np.sum((np.array(z_e) - np.array(c)) ** 2)) for c in codes)
+    if distances[1] - distances[0] < 0.05:
+        z_e = codes[0][:]
+        z_e[0] = round(z_e[0] + 0.2, 1)
+    beta = rng.choice([0.25, 0.5, 1.0])
+    value = formulas.get("vq-vae-loss").evaluate(z_e=z_e, codebook=codes, beta=beta)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A VQ-VAE has the codebook e_1, e_2, e_3 = {matrix(codes)} and commitment weight "
+            f"beta = {show(beta)}. The encoder outputs z_e(x) = {vector(z_e)}. What is the value "
+            "of the codebook plus commitment terms ||sg[z_e] - e||^2 + beta ||z_e - sg[e]||^2 "
+            "(without the reconstruction term)? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "e is the nearest code (argmin_k ||z_e - e_k||); sg only changes gradients, so in "
+            "value both terms are ||z_e - e||^2: the loss is (1 + beta) ||z_e - e||^2. "
+            "See `cheatsheet derive vq-vae-loss`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+    )
+
+
+@template(
+    "ar-fvsbn-conditional-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("fvsbn-conditional",),
+    difficulty=2,
+    tags=("fvsbn",),
+)
+def fvsbn_conditional(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    n = 3
+    alpha0 = [grid(rng, -1, 1, 0.5) for _ in range(n)]
+    alpha = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i):
+            alpha[i][j] = grid(rng, -2, 2, 0.5)
+    x = [rng.randint(0, 1) for _ in range(n)]
+    i = rng.randint(2, n)
+    value = formulas.get("fvsbn-conditional").evaluate(alpha0=alpha0, alpha=alpha, x=x)[i - 1]
+    weights = ", ".join(f"alpha^({k + 1}) = {vector(alpha[k][:k])}" for k in range(1, n))
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"An FVSBN over n = {n} binary variables has the biases "
+            f"(alpha_0^(1), .., alpha_0^({n})) = {vector(alpha0)} and "
+            f"weights {weights} (alpha^(i) multiplies x_1..x_(i-1)). For x = {vector(x)}, what is "
+            f"p(x_{i} = 1 | x_<{i})? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "p(x_i = 1 | x_<i) = sigmoid(alpha_0^(i) + sum_{j<i} alpha_j^(i) x_j): only the "
+            "earlier variables enter. See `cheatsheet show fvsbn-conditional`."
+        ),
+        abs_tol=2e-3,
+        rel_tol=5e-3,
+    )
