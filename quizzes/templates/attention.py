@@ -1,0 +1,292 @@
+"""Generated questions on self-attention (sheet section 3.1): attention weights for a small
+query and keys (with the 1/sqrt(D) scaling), an attention output, masked (causal)
+self-attention, the causal mask itself, the O(T^2 D) cost, sinusoidal positional encodings,
+and their closed forms.
+
+Every answer comes from the formula registry (attention-weights, scaled-dot-product-attention,
+attention-causal, causal-mask, attention-cost, positional-encoding).
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import grid, matrix, mistake, number, plain, vector
+
+TOPIC = "attention"
+
+
+def _rows(rng: random.Random, count: int, width: int, step: float = 0.5) -> list[list[float]]:
+    return [[grid(rng, -2, 2, step) for _ in range(width)] for _ in range(count)]
+
+
+@template(
+    "attn-weights-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("attention-weights",),
+    difficulty=2,
+    tags=("softmax", "scaling"),
+)
+def attention_weights(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    dims = rng.choice([2, 4])
+    q = _rows(rng, 1, dims)
+    keys = _rows(rng, 3, dims)
+    j = rng.randint(1, 3)
+    weights = formulas.get("attention-weights")
+    value = weights.evaluate(Q=q, K=keys)[0][j - 1]
+    # without the 1/sqrt(D): the same registry call on a query scaled by sqrt(D)
+    unscaled = weights.evaluate(Q=[[v * math.sqrt(dims) for v in q[0]]], K=keys)[0][j - 1]
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"Scaled dot-product attention with D = {dims}: the query is q = {vector(q[0])} and "
+            f"the keys are k_1, k_2, k_3 = {matrix(keys)}. What is the attention weight "
+            f"alpha_{j} that q puts on key k_{j}? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "alpha = Softmax(q K^T / sqrt(D)): scale the dot products by 1/sqrt(D), then "
+            "exponentiate and normalise over the keys. See `cheatsheet derive attention-weights`."
+        ),
+        abs_tol=2e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            unscaled, value, "the dot products are divided by sqrt(D) before the softmax."
+        ),
+    )
+
+
+@template(
+    "attn-output-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("scaled-dot-product-attention",),
+    difficulty=2,
+    tags=("softmax",),
+)
+def attention_output(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    q = _rows(rng, 1, 2)
+    keys = _rows(rng, 2, 2)
+    values = _rows(rng, 2, 2)
+    component = rng.randint(1, 2)
+    value = formulas.get("scaled-dot-product-attention").evaluate(Q=q, K=keys, V=values)[0][
+        component - 1
+    ]
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"Scaled dot-product attention with D = 2: the query is q = {vector(q[0])}, the keys "
+            f"are k_1, k_2 = {matrix(keys)} and the values v_1, v_2 = {matrix(values)}. What is "
+            f"component {component} of the output Attention(q, K, V)? (3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "Attention(Q, K, V) = Softmax(Q K^T / sqrt(D)) V: the output is the convex "
+            "combination of the value rows with the attention weights. See `cheatsheet derive "
+            "scaled-dot-product-attention`."
+        ),
+        abs_tol=3e-3,
+        rel_tol=5e-3,
+    )
+
+
+@template(
+    "attn-causal-output-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("attention-causal", "causal-mask"),
+    difficulty=3,
+    tags=("mask", "causal"),
+)
+def causal_output(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    tokens = rng.choice([3, 4])
+    X = _rows(rng, tokens, 2)
+    identity = [[1.0, 0.0], [0.0, 1.0]]
+    position = rng.randint(2, tokens - 1)  # the last position would see everything anyway
+    component = rng.randint(1, 2)
+    value = formulas.get("attention-causal").evaluate(X=X, W_Q=identity, W_K=identity, W_V=identity)
+    unmasked = formulas.get("scaled-dot-product-attention").evaluate(Q=X, K=X, V=X)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"Masked (causal) self-attention over T = {tokens} tokens with rows "
+            f"x_1, .., x_{tokens} = {matrix(X)} and W_Q = W_K = W_V = I (so Q = K = V = X, D = 2). "
+            f"What is component {component} of the output y_{position} at position {position}? "
+            "(3 significant digits)"
+        ),
+        answer=number(value[position - 1][component - 1]),
+        explanation=(
+            "Y = Softmax(Q K^T / sqrt(D) + M) V with M_ij = 0 for j <= i and -inf for j > i: "
+            f"y_{position} mixes only x_1..x_{position}. See `cheatsheet derive attention-causal`."
+        ),
+        abs_tol=3e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            unmasked[position - 1][component - 1],
+            value[position - 1][component - 1],
+            "that lets the token attend to future positions; the causal mask removes j > i.",
+        ),
+    )
+
+
+@template(
+    "attn-causal-mask-draw",
+    topic=TOPIC,
+    kind="truefalse",
+    formulas=("causal-mask",),
+    difficulty=1,
+    tags=("mask", "causal"),
+)
+def causal_mask(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    tokens = rng.randint(3, 8)
+    i, j = rng.randint(1, tokens), rng.randint(1, tokens)
+    entry = formulas.get("causal-mask").evaluate(T=tokens)[i - 1][j - 1]
+    attends = bool(entry == 0)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="truefalse",
+        prompt=(
+            f"A decoder uses masked (causal) self-attention over T = {tokens} tokens, positions "
+            f"numbered 1..{tokens}. True or false: the query at position i = {i} can put nonzero "
+            f"attention weight on the key at position j = {j} (the mask entry M_{{{i},{j}}} is 0)?"
+        ),
+        answer="true" if attends else "false",
+        explanation=(
+            "M_ij = 0 for j <= i (past and present) and -inf for j > i (future), so "
+            "exp(-inf) = 0 weight on the future. See `cheatsheet derive causal-mask`."
+        ),
+    )
+
+
+@template(
+    "attn-cost-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("attention-cost",),
+    difficulty=1,
+    tags=("complexity",),
+)
+def attention_cost(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    tokens = rng.choice([128, 256, 512, 1024, 2048])
+    dims = rng.choice([32, 64, 128])
+    cost = formulas.get("attention-cost")
+    value = cost.evaluate(T=tokens, D=dims)
+    halved = cost.evaluate(T=tokens, D=dims) / 2
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"One attention head over T = {tokens} tokens with D = {dims}: counting 2 FLOPs per "
+            "multiply-add, how many FLOPs do the two matrix products Q K^T and alpha V take "
+            "together? (the softmax and the projections not counted; 3 significant digits, "
+            "e.g. 1.23e7)"
+        ),
+        answer=number(value),
+        explanation=(
+            "Q K^T takes T^2 dot products of length D (2 T^2 D FLOPs), alpha V the same: "
+            "4 T^2 D in total, quadratic in the sequence length. See `cheatsheet derive "
+            "attention-cost`."
+        ),
+        abs_tol=0.0,
+        rel_tol=5e-3,
+        mistakes=mistake(
+            halved, value, "that is one of the two products, or multiply-adds instead of FLOPs."
+        ),
+    )
+
+
+@template(
+    "attn-positional-encoding-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("positional-encoding",),
+    difficulty=2,
+    tags=("positional-encoding",),
+)
+def positional_encoding(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    dims = rng.choice([4, 8, 16])
+    pos = rng.randint(1, 20)
+    index = rng.randint(0, dims - 1)
+    value = formulas.get("positional-encoding").evaluate(T=pos + 1, D=dims)[pos][index]
+    i, parity = divmod(index, 2)
+    function = "cos" if parity else "sin"
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"Sinusoidal positional encoding with D = {dims}: PE(pos, 2i) = "
+            "sin(pos / 10000^(2i/D)) and PE(pos, 2i+1) = cos(pos / 10000^(2i/D)), dimensions "
+            f"counted from 0. What is PE({pos}, {index})? (radians; 3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            f"Dimension {index} = 2i + {parity} with i = {i}: {function}({pos} / 10000^"
+            f"({2 * i}/{dims})). See `cheatsheet derive positional-encoding`."
+        ),
+        abs_tol=5e-4,
+        rel_tol=5e-3,
+    )
+
+
+@template(
+    "attn-closed-form-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=("attention-cost", "positional-encoding"),
+    difficulty=2,
+    tags=("closed-form",),
+)
+def closed_form(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.templates._helpers_a import renamed
+
+    if rng.random() < 0.5:
+        formula_id = "attention-cost"
+        symbols = {"T": "positive-integer", "D": "positive-integer"}
+        prompt = (
+            "Write the FLOPs of the two products Q K^T and alpha V of one self-attention head "
+            "(T tokens, D dimensions, 2 FLOPs per multiply-add) in terms of T and D."
+        )
+    else:
+        formula_id = "positional-encoding"
+        symbols = {"pos": "nonnegative-integer", "i": "nonnegative-integer", "D": "positive"}
+        prompt = (
+            "Write the sinusoidal positional encoding PE(pos, 2i) (an even dimension 2i) in "
+            "terms of pos, i and D."
+        )
+    rhs = renamed(formulas.get(formula_id).statement.rhs, {n: n for n in symbols}, symbols)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=prompt,
+        answer=plain(rhs),
+        explanation=f"{plain(rhs)}. See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        symbols=symbols,
+    )
