@@ -143,14 +143,33 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
             problems.extend(found_here)
             mutants += refused
     templates = 0
+    coverage: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
     if path is None:
+        from quizzes.catalog import COURSE_TOPICS
+        from quizzes.questions import TEMPLATES
+
         template_problems, templates = check_templates(variants)
         problems.extend(template_problems)
+        # The target: every registry topic has >= 20 questions, >= 5 of them templates.
+        for topic in COURSE_TOPICS:
+            bank_count = sum(
+                1 for file in files for q in validate_bank(file)[0] if q.topic == topic
+            )
+            template_count = sum(1 for t in TEMPLATES.values() if t.topic == topic)
+            coverage[topic] = {"bank": bank_count, "templates": template_count}
+            if topic != "backprop" and (bank_count + template_count < 20 or template_count < 5):
+                warnings.append(
+                    f"topic {topic}: {bank_count} bank questions + {template_count} templates "
+                    "(target: at least 20 questions, at least 5 of them templates)"
+                )
     return {
         "files": len(files),
         "questions": questions,
         "templates": templates,
         "mutants": mutants,
         "problems": problems,
+        "coverage": coverage,
+        "warnings": warnings,
         "ok": not problems,
     }

@@ -450,6 +450,8 @@ def register(app: typer.Typer) -> None:
         else:
             for problem in report["problems"]:
                 console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+            for warning in report["warnings"]:
+                console.print(f"[yellow]![/] {warning}", soft_wrap=True)
             console.print(
                 f"{report['questions']} questions in {report['files']} file(s), "
                 f"{report['templates']} template(s) x {variants} variants, "
