@@ -1,0 +1,305 @@
+"""Generated questions on generative modelling in general (sheet section 1 and the
+likelihood remark of 5): maximum likelihood as minimum KL (cross-entropy = entropy + KL),
+which model maximum likelihood prefers, the optimal linear autoencoder (PCA) and its code
+size, and why log-likelihood is a poor quality metric (the noise-mixture bound).
+
+Every answer comes from the formula registry (mle-kl, linear-autoencoder-pca,
+likelihood-noise-mixture).
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import mistake, number, plain, show, shuffled_choices, vector
+
+TOPIC = "generative"
+
+
+def _distribution(rng: random.Random, size: int = 3) -> list[float]:
+    """A probability vector on `size` outcomes in steps of 0.05, every entry positive."""
+    cuts = sorted(rng.sample(range(1, 20), size - 1))
+    parts = [b - a for a, b in zip([0, *cuts], [*cuts, 20])]
+    return [round(part * 0.05, 2) for part in parts]
+
+
+@template(
+    "gen-mle-kl-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("mle-kl",),
+    difficulty=2,
+    tags=("likelihood", "kl"),
+)
+def mle_kl(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    p_data, p_model = _distribution(rng), _distribution(rng)
+    while p_model == p_data:
+        p_model = _distribution(rng)
+    cross_entropy = formulas.get("mle-kl")
+    ce = float(cross_entropy.evaluate(p_data=p_data, p_model=p_model))
+    entropy = float(cross_entropy.evaluate(p_data=p_data, p_model=p_data))
+    kl = ce - entropy  # the registry's identity: E[-log p_model] = H(p_data) + KL
+    asked = rng.choice(["cross-entropy", "kl", "entropy"])
+    value, what, wrong, why = {
+        "cross-entropy": (
+            ce,
+            "the expected negative log-likelihood E_{p_data}[-log p_model(x)]",
+            kl,
+            "that is only the KL part; the expected NLL adds the data entropy H(p_data).",
+        ),
+        "kl": (
+            kl,
+            "D_KL(p_data || p_model)",
+            ce,
+            "that is the expected NLL (cross-entropy); subtract H(p_data) to get the KL.",
+        ),
+        "entropy": (
+            entropy,
+            "the part of the expected negative log-likelihood E_{p_data}[-log p_model(x)] that "
+            "no model can remove",
+            ce,
+            "that is the whole expected NLL; the irreducible part is the entropy H(p_data).",
+        ),
+    }[asked]
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"On three outcomes the data distribution is p_data = {vector(p_data)} and a model "
+            f"has p_model = {vector(p_model)}. What is {what}, in nats (natural log)? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "E_{p_data}[-log p_model(x)] = H(p_data) + D_KL(p_data || p_model): H(p_data) does "
+            "not depend on the model, so maximum likelihood is minimum KL. "
+            "See `cheatsheet derive mle-kl`."
+        ),
+        abs_tol=2e-3,
+        rel_tol=5e-3,
+        mistakes=mistake(wrong, value, why),
+    )
+
+
+@template(
+    "gen-mle-choice-draw",
+    topic=TOPIC,
+    kind="choice",
+    formulas=("mle-kl",),
+    difficulty=2,
+    tags=("likelihood", "kl"),
+)
+def mle_choice(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    cross_entropy = formulas.get("mle-kl")
+    p_data = _distribution(rng)
+    while True:
+        candidates = [_distribution(rng) for _ in range(3)]
+        scores = [float(cross_entropy.evaluate(p_data=p_data, p_model=c)) for c in candidates]
+        ranked = sorted(scores)
+        if ranked[1] - ranked[0] > 0.02 and p_data not in candidates:
+            break
+    best = scores.index(ranked[0])
+    texts = [f"p_model = {vector(c)}" for c in candidates]
+    choices, answer = shuffled_choices(
+        rng, texts[best], [t for k, t in enumerate(texts) if k != best]
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="choice",
+        prompt=(
+            f"Training data on three outcomes follow p_data = {vector(p_data)} (infinitely many "
+            "samples). Among these models, which one does maximum likelihood choose?"
+        ),
+        answer=answer,
+        explanation=(
+            "Maximum likelihood minimises E_{p_data}[-log p_model] = H(p_data) + "
+            "D_KL(p_data || p_model), i.e. the KL from the data: expected NLLs "
+            + ", ".join(f"{vector(c)}: {s:.3f}" for c, s in zip(candidates, scores))
+            + ". See `cheatsheet derive mle-kl`."
+        ),
+        formulas=("mle-kl",),
+        choices=choices,
+    )
+
+
+def _axis_data(rng: random.Random, dims: int) -> tuple[list[list[float]], list[float]]:
+    """Points +-a_i e_i: mean zero, scatter matrix diag(2 a_i^2) (eigenvalues by hand)."""
+    amplitudes = rng.sample([0.5, 1.0, 1.5, 2.0, 2.5, 3.0], dims)
+    points = []
+    for i, a in enumerate(amplitudes):
+        for sign in (1, -1):
+            point = [0.0] * dims
+            point[i] = sign * a
+            points.append(point)
+    rng.shuffle(points)
+    return points, amplitudes
+
+
+@template(
+    "gen-linear-ae-error-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("linear-autoencoder-pca",),
+    difficulty=2,
+    tags=("autoencoder", "pca"),
+)
+def linear_ae_error(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    dims = 3
+    points, _ = _axis_data(rng, dims)
+    k = rng.randint(1, 2)
+    value = formulas.get("linear-autoencoder-pca").evaluate(X=points, k=k)
+    keep_smallest = formulas.get("linear-autoencoder-pca").evaluate(X=points, k=0) - (
+        formulas.get("linear-autoencoder-pca").evaluate(X=points, k=dims - k)
+    )
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A linear autoencoder (encoder and decoder linear with biases) has a {k}-dimensional"
+            f" code and is trained to minimise the total squared reconstruction error "
+            f"sum_n ||x_n - g(f(x_n))||^2 on the {len(points)} points "
+            + ", ".join(vector(p) for p in points)
+            + ". What is the smallest error it can reach?"
+        ),
+        answer=number(value),
+        explanation=(
+            "The optimal linear autoencoder spans the top-k principal subspace (PCA): the error "
+            "is the sum of the D - k smallest eigenvalues of the centred scatter matrix "
+            "sum_n (x_n - mean)(x_n - mean)^T. See `cheatsheet derive linear-autoencoder-pca`."
+        ),
+        abs_tol=1e-3,
+        rel_tol=1e-3,
+        mistakes=mistake(
+            keep_smallest,
+            value,
+            "that keeps the smallest-variance directions; PCA keeps the largest eigenvalues and "
+            "the error is what remains.",
+        ),
+    )
+
+
+@template(
+    "gen-linear-ae-code-size-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("linear-autoencoder-pca",),
+    difficulty=2,
+    tags=("autoencoder", "pca"),
+)
+def linear_ae_code_size(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    dims = 4
+    points, _ = _axis_data(rng, dims)
+    error = formulas.get("linear-autoencoder-pca")
+    total = float(error.evaluate(X=points, k=0))
+    fraction = rng.choice([0.05, 0.1, 0.2, 0.3, 0.5])
+    k = next(k for k in range(dims + 1) if float(error.evaluate(X=points, k=k)) <= fraction * total)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            "A linear autoencoder (linear encoder and decoder with biases) is trained on the "
+            f"{len(points)} points "
+            + ", ".join(vector(p) for p in points)
+            + ". What is the smallest code size k for which its optimal total squared "
+            f"reconstruction error is at most {show(fraction * 100)}% of the total scatter "
+            "sum_n ||x_n - mean||^2?"
+        ),
+        answer=str(k),
+        explanation=(
+            "The optimal error with a k-dimensional code is the sum of the D - k smallest "
+            "eigenvalues of the scatter matrix (PCA); keep adding the largest ones until the "
+            "rest is small enough. See `cheatsheet derive linear-autoencoder-pca`."
+        ),
+        abs_tol=0.0,
+        rel_tol=0.0,
+    )
+
+
+@template(
+    "gen-noise-mixture-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("likelihood-noise-mixture",),
+    difficulty=2,
+    tags=("likelihood", "evaluation"),
+)
+def noise_mixture(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    weight = rng.choice([0.01, 0.05, 0.1, 0.5])
+    p_model = rng.choice([0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
+    p_noise = rng.choice([0.0, 0.001, 0.01, 0.1])
+    mixture = formulas.get("likelihood-noise-mixture")
+    value = mixture.evaluate(p_model=p_model, p_noise=p_noise, weight=weight)
+    bound = mixture.evaluate(p_model=p_model, p_noise=0.0, weight=weight)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="numeric",
+        prompt=(
+            f"A 'model' draws from a good model p with probability w = {show(weight)} and from "
+            f"pure noise otherwise. At a test point x, p(x) = {show(p_model)} and the noise "
+            f"density is {show(p_noise)}. What is log p_mix(x) (natural log)? "
+            "(3 significant digits)"
+        ),
+        answer=number(value),
+        explanation=(
+            "log p_mix(x) = log(w p(x) + (1 - w) p_noise(x)) >= log p(x) + log w: the mixture's "
+            "log-likelihood loses at most log(1/w) nats although most of its samples are noise. "
+            f"Here the bound is {float(bound):.4g}. See `cheatsheet derive "
+            "likelihood-noise-mixture`."
+        ),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+    )
+
+
+@template(
+    "gen-noise-mixture-symbolic-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=("likelihood-noise-mixture",),
+    difficulty=1,
+    tags=("likelihood", "evaluation"),
+)
+def noise_mixture_symbolic(rng: random.Random, question_id: str) -> Question:
+    import sympy as sp
+
+    import formulas
+    from quizzes.templates._helpers_a import renamed
+
+    percent = rng.choice([1, 2, 5, 10, 20])
+    symbols = {"p_model": "positive", "p_noise": "positive"}
+    rhs = formulas.get("likelihood-noise-mixture").statement.rhs
+    w = next(s for s in rhs.free_symbols if s.name == "w")
+    rhs = renamed(rhs.xreplace({w: sp.Rational(percent, 100)}), {}, symbols)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=(
+            f"A sampler returns a sample of a model with density p_model with probability "
+            f"{percent}% and pure noise with density p_noise otherwise. Write its log-density "
+            "log p_mix(x) in terms of p_model and p_noise (the densities at x)."
+        ),
+        answer=plain(rhs),
+        explanation=(
+            f"{plain(rhs)}: a mixture's density is the weighted sum of the densities. See "
+            "`cheatsheet derive likelihood-noise-mixture`."
+        ),
+        formulas=("likelihood-noise-mixture",),
+        symbols=symbols,
+    )
