@@ -51,7 +51,7 @@ SPECS = [
         description="DDPM, epsilon prediction, linear/cosine schedule, ancestral sampling "
         "(Ho et al. 2020; Nichol & Dhariwal 2021)",
         factory="cheatsheet.models.ddpm:make_experiment",
-        default_steps=1500,
+        default_steps=2000,
         default_data="digits",
         datasets=("digits", *_TOY),
     ),
@@ -61,7 +61,7 @@ SPECS = [
         description="Classifier-free guidance, label dropout, eps_u + w (eps_c - eps_u) "
         "(Ho & Salimans 2022)",
         factory="cheatsheet.models.guidance:make_experiment",
-        default_steps=1500,
+        default_steps=2000,
         default_data="digits",
         datasets=("digits",),
     ),
