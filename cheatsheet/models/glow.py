@@ -271,4 +271,5 @@ def make_experiment(ctx) -> FlowExperiment:
         image_data,
         generator=generator,
         name="Glow",
+        sample_temperature=0.7,  # the paper's samples use T = 0.7
     )

@@ -352,6 +352,7 @@ class FlowExperiment:
     batch_size: int = 128
     generator: torch.Generator | None = None
     name: str = "flow"
+    sample_temperature: float = 0.8  # z ~ N(0, T^2 I) for the image grid (Glow shows T = 0.7)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"flow": self.model}
@@ -410,9 +411,12 @@ class FlowExperiment:
         out_dir = Path(out_dir)
         torch.manual_seed(0)
         if self.image_data:
-            samples = self.model.sample(64, temperature=0.8, device=self.ctx.device)
+            temperature = self.sample_temperature
+            samples = self.model.sample(64, temperature=temperature, device=self.ctx.device)
             path = save_image_grid(
-                samples.clamp(0, 1), out_dir / "samples.png", f"{self.name} samples (T = 0.8)"
+                samples.clamp(0, 1),
+                out_dir / "samples.png",
+                f"{self.name} samples (T = {temperature:g})",
             )
         else:
             samples = self.model.sample(1000, device=self.ctx.device).flatten(1)
