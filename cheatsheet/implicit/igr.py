@@ -127,9 +127,7 @@ class IGRExperiment:
         self.model.eval()
         self._mesh = marching_cubes(self.model, 64, device=device)
         truth = self.shape.surface_points(5000).numpy()
-        chamfer = (
-            chamfer_distance(self._mesh.sample_points(5000), truth) if self._mesh else None
-        )
+        chamfer = chamfer_distance(self._mesh.sample_points(5000), truth) if self._mesh else None
         space = shape_lib.sample_space(4096, 1.0, device=device)
         grad_norm = torch.linalg.vector_norm(gradient(self.model, space, False), dim=-1)
         return {
@@ -142,7 +140,9 @@ class IGRExperiment:
     def save_figures(self, out_dir: Path) -> list[Path]:
         from cheatsheet.implicit.meshing import marching_cubes, save_mesh_figure, write_obj
 
-        mesh = getattr(self, "_mesh", None) or marching_cubes(self.model, 64, device=self.ctx.device)
+        mesh = getattr(self, "_mesh", None) or marching_cubes(
+            self.model, 64, device=self.ctx.device
+        )
         paths = [write_obj(mesh, Path(out_dir) / "mesh.obj")] if mesh is not None else []
         truth = marching_cubes(self.shape.sdf, 64)
         paths.append(

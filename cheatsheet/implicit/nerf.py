@@ -51,7 +51,11 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, in_dim: int, num_frequencies: int, include_input: bool = True):
         super().__init__()
-        self.in_dim, self.num_frequencies, self.include_input = in_dim, num_frequencies, include_input
+        self.in_dim, self.num_frequencies, self.include_input = (
+            in_dim,
+            num_frequencies,
+            include_input,
+        )
         self.register_buffer("scales", 2.0 ** torch.arange(num_frequencies) * math.pi)
         self.out_dim = in_dim * 2 * num_frequencies + (in_dim if include_input else 0)
 
@@ -94,10 +98,14 @@ class HashGridEncoding(nn.Module):
         super().__init__()
         self.levels, self.features, self.bound = levels, features, bound
         self.table_size = 2**log2_table_size
-        growth = math.exp((math.log(max_resolution) - math.log(base_resolution)) / max(levels - 1, 1))
+        growth = math.exp(
+            (math.log(max_resolution) - math.log(base_resolution)) / max(levels - 1, 1)
+        )
         self.resolutions = [int(math.floor(base_resolution * growth**l)) for l in range(levels)]
         # U(-1e-4, 1e-4) as in the paper: features start near zero
-        self.tables = nn.Parameter(torch.empty(levels, self.table_size, features).uniform_(-1e-4, 1e-4))
+        self.tables = nn.Parameter(
+            torch.empty(levels, self.table_size, features).uniform_(-1e-4, 1e-4)
+        )
         self.register_buffer("corners", CORNERS.clone(), persistent=False)
         self.out_dim = levels * features
 
@@ -124,7 +132,9 @@ class HashGridEncoding(nn.Module):
             index = self.vertex_index(vertices, resolution)
             values = self.tables[level][index]  # [N, 8, F]
             # trilinear weights: prod_k (frac_k if corner_k = 1 else 1 - frac_k)
-            weights = torch.where(self.corners.bool(), frac[:, None, :], 1 - frac[:, None, :]).prod(-1)
+            weights = torch.where(self.corners.bool(), frac[:, None, :], 1 - frac[:, None, :]).prod(
+                -1
+            )
             outputs.append((weights[..., None] * values).sum(1))
         return torch.cat(outputs, -1).reshape(*shape, self.out_dim)
 
@@ -133,7 +143,9 @@ def make_encoding(kind: str, in_dim: int, frequencies: int, seed: int = 0) -> nn
     if kind == "positional":
         return PositionalEncoding(in_dim, frequencies)
     if kind == "fourier":
-        return RandomFourierFeatures(in_dim, 16 * frequencies // 2, scale=1.5 * frequencies / 4, seed=seed)
+        return RandomFourierFeatures(
+            in_dim, 16 * frequencies // 2, scale=1.5 * frequencies / 4, seed=seed
+        )
     if kind == "hashgrid":
         return HashGridEncoding()
     from cheatsheet.errors import CheatsheetError
@@ -148,7 +160,9 @@ def make_encoding(kind: str, in_dim: int, frequencies: int, seed: int = 0) -> nn
 class RadianceField(nn.Module):
     """(x, d) -> (sigma >= 0, rgb in [0, 1]); sigma from x alone, the colour adds d."""
 
-    def __init__(self, encoding: str = "positional", width: int = 64, depth: int = 4, seed: int = 0):
+    def __init__(
+        self, encoding: str = "positional", width: int = 64, depth: int = 4, seed: int = 0
+    ):
         super().__init__()
         self.position_encoding = make_encoding(encoding, 3, 8, seed)
         self.direction_encoding = PositionalEncoding(3, 4)
@@ -248,7 +262,9 @@ def sample_pdf(
     index = torch.searchsorted(cdf, u, right=True).clamp(1, cdf.shape[-1] - 1)
     cdf_below, cdf_above = cdf.gather(-1, index - 1), cdf.gather(-1, index)
     bin_below, bin_above = bins.gather(-1, index - 1), bins.gather(-1, index)
-    denominator = torch.where(cdf_above - cdf_below < 1e-5, torch.ones_like(cdf_below), cdf_above - cdf_below)
+    denominator = torch.where(
+        cdf_above - cdf_below < 1e-5, torch.ones_like(cdf_below), cdf_above - cdf_below
+    )
     return bin_below + (u - cdf_below) / denominator * (bin_above - bin_below)
 
 
@@ -369,22 +385,33 @@ class NeRFExperiment:
         for model in self.models:  # the same rays for every compared model
             began = time.perf_counter()
             rendered = render_rays(
-                model.coarse, model.fine, self.origins[index], self.directions[index],
-                self.n_coarse, self.n_fine,
+                model.coarse,
+                model.fine,
+                self.origins[index],
+                self.directions[index],
+                self.n_coarse,
+                self.n_fine,
             )
             target = self.colors[index]
             loss = F.mse_loss(rendered.coarse, target) + F.mse_loss(rendered.fine, target)
             model.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             model.optimizer.step()
-            self.seconds[model.name] = self.seconds.get(model.name, 0.0) + time.perf_counter() - began
+            self.seconds[model.name] = (
+                self.seconds.get(model.name, 0.0) + time.perf_counter() - began
+            )
             out[f"loss_{model.name}"] = loss.item()
         out["loss"] = out[f"loss_{self.models[0].name}"]
         return out
 
     def render_test(self, model: NeRFModel) -> torch.Tensor:
         return torch.stack(
-            [render_image(model.coarse, model.fine, c, n_coarse=self.n_coarse, n_fine=self.n_fine) for c in self.test_cameras]
+            [
+                render_image(
+                    model.coarse, model.fine, c, n_coarse=self.n_coarse, n_fine=self.n_fine
+                )
+                for c in self.test_cameras
+            ]
         )
 
     def evaluate(self) -> dict[str, Any]:
@@ -407,16 +434,23 @@ class NeRFExperiment:
     def save_figures(self, out_dir: Path) -> list[Path]:
         from cheatsheet.runs.figures import save_image_grid
 
-        renders = getattr(self, "_renders", None) or {m.name: self.render_test(m) for m in self.models}
+        renders = getattr(self, "_renders", None) or {
+            m.name: self.render_test(m) for m in self.models
+        }
         rows = [self.test_images[:4]] + [images[:4] for images in renders.values()]
         names = " / ".join(["truth", *renders])
         path = save_image_grid(
-            torch.cat(rows), Path(out_dir) / "samples.png", title=f"held-out views, rows: {names}", nrow=4
+            torch.cat(rows),
+            Path(out_dir) / "samples.png",
+            title=f"held-out views, rows: {names}",
+            nrow=4,
         )
         return [path]
 
 
-def make_experiment(ctx, encoding: str | None = None, compare: bool | None = None) -> NeRFExperiment:
+def make_experiment(
+    ctx, encoding: str | None = None, compare: bool | None = None
+) -> NeRFExperiment:
     from cheatsheet.implicit.scene import make_views
 
     options = ctx.options

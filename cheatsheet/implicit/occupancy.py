@@ -92,7 +92,10 @@ class ConditionalBatchNorm(nn.Module):
 class CBNBlock(nn.Module):
     def __init__(self, c_dim: int, hidden: int):
         super().__init__()
-        self.bn_0, self.bn_1 = ConditionalBatchNorm(c_dim, hidden), ConditionalBatchNorm(c_dim, hidden)
+        self.bn_0, self.bn_1 = (
+            ConditionalBatchNorm(c_dim, hidden),
+            ConditionalBatchNorm(c_dim, hidden),
+        )
         self.fc_0, self.fc_1 = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)
 
     def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -224,7 +227,9 @@ class OccupancyExperiment:
         return {
             "test_iou": sum(ious) / len(ious),
             "train_iou": sum(train_ious) / len(train_ious),
-            "test_iou_per_shape": {f"{s.kind}{i}": v for i, (s, v) in enumerate(zip(self.test.shapes, ious))},
+            "test_iou_per_shape": {
+                f"{s.kind}{i}": v for i, (s, v) in enumerate(zip(self.test.shapes, ious))
+            },
             "measure": "volumetric IoU of {p(o=1) > 0.5} vs the analytic shape, held-out shapes",
         }
 

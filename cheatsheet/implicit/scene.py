@@ -39,7 +39,11 @@ class Camera:
 
     def to(self, device) -> Camera:
         return Camera(
-            self.rotation.to(device), self.translation.to(device), self.focal, self.width, self.height
+            self.rotation.to(device),
+            self.translation.to(device),
+            self.focal,
+            self.width,
+            self.height,
         )
 
     def rays(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,7 +79,11 @@ def look_at(center, target=(0.0, 0.0, 0.0), up=(0.0, 0.0, 1.0), focal=40.0, size
 
 
 def orbit_cameras(
-    count: int, radius: float = 2.6, size: int = 32, focal: float | None = None, seed: int = 0,
+    count: int,
+    radius: float = 2.6,
+    size: int = 32,
+    focal: float | None = None,
+    seed: int = 0,
     elevation_range=(-0.35, 1.0),
 ) -> list[Camera]:
     """Cameras on a sphere around the origin looking at it: azimuths on a golden-angle spiral,

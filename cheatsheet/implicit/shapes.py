@@ -108,7 +108,9 @@ def surface_points(
             )
             u, v = u[accept], v[accept]
             ring = major + minor * torch.cos(v)
-            kept.append(torch.stack([ring * torch.cos(u), ring * torch.sin(u), minor * torch.sin(v)], -1))
+            kept.append(
+                torch.stack([ring * torch.cos(u), ring * torch.sin(u), minor * torch.sin(v)], -1)
+            )
             count += len(u)
         return torch.cat(kept)[:n].to(device)
     x = (torch.rand(4 * n, 3, generator=generator) * 2 - 1) * 0.8

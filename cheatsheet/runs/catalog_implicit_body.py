@@ -62,3 +62,29 @@ SPECS += [
         datasets=_SCENES,
     ),
 ]
+
+SPECS += [
+    RunSpec(
+        name="gaussian-splatting",
+        family="implicit",
+        description="3D Gaussian splatting, R S S^T R^T, J W Sigma W^T J^T, depth-sorted alpha "
+        "compositing, clone/split/prune (Kerbl et al. 2023)",
+        factory="cheatsheet.implicit.splatting:make_experiment",
+        default_steps=600,
+        default_data="torus-sphere",
+        datasets=_SCENES,
+    ),
+]
+
+SPECS += [
+    RunSpec(
+        name="dvr",
+        family="implicit",
+        description="Differentiable volumetric rendering, ray marching + secant, implicit surface "
+        "gradient -w (df/dp . w)^-1 df/dtheta (Niemeyer et al. 2020)",
+        factory="cheatsheet.implicit.dvr:make_experiment",
+        default_steps=400,
+        default_data="torus-sphere",
+        datasets=_SCENES,
+    ),
+]
