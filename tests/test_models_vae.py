@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
 import formulas
@@ -202,3 +204,18 @@ def test_nll_of_a_fair_coin_decoder_is_d_ln2():
     x = digits_batch(4)
     torch.testing.assert_close(model.iwae_bound(x, k=7), torch.full((4,), -64 * math.log(2)))
     torch.testing.assert_close(model.elbo(x).detach(), torch.full((4,), -64 * math.log(2)))
+
+
+@given(
+    mu=st.lists(st.floats(-5, 5), min_size=1, max_size=6),
+    log_var=st.lists(st.floats(-5, 5), min_size=1, max_size=6),
+)
+def test_kl_is_non_negative_and_zero_only_at_the_prior(mu, log_var):
+    n = min(len(mu), len(log_var))
+    mu_t = torch.tensor(mu[:n], dtype=torch.float64)
+    log_var_t = torch.tensor(log_var[:n], dtype=torch.float64)
+    kl = VAE.kl(mu_t, log_var_t).item()
+    assert kl >= -1e-15  # exp(v) - 1 - v rounds to -v for |v| < 1e-16
+    if kl < 1e-12:
+        assert mu_t.abs().max() < 1e-5 and log_var_t.abs().max() < 1e-5
+    assert VAE.kl(torch.zeros(n), torch.zeros(n)).item() == 0.0
