@@ -88,3 +88,16 @@ SPECS += [
         datasets=_SCENES,
     ),
 ]
+
+SPECS += [
+    RunSpec(
+        name="smpl-fit",
+        family="body",
+        description="SMPLify-style fit of an SMPL-style model (PCA shapes, pose correctives, "
+        "regressed joints) to 2D joints with a GMM pose prior (Bogo et al. 2016)",
+        factory="cheatsheet.body.fitting:make_experiment",
+        default_steps=400,
+        default_data="procedural",
+        datasets=("procedural",),
+    ),
+]
