@@ -14,7 +14,8 @@ target y is computed under `torch.no_grad()`: the gradient flows only through Q_
 residual-gradient method, a different and slower algorithm. Following the paper the squared
 error is replaced by the Huber loss (error clipping) by default; `loss="mse"` gives the sheet's.
 Time-limit truncation is not termination: a truncated episode still bootstraps from S'.
-The optimizer is torch's Adam (tested equal to the sheet's in cheatsheet.models.optimizers).
+Gradients are clipped to norm 10; the optimizer is torch's Adam (tested equal to the sheet's
+in cheatsheet.models.optimizers).
 Gradients are clipped to norm `max_grad_norm` (10) and Adam is torch's (as tested equal to ours).
 
 Behaviour: epsilon-greedy in Q_theta, epsilon decayed linearly from 1 to `epsilon_final`.
@@ -56,7 +57,9 @@ class DQNConfig:
     epsilon_final: float = 0.02
     epsilon_decay_steps: int = 10_000
     loss: str = "huber"  # "huber" (the paper's error clipping) or "mse" (the sheet's square)
-    max_grad_norm: float = 0.0  # 0 = no clipping (the Huber loss already bounds the gradient)
+    # Gradient-norm clipping (0 = off). Without it the seed-0 default run collapsed after
+    # reaching ~150 (mean of last 100 = 109 at 50k steps); with it, it passes 195.
+    max_grad_norm: float = 10.0
 
 
 class QNetwork(nn.Module):
