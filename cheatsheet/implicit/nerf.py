@@ -56,11 +56,12 @@ class PositionalEncoding(nn.Module):
             num_frequencies,
             include_input,
         )
-        self.register_buffer("scales", 2.0 ** torch.arange(num_frequencies) * math.pi)
         self.out_dim = in_dim * 2 * num_frequencies + (in_dim if include_input else 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        angles = x[..., None] * self.scales  # [..., D, L]
+        # 2^k pi in the input's precision (2^k is exact; a float32 buffer would round pi)
+        scales = 2.0 ** torch.arange(self.num_frequencies, device=x.device, dtype=x.dtype) * math.pi
+        angles = x[..., None] * scales  # [..., D, L]
         features = torch.stack([torch.sin(angles), torch.cos(angles)], -1).flatten(-3)
         return torch.cat([x, features], -1) if self.include_input else features
 
