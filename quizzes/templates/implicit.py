@@ -1,0 +1,328 @@
+"""Generated questions on implicit surfaces and neural rendering (sheet section 8): NeRF
+compositing weights, transmittance and pixel colour for given densities and segment lengths,
+the positional encoding's entries, the eikonal (IGR) loss, and Gaussian splatting's projected
+2D covariance J W Sigma W^T J^T and per-pixel opacity.
+
+Every answer comes from the formula registry (nerf-*, igr-eikonal-loss, splat-*); the numbers
+are on a grid so that exp() and a 2x2 inverse are the only work with a calculator.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import grid, matrix, show, vector
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "implicit"
+
+
+def _ray(rng: random.Random):
+    count = rng.randint(3, 4)
+    sigma = [grid(rng, 0.5, 3, 0.5) for _ in range(count)]
+    delta = [rng.choice([0.1, 0.2, 0.25, 0.5, 1.0]) for _ in range(count)]
+    return sigma, delta
+
+
+def _ray_text(sigma, delta) -> str:
+    return (
+        f"A NeRF ray is cut into {len(sigma)} segments with densities sigma = {vector(sigma)} "
+        f"and lengths delta = {vector(delta)} (segment 1 nearest the camera)."
+    )
+
+
+@template(
+    "nerf-weight-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("nerf-weights", "nerf-alpha", "nerf-transmittance"),
+    difficulty=2,
+    tags=("nerf", "volume-rendering"),
+)
+def nerf_weight(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    sigma, delta = _ray(rng)
+    i = rng.randint(2, len(sigma))
+    weights = formulas.get("nerf-weights").evaluate(sigma=sigma, delta=delta)
+    alpha = formulas.get("nerf-alpha").evaluate(sigma=sigma, delta=delta)
+    trans = formulas.get("nerf-transmittance").evaluate(sigma=sigma, delta=delta)
+    value = weights[i - 1]
+    through_i = trans[i - 1] * (1 - alpha[i - 1])  # T_{i+1}: includes segment i itself
+    return numeric(
+        question_id,
+        TOPIC,
+        _ray_text(sigma, delta) + f" What is the compositing weight w_{i} of segment {i}?",
+        value,
+        "w_i = T_i alpha_i with alpha_i = 1 - exp(-sigma_i delta_i) and T_i = "
+        "prod_{j<i} (1 - alpha_j) = exp(-sum_{j<i} sigma_j delta_j): the light reaching segment "
+        "i times the share it absorbs. See `cheatsheet derive nerf-weights`.",
+        ("nerf-weights",),
+        mistakes=wrong(
+            (
+                alpha[i - 1],
+                "that is alpha_i alone; multiply by the transmittance T_i of the "
+                "segments in front.",
+            ),
+            (
+                through_i * alpha[i - 1],
+                "T_i runs over j < i only; segment i does not shadow itself.",
+            ),
+            (
+                trans[i - 1] * sigma[i - 1] * delta[i - 1],
+                "alpha_i is 1 - exp(-sigma_i delta_i), not sigma_i delta_i.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "nerf-transmittance-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("nerf-transmittance",),
+    difficulty=1,
+    tags=("nerf", "volume-rendering"),
+)
+def nerf_transmittance(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    sigma, delta = _ray(rng)
+    i = rng.randint(2, len(sigma))
+    trans = formulas.get("nerf-transmittance").evaluate(sigma=sigma, delta=delta)
+    value = trans[i - 1]
+    alpha = formulas.get("nerf-alpha").evaluate(sigma=sigma, delta=delta)
+    return numeric(
+        question_id,
+        TOPIC,
+        _ray_text(sigma, delta) + f" What is the accumulated transmittance T_{i} (the "
+        f"probability that light from segment {i} reaches the camera unabsorbed)?",
+        value,
+        "T_i = prod_{j<i} (1 - alpha_j) = exp(-sum_{j<i} sigma_j delta_j), T_1 = 1. "
+        "See `cheatsheet derive nerf-transmittance`.",
+        ("nerf-transmittance",),
+        mistakes=wrong(
+            (value * (1 - alpha[i - 1]), "the product runs over j < i; segment i is excluded."),
+            (1 - alpha[i - 2], "that is only the last segment in front; multiply over all j < i."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "nerf-pixel-colour-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("nerf-color", "nerf-weights"),
+    difficulty=2,
+    tags=("nerf", "volume-rendering"),
+)
+def nerf_colour(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    sigma, delta = _ray(rng)
+    grey = [grid(rng, 0, 1, 0.1) for _ in sigma]
+    colors = [[c, c, c] for c in grey]
+    value = formulas.get("nerf-color").evaluate(sigma=sigma, delta=delta, colors=colors)[0]
+    alpha = formulas.get("nerf-alpha").evaluate(sigma=sigma, delta=delta)
+    return numeric(
+        question_id,
+        TOPIC,
+        _ray_text(sigma, delta) + f" The segments' grey values are c = {vector(grey)}; the "
+        "background is black. What is the rendered grey value of the pixel?",
+        value,
+        "c = sum_i T_i alpha_i c_i: the weights sum to 1 - T_{N+1} <= 1, the rest goes to the "
+        "(black) background. See `cheatsheet derive nerf-color`.",
+        ("nerf-color", "nerf-weights"),
+        mistakes=wrong(
+            (
+                sum(a * c for a, c in zip(alpha, grey)),
+                "each alpha_i needs the transmittance T_i of the segments in front of it.",
+            ),
+            (
+                sum(grey) / len(grey),
+                "that is a plain average; volume rendering weights the colours by T_i alpha_i.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "nerf-positional-encoding-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("nerf-positional-encoding",),
+    difficulty=2,
+    tags=("nerf", "positional-encoding"),
+)
+def positional_encoding(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    levels = rng.randint(2, 4)
+    p = grid(rng, -1, 1, 0.05)
+    entry = rng.randint(3, 2 * levels)
+    features = formulas.get("nerf-positional-encoding").evaluate(x=[p], num_frequencies=levels)
+    value = features[entry - 1]
+    k, use_cos = (entry - 1) // 2, (entry - 1) % 2 == 1
+    trig = math.cos if use_cos else math.sin
+    return numeric(
+        question_id,
+        TOPIC,
+        f"NeRF's positional encoding with L = {levels} frequencies maps a coordinate p to "
+        f"gamma(p) = (sin(2^0 pi p), cos(2^0 pi p), ..., sin(2^(L-1) pi p), cos(2^(L-1) pi p)). "
+        f"For p = {show(p)}, what is entry number {entry} (counting from 1) of gamma(p)?",
+        value,
+        f"Entry {entry} is {'cos' if use_cos else 'sin'}(2^{k} pi p): frequencies 2^0 .. "
+        "2^(L-1) times pi, sin and cos interleaved. See `cheatsheet derive "
+        "nerf-positional-encoding`.",
+        ("nerf-positional-encoding",),
+        mistakes=wrong(
+            (trig(2 ** (k + 1) * math.pi * p), "the frequencies start at 2^0 = 1, not 2^1."),
+            (trig(2**k * p), "the factor pi is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "igr-eikonal-loss-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("igr-eikonal-loss",),
+    difficulty=2,
+    tags=("sdf", "eikonal"),
+)
+def eikonal(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    surface = [rng.choice([-0.3, -0.2, -0.1, 0.1, 0.2, 0.3]) for _ in range(2)]
+    gradients = [[rng.choice([0, 1, 2, -1, -2]) for _ in range(3)] for _ in range(2)]
+    while any(not any(g) for g in gradients):
+        gradients = [[rng.choice([0, 1, 2, -1, -2]) for _ in range(3)] for _ in range(2)]
+    lam = rng.choice([0.1, 0.5, 1.0])
+    loss = formulas.get("igr-eikonal-loss")
+    value = loss.evaluate(
+        surface_values=np.array(surface), gradients=np.array(gradients, float), lam=lam
+    )
+    squared = np.mean(np.square(surface)) + lam * np.mean(
+        (np.sum(np.square(gradients), axis=1) - 1) ** 2
+    )
+    return numeric(
+        question_id,
+        TOPIC,
+        "Implicit geometric regularisation (IGR) trains an SDF f from a point cloud with "
+        "L = mean_i |f(x_i)|^2 over surface points + lambda mean_x (||grad_x f(x)|| - 1)^2 over "
+        f"space points. At the two surface points f = {vector(surface)}; at the two space "
+        f"points the gradients are {matrix(gradients)}; lambda = {show(lam)}. What is L?",
+        value,
+        "The eikonal term penalises (||grad f|| - 1)^2 with the Euclidean norm (not its "
+        "square): a signed distance function has unit gradient everywhere. See `cheatsheet "
+        "derive igr-eikonal-loss`.",
+        ("igr-eikonal-loss",),
+        mistakes=wrong(
+            (squared, "the norm ||grad f|| is not squared inside (||grad f|| - 1)^2."),
+            answer=value,
+        ),
+    )
+
+
+def _covariance(rng: random.Random):
+    """A symmetric positive-definite 2x2 matrix with small entries."""
+    while True:
+        a, c = grid(rng, 0.5, 3, 0.5), grid(rng, 0.5, 3, 0.5)
+        b = grid(rng, -1, 1, 0.5)
+        if a * c - b * b > 0.2:
+            return [[a, b], [b, c]]
+
+
+@template(
+    "splat-covariance-2d-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("splat-covariance-2d", "splat-projection-jacobian"),
+    difficulty=3,
+    tags=("splatting", "covariance"),
+)
+def splat_covariance(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    t = np.array(
+        [rng.choice([-2, -1, 1, 2]), rng.choice([-2, -1, 1, 2]), rng.choice([1, 2, 4])], float
+    )
+    focal = rng.choice([1.0, 2.0])
+    scales = [grid(rng, 0.5, 2, 0.5) for _ in range(3)]
+    cov3d = np.diag(scales)
+    J = formulas.get("splat-projection-jacobian").evaluate(t=t, focal=focal)
+    cov2d = formulas.get("splat-covariance-2d").evaluate(cov3d=cov3d, W=np.eye(3), J=J)
+    row, col = rng.choice([(0, 0), (0, 1), (1, 1)])
+    value = cov2d[row, col]
+    no_depth = J[row, :2] @ cov3d[:2, :2] @ J[col, :2]  # the depth column of J dropped
+    return numeric(
+        question_id,
+        TOPIC,
+        f"Gaussian splatting: a 3D Gaussian with covariance Sigma = diag({vector(scales)[1:-1]}) "
+        f"has its mean at t = {vector(t)} in camera coordinates (W = I). The pinhole camera with "
+        f"focal length f = {show(focal)} projects (x, y, z) to (f x / z, f y / z), and J is that "
+        f"projection's Jacobian at t. What is entry ({row + 1}, {col + 1}) of the projected "
+        "2D covariance Sigma' = J W Sigma W^T J^T?",
+        value,
+        "J = [[f/t_z, 0, -f t_x/t_z^2], [0, f/t_z, -f t_y/t_z^2]]; a linear map A x of a "
+        "Gaussian has covariance A Sigma A^T, here with A = J W. See `cheatsheet derive "
+        "splat-covariance-2d`.",
+        ("splat-covariance-2d", "splat-projection-jacobian"),
+        mistakes=wrong(
+            (
+                no_depth,
+                "the third column of J (the depth terms -f t_x/t_z^2, -f t_y/t_z^2) is missing.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "splat-opacity-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("splat-opacity",),
+    difficulty=2,
+    tags=("splatting",),
+)
+def splat_opacity(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    value = 0.0
+    while value < 0.05:  # a pixel the splat visibly covers
+        cov = np.array(_covariance(rng))
+        mean = np.array([rng.randint(0, 4), rng.randint(0, 4)], float)
+        pixel = mean + np.array([rng.choice([-1, 0, 1]), rng.choice([-1, 1])], float)
+        opacity = rng.choice([0.5, 0.8, 0.9, 1.0])
+        value = formulas.get("splat-opacity").evaluate(x=pixel, mean=mean, cov=cov, opacity=opacity)
+    d = pixel - mean
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A projected Gaussian splat has mean mu' = {vector(mean)}, 2D covariance Sigma' = "
+        f"{matrix(cov)} and opacity o = {show(opacity)}. What is its opacity alpha at the pixel "
+        f"x = {vector(pixel)}?",
+        value,
+        "alpha = o exp(-1/2 (x - mu')^T Sigma'^{-1} (x - mu')): the inverse covariance, and the "
+        "factor 1/2. See `cheatsheet derive splat-opacity`.",
+        ("splat-opacity",),
+        mistakes=wrong(
+            (opacity * np.exp(-0.5 * d @ cov @ d), "Sigma' itself where its inverse belongs."),
+            (opacity * np.exp(-(d @ np.linalg.inv(cov) @ d)), "the factor 1/2 is missing."),
+            answer=value,
+        ),
+    )

@@ -1,0 +1,373 @@
+"""Generated questions on reinforcement learning (sheet section 7): one value-iteration
+backup on a small random MDP, the greedy action, the discounted return, the TD(0), SARSA and
+Q-learning updates (with the sheet's two index misprints as foreseen mistakes), the
+actor-critic TD advantage, and the order of the contraction proof.
+
+Every answer comes from the formula registry (bellman-optimality-backup, greedy-policy,
+discounted-return, td0-update, sarsa-update, q-learning-update, actor-critic-advantage,
+bellman-contraction); the numbers drawn are on a grid and small enough to do by hand.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import derivation_claims, grid, ordering, show, vector
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "rl"
+GAMMAS = (0.5, 0.8, 0.9)
+
+
+def _mdp(rng: random.Random, states: int, actions: int = 2):
+    """P[s, a, s'] with probabilities in tenths, R[s, a] integers, V integers."""
+    import numpy as np
+
+    P = np.zeros((states, actions, states))
+    for s in range(states):
+        for a in range(actions):
+            cuts = sorted(rng.randint(0, 10) for _ in range(states - 1))
+            parts = [b - a_ for a_, b in zip([0, *cuts], [*cuts, 10])]
+            P[s, a] = np.array(parts) / 10
+    R = np.array([[rng.randint(-2, 3) for _ in range(actions)] for _ in range(states)], float)
+    V = np.array([rng.randint(-2, 5) for _ in range(states)], float)
+    return P, R, V
+
+
+def _mdp_text(P, R, V, gamma) -> str:
+    states, actions = R.shape
+    lines = []
+    for s in range(states):
+        for a in range(actions):
+            lines.append(
+                f"from s{s + 1} action a{a + 1}: reward r = {show(R[s, a])}, "
+                f"P(s' | s{s + 1}, a{a + 1}) = {vector(P[s, a])}"
+            )
+    names = ", ".join(f"s{s + 1}" for s in range(states))
+    return (
+        f"An MDP has states {names} and actions "
+        + ", ".join(f"a{a + 1}" for a in range(actions))
+        + f"; the transition vectors list P(s' = {names}). "
+        + "; ".join(lines)
+        + f". Discount gamma = {show(gamma)}; the current value estimate is V = {vector(V)} "
+        f"(V(s1) first)."
+    )
+
+
+@template(
+    "rl-value-iteration-backup-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("bellman-optimality-backup",),
+    difficulty=2,
+    tags=("value-iteration", "bellman"),
+)
+def value_iteration_backup(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    P, R, V = _mdp(rng, rng.choice([2, 3]))
+    gamma = rng.choice(GAMMAS)
+    s = rng.randrange(len(V))
+    backup = formulas.get("bellman-optimality-backup").evaluate(P=P, R=R, gamma=gamma, V=V)
+    value = backup[s]
+    q = R[s] + gamma * P[s] @ V
+    return numeric(
+        question_id,
+        TOPIC,
+        _mdp_text(P, R, V, gamma)
+        + f" One sweep of value iteration applies the Bellman optimality backup T*. "
+        f"What is (T*V)(s{s + 1})?",
+        value,
+        "(T*V)(s) = max_a (r(s,a) + gamma sum_s' P(s'|s,a) V(s')): one expected look-ahead "
+        "per action, then the max over actions. See `cheatsheet derive bellman-optimality-backup`.",
+        ("bellman-optimality-backup",),
+        mistakes=wrong(
+            (
+                float(np.mean(q)),
+                "that averages over the actions (a uniform policy's backup); "
+                "the optimality backup takes the max over actions.",
+            ),
+            (float(np.max(R[s] + P[s] @ V)), "the discount gamma is missing on V(s')."),
+            (float(np.max(R[s])), "the look-ahead term gamma sum_s' P(s'|s,a) V(s') is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rl-greedy-action-draw",
+    topic=TOPIC,
+    kind="choice",
+    formulas=("greedy-policy",),
+    difficulty=2,
+    tags=("policy-improvement",),
+)
+def greedy_action(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    while True:
+        P, R, V = _mdp(rng, rng.choice([2, 3]), actions=3)
+        gamma = rng.choice(GAMMAS)
+        s = rng.randrange(len(V))
+        q = R[s] + gamma * P[s] @ V
+        if np.sort(q)[-1] - np.sort(q)[-2] > 0.05 and int(np.argmax(R[s])) != int(np.argmax(q)):
+            break  # a clear winner, and not simply the largest immediate reward
+    best = int(formulas.get("greedy-policy").evaluate(P=P, R=R, gamma=gamma, V=V)[s])
+    greedy_reward = int(np.argmax(R[s]))
+    from quizzes.questions import Mistake
+
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="choice",
+        prompt=_mdp_text(P, R, V, gamma)
+        + f" Which action does the greedy policy with respect to V choose in s{s + 1}?",
+        answer=chr(ord("A") + best),
+        explanation=(
+            "pi'(s) = argmax_a (r(s,a) + gamma sum_s' P(s'|s,a) V(s')): here the action values are "
+            + ", ".join(f"a{a + 1}: {show(v, 4)}" for a, v in enumerate(q))
+            + ". See `cheatsheet derive greedy-policy`."
+        ),
+        formulas=("greedy-policy",),
+        choices=tuple(f"a{a + 1}" for a in range(len(q))),
+        mistakes=(
+            Mistake(
+                chr(ord("A") + greedy_reward),
+                "that action has the largest immediate reward, but the greedy policy also "
+                "counts gamma times the expected value of where it leads.",
+            ),
+        ),
+    )
+
+
+@template(
+    "rl-discounted-return-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("discounted-return",),
+    difficulty=1,
+    tags=("return",),
+)
+def discounted_return(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    rewards = [rng.randint(-2, 4) for _ in range(rng.randint(3, 5))]
+    gamma = rng.choice(GAMMAS)
+    t = rng.randint(0, 1)
+    returns = formulas.get("discounted-return").evaluate(rewards=rewards, gamma=gamma)
+    value = returns[t]
+    shifted = sum(gamma ** (k + 1) * r for k, r in enumerate(rewards[t:]))
+    return numeric(
+        question_id,
+        TOPIC,
+        f"An episode yields the rewards R_1, ..., R_{len(rewards)} = {vector(rewards)} and then "
+        f"ends. With discount gamma = {show(gamma)}, what is the return G_{t} "
+        f"= sum_k gamma^k R_{{{t}+k+1}}?",
+        value,
+        "G_t = R_{t+1} + gamma R_{t+2} + gamma^2 R_{t+3} + ...: the first reward after t is not "
+        "discounted. See `cheatsheet derive discounted-return`.",
+        ("discounted-return",),
+        mistakes=wrong(
+            (shifted, "every reward got one factor gamma too many; R_{t+1} enters undiscounted."),
+            (sum(rewards[t:]), "the discount gamma^k is missing."),
+            answer=value,
+        ),
+    )
+
+
+def _q_table(rng: random.Random):
+    import numpy as np
+
+    return np.array([[grid(rng, -2, 3, 0.5) for _ in range(2)] for _ in range(2)])
+
+
+def _q_text(Q) -> str:
+    return "; ".join(f"Q(s{s + 1}, a{a + 1}) = {show(Q[s, a])}" for s in range(2) for a in range(2))
+
+
+@template(
+    "rl-td-control-update-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("sarsa-update", "q-learning-update"),
+    difficulty=2,
+    tags=("td", "sarsa", "q-learning", "errata"),
+)
+def td_control(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    while True:
+        Q = _q_table(rng)
+        # the next action differs from both the old one and the greedy one: the three
+        # targets (SARSA, Q-learning, the sheet's misprints) then differ
+        if len(set(Q[1])) == 2:
+            break
+    s, s_next = 0, 1
+    a_next = int(Q[s_next].argmin())  # an exploratory (non-greedy) next action
+    a = 1 - a_next  # and not the old action either, so Q(S', A) is the sheet's wrong value
+    r = rng.randint(-1, 2)
+    gamma, alpha = rng.choice(GAMMAS), rng.choice([0.1, 0.2, 0.5])
+    method = rng.choice(["SARSA", "Q-learning"])
+    sarsa = formulas.get("sarsa-update").evaluate(
+        Q=Q, s=s, a=a, r=r, s_next=s_next, a_next=a_next, gamma=gamma, alpha=alpha
+    )[s, a]
+    qlearn = formulas.get("q-learning-update").evaluate(
+        Q=Q, s=s, a=a, r=r, s_next=s_next, gamma=gamma, alpha=alpha
+    )[s, a]
+    # the sheet's forms bootstrap from Q(S', A) with the old action A
+    sheet = formulas.get("sarsa-update").evaluate(
+        Q=Q, s=s, a=a, r=r, s_next=s_next, a_next=a, gamma=gamma, alpha=alpha
+    )[s, a]
+    if method == "SARSA":
+        value, formula_id = sarsa, "sarsa-update"
+        other = (
+            qlearn,
+            "that is Q-learning's target (max over a'); SARSA is on-policy and "
+            "bootstraps from the action A' it actually takes next.",
+        )
+        rule = (
+            "Q(S,A) <- Q(S,A) + alpha (r + gamma Q(S',A') - Q(S,A)) with A' the next action taken"
+        )
+    else:
+        value, formula_id = qlearn, "q-learning-update"
+        other = (
+            sarsa,
+            "that is SARSA's target Q(S',A'); Q-learning is off-policy and "
+            "bootstraps from max_a' Q(S',a').",
+        )
+        rule = "Q(S,A) <- Q(S,A) + alpha (r + gamma max_a' Q(S',a') - Q(S,A))"
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A tabular agent has {_q_text(Q)}. It takes action a{a + 1} in s1, receives "
+        f"r = {r}, lands in s2 and there chooses (epsilon-greedily) the action a{a_next + 1}. "
+        f"With step size alpha = {show(alpha)} and gamma = {show(gamma)}, what is Q(s1, a{a + 1}) "
+        f"after one {method} update?",
+        value,
+        f"{method}: {rule}. The sheet prints Q(S', A) with the old action A; the bootstrap "
+        f"action is A' (SARSA) or the argument a' of the max (Q-learning). "
+        f"See `cheatsheet derive {formula_id}`.",
+        (formula_id,),
+        mistakes=wrong(
+            other,
+            (
+                sheet,
+                "that bootstraps from Q(S', A) with the old action A, the sheet's misprint; "
+                "the next state's value uses A' (SARSA) or max over a' (Q-learning).",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rl-td0-update-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("td0-update",),
+    difficulty=1,
+    tags=("td",),
+)
+def td0(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    V = np.array([grid(rng, -2, 4, 0.5) for _ in range(3)])
+    s, s_next = rng.sample(range(3), 2)
+    r = rng.randint(-1, 3)
+    gamma, alpha = rng.choice(GAMMAS), rng.choice([0.1, 0.25, 0.5])
+    value = formulas.get("td0-update").evaluate(
+        V=V, s=s, r=r, s_next=s_next, gamma=gamma, alpha=alpha
+    )[s]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"TD(0) policy evaluation: the table holds V = {vector(V)} for states s1, s2, s3. The "
+        f"agent moves from s{s + 1} to s{s_next + 1} with reward r = {r}. With alpha = "
+        f"{show(alpha)} and gamma = {show(gamma)}, what is V(s{s + 1}) after the update?",
+        value,
+        "V(s) <- V(s) + alpha (r + gamma V(s') - V(s)): move towards the one-step TD target. "
+        "See `cheatsheet derive td0-update`.",
+        ("td0-update",),
+        mistakes=wrong(
+            (V[s] + alpha * (r + gamma * V[s_next]), "the -V(s) inside the TD error is missing."),
+            (
+                r + gamma * V[s_next],
+                "that is the TD target itself; the update only moves V(s) a step alpha towards it.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rl-actor-critic-advantage-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("actor-critic-advantage",),
+    difficulty=1,
+    tags=("actor-critic", "advantage"),
+)
+def actor_critic(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    reward = rng.randint(-2, 3)
+    value, next_value = grid(rng, -3, 5, 0.5), grid(rng, -3, 5, 0.5)
+    gamma = rng.choice(GAMMAS)
+    advantage = formulas.get("actor-critic-advantage").evaluate(
+        reward=reward, value=value, next_value=next_value, gamma=gamma
+    )
+    return numeric(
+        question_id,
+        TOPIC,
+        f"An actor-critic agent in state s takes action a, gets r(s,a) = {reward} and lands in "
+        f"s'. The critic estimates V(s) = {show(value)} and V(s') = {show(next_value)}; "
+        f"gamma = {show(gamma)}. By what factor (the TD advantage estimate) is "
+        "grad_theta log pi_theta(a|s) weighted in the actor's update?",
+        advantage,
+        "A(s,a) ~ r(s,a) + gamma V(s') - V(s), the TD error; with V = v_pi it is an unbiased "
+        "estimate of q_pi(s,a) - v_pi(s). See `cheatsheet derive actor-critic-advantage`.",
+        ("actor-critic-advantage",),
+        mistakes=wrong(
+            (reward + gamma * next_value, "that is the TD target; subtract the baseline V(s)."),
+            (reward + next_value - value, "the discount gamma on V(s') is missing."),
+            answer=advantage,
+        ),
+    )
+
+
+@template(
+    "rl-contraction-proof-order-draw",
+    topic=TOPIC,
+    kind="ordering",
+    formulas=("bellman-contraction",),
+    difficulty=3,
+    tags=("derivation", "value-iteration"),
+)
+def contraction_order(rng: random.Random, question_id: str) -> Question:
+    keep = sorted(rng.sample(range(5), 4)) if rng.random() < 0.5 else list(range(5))
+    claims = derivation_claims("bellman-contraction", keep)
+    steps, answer = ordering(rng, claims)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="ordering",
+        prompt=(
+            "Put the proof that value iteration converges (the Bellman optimality operator T* "
+            "is a gamma-contraction in the max norm) in order. Answer with the letters in "
+            "order, e.g. " + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims)))) + "."
+        ),
+        answer=answer,
+        explanation=(
+            "In order: " + " | ".join(claims) + ". The averaging step is an inequality (<=), "
+            "not the equality the sheet prints. See `cheatsheet derive bellman-contraction`."
+        ),
+        formulas=("bellman-contraction",),
+        steps=steps,
+    )
