@@ -1,0 +1,331 @@
+"""Generated questions on human body models (sheet section 9.3): linear blend skinning of a
+vertex, the shrinking of blended rotations (the candy-wrapper artifact), the PCA shape space
+T = S beta + mu and its coefficients, a full SMPL vertex (shape and pose correctives, then
+skinning) and SMPL's joint regressor J(beta).
+
+Every answer comes from the formula registry (linear-blend-skinning, pca-shape-space,
+smpl-model, smpl-joint-regressor). Bone transforms are rotations about the z axis by multiples
+of 90 degrees plus integer translations, so everything is exact by hand.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import grid, matrix, show, vector
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "body"
+AXES = "xyz"
+
+
+def _bone(rng: random.Random, rotate: bool):
+    """A rigid transform G = [R t; 0 1], R about the z axis by a multiple of 90 degrees."""
+    import numpy as np
+
+    degrees = rng.choice([90, 180, 270]) if rotate else 0
+    c, s = round(np.cos(np.radians(degrees))), round(np.sin(np.radians(degrees)))
+    G = np.eye(4)
+    G[:2, :2] = [[c, -s], [s, c]]
+    G[:3, 3] = [rng.randint(-2, 2), rng.randint(-2, 2), rng.randint(-1, 1)]
+    text = (
+        f"rotates by {degrees} degrees about the z axis, then translates by "
+        if degrees
+        else "translates by "
+    ) + vector(G[:3, 3])
+    return G, text
+
+
+def _weights(rng: random.Random) -> list[float]:
+    w = rng.choice([0.2, 0.25, 0.4, 0.5, 0.6, 0.75, 0.8])
+    return [round(1 - w, 2), w]
+
+
+@template(
+    "lbs-vertex-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("linear-blend-skinning",),
+    difficulty=2,
+    tags=("skinning",),
+)
+def lbs_vertex(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    vertex = np.array([rng.randint(-2, 2) for _ in range(3)], float)
+    G1, text1 = _bone(rng, rotate=rng.random() < 0.5)
+    G2, text2 = _bone(rng, rotate=True)
+    w = _weights(rng)
+    transforms = np.stack([G1, G2])
+    posed = formulas.get("linear-blend-skinning").evaluate(
+        vertices=vertex[None], weights=np.array(w)[:, None], transforms=transforms
+    )[0]
+    axis = rng.randrange(3)
+    value = posed[axis]
+    dominant = (transforms[int(np.argmax(w))] @ np.append(vertex, 1))[axis]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"Linear blend skinning: a rest-pose vertex t = {vector(vertex)} is bound to bone 1 "
+        f"with weight {show(w[0])} and to bone 2 with weight {show(w[1])}. Bone 1's transform "
+        f"G_1 {text1}; G_2 {text2}. What is the {AXES[axis]} coordinate of the posed vertex t'?",
+        value,
+        "t' = sum_k w_k G_k t (homogeneous coordinates): transform the vertex by every bone, "
+        "then blend the results with the skinning weights. See `cheatsheet derive "
+        "linear-blend-skinning`.",
+        ("linear-blend-skinning",),
+        mistakes=wrong(
+            (
+                dominant,
+                "that follows only the bone with the larger weight; LBS blends the "
+                "vertex as moved by every bone.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "lbs-candy-wrapper-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("linear-blend-skinning",),
+    difficulty=3,
+    tags=("skinning", "artifacts"),
+)
+def candy_wrapper(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    phi = rng.choice([60, 90, 120, 150])
+    w = rng.choice([0.25, 0.5, 0.75])
+    radius = rng.choice([1.0, 2.0])
+    c, s = np.cos(np.radians(phi)), np.sin(np.radians(phi))
+    transforms = np.stack([np.eye(4), np.eye(4)])
+    transforms[1, :2, :2] = [[c, -s], [s, c]]
+    posed = formulas.get("linear-blend-skinning").evaluate(
+        vertices=np.array([[radius, 0.0, 0.0]]),
+        weights=np.array([[1 - w], [w]]),
+        transforms=transforms,
+    )[0]
+    value = float(np.hypot(posed[0], posed[1]))
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A forearm vertex lies at distance {show(radius)} from the z axis: t = "
+        f"{vector([radius, 0, 0])}. Bone 1 stays put (G_1 = I); bone 2 twists by {phi} degrees "
+        f"about the z axis. With skinning weights {show(1 - w)} (bone 1) and {show(w)} "
+        "(bone 2), how far from the z axis is the vertex after linear blend skinning?",
+        value,
+        "LBS averages the transformed positions, and an average of rotations is not a "
+        "rotation: the point moves inside the circle (the candy-wrapper artifact). "
+        "See `cheatsheet derive linear-blend-skinning`.",
+        ("linear-blend-skinning",),
+        mistakes=wrong(
+            (
+                radius,
+                "blending rotations does not keep the distance: the blended matrix "
+                "(1-w) I + w R shrinks the cross-section.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+def _shape_space(rng: random.Random, vertices: int = 2, components: int = 2):
+    import numpy as np
+
+    S = np.array(
+        [[rng.choice([-1, 0, 1, 2]) for _ in range(components)] for _ in range(3 * vertices)],
+        float,
+    )
+    mu = np.array([grid(rng, -1, 1, 0.5) for _ in range(3 * vertices)])
+    beta = np.array([grid(rng, -2, 2, 0.5) for _ in range(components)])
+    return S, mu, beta
+
+
+@template(
+    "pca-shape-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("pca-shape-space",),
+    difficulty=1,
+    tags=("shape-space", "pca"),
+)
+def pca_shape(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    S, mu, beta = _shape_space(rng)
+    T = formulas.get("pca-shape-space").evaluate(S=S, beta=beta, mu=mu)
+    index = rng.randrange(len(T))
+    value = T[index]
+    return numeric(
+        question_id,
+        TOPIC,
+        "A PCA body shape space for a mesh of 2 vertices (coordinates stacked x1, y1, z1, x2, "
+        f"y2, z2) has the principal directions S = {matrix(S)} (6 x 2, one row per coordinate) "
+        f"and the mean shape mu = {vector(mu)}. For the shape coefficients beta = "
+        f"{vector(beta)}, what is coordinate number {index + 1} of the mesh T?",
+        value,
+        "T = S beta + mu: the mean shape plus a linear combination of the principal "
+        "directions. See `cheatsheet derive pca-shape-space`.",
+        ("pca-shape-space",),
+        mistakes=wrong(
+            (value - mu[index], "the mean shape mu is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "pca-shape-coefficients-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("pca-shape-space",),
+    difficulty=2,
+    tags=("shape-space", "pca"),
+)
+def pca_coefficients(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    # orthonormal directions in R^3 from a 3-4-5 rotation of two coordinate axes
+    c, s = rng.choice([(0.6, 0.8), (0.8, 0.6), (0.6, -0.8), (0.8, -0.6)])
+    S = np.array([[c, 0.0], [s, 0.0], [0.0, 1.0]])
+    if rng.random() < 0.5:
+        S = S[[2, 0, 1]]
+    mu = np.array([grid(rng, -1, 1, 0.5) for _ in range(3)])
+    beta = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    T = formulas.get("pca-shape-space").evaluate(S=S, beta=beta, mu=mu)
+    k = rng.randrange(2)
+    value = beta[k]
+    return numeric(
+        question_id,
+        TOPIC,
+        "A one-vertex PCA shape space has orthonormal principal directions S = "
+        f"{matrix(S)} (3 x 2) and mean mu = {vector(mu)}. A scan gives the vertex T = "
+        f"{vector(T)}, which lies in the shape space. What is its shape coefficient "
+        f"beta_{k + 1}?",
+        value,
+        "T = S beta + mu with orthonormal columns of S, so beta = S^T (T - mu): subtract the "
+        "mean, then project. See `cheatsheet derive pca-shape-space`.",
+        ("pca-shape-space",),
+        mistakes=wrong(
+            ((S.T @ T)[k], "subtract the mean shape before projecting: beta = S^T (T - mu)."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "smpl-vertex-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("smpl-model", "linear-blend-skinning"),
+    difficulty=3,
+    tags=("smpl", "skinning"),
+)
+def smpl_vertex(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    template_vertex = np.array([rng.randint(-2, 2) for _ in range(3)], float)
+    shape_dirs = np.array([[grid(rng, -1, 1, 0.5) for _ in range(2)] for _ in range(3)])
+    beta = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    pose_dirs = np.array([[grid(rng, -1, 1, 0.5)] for _ in range(3)])
+    pose_feature = np.array([rng.choice([-1.0, -0.5, 0.5, 1.0])])
+    G1, text1 = _bone(rng, rotate=False)
+    G2, text2 = _bone(rng, rotate=True)
+    w = _weights(rng)
+    transforms, weights = np.stack([G1, G2]), np.array(w)[:, None]
+    posed = formulas.get("smpl-model").evaluate(
+        template=template_vertex[None],
+        shape_dirs=shape_dirs[None],
+        beta=beta,
+        pose_dirs=pose_dirs[None],
+        pose_feature=pose_feature,
+        weights=weights,
+        transforms=transforms,
+    )[0]
+    lbs = formulas.get("linear-blend-skinning")
+    plain = lbs.evaluate(vertices=template_vertex[None], weights=weights, transforms=transforms)
+    shape_only = lbs.evaluate(
+        vertices=(template_vertex + shape_dirs @ beta)[None], weights=weights, transforms=transforms
+    )
+    axis = rng.randrange(3)
+    value = posed[axis]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"SMPL for one vertex: template t = {vector(template_vertex)}, shape blend shapes "
+        f"S = {matrix(shape_dirs)} (3 x 2) with beta = {vector(beta)}, pose blend shape P = "
+        f"{matrix(pose_dirs)} (3 x 1) with pose feature (R(theta) - R(theta*)) = "
+        f"{vector(pose_feature)}. The vertex has skinning weights {show(w[0])} (bone 1) and "
+        f"{show(w[1])} (bone 2); G_1 {text1}; G_2 {text2}. What is the {AXES[axis]} coordinate "
+        "of the posed vertex?",
+        value,
+        "t' = sum_k w_k G_k (t + s(beta) + p(theta)) with s = S beta, p = P (R(theta) - "
+        "R(theta*)): add both correctives in the rest pose, then skin. See `cheatsheet derive "
+        "smpl-model`.",
+        ("smpl-model",),
+        mistakes=wrong(
+            (
+                plain[0, axis],
+                "that is plain LBS of the template; SMPL first adds the shape and "
+                "pose blend shapes.",
+            ),
+            (shape_only[0, axis], "the pose corrective P (R(theta) - R(theta*)) is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "smpl-joint-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("smpl-joint-regressor",),
+    difficulty=2,
+    tags=("smpl", "joints"),
+)
+def smpl_joint(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    regressor = np.array([rng.choice([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.2, 0.3, 0.5]])])
+    template_vertices = np.array([[rng.randint(-2, 2) for _ in range(3)] for _ in range(3)], float)
+    shape_dirs = np.array([[[grid(rng, -1, 1, 0.5)] for _ in range(3)] for _ in range(3)])
+    beta = np.array([grid(rng, -2, 2, 0.5)])
+    joint = formulas.get("smpl-joint-regressor").evaluate(
+        regressor=regressor, template=template_vertices, shape_dirs=shape_dirs, beta=beta
+    )[0]
+    axis = rng.randrange(3)
+    value = joint[axis]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"SMPL regresses joint locations from the shaped mesh: J(beta) = J_reg (t + S beta). A "
+        f"joint's regressor row is {vector(regressor[0])} over three vertices with template "
+        f"positions {matrix(template_vertices)} (one row per vertex) and one shape blend "
+        f"shape with per-vertex offsets {matrix(shape_dirs[:, :, 0])}. For beta = "
+        f"{show(beta[0])}, what is the joint's {AXES[axis]} coordinate?",
+        value,
+        "J(beta) = J_reg (t + S beta): the joints move with the body shape, so they are "
+        "regressed from the shaped rest mesh. See `cheatsheet derive smpl-joint-regressor`.",
+        ("smpl-joint-regressor",),
+        mistakes=wrong(
+            (
+                (regressor @ template_vertices)[0, axis],
+                "that regresses from the template alone; "
+                "the shape offsets S beta move the joints too.",
+            ),
+            answer=value,
+        ),
+    )
