@@ -421,10 +421,7 @@ def derivation_order(rng: random.Random, question_id: str) -> Question:
         id=question_id,
         topic=TOPIC,
         kind="ordering",
-        prompt=prompt
-        + " Answer with the letters in order, e.g. "
-        + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims))))
-        + ".",
+        prompt=prompt,
         answer=answer,
         explanation=(
             "In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`."

@@ -143,7 +143,6 @@ def value_at_optimum(rng: random.Random, question_id: str) -> Question:
             sheet,
             value,
             "-log 4 is the value only at p_m = p_d; in general V(G, D*) = -log 4 + 2 JSD.",
-            gap=1e-3,
         ),
     )
 
@@ -337,7 +336,7 @@ def derivation_order(rng: random.Random, question_id: str) -> Question:
         id=question_id,
         topic=TOPIC,
         kind="ordering",
-        prompt=prompt + " Answer with the letters of the steps in order.",
+        prompt=prompt,
         answer=answer,
         explanation="In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`.",
         formulas=(formula_id,),

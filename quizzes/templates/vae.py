@@ -325,7 +325,7 @@ def derivation_order(rng: random.Random, question_id: str) -> Question:
         id=question_id,
         topic=TOPIC,
         kind="ordering",
-        prompt=prompt + " Answer with the letters of the steps in order.",
+        prompt=prompt,
         answer=answer,
         explanation="In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`.",
         formulas=(formula_id,),
