@@ -1,0 +1,352 @@
+"""Generated questions on the machine-learning basics (sheet section 10): activation values
+and derivatives, binary cross-entropy, cross-entropy = entropy + KL, one perceptron update,
+the MLP backward pass (delta of a layer, gradient of a weight, with the sheet's z^(l) for
+z^(l-1) as a foreseen mistake) and the activations' derivatives in closed form.
+
+Every answer comes from the formula registry (sigmoid*, tanh*, relu*, binary-cross-entropy,
+cross-entropy-decomposition, perceptron-update, mlp-backward-*).
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Mistake, Question, template
+from quizzes.templates._helpers_a import grid, matrix, plain, show, vector
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "ml"
+
+
+@template(
+    "ml-activation-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=(
+        "sigmoid",
+        "sigmoid-derivative",
+        "tanh",
+        "tanh-derivative",
+        "relu",
+        "relu-derivative",
+    ),
+    difficulty=1,
+    tags=("activations",),
+)
+def activation(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    name = rng.choice(["sigmoid", "tanh", "relu"])
+    derivative = rng.random() < 0.6
+    x = grid(rng, -3, 3, 0.5)
+    while name == "relu" and x == 0:  # ReLU has no derivative at its kink
+        x = grid(rng, -3, 3, 0.5)
+    formula_id = f"{name}-derivative" if derivative else name
+    value = float(formulas.get(formula_id).evaluate(x=x))
+    pairs: list[tuple[float, str]] = []
+    if derivative and name == "sigmoid":
+        s = formulas.get("sigmoid").evaluate(x=x)
+        pairs = [(s, "that is sigma(x) itself; sigma'(x) = sigma(x) (1 - sigma(x)).")]
+    elif derivative and name == "tanh":
+        t = formulas.get("tanh").evaluate(x=x)
+        pairs = [(1 - t, "tanh'(x) = 1 - tanh(x)^2: the tanh is squared.")]
+    elif not derivative and name == "sigmoid":
+        pairs = [
+            (1 / (1 + math.exp(x)), "the sign in exp(-x) is flipped: sigma(x) = 1/(1 + exp(-x)).")
+        ]
+    what = f"the derivative {name}'(x)" if derivative else f"{name}(x)"
+    forms = {
+        "sigmoid": "sigma'(x) = sigma(x) (1 - sigma(x))",
+        "tanh": "tanh'(x) = 1 - tanh(x)^2",
+        "relu": "relu'(x) = [x > 0] (undefined at 0; frameworks use 0 there)",
+    }
+    values = {
+        "sigmoid": "sigma(x) = 1 / (1 + exp(-x))",
+        "tanh": "tanh(x) = (e^x - e^-x) / (e^x + e^-x)",
+        "relu": "relu(x) = max(0, x)",
+    }
+    return numeric(
+        question_id,
+        TOPIC,
+        f"What is {what} at x = {show(x)}?",
+        value,
+        (forms[name] if derivative else values[name]) + f". See `cheatsheet derive {formula_id}`.",
+        (formula_id,),
+        mistakes=wrong(*pairs, answer=value),
+    )
+
+
+@template(
+    "ml-binary-cross-entropy-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("binary-cross-entropy",),
+    difficulty=1,
+    tags=("loss", "cross-entropy"),
+)
+def bce(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    y = [rng.randint(0, 1) for _ in range(3)]
+    y_hat = [grid(rng, 0.1, 0.9, 0.1) for _ in range(3)]
+    losses = formulas.get("binary-cross-entropy").evaluate(y=y, y_hat=y_hat)
+    value = float(sum(losses) / len(losses))
+    swapped = sum(-(t * math.log(1 - p) + (1 - t) * math.log(p)) for t, p in zip(y, y_hat)) / len(y)
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A binary classifier predicts y_hat = {vector(y_hat)} (the probability of class 1) "
+        f"for three examples with labels y = {vector(y)}. What is the mean binary cross-entropy "
+        "(natural logarithm)?",
+        value,
+        "L = -y log(y_hat) - (1 - y) log(1 - y_hat) per example: the negative log-likelihood "
+        "of a Bernoulli(y_hat). See `cheatsheet derive binary-cross-entropy`.",
+        ("binary-cross-entropy",),
+        mistakes=wrong(
+            (swapped, "log(y_hat) goes with y and log(1 - y_hat) with 1 - y; they are swapped."),
+            (value / math.log(10), "use the natural logarithm, not log base 10."),
+            answer=value,
+        ),
+    )
+
+
+def _distribution(rng: random.Random) -> list[float]:
+    cuts = sorted(rng.sample(range(1, 10), 2))
+    return [cuts[0] / 10, (cuts[1] - cuts[0]) / 10, (10 - cuts[1]) / 10]
+
+
+@template(
+    "ml-cross-entropy-kl-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("cross-entropy-decomposition",),
+    difficulty=2,
+    tags=("cross-entropy", "kl"),
+)
+def cross_entropy_kl(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    p, q = _distribution(rng), _distribution(rng)
+    while p == q:
+        q = _distribution(rng)
+    H = formulas.get("cross-entropy-decomposition")
+    cross = float(H.evaluate(p=np.array(p), q=np.array(q)))
+    entropy = float(H.evaluate(p=np.array(p), q=np.array(p)))
+    swapped = float(H.evaluate(p=np.array(q), q=np.array(p))) - float(
+        H.evaluate(p=np.array(q), q=np.array(q))
+    )
+    ask_kl = rng.random() < 0.5
+    if ask_kl:
+        value, what = cross - entropy, "the KL divergence D_KL(p_d || p_m)"
+        pairs = [
+            (
+                swapped,
+                "that is D_KL(p_m || p_d), the arguments swapped; the data p_d weights "
+                "the log-ratio.",
+            ),
+            (cross, "that is the cross-entropy; subtract the entropy H(p_d)."),
+        ]
+    else:
+        value, what = cross, "the cross-entropy H(p_d, p_m) = -sum p_d log p_m"
+        pairs = [(entropy, "that is the entropy H(p_d); the cross-entropy adds the KL.")]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"Over three outcomes the data distribution is p_d = {vector(p)} and the model's is "
+        f"p_m = {vector(q)}. What is {what} (natural logarithm)?",
+        value,
+        "H(p_d, p_m) = H(p_d) + D_KL(p_d || p_m): minimising the cross-entropy over the model "
+        "minimises the KL, since H(p_d) does not depend on it. See `cheatsheet derive "
+        "cross-entropy-decomposition`.",
+        ("cross-entropy-decomposition",),
+        mistakes=wrong(*pairs, answer=value),
+    )
+
+
+@template(
+    "ml-perceptron-update-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("perceptron-update",),
+    difficulty=1,
+    tags=("perceptron",),
+)
+def perceptron(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    w = np.array([rng.randint(-2, 2) for _ in range(3)], float)
+    x = np.array([1.0, rng.randint(-3, 3), rng.randint(-3, 3)])
+    y = rng.choice([-1, 1])
+    new = formulas.get("perceptron-update").evaluate(w=w, x=x, y=y)
+    j = rng.randrange(3)
+    value = new[j]
+    misclassified = y * (w @ x) <= 0
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A perceptron with weights w = {vector(w)} (w_1 is the bias, x_1 = 1) sees the "
+        f"example x = {vector(x)} with label y = {y} (labels in {{-1, +1}}). What is weight "
+        f"w_{j + 1} after the perceptron update on this example?",
+        value,
+        "If y w^T x <= 0 (misclassified) then w <- w + y x, otherwise w stays. Here y w^T x = "
+        f"{show(y * (w @ x))}, so the example is "
+        + ("misclassified." if misclassified else "classified correctly.")
+        + " See `cheatsheet derive perceptron-update`.",
+        ("perceptron-update",),
+        mistakes=wrong(
+            (
+                (w + y * x)[j] if not misclassified else w[j],
+                "update only on a mistake (y w^T x <= 0), and then by w + y x.",
+            ),
+            ((w - y * x)[j], "the update adds y x, it does not subtract it."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "ml-mlp-delta-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("mlp-backward-delta",),
+    difficulty=2,
+    tags=("backprop", "mlp"),
+)
+def mlp_delta(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    W = np.array([[rng.randint(-2, 2) for _ in range(2)] for _ in range(2)], float)
+    while W[0, 1] == W[1, 0]:
+        W[0, 1] = rng.randint(-2, 2)
+    delta_next = np.array([grid(rng, -1, 1, 0.5) for _ in range(2)])
+    fprime = np.array([rng.choice([0.25, 0.5, 1.0]) for _ in range(2)])
+    delta = formulas.get("mlp-backward-delta").evaluate(
+        delta_next=delta_next, W_next=W, fprime_next=fprime
+    )
+    j = rng.randrange(2)
+    value = delta[j]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"An MLP layer computes a^(l+1) = W^(l+1) z^(l) + b, z^(l+1) = f(a^(l+1)) with "
+        f"W^(l+1) = {matrix(W)} (rows index the outputs). Backprop has delta^(l+1) = dL/dz^(l+1) "
+        f"= {vector(delta_next)} and f'(a^(l+1)) = {vector(fprime)}. What is entry {j + 1} of "
+        "delta^(l) = dL/dz^(l)?",
+        value,
+        "delta^(l) = W^(l+1)^T (f'(a^(l+1)) . delta^(l+1)): the transpose sends the gradient "
+        "back from the outputs to the inputs. See `cheatsheet derive mlp-backward-delta`.",
+        ("mlp-backward-delta",),
+        mistakes=wrong(
+            (
+                (W @ (fprime * delta_next))[j],
+                "W^(l+1) is not transposed: the gradient w.r.t. "
+                "input j sums over the outputs i of W_ij.",
+            ),
+            ((W.T @ delta_next)[j], "the factor f'(a^(l+1)) is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "ml-mlp-weight-gradient-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("mlp-backward-weights",),
+    difficulty=2,
+    tags=("backprop", "mlp", "errata"),
+)
+def mlp_weight(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    delta = np.array([grid(rng, -1, 1, 0.5) or 0.5 for _ in range(2)])
+    fprime = np.array([rng.choice([0.25, 0.5, 1.0]) for _ in range(2)])
+    z_prev = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    z_here = np.array([grid(rng, -1, 1, 0.25) for _ in range(2)])
+    while np.allclose(z_prev, z_here):
+        z_here = np.array([grid(rng, -1, 1, 0.25) for _ in range(2)])
+    grad = formulas.get("mlp-backward-weights").evaluate(delta=delta, fprime=fprime, z_prev=z_prev)
+    i, j = rng.randrange(2), rng.randrange(2)
+    value = grad[i, j]
+    return numeric(
+        question_id,
+        TOPIC,
+        "Layer l of an MLP computes z^(l) = f(a^(l)), a^(l) = W^(l) z^(l-1) + b^(l). Its input "
+        f"is z^(l-1) = {vector(z_prev)}, its output z^(l) = {vector(z_here)}, f'(a^(l)) = "
+        f"{vector(fprime)}, and backprop delivers delta^(l) = dL/dz^(l) = {vector(delta)}. "
+        f"What is dL/dw_{i + 1}{j + 1}^(l)?",
+        value,
+        "dL/dw_ij = delta_i f'(a_i) z_j^(l-1): w_ij multiplies the previous layer's output "
+        "z_j^(l-1) (the sheet writes z_j^(l)). See `cheatsheet derive mlp-backward-weights`.",
+        ("mlp-backward-weights",),
+        mistakes=wrong(
+            (
+                delta[i] * fprime[i] * z_here[j],
+                "that uses z_j^(l), the sheet's misprint; w_ij "
+                "multiplies the layer's input z_j^(l-1).",
+            ),
+            (delta[i] * z_prev[j], "the factor f'(a_i^(l)) is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "ml-activation-derivative-symbolic-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=("sigmoid-derivative", "tanh-derivative"),
+    difficulty=2,
+    tags=("activations", "closed-form"),
+)
+def derivative_symbolic(rng: random.Random, question_id: str) -> Question:
+    import sympy as sp
+
+    import formulas
+
+    if rng.random() < 0.5:
+        name, formula_id, symbol = "sigmoid", "sigmoid-derivative", "s"
+        s = sp.Symbol("s", positive=True)
+        inverse = sp.log(s / (1 - s))  # x as a function of s = sigma(x)
+        wrong_form, feedback = s * (1 + s), "sigma' = sigma (1 - sigma), with a minus."
+        tidy = s * (1 - s)
+        symbols = {"s": "unit"}
+    else:
+        name, formula_id, symbol = "tanh", "tanh-derivative", "t"
+        s = sp.Symbol("t", real=True)
+        inverse = sp.log((1 + s) / (1 - s)) / 2  # x as a function of t = tanh(x)
+        wrong_form, feedback = 1 - s, "tanh' = 1 - tanh^2: the square is missing."
+        tidy = 1 - s**2
+        symbols = {"t": "real"}
+    rhs = formulas.get(formula_id).statement.rhs
+    (x,) = rhs.free_symbols
+    expr = sp.simplify(rhs.subs(x, inverse))
+    # shown in its textbook form where the registry's expression agrees with it
+    if sp.simplify(expr - tidy) == 0:
+        expr = tidy
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=(
+            f"Write the derivative of {name}(x) with respect to x in terms of the activation's "
+            f"own value {symbol} = {name}(x) only (what backprop reuses from the forward pass)."
+        ),
+        answer=plain(expr),
+        explanation=f"d/dx {name}(x) = {plain(expr)}. See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        symbols=symbols,
+        mistakes=(Mistake(plain(wrong_form), feedback),),
+    )
