@@ -161,7 +161,7 @@ def fit_energy(model: SMPL, prior: GaussianMixturePrior, camera: PinholeCamera, 
     data = geman_mcclure(residual).sum((-1, -2))
     pose = prior(params.theta[:, 1:].flatten(1))
     energy = data + weights.pose**2 * pose + weights.angle**2 * angle_prior(params.theta) + weights.shape**2 * params.beta.pow(2).sum(-1)
-    return energy.sum(), {"reprojection": float(residual.norm(dim=-1).mean())}
+    return energy.sum(), {"reprojection": residual.detach().norm(dim=-1).mean().item()}
 
 
 def reprojection_error(model: SMPL, camera: PinholeCamera, params: FitParameters, targets: torch.Tensor) -> float:
@@ -257,7 +257,9 @@ def make_experiment(ctx) -> FitExperiment:
     from cheatsheet.body.smpl import build_smpl
 
     options = ctx.options
-    model = build_smpl(seed=ctx.seed).to(ctx.device)
+    model = build_smpl(
+        int(options.get("bodies", 200)), int(options.get("betas", 8)), seed=ctx.seed
+    ).to(ctx.device)
     prior_samples = sample_poses(3000, np.random.default_rng(ctx.seed + 7))[:, 1:].reshape(3000, -1)
     prior = GaussianMixturePrior.fit(prior_samples, int(options.get("components", 4)), ctx.seed).to(ctx.device)
     camera = PinholeCamera()

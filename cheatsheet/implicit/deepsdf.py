@@ -131,6 +131,9 @@ class DeepSDFExperiment:
     delta: float = 0.1
     shapes_per_batch: int = 4
     points_per_shape: int = 1024
+    eval_points: int = 50_000
+    mesh_resolution: int = 48
+    infer_steps: int = 200
 
     def modules(self) -> dict[str, nn.Module]:
         return {"deepsdf": self.model}
@@ -167,7 +170,7 @@ class DeepSDFExperiment:
         for i in range(len(self.held_out)):
             points = self.held_out_samples.points[i, :2048].to(device)
             sdf = self.held_out_samples.sdf[i, :2048].to(device)
-            codes.append(infer_code(self.model.decoder, points, sdf, sigma=self.sigma))
+            codes.append(infer_code(self.model.decoder, points, sdf, self.infer_steps, self.sigma))
         return codes
 
     def evaluate(self) -> dict[str, Any]:
@@ -178,8 +181,8 @@ class DeepSDFExperiment:
         train_ious, chamfers = [], []
         for i, shape in enumerate(self.shapes[:4]):
             code = self.model.codes.weight[i : i + 1].detach()
-            train_ious.append(volumetric_iou(self.sdf_fn(code), shape.sdf, 50_000, device=device))
-            mesh = marching_cubes(self.sdf_fn(code), 40, device=device)
+            train_ious.append(volumetric_iou(self.sdf_fn(code), shape.sdf, self.eval_points, device=device))
+            mesh = marching_cubes(self.sdf_fn(code), self.mesh_resolution, device=device)
             if mesh is not None:
                 truth = shape.surface_points(3000).numpy()
                 chamfers.append(chamfer_distance(mesh.sample_points(3000), truth))
@@ -190,7 +193,7 @@ class DeepSDFExperiment:
         if self.model.decoder.latent_size > 0 and self.held_out:
             self._codes = self._held_out_codes()
             ious = [
-                volumetric_iou(self.sdf_fn(code), shape.sdf, 50_000, device=device)
+                volumetric_iou(self.sdf_fn(code), shape.sdf, self.eval_points, device=device)
                 for code, shape in zip(self._codes, self.held_out)
             ]
             metrics["test_iou"] = sum(ious) / len(ious)
@@ -208,12 +211,12 @@ class DeepSDFExperiment:
         with torch.no_grad():
             for i, shape in enumerate(self.shapes[:3]):
                 code = self.model.codes.weight[i : i + 1].detach()
-                mesh = marching_cubes(self.sdf_fn(code), 48, device=device)
+                mesh = marching_cubes(self.sdf_fn(code), self.mesh_resolution, device=device)
                 panels.append((f"decoded {shape.kind} #{i}", mesh))
                 if mesh is not None:
                     paths.append(write_obj(mesh, Path(out_dir) / f"mesh_{i}_{shape.kind}.obj"))
             for code, shape in zip(getattr(self, "_codes", [])[:1], self.held_out):
-                mesh = marching_cubes(self.sdf_fn(code), 48, device=device)
+                mesh = marching_cubes(self.sdf_fn(code), self.mesh_resolution, device=device)
                 panels.append((f"unseen {shape.kind} (inferred z)", mesh))
         paths.append(save_mesh_figure(panels, Path(out_dir) / "samples.png"))
         return paths
@@ -245,4 +248,7 @@ def make_experiment(ctx) -> DeepSDFExperiment:
         held_out_samples=make_sdf_samples(held_out, 2048, seed=ctx.seed + 1)
         if held_out
         else SDFSamples(torch.zeros(0, 0, 3), torch.zeros(0, 0)),
+        eval_points=int(options.get("eval_points", 50_000)),
+        mesh_resolution=int(options.get("mesh_resolution", 48)),
+        infer_steps=int(options.get("infer_steps", 200)),
     )

@@ -193,9 +193,9 @@ def dvr_loss(
     )
     loss = rgb_loss + (freespace_weight * freespace + occupancy_weight * occupancy) / len(origins)
     return loss, {
-        "rgb_l1": float(rgb_loss),
-        "freespace": float(freespace),
-        "occupancy": float(occupancy),
+        "rgb_l1": rgb_loss.item(),
+        "freespace": freespace.item(),
+        "occupancy": occupancy.item(),
     }
 
 
@@ -288,7 +288,7 @@ class DVRExperiment:
                 nrow=4,
             )
         ]
-        mesh = marching_cubes(self.model.occupancy, 48, device=self.ctx.device)
+        mesh = marching_cubes(self.model.occupancy, int(self.ctx.options.get("mesh_resolution", 48)), device=self.ctx.device)
         if mesh is not None:
             paths.append(write_obj(mesh, Path(out_dir) / "mesh.obj"))
             paths.append(

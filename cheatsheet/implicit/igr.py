@@ -103,6 +103,7 @@ class IGRExperiment:
     lam: float = 0.1
     surface_power: int = 1
     batch: int = 1024
+    mesh_resolution: int = 64
 
     def modules(self) -> dict[str, nn.Module]:
         return {"igr": self.model}
@@ -125,7 +126,7 @@ class IGRExperiment:
 
         device = self.ctx.device
         self.model.eval()
-        self._mesh = marching_cubes(self.model, 64, device=device)
+        self._mesh = marching_cubes(self.model, self.mesh_resolution, device=device)
         truth = self.shape.surface_points(5000).numpy()
         chamfer = chamfer_distance(self._mesh.sample_points(5000), truth) if self._mesh else None
         space = shape_lib.sample_space(4096, 1.0, device=device)
@@ -144,7 +145,7 @@ class IGRExperiment:
             self.model, 64, device=self.ctx.device
         )
         paths = [write_obj(mesh, Path(out_dir) / "mesh.obj")] if mesh is not None else []
-        truth = marching_cubes(self.shape.sdf, 64)
+        truth = marching_cubes(self.shape.sdf, self.mesh_resolution)
         paths.append(
             save_mesh_figure(
                 [("IGR from points", mesh), (f"true {self.shape.kind}", truth)],
@@ -170,4 +171,5 @@ def make_experiment(ctx) -> IGRExperiment:
         cloud=cloud.to(ctx.device),
         lam=float(options.get("lam", 0.1)),
         surface_power=int(options.get("surface_power", 1)),
+        mesh_resolution=int(options.get("mesh_resolution", 64)),
     )

@@ -183,6 +183,8 @@ class OccupancyExperiment:
     test: ShapeSet
     shapes_per_batch: int = 8
     points_per_shape: int = 512
+    eval_points: int = 50_000
+    mesh_resolution: int = 40
 
     def modules(self) -> dict[str, nn.Module]:
         return {"occupancy_network": self.model}
@@ -217,11 +219,11 @@ class OccupancyExperiment:
         self.model.eval()
         device = self.ctx.device
         ious = [
-            volumetric_iou(self._inside_fn(self.test, i), shape.sdf, n=50_000, device=device)
+            volumetric_iou(self._inside_fn(self.test, i), shape.sdf, n=self.eval_points, device=device)
             for i, shape in enumerate(self.test.shapes)
         ]
         train_ious = [
-            volumetric_iou(self._inside_fn(self.train, i), shape.sdf, n=50_000, device=device)
+            volumetric_iou(self._inside_fn(self.train, i), shape.sdf, n=self.eval_points, device=device)
             for i, shape in enumerate(self.train.shapes[:4])
         ]
         return {
@@ -241,11 +243,11 @@ class OccupancyExperiment:
         device = self.ctx.device
         panels, paths = [], []
         for i, shape in enumerate(self.test.shapes[:3]):
-            mesh = marching_cubes(self._inside_fn(self.test, i), 40, device=device)
+            mesh = marching_cubes(self._inside_fn(self.test, i), self.mesh_resolution, device=device)
             panels.append((f"predicted {shape.kind}", mesh))
             if mesh is not None:
                 paths.append(write_obj(mesh, Path(out_dir) / f"mesh_{i}_{shape.kind}.obj"))
-        truth = marching_cubes(self.test.shapes[0].sdf, 40)
+        truth = marching_cubes(self.test.shapes[0].sdf, self.mesh_resolution)
         panels.append((f"true {self.test.shapes[0].kind}", truth))
         paths.append(save_mesh_figure(panels, Path(out_dir) / "samples.png"))
         return paths
@@ -267,4 +269,6 @@ def make_experiment(ctx) -> OccupancyExperiment:
         optimizer=optimizer,
         train=make_shape_set(train_shapes, seed=ctx.seed),
         test=make_shape_set(test_shapes, seed=ctx.seed + 1),
+        eval_points=int(options.get("eval_points", 50_000)),
+        mesh_resolution=int(options.get("mesh_resolution", 40)),
     )
