@@ -17,16 +17,17 @@ from quizzes.templates._helpers_a import mistake, number
 __all__ = ["numeric", "wrong"]
 
 
-def wrong(*pairs: tuple[Any, str], answer: Any) -> tuple[Mistake, ...]:
+def wrong(*pairs: tuple[Any, str], answer: Any, gap: float = 1e-2) -> tuple[Mistake, ...]:
     """Foreseen wrong numbers [(value, feedback)], each kept only when it really differs from
-    the answer and from the ones before it (so each one earns its own feedback)."""
+    the answer and from the ones before it (so each one earns its own feedback); `gap` is the
+    relative difference that counts (see `_helpers_a.mistake`)."""
     kept: list[Mistake] = []
     seen = [float(answer)]
     for value, feedback in pairs:
         value = float(value)
-        if any(not mistake(value, other, "") for other in seen):
+        if any(not mistake(value, other, "", gap) for other in seen):
             continue
-        kept.extend(mistake(value, answer, feedback))
+        kept.extend(mistake(value, answer, feedback, gap))
         seen.append(value)
     return tuple(kept)
 

@@ -1,0 +1,308 @@
+"""Generated questions on optimizers (sheet section 10.2): one step of mini-batch SGD,
+heavy-ball momentum, Nesterov momentum (the gradient at the look-ahead point), AdaGrad,
+RMSProp and Adam (bias correction, and epsilon added outside the square root where the sheet
+puts it inside).
+
+Every answer comes from the formula registry (sgd-update, polyak-momentum-update,
+nesterov-update, adagrad-update, rmsprop-update, adam-update). The question asks for the new
+parameter; the tolerance is 1% of the step, so not moving at all is never accepted.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import grid, show
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "optimizers"
+
+
+def _step(question_id, prompt, theta, value, explanation, formula_id, pairs) -> Question:
+    """A 'new parameter' question: tolerance 1% of the step (4 decimals are always enough)."""
+    step = abs(float(value) - float(theta))
+    abs_tol = max(0.01 * step, 5e-5)
+    return numeric(
+        question_id,
+        TOPIC,
+        prompt + " (4 decimal places)",
+        value,
+        explanation + f" See `cheatsheet derive {formula_id}`.",
+        (formula_id,),
+        tol=1e-9,
+        abs_tol=abs_tol,
+        # a mistake counts when it is 3 tolerances away from the answer
+        mistakes=wrong(*pairs, answer=value, gap=3 * abs_tol / max(1.0, abs(float(value)))),
+    )
+
+
+@template(
+    "opt-sgd-minibatch-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("sgd-update",),
+    difficulty=1,
+    tags=("sgd",),
+)
+def sgd_minibatch(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    w = grid(rng, -1, 1, 0.5)
+    xs = [rng.choice([-2, -1, 1, 2]) for _ in range(2)]
+    ys = [rng.randint(-2, 2) for _ in range(2)]
+    lr = rng.choice([0.1, 0.2, 0.25])
+    # gradient of the mini-batch mean of 1/2 (w x - y)^2
+    grad = sum((w * x - y) * x for x, y in zip(xs, ys)) / len(xs)
+    if grad == 0:
+        ys[0] += 1
+        grad = sum((w * x - y) * x for x, y in zip(xs, ys)) / len(xs)
+    sgd = formulas.get("sgd-update")
+    value = sgd.evaluate(theta=w, grad=grad, lr=lr)
+    return _step(
+        question_id,
+        f"A one-weight model y_hat = w x has the loss L(w) = mean_i 1/2 (w x_i - y_i)^2 over "
+        f"the mini-batch (x, y) = {list(zip(xs, ys))}. With w = {show(w)} and learning rate "
+        f"epsilon = {show(lr)}, what is w after one mini-batch gradient-descent step?",
+        w,
+        value,
+        "w <- w - epsilon g with g = mean_i (w x_i - y_i) x_i, the mini-batch mean gradient "
+        "(an unbiased estimate of the full gradient).",
+        "sgd-update",
+        [
+            (
+                sgd.evaluate(theta=w, grad=-grad, lr=lr),
+                "step against the gradient: w - epsilon g, not w + epsilon g.",
+            ),
+            (
+                sgd.evaluate(theta=w, grad=2 * grad, lr=lr),
+                "the loss is a mean over the "
+                "mini-batch; the gradient is the mean too, not the sum.",
+            ),
+        ],
+    )
+
+
+def _momentum_state(rng: random.Random):
+    theta = grid(rng, -2, 2, 0.5)
+    v = grid(rng, -0.5, 0.5, 0.1)
+    lr = rng.choice([0.1, 0.2, 0.5])
+    momentum = rng.choice([0.5, 0.8, 0.9])
+    return theta, v, lr, momentum
+
+
+@template(
+    "opt-momentum-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("polyak-momentum-update",),
+    difficulty=1,
+    tags=("momentum",),
+)
+def momentum(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    theta, v, lr, mu = _momentum_state(rng)
+    grad = grid(rng, -2, 2, 0.5) or 1.0
+    value = formulas.get("polyak-momentum-update").evaluate(
+        theta=theta, grad=grad, v=v, lr=lr, momentum=mu
+    )
+    return _step(
+        question_id,
+        f"Heavy-ball momentum: v <- alpha v - epsilon g, theta <- theta + v. The parameter is "
+        f"theta = {show(theta)}, the velocity v = {show(v)}, the gradient g = {show(grad)}, the "
+        f"learning rate epsilon = {show(lr)} and the momentum alpha = {show(mu)}. What is theta "
+        "after the step?",
+        theta,
+        value,
+        "Update the velocity first, v <- alpha v - epsilon g, then move by the new velocity.",
+        "polyak-momentum-update",
+        [
+            (
+                theta - lr * grad,
+                "that is plain gradient descent; the velocity alpha v is carried over.",
+            ),
+            (theta + v, "that moves by the old velocity; update v first."),
+        ],
+    )
+
+
+@template(
+    "opt-nesterov-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("nesterov-update",),
+    difficulty=2,
+    tags=("momentum", "nesterov"),
+)
+def nesterov(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    theta, v, lr, mu = _momentum_state(rng)
+    while v == 0:
+        v = grid(rng, -0.5, 0.5, 0.1)
+    a = rng.choice([1, 2, 3])
+    look_ahead = theta + mu * v
+    value = formulas.get("nesterov-update").evaluate(
+        theta=theta, grad=a * look_ahead, v=v, lr=lr, momentum=mu
+    )
+    at_theta = formulas.get("nesterov-update").evaluate(
+        theta=theta, grad=a * theta, v=v, lr=lr, momentum=mu
+    )
+    return _step(
+        question_id,
+        f"Nesterov momentum on the loss L(theta) = {a}/2 theta^2: v <- alpha v - epsilon "
+        "grad L(theta + alpha v), theta <- theta + v. Currently theta = "
+        f"{show(theta)} and v = {show(v)}, with epsilon = {show(lr)} and alpha = {show(mu)}. "
+        "What is theta after the step?",
+        theta,
+        value,
+        f"The gradient is taken at the look-ahead point theta + alpha v = {show(look_ahead)}: "
+        f"grad L = {a} (theta + alpha v). Then v <- alpha v - epsilon grad, theta <- theta + v.",
+        "nesterov-update",
+        [
+            (
+                at_theta,
+                "that is heavy-ball momentum: Nesterov evaluates the gradient at the "
+                "look-ahead point theta + alpha v, not at theta.",
+            ),
+        ],
+    )
+
+
+@template(
+    "opt-adagrad-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("adagrad-update",),
+    difficulty=2,
+    tags=("adaptive",),
+)
+def adagrad(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    theta = grid(rng, -2, 2, 0.5)
+    grad = rng.choice([-2, -1, -0.5, 0.5, 1, 2])
+    r = rng.choice([0.0, 1.0, 2.0, 3.0, 4.25])
+    lr = rng.choice([0.1, 0.5, 1.0])
+    eps = 1e-10
+    value = formulas.get("adagrad-update").evaluate(theta=theta, grad=grad, r=r, lr=lr, eps=eps)
+    pairs = [
+        (theta - lr * grad / (r + grad**2), "divide by the square root of the accumulated squares.")
+    ]
+    if r > 0:
+        pairs.append(
+            (theta - lr * grad / math.sqrt(r), "add this step's g^2 to r before dividing.")
+        )
+    return _step(
+        question_id,
+        f"AdaGrad with learning rate epsilon = {show(lr)} and delta = 1e-10: the sum of squared "
+        f"past gradients is r = {show(r)}, the parameter theta = {show(theta)}, and the new "
+        f"gradient g = {show(grad)}. What is theta after the step?",
+        theta,
+        value,
+        "r <- r + g^2, then theta <- theta - epsilon g / (delta + sqrt(r)): every past gradient "
+        "counts, so the step size only shrinks.",
+        "adagrad-update",
+        pairs,
+    )
+
+
+@template(
+    "opt-rmsprop-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("rmsprop-update",),
+    difficulty=2,
+    tags=("adaptive",),
+)
+def rmsprop(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    theta = grid(rng, -2, 2, 0.5)
+    grad = rng.choice([-2, -1, -0.5, 0.5, 1, 2])
+    r = rng.choice([0.25, 0.5, 1.0, 2.0])
+    lr = rng.choice([0.01, 0.1])
+    rho = rng.choice([0.5, 0.9, 0.99])
+    update = formulas.get("rmsprop-update")
+    value = update.evaluate(theta=theta, grad=grad, r=r, lr=lr, rho=rho, eps=1e-8)
+    swapped = update.evaluate(theta=theta, grad=grad, r=r, lr=lr, rho=1 - rho, eps=1e-8)
+    return _step(
+        question_id,
+        f"RMSProp with learning rate epsilon = {show(lr)}, decay rho = {show(rho)} and "
+        f"delta = 1e-8: the running average of squared gradients is r = {show(r)}, the "
+        f"parameter theta = {show(theta)}, the new gradient g = {show(grad)}. What is theta "
+        "after the step?",
+        theta,
+        value,
+        "r <- rho r + (1 - rho) g^2, then theta <- theta - epsilon g / (delta + sqrt(r)): an "
+        "exponentially weighted average, so the distant past is forgotten.",
+        "rmsprop-update",
+        [
+            (swapped, "rho weighs the old average r, and (1 - rho) the new g^2; they are swapped."),
+            (
+                theta - lr * grad / (r + grad**2) ** 0.5,
+                "that accumulates like AdaGrad; RMSProp decays r by rho.",
+            ),
+        ],
+    )
+
+
+@template(
+    "opt-adam-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("adam-update",),
+    difficulty=3,
+    tags=("adaptive", "adam", "errata"),
+)
+def adam(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+
+    theta = grid(rng, -1, 1, 0.5)
+    grad = rng.choice([-0.2, -0.1, -0.05, 0.05, 0.1, 0.2])
+    t = rng.randint(1, 3)
+    m = 0.0 if t == 1 else grid(rng, -0.1, 0.1, 0.05)
+    v = 0.0 if t == 1 else rng.choice([0.001, 0.002, 0.005])
+    lr = rng.choice([0.01, 0.1])
+    beta1, beta2 = rng.choice([0.9, 0.5]), rng.choice([0.99, 0.9])
+    eps = rng.choice([0.01, 0.05])  # large, so that where it sits matters
+    adam_update = formulas.get("adam-update")
+    value = adam_update.evaluate(
+        theta=theta, grad=grad, m=m, v=v, t=t, lr=lr, beta1=beta1, beta2=beta2, eps=eps
+    )
+    m_new = beta1 * m + (1 - beta1) * grad
+    v_new = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m_new / (1 - beta1**t), v_new / (1 - beta2**t)
+    sheet = theta - lr * m_hat / math.sqrt(v_hat + eps)
+    no_correction = theta - lr * m_new / (math.sqrt(v_new) + eps)
+    moments = (
+        "m = v = 0 (first step)"
+        if t == 1
+        else f"m = {show(m)} and v = {show(v)} (after {t - 1} step{'s' if t > 2 else ''})"
+    )
+    return _step(
+        question_id,
+        f"Adam with eta = {show(lr)}, beta_1 = {show(beta1)}, beta_2 = {show(beta2)} and "
+        f"epsilon = {show(eps)} (large on purpose). The moments are {moments}, the parameter "
+        f"theta = {show(theta)}, and step t = {t} brings the gradient g = {show(grad)}. What "
+        "is theta after this step?",
+        theta,
+        value,
+        "m <- beta_1 m + (1 - beta_1) g, v <- beta_2 v + (1 - beta_2) g^2, m_hat = m / (1 - "
+        "beta_1^t), v_hat = v / (1 - beta_2^t), theta <- theta - eta m_hat / (sqrt(v_hat) + "
+        "epsilon): epsilon is added outside the square root (the sheet puts it inside).",
+        "adam-update",
+        [
+            (
+                sheet,
+                "that is the sheet's form with epsilon under the square root; Adam adds "
+                "epsilon to sqrt(v_hat).",
+            ),
+            (no_correction, "the bias corrections 1/(1 - beta^t) are missing."),
+        ],
+    )
