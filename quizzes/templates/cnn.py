@@ -1,0 +1,323 @@
+"""Generated questions on convolutional networks (sheet section 11): output sizes with
+padding, stride and dilation (one layer and a small stack), one output entry of a correlation
+vs a true convolution, the gradient to the input through the rotated kernel, max-pooling's
+gradient routing, a transposed convolution's output, and the order of the size derivation.
+
+Every answer comes from the formula registry (conv-output-size, correlation-2d,
+convolution-2d, conv-backward-input, max-pool-gradient, transposed-conv); images and kernels
+are small integers, so every answer is an exact number.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import derivation_claims, matrix, ordering
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "cnn"
+
+
+def _size(**kw) -> int:
+    import formulas
+
+    return int(formulas.get("conv-output-size").evaluate(**kw))
+
+
+@template(
+    "cnn-dilated-conv-size-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("conv-output-size",),
+    difficulty=2,
+    tags=("shapes", "dilation"),
+)
+def dilated_size(rng: random.Random, question_id: str) -> Question:
+    kernel = rng.choice([2, 3, 5])
+    dilation = rng.choice([2, 3, 4])
+    stride = rng.choice([1, 2, 3])
+    padding = rng.choice([0, 1, 2, 3])
+    size = rng.randint(dilation * (kernel - 1) + 2, 48)
+    value = _size(size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    undilated = _size(size=size, kernel=kernel, stride=stride, padding=padding, dilation=1)
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A {size}x{size} feature map goes through a {kernel}x{kernel} convolution with "
+        f"dilation {dilation}, stride {stride} and zero padding {padding} on each side. What "
+        "is the output's width?",
+        value,
+        "out = floor((n + 2p - d (k - 1) - 1) / s) + 1: a dilated kernel spans d (k - 1) + 1 "
+        "input cells. See `cheatsheet derive conv-output-size`.",
+        ("conv-output-size",),
+        exact=True,
+        mistakes=wrong(
+            (undilated, "that ignores the dilation: the kernel spans d (k - 1) + 1 cells."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "cnn-stack-size-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("conv-output-size",),
+    difficulty=2,
+    tags=("shapes", "pooling"),
+)
+def stack_size(rng: random.Random, question_id: str) -> Question:
+    size = rng.choice([28, 32, 48, 64, 96, 100, 128])
+    k1, p1, s1 = rng.choice([(3, 1, 1), (5, 2, 1), (5, 0, 1), (7, 3, 2), (3, 0, 2)])
+    pool = rng.choice([2, 3])
+    k2, p2, s2 = rng.choice([(3, 1, 1), (3, 0, 1), (5, 0, 2), (3, 1, 2)])
+    one = _size(size=size, kernel=k1, stride=s1, padding=p1, dilation=1)
+    two = _size(size=one, kernel=pool, stride=pool, padding=0, dilation=1)
+    value = _size(size=two, kernel=k2, stride=s2, padding=p2, dilation=1)
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A {size}x{size} image passes through (1) a {k1}x{k1} convolution, stride {s1}, "
+        f"padding {p1}; (2) {pool}x{pool} max pooling with stride {pool}; (3) a {k2}x{k2} "
+        f"convolution, stride {s2}, padding {p2}. What is the final feature map's width?",
+        value,
+        "Apply out = floor((n + 2p - k) / s) + 1 layer by layer (pooling is the same formula "
+        f"with no padding): {size} -> {one} -> {two} -> {value}. See `cheatsheet derive "
+        "conv-output-size`.",
+        ("conv-output-size",),
+        exact=True,
+    )
+
+
+def _image(rng: random.Random, size: int, low: int = 0, high: int = 3):
+    import numpy as np
+
+    return np.array([[rng.randint(low, high) for _ in range(size)] for _ in range(size)], float)
+
+
+def _kernel(rng: random.Random, size: int):
+    import numpy as np
+
+    while True:
+        kernel = np.array([[rng.randint(-1, 2) for _ in range(size)] for _ in range(size)], float)
+        if not np.array_equal(kernel, kernel[::-1, ::-1]):  # flipping must matter
+            return kernel
+
+
+@template(
+    "cnn-correlation-vs-convolution-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("convolution-2d", "correlation-2d"),
+    difficulty=2,
+    tags=("convolution",),
+)
+def correlation_vs_convolution(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    image = _image(rng, 4)
+    kernel = _kernel(rng, rng.choice([2, 3]))
+    out = 5 - len(kernel)
+    i, j = rng.randrange(out), rng.randrange(out)
+    conv = formulas.get("convolution-2d").evaluate(image=image, kernel=kernel)[i, j]
+    corr = formulas.get("correlation-2d").evaluate(image=image, kernel=kernel)[i, j]
+    tries = 0
+    while conv == corr and tries < 20:  # pick an entry where the two differ
+        i, j, tries = rng.randrange(out), rng.randrange(out), tries + 1
+        conv = formulas.get("convolution-2d").evaluate(image=image, kernel=kernel)[i, j]
+        corr = formulas.get("correlation-2d").evaluate(image=image, kernel=kernel)[i, j]
+    true_conv = rng.random() < 0.5
+    value, other = (conv, corr) if true_conv else (corr, conv)
+    name = (
+        "true convolution I * K (kernel flipped)"
+        if true_conv
+        else "cross-correlation (what a deep-learning 'conv' layer computes)"
+    )
+    formula_id = "convolution-2d" if true_conv else "correlation-2d"
+    return numeric(
+        question_id,
+        TOPIC,
+        f"The image I = {matrix(image)} (rows top to bottom) is filtered with the kernel K = "
+        f"{matrix(kernel)} by {name}, valid mode (no padding, stride 1). What is the output "
+        f"entry at row {i + 1}, column {j + 1} (counting from 1)?",
+        value,
+        "Correlation slides K as it is: sum_mn K(m, n) I(i + m, j + n). Convolution slides "
+        "ROT180(K), the kernel flipped in both axes. See `cheatsheet derive " + formula_id + "`.",
+        (formula_id,),
+        exact=True,
+        mistakes=wrong(
+            (
+                other,
+                "that is the other operation: convolution flips the kernel (ROT180), "
+                "correlation does not.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "cnn-backward-input-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("conv-backward-input", "conv-forward"),
+    difficulty=3,
+    tags=("backprop", "convolution"),
+)
+def backward_input(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    w = _kernel(rng, 2)
+    delta = _image(rng, 2, -2, 2)
+    while not delta.any():
+        delta = _image(rng, 2, -2, 2)
+    grad = formulas.get("conv-backward-input").evaluate(delta=delta, w=w)
+    unrotated = formulas.get("conv-backward-input").evaluate(delta=delta, w=w[::-1, ::-1])
+    p, q = rng.randrange(3), rng.randrange(3)
+    while grad[p, q] == unrotated[p, q] and rng.random() < 0.9:
+        p, q = rng.randrange(3), rng.randrange(3)
+    value = grad[p, q]
+    return numeric(
+        question_id,
+        TOPIC,
+        "A convolutional layer computes z^(l) = w * z^(l-1) + b with * a true 2D convolution "
+        f"(valid mode, stride 1), a 3x3 input z^(l-1) and the 2x2 kernel w = {matrix(w)}. "
+        f"Backprop delivers delta^(l) = dL/dz^(l) = {matrix(delta)}. What is dL/dz^(l-1) at "
+        f"row {p + 1}, column {q + 1}?",
+        value,
+        "delta^(l-1) = delta^(l) * ROT180(w^(l)), a full convolution: each input cell collects "
+        "the upstream gradients of every output it touched, weighted by the kernel entry that "
+        "touched it. See `cheatsheet derive conv-backward-input`.",
+        ("conv-backward-input",),
+        exact=True,
+        mistakes=wrong(
+            (
+                unrotated[p, q],
+                "the kernel's orientation is off by ROT180: for a forward "
+                "convolution the gradient is a full convolution with ROT180(w).",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "cnn-max-pool-gradient-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("max-pool-gradient",),
+    difficulty=2,
+    tags=("backprop", "pooling", "errata"),
+)
+def max_pool_gradient(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    values = rng.sample(range(1, 17), 16)
+    image = np.array(values, float).reshape(4, 4)
+    delta = np.array([[rng.choice([-2, -1, 1, 2, 3]) for _ in range(2)] for _ in range(2)], float)
+    # the four 2x2 windows, each flattened row-major
+    windows = image.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(2, 2, 4)
+    routed = formulas.get("max-pool-gradient").evaluate(z_prev=windows, delta=delta)
+    grad = routed.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(4, 4)
+    # ask about the window's max half the time, else about another cell
+    r, c = rng.randrange(4), rng.randrange(4)
+    if rng.random() < 0.5:
+        wr, wc = r // 2, c // 2
+        k = int(np.argmax(windows[wr, wc]))
+        r, c = 2 * wr + k // 2, 2 * wc + k % 2
+    value = grad[r, c]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"2x2 max pooling with stride 2 is applied to the 4x4 input {matrix(image)}. The "
+        f"upstream gradient w.r.t. the 2x2 pooled output is {matrix(delta)}. What is the "
+        f"gradient w.r.t. the input cell at row {r + 1}, column {c + 1}?",
+        value,
+        "delta_i^(l-1) = [i = i*] delta^(l): only the arg max i* of each window receives the "
+        "window's upstream gradient, every other input gets 0 (the index belongs on the input "
+        "side, not on delta^(l) as the sheet prints it). See `cheatsheet derive "
+        "max-pool-gradient`.",
+        ("max-pool-gradient",),
+        exact=True,
+        mistakes=wrong(
+            (
+                delta[r // 2, c // 2] / 4,
+                "that spreads the gradient evenly (average pooling); "
+                "max pooling routes all of it to the maximum.",
+            ),
+            (
+                delta[r // 2, c // 2] if value == 0 else 0.0,
+                "only the window's maximum gets the gradient; check which input is the arg max.",
+            ),
+            answer=value,
+            gap=0.0,
+        ),
+    )
+
+
+@template(
+    "cnn-transposed-conv-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("transposed-conv",),
+    difficulty=2,
+    tags=("upsampling",),
+)
+def transposed_conv(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    import numpy as np
+
+    x = np.array([[rng.choice([-1, 1, 2, 3]) for _ in range(2)] for _ in range(2)], float)
+    kernel = _kernel(rng, rng.choice([2, 3]))
+    stride = rng.choice([1, 2])
+    y = formulas.get("transposed-conv").evaluate(x=x, kernel=kernel, stride=stride)
+    size = len(y)
+    p, q = rng.randrange(size), rng.randrange(size)
+    value = y[p, q]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A transposed convolution (learnable upsampling) with stride {stride} and the "
+        f"{len(kernel)}x{len(kernel)} kernel K = {matrix(kernel)} is applied to the 2x2 input "
+        f"x = {matrix(x)} (no padding). The output is {size}x{size}. What is its entry at row "
+        f"{p + 1}, column {q + 1}?",
+        value,
+        "Each input x(i, j) stamps a copy x(i, j) K of the kernel at offset (s i, s j) of the "
+        "output; overlapping stamps add. The output is (n - 1) s + k wide. See `cheatsheet "
+        "derive transposed-conv`.",
+        ("transposed-conv",),
+        exact=True,
+    )
+
+
+@template(
+    "cnn-size-derivation-order-draw",
+    topic=TOPIC,
+    kind="ordering",
+    formulas=("conv-output-size",),
+    difficulty=1,
+    tags=("derivation", "shapes"),
+)
+def size_derivation(rng: random.Random, question_id: str) -> Question:
+    claims = derivation_claims("conv-output-size")
+    steps, answer = ordering(rng, claims)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="ordering",
+        prompt=(
+            "Put the derivation of a convolution's output size floor((in + 2 pad - dil (kern - "
+            "1) - 1) / stride) + 1 in order. Answer with the letters in order, e.g. "
+            + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims))))
+            + "."
+        ),
+        answer=answer,
+        explanation="In order: " + " | ".join(claims) + ". See `cheatsheet derive "
+        "conv-output-size`.",
+        formulas=("conv-output-size",),
+        steps=steps,
+    )
