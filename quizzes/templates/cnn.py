@@ -267,9 +267,9 @@ def max_pool_gradient(rng: random.Random, question_id: str) -> Question:
     tags=("upsampling",),
 )
 def transposed_conv(rng: random.Random, question_id: str) -> Question:
-    import formulas
-
     import numpy as np
+
+    import formulas
 
     x = np.array([[rng.choice([-1, 1, 2, 3]) for _ in range(2)] for _ in range(2)], float)
     kernel = _kernel(rng, rng.choice([2, 3]))

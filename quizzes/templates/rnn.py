@@ -1,0 +1,375 @@
+"""Generated questions on recurrent networks (sheet section 12): a vanilla RNN unrolled two
+steps, an LSTM cell (from its weights, and from given gate values), the one-step Jacobian
+dh_i/dh_{i-1} (with the sheet's f'(h_{i-1}) misprint as a foreseen mistake), the linear RNN's
+matrix power, the BPTT bound eta^(t-k), gradient clipping by norm, and the order of the
+vanishing-gradient argument.
+
+Every answer comes from the formula registry (vanilla-rnn, lstm-cell, rnn-hidden-jacobian,
+linear-rnn-power, bptt-vanishing-bound, gradient-clipping).
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizzes.questions import Question, template
+from quizzes.templates._helpers_a import derivation_claims, grid, matrix, ordering, show, vector
+from quizzes.templates._helpers_b import numeric, wrong
+
+TOPIC = "rnn"
+
+
+@template(
+    "rnn-vanilla-step-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("vanilla-rnn",),
+    difficulty=1,
+    tags=("rnn",),
+)
+def vanilla_step(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+
+    w_hh, w_xh = grid(rng, -1, 1, 0.5) or 0.5, grid(rng, -1, 1.5, 0.5) or 1.0
+    h0 = grid(rng, -0.5, 0.5, 0.5)
+    xs = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    h = formulas.get("vanilla-rnn").evaluate(
+        x=np.array(xs)[:, None], h0=np.array([h0]), W_hh=np.array([[w_hh]]), W_xh=np.array([[w_xh]])
+    )
+    value = h[1, 0]
+    linear = w_hh * (w_hh * h0 + w_xh * xs[0]) + w_xh * xs[1]
+    one_step = math.tanh(w_hh * h0 + w_xh * xs[1])
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A scalar vanilla RNN h_t = tanh(W_hh h_(t-1) + W_xh x_t) has W_hh = {show(w_hh)}, "
+        f"W_xh = {show(w_xh)} and h_0 = {show(h0)}. It reads x_1 = {show(xs[0])}, then x_2 = "
+        f"{show(xs[1])}. What is h_2?",
+        value,
+        "Unroll: h_1 = tanh(W_hh h_0 + W_xh x_1), then h_2 = tanh(W_hh h_1 + W_xh x_2) with "
+        "the same weights at every step. See `cheatsheet derive vanilla-rnn`.",
+        ("vanilla-rnn",),
+        mistakes=wrong(
+            (linear, "the tanh is applied at every step."),
+            (one_step, "that skips step 1: h_2 uses h_1, not h_0."),
+            answer=value,
+        ),
+    )
+
+
+def _lstm_prompt_gates() -> str:
+    return (
+        "An LSTM cell computes i, f, o = sigmoid(.) and g = tanh(.) of W [x_t; h_(t-1)] + b, "
+        "then c_t = f c_(t-1) + i g and h_t = o tanh(c_t)."
+    )
+
+
+@template(
+    "rnn-lstm-cell-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("lstm-cell",),
+    difficulty=3,
+    tags=("lstm",),
+)
+def lstm_cell(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    x, h_prev, c_prev = grid(rng, -1, 1, 0.5), grid(rng, -1, 1, 0.5), grid(rng, -1, 1.5, 0.5)
+    W = np.array([[grid(rng, -1, 1, 0.5) for _ in range(2)] for _ in range(4)])
+    b = np.array([grid(rng, -0.5, 0.5, 0.5) for _ in range(4)])
+    h_t, c_t = formulas.get("lstm-cell").evaluate(
+        x=np.array([x]), h_prev=np.array([h_prev]), c_prev=np.array([c_prev]), W=W, b=b
+    )[:, 0]
+    ask_h = rng.random() < 0.5
+    value = h_t if ask_h else c_t
+    pre = W @ np.array([x, h_prev]) + b
+    i, f, o = 1 / (1 + np.exp(-pre[:3]))
+    g = np.tanh(pre[3])
+    pairs = (
+        [(o * c_t, "h_t = o tanh(c_t): the tanh of the cell state is missing.")]
+        if ask_h
+        else [
+            (f * c_prev + g, "the input gate i must scale the candidate g."),
+            (c_prev + i * g, "the forget gate f must scale c_(t-1)."),
+        ]
+    )
+    gates = "; ".join(
+        f"row {name}: [{show(W[k, 0])}, {show(W[k, 1])}], bias {show(b[k])}"
+        for k, name in enumerate(("i", "f", "o", "g"))
+    )
+    return numeric(
+        question_id,
+        TOPIC,
+        _lstm_prompt_gates()
+        + f" With one input and one hidden unit the weights are ({gates}), multiplying "
+        f"[x_t, h_(t-1)] = [{show(x)}, {show(h_prev)}]; c_(t-1) = {show(c_prev)}. What is "
+        + ("h_t?" if ask_h else "c_t?"),
+        value,
+        f"Here i = {show(i, 4)}, f = {show(f, 4)}, o = {show(o, 4)}, g = {show(g, 4)}; c_t = f "
+        "c_(t-1) + i g, h_t = o tanh(c_t). See `cheatsheet derive lstm-cell`.",
+        ("lstm-cell",),
+        mistakes=wrong(*pairs, answer=value),
+    )
+
+
+@template(
+    "rnn-lstm-from-gates-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("lstm-cell",),
+    difficulty=1,
+    tags=("lstm",),
+)
+def lstm_from_gates(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+
+    i, f, o = (rng.choice([0.1, 0.25, 0.5, 0.8, 0.9]) for _ in range(3))
+    g = rng.choice([-0.8, -0.5, 0.2, 0.5, 0.9])
+    c_prev = grid(rng, -2, 2, 0.5)
+    # zero weights and biases that produce exactly these gate values
+    b = np.array(
+        [math.log(i / (1 - i)), math.log(f / (1 - f)), math.log(o / (1 - o)), math.atanh(g)]
+    )
+    h_t, c_t = formulas.get("lstm-cell").evaluate(
+        x=np.zeros(1), h_prev=np.zeros(1), c_prev=np.array([c_prev]), W=np.zeros((4, 2)), b=b
+    )[:, 0]
+    ask_h = rng.random() < 0.5
+    value = h_t if ask_h else c_t
+    pairs = (
+        [(o * c_t, "h_t = o tanh(c_t): the tanh is missing.")]
+        if ask_h
+        else [
+            (
+                i * c_prev + f * g,
+                "the gates are swapped: the forget gate f scales the old "
+                "cell c_(t-1), the input gate i the candidate g.",
+            )
+        ]
+    )
+    return numeric(
+        question_id,
+        TOPIC,
+        f"In an LSTM step the gates take the values input i = {show(i)}, forget f = {show(f)}, "
+        f"output o = {show(o)}, and the candidate is g = {show(g)}; the previous cell state is "
+        f"c_(t-1) = {show(c_prev)}. What is " + ("h_t?" if ask_h else "c_t?"),
+        value,
+        "c_t = f c_(t-1) + i g (the additive path that lets the error flow), h_t = o "
+        "tanh(c_t). See `cheatsheet derive lstm-cell`.",
+        ("lstm-cell",),
+        mistakes=wrong(*pairs, answer=value),
+    )
+
+
+@template(
+    "rnn-hidden-jacobian-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("rnn-hidden-jacobian",),
+    difficulty=3,
+    tags=("bptt", "errata"),
+)
+def hidden_jacobian(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    entries = [-1.0, -0.5, 0.5, 1.0]
+    W_hh = np.array([[rng.choice(entries) for _ in range(2)] for _ in range(2)])
+    while W_hh[0, 1] == W_hh[1, 0]:  # not symmetric, so the transpose is a different answer
+        W_hh[0, 1] = rng.choice(entries)
+    W_xh = np.eye(2)
+    h_prev = np.array([grid(rng, -1, 1, 0.5) for _ in range(2)])
+    x = np.array([grid(rng, -1, 1, 0.5) for _ in range(2)])
+    J = formulas.get("rnn-hidden-jacobian").evaluate(W_hh=W_hh, W_xh=W_xh, h_prev=h_prev, x=x)
+    sheet = W_hh.T @ np.diag(1 - np.tanh(h_prev) ** 2)
+    r, c = rng.randrange(2), rng.randrange(2)
+    value = J[r, c]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"An RNN with two hidden units computes h_i = tanh(a_i), a_i = W_hh h_(i-1) + W_xh x_i, "
+        f"with W_hh = {matrix(W_hh)}, W_xh = I, h_(i-1) = {vector(h_prev)} and x_i = "
+        f"{vector(x)}. What is entry ({r + 1}, {c + 1}) of the Jacobian dh_i/dh_(i-1) "
+        "(row = component of h_i, column = component of h_(i-1))?",
+        value,
+        "dh_i/dh_(i-1) = diag(f'(a_i)) W_hh with f' = 1 - tanh^2 at the pre-activation a_i of "
+        "this step (the sheet writes f'(h_(i-1))). See `cheatsheet derive rnn-hidden-jacobian`.",
+        ("rnn-hidden-jacobian",),
+        mistakes=wrong(
+            (
+                sheet[r, c],
+                "that is the sheet's W_hh^T diag f'(h_(i-1)): f' belongs at a_i, and "
+                "in this layout the Jacobian is diag(f'(a_i)) W_hh.",
+            ),
+            (W_hh[r, c], "the factor f'(a_i) = 1 - tanh(a_i)^2 is missing."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rnn-linear-power-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("linear-rnn-power",),
+    difficulty=2,
+    tags=("exploding-gradients", "errata"),
+)
+def linear_power(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    W = np.zeros((2, 2))
+    while W[0, 1] == W[1, 0] or abs(np.linalg.det(W)) < 0.25:  # invertible, not symmetric
+        W = np.array([[rng.choice([-1, 0, 0.5, 1, 2]) for _ in range(2)] for _ in range(2)])
+    h1 = np.array([rng.choice([-1, 1, 2]) for _ in range(2)], float)
+    t = rng.choice([3, 4])
+    power = formulas.get("linear-rnn-power")
+    h_t = power.evaluate(W=W, h1=h1, t=t)
+    j = rng.randrange(2)
+    value = h_t[j]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"A linear RNN without input runs h_t = W^T h_(t-1) from h_1 = {vector(h1)} with W = "
+        f"{matrix(W)}. What is component {j + 1} of h_{t}?",
+        value,
+        "h_t = (W^T)^(t-1) h_1: t - 1 multiplications (the sheet drops the power). Its size "
+        "is ruled by the largest |eigenvalue|: > 1 explodes, < 1 vanishes. See `cheatsheet "
+        "derive linear-rnn-power`.",
+        ("linear-rnn-power",),
+        mistakes=wrong(
+            ((W.T @ h1)[j], "that is the sheet's W^T h_1: the power t - 1 is missing."),
+            (
+                power.evaluate(W=W, h1=h1, t=t + 1)[j],
+                "from h_1 to h_t there are t - 1 steps, not t.",
+            ),
+            (power.evaluate(W=W.T, h1=h1, t=t)[j], "the recurrence multiplies by W^T, not W."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rnn-bptt-bound-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("bptt-vanishing-bound",),
+    difficulty=2,
+    tags=("bptt", "vanishing-gradients"),
+)
+def bptt_bound(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    activation, gamma = rng.choice([("tanh", 1.0), ("sigmoid", 0.25)])
+    lam = rng.choice([0.5, 0.8, 0.9, 1.2, 2.0, 3.0, 4.0])
+    t = rng.randint(6, 12)
+    k = rng.randint(1, t - 3)
+    bound = formulas.get("bptt-vanishing-bound").statement.rhs
+    names = {s.name: s for s in bound.free_symbols}
+    value = float(bound.subs({names["eta"]: lam * gamma, names["t"]: t, names["k"]: k}))
+    return numeric(
+        question_id,
+        TOPIC,
+        f"An RNN h_i = {activation}(W_hh h_(i-1) + W_xh x_i) has ||W_hh|| = lambda_1 = "
+        f"{show(lam)} (largest singular value), and |{activation}'| <= gamma = {show(gamma)}. "
+        f"What upper bound does this give for ||dh_{t}/dh_{k}|| (the product of the step "
+        f"Jacobians dh_i/dh_(i-1) for i = {k + 1} .. {t})?",
+        value,
+        "||prod_{i=k+1}^t dh_i/dh_(i-1)|| <= (lambda_1 gamma)^(t-k) = eta^(t-k): eta < 1 "
+        "makes it vanish; eta > 1 only allows explosion (the bound is one-sided). See "
+        "`cheatsheet derive bptt-vanishing-bound`.",
+        ("bptt-vanishing-bound",),
+        mistakes=wrong(
+            (
+                lam ** (t - k),
+                f"the activation's derivative bound gamma = {show(gamma)} also "
+                "multiplies each step.",
+            ),
+            ((lam * gamma) ** (t - k - 1), f"there are t - k = {t - k} factors."),
+            ((lam * gamma) ** t, "the product runs from step k + 1 to t: exponent t - k."),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rnn-gradient-clipping-draw",
+    topic=TOPIC,
+    kind="numeric",
+    formulas=("gradient-clipping",),
+    difficulty=1,
+    tags=("exploding-gradients",),
+)
+def clipping(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+
+    grad = np.array(
+        rng.choice([[3, 4], [6, -8], [-5, 12], [2, -2, 1], [1, 2, 2], [4, -4, 2]]), float
+    ) * rng.choice([1, 2])
+    threshold = rng.choice([1.0, 2.0, 5.0, 10.0])
+    clipped = formulas.get("gradient-clipping").evaluate(grad=grad, threshold=threshold)
+    j = rng.randrange(len(grad))
+    value = clipped[j]
+    return numeric(
+        question_id,
+        TOPIC,
+        f"Gradient clipping by norm with threshold {show(threshold)} is applied to the "
+        f"gradient g = {vector(grad)}. What is component {j + 1} of the clipped gradient?",
+        value,
+        "If ||g|| > threshold then g <- g threshold / ||g|| (the direction is kept), else g "
+        f"stays; here ||g|| = {show(np.linalg.norm(grad))}. See `cheatsheet derive "
+        "gradient-clipping`.",
+        ("gradient-clipping",),
+        mistakes=wrong(
+            (
+                np.clip(grad, -threshold, threshold)[j],
+                "that clips each component separately; "
+                "clipping by norm rescales the whole vector and keeps its direction.",
+            ),
+            answer=value,
+        ),
+    )
+
+
+@template(
+    "rnn-vanishing-argument-order-draw",
+    topic=TOPIC,
+    kind="ordering",
+    formulas=("bptt-vanishing-bound",),
+    difficulty=2,
+    tags=("derivation", "vanishing-gradients"),
+)
+def vanishing_order(rng: random.Random, question_id: str) -> Question:
+    claims = derivation_claims("bptt-vanishing-bound")
+    steps, answer = ordering(rng, claims)
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="ordering",
+        prompt=(
+            "Put the argument that BPTT gradients vanish when lambda_1 gamma < 1 in order. "
+            "Answer with the letters in order, e.g. "
+            + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims))))
+            + "."
+        ),
+        answer=answer,
+        explanation="In order: " + " | ".join(claims) + ". See `cheatsheet derive "
+        "bptt-vanishing-bound`.",
+        formulas=("bptt-vanishing-bound",),
+        steps=steps,
+    )
