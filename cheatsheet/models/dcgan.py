@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cheatsheet.models.gan import GANExperiment, load_gan_data
+from cheatsheet.models.gan import GANExperiment, discriminator_loss, load_gan_data
 
 
 class DCGANGenerator(nn.Module):
@@ -86,8 +86,6 @@ def dcgan_init(module: nn.Module) -> None:
 
 class DCGANExperiment(GANExperiment):
     def d_step_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        from cheatsheet.models.gan import discriminator_loss
-
         # Real and fake in separate forwards: each batch-norm batch is all real or all fake,
         # as in the reference implementation.
         return discriminator_loss(self.D(real), self.D(fake))

@@ -188,7 +188,12 @@ class GANExperiment:
 
     def __post_init__(self):
         if self.generator_loss not in GENERATOR_LOSSES:
-            raise ValueError(f"generator loss is one of {', '.join(GENERATOR_LOSSES)}")
+            from cheatsheet.errors import CheatsheetError
+
+            raise CheatsheetError(
+                f"unknown generator loss '{self.generator_loss}'; choose "
+                + ", ".join(GENERATOR_LOSSES)
+            )
         self.G = self.ctx.wrap(self.generator_net)
         self.D = self.ctx.wrap(self.discriminator_net)
         self.rng = torch.Generator().manual_seed(self.ctx.seed + 1000 * self.ctx.rank)
