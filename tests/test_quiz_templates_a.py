@@ -526,6 +526,40 @@ def check_flow_choice(q):
     assert right_choices(q, truth, names, points, clean) == [q.answer], q.choices
 
 
+def check_flow_closed_form(q):
+    import torch
+    from torch.distributions import Normal
+
+    answer = parsed(q.answer, q.symbols)
+    names = {s.name: s for s in answer.free_symbols}
+    generator = torch.Generator().manual_seed(0)
+    if "1-D flow" in q.prompt:
+        for x, a, b in ((0.3, 1.7, -0.4), (-2.0, 0.6, 1.1)):
+            truth = Normal(torch.tensor(b, dtype=torch.float64), a).log_prob(torch.tensor(x))
+            got = answer.subs({names["x"]: x, names["a"]: a, names["b"]: b})
+            close(str(float(got)), float(truth), rel=1e-9)
+        return
+    channels = integer(q.prompt, r"h x w x (\d) activation")
+    h, w = 2, 3
+    if "ActNorm" in q.prompt:
+        s = torch.randn(channels, generator=generator, dtype=torch.float64)
+        logdet = _slogdet_of_jacobian(
+            lambda x: (x.reshape(h, w, channels) * s).reshape(-1), 6 * channels
+        )
+        point = {names[f"s_{c + 1}"]: float(s[c]) for c in range(channels)}
+    else:
+        weight = torch.randn(channels, channels, generator=generator, dtype=torch.float64)
+
+        def conv(x):
+            image = x.reshape(1, channels, h, w)
+            return torch.nn.functional.conv2d(image, weight[:, :, None, None]).reshape(-1)
+
+        logdet = _slogdet_of_jacobian(conv, 6 * channels)
+        point = {names["d"]: float(torch.linalg.det(weight))}
+    point.update({names["h"]: h, names["w"]: w})
+    close(str(float(answer.subs(point))), logdet, rel=1e-9)
+
+
 # --------------------------------------------------------------------------------------------
 # autoregressive
 
@@ -797,6 +831,7 @@ CHECKS = {
     "flow-affine-density-draw": check_flow_affine_density,
     "flow-triangular-logdet-draw": check_flow_triangular,
     "flow-logdet-choice-draw": check_flow_choice,
+    "flow-closed-form-draw": check_flow_closed_form,
     "ar-param-count-draw": check_ar_params,
     "ar-wavenet-receptive-field-draw": check_ar_wavenet,
     "ar-made-mask-draw": check_ar_made,

@@ -1,7 +1,7 @@
 """Generated questions on normalizing flows (sheet section 4): log-determinants of ActNorm,
 the invertible 1x1 convolution (full and LU-parametrised), affine coupling and triangular
-Jacobians, the change of variables through an affine map, and the closed forms among their
-mutants.
+Jacobians, the change of variables through an affine map, and the closed forms (typed in, and
+picked out among their mutants).
 
 Every answer comes from the formula registry (actnorm-logdet, conv1x1-logdet,
 conv1x1-lu-logdet, affine-coupling-logdet, triangular-determinant, change-of-variables). The
@@ -349,4 +349,102 @@ def logdet_choice(rng: random.Random, question_id: str) -> Question:
         ),
         formulas=(formula_id,),
         choices=choices,
+    )
+
+
+def _affine_1d_log_density():
+    """The registry's change of variables specialised to x = a z + b, z ~ N(0, 1), as
+    (log p_x(x) expression, the symbols a, b, x)."""
+    import sympy as sp
+
+    import formulas
+
+    statement = formulas.get("change-of-variables").statement
+    x, b = sp.Symbol("x", real=True), sp.Symbol("b", real=True)
+    a = sp.Symbol("a", positive=True)
+    z = (x - b) / a
+    density = statement.rhs.replace(
+        lambda e: isinstance(e, sp.core.function.AppliedUndef) and "p_z" in str(e.func),
+        lambda e: sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi),
+    )
+    density = density.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Abs(sp.diff(z, x)))
+    log_density = sp.expand_log(sp.log(density), force=True)
+    if log_density.has(sp.Abs) or log_density.atoms(sp.core.function.AppliedUndef):
+        raise ValueError(f"change-of-variables did not specialise: {log_density}")
+    return log_density
+
+
+@template(
+    "flow-closed-form-draw",
+    topic=TOPIC,
+    kind="symbolic",
+    formulas=("change-of-variables", "actnorm-logdet", "conv1x1-logdet"),
+    difficulty=2,
+    tags=("closed-form", "log-det"),
+)
+def closed_form(rng: random.Random, question_id: str) -> Question:
+    import sympy as sp
+
+    import formulas
+    from quizzes.parser import ASSUMPTIONS
+
+    which = rng.choice(["affine-1d", "actnorm", "conv1x1"])
+    if which == "affine-1d":
+        formula_id = "change-of-variables"
+        symbols = {"x": "real", "b": "real", "a": "positive"}
+        expr = _affine_1d_log_density()
+        prompt = (
+            "A 1-D flow maps z ~ N(0, 1) to x = a z + b with a > 0. Write log p_x(x) in terms "
+            "of x, a and b (pi is the constant)."
+        )
+    else:
+        channels = rng.randint(2, 3)
+        names = [f"s_{c}" for c in range(1, channels + 1)]
+        symbols = {"h": "positive-integer", "w": "positive-integer"}
+        if which == "actnorm":
+            formula_id = "actnorm-logdet"
+            symbols.update({name: "real" for name in names})
+            prompt = (
+                f"ActNorm on an h x w x {channels} activation scales channel c by s_c (and shifts "
+                f"it). Write log|det J| in terms of h, w and {', '.join(names)} (use abs(.))."
+            )
+        else:
+            formula_id = "conv1x1-logdet"
+            symbols["d"] = "real"
+            prompt = (
+                f"An invertible 1x1 convolution with the {channels} x {channels} matrix W acts on "
+                f"an h x w x {channels} activation. Write log|det J| in terms of h, w and "
+                "d = det W (use abs(.))."
+            )
+        rhs = formulas.get(formula_id).statement.rhs
+        table = {name: sp.Symbol(name, **ASSUMPTIONS[a]) for name, a in symbols.items()}
+        mapping = {}
+        for symbol in rhs.free_symbols:
+            if symbol.name == "H":
+                mapping[symbol] = table["h"]
+            elif symbol.name == "W":
+                mapping[symbol] = table["w"]
+            elif symbol.name == "C":
+                mapping[symbol] = channels
+            elif symbol.name == "det W":
+                mapping[symbol] = table["d"]
+        expr = rhs.xreplace(mapping).doit()
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.Indexed), lambda e: table[f"s_{int(e.indices[0])}"]
+        )
+    unknown = {s.name for s in expr.free_symbols} - set(symbols)
+    if unknown:
+        raise ValueError(f"{formula_id}: the answer has undeclared symbols {unknown}")
+    return Question(
+        id=question_id,
+        topic=TOPIC,
+        kind="symbolic",
+        prompt=prompt,
+        answer=plain(expr),
+        explanation=(
+            f"{plain(expr)}: the log-determinant of the inverse map adds to log p_z; every "
+            f"pixel contributes. See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        symbols=symbols,
     )
