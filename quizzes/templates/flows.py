@@ -307,28 +307,13 @@ _CHOICE = {
     tags=("mutants", "log-det"),
 )
 def logdet_choice(rng: random.Random, question_id: str) -> Question:
-    import sympy as sp
-
     import formulas
 
     key = rng.choice(sorted(_CHOICE))
     what, lhs = _CHOICE[key]
     if key == "change-of-variables-1d":
-        # The registry's change of variables specialised to x = a z + b in one dimension:
-        # p_z(f^{-1}(x)) |d f^{-1}/dx| with f^{-1}(x) = (x - b)/a.
         formula_id = "change-of-variables"
-        statement = formulas.get(formula_id).statement
-        x, b = sp.Symbol("x", real=True), sp.Symbol("b", real=True)
-        a = sp.Symbol("a", positive=True)
-        z = (x - b) / a
-        density = statement.rhs.replace(
-            lambda e: isinstance(e, sp.core.function.AppliedUndef) and "p_z" in str(e.func),
-            lambda e: sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi),
-        )
-        density = density.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Abs(sp.diff(z, x)))
-        rhs = sp.expand_log(sp.log(density), force=True)
-        if rhs.has(sp.Abs) or rhs.atoms(sp.core.function.AppliedUndef):
-            raise ValueError(f"change-of-variables did not specialise: {rhs}")
+        rhs = _affine_1d_log_density()
     else:
         formula_id = key
         rhs = formulas.get(formula_id).statement.rhs
