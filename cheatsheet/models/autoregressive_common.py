@@ -17,7 +17,6 @@ model only has to provide `forward(x) -> log p(x)` per example and `sample(n)`.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +105,7 @@ class BinaryAutoregressiveExperiment:
             self.model.parameters(), lr=learning_rate, weight_decay=weight_decay
         )
         self.batch_size = batch_size
-        # Each rank draws its own batches; the harness seeds torch itself, this keeps the
-        # batch stream reproducible independently of model initialisation.
-        self.batches = torch.Generator().manual_seed(ctx.seed * 1000 + ctx.rank)
-        self.started = time.perf_counter()
+        self.figure_samples = option(ctx, "samples", 64)
 
     def modules(self) -> dict[str, Any]:
         return {"model": self.model}
@@ -123,7 +119,9 @@ class BinaryAutoregressiveExperiment:
     def train_step(self, step: int) -> dict[str, float]:
         self.model.train()
         self.before_step(step)
-        index = torch.randint(len(self.train_x), (self.batch_size,), generator=self.batches)
+        # The global RNG: the harness seeds it with seed + rank (DDP ranks draw different
+        # batches) and checkpoints it (--resume continues the same stream).
+        index = torch.randint(len(self.train_x), (self.batch_size,))
         x = self.train_x[index.to(self.train_x.device)]
         loss = -self.trained(x).mean()  # NLL in nats per example
         self.optimizer.zero_grad(set_to_none=True)
@@ -154,7 +152,7 @@ class BinaryAutoregressiveExperiment:
     @torch.no_grad()
     def save_figures(self, out_dir: Path) -> list[Path]:
         self.model.eval()
-        samples = self.model.sample(64)
+        samples = self.model.sample(self.figure_samples)
         path = save_binary_grid(samples, Path(out_dir) / "samples.png", f"{self.title}: samples")
         return [path]
 
@@ -165,3 +163,13 @@ def option(ctx: RunContext, name: str, default: Any) -> Any:
     if isinstance(default, bool) and isinstance(value, str):
         return value.lower() in ("1", "true", "yes", "on")
     return type(default)(value) if default is not None else value
+
+
+def build_or_explain(model_class: type, **settings: Any) -> nn.Module:
+    """Construct a model from run options; an invalid combination is a one-line CLI error."""
+    from cheatsheet.errors import CheatsheetError
+
+    try:
+        return model_class(**settings)
+    except ValueError as error:
+        raise CheatsheetError(f"{model_class.__name__}: {error}") from None

@@ -33,6 +33,7 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
+    build_or_explain,
     option,
 )
 from cheatsheet.runs.protocol import RunContext
@@ -187,13 +188,17 @@ class MADEExperiment(BinaryAutoregressiveExperiment):
 
 
 def make_experiment(ctx: RunContext) -> MADEExperiment:
-    hidden = option(ctx, "hidden", 256)
-    model = MADE(
+    # Defaults: the paper's best binarised-MNIST setting in spirit, an ensemble of mask sets
+    # with both orderings and connectivity resampled; on 1437 training digits a single mask
+    # set overfits (test NLL about 2 nats worse), the ensemble regularises.
+    hidden = option(ctx, "hidden", 512)
+    model = build_or_explain(
+        MADE,
         dims=64,
         hidden_sizes=(hidden, hidden),
-        num_masks=option(ctx, "num_masks", 1),
-        order_agnostic=option(ctx, "order_agnostic", False),
-        connectivity_agnostic=option(ctx, "connectivity_agnostic", False),
+        num_masks=option(ctx, "num_masks", 16),
+        order_agnostic=option(ctx, "order_agnostic", True),
+        connectivity_agnostic=option(ctx, "connectivity_agnostic", True),
         order=option(ctx, "order", "raster"),
         seed=ctx.seed,
     )

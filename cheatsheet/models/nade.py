@@ -21,6 +21,7 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
+    build_or_explain,
     option,
 )
 from cheatsheet.runs.protocol import RunContext
@@ -73,7 +74,8 @@ class NADE(nn.Module):
 
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
-    model = NADE(
+    model = build_or_explain(
+        NADE,
         dims=64,
         hidden=option(ctx, "hidden", 128),
         order=option(ctx, "order", "raster"),

@@ -143,7 +143,7 @@ class WaveNetExperiment:
         self.trained = ctx.wrap(self.model)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=learning_rate)
         self.batch_size = batch_size
-        self.batches = torch.Generator().manual_seed(ctx.seed * 1000 + ctx.rank)
+        self.figure_samples = option(ctx, "samples", 4)
 
     def modules(self) -> dict[str, Any]:
         return {"model": self.model}
@@ -153,7 +153,9 @@ class WaveNetExperiment:
 
     def train_step(self, step: int) -> dict[str, float]:
         self.model.train()
-        index = torch.randint(len(self.train_x), (self.batch_size,), generator=self.batches)
+        # The global RNG: the harness seeds it with seed + rank (DDP ranks draw different
+        # batches) and checkpoints it (--resume continues the same stream).
+        index = torch.randint(len(self.train_x), (self.batch_size,))
         x = self.train_x[index.to(self.train_x.device)]
         loss = -self.trained(x).mean()
         self.optimizer.zero_grad(set_to_none=True)
@@ -186,10 +188,11 @@ class WaveNetExperiment:
 
         self.model.eval()
         length = self.test_x.shape[-1]
-        samples = mu_law_decode(self.model.sample(4, length)).cpu()
-        real = mu_law_decode(self.test_x[:4]).cpu()
-        figure, axes = plt.subplots(4, 2, figsize=(9, 6), sharex=True, sharey=True)
-        for row in range(4):
+        rows = self.figure_samples
+        samples = mu_law_decode(self.model.sample(rows, length)).cpu()
+        real = mu_law_decode(self.test_x[:rows]).cpu()
+        figure, axes = plt.subplots(rows, 2, figsize=(9, 1.5 * rows), sharex=True, squeeze=False)
+        for row in range(rows):
             axes[row, 0].plot(real[row, 0].numpy(), lw=0.8, color="tab:blue")
             axes[row, 1].plot(samples[row, 0].numpy(), lw=0.8, color="tab:red")
         axes[0, 0].set_title("test audio (mu-law decoded)")
