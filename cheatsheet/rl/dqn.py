@@ -50,6 +50,7 @@ class DQNConfig:
     buffer_size: int = 50_000
     batch_size: int = 64
     lr: float = 1e-3
+    lr_final: float = 1e-3  # learning rate at the last step (linear decay from lr; = lr: none)
     gamma: float = 0.99
     target_update: int = 500  # environment steps between hard copies theta- <- theta
     train_every: int = 1
@@ -151,6 +152,7 @@ class DQNExperiment:
         options = dict(context.options)
         self.config = config or config_from_options(DQNConfig, options, extra=("env",))
         self.device = torch.device(context.device)
+        self.total_budget = context.steps
         self.env = make_env(options.get("env", env_name), context.seed)
         observation_size = self.env.observation_space.shape[0]
         n_actions = self.env.action_space.n
@@ -204,6 +206,10 @@ class DQNExperiment:
             self.state, _ = self.env.reset()
             self.episode_return, self.episode_length = 0.0, 0
 
+        if config.lr_final != config.lr:
+            fraction = min(1.0, step / max(self.total_budget, 1))
+            for group in self.optimizer.param_groups:
+                group["lr"] = config.lr + fraction * (config.lr_final - config.lr)
         if self.buffer.size >= config.learning_starts and step % config.train_every == 0:
             batch = self.buffer.sample(config.batch_size, self.generator)
             loss, _ = dqn_loss(
