@@ -81,13 +81,16 @@ def check_question(question: Question) -> tuple[list[str], int]:
     return problems, refused
 
 
-def check_templates(variants: int) -> tuple[list[str], int]:
+def check_templates(variants: int) -> tuple[list[str], int, int]:
+    """Problems with the templates' variants, how many templates, and how many mutants their
+    symbolic variants refused."""
     from formulas.core import TOPICS
     from quizzes.banks import EXTRA_TOPICS
     from quizzes.catalog import generate, load_templates
     from quizzes.questions import TEMPLATES
 
     problems = [f"{module}: import failed: {error}" for module, error in load_templates().items()]
+    refused = 0
     for template in TEMPLATES.values():
         if template.topic not in TOPICS and template.topic not in EXTRA_TOPICS:
             problems.append(f"template {template.id}: unknown topic {template.topic}")
@@ -105,9 +108,10 @@ def check_templates(variants: int) -> tuple[list[str], int]:
             if question.kind not in KINDS:
                 problems.append(f"template {template.id}@{variant}: unknown kind {question.kind}")
                 continue
-            found, _ = check_question(question)
+            found, refused_here = check_question(question)
             problems.extend(found)
-    return problems, len(TEMPLATES)
+            refused += refused_here
+    return problems, len(TEMPLATES), refused
 
 
 def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, Any]:
@@ -149,8 +153,9 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
         from quizzes.catalog import COURSE_TOPICS
         from quizzes.questions import TEMPLATES
 
-        template_problems, templates = check_templates(variants)
+        template_problems, templates, template_refused = check_templates(variants)
         problems.extend(template_problems)
+        mutants += template_refused
         # The issue's target: every registry topic has >= 20 questions, >= 5 of them templates.
         for topic in COURSE_TOPICS:
             bank_count = sum(

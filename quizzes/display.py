@@ -27,9 +27,11 @@ def question_lines(question: Any) -> list[str]:
         if question.kind == "spot-error":
             lines.append("Which line is wrong? (a letter)")
     elif question.kind == "ordering":
-        for letter, step in zip(letters(len(question.steps)), question.steps):
+        names = letters(len(question.steps))
+        for letter, step in zip(names, question.steps):
             lines.append(f"  {letter}) {step}")
-        lines.append("Put the steps in order (letters, e.g. C A B).")
+        # The example names every letter once, as the re-prompt's does (quizzes.engine).
+        lines.append(f"Put the steps in order (letters, e.g. {' '.join(reversed(names))}).")
     elif question.kind == "truefalse":
         lines.append("true or false?")
     elif question.kind == "symbolic" and question.symbols:

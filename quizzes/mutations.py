@@ -2,10 +2,12 @@
 
 `mutants(expr)` returns `Mutant(expr, description)` records, each one plausible mistake:
 - a flipped sign (of the whole or of one term),
-- alpha for alpha-bar (a dropped bar) and the reverse,
+- alpha for alpha-bar (a dropped bar) and the reverse, in the spelling of alpha-bar the
+  expression already uses (alphabar_t in registry statements, abar_t in plain-math answers),
 - a dropped factor (1/2, a square root, one symbol of a product),
 - swapped arguments (mu_1 <-> mu_2, q <-> p: the swapped KL) and an inverted ratio,
-- an off-by-one index (x_t <-> x_{t-1}, n -> n + 1),
+- an off-by-one index (x_t <-> x_{t-1}, beta_1 -> beta_2, n -> n + 1), for the index
+  subscripts of INDEX_SUBSCRIPTS and numbers only, never labels (p_d, mu_q),
 - squared vs not (sigma^2 for sigma, sqrt(a) for a).
 
 They make multiple-choice distractors and spot-the-error lines, give specific feedback for
@@ -32,8 +34,21 @@ class Mutant:
     description: str
 
 
+# The two spellings of alpha-bar: the registry's statements name it `alphabar_t` (which sympy
+# renders as \bar{\alpha}_t), the quiz's plain-math answers `abar_t`. A bar added to alpha_t
+# takes the spelling the expression already uses, so that a mutant never holds both names.
+REGISTRY_BAR = "alphabar"
+PLAIN_BAR = "abar"
+
+# Subscripts that are indices (time, step, summation), so that x_{t-1} for x_t is a real
+# off-by-one mistake; any other single letter is a label (p_d, p_m, mu_q, sigma_p, z_x), and a
+# "label - 1" teaches nothing. Numeric subscripts (x_0, beta_1) are indices too.
+INDEX_SUBSCRIPTS = frozenset("tijklns")
+
+
 def _unbarred(name: str) -> str | None:
-    """abar_t -> alpha_t, xbar -> x, x_bar_0 -> x_0; None when the name has no bar."""
+    """abar_t -> alpha_t, alphabar_t -> alpha_t, xbar -> x, x_bar_0 -> x_0; None when the name
+    has no bar."""
     if name.startswith("abar"):
         return "alpha" + name[4:]
     match = re.match(r"^([A-Za-z]+?)_?bar(.*)$", name)
@@ -42,24 +57,49 @@ def _unbarred(name: str) -> str | None:
     return None
 
 
-def _barred(name: str) -> str | None:
-    if name.startswith("alpha") and not name.startswith("alphabar"):
-        return "abar" + name[5:]
+def bar_family(names: Any) -> str:
+    """The spelling of alpha-bar among `names`: PLAIN_BAR when they use abar_*, else the
+    registry's REGISTRY_BAR (also when no name has a bar: the parser reads either spelling)."""
+    names = list(names)
+    if any(n.startswith(PLAIN_BAR) for n in names) and not any(
+        n.startswith(REGISTRY_BAR) for n in names
+    ):
+        return PLAIN_BAR
+    return REGISTRY_BAR
+
+
+def _barred(name: str, family: str = REGISTRY_BAR) -> str | None:
+    """alpha_t -> alphabar_t (family REGISTRY_BAR) or abar_t (family PLAIN_BAR); None for a
+    name that is not an unbarred alpha."""
+    if family not in (REGISTRY_BAR, PLAIN_BAR):
+        raise ValueError(f"unknown alpha-bar spelling {family!r}")
+    if name.startswith("alpha") and not name.startswith(REGISTRY_BAR):
+        return family + name[5:]
     return None
 
 
 def _index_shift(name: str) -> list[tuple[str, str]]:
-    """x_t -> x_{t-1} and x_{t+1}; x_{t-1} -> x_t."""
+    """x_t -> x_{t-1} and x_{t+1}; x_{t-1} -> x_t; beta_1 -> beta_0 and beta_2. Only for the
+    index subscripts of INDEX_SUBSCRIPTS and numbers, never for labels (p_d, mu_q)."""
     shifted: list[tuple[str, str]] = []
     match = re.match(r"^(.+)_(\{?)([a-z])(\}?)$", name)
-    if match and match.group(2) == match.group(4):
+    # x_t or x_{t}: both braces or neither
+    balanced = match is not None and bool(match.group(2)) == bool(match.group(4))
+    if match and balanced and match.group(3) in INDEX_SUBSCRIPTS:
         base, index = match.group(1), match.group(3)
         shifted.append((f"{base}_{{{index}-1}}", f"{index} where {index}-1 belongs"))
         shifted.append((f"{base}_{{{index}+1}}", f"{index} where {index}+1 belongs"))
     match = re.match(r"^(.+)_\{([a-z])([-+])1\}$", name)
-    if match:
+    if match and match.group(2) in INDEX_SUBSCRIPTS:
         base, index, _ = match.groups()
         shifted.append((f"{base}_{index}", f"{index} dropped its {match.group(3)}1"))
+    match = re.match(r"^(.+)_(\{?)(\d+)(\}?)$", name)
+    if match and bool(match.group(2)) == bool(match.group(4)):
+        base, open_, digits, close = match.groups()
+        number = int(digits)
+        for other in (number - 1, number + 1):
+            if other >= 0:
+                shifted.append((f"{base}_{open_}{other}{close}", f"{other} where {number} belongs"))
     return shifted
 
 
@@ -108,8 +148,10 @@ def raw_mutants(expr: Any) -> list[Mutant]:
     symbols = [s for s in symbols if isinstance(s, sp.Symbol)]
 
     # symbol-level mistakes
+    family = bar_family(s.name for s in symbols)
     for symbol in symbols:
-        for rename, what in ((_unbarred(symbol.name), "bar dropped"), (_barred(symbol.name), "")):
+        renames = ((_unbarred(symbol.name), "bar dropped"), (_barred(symbol.name, family), ""))
+        for rename, what in renames:
             if rename:
                 replacement = sp.Symbol(rename, **symbol.assumptions0)
                 description = (
@@ -141,9 +183,12 @@ def raw_mutants(expr: Any) -> list[Mutant]:
     # structure-level mistakes, one node at a time
     for node in sp.preorder_traversal(expr):
         if node.is_Add:
-            for term in node.args:
+            # Rebuild the sum with this one argument negated: xreplace({term: -term}) would
+            # also negate every other copy of the term inside the node (a 1 in a sum's limits).
+            for position, term in enumerate(node.args):
                 with refused:
-                    flipped = expr.xreplace({node: node.xreplace({term: -term})})
+                    terms = [-a if i == position else a for i, a in enumerate(node.args)]
+                    flipped = expr.xreplace({node: sp.Add(*terms)})
                     found.append(Mutant(flipped, f"the sign of {term} flipped"))
         if node.is_Mul:
             coefficient, rest = node.as_coeff_Mul()
