@@ -207,3 +207,16 @@ def test_cartpole_experiments_run(device, tmp_path, factory):
     assert result["episodes"] >= 1 and "mean_return_last_100" in result
     paths = experiment.save_figures(tmp_path)
     assert paths and all(p.exists() and p.stat().st_size > 0 for p in paths)
+
+
+def test_dqn_learning_rate_decays_linearly_to_lr_final(tmp_path):
+    from cheatsheet.rl.dqn import DQNExperiment
+
+    options = {"lr": 1e-3, "lr_final": 1e-4, "learning_starts": 10_000, "hidden": 8}
+    context = RunContext(device="cpu", seed=0, steps=10, data="cartpole", out_dir=tmp_path,
+                         options=options)  # fmt: skip
+    experiment = DQNExperiment(context)
+    for step in range(10):
+        experiment.train_step(step)
+        expected = 1e-3 + min(1.0, step / 10) * (1e-4 - 1e-3)
+        assert experiment.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
