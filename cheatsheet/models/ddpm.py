@@ -394,7 +394,7 @@ class DiffusionExperiment:
         metrics["energy_distance_train_vs_test"] = energy(train, test)
         measure = f"energy distance of {n} samples to the test set (train-vs-test as floor)"
         if self.image_data:
-            bits, stderr = self.bound_bits_per_dim()
+            bits, stderr = self.bound_bits_per_dim(int(self.ctx.options.get("vlb_repeats", 8)))
             dims = self.test[0].numel()
             # An upper bound on the NLL (like the VAE's), so it goes under the same keys.
             metrics["test_nll_nats"] = bits * dims * math.log(2)
