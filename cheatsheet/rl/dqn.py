@@ -50,7 +50,10 @@ class DQNConfig:
     buffer_size: int = 50_000
     batch_size: int = 64
     lr: float = 1e-3
-    lr_final: float = 1e-3  # learning rate at the last step (linear decay from lr; = lr: none)
+    # Learning rate at the last step, decayed linearly from lr (= lr: no decay). Measured at
+    # 50k steps, mean of the last 100 episodes: seeds 0/1/2 = 120/216/164 with decay to 1e-4,
+    # seeds 0/1 = 118/180 without. Plain DQN does not reliably reach 195 in this budget.
+    lr_final: float = 1e-4
     gamma: float = 0.99
     target_update: int = 500  # environment steps between hard copies theta- <- theta
     train_every: int = 1
