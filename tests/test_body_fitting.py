@@ -25,7 +25,10 @@ def test_gmm_prior_is_the_best_component_negative_log_likelihood():
     gmm = GaussianMixture(3, covariance_type="full", reg_covar=1e-3, random_state=0).fit(samples)
     x = samples[:10]
     expected = np.min(
-        [-np.log(w) - multivariate_normal(m, c).logpdf(x) for w, m, c in zip(gmm.weights_, gmm.means_, gmm.covariances_)],
+        [
+            -np.log(w) - multivariate_normal(m, c).logpdf(x)
+            for w, m, c in zip(gmm.weights_, gmm.means_, gmm.covariances_)
+        ],
         axis=0,
     )
     np.testing.assert_allclose(prior(torch.as_tensor(x)).numpy(), expected, rtol=1e-4)
@@ -41,7 +44,9 @@ def test_angle_prior_penalises_bending_backwards():
 
 def test_projection_is_a_pinhole_camera():
     camera = fitting.PinholeCamera(focal=100.0, size=64, center=(0.0, 0.0, 5.0))
-    assert torch.allclose(camera.project(torch.tensor([[0.0, 0.0, 0.0]])), torch.tensor([[32.0, 32.0]]))
+    assert torch.allclose(
+        camera.project(torch.tensor([[0.0, 0.0, 0.0]])), torch.tensor([[32.0, 32.0]])
+    )
     # up in the world is up in the image (smaller row), left of the camera is left in the image
     assert camera.project(torch.tensor([[0.0, 1.0, 0.0]]))[0, 1] < 32
     assert camera.project(torch.tensor([[1.0, 0.0, 0.0]]))[0, 0] > 32
@@ -73,5 +78,9 @@ def test_render_writes_a_png(model, tmp_path):
     from cheatsheet.body.render import save_body_figure
 
     out = model(torch.zeros(model.num_betas), torch.zeros(model.num_joints, 3))
-    path = save_body_figure(tmp_path / "body.png", [("rest", out.vertices.numpy(), out.joints.numpy())], model.faces.numpy())
+    path = save_body_figure(
+        tmp_path / "body.png",
+        [("rest", out.vertices.numpy(), out.joints.numpy())],
+        model.faces.numpy(),
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

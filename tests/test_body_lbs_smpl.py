@@ -31,7 +31,10 @@ def test_rodrigues_is_the_matrix_exponential_of_the_cross_product_matrix(seed):
     zero = torch.zeros_like(x)
     K = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(-1, 3, 3)
     assert torch.allclose(lbs.rodrigues(theta), torch.linalg.matrix_exp(K), atol=1e-12)
-    assert torch.equal(lbs.rodrigues(torch.zeros(2, 3, dtype=torch.float64)), torch.eye(3, dtype=torch.float64).expand(2, 3, 3))
+    assert torch.equal(
+        lbs.rodrigues(torch.zeros(2, 3, dtype=torch.float64)),
+        torch.eye(3, dtype=torch.float64).expand(2, 3, 3),
+    )
 
 
 def test_lbs_rest_pose_is_the_identity(device):
@@ -50,9 +53,13 @@ def test_lbs_rest_pose_is_the_identity(device):
 def test_lbs_matches_the_registry(seed):
     mesh = skeleton.build_mesh(skeleton.BodyParameters())
     weights = skeleton.skinning_weights()
-    G, _ = lbs.forward_kinematics(lbs.rodrigues(_random_pose(seed)), torch.as_tensor(mesh.joints), skeleton.PARENTS)
+    G, _ = lbs.forward_kinematics(
+        lbs.rodrigues(_random_pose(seed)), torch.as_tensor(mesh.joints), skeleton.PARENTS
+    )
     ours = lbs.linear_blend_skinning(torch.as_tensor(mesh.vertices), torch.as_tensor(weights), G)
-    registry = formulas.get("linear-blend-skinning").evaluate(vertices=mesh.vertices, weights=weights, transforms=G.numpy())
+    registry = formulas.get("linear-blend-skinning").evaluate(
+        vertices=mesh.vertices, weights=weights, transforms=G.numpy()
+    )
     np.testing.assert_allclose(ours.numpy(), registry, atol=1e-12)
 
 
@@ -122,7 +129,10 @@ def test_smpl_matches_the_registry(model):
     )
     np.testing.assert_allclose(out.vertices.numpy(), registry, atol=1e-4)
     joints = formulas.get("smpl-joint-regressor").evaluate(
-        regressor=model.regressor.numpy(), template=model.template.numpy(), shape_dirs=model.shape_dirs.numpy(), beta=beta.numpy()
+        regressor=model.regressor.numpy(),
+        template=model.template.numpy(),
+        shape_dirs=model.shape_dirs.numpy(),
+        beta=beta.numpy(),
     )
     np.testing.assert_allclose(model.joints_from_shape(beta).numpy(), joints, atol=1e-5)
 
@@ -140,8 +150,12 @@ def test_shape_space_is_sklearns_pca():
     np.testing.assert_allclose(np.abs(np.sum(directions * pca.components_.T, 0)), 1.0, atol=1e-8)
     # a body's beta = S^+ (T - mean) reconstructs it like sklearn's inverse transform
     beta = np.linalg.lstsq(S.reshape(-1, 4), flat[0] - mean.reshape(-1), rcond=None)[0]
-    reconstruction = formulas.get("pca-shape-space").evaluate(S=S.reshape(-1, 4), beta=beta, mu=mean.reshape(-1))
-    np.testing.assert_allclose(reconstruction, pca.inverse_transform(pca.transform(flat[:1]))[0], atol=1e-8)
+    reconstruction = formulas.get("pca-shape-space").evaluate(
+        S=S.reshape(-1, 4), beta=beta, mu=mean.reshape(-1)
+    )
+    np.testing.assert_allclose(
+        reconstruction, pca.inverse_transform(pca.transform(flat[:1]))[0], atol=1e-8
+    )
 
 
 def test_joints_regressed_from_the_shaped_mesh_move_with_beta(model):
@@ -151,19 +165,28 @@ def test_joints_regressed_from_the_shaped_mesh_move_with_beta(model):
         moved = model.joints_from_shape(torch.eye(model.num_betas)[b] * 2.0)
         assert (moved - rest).norm(dim=-1).max() > 1e-3
         # and exactly as the regressor applied to the shaped vertices
-        assert torch.allclose(moved, model.regressor @ model.shaped(torch.eye(model.num_betas)[b] * 2.0), atol=1e-6)
+        assert torch.allclose(
+            moved, model.regressor @ model.shaped(torch.eye(model.num_betas)[b] * 2.0), atol=1e-6
+        )
     # the first shape direction (dominated by height) changes the head height
     head = skeleton.JOINT_NAMES.index("head")
-    assert abs(model.joints_from_shape(torch.eye(model.num_betas)[0] * 2)[head, 1] - rest[head, 1]) > 0.01
+    assert (
+        abs(model.joints_from_shape(torch.eye(model.num_betas)[0] * 2)[head, 1] - rest[head, 1])
+        > 0.01
+    )
 
 
 def test_dual_quaternion_skinning_of_a_rigid_motion_is_that_motion():
     mesh = skeleton.build_mesh(skeleton.BodyParameters())
     vertices = torch.as_tensor(mesh.vertices)
     R = lbs.rodrigues(torch.tensor([0.4, -0.7, 0.2], dtype=torch.float64))
-    G = lbs.homogeneous(R, torch.tensor([0.1, 0.2, -0.3], dtype=torch.float64)).expand(skeleton.NUM_JOINTS, 4, 4)
+    G = lbs.homogeneous(R, torch.tensor([0.1, 0.2, -0.3], dtype=torch.float64)).expand(
+        skeleton.NUM_JOINTS, 4, 4
+    )
     out = smpl.dual_quaternion_skinning(vertices, torch.as_tensor(skeleton.skinning_weights()), G)
-    assert torch.allclose(out, vertices @ R.T + torch.tensor([0.1, 0.2, -0.3], dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(
+        out, vertices @ R.T + torch.tensor([0.1, 0.2, -0.3], dtype=torch.float64), atol=1e-10
+    )
 
 
 def test_pose_correctives_bring_lbs_closer_to_the_dqs_scans(model):

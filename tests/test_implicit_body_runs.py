@@ -13,19 +13,40 @@ from cheatsheet.runs.harness import run
 TINY_SCENE = {"size": 8, "views": 4, "test_views": 2}
 CASES = {
     "occupancy": (
-        {"train_shapes": 3, "test_shapes": 2, "hidden": 16, "c_dim": 8, "eval_points": 2000, "mesh_resolution": 12},
+        {
+            "train_shapes": 3,
+            "test_shapes": 2,
+            "hidden": 16,
+            "c_dim": 8,
+            "eval_points": 2000,
+            "mesh_resolution": 12,
+        },
         "test_iou",
         False,
     ),
     "deepsdf": (
-        {"train_shapes": 2, "hidden": 32, "eval_points": 2000, "mesh_resolution": 12, "infer_steps": 3},
+        {
+            "train_shapes": 2,
+            "hidden": 32,
+            "eval_points": 2000,
+            "mesh_resolution": 12,
+            "infer_steps": 3,
+        },
         "train_iou",
         False,
     ),
     "igr": ({"points": 256, "hidden": 32, "mesh_resolution": 16}, "chamfer_l1", True),
-    "dvr": ({**TINY_SCENE, "batch_rays": 64, "hidden": 16, "mesh_resolution": 16}, "psnr_test", True),
+    "dvr": (
+        {**TINY_SCENE, "batch_rays": 64, "hidden": 16, "mesh_resolution": 16},
+        "psnr_test",
+        True,
+    ),
     "nerf": ({**TINY_SCENE, "batch_rays": 32, "n_coarse": 8, "n_fine": 8}, "psnr_test", False),
-    "nerf-hashgrid": ({**TINY_SCENE, "batch_rays": 32, "n_coarse": 8, "n_fine": 8}, "psnr_test_positional", False),
+    "nerf-hashgrid": (
+        {**TINY_SCENE, "batch_rays": 32, "n_coarse": 8, "n_fine": 8},
+        "psnr_test_positional",
+        False,
+    ),
     "gaussian-splatting": ({**TINY_SCENE, "initial": 30, "densify_every": 1}, "psnr_test", False),
     "smpl-fit": ({"bodies": 20, "betas": 4, "subjects": 1}, "reprojection_error_px", False),
 }
@@ -46,5 +67,7 @@ def test_run_writes_metrics_and_pictures(name, tmp_path):
 
 def test_hashgrid_run_compares_with_positional_encoding(tmp_path):
     options = {**CASES["nerf-hashgrid"][0]}
-    metrics = run("nerf-hashgrid", device="cpu", steps=1, out=tmp_path, progress=False, options=options).metrics
+    metrics = run(
+        "nerf-hashgrid", device="cpu", steps=1, out=tmp_path, progress=False, options=options
+    ).metrics
     assert {"psnr_test_hashgrid", "psnr_test_positional", "train_seconds_hashgrid"} <= set(metrics)

@@ -26,7 +26,15 @@ def _rays(n: int, seed: int = 0, dtype=torch.float64):
 def test_secant_finds_the_closed_form_sphere_hit(device):
     origins, directions = (t.to(device) for t in _rays(200))
     radius = 0.5
-    depth, hit = dvr.find_surface(lambda p: -sphere_sdf(p, radius), origins, directions, near=1.0, far=5.0, steps=32, secant_iterations=12)
+    depth, hit = dvr.find_surface(
+        lambda p: -sphere_sdf(p, radius),
+        origins,
+        directions,
+        near=1.0,
+        far=5.0,
+        steps=32,
+        secant_iterations=12,
+    )
     # |o + d w|^2 = r^2: d = -(o.w) - sqrt((o.w)^2 - |o|^2 + r^2)
     ow = (origins * directions).sum(-1)
     disc = ow**2 - (origins**2).sum(-1) + radius**2
@@ -35,7 +43,15 @@ def test_secant_finds_the_closed_form_sphere_hit(device):
     error = (depth[hit] - exact[hit]).abs()
     assert error.max() < 1e-6 and error.median() < 1e-12  # regula falsi: slowest on grazing rays
     # and the bracket shrinks with the iterations (convergence, not luck)
-    coarse, _ = dvr.find_surface(lambda p: -sphere_sdf(p, radius), origins, directions, near=1.0, far=5.0, steps=32, secant_iterations=2)
+    coarse, _ = dvr.find_surface(
+        lambda p: -sphere_sdf(p, radius),
+        origins,
+        directions,
+        near=1.0,
+        far=5.0,
+        steps=32,
+        secant_iterations=2,
+    )
     assert (coarse[hit] - exact[hit]).abs().median() > 10 * error.median()
 
 
@@ -43,7 +59,15 @@ def test_secant_converges_on_the_torus_to_the_first_crossing():
     origins = torch.tensor([[0.0, -3.0, 0.05]], dtype=torch.float64).expand(50, 3).clone()
     origins[:, 0] = torch.linspace(-0.75, 0.75, 50, dtype=torch.float64)
     directions = torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64).expand(50, 3)
-    depth, hit = dvr.find_surface(lambda p: -torus_sdf(p, 0.5, 0.2), origins, directions, near=1.0, far=5.0, steps=64, secant_iterations=20)
+    depth, hit = dvr.find_surface(
+        lambda p: -torus_sdf(p, 0.5, 0.2),
+        origins,
+        directions,
+        near=1.0,
+        far=5.0,
+        steps=64,
+        secant_iterations=20,
+    )
     points = origins + depth[:, None] * directions
     assert torus_sdf(points[hit], 0.5, 0.2).abs().max() < 1e-9
     # first crossing: a dense march finds the same entry point (no later hit was chosen)
@@ -67,7 +91,9 @@ class _Field(nn.Module):
 
 
 def _depths(field, origins, directions):
-    return dvr.find_surface(field, origins, directions, near=1.0, far=5.0, steps=64, secant_iterations=30)
+    return dvr.find_surface(
+        field, origins, directions, near=1.0, far=5.0, steps=64, secant_iterations=30
+    )
 
 
 def test_implicit_surface_gradient_matches_finite_differences():
@@ -78,7 +104,9 @@ def test_implicit_surface_gradient_matches_finite_differences():
     surface = dvr.surface_points(field, origins, directions, depth)
     assert torch.allclose(surface, origins + depth[:, None] * directions, atol=1e-10)
     parameter = field.net[0].weight
-    grads = [torch.autograd.grad(surface[ray, 2], parameter, retain_graph=True)[0] for ray in range(3)]
+    grads = [
+        torch.autograd.grad(surface[ray, 2], parameter, retain_graph=True)[0] for ray in range(3)
+    ]
     for ray, grad in enumerate(grads):  # dp_z/dtheta against central differences of the root
         for index in [(0, 0), (3, 1), (7, 2)]:
             eps = 1e-6
@@ -105,8 +133,14 @@ def test_implicit_surface_gradient_matches_the_registry():
     df_dp = torch.autograd.grad(value.sum(), p, retain_graph=True)[0]
     for ray in range(4):
         df_dtheta = torch.autograd.grad(value[ray], bias, retain_graph=True)[0]
-        registry = formulas.get("dvr-implicit-gradient").evaluate(df_dp=df_dp[ray].detach().numpy(), w=directions[ray].numpy(), df_dtheta=df_dtheta.numpy())
-        ours = torch.stack([torch.autograd.grad(surface[ray, c], bias, retain_graph=True)[0] for c in range(3)])
+        registry = formulas.get("dvr-implicit-gradient").evaluate(
+            df_dp=df_dp[ray].detach().numpy(),
+            w=directions[ray].numpy(),
+            df_dtheta=df_dtheta.numpy(),
+        )
+        ours = torch.stack(
+            [torch.autograd.grad(surface[ray, c], bias, retain_graph=True)[0] for c in range(3)]
+        )
         np.testing.assert_allclose(ours.numpy(), registry, atol=1e-10)
 
 

@@ -13,12 +13,16 @@ from cheatsheet.implicit import deepsdf, igr, occupancy, shapes
 
 
 def _decreases(losses: list[float], factor: float = 0.8) -> bool:
-    return all(math.isfinite(v) for v in losses) and np.mean(losses[-3:]) < factor * np.mean(losses[:3])
+    return all(math.isfinite(v) for v in losses) and np.mean(losses[-3:]) < factor * np.mean(
+        losses[:3]
+    )
 
 
 def test_occupancy_loss_matches_the_registry():
     logits, labels = torch.randn(100, dtype=torch.float64) * 3, (torch.rand(100) < 0.5).double()
-    registry = formulas.get("occupancy-loss").evaluate(logits=logits.numpy(), occupancy=labels.numpy())
+    registry = formulas.get("occupancy-loss").evaluate(
+        logits=logits.numpy(), occupancy=labels.numpy()
+    )
     assert abs(occupancy.occupancy_loss(logits, labels).item() - registry.mean()) < 1e-12
 
 
@@ -50,7 +54,9 @@ def test_clamped_l1_and_deepsdf_trains(device):
     prediction = torch.tensor([0.5, -0.05, 0.02])
     target = torch.tensor([0.2, 0.3, 0.0])
     # |clamp(f) - clamp(s)| with delta 0.1: |0.1 - 0.1|, |-0.05 - 0.1|, |0.02 - 0|
-    assert torch.allclose(deepsdf.clamped_l1(prediction, target, 0.1), torch.tensor((0 + 0.15 + 0.02) / 3))
+    assert torch.allclose(
+        deepsdf.clamped_l1(prediction, target, 0.1), torch.tensor((0 + 0.15 + 0.02) / 3)
+    )
     torch.manual_seed(0)
     family = shapes.shape_family("mixed", 3)
     samples = deepsdf.make_sdf_samples(family, pool=512)
@@ -67,7 +73,9 @@ def test_clamped_l1_and_deepsdf_trains(device):
         losses.append(loss.item())
     assert _decreases(losses, 0.7)
     # inference of a code for one of the shapes with the decoder frozen lowers its loss
-    before = deepsdf.clamped_l1(model.decoder(torch.zeros(512, 8, device=device), x[:512]), s[:512]).item()
+    before = deepsdf.clamped_l1(
+        model.decoder(torch.zeros(512, 8, device=device), x[:512]), s[:512]
+    ).item()
     code = deepsdf.infer_code(model.decoder, x[:512], s[:512], steps=30)
     after = deepsdf.clamped_l1(model.decoder(code.expand(512, -1), x[:512]), s[:512]).item()
     assert after < before
@@ -88,10 +96,16 @@ def test_eikonal_term_autograd_equals_finite_differences():
     grad = igr.gradient(model, x.clone(), create_graph=False)
     eps = 1e-6
     finite = torch.stack(
-        [(model(x + eps * e) - model(x - eps * e)) / (2 * eps) for e in torch.eye(3, dtype=torch.float64)], -1
+        [
+            (model(x + eps * e) - model(x - eps * e)) / (2 * eps)
+            for e in torch.eye(3, dtype=torch.float64)
+        ],
+        -1,
     )
     assert torch.allclose(grad, finite, atol=1e-6)
-    assert abs(igr.eikonal_term(grad).item() - ((finite.norm(dim=-1) - 1) ** 2).mean().item()) < 1e-6
+    assert (
+        abs(igr.eikonal_term(grad).item() - ((finite.norm(dim=-1) - 1) ** 2).mean().item()) < 1e-6
+    )
 
 
 def test_igr_loss_with_the_sheets_square_matches_the_registry():

@@ -54,7 +54,9 @@ def test_composite_colour_is_the_registry_colour_plus_background(seed):
     sigma, t, colors = _ray(seed)
     color, weights, opacity = nerf.composite(sigma, colors, t, far=4.5, background=0.25)
     delta = nerf.segment_lengths(t, 4.5).numpy()
-    registry = formulas.get("nerf-color").evaluate(sigma=sigma.numpy(), delta=delta, colors=colors.numpy())
+    registry = formulas.get("nerf-color").evaluate(
+        sigma=sigma.numpy(), delta=delta, colors=colors.numpy()
+    )
     expected = registry + (1 - opacity.numpy())[:, None] * 0.25
     np.testing.assert_allclose(color.numpy(), expected, atol=1e-12)
     assert torch.all(opacity <= 1 + 1e-12)
@@ -88,7 +90,10 @@ def test_stratified_samples_lie_in_their_bins(device):
     # uniform inside each bin: the mean offset within the bin is 1/2
     offset = (t - edges[:-1]) / (edges[1] - edges[0])
     assert abs(offset.mean().item() - 0.5) < 0.01
-    assert torch.allclose(nerf.stratified_samples(2, 4, 1.0, 3.0, perturb=False), torch.tensor([1.25, 1.75, 2.25, 2.75]).expand(2, 4))
+    assert torch.allclose(
+        nerf.stratified_samples(2, 4, 1.0, 3.0, perturb=False),
+        torch.tensor([1.25, 1.75, 2.25, 2.75]).expand(2, 4),
+    )
 
 
 def test_hierarchical_samples_follow_the_weights_cdf():
@@ -106,7 +111,13 @@ def test_hierarchical_samples_follow_the_weights_cdf():
 
 
 def _single_level_grid(resolution: int, log2_table: int) -> nerf.HashGridEncoding:
-    grid = nerf.HashGridEncoding(levels=1, features=2, log2_table_size=log2_table, base_resolution=resolution, max_resolution=resolution)
+    grid = nerf.HashGridEncoding(
+        levels=1,
+        features=2,
+        log2_table_size=log2_table,
+        base_resolution=resolution,
+        max_resolution=resolution,
+    )
     with torch.no_grad():
         grid.tables.normal_()
     return grid
@@ -131,7 +142,9 @@ def test_hash_grid_is_exact_at_corners_and_linear_along_edges(log2_table):
 
 
 def test_hash_grid_levels_and_gradients(device):
-    grid = nerf.HashGridEncoding(levels=4, features=2, log2_table_size=10, base_resolution=4, max_resolution=32).to(device)
+    grid = nerf.HashGridEncoding(
+        levels=4, features=2, log2_table_size=10, base_resolution=4, max_resolution=32
+    ).to(device)
     assert grid.resolutions == [4, 8, 16, 32]
     out = grid(torch.rand(64, 3, device=device) * 2 - 1)
     assert out.shape == (64, 8)
@@ -164,7 +177,9 @@ def test_nerf_trains_on_a_fixed_batch(device, encoding):
     losses = []
     for _ in range(25):
         out = nerf.render_rays(model.coarse, model.fine, origins, directions, 16, 16)
-        loss = torch.nn.functional.mse_loss(out.coarse, target) + torch.nn.functional.mse_loss(out.fine, target)
+        loss = torch.nn.functional.mse_loss(out.coarse, target) + torch.nn.functional.mse_loss(
+            out.fine, target
+        )
         model.optimizer.zero_grad()
         loss.backward()
         model.optimizer.step()

@@ -47,7 +47,9 @@ def test_box_sdf_is_the_distance_outside():
 def test_sphere_sdf_matches_the_registry():
     x = torch.randn(50, 3, dtype=torch.float64)
     ours = shapes.sphere_sdf(x, 0.7, (0.1, -0.2, 0.3)).numpy()
-    registry = formulas.get("implicit-surface").evaluate(x=x.numpy(), center=[0.1, -0.2, 0.3], radius=0.7)
+    registry = formulas.get("implicit-surface").evaluate(
+        x=x.numpy(), center=[0.1, -0.2, 0.3], radius=0.7
+    )
     np.testing.assert_allclose(ours, registry, atol=1e-12)
 
 
@@ -62,7 +64,9 @@ def test_surface_points_lie_on_the_surface(name):
 def test_torus_surface_samples_are_area_uniform():
     # area of the outer half (cos v > 0) of the torus / total = (pi R + 2 r) / (2 pi R)
     major, minor = 0.5, 0.2
-    points = shapes.Shape("torus", (major, minor)).surface_points(40_000, generator=torch.Generator().manual_seed(1))
+    points = shapes.Shape("torus", (major, minor)).surface_points(
+        40_000, generator=torch.Generator().manual_seed(1)
+    )
     outer = (points[:, :2].norm(dim=-1) > major).double().mean().item()
     expected = (math.pi * major + 2 * minor) / (2 * math.pi * major)
     assert abs(outer - expected) < 4 * math.sqrt(expected * (1 - expected) / 40_000)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,7 +27,9 @@ def _gaussians(seed: int, n: int = 6, dtype=torch.float64):
 def test_covariance_matches_the_registry_and_is_positive_definite(seed):
     _, scales, quats = _gaussians(seed)
     ours = splatting.covariance_from_scale_rotation(scales, quats)
-    registry = formulas.get("covariance-from-scale-rotation").evaluate(scale=scales.numpy(), quaternion=quats.numpy())
+    registry = formulas.get("covariance-from-scale-rotation").evaluate(
+        scale=scales.numpy(), quaternion=quats.numpy()
+    )
     np.testing.assert_allclose(ours.numpy(), registry, atol=1e-12)
     eig = torch.linalg.eigvalsh(ours)
     assert torch.allclose(torch.sort(eig, -1).values, torch.sort(scales**2, -1).values, atol=1e-12)
@@ -52,7 +53,9 @@ def test_projected_covariance_is_the_linearised_projection(seed):
         # and the registry's J W Sigma W^T J^T with its own J at the camera-space mean
         t = (camera.rotation @ means[k] + camera.translation).numpy()
         J = formulas.get("splat-projection-jacobian").evaluate(t=t, focal=30.0)
-        registry = formulas.get("splat-covariance-2d").evaluate(cov3d=cov3d[k].numpy(), W=camera.rotation.numpy(), J=J)
+        registry = formulas.get("splat-covariance-2d").evaluate(
+            cov3d=cov3d[k].numpy(), W=camera.rotation.numpy(), J=J
+        )
         np.testing.assert_allclose(projected.covariances[k].numpy(), registry, atol=1e-10)
 
 
@@ -61,13 +64,24 @@ def test_projected_covariance_against_monte_carlo():
     camera = look_at([2.5, 0.5, 0.8], focal=40.0, size=32)
     camera = splatting.Camera(camera.rotation.double(), camera.translation.double(), 40.0, 32, 32)
     mean = torch.tensor([0.1, -0.2, 0.15], dtype=torch.float64)
-    cov3d = splatting.covariance_from_scale_rotation(torch.tensor([0.02, 0.01, 0.005], dtype=torch.float64), torch.tensor([0.9, 0.2, -0.3, 0.1], dtype=torch.float64))
+    cov3d = splatting.covariance_from_scale_rotation(
+        torch.tensor([0.02, 0.01, 0.005], dtype=torch.float64),
+        torch.tensor([0.9, 0.2, -0.3, 0.1], dtype=torch.float64),
+    )
     predicted = splatting.project_gaussians(mean[None], cov3d[None], camera)
     g = torch.Generator().manual_seed(0)
-    samples = mean + torch.randn(200_000, 3, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(cov3d).T
+    samples = (
+        mean
+        + torch.randn(200_000, 3, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(cov3d).T
+    )
     pixels = splatting.project_gaussians(samples, cov3d.expand(len(samples), 3, 3), camera).means
     empirical = torch.cov(pixels.T)
-    assert torch.allclose(empirical, predicted.covariances[0], rtol=0.03, atol=1e-3 * predicted.covariances[0].abs().max())
+    assert torch.allclose(
+        empirical,
+        predicted.covariances[0],
+        rtol=0.03,
+        atol=1e-3 * predicted.covariances[0].abs().max(),
+    )
     assert torch.allclose(pixels.mean(0), predicted.means[0], atol=0.01)
 
 
@@ -87,7 +101,17 @@ def test_rasteriser_matches_a_per_pixel_loop():
             T, color = 1.0, np.zeros(3)
             for k in order:  # front to back
                 cov = projected.covariances[k].numpy() + 0.3 * np.eye(2)
-                alpha = min(0.99, float(opacity_formula.evaluate(x=x, mean=projected.means[k].numpy(), cov=cov, opacity=float(opacities[k]))))
+                alpha = min(
+                    0.99,
+                    float(
+                        opacity_formula.evaluate(
+                            x=x,
+                            mean=projected.means[k].numpy(),
+                            cov=cov,
+                            opacity=float(opacities[k]),
+                        )
+                    ),
+                )
                 if alpha < 1 / 255:
                     continue
                 color += T * alpha * colors[k].numpy()

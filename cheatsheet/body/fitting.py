@@ -32,7 +32,10 @@ from torch import nn
 from cheatsheet.body import skeleton
 from cheatsheet.body.smpl import SMPL, sample_poses
 
-TORSO = [skeleton.JOINT_NAMES.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "pelvis", "spine")]
+TORSO = [
+    skeleton.JOINT_NAMES.index(n)
+    for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "pelvis", "spine")
+]
 
 
 @dataclass
@@ -73,17 +76,28 @@ class GaussianMixturePrior(nn.Module):
     def fit(cls, samples: np.ndarray, components: int = 4, seed: int = 0) -> GaussianMixturePrior:
         from sklearn.mixture import GaussianMixture
 
-        gmm = GaussianMixture(components, covariance_type="full", reg_covar=1e-3, random_state=seed).fit(samples)
+        gmm = GaussianMixture(
+            components, covariance_type="full", reg_covar=1e-3, random_state=seed
+        ).fit(samples)
         # log|Sigma_k|^{-1/2} = sum log diag(precision Cholesky factor)
-        half_log_det_precision = np.log(np.diagonal(gmm.precisions_cholesky_, axis1=1, axis2=2)).sum(1)
-        return cls(gmm.means_, gmm.precisions_cholesky_, np.log(gmm.weights_), half_log_det_precision)
+        half_log_det_precision = np.log(
+            np.diagonal(gmm.precisions_cholesky_, axis1=1, axis2=2)
+        ).sum(1)
+        return cls(
+            gmm.means_, gmm.precisions_cholesky_, np.log(gmm.weights_), half_log_det_precision
+        )
 
     def forward(self, theta_body: torch.Tensor) -> torch.Tensor:
         """theta_body [..., 45] -> energy [...]."""
         d = theta_body[..., None, :] - self.means  # [..., C, D]
         z = torch.einsum("...cd,cde->...ce", d, self.prec_chol)  # whitened
         dim = self.means.shape[-1]
-        nll = 0.5 * z.pow(2).sum(-1) - self.log_dets + 0.5 * dim * math.log(2 * math.pi) - self.log_weights
+        nll = (
+            0.5 * z.pow(2).sum(-1)
+            - self.log_dets
+            + 0.5 * dim * math.log(2 * math.pi)
+            - self.log_weights
+        )
         return nll.min(-1).values
 
 
@@ -121,10 +135,14 @@ class Targets:
     vertices: torch.Tensor
 
 
-def make_targets(model: SMPL, camera: PinholeCamera, count: int, noise_px: float = 2.0, seed: int = 0) -> Targets:
+def make_targets(
+    model: SMPL, camera: PinholeCamera, count: int, noise_px: float = 2.0, seed: int = 0
+) -> Targets:
     rng = np.random.default_rng(seed)
     theta = torch.as_tensor(sample_poses(count, rng, root=True), dtype=torch.float32)
-    beta = torch.as_tensor(rng.normal(size=(count, model.num_betas)), dtype=torch.float32).clamp(-2, 2)
+    beta = torch.as_tensor(rng.normal(size=(count, model.num_betas)), dtype=torch.float32).clamp(
+        -2, 2
+    )
     translation = torch.as_tensor(rng.uniform(-0.2, 0.2, size=(count, 3)), dtype=torch.float32)
     device = model.template.device
     theta, beta, translation = theta.to(device), beta.to(device), translation.to(device)
@@ -153,18 +171,32 @@ STAGES = (
 )
 
 
-def fit_energy(model: SMPL, prior: GaussianMixturePrior, camera: PinholeCamera, params: FitParameters, targets: torch.Tensor, weights: FitWeights) -> tuple[torch.Tensor, dict[str, float]]:
+def fit_energy(
+    model: SMPL,
+    prior: GaussianMixturePrior,
+    camera: PinholeCamera,
+    params: FitParameters,
+    targets: torch.Tensor,
+    weights: FitWeights,
+) -> tuple[torch.Tensor, dict[str, float]]:
     out = model(params.beta, params.theta, params.translation)
     residual = camera.project(out.joints) - targets
     if weights.torso_only:
         residual = residual[:, TORSO]
     data = geman_mcclure(residual).sum((-1, -2))
     pose = prior(params.theta[:, 1:].flatten(1))
-    energy = data + weights.pose**2 * pose + weights.angle**2 * angle_prior(params.theta) + weights.shape**2 * params.beta.pow(2).sum(-1)
+    energy = (
+        data
+        + weights.pose**2 * pose
+        + weights.angle**2 * angle_prior(params.theta)
+        + weights.shape**2 * params.beta.pow(2).sum(-1)
+    )
     return energy.sum(), {"reprojection": residual.detach().norm(dim=-1).mean().item()}
 
 
-def reprojection_error(model: SMPL, camera: PinholeCamera, params: FitParameters, targets: torch.Tensor) -> float:
+def reprojection_error(
+    model: SMPL, camera: PinholeCamera, params: FitParameters, targets: torch.Tensor
+) -> float:
     """Mean distance (pixels) between the fitted joints' projections and the 2D joints."""
     with torch.no_grad():
         out = model(params.beta, params.theta, params.translation)
@@ -195,7 +227,9 @@ class FitExperiment:
 
     def train_step(self, step: int) -> dict[str, float]:
         weights = self.stage(step)
-        energy, parts = fit_energy(self.model, self.prior, self.camera, self.params, self.targets.joints_2d, weights)
+        energy, parts = fit_energy(
+            self.model, self.prior, self.camera, self.params, self.targets.joints_2d, weights
+        )
         self.optimizer.zero_grad(set_to_none=True)
         energy.backward()
         if weights.torso_only:  # stage 1: only the global orientation and the translation move
@@ -210,7 +244,11 @@ class FitExperiment:
             out = self.model(self.params.beta, self.params.theta, self.params.translation)
             relative = lambda j: j - j[:, :1]  # noqa: E731 (root-relative, as MPJPE is reported)
             mpjpe = (relative(out.joints) - relative(self.targets.joints_3d)).norm(dim=-1).mean()
-            truth_error = (self.camera.project(self.targets.joints_3d) - self.targets.joints_2d).norm(dim=-1).mean()
+            truth_error = (
+                (self.camera.project(self.targets.joints_3d) - self.targets.joints_2d)
+                .norm(dim=-1)
+                .mean()
+            )
         self._fitted = out
         return {
             "reprojection_error_px": final,
@@ -225,8 +263,12 @@ class FitExperiment:
         from cheatsheet.body.render import save_body_figure
 
         with torch.no_grad():
-            out = getattr(self, "_fitted", None) or self.model(self.params.beta, self.params.theta, self.params.translation)
-            rest = self.model(torch.zeros_like(self.params.beta[:1]), torch.zeros_like(self.params.theta[:1]))
+            out = getattr(self, "_fitted", None) or self.model(
+                self.params.beta, self.params.theta, self.params.translation
+            )
+            rest = self.model(
+                torch.zeros_like(self.params.beta[:1]), torch.zeros_like(self.params.theta[:1])
+            )
         faces = self.model.faces.cpu().numpy()
         cpu = lambda t: t.detach().cpu().numpy()  # noqa: E731
         fitted_vertices = out.vertices[0]
@@ -261,9 +303,17 @@ def make_experiment(ctx) -> FitExperiment:
         int(options.get("bodies", 200)), int(options.get("betas", 8)), seed=ctx.seed
     ).to(ctx.device)
     prior_samples = sample_poses(3000, np.random.default_rng(ctx.seed + 7))[:, 1:].reshape(3000, -1)
-    prior = GaussianMixturePrior.fit(prior_samples, int(options.get("components", 4)), ctx.seed).to(ctx.device)
+    prior = GaussianMixturePrior.fit(prior_samples, int(options.get("components", 4)), ctx.seed).to(
+        ctx.device
+    )
     camera = PinholeCamera()
-    targets = make_targets(model, camera, int(options.get("subjects", 4)), float(options.get("noise_px", 2.0)), ctx.seed + 1)
+    targets = make_targets(
+        model,
+        camera,
+        int(options.get("subjects", 4)),
+        float(options.get("noise_px", 2.0)),
+        ctx.seed + 1,
+    )
     params = FitParameters(len(targets.joints_2d), model.num_joints, model.num_betas).to(ctx.device)
     return FitExperiment(
         ctx=ctx,

@@ -31,7 +31,9 @@ def rodrigues(axis_angle: torch.Tensor) -> torch.Tensor:
     R = eye + sin * K + (1 - cos) * (K @ K)
     # first-order expansion near 0 keeps the gradient finite: R ~ I + [theta]_x
     xs, ys, zs = axis_angle.unbind(-1)
-    K_small = torch.stack([zero, -zs, ys, zs, zero, -xs, -ys, xs, zero], -1).reshape(*axis.shape[:-1], 3, 3)
+    K_small = torch.stack([zero, -zs, ys, zs, zero, -xs, -ys, xs, zero], -1).reshape(
+        *axis.shape[:-1], 3, 3
+    )
     return torch.where(small, eye + K_small, R)
 
 

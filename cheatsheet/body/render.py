@@ -27,15 +27,28 @@ def _shade(triangles: np.ndarray, base=(0.85, 0.65, 0.5)) -> np.ndarray:
     normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
     normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
     intensity = 0.3 + 0.7 * np.abs(normals @ LIGHT)
-    return np.concatenate([intensity[:, None] * np.asarray(base)[None], np.ones((len(intensity), 1))], 1)
+    return np.concatenate(
+        [intensity[:, None] * np.asarray(base)[None], np.ones((len(intensity), 1))], 1
+    )
 
 
-def draw_mesh_3d(axis: Any, vertices: np.ndarray, faces: np.ndarray, title: str = "", joints=None, base=(0.85, 0.65, 0.5)) -> None:
+def draw_mesh_3d(
+    axis: Any,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    title: str = "",
+    joints=None,
+    base=(0.85, 0.65, 0.5),
+) -> None:
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     v = np.asarray(vertices)[:, [0, 2, 1]]
     triangles = v[faces]
-    axis.add_collection3d(Poly3DCollection(triangles, facecolors=_shade(np.asarray(vertices)[faces], base), linewidths=0))
+    axis.add_collection3d(
+        Poly3DCollection(
+            triangles, facecolors=_shade(np.asarray(vertices)[faces], base), linewidths=0
+        )
+    )
     if joints is not None:
         j = np.asarray(joints)[:, [0, 2, 1]]
         axis.scatter(j[:, 0], j[:, 1], j[:, 2], color="k", s=6, depthshade=False)
@@ -49,7 +62,15 @@ def draw_mesh_3d(axis: Any, vertices: np.ndarray, faces: np.ndarray, title: str 
     axis.set_title(title, fontsize=9)
 
 
-def draw_mesh_2d(axis: Any, vertices_2d: np.ndarray, depth: np.ndarray, faces: np.ndarray, vertices_3d: np.ndarray, alpha: float = 1.0, base=(0.85, 0.65, 0.5)) -> None:
+def draw_mesh_2d(
+    axis: Any,
+    vertices_2d: np.ndarray,
+    depth: np.ndarray,
+    faces: np.ndarray,
+    vertices_3d: np.ndarray,
+    alpha: float = 1.0,
+    base=(0.85, 0.65, 0.5),
+) -> None:
     """Projected triangles, farthest first."""
     from matplotlib.collections import PolyCollection
 
@@ -75,7 +96,14 @@ def save_body_figure(
         draw_mesh_3d(axis, vertices, faces, title, joints)
     if image_panel:
         axis = figure.add_subplot(1, panels, panels)
-        draw_mesh_2d(axis, image_panel["vertices_2d"], image_panel["depth"], faces, image_panel["vertices_3d"], 0.9)
+        draw_mesh_2d(
+            axis,
+            image_panel["vertices_2d"],
+            image_panel["depth"],
+            faces,
+            image_panel["vertices_3d"],
+            0.9,
+        )
         for key, style, label in (
             ("initial_2d", dict(color="0.5", marker="+"), "initial"),
             ("target_2d", dict(color="tab:green", marker="x"), "2D joints (target)"),

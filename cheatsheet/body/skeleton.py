@@ -92,10 +92,14 @@ def tubes() -> list[Tube]:
     t = [
         Tube(0, 1, 0.13, 0.12), Tube(1, 2, 0.12, 0.07), Tube(2, 3, 0.05, 0.05),
         Tube(3, -1, 0.09, 0.08),  # head
-        Tube(1, 4, 0.07, 0.06), Tube(4, 5, 0.05, 0.04), Tube(5, 6, 0.04, 0.03), Tube(6, -1, 0.035, 0.03),
-        Tube(1, 7, 0.07, 0.06), Tube(7, 8, 0.05, 0.04), Tube(8, 9, 0.04, 0.03), Tube(9, -1, 0.035, 0.03),
-        Tube(0, 10, 0.09, 0.08), Tube(10, 11, 0.075, 0.055), Tube(11, 12, 0.05, 0.04), Tube(12, -1, 0.04, 0.035),
-        Tube(0, 13, 0.09, 0.08), Tube(13, 14, 0.075, 0.055), Tube(14, 15, 0.05, 0.04), Tube(15, -1, 0.04, 0.035),
+        Tube(1, 4, 0.07, 0.06), Tube(4, 5, 0.05, 0.04), Tube(5, 6, 0.04, 0.03),
+        Tube(6, -1, 0.035, 0.03),
+        Tube(1, 7, 0.07, 0.06), Tube(7, 8, 0.05, 0.04), Tube(8, 9, 0.04, 0.03),
+        Tube(9, -1, 0.035, 0.03),
+        Tube(0, 10, 0.09, 0.08), Tube(10, 11, 0.075, 0.055), Tube(11, 12, 0.05, 0.04),
+        Tube(12, -1, 0.04, 0.035),
+        Tube(0, 13, 0.09, 0.08), Tube(13, 14, 0.075, 0.055), Tube(14, 15, 0.05, 0.04),
+        Tube(15, -1, 0.04, 0.035),
     ]  # fmt: skip
     return t
 
@@ -129,12 +133,17 @@ class BodyMesh:
 
 
 def build_mesh(p: BodyParameters) -> BodyMesh:
-    """Vertices of the body with parameters p (topology: `faces()`, weights: `skinning_weights()`)."""
+    """Vertices of the body with parameters p (topology: `faces()`, weights:
+    `skinning_weights()`)."""
     joints = joint_positions(p)
     vertices = []
     for index, tube in enumerate(tubes()):
         start = joints[tube.joint]
-        stop = joints[tube.end] if tube.end >= 0 else start + _free_end_offset(tube.joint, joints, p.height)
+        stop = (
+            joints[tube.end]
+            if tube.end >= 0
+            else start + _free_end_offset(tube.joint, joints, p.height)
+        )
         axis = stop - start
         u, v = _frame(axis)
         radius_scale = (p.belly if index in TORSO_TUBES else p.girth) * p.height

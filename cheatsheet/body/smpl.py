@@ -156,7 +156,9 @@ def _matrix_to_quaternion(R: torch.Tensor) -> torch.Tensor:
     return q / q.norm(dim=-1, keepdim=True)
 
 
-def dual_quaternion_skinning(vertices: torch.Tensor, weights: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+def dual_quaternion_skinning(
+    vertices: torch.Tensor, weights: torch.Tensor, G: torch.Tensor
+) -> torch.Tensor:
     """Blend the bones' unit dual quaternions (q, 1/2 (0, t) q) with the skinning weights,
     normalise, and apply: a rigid motion per vertex, so no volume loss."""
     real = _matrix_to_quaternion(G[..., :3, :3])  # [K, 4]
@@ -172,7 +174,9 @@ def dual_quaternion_skinning(vertices: torch.Tensor, weights: torch.Tensor, G: t
     w, xyz = b_real[..., :1], b_real[..., 1:]
     vertices = vertices.expand_as(xyz)
     # rotation of v by the unit quaternion, then translation 2 (dual * conj(real)).xyz
-    rotated = vertices + 2 * torch.linalg.cross(xyz, torch.linalg.cross(xyz, vertices) + w * vertices)
+    rotated = vertices + 2 * torch.linalg.cross(
+        xyz, torch.linalg.cross(xyz, vertices) + w * vertices
+    )
     conj = b_real * torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=b_real.dtype, device=b_real.device)
     translation = 2 * _quat_mul(b_dual, conj)[..., 1:]
     return rotated + translation
@@ -222,7 +226,9 @@ def learn_pose_correctives(
     return P.T.reshape(-1, 3, F_.shape[1]).float()
 
 
-def build_smpl(num_bodies: int = 200, num_betas: int = 8, seed: int = 0, pose_correctives: bool = True) -> SMPL:
+def build_smpl(
+    num_bodies: int = 200, num_betas: int = 8, seed: int = 0, pose_correctives: bool = True
+) -> SMPL:
     bodies, _ = procedural_bodies(num_bodies, seed)
     mean, S = learn_shape_space(bodies, num_betas)
     V = mean.shape[0]

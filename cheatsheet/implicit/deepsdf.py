@@ -181,7 +181,9 @@ class DeepSDFExperiment:
         train_ious, chamfers = [], []
         for i, shape in enumerate(self.shapes[:4]):
             code = self.model.codes.weight[i : i + 1].detach()
-            train_ious.append(volumetric_iou(self.sdf_fn(code), shape.sdf, self.eval_points, device=device))
+            train_ious.append(
+                volumetric_iou(self.sdf_fn(code), shape.sdf, self.eval_points, device=device)
+            )
             mesh = marching_cubes(self.sdf_fn(code), self.mesh_resolution, device=device)
             if mesh is not None:
                 truth = shape.surface_points(3000).numpy()

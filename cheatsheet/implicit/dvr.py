@@ -270,7 +270,7 @@ class DVRExperiment:
             "psnr_test": psnr(self._renders, self.test_images),
             "mask_iou_test": intersection / max(union, 1),
             "psnr_test_mean_color_baseline": psnr(mean_image, self.test_images),
-            "measure": "PSNR of surface renders (texture at the secant root) and mask IoU, held-out views",
+            "measure": "PSNR of surface renders (texture at the root), mask IoU; held-out views",
         }
 
     def save_figures(self, out_dir: Path) -> list[Path]:
@@ -288,7 +288,11 @@ class DVRExperiment:
                 nrow=4,
             )
         ]
-        mesh = marching_cubes(self.model.occupancy, int(self.ctx.options.get("mesh_resolution", 48)), device=self.ctx.device)
+        mesh = marching_cubes(
+            self.model.occupancy,
+            int(self.ctx.options.get("mesh_resolution", 48)),
+            device=self.ctx.device,
+        )
         if mesh is not None:
             paths.append(write_obj(mesh, Path(out_dir) / "mesh.obj"))
             paths.append(

@@ -89,11 +89,11 @@ class HashGridEncoding(nn.Module):
 
     def __init__(
         self,
-        levels: int = 12,
+        levels: int = 8,
         features: int = 2,
-        log2_table_size: int = 14,
-        base_resolution: int = 8,
-        max_resolution: int = 128,
+        log2_table_size: int = 13,
+        base_resolution: int = 4,
+        max_resolution: int = 64,
         bound: float = 1.0,
     ):
         super().__init__()
@@ -443,7 +443,7 @@ class NeRFExperiment:
         path = save_image_grid(
             torch.cat(rows),
             Path(out_dir) / "samples.png",
-            title=f"held-out views, rows: {names}",
+            title=f"held-out views\nrows: {names}",
             nrow=4,
         )
         return [path]

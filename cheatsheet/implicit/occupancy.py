@@ -219,11 +219,15 @@ class OccupancyExperiment:
         self.model.eval()
         device = self.ctx.device
         ious = [
-            volumetric_iou(self._inside_fn(self.test, i), shape.sdf, n=self.eval_points, device=device)
+            volumetric_iou(
+                self._inside_fn(self.test, i), shape.sdf, n=self.eval_points, device=device
+            )
             for i, shape in enumerate(self.test.shapes)
         ]
         train_ious = [
-            volumetric_iou(self._inside_fn(self.train, i), shape.sdf, n=self.eval_points, device=device)
+            volumetric_iou(
+                self._inside_fn(self.train, i), shape.sdf, n=self.eval_points, device=device
+            )
             for i, shape in enumerate(self.train.shapes[:4])
         ]
         return {
@@ -243,7 +247,9 @@ class OccupancyExperiment:
         device = self.ctx.device
         panels, paths = [], []
         for i, shape in enumerate(self.test.shapes[:3]):
-            mesh = marching_cubes(self._inside_fn(self.test, i), self.mesh_resolution, device=device)
+            mesh = marching_cubes(
+                self._inside_fn(self.test, i), self.mesh_resolution, device=device
+            )
             panels.append((f"predicted {shape.kind}", mesh))
             if mesh is not None:
                 paths.append(write_obj(mesh, Path(out_dir) / f"mesh_{i}_{shape.kind}.obj"))

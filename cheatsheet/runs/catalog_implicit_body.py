@@ -57,7 +57,7 @@ SPECS += [
         description="NeRF with the multiresolution hash-grid encoding (Mueller et al. 2022), "
         "compared with the positional encoding on the same rays",
         factory="cheatsheet.implicit.nerf:make_hashgrid_experiment",
-        default_steps=300,
+        default_steps=250,
         default_data="torus-sphere",
         datasets=_SCENES,
     ),
