@@ -213,9 +213,28 @@ class OccupancyExperiment:
         return lambda p: -self.model.decode(p[None], c)[0]
 
     @torch.no_grad()
+    def recalibrate_batch_norm(self, batches: int = 20) -> None:
+        """Precise BN statistics: the running averages lag behind the fast-changing weights of a
+        short run, so re-estimate them (equal-weight average) with the final weights."""
+        norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # cumulative average
+        self.model.train()
+        device = self.ctx.device
+        for _ in range(batches):
+            shape_index = torch.randint(0, len(self.train.shapes), (self.shapes_per_batch,))
+            point_index = torch.randint(0, self.train.points.shape[1], (self.points_per_shape,))
+            p = self.train.points[shape_index][:, point_index].to(device)
+            self.model(p, self.train.clouds[shape_index].to(device))
+        for norm in norms:
+            norm.momentum = 0.1
+
+    @torch.no_grad()
     def evaluate(self) -> dict[str, Any]:
         from cheatsheet.implicit.meshing import volumetric_iou
 
+        self.recalibrate_batch_norm()
         self.model.eval()
         device = self.ctx.device
         ious = [
@@ -267,7 +286,7 @@ def make_experiment(ctx) -> OccupancyExperiment:
     model = OccupancyNetwork(
         c_dim=int(options.get("c_dim", 64)), hidden=int(options.get("hidden", 64))
     ).to(ctx.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 1e-3)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 3e-3)))
     return OccupancyExperiment(
         ctx=ctx,
         model=model,
