@@ -1,13 +1,14 @@
 """What the binary autoregressive models share: the Bernoulli likelihood, the run, the figure.
 
-Every model here factorises p(x) = prod_d p(x_d | x_<d) with Bernoulli conditionals
+Every model here factorises p(x) = prod_d p(x_d | x_<d) (registry
+`autoregressive-factorisation`) with Bernoulli conditionals
 p(x_d = 1 | x_<d) = sigmoid(logit_d(x_<d)), so
 
     log p(x) = sum_d [ x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d)) ]
              = - sum_d BCEWithLogits(l_d, x_d).
 
 With all logits zero every conditional is a fair coin and -log p(x) = D ln 2 nats exactly;
-bits per dimension divide the NLL by D ln 2.
+bits per dimension divide the NLL by D ln 2 (`bits-per-dim`).
 
 `BinaryAutoregressiveExperiment` is the `Experiment` (cheatsheet/runs/protocol.py) that FVSBN,
 NADE, MADE, PixelCNN, Gated PixelCNN, PixelRNN and the transformer run on `digits-binary`; the
