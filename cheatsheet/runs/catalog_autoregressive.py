@@ -49,7 +49,7 @@ SPECS = [
         description="Gated PixelCNN, vertical + horizontal stacks, no blind spot (van den "
         "Oord et al. 2016b)",
         factory="cheatsheet.models.pixelcnn:make_gated_experiment",
-        default_steps=1000,
+        default_steps=900,
         default_data="digits-binary",
         datasets=_BINARY,
     ),
@@ -78,7 +78,7 @@ SPECS = [
         description="Causal self-attention transformer over 64 binary pixels (Vaswani et al. "
         "2017; nanoGPT)",
         factory="cheatsheet.models.transformer:make_experiment",
-        default_steps=1200,
+        default_steps=800,
         default_data="digits-binary",
         datasets=_BINARY,
     ),
