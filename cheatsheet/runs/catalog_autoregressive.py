@@ -49,7 +49,7 @@ SPECS = [
         description="Gated PixelCNN, vertical + horizontal stacks, no blind spot (van den "
         "Oord et al. 2016b)",
         factory="cheatsheet.models.pixelcnn:make_gated_experiment",
-        default_steps=900,
+        default_steps=600,
         default_data="digits-binary",
         datasets=_BINARY,
     ),
