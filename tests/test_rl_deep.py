@@ -220,3 +220,58 @@ def test_dqn_learning_rate_decays_linearly_to_lr_final(tmp_path):
         experiment.train_step(step)
         expected = 1e-3 + min(1.0, step / 10) * (1e-4 - 1e-3)
         assert experiment.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
+
+
+def test_double_dqn_target_uses_online_argmax_and_target_value(device):
+    torch.manual_seed(0)
+    online = QNetwork(4, 3, 16).to(device)
+    target = QNetwork(4, 3, 16).to(device)
+    _, _, rewards, next_states, terminated = _batch(device, n=64)
+    y = td_target(target, rewards, next_states, terminated, 0.9, online_network=online)
+    assert not y.requires_grad
+    # Direct computation, one transition at a time, from the definition.
+    for i in range(64):
+        a_star = int(online(next_states[i]).argmax())
+        bootstrap = target(next_states[i])[a_star] * (1 - terminated[i])
+        torch.testing.assert_close(y[i], (rewards[i] + 0.9 * bootstrap).detach())
+    # The two targets differ where the networks disagree on the best next action.
+    plain = td_target(target, rewards, next_states, terminated, 0.9)
+    assert (plain >= y - 1e-6).all()  # max_a' Q_target >= Q_target at any chosen a'
+    disagree = online(next_states).argmax(1) != target(next_states).argmax(1)
+    assert disagree.any() and ((plain - y).abs() > 1e-6)[disagree & (terminated == 0)].all()
+    # dqn_loss(double=True) regresses onto exactly this target, gradient only through Q(S, A).
+    batch = _batch(device, n=64)
+    loss, y_loss = dqn_loss(online, target, batch, gamma=0.9, loss="mse", double=True)
+    torch.testing.assert_close(y_loss, td_target(target, *batch[2:], 0.9, online_network=online))
+    loss.backward()
+    assert all(p.grad is None for p in target.parameters())
+
+
+def test_dqn_polyak_update_and_stop_when_solved(tmp_path):
+    from cheatsheet.rl.dqn import DQNExperiment
+
+    options = {"tau": 0.25, "learning_starts": 4, "batch_size": 4, "hidden": 8, "eval_episodes": 2}
+    context = RunContext(device="cpu", seed=0, steps=10, data="cartpole", out_dir=tmp_path,
+                         options=options)  # fmt: skip
+    experiment = DQNExperiment(context)
+    for step in range(6):
+        target_before = [p.clone() for p in experiment.target_network.parameters()]
+        experiment.train_step(step)
+        for before, target, online in zip(target_before, experiment.target_network.parameters(),
+                                           experiment.q_network.parameters()):  # fmt: skip
+            torch.testing.assert_close(target, 0.75 * before + 0.25 * online)
+
+    # Once the last-100 mean reaches 195 the run stops: no more environment or gradient steps.
+    for _ in range(100):
+        experiment.log.add(200.0, 200, experiment.total_steps)
+    while experiment.solved_at_step is None:
+        experiment.train_step(6)
+    steps, weights = experiment.total_steps, experiment.q_network.net[0].weight.clone()
+    assert experiment.solved_at_episode == len(experiment.log.returns)
+    for step in range(7, 20):
+        experiment.train_step(step)
+    assert experiment.total_steps == steps
+    torch.testing.assert_close(experiment.q_network.net[0].weight, weights)
+    result = experiment.evaluate()
+    assert result["solved_at_step"] == steps and result["greedy_eval_episodes"] == 2
+    assert result["last_100_mean_return"] == experiment.log.mean_last(100)

@@ -64,6 +64,17 @@ class DQNConfig:
     # Gradient-norm clipping (0 = off). Without it the seed-0 default run collapsed after
     # reaching ~150 (mean of last 100 = 109 at 50k steps); with it, it passes 195.
     max_grad_norm: float = 10.0
+    # Double DQN target (van Hasselt et al. 2016): the online network picks a', the target
+    # network values it.
+    double_dqn: bool = False
+    # Polyak averaging theta- <- tau theta + (1 - tau) theta- after every step instead of the
+    # hard copy every `target_update` steps (0 = the paper's hard copy).
+    tau: float = 0.0
+    # CartPole's "solved" criterion: stop learning (and acting) once the mean of the last 100
+    # episodes first reaches 195; the remaining harness steps are no-ops.
+    stop_when_solved: bool = True
+    # Episodes of the final greedy evaluation (epsilon = 0, fresh environment; 0 = skip).
+    eval_episodes: int = 100
 
 
 class QNetwork(nn.Module):
@@ -123,10 +134,23 @@ def td_target(
     next_states: torch.Tensor,
     terminated: torch.Tensor,
     gamma: float,
+    online_network: nn.Module | None = None,
 ) -> torch.Tensor:
-    """y = R + gamma (1 - terminated) max_a' Q_theta-(S', a'), with no graph behind it."""
+    """The regression target, with no graph behind it (formula `dqn-loss`):
+
+    DQN:         y = R + gamma (1 - terminated) max_a' Q_theta-(S', a')
+    Double DQN:  y = R + gamma (1 - terminated) Q_theta-(S', argmax_a' Q_theta(S', a'))
+
+    Double DQN (van Hasselt et al. 2016) is used when `online_network` is given: the online
+    network chooses a', the target network values it, so the max no longer picks the action
+    whose value estimate happens to be noisiest upwards (the overestimation bias of max)."""
     with torch.no_grad():
-        next_values = target_network(next_states).max(dim=1).values
+        next_target_values = target_network(next_states)  # Q_theta-(S', .), (B, n_actions)
+        if online_network is None:
+            next_values = next_target_values.max(dim=1).values
+        else:
+            next_actions = online_network(next_states).argmax(dim=1, keepdim=True)
+            next_values = next_target_values.gather(1, next_actions).squeeze(1)
         return rewards + gamma * (1.0 - terminated) * next_values
 
 
@@ -136,11 +160,14 @@ def dqn_loss(
     batch: tuple[torch.Tensor, ...],
     gamma: float,
     loss: str = "huber",
+    double: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, y): the regression of Q_theta(S, A) onto the detached target y (dqn-loss)."""
+    """(loss, y): the regression of Q_theta(S, A) onto the detached target y (dqn-loss);
+    `double` takes the Double DQN target (see td_target)."""
     states, actions, rewards, next_states, terminated = batch
     q_taken = q_network(states).gather(1, actions[:, None]).squeeze(1)  # Q_theta(S, A), (B,)
-    y = td_target(target_network, rewards, next_states, terminated, gamma)
+    online = q_network if double else None
+    y = td_target(target_network, rewards, next_states, terminated, gamma, online)
     assert q_taken.shape == y.shape == rewards.shape
     if loss == "huber":
         return F.smooth_l1_loss(q_taken, y), y
@@ -156,6 +183,7 @@ class DQNExperiment:
         self.config = config or config_from_options(DQNConfig, options, extra=("env",))
         self.device = torch.device(context.device)
         self.total_budget = context.steps
+        self.seed = context.seed
         self.env = make_env(options.get("env", env_name), context.seed)
         observation_size = self.env.observation_space.shape[0]
         n_actions = self.env.action_space.n
@@ -175,6 +203,8 @@ class DQNExperiment:
         self.episode_return, self.episode_length, self.total_steps = 0.0, 0, 0
         self.log = EpisodeLog()
         self.last_loss = 0.0  # reported until the first update (the harness needs a finite loss)
+        self.solved_at_episode: int | None = None  # episodes played when solved (1-based)
+        self.solved_at_step: int | None = None  # environment steps when it was solved
 
     def epsilon(self, step: int) -> float:
         fraction = min(1.0, step / self.config.epsilon_decay_steps)
@@ -196,6 +226,10 @@ class DQNExperiment:
 
     def train_step(self, step: int) -> dict[str, float]:
         config = self.config
+        if self.solved_at_step is not None and config.stop_when_solved:
+            # Solved: training has stopped; the harness's remaining steps do nothing.
+            return {"loss": self.last_loss, "epsilon": 0.0,
+                    "mean_return_last_100": self.log.mean_last(100)}  # fmt: skip
         epsilon = self.epsilon(step)
         action = self.act(self.state, epsilon)
         next_state, reward, terminated, truncated, _ = self.env.step(action)
@@ -208,6 +242,10 @@ class DQNExperiment:
             self.log.add(self.episode_return, self.episode_length, self.total_steps)
             self.state, _ = self.env.reset()
             self.episode_return, self.episode_length = 0.0, 0
+            solved = len(self.log.returns) >= 100 and self.log.mean_last(100) >= SOLVED_RETURN
+            if solved and self.solved_at_step is None:
+                self.solved_at_episode = len(self.log.returns)  # episodes played, from 1
+                self.solved_at_step = self.total_steps
 
         if config.lr_final != config.lr:
             fraction = min(1.0, step / max(self.total_budget, 1))
@@ -215,16 +253,21 @@ class DQNExperiment:
                 group["lr"] = config.lr + fraction * (config.lr_final - config.lr)
         if self.buffer.size >= config.learning_starts and step % config.train_every == 0:
             batch = self.buffer.sample(config.batch_size, self.generator)
-            loss, _ = dqn_loss(
-                self.q_network, self.target_network, batch, config.gamma, config.loss
-            )
+            loss, _ = dqn_loss(self.q_network, self.target_network, batch, config.gamma,
+                               config.loss, double=config.double_dqn)  # fmt: skip
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.max_grad_norm > 0:
                 nn.utils.clip_grad_norm_(self.q_network.parameters(), config.max_grad_norm)
             self.optimizer.step()
             self.last_loss = loss.item()
-        if step % config.target_update == 0:
+        if config.tau > 0:
+            with torch.no_grad():
+                for target, online in zip(
+                    self.target_network.parameters(), self.q_network.parameters(), strict=True
+                ):
+                    target.lerp_(online, config.tau)
+        elif step % config.target_update == 0:
             self.target_network.load_state_dict(self.q_network.state_dict())
         return {
             "loss": self.last_loss,
@@ -240,6 +283,8 @@ class DQNExperiment:
             "buffer": {name: getattr(self.buffer, name).cpu() for name in REPLAY_FIELDS},
             "buffer_size": self.buffer.size,
             "buffer_position": self.buffer.position,
+            "solved_at_episode": self.solved_at_episode,
+            "solved_at_step": self.solved_at_step,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -249,11 +294,45 @@ class DQNExperiment:
             getattr(self.buffer, name).copy_(state["buffer"][name])
         self.buffer.size = int(state["buffer_size"])
         self.buffer.position = int(state["buffer_position"])
+        self.solved_at_episode = state.get("solved_at_episode")
+        self.solved_at_step = state.get("solved_at_step")
+
+    def greedy_returns(self, episodes: int) -> list[float]:
+        """Returns of `episodes` fresh episodes acting greedily (epsilon = 0) in Q_theta, on a
+        separate environment seeded apart from training; the model is not updated."""
+        env = make_env(self.env.spec.id, self.seed + 10_000)
+        returns = []
+        for episode in range(episodes):
+            state, _ = env.reset(seed=self.seed + 10_000 + episode)
+            episode_return, done = 0.0, False
+            while not done:
+                state, reward, terminated, truncated, _ = env.step(self.act(state, 0.0))
+                episode_return += float(reward)
+                done = terminated or truncated
+            returns.append(episode_return)
+        env.close()
+        return returns
 
     def evaluate(self) -> dict[str, Any]:
+        training_cpu_s = time.process_time() - self.cpu_start
+        greedy = {}
+        if self.config.eval_episodes > 0:
+            returns = self.greedy_returns(self.config.eval_episodes)
+            greedy = {
+                "greedy_eval_mean_return": sum(returns) / len(returns),
+                "greedy_eval_min_return": min(returns),
+                "greedy_eval_episodes": len(returns),
+            }
         return {
             **self.log.metrics(SOLVED_RETURN),
+            # The run's own record: the mean of the last 100 training episodes (epsilon-greedy)
+            # when training stopped (at solving, with stop_when_solved, else at the budget's end).
+            "last_100_mean_return": self.log.mean_last(100),
+            "solved_at_episode": self.solved_at_episode,
+            "solved_at_step": self.solved_at_step,
+            **greedy,
             "env_steps": self.total_steps,
+            "training_cpu_time_s": round(training_cpu_s, 1),
             # CPU seconds of this process since construction: comparable across loaded machines,
             # unlike the harness's wall time.
             "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
