@@ -320,7 +320,7 @@ def make_experiment(ctx) -> DVRExperiment:
         ctx=ctx,
         model=model,
         train_model=ctx.wrap(model),
-        optimizer=torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 1e-3))),
+        optimizer=torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 2e-3))),
         origins=torch.cat([r[0] for r in rays]),
         directions=torch.cat([r[1] for r in rays]),
         colors=torch.cat([truth[i][0].reshape(3, -1).T for i in train]),

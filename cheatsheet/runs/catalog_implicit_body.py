@@ -83,7 +83,7 @@ SPECS += [
         description="Differentiable volumetric rendering, ray marching + secant, implicit surface "
         "gradient -w (df/dp . w)^-1 df/dtheta (Niemeyer et al. 2020)",
         factory="cheatsheet.implicit.dvr:make_experiment",
-        default_steps=400,
+        default_steps=1200,
         default_data="torus-sphere",
         datasets=_SCENES,
     ),
