@@ -16,11 +16,11 @@ echo "== a short CUDA run of every model (20 steps each)"
 models=$(python3 -m cheatsheet run --list --json | python3 -c "import json, sys; print(' '.join(r['name'] for r in json.load(sys.stdin)))")
 run_one() {
   model=$1; out=$2
-  start=$(date +%s.%N)
+  start=$SECONDS
   timeout 240 python3 -m cheatsheet run "$model" --device cuda --steps 20 --out "$out/runs/$model" --json \
     > "$out/runs/$model.json" 2> "$out/runs/$model.err"
   rc=$?
-  printf '%-20s rc=%s %6.1fs %s\n' "$model" "$rc" "$(echo "$(date +%s.%N) - $start" | bc)" \
+  printf '%-20s rc=%s %4ss %s\n' "$model" "$rc" "$((SECONDS - start))" \
     "$(head -c 160 "$out/runs/$model.json" | tr -d '\n')"
 }
 export -f run_one
