@@ -17,11 +17,11 @@ models=$(python3 -m cheatsheet run --list --json | python3 -c "import json, sys;
 run_one() {
   model=$1; out=$2
   start=$SECONDS
-  timeout 240 python3 -m cheatsheet run "$model" --device cuda --steps 20 --out "$out/runs/$model" --json \
+  timeout 150 python3 -m cheatsheet run "$model" --device cuda --steps 20 --out "$out/runs/$model" --json \
     > "$out/runs/$model.json" 2> "$out/runs/$model.err"
   rc=$?
   printf '%-20s rc=%s %4ss %s\n' "$model" "$rc" "$((SECONDS - start))" \
     "$(head -c 160 "$out/runs/$model.json" | tr -d '\n')"
 }
 export -f run_one
-printf '%s\n' $models | xargs -P 6 -I{} bash -c 'run_one {} '"$OUT" | sort | tee "$OUT/cuda-runs.txt"
+printf '%s\n' $models | xargs -P 12 -I{} bash -c 'run_one {} '"$OUT" | sort | tee "$OUT/cuda-runs.txt"
