@@ -226,9 +226,13 @@ def test_loss_weight_turns_the_gaussian_kl_into_weighted_eps_error(device, seed)
     mu_q, var_q = _bayes_posterior(betas, t, x0, xt, device)
     mu_theta, _ = _bayes_posterior(betas, t, x0_hat, xt, device)
     kl = torch.distributions.kl_divergence
-    q = Normal(torch.tensor(mu_q, device=device), np.sqrt(var_q))
-    kl_model = kl(q, Normal(torch.tensor(mu_theta, device=device), np.sqrt(sigma2)))
-    kl_best = kl(q, Normal(torch.tensor(mu_q, device=device), np.sqrt(sigma2)))
+
+    def f64(value):  # python floats would become float32 tensors: keep the oracle in float64
+        return torch.tensor(float(value), dtype=torch.float64, device=device)
+
+    q = Normal(f64(mu_q), f64(np.sqrt(var_q)))
+    kl_model = kl(q, Normal(f64(mu_theta), f64(np.sqrt(sigma2))))
+    kl_best = kl(q, Normal(f64(mu_q), f64(np.sqrt(sigma2))))
     weight = formulas.get("ddpm-loss-weight").evaluate(betas=betas, t=t, sigma2=sigma2)
     np.testing.assert_allclose(
         weight * (eps - eps_hat) ** 2, (kl_model - kl_best).item(), rtol=1e-5, atol=1e-9
