@@ -201,7 +201,7 @@ def test_cartpole_experiments_run(device, tmp_path, factory):
     for module_ in experiment.modules().values():
         assert all(p.device.type == torch.device(device).type for p in module_.parameters())
     if "dqn" in module:
-        # The target network is a frozen copy: no gradients, refreshed only every target_update.
+        # The target network is never differentiated (updated only by copy or Polyak average).
         assert all(p.grad is None for p in experiment.target_network.parameters())
     result = experiment.evaluate()
     assert result["episodes"] >= 1 and "mean_return_last_100" in result

@@ -69,10 +69,10 @@ SPECS = [
     RunSpec(
         name="dqn",
         family="rl",
-        description="DQN, replay buffer + target network (Mnih et al. 2015) on CartPole-v1; "
-        "one step = one environment step",
+        description="DQN, replay buffer + target network (Mnih et al. 2015; Double DQN target) "
+        "on CartPole-v1; one step = one environment step, stops when solved",
         factory="cheatsheet.rl.dqn:make_experiment",
-        default_steps=50_000,
+        default_steps=80_000,
         default_data="cartpole",
         datasets=("cartpole",),
     ),
