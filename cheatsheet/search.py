@@ -63,9 +63,9 @@ def score(query: str, formula) -> float:
 
 
 def search_formulas(query: str, limit: int = 8, threshold: float = 0.55):
-    import formulas
+    from formulas.index import entries
 
-    scored = [(formula, score(query, formula)) for formula in formulas.all()]
+    scored = [(formula, score(query, formula)) for formula in entries()]
     scored = [(f, s) for f, s in scored if s >= threshold]
     scored.sort(key=lambda pair: (-pair[1], pair[0].id))
     return scored[:limit]

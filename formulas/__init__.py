@@ -9,24 +9,6 @@ Importing this package loads metadata only; sympy and numpy are loaded on first 
 
 from __future__ import annotations
 
-# One module per course topic; each registers its formulas on import.
-from formulas import (  # noqa: E402, F401  (imported for their registrations)
-    attention,
-    autoregressive,
-    body,
-    cnn,
-    diffusion,
-    flows,
-    gan,
-    generative,
-    implicit,
-    math,
-    ml,
-    optimizers,
-    rl,
-    rnn,
-    vae,
-)
 from formulas.core import (
     REGISTRY,
     TOPICS,
@@ -38,6 +20,39 @@ from formulas.core import (
     UnknownNameError,
     closest,
 )
+
+# One module per course topic; each registers its formulas when imported. They are imported
+# on first use of get/all/by_topic, so `formulas.index` (listing, search, completion) and
+# `formulas.core` (TOPICS, closest) cost no topic module at start-up.
+_TOPIC_MODULES = (
+    "generative",
+    "vae",
+    "autoregressive",
+    "attention",
+    "flows",
+    "gan",
+    "diffusion",
+    "rl",
+    "implicit",
+    "body",
+    "ml",
+    "optimizers",
+    "cnn",
+    "rnn",
+    "math",
+)
+_loaded = False
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        import importlib
+
+        for name in _TOPIC_MODULES:
+            importlib.import_module(f"formulas.{name}")
+        _loaded = True
+
 
 __all__ = [
     "TOPICS",
@@ -56,10 +71,12 @@ __all__ = [
 
 def get(formula_id: str) -> Formula:
     """The formula with this id; UnknownNameError names the closest ids otherwise."""
+    _load()
     return REGISTRY.get(formula_id)
 
 
 def all() -> list[Formula]:  # noqa: A001 - the contract names it `all`
+    _load()
     return REGISTRY.all()
 
 
@@ -70,4 +87,5 @@ def topics() -> dict[str, str]:
 def by_topic(topic: str) -> list[Formula]:
     if topic not in TOPICS:
         raise UnknownNameError("topic", topic, closest(topic, TOPICS))
+    _load()
     return [formula for formula in REGISTRY.all() if formula.topic == topic]

@@ -88,3 +88,18 @@ def test_errata_confirms_every_erratum():
     assert out.returncode == 0, [row for row in rows if not row["sheet_fails"]]
     for row in rows:
         assert row["sheet_fails"] and row["correct_passes"], row
+
+
+def test_command_groups_table_names_exactly_what_each_module_registers():
+    import importlib
+
+    import typer
+
+    from cheatsheet.cli import COMMAND_GROUPS
+
+    for group, commands in COMMAND_GROUPS.items():
+        application = typer.Typer()
+        importlib.import_module(f"cheatsheet.cli.{group}").register(application)
+        names = {info.name for info in application.registered_commands}
+        names |= {info.name for info in application.registered_groups}
+        assert names == set(commands), group

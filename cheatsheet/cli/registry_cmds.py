@@ -14,15 +14,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def _formula_ids(incomplete: str) -> list[str]:
-    import formulas
+    from formulas.index import entries
 
-    return [f.id for f in formulas.all() if f.id.startswith(incomplete)]
+    return [f.id for f in entries() if f.id.startswith(incomplete)]
 
 
 def _topic_names(incomplete: str) -> list[str]:
-    import formulas
+    from formulas.core import TOPICS
 
-    return [t for t in formulas.topics() if t.startswith(incomplete)]
+    return [t for t in TOPICS if t.startswith(incomplete)]
 
 
 FormulaId = Annotated[
@@ -37,14 +37,15 @@ def _get(formula_id: str):
 
 
 def _summary(formula) -> dict[str, Any]:
+    """The listing fields of a Formula or of its index entry (where `erratum` is a flag)."""
     return {
         "id": formula.id,
         "title": formula.title,
         "topic": formula.topic,
         "section": formula.section,
-        "parameters": formula.parameters,
+        "parameters": list(formula.parameters),
         "has_derivation": formula.has_derivation,
-        "erratum": formula.erratum is not None,
+        "erratum": bool(formula.erratum),
     }
 
 
@@ -54,9 +55,10 @@ def _summary(formula) -> dict[str, Any]:
 def topics(as_json: JsonOption = False) -> None:
     """The course topics and how many formulas each has."""
     import formulas
+    from formulas.index import entries
 
     counts: dict[str, int] = {topic: 0 for topic in formulas.topics()}
-    for formula in formulas.all():
+    for formula in entries():
         counts[formula.topic] += 1
     if as_json:
         emit_json(
@@ -84,9 +86,12 @@ def list_formulas(
     as_json: JsonOption = False,
 ) -> None:
     """List formula ids with their titles (all topics, or one)."""
-    import formulas
+    from formulas.core import TOPICS, UnknownNameError, closest
+    from formulas.index import entries
 
-    chosen = formulas.by_topic(topic) if topic else formulas.all()
+    if topic is not None and topic not in TOPICS:
+        raise UnknownNameError("topic", topic, closest(topic, TOPICS))
+    chosen = [f for f in entries() if topic is None or f.topic == topic]
     if as_json:
         emit_json([_summary(f) for f in chosen])
         return
