@@ -71,3 +71,65 @@ def test_hashgrid_run_compares_with_positional_encoding(tmp_path):
         "nerf-hashgrid", device="cpu", steps=1, out=tmp_path, progress=False, options=options
     ).metrics
     assert {"psnr_test_hashgrid", "psnr_test_positional", "train_seconds_hashgrid"} <= set(metrics)
+
+
+def test_splatting_resumes_exactly_after_densification(tmp_path, monkeypatch):
+    # Ctrl-C after density control has changed the number of Gaussians (and with gradient
+    # statistics gathered since the last densification), then --resume: the result must be the
+    # uninterrupted run's, bit for bit (same process, CPU). The reference is independent of the
+    # checkpoint code: one run that never saves or loads mid-way.
+    import torch
+
+    from cheatsheet.errors import CheatsheetError
+    from cheatsheet.implicit.splatting import SplattingExperiment
+    from cheatsheet.runs.checkpoint import load_checkpoint
+
+    options = {**TINY_SCENE, "initial": 30, "densify_every": 2, "densify_until": 10}
+    steps, stop_at = 8, 5  # densify after steps 1 and 3; step 4's statistics are pending
+    straight = run(
+        "gaussian-splatting", device="cpu", steps=steps, out=tmp_path / "a", progress=False,
+        options=options,
+    )  # fmt: skip
+
+    train_step = SplattingExperiment.train_step
+
+    def interrupted(self, step):
+        if step == stop_at:
+            raise KeyboardInterrupt
+        return train_step(self, step)
+
+    monkeypatch.setattr(SplattingExperiment, "train_step", interrupted)
+    with pytest.raises(CheatsheetError) as stopped:
+        run("gaussian-splatting", device="cpu", steps=steps, out=tmp_path / "b", progress=False,
+            options=options)  # fmt: skip
+    assert stopped.value.exit_code == 130
+    monkeypatch.undo()
+    saved = load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    assert saved["step"] == stop_at
+    assert len(saved["modules"]["gaussians"]["means"]) != options["initial"]  # densified
+    assert saved["experiment"]["seen"].sum() > 0  # statistics pending at the interruption
+
+    resumed = run(
+        "gaussian-splatting", device="cpu", steps=steps, out=tmp_path / "b", progress=False,
+        options=options, resume=True,
+    )  # fmt: skip
+    a = load_checkpoint(tmp_path / "a" / "checkpoint.pt")
+    b = load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    for name, value in a["modules"]["gaussians"].items():
+        assert torch.equal(value, b["modules"]["gaussians"][name]), name
+    for index, state in a["optimizers"]["gaussians"]["state"].items():
+        for key, value in state.items():
+            assert torch.equal(value, b["optimizers"]["gaussians"]["state"][index][key]), key
+    for key in ("grad_accum", "seen", "counts"):
+        assert torch.equal(a["experiment"][key], b["experiment"][key]), key
+    assert torch.equal(a["history"]["loss"], b["history"]["loss"])
+    for key in ("gaussians", "gaussians_initial", "density_control", "psnr_test", "final_loss"):
+        assert resumed.metrics[key] == straight.metrics[key], key
+    assert resumed.metrics["steps_this_session"] == steps - stop_at
+
+    # and a finished run extends with --resume --steps M (densifying on past the old count)
+    more = run(
+        "gaussian-splatting", device="cpu", steps=steps + 4, out=tmp_path / "b", progress=False,
+        options=options, resume=True,
+    ).metrics  # fmt: skip
+    assert more["steps"] == steps + 4 and math.isfinite(more["psnr_test"])

@@ -3,6 +3,7 @@ Carlo; rasterisation against a per-pixel loop; density control bookkeeping; trai
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -161,6 +162,49 @@ def test_density_control_clones_splits_prunes_and_keeps_adam_in_step(device):
     image, _ = model.render(camera)  # still renders and trains
     image.sum().backward()
     optimizer.step()
+
+
+def test_a_densified_checkpoint_loads_into_a_fresh_model_and_optimizer(device):
+    # --resume builds the model at its initial size, then loads a checkpoint whose N changed:
+    # the model must take the saved N, the optimizer must still own the model's parameters,
+    # and the next Adam step must be the one the original model/optimizer would take.
+    torch.manual_seed(0)
+    camera = look_at([2.5, 0.3, 0.5], focal=16.0, size=8).to(device)
+
+    def fresh():
+        model = splatting.random_initialisation(20, 0.5, device, torch.Generator().manual_seed(0))
+        return model, splatting.make_optimizer(model, 1e-3)
+
+    def step(model, optimizer):
+        image, _ = model.render(camera)
+        optimizer.zero_grad()
+        image.square().sum().backward()
+        optimizer.step()
+
+    model, optimizer = fresh()
+    step(model, optimizer)
+    control = splatting.DensityControl(grad_threshold=0.0, percent_dense=0.05, extent=1.0)
+    control.reset(model.count, device)
+    control.accumulate(torch.ones(20, 2, device=device), torch.ones(20, device=device))
+    control.densify_and_prune(model, optimizer)
+    assert model.count != 20
+    step(model, optimizer)  # moments of old and new rows differ
+
+    # through bytes as in checkpoint.pt (a live optimizer state_dict shares Adam's step tensors)
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
+    buffer.seek(0)
+    saved = torch.load(buffer, map_location="cpu", weights_only=True)
+    restored, restored_optimizer = fresh()
+    restored.load_state_dict(saved["model"])
+    restored_optimizer.load_state_dict(saved["optimizer"])
+    assert restored.count == model.count
+    for group in restored_optimizer.param_groups:
+        assert group["params"][0] is getattr(restored, group["name"])
+    step(model, optimizer)
+    step(restored, restored_optimizer)
+    for name in splatting.PARAMETER_NAMES:
+        assert torch.equal(getattr(restored, name), getattr(model, name)), name
 
 
 def test_splatting_fits_a_view(device):

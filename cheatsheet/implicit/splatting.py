@@ -27,7 +27,8 @@ scene, whose colours do not depend on the view). Method, in the paper's order:
    percent_dense * scene extent) are cloned (under-reconstruction), large ones are split into two
    samples drawn from the Gaussian with scales divided by 1.6 (over-reconstruction); Gaussians
    with opacity < 0.005 are pruned; opacities are reset to 0.01 periodically. The Adam state
-   follows the surgery (new Gaussians start with zero moments).
+   follows the surgery (new Gaussians start with zero moments). N is whatever the checkpoint
+   holds: loading one resizes a fresh model to it, so --resume works after densification.
 Metric: PSNR on held-out views of the analytic scene (scene.py).
 """
 
@@ -191,6 +192,22 @@ class GaussianModel(nn.Module):
         projected = project_gaussians(self.means, self.covariances(), camera)
         image = rasterise(projected, self.colors(), self.opacities(), camera.height, camera.width)
         return image, projected
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # Density control changes N, so a checkpoint (--resume) may hold more or fewer Gaussians
+        # than a freshly built model: take its count. Only `.data` is swapped, so the Parameter
+        # objects, and the optimizer's references to them, stay the same, and the optimizer's
+        # saved moments (which have the checkpoint's shapes) load onto them afterwards.
+        for name in PARAMETER_NAMES:
+            saved = state_dict.get(prefix + name)
+            parameter = getattr(self, name)
+            if (
+                saved is not None
+                and saved.shape != parameter.shape
+                and saved.shape[1:] == parameter.shape[1:]  # other mismatches: torch's error
+            ):
+                parameter.data = parameter.new_empty(saved.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 PARAMETER_NAMES = ("means", "log_scales", "quaternions", "opacity_logits", "features_dc")
@@ -376,8 +393,31 @@ class SplattingExperiment:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"gaussians": self.optimizer}
 
-    def load_state_dict(self, state: dict) -> None:  # shapes change with densification
-        pass
+    def state_dict(self) -> dict[str, Any]:
+        """What --resume needs beyond the Gaussians and Adam (which the harness saves): the
+        view-space gradient statistics gathered since the last densification, and the tallies
+        for metrics.json."""
+        return {
+            "grad_accum": self.control.grad_accum,
+            "seen": self.control.seen,
+            "events": dict(self.events),
+            "counts": torch.tensor(self.counts, dtype=torch.int64),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        # The harness has already loaded the Gaussians, so model.count is the checkpoint's.
+        from cheatsheet.errors import CheatsheetError
+
+        device = self.model.means.device
+        if len(state["grad_accum"]) != self.model.count:
+            raise CheatsheetError(
+                f"checkpoint's gradient statistics cover {len(state['grad_accum'])} Gaussians "
+                f"but its model has {self.model.count}"
+            )
+        self.control.grad_accum = state["grad_accum"].to(device)
+        self.control.seen = state["seen"].to(device)
+        self.events = {key: int(value) for key, value in state["events"].items()}
+        self.counts = [int(v) for v in state["counts"].tolist()]
 
     def train_step(self, step: int) -> dict[str, float]:
         # exponential decay of the position lr to 1/100 over the run (the paper's schedule)
@@ -392,6 +432,9 @@ class SplattingExperiment:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        if len(self.control.grad_accum) != self.model.count:
+            # a checkpoint written before the statistics were saved: gather them afresh
+            self.control.reset(self.model.count, self.model.means.device)
         if step < self.densify_until:
             visible = (projected.depths > 0.2).float().detach()
             self.control.accumulate(projected.means.grad.detach(), visible)
