@@ -35,8 +35,9 @@ Why these defaults (measured on CPU, one thread; seeds 0/1/2): plain DQN (max ta
 every 500 steps, lr decayed to 1e-4) rises to ~185 and then falls back: last-100 means 120/216/164
 after 50k steps, seed 0 never reaching 195. With the Double DQN target and a constant lr of 1e-3
 the three seeds are solved at 50.6k/41.6k/61.5k environment steps (hence the 80k budget), in
-~40-60 CPU seconds. A Polyak target (tau = 0.005) solved seeds 0/1 sooner (39.5k/34.6k) but
-seed 2 collapsed to ~50 and never recovered within 60k, so the hard copy stays the default.
+~40-60 CPU seconds; seed 3, not used to choose, at 55.0k. A Polyak target (tau = 0.005) solved
+seeds 0/1 sooner (39.5k/34.6k) but seed 2 collapsed to ~50 and had not recovered by 60k, so the
+hard copy stays the default.
 The greedy evaluation at the moment of solving varies by seed (500/500/127 with the defaults):
 the solved criterion is about the epsilon-greedy training episodes, not the final policy.
 """
