@@ -42,6 +42,13 @@ def build_app(groups: tuple[str, ...] = tuple(COMMAND_GROUPS)) -> typer.Typer:
     )
     for group in groups:
         importlib.import_module(f"cheatsheet.cli.{group}").register(application)
+
+    # A callback keeps the app a group even when only one command is registered (typer would
+    # otherwise run a lone command directly and read its name as the first argument).
+    @application.callback()
+    def _group() -> None:
+        pass
+
     return application
 
 
