@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from quizzes.questions import Mistake
+from quizzes.questions import Mistake, Question
 
 
 def number(value: Any) -> str:
@@ -152,3 +152,110 @@ def plain(expr: Any) -> str:
     from quizzes.parser import to_text
 
     return to_text(expr)
+
+
+def symbolic_question(
+    question_id: str,
+    topic: str,
+    prompt: str,
+    expr: Any,
+    symbols: dict[str, str],
+    formula_id: str,
+    note: str = "",
+    mistakes: tuple[Mistake, ...] = (),
+) -> Question:
+    """A "closed-form" question: write the registry statement `expr` over `symbols`; the
+    explanation is the answer, `note` (text right after it), and the derivation to read."""
+    return Question(
+        id=question_id,
+        topic=topic,
+        kind="symbolic",
+        prompt=prompt,
+        answer=plain(expr),
+        explanation=f"{plain(expr)}{note}. See `cheatsheet derive {formula_id}`.",
+        formulas=(formula_id,),
+        symbols=symbols,
+        mistakes=mistakes,
+    )
+
+
+def mutant_choice_question(
+    rng: random.Random,
+    question_id: str,
+    topic: str,
+    prompt: str,
+    formula_id: str,
+    lhs: str,
+    rhs: Any,
+    render,
+    others: str = "The others have",
+    **options: Any,
+) -> Question:
+    """A "which form is right?" question: `lhs = render(rhs)` among three mutants of `rhs`
+    (`options` go to `mutant_choices`); the explanation names what is wrong in each."""
+    wrong = mutant_choices(rng, rhs, render, **options)
+    choices, answer = shuffled_choices(
+        rng, f"{lhs} = {render(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
+    )
+    return Question(
+        id=question_id,
+        topic=topic,
+        kind="choice",
+        prompt=prompt,
+        answer=answer,
+        explanation=(
+            f"{lhs} = {render(rhs)}. {others} "
+            + "; ".join(description for _, description in wrong)
+            + f". See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        choices=choices,
+    )
+
+
+def ordering_question(
+    rng: random.Random,
+    question_id: str,
+    topic: str,
+    formula_id: str,
+    prompt: str,
+    keep: Sequence[int] | None = None,
+    note: str = "",
+    example: bool = False,
+) -> Question:
+    """Put the claims of a registry derivation (optionally a subset `keep`) in order; the
+    explanation is the right order, `note`, and the derivation to read. `example` ends the
+    prompt with how to answer (the letters, e.g. "D C B A")."""
+    claims = derivation_claims(formula_id, keep)
+    steps, answer = ordering(rng, claims)
+    if example:
+        prompt += (
+            " Answer with the letters in order, e.g. "
+            + " ".join(letter(i) for i in reversed(range(len(claims))))
+            + "."
+        )
+    return Question(
+        id=question_id,
+        topic=topic,
+        kind="ordering",
+        prompt=prompt,
+        answer=answer,
+        explanation=(
+            "In order: " + " | ".join(claims) + f"{note}. See `cheatsheet derive {formula_id}`."
+        ),
+        formulas=(formula_id,),
+        steps=steps,
+    )
+
+
+def derivation_order_question(
+    rng: random.Random,
+    question_id: str,
+    topic: str,
+    orderings: dict[str, tuple[Sequence[int], str]],
+) -> Question:
+    """A "derivation order" question: one of `orderings` {formula id: (steps kept, prompt)}
+    drawn, its registry derivation's claims shown shuffled."""
+    formula_id = rng.choice(sorted(orderings))
+    keep, prompt = orderings[formula_id]
+    return ordering_question(rng, question_id, topic, formula_id, prompt, keep)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import derivation_claims, matrix, ordering
+from quizzes.templates._helpers_a import matrix, ordering_question
 from quizzes.templates._helpers_b import numeric, wrong
 
 TOPIC = "cnn"
@@ -303,21 +303,12 @@ def transposed_conv(rng: random.Random, question_id: str) -> Question:
     tags=("derivation", "shapes"),
 )
 def size_derivation(rng: random.Random, question_id: str) -> Question:
-    claims = derivation_claims("conv-output-size")
-    steps, answer = ordering(rng, claims)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="ordering",
-        prompt=(
-            "Put the derivation of a convolution's output size floor((in + 2 pad - dil (kern - "
-            "1) - 1) / stride) + 1 in order. Answer with the letters in order, e.g. "
-            + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims))))
-            + "."
-        ),
-        answer=answer,
-        explanation="In order: " + " | ".join(claims) + ". See `cheatsheet derive "
-        "conv-output-size`.",
-        formulas=("conv-output-size",),
-        steps=steps,
+    return ordering_question(
+        rng,
+        question_id,
+        TOPIC,
+        "conv-output-size",
+        "Put the derivation of a convolution's output size floor((in + 2 pad - dil (kern - "
+        "1) - 1) / stride) + 1 in order.",
+        example=True,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import derivation_claims, grid, ordering, show, vector
+from quizzes.templates._helpers_a import grid, ordering_question, show, vector
 from quizzes.templates._helpers_b import numeric, wrong
 
 TOPIC = "rl"
@@ -352,22 +352,14 @@ def actor_critic(rng: random.Random, question_id: str) -> Question:
 )
 def contraction_order(rng: random.Random, question_id: str) -> Question:
     keep = sorted(rng.sample(range(5), 4)) if rng.random() < 0.5 else list(range(5))
-    claims = derivation_claims("bellman-contraction", keep)
-    steps, answer = ordering(rng, claims)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="ordering",
-        prompt=(
-            "Put the proof that value iteration converges (the Bellman optimality operator T* "
-            "is a gamma-contraction in the max norm) in order. Answer with the letters in "
-            "order, e.g. " + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims)))) + "."
-        ),
-        answer=answer,
-        explanation=(
-            "In order: " + " | ".join(claims) + ". The averaging step is an inequality (<=), "
-            "not the equality the sheet prints. See `cheatsheet derive bellman-contraction`."
-        ),
-        formulas=("bellman-contraction",),
-        steps=steps,
+    return ordering_question(
+        rng,
+        question_id,
+        TOPIC,
+        "bellman-contraction",
+        "Put the proof that value iteration converges (the Bellman optimality operator T* "
+        "is a gamma-contraction in the max norm) in order.",
+        keep,
+        note=". The averaging step is an inequality (<=), not the equality the sheet prints",
+        example=True,
     )

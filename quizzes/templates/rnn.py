@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import derivation_claims, grid, matrix, ordering, show, vector
+from quizzes.templates._helpers_a import grid, matrix, ordering_question, show, vector
 from quizzes.templates._helpers_b import numeric, wrong
 
 TOPIC = "rnn"
@@ -355,21 +355,11 @@ def clipping(rng: random.Random, question_id: str) -> Question:
     tags=("derivation", "vanishing-gradients"),
 )
 def vanishing_order(rng: random.Random, question_id: str) -> Question:
-    claims = derivation_claims("bptt-vanishing-bound")
-    steps, answer = ordering(rng, claims)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="ordering",
-        prompt=(
-            "Put the argument that BPTT gradients vanish when lambda_1 gamma < 1 in order. "
-            "Answer with the letters in order, e.g. "
-            + " ".join(chr(ord("A") + i) for i in reversed(range(len(claims))))
-            + "."
-        ),
-        answer=answer,
-        explanation="In order: " + " | ".join(claims) + ". See `cheatsheet derive "
-        "bptt-vanishing-bound`.",
-        formulas=("bptt-vanishing-bound",),
-        steps=steps,
+    return ordering_question(
+        rng,
+        question_id,
+        TOPIC,
+        "bptt-vanishing-bound",
+        "Put the argument that BPTT gradients vanish when lambda_1 gamma < 1 in order.",
+        example=True,
     )

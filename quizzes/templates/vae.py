@@ -14,12 +14,11 @@ import random
 
 from quizzes.questions import Question, template
 from quizzes.templates._helpers_a import (
-    derivation_claims,
+    derivation_order_question,
     grid,
     mistake,
     mutant_choices,
     number,
-    ordering,
     plain,
     renamed,
     show,
@@ -317,17 +316,4 @@ _ORDERINGS = {
     tags=("derivation", "elbo"),
 )
 def derivation_order(rng: random.Random, question_id: str) -> Question:
-    formula_id = rng.choice(sorted(_ORDERINGS))
-    keep, prompt = _ORDERINGS[formula_id]
-    claims = derivation_claims(formula_id, keep)
-    steps, answer = ordering(rng, claims)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="ordering",
-        prompt=prompt,
-        answer=answer,
-        explanation="In order: " + " | ".join(claims) + f". See `cheatsheet derive {formula_id}`.",
-        formulas=(formula_id,),
-        steps=steps,
-    )
+    return derivation_order_question(rng, question_id, TOPIC, _ORDERINGS)
