@@ -108,6 +108,17 @@ class MaskedConv2d(nn.Conv2d):
         return F.conv2d(x, self.mask * self.weight, self.bias, padding=self.padding)
 
 
+def output_head(features: int, channels: int) -> nn.Sequential:
+    """The output stack of PixelRNN/PixelCNN (van den Oord et al. 2016, table 1): ReLU, 1x1
+    mask-B conv, ReLU, 1x1 mask-B conv down to one Bernoulli logit per (pixel, channel)."""
+    return nn.Sequential(
+        nn.ReLU(),
+        MaskedConv2d(features, features, 1, "B", channels),
+        nn.ReLU(),
+        MaskedConv2d(features, channels, 1, "B", channels),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Shared likelihood and sampler
 
@@ -187,12 +198,7 @@ class PixelCNN(RasterBernoulliModel):
                 nn.Sequential(MaskedConv2d(features, features, 3, "B", channels), nn.ReLU())
                 for _ in range(blocks)
             )
-        self.head = nn.Sequential(
-            nn.ReLU(),
-            MaskedConv2d(features, features, 1, "B", channels),
-            nn.ReLU(),
-            MaskedConv2d(features, channels, 1, "B", channels),
-        )
+        self.head = output_head(features, channels)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         h = self.input_conv(x)
@@ -259,12 +265,7 @@ class GatedPixelCNN(RasterBernoulliModel):
             )
             for index in range(layers)
         )
-        self.head = nn.Sequential(
-            nn.ReLU(),
-            MaskedConv2d(features, features, 1, "B", channels),
-            nn.ReLU(),
-            MaskedConv2d(features, channels, 1, "B", channels),
-        )
+        self.head = output_head(features, channels)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         v, h = x, x
@@ -279,6 +280,21 @@ class GatedPixelCNN(RasterBernoulliModel):
 # Runs
 
 
+def image_experiment(
+    ctx: RunContext, model: RasterBernoulliModel, title: str, default_lr: float
+) -> BinaryAutoregressiveExperiment:
+    """The run of an image-shaped model (PixelCNN, Gated PixelCNN, PixelRNN): unflattened
+    (N, C, H, W) binary digits, --option lr / batch_size (default 64)."""
+    return BinaryAutoregressiveExperiment(
+        ctx,
+        model,
+        title=title,
+        flatten=False,
+        learning_rate=option(ctx, "lr", default_lr),
+        batch_size=option(ctx, "batch_size", 64),
+    )
+
+
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     model = PixelCNN(
         channels=1,
@@ -287,14 +303,7 @@ def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
         blocks=option(ctx, "blocks", 4),
         first_kernel=option(ctx, "first_kernel", 7),
     )
-    return BinaryAutoregressiveExperiment(
-        ctx,
-        model,
-        title="PixelCNN",
-        flatten=False,
-        learning_rate=option(ctx, "lr", 2e-3),
-        batch_size=option(ctx, "batch_size", 64),
-    )
+    return image_experiment(ctx, model, "PixelCNN", default_lr=2e-3)
 
 
 def make_gated_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
@@ -304,11 +313,4 @@ def make_gated_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
         layers=option(ctx, "layers", 5),
         kernel_size=option(ctx, "kernel_size", 3),
     )
-    return BinaryAutoregressiveExperiment(
-        ctx,
-        model,
-        title="Gated PixelCNN",
-        flatten=False,
-        learning_rate=option(ctx, "lr", 2e-3),
-        batch_size=option(ctx, "batch_size", 64),
-    )
+    return image_experiment(ctx, model, "Gated PixelCNN", default_lr=2e-3)

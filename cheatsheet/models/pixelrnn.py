@@ -24,7 +24,12 @@ import torch
 from torch import nn
 
 from cheatsheet.models.autoregressive_common import BinaryAutoregressiveExperiment, option
-from cheatsheet.models.pixelcnn import MaskedConv2d, RasterBernoulliModel
+from cheatsheet.models.pixelcnn import (
+    MaskedConv2d,
+    RasterBernoulliModel,
+    image_experiment,
+    output_head,
+)
 from cheatsheet.runs.protocol import RunContext
 
 
@@ -66,12 +71,7 @@ class PixelRNN(RasterBernoulliModel):
             raise ValueError("features must be a multiple of channels (colour groups)")
         self.input_conv = MaskedConv2d(channels, features, first_kernel, "A", channels)
         self.lstm_layers = nn.ModuleList(RowLSTM(features, channels) for _ in range(layers))
-        self.head = nn.Sequential(
-            nn.ReLU(),
-            MaskedConv2d(features, features, 1, "B", channels),
-            nn.ReLU(),
-            MaskedConv2d(features, channels, 1, "B", channels),
-        )
+        self.head = output_head(features, channels)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         h = self.input_conv(x)
@@ -89,11 +89,4 @@ def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
         layers=option(ctx, "layers", 2),
         first_kernel=option(ctx, "first_kernel", 7),
     )
-    return BinaryAutoregressiveExperiment(
-        ctx,
-        model,
-        title="PixelRNN (Row LSTM)",
-        flatten=False,
-        learning_rate=option(ctx, "lr", 3e-3),
-        batch_size=option(ctx, "batch_size", 64),
-    )
+    return image_experiment(ctx, model, "PixelRNN (Row LSTM)", default_lr=3e-3)
