@@ -69,10 +69,7 @@ class PolyakMomentum(torch.optim.Optimizer):
             for theta in group["params"]:
                 if theta.grad is None:
                     continue
-                state = self.state[theta]
-                if "velocity" not in state:
-                    state["velocity"] = torch.zeros_like(theta)
-                velocity = state["velocity"]
+                velocity = _zeros_state(self.state[theta], "velocity", theta)
                 velocity.mul_(group["momentum"]).add_(theta.grad, alpha=-group["lr"])
                 theta.add_(velocity)
         return loss
@@ -95,10 +92,7 @@ class Nesterov(torch.optim.Optimizer):
             for phi in group["params"]:
                 if phi.grad is None:
                     continue
-                state = self.state[phi]
-                if "velocity" not in state:
-                    state["velocity"] = torch.zeros_like(phi)
-                velocity = state["velocity"]
+                velocity = _zeros_state(self.state[phi], "velocity", phi)
                 velocity.mul_(alpha).add_(phi.grad, alpha=-lr)  # v' = alpha v - lr g(phi)
                 phi.add_(velocity, alpha=alpha).add_(phi.grad, alpha=-lr)
         return loss
@@ -139,10 +133,7 @@ class AdaGrad(torch.optim.Optimizer):
             for theta in group["params"]:
                 if theta.grad is None:
                     continue
-                state = self.state[theta]
-                if "r" not in state:
-                    state["r"] = torch.zeros_like(theta)
-                r = state["r"]
+                r = _zeros_state(self.state[theta], "r", theta)
                 r.addcmul_(theta.grad, theta.grad)
                 theta.addcdiv_(theta.grad, r.sqrt().add_(group["delta"]), value=-group["lr"])
         return loss
@@ -167,10 +158,7 @@ class RMSProp(torch.optim.Optimizer):
             for theta in group["params"]:
                 if theta.grad is None:
                     continue
-                state = self.state[theta]
-                if "r" not in state:
-                    state["r"] = torch.zeros_like(theta)
-                r = state["r"]
+                r = _zeros_state(self.state[theta], "r", theta)
                 r.mul_(rho).addcmul_(theta.grad, theta.grad, value=1 - rho)
                 theta.addcdiv_(theta.grad, r.sqrt().add_(group["delta"]), value=-group["lr"])
         return loss
@@ -209,6 +197,13 @@ class Adam(torch.optim.Optimizer):
                 v_hat = v / (1 - beta2**t)
                 theta.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])
         return loss
+
+
+def _zeros_state(state: dict[str, Any], name: str, like: torch.Tensor) -> torch.Tensor:
+    """The parameter's accumulator `name` (velocity, r), created as zeros at its first step."""
+    if name not in state:
+        state[name] = torch.zeros_like(like)
+    return state[name]
 
 
 def _closure(closure: Callable[[], Any] | None) -> Any:
