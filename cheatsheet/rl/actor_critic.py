@@ -30,6 +30,7 @@ from cheatsheet.rl.episodes import (
     CARTPOLE,
     SOLVED_RETURN,
     EpisodeLog,
+    EpisodicExperiment,
     config_from_options,
     make_env,
     plot_returns,
@@ -64,7 +65,7 @@ def td_advantage(
     return values, target - values
 
 
-class ActorCriticExperiment:
+class ActorCriticExperiment(EpisodicExperiment):
     """`cheatsheet run actor-critic`."""
 
     def __init__(self, context: Any, config: ActorCriticConfig | None = None):
@@ -136,26 +137,6 @@ class ActorCriticExperiment:
             "critic_loss": critic_loss.item(),
             "entropy": entropy.item(),
             "mean_return_last_100": self.log.mean_last(100),
-        }
-
-    def state_dict(self) -> dict[str, Any]:
-        """Episode log and counters for --resume (the environment itself restarts an episode)."""
-        return {
-            "log": self.log.state_dict(),
-            "total_steps": self.total_steps,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.log.load_state_dict(state["log"])
-        self.total_steps = int(state["total_steps"])
-
-    def evaluate(self) -> dict[str, Any]:
-        return {
-            **self.log.metrics(SOLVED_RETURN),
-            "env_steps": self.total_steps,
-            # CPU seconds of this process since construction: comparable across loaded machines,
-            # unlike the harness's wall time.
-            "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
         }
 
     def save_figures(self, out_dir: Path) -> list[Path]:

@@ -3,6 +3,7 @@ the returns-per-episode plot (returns.png) every RL run writes."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,36 @@ class EpisodeLog:
             if solved is not None and self.steps_at_end:
                 result["first_solved_env_steps"] = self.steps_at_end[solved]
         return result
+
+
+class EpisodicExperiment:
+    """The --resume state and metrics of a run that trains on whole episodes (REINFORCE,
+    actor-critic): subclasses set `log` (EpisodeLog), `total_steps` (environment steps) and
+    `cpu_start` (time.process_time() at construction)."""
+
+    log: EpisodeLog
+    total_steps: int
+    cpu_start: float
+
+    def state_dict(self) -> dict[str, Any]:
+        """Episode log and counters for --resume (the environment itself restarts an episode)."""
+        return {
+            "log": self.log.state_dict(),
+            "total_steps": self.total_steps,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.log.load_state_dict(state["log"])
+        self.total_steps = int(state["total_steps"])
+
+    def evaluate(self) -> dict[str, Any]:
+        return {
+            **self.log.metrics(SOLVED_RETURN),
+            "env_steps": self.total_steps,
+            # CPU seconds of this process since construction: comparable across loaded machines,
+            # unlike the harness's wall time.
+            "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
+        }
 
 
 def plot_returns(

@@ -32,6 +32,7 @@ from cheatsheet.rl.episodes import (
     CARTPOLE,
     SOLVED_RETURN,
     EpisodeLog,
+    EpisodicExperiment,
     config_from_options,
     make_env,
     plot_returns,
@@ -93,7 +94,7 @@ class ReinforceConfig:
     baseline: str = "value"  # "value" (learned V(s)), "mean" (batch mean return) or "none"
 
 
-class ReinforceExperiment:
+class ReinforceExperiment(EpisodicExperiment):
     """`cheatsheet run reinforce`: REINFORCE with a learned baseline on CartPole."""
 
     def __init__(self, context: Any, config: ReinforceConfig | None = None):
@@ -166,26 +167,6 @@ class ReinforceExperiment:
             "value_loss": value_loss.item(),
             "return": self.log.returns[-1],
             "mean_return_last_100": self.log.mean_last(100),
-        }
-
-    def state_dict(self) -> dict[str, Any]:
-        """Episode log and counters for --resume (the environment itself restarts an episode)."""
-        return {
-            "log": self.log.state_dict(),
-            "total_steps": self.total_steps,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.log.load_state_dict(state["log"])
-        self.total_steps = int(state["total_steps"])
-
-    def evaluate(self) -> dict[str, Any]:
-        return {
-            **self.log.metrics(SOLVED_RETURN),
-            "env_steps": self.total_steps,
-            # CPU seconds of this process since construction: comparable across loaded machines,
-            # unlike the harness's wall time.
-            "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
         }
 
     def save_figures(self, out_dir: Path) -> list[Path]:
