@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, matrix, mistake, number, plain, vector
+from quizzes.templates._helpers_a import grid, matrix, mistake, number, symbolic_question, vector
 
 TOPIC = "attention"
 
@@ -280,13 +280,4 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
             "terms of pos, i and D."
         )
     rhs = renamed(formulas.get(formula_id).statement.rhs, {n: n for n in symbols}, symbols)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="symbolic",
-        prompt=prompt,
-        answer=plain(rhs),
-        explanation=f"{plain(rhs)}. See `cheatsheet derive {formula_id}`.",
-        formulas=(formula_id,),
-        symbols=symbols,
-    )
+    return symbolic_question(question_id, TOPIC, prompt, rhs, symbols, formula_id)

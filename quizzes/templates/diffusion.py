@@ -16,12 +16,12 @@ from quizzes.templates._helpers_a import (
     derivation_order_question,
     grid,
     mistake,
-    mutant_choices,
+    mutant_choice_question,
     number,
     plain,
     renamed,
     show,
-    shuffled_choices,
+    symbolic_question,
     vector,
 )
 
@@ -294,18 +294,14 @@ def _symbolic_item(which: str):
 def closed_form(rng: random.Random, question_id: str) -> Question:
     which = rng.choice(["posterior-variance", "epsilon-mean", "forward-sample", "loss-weight"])
     prompt, expr, symbols, formula_id = _symbolic_item(which)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="symbolic",
-        prompt=prompt,
-        answer=plain(expr),
-        explanation=(
-            f"{plain(expr)}. Every abar is the running product alpha-bar, never one step's "
-            f"alpha. See `cheatsheet derive {formula_id}`."
-        ),
-        formulas=(formula_id,),
-        symbols=symbols,
+    return symbolic_question(
+        question_id,
+        TOPIC,
+        prompt,
+        expr,
+        symbols,
+        formula_id,
+        note=". Every abar is the running product alpha-bar, never one step's alpha",
         mistakes=(
             (
                 Mistake(
@@ -355,34 +351,21 @@ def formula_choice(rng: random.Random, question_id: str) -> Question:
         return plain(renamed(expr, _DISPLAY, {}))
 
     # Time-index mistakes are the point here (t vs t-1, alpha vs alpha-bar): keep them.
-    wrong = mutant_choices(
+    lhs, what = _CHOICE_ITEMS[formula_id]
+    return mutant_choice_question(
         rng,
+        question_id,
+        TOPIC,
+        f"DDPM, {what}: which form is right? (abar_t is alpha-bar_t = prod_{{s<=t}} alpha_s, "
+        "alpha_t = 1 - beta_t, eps the noise)",
+        formula_id,
+        lhs,
         rhs,
         render,
+        others="The wrong ones:",
         count=3,
         allowed_symbols=("alpha_t", "alphabar_{t-1}", "abar_t", "alpha_{t-1}", "beta_{t-1}"),
         exclude=("the sign of 1 flipped", "+ 1 for", "- 1 for", "t where t+1 belongs"),
-    )
-    lhs, what = _CHOICE_ITEMS[formula_id]
-    choices, answer = shuffled_choices(
-        rng, f"{lhs} = {render(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
-    )
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="choice",
-        prompt=(
-            f"DDPM, {what}: which form is right? (abar_t is alpha-bar_t = prod_{{s<=t}} alpha_s, "
-            "alpha_t = 1 - beta_t, eps the noise)"
-        ),
-        answer=answer,
-        explanation=(
-            f"{lhs} = {render(rhs)}. The wrong ones: "
-            + "; ".join(description for _, description in wrong)
-            + f". See `cheatsheet derive {formula_id}`."
-        ),
-        formulas=(formula_id,),
-        choices=choices,
     )
 
 

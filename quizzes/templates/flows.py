@@ -17,10 +17,10 @@ from quizzes.templates._helpers_a import (
     grid,
     matrix,
     mistake,
-    mutant_choices,
+    mutant_choice_question,
     number,
     plain,
-    shuffled_choices,
+    symbolic_question,
     vector,
 )
 
@@ -317,23 +317,17 @@ def logdet_choice(rng: random.Random, question_id: str) -> Question:
     else:
         formula_id = key
         rhs = formulas.get(formula_id).statement.rhs
-    wrong = mutant_choices(rng, rhs, _pretty, count=3, allowed_symbols=())
-    choices, answer = shuffled_choices(
-        rng, f"{lhs} = {_pretty(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
-    )
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="choice",
-        prompt=f"For {what}: which is {lhs}?",
-        answer=answer,
-        explanation=(
-            f"{lhs} = {_pretty(rhs)}. The others have "
-            + "; ".join(description for _, description in wrong)
-            + f". See `cheatsheet derive {formula_id}`."
-        ),
-        formulas=(formula_id,),
-        choices=choices,
+    return mutant_choice_question(
+        rng,
+        question_id,
+        TOPIC,
+        f"For {what}: which is {lhs}?",
+        formula_id,
+        lhs,
+        rhs,
+        _pretty,
+        count=3,
+        allowed_symbols=(),
     )
 
 
@@ -420,16 +414,12 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
     unknown = {s.name for s in expr.free_symbols} - set(symbols)
     if unknown:
         raise ValueError(f"{formula_id}: the answer has undeclared symbols {unknown}")
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="symbolic",
-        prompt=prompt,
-        answer=plain(expr),
-        explanation=(
-            f"{plain(expr)}: the log-determinant of the inverse map adds to log p_z; every "
-            f"pixel contributes. See `cheatsheet derive {formula_id}`."
-        ),
-        formulas=(formula_id,),
-        symbols=symbols,
+    return symbolic_question(
+        question_id,
+        TOPIC,
+        prompt,
+        expr,
+        symbols,
+        formula_id,
+        note=": the log-determinant of the inverse map adds to log p_z; every pixel contributes",
     )

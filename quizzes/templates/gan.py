@@ -16,8 +16,8 @@ from quizzes.templates._helpers_a import (
     grid,
     mistake,
     number,
-    plain,
     show,
+    symbolic_question,
     vector,
 )
 
@@ -294,16 +294,7 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
     unknown = {s.name for s in rhs.free_symbols} - set(symbols)
     if unknown:
         raise ValueError(f"{formula_id}: statement has symbols {unknown} the question lacks")
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="symbolic",
-        prompt=prompt,
-        answer=plain(rhs),
-        explanation=f"{plain(rhs)}. See `cheatsheet derive {formula_id}`.",
-        formulas=(formula_id,),
-        symbols=symbols,
-    )
+    return symbolic_question(question_id, TOPIC, prompt, rhs, symbols, formula_id)
 
 
 _ORDERINGS = {

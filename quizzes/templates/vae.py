@@ -17,12 +17,12 @@ from quizzes.templates._helpers_a import (
     derivation_order_question,
     grid,
     mistake,
-    mutant_choices,
+    mutant_choice_question,
     number,
     plain,
     renamed,
     show,
-    shuffled_choices,
+    symbolic_question,
     vector,
 )
 
@@ -236,16 +236,7 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
     formula_id = rng.choice(sorted(_SYMBOLIC))
     prompt, symbols = _SYMBOLIC[formula_id]
     rhs = renamed(formulas.get(formula_id).statement.rhs, {"epsilon": "eps"}, symbols)
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="symbolic",
-        prompt=prompt,
-        answer=plain(rhs),
-        explanation=f"{plain(rhs)}. See `cheatsheet derive {formula_id}`.",
-        formulas=(formula_id,),
-        symbols=symbols,
-    )
+    return symbolic_question(question_id, TOPIC, prompt, rhs, symbols, formula_id)
 
 
 _CHOICE = {
@@ -270,23 +261,17 @@ def gaussian_terms_choice(rng: random.Random, question_id: str) -> Question:
     formula_id = rng.choice(sorted(_CHOICE))
     lhs, what = _CHOICE[formula_id]
     rhs = formulas.get(formula_id).statement.rhs
-    wrong = mutant_choices(rng, rhs, plain, count=3, allowed_symbols=())
-    choices, answer = shuffled_choices(
-        rng, f"{lhs} = {plain(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
-    )
-    return Question(
-        id=question_id,
-        topic=TOPIC,
-        kind="choice",
-        prompt=f"One-dimensional Gaussians, {what}: which form is right?",
-        answer=answer,
-        explanation=(
-            f"{lhs} = {plain(rhs)}. The others have "
-            + "; ".join(description for _, description in wrong)
-            + f". See `cheatsheet derive {formula_id}`."
-        ),
-        formulas=(formula_id,),
-        choices=choices,
+    return mutant_choice_question(
+        rng,
+        question_id,
+        TOPIC,
+        f"One-dimensional Gaussians, {what}: which form is right?",
+        formula_id,
+        lhs,
+        rhs,
+        plain,
+        count=3,
+        allowed_symbols=(),
     )
 
 
