@@ -16,14 +16,12 @@ import math
 import os
 import random
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+import quiz_helpers
 
-from quizzes.catalog import Catalog, generate, load_templates
+from quizzes.catalog import load_templates
 from quizzes.questions import TEMPLATES
 
 TOPICS = ("generative", "vae", "autoregressive", "attention", "flows", "gan", "diffusion")
@@ -35,7 +33,6 @@ OURS = sorted(
     if t.make.__module__ in {f"quizzes.templates.{topic}" for topic in TOPICS}
 )
 VARIANTS = (0, 1, 2, 3, 5, 8, 13, 4242)
-REPO = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -865,62 +862,26 @@ def test_every_template_of_these_topics_has_an_independent_check():
 
 @pytest.mark.parametrize("template_id", OURS)
 def test_answer_recomputed_independently(template_id):
-    for variant in VARIANTS:
-        question = generate(TEMPLATES[template_id], variant)
-        CHECKS[template_id](question)
+    quiz_helpers.check_answers(CHECKS, template_id, VARIANTS)
 
 
 @pytest.mark.parametrize("template_id", OURS)
 def test_same_seed_same_question_and_bank_check(template_id):
-    from quizzes.bankcheck import check_question
-
-    template = TEMPLATES[template_id]
-    drawn = [generate(template, variant) for variant in VARIANTS]
-    assert drawn == [generate(template, variant) for variant in VARIANTS]
-    assert len({q.prompt + str(q.choices) + str(q.steps) for q in drawn}) > 1, "no variety"
-    for question in drawn[:3]:
-        problems, _ = check_question(question)  # own answer right, perturbed and mutants wrong
-        assert not problems, problems
+    quiz_helpers.check_same_seed_and_bank_check(template_id, VARIANTS)
 
 
 def test_every_topic_has_twenty_questions_five_of_them_templates():
-    catalog = Catalog()
-    for topic in TOPICS:
-        bank = catalog.bank(topic)
-        templates = catalog.templates(topic)
-        ours = [t for t in templates if t.make.__module__ == f"quizzes.templates.{topic}"]
-        assert len(bank) + len(templates) >= 20, topic
-        assert len(templates) >= 5 and len(ours) >= 5, topic
+    quiz_helpers.check_question_counts(TOPICS)
 
 
 def test_banks_of_these_topics_pass_bank_check():
-    from quizzes.bankcheck import check_banks
-
-    for topic in TOPICS:
-        report = check_banks(REPO / "quizzes" / "banks" / f"{topic}.toml")
-        assert not report["problems"], report["problems"]
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CHEATSHEET_HOME": os.environ.get("CHEATSHEET_HOME", "/tmp/cs-test-a")}
-    return subprocess.run(
-        [sys.executable, "-m", "cheatsheet", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=REPO,
-    )
+    quiz_helpers.check_topic_banks(TOPICS)
 
 
 @pytest.mark.parametrize(
     "template_id, variant", [("ddpm-sampling-step-draw", 17), ("vae-closed-form-draw", 3)]
 )
 def test_cli_check_marks_the_variant(template_id, variant):
-    from quizzes.engine import perturbed_answer
-
-    question = generate(TEMPLATES[template_id], variant)
-    right = _cli("check", f"{template_id}@{variant}", "--answer", question.answer)
-    assert right.returncode == 0, right.stdout + right.stderr
-    wrong = _cli("check", f"{template_id}@{variant}", "--answer", perturbed_answer(question))
-    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    quiz_helpers.check_cli_marks_the_variant(
+        os.environ.get("CHEATSHEET_HOME", "/tmp/cs-test-a"), template_id, variant
+    )

@@ -1,0 +1,91 @@
+"""Checks shared by the generated-template test files (test_quiz_templates_a.py for the
+generative-modelling topics, test_quiz_templates_b.py for the second half of the course).
+
+Not a test module (no `test_` prefix); the test files import it as `quiz_helpers`, which
+pytest's default import mode makes importable by putting tests/ on sys.path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from quizzes.catalog import Catalog, generate
+from quizzes.questions import TEMPLATES, Question
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def check_answers(
+    checks: dict[str, Callable[[Question], None]], template_id: str, variants: Iterable[int]
+) -> None:
+    """Every variant's answer recomputed by the template's independent check."""
+    for variant in variants:
+        checks[template_id](generate(TEMPLATES[template_id], variant))
+
+
+def check_same_seed_and_bank_check(
+    template_id: str, variants: Iterable[int], derive_link: bool = False
+) -> None:
+    """The same variant draws the same question, variants differ, and bank check passes on the
+    first three (own answer right, perturbed answer and mutants wrong); `derive_link`: the
+    explanation points to `cheatsheet derive` of one of the question's formulas."""
+    from quizzes.bankcheck import check_question
+
+    template = TEMPLATES[template_id]
+    variants = list(variants)
+    drawn = [generate(template, variant) for variant in variants]
+    assert drawn == [generate(template, variant) for variant in variants]
+    assert len({q.prompt + str(q.choices) + str(q.steps) for q in drawn}) > 1, "no variety"
+    for question in drawn[:3]:
+        problems, _ = check_question(question)
+        assert not problems, problems
+        if derive_link:
+            assert any(f"cheatsheet derive {f}" in question.explanation for f in question.formulas)
+
+
+def check_question_counts(topics: Iterable[str]) -> None:
+    """Each topic has at least 20 questions (bank and templates), 5 of them its own templates."""
+    catalog = Catalog()
+    for topic in topics:
+        bank = catalog.bank(topic)
+        templates = catalog.templates(topic)
+        ours = [t for t in templates if t.make.__module__ == f"quizzes.templates.{topic}"]
+        assert len(bank) + len(templates) >= 20, topic
+        assert len(ours) >= 5, topic
+
+
+def check_topic_banks(topics: Iterable[str]) -> None:
+    from quizzes.bankcheck import check_banks
+
+    for topic in topics:
+        report = check_banks(REPO / "quizzes" / "banks" / f"{topic}.toml")
+        assert not report["problems"], report["problems"]
+
+
+def cli(home: str | Path, *args: str) -> subprocess.CompletedProcess:
+    """`cheatsheet ARGS` in a subprocess with its store under `home`."""
+    env = {**os.environ, "CHEATSHEET_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "cheatsheet", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def check_cli_marks_the_variant(home: str | Path, template_id: str, variant: int) -> None:
+    """`cheatsheet check <id>@<variant>` accepts the variant's answer (exit 0) and marks a
+    perturbed one wrong (exit 1)."""
+    from quizzes.engine import perturbed_answer
+
+    question = generate(TEMPLATES[template_id], variant)
+    right = cli(home, "check", f"{template_id}@{variant}", "--answer", question.answer)
+    assert right.returncode == 0, right.stdout + right.stderr
+    wrong = cli(home, "check", f"{template_id}@{variant}", "--answer", perturbed_answer(question))
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
