@@ -124,30 +124,23 @@ def test_two_processes_at_once_corrupt_nothing(tmp_path):
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_sigkill_mid_quiz_loses_nothing_already_answered(tmp_path):
-    quiz = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cheatsheet",
-            "quiz",
-            "vae",
-            "--n",
-            "3",
-            "--seed",
-            "1",
-            "--kind",
-            "numeric",
-            "--answers",
-            "-",
-            "--json",
-        ],
+def _numeric_vae_quiz(home: Path, stderr=None) -> subprocess.Popen:
+    """A 3-question numeric vae quiz (seed 1) reading its answers from stdin, JSON out."""
+    command = [sys.executable, "-m", "cheatsheet", "quiz", "vae", "--n", "3", "--seed", "1"]
+    command += ["--kind", "numeric", "--answers", "-", "--json"]
+    return subprocess.Popen(
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=_env(tmp_path),
+        stderr=stderr,
+        env=_env(home),
         cwd=ROOT,
         text=True,
     )
+
+
+def test_sigkill_mid_quiz_loses_nothing_already_answered(tmp_path):
+    quiz = _numeric_vae_quiz(tmp_path)
     quiz.stdin.write("0\n")
     quiz.stdin.flush()
     quiz.stdout.readline()  # the first result is out, so it has been committed before
@@ -166,30 +159,7 @@ def test_sigkill_mid_quiz_loses_nothing_already_answered(tmp_path):
 
 
 def test_ctrl_c_keeps_answers(tmp_path):
-    quiz = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cheatsheet",
-            "quiz",
-            "vae",
-            "--n",
-            "3",
-            "--seed",
-            "1",
-            "--kind",
-            "numeric",
-            "--answers",
-            "-",
-            "--json",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(tmp_path),
-        cwd=ROOT,
-        text=True,
-    )
+    quiz = _numeric_vae_quiz(tmp_path, stderr=subprocess.PIPE)
     quiz.stdin.write("0\n")
     quiz.stdin.flush()
     quiz.stdout.readline()
