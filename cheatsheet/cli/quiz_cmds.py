@@ -125,7 +125,10 @@ def _print_summary(results: list[Any], stopped: str | None, title: str = "Score"
     console.print(line)
 
 
-def _exit_for(results: list[Any]) -> None:
+def _finish(results: list[Any], stopped: str | None, as_json: bool) -> None:
+    """How quiz and review end: the score line (not under --json), exit 1 on any wrong answer."""
+    if not as_json:
+        _print_summary(results, stopped)
     if any(not r.correct for r in results):
         raise typer.Exit(1)
 
@@ -171,10 +174,8 @@ def register(app: typer.Typer) -> None:
             store.close()
         picks = catalog.select(topic, n, seed, kind=kind, only=only)
         if not picks:
-            message = "nothing is due" if due else "no questions match"
-            if as_json:
-                return
-            console.print(message)
+            if not as_json:
+                console.print("nothing is due" if due else "no questions match")
             return
         results, session = _run_session(
             picks,
@@ -186,9 +187,7 @@ def register(app: typer.Typer) -> None:
             home=home,
             rate=rate,
         )
-        if not as_json:
-            _print_summary(results, session.stopped)
-        _exit_for(results)
+        _finish(results, session.stopped, as_json)
 
     @app.command("exam")
     def exam(
@@ -283,9 +282,7 @@ def register(app: typer.Typer) -> None:
             as_json=as_json,
             home=home,
         )
-        if not as_json:
-            _print_summary(results, session.stopped)
-        _exit_for(results)
+        _finish(results, session.stopped, as_json)
 
     @app.command("stats")
     def stats(
