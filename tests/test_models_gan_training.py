@@ -213,16 +213,14 @@ def test_wgan_gp_runs_under_torchrun_with_two_cpu_processes(tmp_path):
     """The gradient penalty (autograd.grad with create_graph) inside DistributedDataParallel:
     both ranks train and end with the same parameters; only rank 0 writes outputs."""
     import os
-    import subprocess
-    import sys
 
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "cheatsheet", "run", "wgan-gp", "--device", "cpu", "--steps", "3",
+    from torchrun_helpers import run_torchrun
+
+    arguments = [
+        "run", "wgan-gp", "--device", "cpu", "--steps", "3",
         "--out", str(tmp_path), "--json", "--option", "hidden=16", "--option", "n_critic=2",
     ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=150, env=env)
+    done = run_torchrun(arguments, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     reports = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(reports) == 1

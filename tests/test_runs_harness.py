@@ -186,12 +186,13 @@ def test_list_does_not_import_torch():
 def test_torchrun_two_cpu_processes(tmp_path):
     """DDP with gloo: both ranks train, gradients are averaged (parameters stay equal across
     ranks), and only rank 0 writes the outputs."""
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "cheatsheet", "run", "vae", "--device", "cpu", "--steps", "4",
+    from torchrun_helpers import run_torchrun
+
+    arguments = [
+        "run", "vae", "--device", "cpu", "--steps", "4",
         "--out", str(tmp_path), "--json", "--option", "hidden=32", "--option", "iwae_k=8",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=150, env=_env())
+    done = run_torchrun(arguments, env=_env())
     assert done.returncode == 0, done.stderr[-2000:]
     reports = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(reports) == 1  # rank 1 prints nothing
