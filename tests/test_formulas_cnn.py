@@ -12,21 +12,6 @@ from hypothesis import strategies as st
 import formulas
 
 TOPIC = "cnn"
-IDS = [f.id for f in formulas.by_topic(TOPIC)]
-
-
-@pytest.mark.parametrize("formula_id", IDS)
-def test_derivation_steps_pass(formula_id):
-    formula = formulas.get(formula_id)
-    assert formula.statement is not None
-    for step, result in zip(formula.derivation, formula.check_derivation()):
-        assert result.passed, (step.claim, result.detail)
-
-
-@pytest.mark.parametrize("formula_id", [i for i in IDS if formulas.get(i).erratum])
-def test_errata_confirmed(formula_id):
-    evidence = formulas.get(formula_id).erratum.evidence()
-    assert evidence.sheet_fails is True and evidence.correct_passes is True, evidence.detail
 
 
 @given(

@@ -46,23 +46,13 @@ def value(text: str, name: str):
         if rest.startswith("diag("):
             inner = rest[len("diag(") : rest.index(")")]
             return np.diag([float(part) for part in inner.split(",")])
-        if rest.startswith("["):
-            depth = 0
-            for end, char in enumerate(rest):
-                depth += char == "["
-                depth -= char == "]"
-                if depth == 0:
-                    return ast.literal_eval(rest[: end + 1])
-        number = re.match(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", rest)
-        if number:
-            return float(number.group(0))
+        literal = quiz_helpers.leading_literal(rest)
+        if literal is not None:
+            return literal
     raise AssertionError(f"no literal after '{name} = ' in: {text}")
 
 
-def integer(text: str, pattern: str) -> int:
-    match = re.search(pattern, text)
-    assert match, f"{pattern!r} not in: {text}"
-    return int(match.group(1))
+integer = quiz_helpers.integer
 
 
 def close(answer: str, truth: float, rel: float = 1e-5, abs_: float = 1e-7) -> None:
