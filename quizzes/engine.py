@@ -20,11 +20,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from cheatsheet.errors import CheatsheetError
 from quizzes.parser import AnswerError
-from quizzes.questions import Question
+from quizzes.questions import (
+    Mistake,
+    Question,
+    effective_numeric_rule,
+    numeric_rule_text,
+    parse_numeric_rule,
+)
 
 FAST_SECONDS = 8.0  # a right answer quicker than this is Easy
 SLOW_SECONDS = 60.0  # a right answer slower than this is Hard
@@ -48,10 +55,16 @@ class Result:
     valid: bool = True
     seconds: float | None = None
     rating: str | None = None
+    options: tuple[str, ...] = ()  # the choices (or steps) in the order shown
+    symbols: tuple[str, ...] = ()  # the names the answer may use
+    numeric_rule: str | None = None  # how a numeric answer was marked ("sigfigs:3")
+    hints: int = 0  # hints revealed before answering (a hinted answer is Hard at most)
 
     def to_json(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["formulas"] = list(self.formulas)
+        payload["options"] = list(self.options)
+        payload["symbols"] = list(self.symbols)
         return payload
 
 
@@ -117,6 +130,53 @@ def expected_text(question: Question) -> str:
     return question.answer
 
 
+def stated_prompt(question: Question) -> str:
+    """The prompt with how a numeric answer is marked ("... (to 3 significant figures)"),
+    unless the prompt already says it."""
+    if question.kind != "numeric":
+        return question.prompt
+    phrase = numeric_rule_text(effective_numeric_rule(question))
+    if phrase in question.prompt:
+        return question.prompt
+    return f"{question.prompt} ({phrase})"
+
+
+def shuffle_options(question: Question, rng: Any) -> Question:
+    """The choice question with its options in a new order drawn from `rng` (the answer letter,
+    the reasons and the letter-keyed foreseen mistakes follow their options)."""
+    from dataclasses import replace
+
+    count = len(question.choices)
+    if question.kind != "choice" or count < 2:
+        return question
+    order = list(range(count))
+    rng.shuffle(order)
+    names = letters(count)
+    new_letter = {names[old]: names[new] for new, old in enumerate(order)}
+    reasons = question.option_reasons
+    return replace(
+        question,
+        choices=tuple(question.choices[old] for old in order),
+        answer=new_letter.get(question.answer.strip().upper(), question.answer),
+        option_reasons=(tuple(reasons[old] for old in order) if len(reasons) == count else reasons),
+        mistakes=tuple(
+            Mistake(new_letter.get(m.answer.strip().upper(), m.answer), m.feedback)
+            for m in question.mistakes
+        ),
+    )
+
+
+def prepare(question: Question, rng: Any | None = None) -> Question:
+    """The question as asked in a session: the numeric rule stated in the prompt, and (with an
+    rng) the options of a choice question in a fresh order for this attempt."""
+    from dataclasses import replace
+
+    if rng is not None:
+        question = shuffle_options(question, rng)
+    prompt = stated_prompt(question)
+    return question if prompt == question.prompt else replace(question, prompt=prompt)
+
+
 # --------------------------------------------------------------------------------------------
 # Marking, one kind at a time
 
@@ -137,7 +197,7 @@ def mark(question: Question, text: str, seed: int = 0, explain: bool = True) -> 
         id=question.id,
         topic=question.topic,
         kind=question.kind,
-        prompt=question.prompt,
+        prompt=stated_prompt(question),
         given=given,
         expected=expected_text(question),
         correct=correct,
@@ -146,7 +206,17 @@ def mark(question: Question, text: str, seed: int = 0, explain: bool = True) -> 
         formulas=tuple(question.formulas),
         method=method,
         card_id=question.card_id,
+        **_shown(question),
     )
+
+
+def _shown(question: Question) -> dict[str, Any]:
+    """The Result fields that tell a script what the student saw."""
+    return {
+        "options": tuple(question.options),
+        "symbols": tuple(question.symbol_names),
+        "numeric_rule": effective_numeric_rule(question) if question.kind == "numeric" else None,
+    }
 
 
 _EXPECTED_CACHE: dict[tuple[str, str, tuple], Any] = {}
@@ -247,41 +317,117 @@ def read_number(text: str) -> float:
     return float(number)
 
 
-def _close(value: float, target: float, question: Question) -> bool:
-    gap = abs(value - target)
-    return gap <= question.abs_tol or gap <= question.rel_tol * abs(target)
+def _decimal(text: str) -> Decimal | None:
+    """The typed number exactly as written (0.37 stays 0.37), or None if it is no plain
+    decimal (1/4, sqrt(2)/2 are read by read_number and converted from their float)."""
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _as_decimal(text: str) -> Decimal:
+    exact = _decimal(text)
+    if exact is not None:
+        return exact
+    value = read_number(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise AnswerError("a finite number is expected here")
+    return Decimal(repr(value))
+
+
+def rounded(number: Decimal, rule: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """`number` rounded as a sigfigs:N or decimals:N rule says."""
+    name, digits = parse_numeric_rule(rule)
+    if name == "decimals":
+        return number.quantize(Decimal(1).scaleb(-int(digits)), rounding=rounding)
+    if number == 0:
+        return number
+    exponent = number.adjusted() - int(digits) + 1
+    result = number.quantize(Decimal(1).scaleb(exponent), rounding=rounding)
+    if result.adjusted() > number.adjusted():  # 9.996 -> 10.0: one digit fewer after the point
+        result = result.quantize(Decimal(1).scaleb(exponent + 1), rounding=rounding)
+    return result
+
+
+def meets_rule(given: Decimal, target: Decimal, rule: str) -> bool:
+    """Exactly the stated rule: both rounded to N significant figures (or N decimals) agree,
+    or the gap is within the relative/absolute tolerance. A target that is an exact tie
+    (0.125 to 2 figures) accepts either neighbour."""
+    name, value = parse_numeric_rule(rule)
+    if name in ("sigfigs", "decimals"):
+        mine = rounded(given, rule)
+        return any(mine == rounded(target, rule, mode) for mode in (ROUND_HALF_UP, ROUND_HALF_DOWN))
+    gap = abs(given - target)
+    if name == "rel":
+        return gap <= Decimal(repr(value)) * abs(target)
+    return gap <= Decimal(repr(value))
 
 
 def _mark_numeric(
     question: Question, given: str, seed: int, explain: bool = True
 ) -> tuple[bool, str, str]:
-    value = read_number(given)
-    target = float(question.answer)
-    if _close(value, target, question):
-        return True, "Correct (within tolerance).", "tolerance"
+    rule = effective_numeric_rule(question)
+    number = _as_decimal(given)
+    target = _as_decimal(question.answer)
+    phrase = numeric_rule_text(rule)
+    if meets_rule(number, target, rule):
+        return True, f"Correct ({phrase}).", rule.partition(":")[0]
+    method = rule.partition(":")[0]
     for mistake in question.mistakes:
         try:
-            if _close(value, read_number(mistake.answer), question):
-                return False, f"Not quite: {mistake.feedback}", "tolerance"
+            if meets_rule(number, _as_decimal(mistake.answer), rule):
+                return False, f"Not quite: {mistake.feedback}", method
         except (AnswerError, ValueError):
             continue
+    if method in ("sigfigs", "decimals"):
+        wanted = f"{question.answer} is {rounded(target, rule)} {phrase}"
+    else:
+        wanted = f"the answer is {question.answer}, {phrase}"
     hint = ""
-    if target and abs(value + target) <= max(question.abs_tol, question.rel_tol * abs(target)):
+    loose = "rel:0.02" if target else "abs:1e-9"
+    if target and meets_rule(-number, target, loose):
         hint = " The sign is flipped."
-    elif (
-        target
-        and _close(value * 2, target, question)
-        or target
-        and _close(value / 2, target, question)
+    elif target and (
+        meets_rule(number * 2, target, loose) or meets_rule(number / 2, target, loose)
     ):
         hint = " Off by a factor 2 (a missing 1/2, or one too many)."
-    return False, f"Wrong: {given} is not {question.answer}.{hint}", "tolerance"
+    elif meets_rule(number, target, loose) and method in ("sigfigs", "decimals"):
+        typed = _decimal(given)
+        shown = rounded(target, rule)
+        if typed is not None and typed.as_tuple().exponent > shown.as_tuple().exponent:
+            hint = f" Close: give {phrase}."
+        else:
+            hint = " Close: round the unrounded value once, at the end."
+    elif meets_rule(number, target, loose):
+        hint = " Close, but outside the tolerance."
+    return False, f"Wrong: {given} is not it ({wanted}).{hint}", method
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _letter(question: Question, given: str, count: int) -> str:
-    match = re.fullmatch(r"\(?([A-Za-z])[).]?", given.strip())
-    if not match or match.group(1).upper() not in letters(count):
-        raise AnswerError(f"answer with one letter, {letters(count)[0]} to {letters(count)[-1]}")
+    """The option chosen: a letter in either case ("b", "(B)", "B."), the option's full text,
+    or both as `expected` prints them ("B) the noise eps"): then the text decides, so an
+    answer copied from a shuffled attempt still names the same option."""
+    names = letters(count)
+    text = given.strip()
+    for index, option in enumerate(question.choices):
+        if _same_text(text, option):
+            return names[index]
+    labelled = re.fullmatch(r"\(?([A-Za-z])[).:]\s*(.+)", text, flags=re.DOTALL)
+    if labelled:
+        for index, option in enumerate(question.choices):
+            if _same_text(labelled.group(2), option):
+                return names[index]
+    match = re.fullmatch(r"\(?([A-Za-z])[).]?", text)
+    if not match or match.group(1).upper() not in names:
+        raise AnswerError(
+            f"answer with one letter, {names[0]} to {names[-1]} (or the option's text)"
+        )
     return match.group(1).upper()
 
 
@@ -291,11 +437,20 @@ def _mark_choice(
     letter = _letter(question, given, len(question.choices))
     if letter == question.answer.upper():
         return True, "Correct.", "exact"
+    index = ord(letter) - ord("A")
+    reason = question.option_reason(index)
     for mistake in question.mistakes:
         if mistake.answer.strip().upper() == letter:
             return False, f"Not quite: {mistake.feedback}", "exact"
     if question.kind == "spot-error":
-        return False, f"Line {letter} is right as it stands; the error is elsewhere.", "exact"
+        because = f" ({reason})" if reason else ""
+        return (
+            False,
+            f"Line {letter} is right as it stands{because}; the error is elsewhere.",
+            "exact",
+        )
+    if reason:
+        return False, f"Wrong: {letter}) {question.choices[index]}: {reason}", "exact"
     return False, f"Wrong: {letter} is not it.", "exact"
 
 
@@ -365,6 +520,7 @@ def invalid_result(question: Question, given: str, error: Exception) -> Result:
         formulas=tuple(question.formulas),
         card_id=question.card_id,
         valid=False,
+        **_shown(question),
     )
 
 
@@ -373,7 +529,7 @@ def perturbed_answer(question: Question) -> str:
     if question.kind == "numeric":
         target = float(question.answer)
         step = max(10 * question.abs_tol, 10 * question.rel_tol * abs(target), 1e-3)
-        return repr(target + step + 1.0)
+        return repr(target + step + 1.0 + abs(target))
     if question.kind == "symbolic":
         return f"({question.answer}) + 1"
     if question.kind in ("choice", "spot-error"):

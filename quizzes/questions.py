@@ -65,11 +65,101 @@ class Question:
     generated: bool = False
     template: str | None = None  # template id, for generated questions (the card key)
     source: str | None = None  # bank file path or template module, for error messages
+    # How a numeric answer is marked, stated in the prompt and applied exactly (see
+    # NUMERIC_RULES): "sigfigs:3", "decimals:4", "rel:0.01" or "abs:0.005". None: the legacy
+    # tolerances above, stated as "within <rel_tol> %" (bank check asks for a rule).
+    numeric_rule: str | None = None
+    # Why each option is wrong, aligned with `choices` (same length, same order); the entry of
+    # the right option is ignored and may be "". Shown when the student picks that option.
+    option_reasons: tuple[str, ...] = ()
+    # Extra hints after the automatic ones (formula id and title, then derivation steps).
+    hints: tuple[str, ...] = ()
+    # Domain constraints of the symbols beyond their assumptions, as plain-math relations
+    # ("0 < abar_t <= alpha_t < 1"); numeric equivalence draws points inside them.
+    constraints: tuple[str, ...] = ()
 
     @property
     def card_id(self) -> str:
         """The spaced-repetition card: one per bank question, one per template."""
         return self.template if self.template else self.id
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """What the student chooses among, as shown: the choices, or the steps to order."""
+        return self.choices if self.kind in ("choice", "spot-error") else self.steps
+
+    @property
+    def symbol_names(self) -> list[str]:
+        """The names a student may type (declared symbols, constants left out)."""
+        return [name for name, kind in self.symbols.items() if kind != "constant"]
+
+    def option_reason(self, index: int) -> str:
+        """Why option `index` (0-based, as stored) is wrong; "" when none is given."""
+        if 0 <= index < len(self.option_reasons):
+            return self.option_reasons[index]
+        return ""
+
+
+# --------------------------------------------------------------------------------------------
+# Numeric precision rules: how a numeric answer is marked, stated in its prompt.
+
+NUMERIC_RULES = ("sigfigs", "decimals", "rel", "abs")
+
+
+def parse_numeric_rule(rule: str) -> tuple[str, float]:
+    """("sigfigs", 3) from "sigfigs:3"; ValueError naming the accepted forms otherwise."""
+    name, _, value_text = rule.strip().partition(":")
+    forms = "sigfigs:N, decimals:N, rel:X or abs:X"
+    if name not in NUMERIC_RULES:
+        raise ValueError(f"numeric rule {rule!r}: unknown rule '{name}' (one of {forms})")
+    try:
+        value = float(value_text)
+    except ValueError:
+        raise ValueError(
+            f"numeric rule {rule!r}: '{value_text}' is not a number ({forms})"
+        ) from None
+    if name in ("sigfigs", "decimals"):
+        if value != int(value) or not (0 <= value <= 15) or (name == "sigfigs" and value < 1):
+            raise ValueError(f"numeric rule {rule!r}: N must be a whole number of digits")
+        return name, int(value)
+    if not value >= 0:
+        raise ValueError(f"numeric rule {rule!r}: the tolerance must not be negative")
+    return name, value
+
+
+def _plain(value: float) -> str:
+    """0.01 -> "0.01", 1e-06 -> "1e-06": the shortest text that reads back as the value."""
+    text = f"{value:.12g}"
+    return text
+
+
+def numeric_rule_text(rule: str) -> str:
+    """The phrase a prompt states: "to 3 significant figures", "within 1 %"."""
+    name, value = parse_numeric_rule(rule)
+    if name == "sigfigs":
+        return f"to {value} significant figure{'s' if value != 1 else ''}"
+    if name == "decimals":
+        return f"to {value} decimal place{'s' if value != 1 else ''}"
+    if value == 0:
+        return "exactly"
+    if name == "rel":
+        return f"within {_plain(value * 100)} %"
+    return f"within ±{_plain(value)}"
+
+
+def effective_numeric_rule(question: Question) -> str:
+    """The rule a numeric question is marked by: its own, else its legacy relative tolerance
+    (absolute for a zero answer), so that the prompt can always say how it is marked."""
+    if question.numeric_rule:
+        return question.numeric_rule
+    try:
+        target = float(question.answer)
+    except ValueError:
+        target = 1.0
+    # the legacy test was "within abs_tol OR within rel_tol": the wider one at this answer
+    if question.abs_tol >= question.rel_tol * abs(target):
+        return f"abs:{_plain(question.abs_tol)}"
+    return f"rel:{_plain(question.rel_tol)}"
 
 
 @dataclass(frozen=True)
