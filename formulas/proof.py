@@ -140,9 +140,8 @@ def _substitutions(step: Step, premises: dict[str, Step]) -> dict:
         if premise is None or premise.relation != "=" or premise.lhs is None:
             continue
         lhs = sp.sympify(premise.lhs)
-        if isinstance(lhs, (sp.Symbol, sp.Indexed, sp.MatrixSymbol)) or (
-            isinstance(lhs, sp.core.function.AppliedUndef)
-        ):
+        substitutable = (sp.Symbol, sp.Indexed, sp.MatrixSymbol, sp.core.function.AppliedUndef)
+        if isinstance(lhs, substitutable):
             table[lhs] = sp.sympify(premise.rhs)
     return table
 
