@@ -126,7 +126,7 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
         elif path.is_file():
             files = [path]
         else:
-            from cheatsheet.errors import CheatsheetError
+            from formulas.errors import CheatsheetError
 
             raise CheatsheetError(f"no bank file or directory at {path}")
     problems: list[str] = []

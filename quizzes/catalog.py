@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 from quizzes.banks import BANK_DIR, bank_files, load_bank
 from quizzes.questions import KINDS, TEMPLATES, Question, Template
 

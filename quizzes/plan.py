@@ -13,7 +13,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 from quizzes.catalog import Catalog, Pick
 from quizzes.store import Store, now_utc
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 
 DB_NAME = "progress.sqlite3"
 SQLITE_HEADER = b"SQLite format 3\x00"

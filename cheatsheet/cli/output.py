@@ -77,3 +77,22 @@ def plain_table(headers: list[str], rows: list[list[str]], title: str | None = N
     for row in rows:
         out.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def hanging(label: str, text: str, width: int | None = None, label_width: int = 10) -> str:
+    """`label text` wrapped to the terminal with a hanging indent under the text.
+
+    Breaks only at spaces, so a LaTeX or Unicode formula is never split inside a token."""
+    import textwrap
+
+    width = width or console.width
+    indent = " " * (2 + label_width)
+    first = "  " + label.ljust(label_width)
+    return textwrap.fill(
+        text,
+        width=max(width, len(indent) + 20),
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

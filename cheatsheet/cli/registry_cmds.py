@@ -156,50 +156,118 @@ def derive(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk through a derivation; every step is checked (symbolically or numerically)."""
-    from cheatsheet.check_cache import derivation_report
+    """Walk through a derivation: every step checked, the chain proved to end in the statement."""
+    from formulas.proof import derivation_report
 
     formula = _get(formula_id)
-    if not formula.has_derivation:
-        raise CheatsheetError(f"formula '{formula.id}' has no derivation; try `cheatsheet show`")
-    steps = derivation_report(formula, recheck=recheck)
-    passed = all(step["passed"] for step in steps)
+    report = derivation_report(formula, recheck=recheck)
     if as_json:
-        emit_json(
-            {
-                "id": formula.id,
-                "title": formula.title,
-                "passed": passed,
-                "steps": [
-                    step
-                    | {
-                        "lhs": step["lhs"] and step["lhs"]["latex"],
-                        "rhs": step["rhs"] and step["rhs"]["latex"],
-                    }
-                    for step in steps
-                ],
-            }
+        emit_json(_derive_json(formula, report))
+    else:
+        _print_derivation(formula, report)
+    if not report["passed"]:
+        raise typer.Exit(1)
+
+
+def _derive_json(formula, report: dict[str, Any]) -> dict[str, Any]:
+    statement = report.get("statement")
+
+    def step_json(step: dict[str, Any]) -> dict[str, Any]:
+        lhs, rhs = step.get("lhs"), step.get("rhs")
+        return {key: value for key, value in step.items() if key not in ("lhs", "rhs")} | {
+            "lhs": lhs and lhs["latex"],
+            "rhs": rhs and rhs["latex"],
+            "lhs_srepr": lhs and lhs["srepr"],
+            "rhs_srepr": rhs and rhs["srepr"],
+        }
+
+    payload = {
+        "id": formula.id,
+        "title": formula.title,
+        "kind": report["kind"],
+        "passed": report["passed"],
+        "statement": statement and statement["latex"],
+        "statement_srepr": statement and statement["srepr"],
+        "steps": [step_json(step) for step in report["steps"]],
+        "concludes": report.get("concludes"),
+        "conclusion": report.get("conclusion"),
+        "failures": report.get("failures", []),
+        "cached": report.get("cached", False),
+    }
+    if report["kind"] != "derived":
+        payload["properties"] = [step_json(step) for step in report.get("properties", [])]
+    return payload
+
+
+_KIND_WORDS = {
+    "definition": "a definition: nothing to derive; its property checks follow",
+    "cross-checked": "no derivation: cross-checked numerically only (its evaluator against an "
+    "independent oracle in the tests)",
+    "not checked here": "no derivation and no numeric check here",
+}
+
+
+def _print_derivation(formula, report: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    console.print(
+        f"[bold cyan]{formula.id}[/]  {escape(formula.title)}  [dim]({report['kind']})[/]",
+        highlight=False,
+    )
+    statement = report.get("statement")
+    if statement:
+        console.print(_fit(statement), markup=False, highlight=False)
+    if report["kind"] != "derived":
+        console.print(f"\n{_KIND_WORDS[report['kind']]}", highlight=False)
+        for number, item in enumerate(report.get("properties", []), start=1):
+            _print_step(f"Property {number}.", item, report)
+        return
+    chain_number = 0
+    for step in report["steps"]:
+        if step["role"] == "premise":
+            label = f"Premise ({step['premise']}) {step['name']}."
+        else:
+            chain_number += 1
+            label = f"Step {chain_number}." if chain_number > 1 else "Step 1 (start)."
+        _print_step(label, step, report)
+    if report["passed"]:
+        console.print(
+            f"\n[green]✓ proved:[/] {escape(report['conclusion_text'] or '')}  "
+            "[dim](the chain ends in the formula's statement)[/]",
+            highlight=False,
         )
     else:
-        from rich.markup import escape
+        console.print("\n[bold red]✗ not proved:[/]", highlight=False)
+        for failure in report["failures"]:
+            console.print(f"  {escape(failure)}", highlight=False)
 
-        for number, step in enumerate(steps, start=1):
-            relation = {"=": "=", "<=": "≤", ">=": "≥"}.get(step["relation"], step["relation"])
-            mark = "[green]✓[/]" if step["passed"] else "[bold red]✗ FAILS[/]"
-            console.print(f"\n[bold]Step {number}.[/] {escape(step['claim'])}", highlight=False)
-            if step["lhs"] is not None:
-                left, right = _fit(step["lhs"]), _fit(step["rhs"])
-                console.print(_side_by_side(left, relation, right), markup=False, highlight=False)
-            if step["justification"]:
-                console.print(f"  [dim]because[/] {escape(step['justification'])}", highlight=False)
-            how = f"checked by {step['method']}: {step['detail']}"
-            if step.get("cached"):
-                how += " (verdict cached for this source; --recheck re-proves)"
-            console.print(f"  {mark} [dim]{escape(how)}[/]")
-        verdict = "[green]all steps check[/]" if passed else "[bold red]a step fails[/]"
-        console.print(f"\n{formula.id}: {len(steps)} steps, {verdict}")
-    if not passed:
-        raise typer.Exit(1)
+
+def _print_step(label: str, step: dict[str, Any], report: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    relation = {"=": "=", "<=": "≤", ">=": "≥", "<": "<", ">": ">"}.get(
+        step["relation"], step["relation"]
+    )
+    mark = "[green]✓[/]" if step["passed"] else "[bold red]✗ FAILS[/]"
+    console.print(f"\n[bold]{label}[/] {escape(step['claim'])}", highlight=False)
+    if step["lhs"] is not None and step["rhs"] is not None:
+        if step.get("role") == "chain" and not label.startswith("Step 1"):
+            console.print(
+                _side_by_side("", relation, _fit(step["rhs"])), markup=False, highlight=False
+            )
+        else:
+            left, right = _fit(step["lhs"]), _fit(step["rhs"])
+            console.print(_side_by_side(left, relation, right), markup=False, highlight=False)
+    if step.get("uses"):
+        console.print(f"  [dim]uses[/] {escape(', '.join(step['uses']))}", highlight=False)
+    if step["justification"]:
+        console.print(f"  [dim]because[/] {escape(step['justification'])}", highlight=False)
+    if not step.get("link_ok", True):
+        console.print(f"  [bold red]✗ {escape(step['link_detail'])}[/]", highlight=False)
+    how = f"checked by {step['method']}: {step['detail']}"
+    if report.get("cached"):
+        how += " (verdict cached for this source; --recheck re-proves)"
+    console.print(f"  {mark} [dim]{escape(how)}[/]", highlight=False)
 
 
 def _fit(rendered: dict[str, str]) -> str:
@@ -289,51 +357,81 @@ def eval_formula(
         console.print(result, markup=False)
 
 
-def errata(as_json: JsonOption = False) -> None:
-    """Where the sheet is wrong: its text, the correction, and the evidence (checked now)."""
-    import formulas
-    from formulas import Evidence
+SeverityOption = Annotated[
+    str | None,
+    typer.Option("--severity", help="Only 'error' (false as printed) or 'typo' (intent clear)."),
+]
 
-    rows = []
-    for formula in formulas.all():
-        if formula.erratum is None:
-            continue
-        try:
-            evidence = formula.erratum.evidence()
-        except ModuleNotFoundError as error:
-            # Some evidence compares with torch.optim/autograd: not in the light install.
-            evidence = Evidence(
-                None, None, f"not checked here: needs '{error.name}' (the [models] extra)"
-            )
-        rows.append(
-            {
-                "id": formula.id,
-                "title": formula.title,
-                "section": formula.section,
-                "sheet": formula.erratum.sheet,
-                "correct": formula.erratum.correct,
-                "explanation": formula.erratum.explanation,
-                "sheet_fails": evidence.sheet_fails,
-                "correct_passes": evidence.correct_passes,
-                "evidence": evidence.detail,
-            }
+
+def errata(
+    severity: SeverityOption = None,
+    show_coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage", help="Per section: lines with claims, lines checked, errors, typos."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Where the sheet is wrong: its text in context, the correction, the evidence (checked now)."""
+    from formulas.errata import errata_rows
+    from formulas.ledger import coverage, place
+
+    rows = errata_rows(severity, check=not show_coverage)
+    if show_coverage:
+        table = coverage(errata_rows(None, check=False))
+        if as_json:
+            emit_json(table)
+            return
+        plain_table(
+            ["§", "section", "lines", "claim lines", "checked", "errors", "typos"],
+            [
+                [
+                    row["section"],
+                    row["title"],
+                    f"{row['lines'][0]}-{row['lines'][1]}",
+                    str(row["claim_lines"]),
+                    str(row["checked_lines"]),
+                    str(row["errors"]),
+                    str(row["typos"]),
+                ]
+                for row in table
+            ],
+            title="Sheet coverage (every non-blank line is in the ledger: formulas/ledger/)",
         )
+        return
     if as_json:
         emit_json(rows)
     else:
+        from cheatsheet.cli.output import hanging
+
+        marks = {
+            "confirmed": "[green]confirmed[/]",
+            "NOT confirmed": "[bold red]NOT confirmed[/]",
+            "not checked in this install": "[yellow]not checked in this install[/]",
+            "decided from the source": "[cyan]decided from the source[/]",
+        }
+        heading = None
         for row in rows:
-            ok = row["sheet_fails"] and row["correct_passes"]
-            mark = "[green]confirmed[/]" if ok else "[bold red]NOT confirmed[/]"
-            if row["sheet_fails"] is None:
-                mark = "[yellow]not checked in this install[/]"
-            console.print(f"\n[bold cyan]{row['id']}[/] (§{row['section']}) {mark}")
-            console.print(f"  sheet:   {row['sheet']}", markup=False)
-            console.print(f"  correct: {row['correct']}", markup=False)
-            console.print(f"  why:     {row['explanation']}", markup=False)
-            console.print(f"  check:   {row['evidence']}", markup=False)
-        console.print(f"\n{len(rows)} errata")
-    checked = [row for row in rows if row["sheet_fails"] is not None]
-    if not all(row["sheet_fails"] and row["correct_passes"] for row in checked):
+            if row["severity"] != heading:
+                heading = row["severity"]
+                title = (
+                    "Errors (false as printed)" if heading == "error" else "Typos (intent clear)"
+                )
+                console.print(f"\n[bold underline]{title}[/]")
+            where = place(tuple(row["sheet_lines"]) if row["sheet_lines"] else None, row["section"])
+            console.print(f"\n[bold cyan]{row['id']}[/] ({where}) {marks[row['state']]}")
+            for label, key in (
+                ("sheet:", "sheet"),
+                ("correct:", "correct"),
+                ("why:", "explanation"),
+                ("check:", "evidence"),
+            ):
+                if row.get(key):
+                    console.print(hanging(label, row[key]), markup=False, highlight=False)
+        errors = sum(row["severity"] == "error" for row in rows)
+        console.print(f"\n{len(rows)} errata: {errors} errors, {len(rows) - errors} typos")
+    if any(row["state"] == "NOT confirmed" for row in rows):
         raise CheckFailed("an erratum's evidence did not confirm it")
 
 
