@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 from quizzes.parser import AnswerError
 from quizzes.questions import (
     Mistake,
@@ -31,11 +31,15 @@ from quizzes.questions import (
     effective_numeric_rule,
     numeric_rule_text,
     parse_numeric_rule,
+    rule_stated_in,
 )
 
 FAST_SECONDS = 8.0  # a right answer quicker than this is Easy
 SLOW_SECONDS = 60.0  # a right answer slower than this is Hard
 RATINGS = {"again": 1, "hard": 2, "good": 3, "easy": 4}
+RATING_PROMPT = (
+    "✓ right. How well did you know it? 1 again · 2 hard · 3 good · 4 easy [Enter=good] "
+)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Result:
     symbols: tuple[str, ...] = ()  # the names the answer may use
     numeric_rule: str | None = None  # how a numeric answer was marked ("sigfigs:3")
     hints: int = 0  # hints revealed before answering (a hinted answer is Hard at most)
+    blank: str | None = None  # an exam question left without an answer, and why
+    due: str | None = None  # when this card comes back (spaced repetition), once recorded
 
     def to_json(self) -> dict[str, Any]:
         payload = asdict(self)
@@ -135,9 +141,10 @@ def stated_prompt(question: Question) -> str:
     unless the prompt already says it."""
     if question.kind != "numeric":
         return question.prompt
-    phrase = numeric_rule_text(effective_numeric_rule(question))
-    if phrase in question.prompt:
+    rule = effective_numeric_rule(question)
+    if numeric_rule_text(rule) in question.prompt or rule_stated_in(question.prompt) == rule:
         return question.prompt
+    phrase = numeric_rule_text(rule)
     return f"{question.prompt} ({phrase})"
 
 
@@ -397,7 +404,7 @@ def _mark_numeric(
         typed = _decimal(given)
         shown = rounded(target, rule)
         if typed is not None and typed.as_tuple().exponent > shown.as_tuple().exponent:
-            hint = f" Close: give {phrase}."
+            hint = f" Close: give {phrase.removeprefix('to ')}."
         else:
             hint = " Close: round the unrounded value once, at the end."
     elif meets_rule(number, target, loose):
@@ -486,7 +493,9 @@ def _mark_ordering(
             f"give every letter {' '.join(names)} once, in order, e.g. {' '.join(reversed(names))}"
         )
     expected = question.answer.split()
-    if parts == expected:
+    from quizzes.partial_order import accepts
+
+    if accepts(question, parts):  # any order that respects the declared partial order
         return True, "Correct.", "exact"
     placed = sum(a == b for a, b in zip(parts, expected))
     for mistake in question.mistakes:
@@ -548,17 +557,64 @@ def perturbed_answer(question: Question) -> str:
 # Ratings for spaced repetition
 
 
-def rating_for(correct: bool, seconds: float | None) -> str:
-    """wrong -> again; right: fast -> easy, slow -> hard, else good (no timing -> good)."""
+def rating_for(correct: bool, seconds: float | None, hints: int = 0) -> str:
+    """wrong -> again; right: fast -> easy, slow -> hard, else good (no timing -> good);
+    a right answer after a hint is Hard at most."""
     if not correct:
         return "again"
     if seconds is None:
-        return "good"
-    if seconds < FAST_SECONDS:
-        return "easy"
-    if seconds > SLOW_SECONDS:
+        rating = "good"
+    elif seconds < FAST_SECONDS:
+        rating = "easy"
+    elif seconds > SLOW_SECONDS:
+        rating = "hard"
+    else:
+        rating = "good"
+    return cap_rating(rating, hints)
+
+
+def cap_rating(rating: str, hints: int) -> str:
+    """Hard at most once a hint was shown: the card must come back sooner than a free recall."""
+    if hints and RATINGS[rating] > RATINGS["hard"]:
         return "hard"
-    return "good"
+    return rating
+
+
+# What the answer prompt understands besides answers (the same at a terminal and in a pipe).
+SKIP_WORDS = ("?", ":skip", ":?")
+HINT_WORDS = ("h", ":h", ":hint")
+PROMPT_HELP = "answer, or ? to skip, h for a hint (Ctrl-C stops; every answer is saved)"
+EXAM_HELP = "answer, or ? to leave it blank (graded at the end; Ctrl-C stops)"
+
+
+def h_is_an_answer(question: Question) -> bool:
+    """A question where a bare `h` is a real answer (a symbol h, or a choice H): then only
+    `:h` asks for a hint."""
+    if question.kind in ("choice", "spot-error"):
+        return len(question.choices) >= 8
+    if question.kind == "ordering":
+        return len(question.steps) >= 8
+    return question.kind == "symbolic" and "h" in question.symbols
+
+
+def blank_result(question: Question, reason: str) -> Result:
+    """A question of an exam with no answer (skipped, not reached, or typed too late): wrong."""
+    return Result(
+        id=question.id,
+        topic=question.topic,
+        kind=question.kind,
+        prompt=stated_prompt(question),
+        given="",
+        expected=expected_text(question),
+        correct=False,
+        feedback=f"no answer ({reason})",
+        explanation=question.explanation,
+        formulas=tuple(question.formulas),
+        card_id=question.card_id,
+        rating="again",
+        blank=reason,
+        **_shown(question),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -569,11 +625,47 @@ class AnswersExhausted(Exception):
     """The answer file/stdin ran out before the questions did."""
 
 
+class TimeUp(Exception):
+    """The exam's time ran out while the student was typing (raised by the alarm)."""
+
+
+@contextlib.contextmanager
+def alarm_at(deadline: float | None, clock: Callable[[], float]) -> Iterator[None]:
+    """Interrupt a waiting prompt with TimeUp when the deadline passes (main thread, POSIX);
+    elsewhere the clock is still checked when the answer arrives."""
+    import signal
+
+    usable = (
+        deadline is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def ring(signum: int, frame: Any) -> None:
+        raise TimeUp
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - clock()))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @dataclass
 class Session:
     """Asks `picks` in order. `read(prompt)` returns the next answer line (raises EOFError at the
     end); `interactive` decides whether unreadable answers are re-asked; `store` (optional)
-    records each valid answer; `show(event, payload)` reports to the user."""
+    records each answer; `show(event, payload)` reports to the user.
+
+    Events: question, hint, invalid, skipped, broken, result (quiz/review), recorded and late
+    (exam), timeup. In an exam (`exam=True`) every question counts: one not answered (skipped,
+    not reached before the deadline, or typed after it) is a blank, marked wrong; nothing is
+    marked aloud until the end; no hints. `rng` shuffles each choice question's options."""
 
     picks: list[Any]
     read: Callable[[str], str]
@@ -581,25 +673,45 @@ class Session:
     interactive: bool
     store: Any = None
     session_id: str | None = None
-    deadline: float | None = None  # time.monotonic() after which no new question is asked
+    deadline: float | None = None  # clock() value after which no answer counts
     ask_rating: bool = False
+    exam: bool = False
+    rng: Any = None
+    clock: Callable[[], float] = time.monotonic
     results: list[Result] = field(default_factory=list)
     stopped: str | None = None
+
+    def _time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self.clock()
 
     def run(self) -> list[Result]:
         total = len(self.picks)
         for number, pick in enumerate(self.picks, 1):
-            if self.deadline is not None and time.monotonic() > self.deadline:
-                self.stopped = "time is up"
-                break
             try:
                 question = pick.question() if hasattr(pick, "question") else pick
             except CheatsheetError as error:  # a broken template costs one question, not the quiz
                 self.show("broken", {"message": str(error)})
                 continue
-            payload = {"number": number, "total": total, "question": question}
-            if self.deadline is not None:
-                payload["remaining"] = max(0.0, self.deadline - time.monotonic())
+            question = prepare(question, self.rng)
+            if self.stopped is not None:
+                if self.exam:  # not reached: a blank that counts
+                    self.results.append(blank_result(question, self.stopped))
+                    continue
+                break
+            left = self._time_left()
+            if left is not None and left <= 0:
+                self.stopped = "time is up"
+                self.show("timeup", {})
+                if self.exam:
+                    self.results.append(blank_result(question, self.stopped))
+                    continue
+                break
+            payload: dict[str, Any] = {"number": number, "total": total, "question": question}
+            payload["help"] = EXAM_HELP if self.exam else PROMPT_HELP
+            if h_is_an_answer(question) and not self.exam:
+                payload["help"] += "; here h is an answer, :h asks for a hint"
+            if left is not None:
+                payload["remaining"] = max(0.0, left)
             self.show("question", payload)
             if number == 1:
                 preload_sympy()
@@ -609,51 +721,93 @@ class Session:
                 result = self._answer(question)
             except AnswersExhausted:
                 self.stopped = "no more answers"
+                if self.exam:
+                    self.results.append(blank_result(question, self.stopped))
+                    continue
                 break
             if result is None:
                 self.show("skipped", {"question": question})
                 continue
             self.results.append(result)
+            if result.blank is not None and result.blank != "skipped":
+                continue  # too late or out of time: refused, not recorded
             if result.valid and self.store is not None:
-                self.store.record(result, session=self.session_id)
-            self.show("result", {"result": result, "question": question})
+                state = self.store.record(result, session=self.session_id)
+                if state is not None:
+                    result.due = state.due.isoformat(timespec="minutes")
+            if self.exam:
+                self.show("recorded", {"result": result, "question": question})
+            else:
+                self.show("result", {"result": result, "question": question})
         return self.results
 
     def _answer(self, question: Question) -> Result | None:
+        from quizzes.hints import HintDealer
+
+        dealer = HintDealer(question)
+        hint_words = HINT_WORDS[1:] if h_is_an_answer(question) else HINT_WORDS
         while True:
-            started = time.monotonic()
+            started = self.clock()
             try:
-                text = self.read("> ")
+                with alarm_at(self.deadline if self.interactive else None, self.clock):
+                    text = self.read("> ")
             except EOFError:
                 raise AnswersExhausted from None
-            seconds = time.monotonic() - started
-            if self.interactive and text.strip().lower() in ("skip", ":skip", "?"):
-                return None
+            except TimeUp:
+                self.stopped = "time is up"
+                self.show("timeup", {})
+                return blank_result(question, self.stopped)
+            seconds = self.clock() - started
+            left = self._time_left()
+            if left is not None and left < 0:
+                # The clock is read when the answer arrives: an answer after the deadline
+                # does not count, however it got there.
+                self.stopped = "time is up"
+                self.show("late", {"seconds": -left, "given": text.strip()})
+                return blank_result(question, "typed after time was up")
+            word = text.strip().lower()
+            if word in SKIP_WORDS:
+                return blank_result(question, "skipped") if self.exam else None
+            if word in hint_words:
+                if self.exam:
+                    self.show("invalid", {"message": "no hints in an exam"})
+                    continue
+                hint = dealer.next()
+                self.show("hint", {"text": hint, "number": dealer.shown})
+                continue
             try:
                 result = mark(question, text)
             except AnswerError as error:
                 if self.interactive:
                     self.show("invalid", {"message": str(error)})
                     continue
-                return invalid_result(question, text.strip(), error)
+                result = invalid_result(question, text.strip(), error)
+                result.hints = dealer.shown
+                return result
+            result.hints = dealer.shown
             result.seconds = round(seconds, 2) if self.interactive else None
-            result.rating = rating_for(result.correct, result.seconds)
-            if self.ask_rating and self.interactive and result.correct:
-                result.rating = self._ask_rating(result.rating)
+            result.rating = rating_for(result.correct, result.seconds, dealer.shown)
+            if self.ask_rating and self.interactive and result.correct and not self.exam:
+                result.rating = cap_rating(self._ask_rating(), dealer.shown)
             return result
 
-    def _ask_rating(self, default: str) -> str:
+    def _ask_rating(self) -> str:
+        """Again/Hard/Good/Easy after a right answer, as Anki asks: keys 1-4, Enter = Good."""
+        names = list(RATINGS)
         while True:
             try:
-                text = self.read(f"rate again/hard/good/easy [{default}] ").strip().lower()
+                text = self.read(RATING_PROMPT)
             except EOFError:
-                return default
+                return "good"
+            text = text.strip().lower()
             if not text:
-                return default
-            for name in RATINGS:
+                return "good"
+            if text in ("1", "2", "3", "4"):
+                return names[int(text) - 1]
+            for name in names:
                 if name.startswith(text):
                     return name
-            self.show("invalid", {"message": "one of again, hard, good, easy"})
+            self.show("invalid", {"message": "press 1, 2, 3 or 4 (or Enter for good)"})
 
 
 def lines_reader(stream: Any) -> Callable[[str], str]:
@@ -669,9 +823,31 @@ def lines_reader(stream: Any) -> Callable[[str], str]:
     return read
 
 
-def terminal_reader(prompt_style: str = "") -> Callable[[str], str]:
+HISTORY_LENGTH = 500
+
+
+def terminal_reader(history_file: Any = None) -> Callable[[str], str]:
+    """Answers typed at a terminal, with line editing (arrow keys, Ctrl-A/E, ...) and the
+    history of earlier answers (Up) from the standard library's readline; the history is kept
+    in `history_file` between sessions when given."""
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input()
+        readline = None
+    if readline is not None:
+        readline.set_history_length(HISTORY_LENGTH)
+        with contextlib.suppress(AttributeError):
+            readline.set_auto_history(True)
+        if history_file is not None:
+            with contextlib.suppress(OSError):
+                readline.read_history_file(str(history_file))
+
     def read(prompt: str) -> str:
         sys.stdout.flush()
-        return input(prompt)
+        text = input(prompt)
+        if readline is not None and history_file is not None:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(str(history_file))
+        return text
 
     return read

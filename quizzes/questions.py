@@ -13,12 +13,13 @@ Ids: a bank question's id is its own (kebab-case, unique). A generated variant's
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # The kinds of question. A generated template produces one of these kinds too; the flag
 # `generated` on the question tells them apart (`--kind generated` selects templates).
-KINDS = ("numeric", "symbolic", "choice", "truefalse", "ordering", "spot-error")
+KINDS = ("numeric", "symbolic", "choice", "truefalse", "ordering", "spot-error", "multipart")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,15 @@ class Question:
     # Domain constraints of the symbols beyond their assumptions, as plain-math relations
     # ("0 < abar_t <= alpha_t < 1"); numeric equivalence draws points inside them.
     constraints: tuple[str, ...] = ()
+    # Identities between the symbols ("b_t = 1 - a_t", "abar_t = a_t*abar_p"): the equivalence
+    # check rewrites both sides with them, so every form they allow is accepted.
+    identities: tuple[str, ...] = ()
+    # Ordering: the partial order of the shown steps as (before, after) letter pairs ("A must
+    # come before C"); every order that respects it is right. Empty: only `answer` is.
+    needs: tuple[tuple[str, str], ...] = ()
+    # Multipart: the parts, each a Question of its own kind, answered and marked one by one
+    # (quizzes.multipart); `answer` joins their answers with " ;; ".
+    parts: tuple[Question, ...] = ()
 
     @property
     def card_id(self) -> str:
@@ -147,11 +157,31 @@ def numeric_rule_text(rule: str) -> str:
     return f"within ±{_plain(value)}"
 
 
+_STATED_PRECISION = (
+    (re.compile(r"(\d+) significant (?:digits|figures)", re.IGNORECASE), "sigfigs"),
+    (re.compile(r"(\d+) decimal places?", re.IGNORECASE), "decimals"),
+)
+
+
+def rule_stated_in(prompt: str) -> str | None:
+    """ "sigfigs:3" when the prompt itself says "(3 significant digits)": what it promises is
+    then what is marked."""
+    for pattern, name in _STATED_PRECISION:
+        match = pattern.search(prompt)
+        if match:
+            return f"{name}:{int(match.group(1))}"
+    return None
+
+
 def effective_numeric_rule(question: Question) -> str:
-    """The rule a numeric question is marked by: its own, else its legacy relative tolerance
-    (absolute for a zero answer), so that the prompt can always say how it is marked."""
+    """The rule a numeric question is marked by: its own; else the precision its prompt
+    states; else its legacy tolerance (the wider of abs_tol and rel_tol at the answer), so
+    that the prompt can always say how it is marked and the marking keeps to it."""
     if question.numeric_rule:
         return question.numeric_rule
+    stated = rule_stated_in(question.prompt)
+    if stated:
+        return stated
     try:
         target = float(question.answer)
     except ValueError:

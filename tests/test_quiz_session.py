@@ -1,6 +1,6 @@
 """The session loop as a person drives it (interactive=True, answers typed one by one): an
-unreadable answer is re-asked and costs nothing, 'skip' skips, --rate asks for the rating,
-and each valid answer is in the store before the next question is shown."""
+unreadable answer is re-asked and costs nothing, '?' skips, --rate asks for the rating (keys
+1-4, Enter = good), and each valid answer is in the store before the next question is shown."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from quizzes.banks import load_bank
 from quizzes.engine import Session
 from quizzes.store import open_store
 
-BANK = Path(__file__).parent / "data" / "banks" / "diffusion.toml"
+BANK = Path(__file__).parent / "data" / "study_banks" / "diffusion.toml"
 
 
 def test_interactive_session_reasks_skips_rates_and_records(tmp_path):
     questions = {q.id: q for q in load_bank(BANK)}
     asked = [
-        questions["fx-diffusion-forward-mean"],
-        questions["fx-diffusion-abar-value"],
-        questions["fx-diffusion-beta-monotone"],
+        questions["st-forward-mean"],
+        questions["st-abar-value"],
+        questions["st-beta-monotone"],
     ]
-    typed = iter(["sqrt(alpha_bar)", "sqrt(abar_t) x_0", "h", "skip", "yes", ""])
+    typed = iter(["sqrt(alpha_bar)", "sqrt(abar_t) x_0", "2", "?", "yes", ""])
     store = open_store(tmp_path)
     events: list[tuple[str, dict]] = []
     recorded_before_next_question = []
@@ -43,8 +43,8 @@ def test_interactive_session_reasks_skips_rates_and_records(tmp_path):
     assert kinds == ["question", "invalid", "result", "question", "skipped", "question", "result"]
     assert "did you mean abar_t" in events[1][1]["message"]
     first, last = results
-    assert first.correct and first.rating == "hard"  # the user's own rating ("h")
-    assert last.correct and last.rating in ("easy", "good")  # default from the answer time
+    assert first.correct and first.rating == "hard"  # the user's own rating (key 2)
+    assert last.correct and last.rating == "good"  # Enter = good, as in Anki
     assert recorded_before_next_question == [0, 1, 1]
     answers = store.answers()
     assert [a["question_id"] for a in answers] == [first.id, last.id]

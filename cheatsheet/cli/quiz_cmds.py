@@ -40,12 +40,12 @@ def _topics(incomplete: str) -> list[str]:
     return [t for t in [*Catalog().topics(), "all"] if t.startswith(incomplete)]
 
 
-def _reader(answers: str | None) -> tuple[Any, bool, Any]:
+def _reader(answers: str | None, history: Path | None = None) -> tuple[Any, bool, Any]:
     """(read, interactive, handle to close): a terminal only when nothing else was given."""
     from quizzes.engine import lines_reader, terminal_reader
 
     if answers is None and sys.stdin.isatty():
-        return terminal_reader(), True, None
+        return terminal_reader(history), True, None
     if answers in (None, "-"):
         return lines_reader(sys.stdin), False, None
     path = Path(answers)
@@ -68,21 +68,30 @@ def _run_session(
     deadline: float | None = None,
     rate: bool = False,
 ) -> tuple[list[Any], Any]:
+    import random
+
     from quizzes.display import human_display, json_display
     from quizzes.engine import Session
+    from quizzes.session_view import human_view, json_view
     from quizzes.store import open_store
 
     store = open_store(home)
-    read, interactive, handle = _reader(answers)
+    read, interactive, handle = _reader(answers, store.path.parent / "answer_history")
+    exam = mode == "exam"
     session = Session(
         picks=picks,
         read=read,
-        show=json_display(emit_json_line) if as_json else human_display(console),
+        show=json_view(json_display(emit_json_line), exam)
+        if as_json
+        else human_view(console, human_display(console)),
         interactive=interactive,
         store=store,
         session_id=store.start_session(mode, topic, seed),
         deadline=deadline,
         ask_rating=rate,
+        exam=exam,
+        # options in a fresh order each attempt; the same --seed, the same order
+        rng=random.Random(f"options:{seed}") if seed is not None else random.Random(),
     )
     try:
         session.run()
@@ -126,9 +135,13 @@ def _print_summary(results: list[Any], stopped: str | None, title: str = "Score"
 
 
 def _finish(results: list[Any], stopped: str | None, as_json: bool) -> None:
-    """How quiz and review end: the score line (not under --json), exit 1 on any wrong answer."""
+    """How quiz and review end: the score line and what was missed with when each comes back
+    (not under --json: each result object has its `due`), exit 1 on any wrong answer."""
     if not as_json:
+        from quizzes.session_view import print_missed
+
         _print_summary(results, stopped)
+        print_missed(results, console)
     if any(not r.correct for r in results):
         raise typer.Exit(1)
 
@@ -161,7 +174,13 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
         home: HomeOption = None,
     ) -> None:
-        """Ask questions on a topic; answers are marked, explained and remembered."""
+        """Ask questions on a topic; answers are marked, explained and remembered.
+
+        At the answer prompt: ? skips the question (not counted), h shows the next hint (the
+        formula, then its derivation step by step; a hinted answer is rated Hard at most),
+        arrow keys edit the line and Up recalls earlier answers. ? and h work the same when
+        answers are piped. Choice answers: the letter (either case) or the option's text.
+        Ctrl-C stops; every answer given so far is saved."""
         from quizzes.catalog import Catalog
 
         catalog = Catalog()
@@ -194,43 +213,48 @@ def register(app: typer.Typer) -> None:
         minutes: Annotated[int, typer.Option("--minutes", min=1, help="Time limit.")] = 30,
         seed: Annotated[int | None, typer.Option("--seed")] = None,
         n: Annotated[int, typer.Option("--n", min=1, max=200, help="Questions.")] = 20,
+        pass_mark: Annotated[
+            float,
+            typer.Option("--pass", min=0, max=100, help="Pass mark in percent of all questions."),
+        ] = 50.0,
         answers: AnswersOption = None,
         as_json: JsonOption = False,
         home: HomeOption = None,
     ) -> None:
-        """A timed mock exam across topics, graded at the end per topic (pass mark 50%)."""
+        """A timed mock exam across topics, graded like an exam: nothing is marked until the
+        end; every question counts (blank = 0); an answer typed after the time limit is not
+        accepted. Then the score, per topic, pass/fail against --pass, and each missed
+        question with its answer, explanation and `derive` pointer. ? leaves a question blank;
+        no hints. Exit 0 passed, 1 not passed."""
         from quizzes.catalog import Catalog
-        from quizzes.display import summary
         from quizzes.plan import exam_picks
+        from quizzes.session_view import exam_report, print_exam
 
         picks = exam_picks(Catalog(), n, seed)
         if not picks:
             raise CheatsheetError("no questions yet: the banks and templates are empty")
         deadline = time.monotonic() + 60 * minutes
-        quiet_stream = as_json
+        if not as_json:
+            console.print(
+                f"[bold]Exam[/]: {len(picks)} questions, {minutes} min, pass mark "
+                f"{pass_mark:g} %. Graded at the end."
+            )
         results, session = _run_session(
             picks,
             mode="exam",
             topic="all",
             seed=seed,
             answers=answers,
-            as_json=quiet_stream,
+            as_json=as_json,
             home=home,
             deadline=deadline,
         )
-        score = summary(results)
-        score["stopped"] = session.stopped
-        score["passed"] = bool(score["accuracy"] is not None and score["accuracy"] >= 0.5)
+        report = exam_report(results, pass_mark / 100, session.stopped)
         if as_json:
-            emit_json({"exam": score})
+            emit_json({"exam": report})
         else:
-            _print_summary(results, session.stopped, title="Exam")
-            for name, entry in sorted(score["per_topic"].items()):
-                console.print(
-                    f"  {name:16s} {entry['correct']}/{entry['answered']} ({entry['accuracy']:.0%})"
-                )
-            console.print("[green]passed[/]" if score["passed"] else "[red]not passed[/]")
-        if not score["passed"]:
+            print_exam(report, console)
+        if not report["passed"]:
             raise typer.Exit(1)
 
     @app.command("review")
@@ -241,7 +265,10 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
         home: HomeOption = None,
     ) -> None:
-        """The cards spaced repetition says are due, across topics (most overdue first)."""
+        """The cards spaced repetition says are due, across topics (most overdue first).
+
+        After a right answer it asks how well you knew it, as Anki does: 1 again, 2 hard,
+        3 good, 4 easy (Enter = good); the rating schedules the card. ? skips, h hints."""
         from quizzes.catalog import Catalog, Pick
         from quizzes.store import open_store
 
@@ -281,6 +308,7 @@ def register(app: typer.Typer) -> None:
             answers=answers,
             as_json=as_json,
             home=home,
+            rate=True,
         )
         _finish(results, session.stopped, as_json)
 
@@ -383,7 +411,9 @@ def register(app: typer.Typer) -> None:
     @export_app.command("anki")
     def export_anki(
         topic: Annotated[str, typer.Argument(help="A topic or 'all'.", autocompletion=_topics)],
-        output: Annotated[Path, typer.Option("-o", "--output", help="The .apkg file to write.")],
+        output: Annotated[
+            Path, typer.Option("-o", "--output", help="The .apkg file to write.")
+        ] = Path("cheatsheet.apkg"),
         variants: Annotated[
             int, typer.Option("--variants", min=0, max=50, help="Variants per template.")
         ] = 3,
@@ -396,28 +426,59 @@ def register(app: typer.Typer) -> None:
         report = write_deck(Catalog(), topic, output, variants=variants)
         if as_json:
             emit_json(report)
-        else:
-            console.print(f"wrote {report['notes']} notes to {output}")
+            return
+        console.print(f"wrote {report['notes']} notes to {output}")
+        for skipped in report["skipped"]:
+            console.print(
+                f"[yellow]skipped[/] template {skipped['template']}: needs "
+                f"'{skipped['needs']}' ({skipped['install']})"
+            )
 
     @export_app.command("sheet")
     def export_sheet(
-        output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
-        fmt: Annotated[str, typer.Option("--format", help="tex or md.")] = "md",
-        topic: Annotated[str | None, typer.Option("--topic", help="One topic.")] = None,
+        output: Annotated[
+            Path | None,
+            typer.Option("-o", "--output", help="The file to write (default: sheet.FORMAT)."),
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", help="md, tex, pdf or html.")] = "md",
+        topic: Annotated[
+            str | None, typer.Option("--topic", help="One topic.", autocompletion=_topics)
+        ] = None,
+        runs: Annotated[
+            Path | None,
+            typer.Option("--runs", help="html: embed DIR/*/samples.png (cheatsheet run output)."),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
-        """The corrected cheat sheet from the registry: each formula with its check mark."""
+        """The corrected cheat sheet: each formula in the course's notation with its label."""
+        from formulas.core import TOPICS, UnknownNameError, closest
+        from quizzes.export import SHEET_FORMATS
         from quizzes.export import export_sheet as write_sheet
 
-        if fmt not in ("tex", "md"):
-            raise CheatsheetError(f"--format {fmt!r}: one of tex, md")
-        report = write_sheet(output, fmt, topic)
+        if fmt not in SHEET_FORMATS:
+            near = closest(fmt, SHEET_FORMATS)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise CheatsheetError(f"--format {fmt!r}: one of {', '.join(SHEET_FORMATS)}{hint}")
+        if topic is not None and topic not in TOPICS:
+            raise UnknownNameError("topic", topic, closest(topic, TOPICS))
+        if runs is not None and fmt != "html":
+            raise CheatsheetError("--runs embeds pictures in the html sheet: add --format html")
+        output = output or Path(f"sheet.{fmt}")
+        report = write_sheet(output, fmt, topic, runs=runs)
         if as_json:
             emit_json(report)
         else:
             console.print(
-                f"wrote {report['formulas']} formulas to {output} ({report['verified']} verified, "
-                f"{report['errata']} errata marked, {report['failed']} failed checks)"
+                f"wrote {report['formulas']} formulas to {output}: {report['derived']} derived, "
+                f"{report['definition']} definitions, {report['cross-checked']} cross-checked, "
+                f"{report['not checked here']} not checked here, {report['errata']} errata marked"
+                + (
+                    f" ({report['errata not checked in this install']} not checked in this "
+                    "install: pip install 'cheatsheet[models]')"
+                    if report["errata not checked in this install"]
+                    else ""
+                )
+                + (f", {report['failed']} FAILED" if report["failed"] else "")
             )
         if report["failed"]:
             raise CheckFailed(f"{report['failed']} formula check(s) failed; see {output}")
