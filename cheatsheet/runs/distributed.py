@@ -106,8 +106,31 @@ def barrier(world: World) -> None:
 
 
 def teardown(world: World) -> None:
-    if world.distributed:
-        import torch.distributed as dist
+    """Leave the process group without a rank tearing down sockets that another still reads.
 
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    A gloo collective returns on a rank as soon as *it* has heard from every peer, so after the
+    last barrier one rank can reach destroy_process_group (closing its gloo pairs) while a
+    peer's gloo thread is still finishing that barrier; the peer then aborts (SIGABRT) on the
+    closed connection. Here every rank first announces, through the rendezvous store (which
+    torchrun's agent hosts, so no rank's exit takes it down), that it is past its last
+    collective, and waits until every rank has said so; only then are the gloo pairs closed.
+    """
+    if not world.distributed:
+        return
+    import datetime
+
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return
+    try:
+        store = dist.distributed_c10d._get_default_store()
+    except (AttributeError, RuntimeError, ValueError):
+        store = None
+    if store is not None:
+        store.set(f"cheatsheet/teardown/{world.rank}", "done")
+        store.wait(
+            [f"cheatsheet/teardown/{rank}" for rank in range(world.world_size)],
+            datetime.timedelta(seconds=120),
+        )
+    dist.destroy_process_group()
