@@ -74,26 +74,73 @@ def accuracy_by_day(store: Store, topic: str | None = None) -> dict[str, list[tu
     }
 
 
-def plot_accuracy(store: Store, topic: str | None, path: Path) -> None:
+def reviews_by_day(store: Store, topic: str | None = None) -> list[tuple[dt.date, int, int]]:
+    """[(day, answers, right answers)] for every day from the first answer to the last,
+    days without answers included (as 0), so that a plot's axis is the period studied."""
+    counts: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    for answer in store.answers(topic):
+        day = dt.datetime.fromisoformat(answer["answered_at"]).date()
+        counts[day][0] += 1
+        counts[day][1] += int(answer["correct"])
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [(day, counts[day][0], counts[day][1]) if day in counts else (day, 0, 0) for day in days]
+
+
+def plot_accuracy(store: Store, topic: str | None, path: Path) -> dict[str, Any]:
+    """Two panels fitted to the data: accuracy per topic (bars, 0-100 %, with the number of
+    answers on each bar) and reviews per day (bars over exactly the days studied, right answers
+    darker). Returns what was drawn (topics, days) for the caller to report."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    series = accuracy_by_day(store, topic)
-    figure, axes = plt.subplots(figsize=(7, 4))
-    for name, points in sorted(series.items()):
-        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
-    axes.set_ylim(0, 1.05)
-    axes.set_ylabel("accuracy")
-    axes.set_title("Accuracy over time" + (f" ({topic})" if topic else ""))
-    if series:
-        axes.legend(fontsize="small")
-    figure.autofmt_xdate()
+    report = compute_stats(store, topic)
+    topics = sorted(report["topics"].items(), key=lambda item: item[1]["accuracy"])
+    per_day = reviews_by_day(store, topic)
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [max(1, len(topics)), 1.6 * 4]}
+    )
+    if topics:
+        names = [name for name, _ in topics]
+        values = [100 * entry["accuracy"] for _, entry in topics]
+        bars = left.bar(names, values, color="tab:blue")
+        for bar, (_, entry) in zip(bars, topics):
+            left.annotate(
+                f"{entry['correct']}/{entry['answered']}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
+        left.set_xlim(-0.6, len(names) - 0.4)
+        left.tick_params(axis="x", labelrotation=45 if len(names) > 3 else 0)
+    left.set_ylim(0, 110)
+    left.set_ylabel("accuracy (%)")
+    left.set_title("Accuracy per topic (weakest first)")
+    if per_day:
+        days = mdates.date2num([day for day, _, _ in per_day])  # day numbers: 0.7 of a day pads
+        right.bar(days, [n for _, n, _ in per_day], color="tab:gray", label="answers")
+        right.bar(days, [k for _, _, k in per_day], color="tab:green", label="right")
+        right.set_xlim(days[0] - 0.7, days[-1] + 0.7)
+        right.xaxis_date()
+        right.set_ylim(0, max(n for _, n, _ in per_day) * 1.15 + 0.5)
+        right.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=1, maxticks=8))
+        right.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+        right.yaxis.get_major_locator().set_params(integer=True)
+        right.legend(fontsize="small")
+    right.set_ylabel("answers")
+    right.set_title("Reviews per day")
+    figure.suptitle("cheatsheet progress" + (f" ({topic})" if topic else ""))
     figure.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     plt.close(figure)
+    return {"path": str(path), "topics": len(topics), "days": len(per_day)}
 
 
 def print_stats(report: dict, console: Any) -> None:

@@ -316,7 +316,11 @@ def register(app: typer.Typer) -> None:
     def stats(
         topic: Annotated[str | None, typer.Argument(help="One topic (default: all).")] = None,
         plot: Annotated[
-            Path | None, typer.Option("--plot", help="Draw accuracy over time to FILE.png.")
+            Path | None,
+            typer.Option(
+                "--plot",
+                help="Draw accuracy per topic and reviews per day to FILE (.png/.pdf/.svg).",
+            ),
         ] = None,
         as_json: JsonOption = False,
         home: HomeOption = None,
@@ -328,7 +332,7 @@ def register(app: typer.Typer) -> None:
         store = open_store(home)
         report = compute_stats(store, topic)
         if plot is not None:
-            plot_accuracy(store, topic, plot)
+            drawn = plot_accuracy(store, topic, plot)
             report["plot"] = str(plot)
         store.close()
         if as_json:
@@ -337,6 +341,11 @@ def register(app: typer.Typer) -> None:
         from quizzes.stats import print_stats
 
         print_stats(report, console)
+        if plot is not None:
+            console.print(
+                f"wrote {plot} (accuracy of {drawn['topics']} topic(s), reviews over "
+                f"{drawn['days']} day(s))"
+            )
 
     @app.command("check")
     def check(
@@ -379,12 +388,14 @@ def register(app: typer.Typer) -> None:
     def plan(
         exam_date: Annotated[str, typer.Option("--exam", help="Exam date, YYYY-MM-DD.")],
         per_day: Annotated[
-            int | None, typer.Option("--per-day", help="Cap on new questions a day.")
+            int | None, typer.Option("--per-day", min=1, help="Cap on new questions a day.")
         ] = None,
         as_json: JsonOption = False,
         home: HomeOption = None,
     ) -> None:
-        """A day-by-day plan until the exam: due cards, weakest topics, never-seen questions."""
+        """A day-by-day plan until the exam: new material spread over the first days, FSRS
+        reviews on the days they fall due, the last days for mock exams and review (weakest
+        topics first). --json: one object per day (date, kind, topics, question_count)."""
         import datetime as dt
 
         from quizzes.catalog import Catalog
@@ -396,7 +407,7 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise CheatsheetError(f"--exam {exam_date!r}: give a date as YYYY-MM-DD") from None
         store = open_store(home)
-        result = make_plan(Catalog(), store, exam_day)
+        result = make_plan(Catalog(), store, exam_day, per_day=per_day)
         store.close()
         if as_json:
             emit_json(result)
