@@ -1,13 +1,15 @@
 """Exports: an Anki deck of the questions, and the corrected cheat sheet from the registry.
 
-Anki (genanki): one note per bank question and per template variant, MathJax `\\(..\\)` for
-formulas, and each note's GUID derived from its question id, so importing a newer deck updates
-the notes instead of duplicating them.
+Anki (genanki): one note per bank question and per template variant. Formulas are the same
+LaTeX the sheet and `cheatsheet show` print (`formulas.notation.display_latex`, read back and
+proved equal to the statement by tests/test_notation.py), between MathJax delimiters: `\\(..\\)`
+inline, `\\[..\\]` displayed. Each note's GUID comes from its question id, so importing a newer
+deck updates the notes instead of duplicating them. A template that needs an optional package
+(scipy, torch) is skipped in the light install and named in the report, never a crash.
 
-Sheet: every formula of the registry with its check mark: ✓ its derivation passes every
-step (or, without one, its erratum's evidence shows the corrected form passing), ✗ a step or
-the evidence fails, ○ nothing to check; an erratum shows the sheet's form struck out next to
-the right form.
+Sheet: `quizzes.sheet` lays out every formula with its label (derived / definition /
+cross-checked / not checked here) in markdown, LaTeX (compiled by pdflatex for `pdf`) or one
+offline HTML file with KaTeX inlined.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import html
 from pathlib import Path
 from typing import Any
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 from quizzes.catalog import Catalog, generate
 from quizzes.engine import expected_expr, letters
 
 MODEL_ID = 1_640_715_203  # fixed forever: Anki matches note types by id
 MODEL_NAME = "cheatsheet question (v1)"
+MODELS_EXTRA = "pip install 'cheatsheet[models]'"
 
 
 def _stable_id(text: str) -> int:
@@ -30,12 +33,12 @@ def _stable_id(text: str) -> int:
 
 
 def _mathjax(question: Any) -> str:
-    import sympy as sp
-
     if question.kind == "symbolic":
-        return rf"\({sp.latex(expected_expr(question))}\)"
+        from formulas.notation import course_latex
+
+        return rf"\({course_latex(expected_expr(question))}\)"
     if question.kind == "numeric":
-        return rf"\({html.escape(question.answer)}\)"
+        return html.escape(question.answer)
     if question.kind in ("choice", "spot-error"):
         index = ord(question.answer) - ord("A")
         return f"{question.answer}) {html.escape(question.choices[index])}"
@@ -58,15 +61,32 @@ def _front(question: Any) -> str:
     return "<br>".join(html.escape(line) for line in lines)
 
 
+def _formulas_field(question: Any) -> str:
+    """Each formula the question rests on: its id and its display LaTeX (MathJax display)."""
+    import formulas
+    from formulas.notation import display_latex
+
+    parts = []
+    for formula_id in question.formulas:
+        try:
+            latex = display_latex(formulas.get(formula_id))
+        except Exception:  # noqa: BLE001 - an unknown id or a broken statement shows the id only
+            latex = None
+        shown = html.escape(formula_id)
+        if latex:
+            shown += rf"<br>\[{html.escape(latex, quote=False)}\]"
+        parts.append(shown)
+    return "<br>".join(parts)
+
+
 def note_fields(question: Any) -> list[str]:
-    formulas = ", ".join(question.formulas)
     return [
         question.id,
         question.topic,
         _front(question),
         _mathjax(question),
         html.escape(question.explanation),
-        html.escape(formulas),
+        _formulas_field(question),
     ]
 
 
@@ -85,11 +105,20 @@ def _model() -> Any:
                 "name": "Card 1",
                 "qfmt": "<div class=topic>{{Topic}}</div>{{Question}}",
                 "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}<br><br>{{Explanation}}"
-                "<br><small>derive: {{Formulas}} · {{Id}}</small>",
+                "<br><small>{{Formulas}} · {{Id}}</small>",
             }
         ],
         css=".card { font-family: sans-serif; font-size: 18px; } .topic { color: #888; }",
     )
+
+
+def _missing_module(error: BaseException) -> str | None:
+    """The optional package a template needed, if that is why it could not draw."""
+    while error is not None:
+        if isinstance(error, ModuleNotFoundError):
+            return error.name or "an optional package"
+        error = error.__cause__
+    return None
 
 
 def export_anki(catalog: Catalog, topic: str, output: Path, variants: int = 3) -> dict[str, Any]:
@@ -99,11 +128,23 @@ def export_anki(catalog: Catalog, topic: str, output: Path, variants: int = 3) -
     topics = catalog.topics() if topic == "all" else [topic]
     model = _model()
     deck = genanki.Deck(_stable_id(f"deck:{topic}"), f"Machine Perception::{topic}")
-    ids = []
+    ids: list[str] = []
+    skipped: list[dict[str, str]] = []
     for name in topics:
         questions = list(catalog.bank(name))
         for template in catalog.templates(name):
-            questions.extend(generate(template, variant) for variant in range(variants))
+            for variant in range(variants):
+                try:
+                    questions.append(generate(template, variant))
+                except CheatsheetError as error:
+                    missing = _missing_module(error)
+                    if missing is None:
+                        raise
+                    # The light install has no scipy/torch: skip the template, say why.
+                    skipped.append(
+                        {"template": template.id, "needs": missing, "install": MODELS_EXTRA}
+                    )
+                    break
         for question in questions:
             deck.add_note(
                 genanki.Note(
@@ -119,172 +160,54 @@ def export_anki(catalog: Catalog, topic: str, output: Path, variants: int = 3) -
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     genanki.Package(deck).write_to_file(str(output))
-    return {"output": str(output), "notes": len(ids), "ids": ids, "topic": topic}
+    return {
+        "output": str(output),
+        "notes": len(ids),
+        "ids": ids,
+        "topic": topic,
+        "skipped": skipped,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # The corrected sheet
 
-
-def _checked_steps(formula: Any) -> list[dict[str, Any]]:
-    """Each derivation step checked: through `cheatsheet derive`'s cache (keyed by the source,
-    so an edited step is re-checked) when it is there, else directly."""
-    try:
-        from cheatsheet.check_cache import derivation_report
-    except ImportError:
-        return [
-            {"passed": result.passed, "method": result.method}
-            for result in formula.check_derivation()
-        ]
-    return derivation_report(formula)
+SHEET_FORMATS = ("md", "tex", "pdf", "html")
 
 
-def formula_status(formula: Any) -> dict[str, Any]:
-    """✓ / ✗ / ○ from the derivation, and the erratum's evidence if there is one."""
-    entry: dict[str, Any] = {
-        "id": formula.id,
-        "title": formula.title,
-        "topic": formula.topic,
-        "section": formula.section,
-    }
-    try:
-        entry["latex"] = formula.latex
-    except Exception:  # noqa: BLE001 - a formula without a statement prints its text
-        entry["latex"] = None
-    if formula.has_derivation:
-        try:
-            steps = _checked_steps(formula)
-            passed = all(step["passed"] for step in steps)
-            entry["check"] = "verified" if passed else "failed"
-            entry["steps"] = len(steps)
-            entry["methods"] = sorted({step["method"] for step in steps})
-        except Exception as error:  # noqa: BLE001 - a crashing check is a failed check
-            entry["check"] = "failed"
-            entry["detail"] = f"{type(error).__name__}: {error}"
-    else:
-        entry["check"] = "unchecked"
-    if formula.erratum is not None:
-        erratum = formula.erratum
-        try:
-            evidence = erratum.evidence()
-            confirmed = evidence.sheet_fails and evidence.correct_passes
-            detail = evidence.detail
-        except Exception as error:  # noqa: BLE001
-            confirmed, detail = False, f"{type(error).__name__}: {error}"
-        entry["erratum"] = {
-            "sheet": erratum.sheet,
-            "correct": erratum.correct,
-            "explanation": erratum.explanation,
-            "confirmed": confirmed,
-            "detail": detail,
-        }
-        if not confirmed:
-            entry["check"] = "failed"
-        elif entry["check"] == "unchecked":
-            entry["check"] = "verified"  # the evidence shows the corrected form passes
-    return entry
+def export_sheet(
+    output: Path, fmt: str, topic: str | None = None, runs: Path | None = None
+) -> dict[str, Any]:
+    """Write the verified sheet as md / tex / pdf / html; the report counts each label."""
+    from quizzes import sheet
 
-
-MARKS = {"verified": "✓", "failed": "✗", "unchecked": "○"}
-TEX_MARKS = {"verified": r"\checkmark", "failed": r"$\times$", "unchecked": r"$\circ$"}
-
-
-def _md(entries: list[dict[str, Any]], topics: dict[str, str]) -> str:
-    lines = [
-        "# Machine Perception: the verified cheat sheet",
-        "",
-        "✓ derivation checked step by step · ✗ a check failed · ○ not derived here · "
-        "**erratum**: the course sheet prints something else",
-        "",
-    ]
-    for topic in topics:
-        rows = [e for e in entries if e["topic"] == topic]
-        if not rows:
-            continue
-        lines += [f"## {topics[topic]}", ""]
-        for entry in rows:
-            lines.append(f"### {MARKS[entry['check']]} {entry['title']} (`{entry['id']}`)")
-            if entry["latex"]:
-                lines += ["", f"$$ {entry['latex']} $$", ""]
-            if "erratum" in entry:
-                erratum = entry["erratum"]
-                lines += [
-                    f"> **erratum** — the sheet prints ~~${erratum['sheet']}$~~; "
-                    f"correct: ${erratum['correct']}$. {erratum['explanation']}"
-                    + (" (evidence checked)" if erratum["confirmed"] else " (evidence FAILED)"),
-                    "",
-                ]
-    return "\n".join(lines) + "\n"
-
-
-def _tex_escape(text: str) -> str:
-    for char, replacement in (
-        ("\\", r"\textbackslash{}"),
-        ("&", r"\&"),
-        ("%", r"\%"),
-        ("$", r"\$"),
-        ("#", r"\#"),
-        ("_", r"\_"),
-        ("{", r"\{"),
-        ("}", r"\}"),
-        ("~", r"\~{}"),
-        ("^", r"\^{}"),
-    ):
-        text = text.replace(char, replacement)
-    return text
-
-
-def _tex(entries: list[dict[str, Any]], topics: dict[str, str]) -> str:
-    lines = [
-        r"\documentclass[8pt,landscape]{extarticle}",
-        r"\usepackage[margin=1cm]{geometry}",
-        r"\usepackage{amsmath,amssymb,multicol,ulem}",
-        r"\setlength{\parindent}{0pt}",
-        r"\begin{document}",
-        r"\begin{multicols}{3}",
-        r"{\Large Machine Perception: the verified cheat sheet}\\",
-        r"\checkmark\ derivation checked, $\times$ failed, $\circ$ not derived;"
-        r" \textbf{erratum}: the course sheet differs.",
-    ]
-    for topic in topics:
-        rows = [e for e in entries if e["topic"] == topic]
-        if not rows:
-            continue
-        lines.append(rf"\section*{{{_tex_escape(topics[topic])}}}")
-        for entry in rows:
-            lines.append(
-                rf"\textbf{{{TEX_MARKS[entry['check']]} {_tex_escape(entry['title'])}}} "
-                rf"\texttt{{\small {_tex_escape(entry['id'])}}}"
-            )
-            if entry["latex"]:
-                lines.append(rf"\[ {entry['latex']} \]")
-            if "erratum" in entry:
-                erratum = entry["erratum"]
-                lines.append(
-                    rf"\textbf{{erratum:}} sheet \sout{{${erratum['sheet']}$}}, correct "
-                    rf"${erratum['correct']}$. {_tex_escape(erratum['explanation'])}\par"
-                )
-    lines += [r"\end{multicols}", r"\end{document}"]
-    return "\n".join(lines) + "\n"
-
-
-def export_sheet(output: Path, fmt: str, topic: str | None = None) -> dict[str, Any]:
-    import formulas
-
-    chosen = formulas.by_topic(topic) if topic else formulas.all()
-    entries = [formula_status(formula) for formula in chosen]
-    topics = {name: text for name, text in formulas.topics().items() if topic in (None, name)}
-    text = _md(entries, topics) if fmt == "md" else _tex(entries, topics)
+    if fmt not in SHEET_FORMATS:
+        raise CheatsheetError(f"--format {fmt!r}: one of {', '.join(SHEET_FORMATS)}")
+    entries, topics = sheet.collect(topic)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    if fmt == "md":
+        output.write_text(sheet.markdown(entries, topics), encoding="utf-8")
+    elif fmt == "tex":
+        output.write_text(sheet.latex_document(entries, topics), encoding="utf-8")
+    elif fmt == "pdf":
+        sheet.compile_pdf(sheet.latex_document(entries, topics), output)
+    else:
+        output.write_text(sheet.html_document(entries, topics, runs=runs), encoding="utf-8")
+    labels = [entry["label"] for entry in entries]
     return {
         "output": str(output),
         "format": fmt,
         "formulas": len(entries),
-        "verified": sum(e["check"] == "verified" for e in entries),
-        "failed": sum(e["check"] == "failed" for e in entries),
-        "unchecked": sum(e["check"] == "unchecked" for e in entries),
-        "errata": sum("erratum" in e for e in entries),
+        "derived": labels.count("derived"),
+        "definition": labels.count("definition"),
+        "cross-checked": labels.count("cross-checked"),
+        "not checked here": labels.count("not checked here"),
+        "failed": labels.count("failed"),
+        "errata": sum("erratum" in entry for entry in entries),
+        "errata not checked in this install": sum(
+            entry.get("erratum", {}).get("state") == "not checked in this install"
+            for entry in entries
+        ),
         "entries": entries,
     }
