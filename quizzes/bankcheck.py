@@ -35,6 +35,15 @@ def check_question(question: Question) -> tuple[list[str], int]:
 
     where = question.source or question.id
     problems: list[str] = []
+    if question.kind == "multipart":
+        return _check_multipart(question)
+    if question.identities or question.constraints:
+        from quizzes.equivalence import domain
+
+        try:
+            domain(question.identities, question.constraints, question.symbols)
+        except ValueError as error:
+            return [f"{where}: {question.id}: {error}"], 0
     try:
         own = mark(question, question.answer)
         if not own.correct:
@@ -71,6 +80,8 @@ def check_question(question: Question) -> tuple[list[str], int]:
             except AnswerError as error:
                 problems.append(f"{where}: {question.id}: mutant '{text}' unreadable ({error})")
                 continue
+            if result.correct and question.identities:
+                continue  # the same answer under the question's identities: no mistake
             if result.correct:
                 problems.append(
                     f"{where}: {question.id}: accepts the mutant '{text}' "
@@ -78,6 +89,30 @@ def check_question(question: Question) -> tuple[list[str], int]:
                 )
             else:
                 refused += 1
+    return problems, refused
+
+
+def _check_multipart(question: Question) -> tuple[list[str], int]:
+    """Each part proved like a question of its own; the joined answer right, a perturbed one
+    wrong; the parts' answers are not printed in the stem."""
+    from quizzes.engine import mark, perturbed_answer
+
+    where = question.source or question.id
+    problems: list[str] = []
+    refused = 0
+    if len(question.parts) < 2:
+        problems.append(f"{where}: {question.id}: a multipart problem needs at least 2 parts")
+    for part in question.parts:
+        found, count = check_question(part)
+        problems.extend(found)
+        refused += count
+    try:
+        if not mark(question, question.answer).correct:
+            problems.append(f"{where}: {question.id}: its own answers are marked wrong")
+        if mark(question, perturbed_answer(question)).correct:
+            problems.append(f"{where}: {question.id}: a perturbed answer is accepted")
+    except (AnswerError, ValueError) as error:
+        problems.append(f"{where}: {question.id}: {error}")
     return problems, refused
 
 

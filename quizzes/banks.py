@@ -14,8 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cheatsheet.errors import CheatsheetError
-from quizzes.questions import KINDS, Mistake, Question
+from formulas.errors import CheatsheetError
+from quizzes.questions import KINDS, Mistake, Question, parse_numeric_rule
 
 BANK_DIR = Path(__file__).parent / "banks"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -35,6 +35,13 @@ OPTIONAL = (
     "rel_tol",
     "mistakes",
     "topic",
+    "rule",
+    "reasons",
+    "needs",
+    "identities",
+    "constraints",
+    "compute",
+    "fact",
 )
 
 
@@ -61,21 +68,32 @@ def letters(count: int) -> list[str]:
     return [chr(ord("A") + index) for index in range(count)]
 
 
-def shuffle_steps(question_id: str, steps: list[str]) -> tuple[tuple[str, ...], str]:
-    """The steps in the order shown (seeded by the id, so `check` sees the same) and the answer.
+def shuffle_steps(
+    question_id: str, steps: list[str], needs: dict[int, list[int]] | None = None
+) -> tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]:
+    """The steps in the order shown (seeded by the id, so `check` sees the same), the answer
+    (the letters of the written order) and the partial order over the shown letters (`needs`
+    {step: steps it needs}, 0-based; None: each step needs the one before it)."""
+    from quizzes.partial_order import arrange
 
-    The answer lists, in the right order, the letters under which the steps are shown.
-    """
-    order = list(range(len(steps)))
-    rng = random.Random(f"order:{question_id}")
-    for _ in range(8):
-        rng.shuffle(order)
-        if order != sorted(order) or len(order) < 2:
-            break
-    shown = tuple(steps[index] for index in order)
-    names = letters(len(steps))
-    answer = " ".join(names[order.index(original)] for original in range(len(steps)))
-    return shown, answer
+    return arrange(random.Random(f"order:{question_id}"), steps, needs)
+
+
+def _check_reasons(reasons, choices, answer, bad) -> None:
+    """A hand-written distractor says why it is wrong: `reasons` lists one text per choice,
+    aligned with `choices`, "" for the right one."""
+    if reasons is None:
+        bad("", "a choice question gives the reason each wrong option is wrong: reasons = [...]")
+        return
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        bad("reasons", "must be a list of strings, one per choice")
+        return
+    if len(reasons) != len(choices):
+        bad("reasons", f"{len(reasons)} reasons for {len(choices)} choices (one per choice)")
+        return
+    for letter, reason in zip(letters(len(choices)), reasons):
+        if letter != answer and not reason.strip():
+            bad("reasons", f"option {letter} is wrong but has no reason")
 
 
 class _Lines:
@@ -183,6 +201,8 @@ def validate_bank(path: Path | str, registry: bool = True) -> tuple[list[Questio
         seen.add(qid)
         if kind not in KINDS:
             bad("kind", f"unknown kind '{kind}' (one of {', '.join(KINDS)})")
+        elif kind == "multipart":
+            bad("kind", "multipart problems are generated (quizzes/multipart.py), not banked")
         if entry.get("topic", topic) != topic:
             bad("topic", f"'{entry['topic']}' differs from the bank's topic '{topic}'")
         ids = entry.get("formulas", [])
@@ -235,10 +255,20 @@ def validate_bank(path: Path | str, registry: bool = True) -> tuple[list[Questio
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
             bad("steps", "must be a list of strings")
             steps = []
+        needs_pairs: tuple[tuple[str, str], ...] = ()
         if kind == "ordering":
+            from quizzes.partial_order import bank_needs
+
             if len(steps) < 2:
                 bad("steps", "an ordering question needs at least 2 steps (in the right order)")
-            shown, answer = shuffle_steps(qid, steps) if len(steps) >= 2 else ((), "")
+            try:
+                needs = bank_needs(entry["needs"], len(steps)) if "needs" in entry else None
+            except ValueError as error:
+                bad("needs", str(error))
+                needs = None
+            shown, answer, needs_pairs = (
+                shuffle_steps(qid, steps, needs) if len(steps) >= 2 else ((), "", ())
+            )
             steps = list(shown)
         elif answer is None:
             bad("answer", "missing")
@@ -248,6 +278,8 @@ def validate_bank(path: Path | str, registry: bool = True) -> tuple[list[Questio
             elif answer.strip().upper() not in letters(len(choices)):
                 bad("answer", f"'{answer}' is not one of {' '.join(letters(len(choices)))}")
             answer = answer.strip().upper()
+            if kind == "choice":
+                _check_reasons(entry.get("reasons"), choices, answer, bad)
         elif kind == "truefalse":
             if answer.strip().lower() not in ("true", "false"):
                 bad("answer", 'must be "true" or "false"')
@@ -257,8 +289,30 @@ def validate_bank(path: Path | str, registry: bool = True) -> tuple[list[Questio
                 float(answer)
             except ValueError:
                 bad("answer", f"'{answer}' is not a number")
+            if not isinstance(entry.get("rule"), str):
+                bad(
+                    "",
+                    'a numeric question states how it is marked: rule = "sigfigs:3" '
+                    "(or decimals:N, rel:X, abs:X)",
+                )
+            else:
+                try:
+                    parse_numeric_rule(entry["rule"])
+                except ValueError as error:
+                    bad("rule", str(error))
         elif kind == "symbolic" and not symbols:
             bad("symbols", "a symbolic question declares its symbols (name = assumption)")
+        for field in ("identities", "constraints"):
+            value = entry.get(field, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                bad(field, "must be a list of relations as text")
+        compute = entry.get("compute")
+        if compute is not None and (
+            not isinstance(compute, dict)
+            or not isinstance(compute.get("formula"), str)
+            or not isinstance(compute.get("inputs", {}), dict)
+        ):
+            bad("compute", 'must be a table: formula = "id", inputs = { name = value }')
         if len(problems) > before:
             continue
         questions.append(
@@ -279,6 +333,11 @@ def validate_bank(path: Path | str, registry: bool = True) -> tuple[list[Questio
                 rel_tol=float(entry.get("rel_tol", 1e-3)),
                 mistakes=tuple(mistakes),
                 source=f"{name}:{lines.question(index)}",
+                numeric_rule=entry.get("rule") if kind == "numeric" else None,
+                option_reasons=tuple(entry.get("reasons", ())) if kind == "choice" else (),
+                identities=tuple(entry.get("identities", ())),
+                constraints=tuple(entry.get("constraints", ())),
+                needs=needs_pairs,
             )
         )
     return questions, problems

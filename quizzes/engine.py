@@ -65,6 +65,7 @@ class Result:
     hints: int = 0  # hints revealed before answering (a hinted answer is Hard at most)
     blank: str | None = None  # an exam question left without an answer, and why
     due: str | None = None  # when this card comes back (spaced repetition), once recorded
+    parts: list[dict[str, Any]] = field(default_factory=list)  # multipart: each part's verdict
 
     def to_json(self) -> dict[str, Any]:
         payload = asdict(self)
@@ -282,7 +283,10 @@ def _mark_symbolic(
     symbols = answer_symbols(question)
     expression = parse(given, symbols)
     expected = expected_expr(question)
-    verdict = equivalent(expression, expected, symbols, seed=seed)
+    from quizzes.equivalence import question_domain
+
+    where = question_domain(question, symbols)  # identities and constraints it declares
+    verdict = equivalent(expression, expected, symbols, seed=seed, where=where)
     how = "proved symbolically" if verdict.method == "symbolic" else "checked numerically"
     if verdict.equal:
         return True, f"Correct ({how}: {verdict.detail}).", verdict.method
@@ -293,10 +297,11 @@ def _mark_symbolic(
             foreseen = parse(mistake.answer, symbols)
         except AnswerError:
             continue
-        if numeric_compare(expression, foreseen, symbols, seed=seed).equal:
+        if numeric_compare(expression, foreseen, symbols, seed=seed, where=where).equal:
             return False, f"Not quite: {mistake.feedback}", verdict.method
     for mutant in mutants(expected):
-        if numeric_compare(expression, mutant.expr, symbols, seed=seed, points=3).equal:
+        close = numeric_compare(expression, mutant.expr, symbols, seed=seed, points=3, where=where)
+        if close.equal:
             return (
                 False,
                 f"Close, but {mutant.description} ({how}: {verdict.detail}).",
@@ -504,6 +509,14 @@ def _mark_ordering(
     return False, f"Wrong order: {placed} of {len(expected)} steps in place.", "exact"
 
 
+def _mark_multipart(
+    question: Question, given: str, seed: int, explain: bool = True
+) -> tuple[bool, str, str]:
+    from quizzes.multipart import mark_parts
+
+    return mark_parts(question, given, seed, explain)
+
+
 _MARKERS: dict[str, Callable[[Question, str, int, bool], tuple[bool, str, str]]] = {
     "symbolic": _mark_symbolic,
     "numeric": _mark_numeric,
@@ -511,6 +524,7 @@ _MARKERS: dict[str, Callable[[Question, str, int, bool], tuple[bool, str, str]]]
     "spot-error": _mark_choice,
     "truefalse": _mark_truefalse,
     "ordering": _mark_ordering,
+    "multipart": _mark_multipart,
 }
 
 
@@ -546,10 +560,14 @@ def perturbed_answer(question: Question) -> str:
         return next(name for name in names if name != question.answer.upper())
     if question.kind == "truefalse":
         return "false" if question.answer == "true" else "true"
+    if question.kind == "multipart":  # the last part wrong
+        answers = [part.answer for part in question.parts[:-1]]
+        answers.append(perturbed_answer(question.parts[-1]))
+        return " ;; ".join(answers)
     if question.kind == "ordering":
-        parts = question.answer.split()
-        parts[0], parts[1] = parts[1], parts[0]
-        return " ".join(parts)
+        # reversed: wrong for every partial order with at least one "needs" (swapping the first
+        # two steps may be another valid order)
+        return " ".join(reversed(question.answer.split()))
     raise ValueError(question.kind)
 
 
@@ -718,7 +736,12 @@ class Session:
             if self.interactive:
                 warm(question)
             try:
-                result = self._answer(question)
+                if question.kind == "multipart":  # its parts, one answer each
+                    from quizzes.multipart import ask_parts
+
+                    result = ask_parts(self, question)
+                else:
+                    result = self._answer(question)
             except AnswersExhausted:
                 self.stopped = "no more answers"
                 if self.exam:

@@ -84,22 +84,149 @@ def _cached_value(expr: Any, point: tuple) -> complex | None:
     return number
 
 
+# --------------------------------------------------------------------------------------------
+# A question's domain: identities between its symbols and constraints on their values
+
+
+RELATION_TOKENS = ("<=", ">=", "<", ">")
+
+
+def _split_chain(text: str) -> tuple[list[str], list[str]]:
+    """ "0 < abar_t <= a_t < 1" -> (["0", "abar_t", "a_t", "1"], ["<", "<=", "<"])."""
+    import re
+
+    parts = re.split(r"(<=|>=|<|>)", text)
+    terms = [part.strip() for part in parts[0::2]]
+    relations = parts[1::2]
+    if len(terms) < 2 or any(not term for term in terms):
+        raise ValueError(f"constraint {text!r}: write a chain such as 0 < abar_t <= a_t < 1")
+    if any(r in ("<", "<=") for r in relations) and any(r in (">", ">=") for r in relations):
+        raise ValueError(f"constraint {text!r}: a chain goes one way (all < or all >)")
+    if relations[0] in (">", ">="):
+        terms, relations = terms[::-1], [r.replace(">", "<") for r in relations[::-1]]
+    return terms, relations
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a question's symbols live beyond their assumptions.
+
+    identities: (symbol, expression) pairs, "b_t = 1 - a_t": both sides of a comparison are
+      rewritten with them, so every form they allow is the same answer;
+    chains: ascending chains of terms, "0 < abar_t <= a_t < 1": random points satisfy them."""
+
+    identities: tuple[tuple[Any, Any], ...] = ()
+    chains: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...] = ()
+
+    def rewrite(self, expr: Any) -> Any:
+        for _ in range(len(self.identities) + 1):
+            before = expr
+            expr = expr.xreplace(dict(self.identities))
+            if expr == before:
+                break
+        return expr
+
+    def holds(self, point: dict) -> bool:
+        """Every chain holds at `point` (identities applied first)."""
+        import sympy as sp
+
+        for terms, relations in self.chains:
+            values = []
+            for term in terms:
+                value = self.rewrite(term).xreplace(point)
+                try:
+                    values.append(float(sp.N(value, 20)))
+                except (TypeError, ValueError):
+                    return False
+            for left, relation, right in zip(values, relations, values[1:]):
+                if left > right or (relation == "<" and left == right):
+                    return False
+        return True
+
+
+def domain(
+    identities: tuple[str, ...] = (), constraints: tuple[str, ...] = (), symbols=None
+) -> Domain:
+    """The Domain of a question from its declared texts (read by the answer parser, never
+    evaluated as code); ValueError naming the text that does not read."""
+    from quizzes.parser import AnswerError, parse
+
+    symbols = symbols or {}
+    pairs = []
+    for text in identities:
+        left, equals, right = text.partition("=")
+        try:
+            lhs, rhs = parse(left, symbols), parse(right, symbols)
+        except AnswerError as error:
+            raise ValueError(f"identity {text!r}: {error}") from None
+        if not equals or not getattr(lhs, "is_Symbol", False):
+            raise ValueError(f"identity {text!r}: write name = expression")
+        pairs.append((lhs, rhs))
+    chains = []
+    for text in constraints:
+        terms, relations = _split_chain(text)
+        try:
+            parsed = tuple(parse(term, symbols) for term in terms)
+        except AnswerError as error:
+            raise ValueError(f"constraint {text!r}: {error}") from None
+        chains.append((parsed, tuple(relations)))
+    return Domain(tuple(pairs), tuple(chains))
+
+
+def _chain_point(domain: Domain, symbols: list, rng: random.Random, assumptions) -> dict:
+    """A random point: each chain's free symbols drawn between its numeric ends and sorted
+    into the chain's order; the rest from their assumptions; redrawn until every chain holds."""
+    import sympy as sp
+
+    for _ in range(200):
+        point = {s: sample_value(s, rng, assumptions.get(s.name)) for s in symbols}
+        for terms, _relations in domain.chains:
+            names = [t for t in terms if t.is_Symbol and t in point]
+            if len(names) != len([t for t in terms if not t.is_number]):
+                continue  # a chain of expressions: rejection only
+            numbers = [float(t) for t in terms if t.is_number]
+            low = min(numbers) if numbers and terms[0].is_number else None
+            high = max(numbers) if numbers and terms[-1].is_number else None
+            span_low = low if low is not None else (high - 3 if high is not None else -3)
+            span_high = high if high is not None else span_low + 3
+            drawn = sorted(
+                sp.Rational(rng.randint(1, 999), 1000) * sp.nsimplify(span_high - span_low)
+                + sp.nsimplify(span_low)
+                for _ in names
+            )
+            point.update(zip(names, drawn))
+        if domain.holds(point):
+            return point
+    raise ValueError("no random point satisfies the question's constraints")
+
+
 def numeric_compare(
     given: Any,
     expected: Any,
     assumptions: dict[str, str] | None = None,
     seed: int = 0,
     points: int = POINTS,
+    where: Domain | None = None,
 ) -> Verdict:
-    """Evaluate both at random points; unequal at one point means not equivalent."""
+    """Evaluate both at random points (inside `where`, after its identities); unequal at one
+    point means not equivalent."""
     assumptions = assumptions or {}
+    if where is not None:
+        given, expected = where.rewrite(given), where.rewrite(expected)
     symbols = sorted(given.free_symbols | expected.free_symbols, key=lambda s: s.name)
+    if where is not None:
+        for terms, _ in where.chains:
+            for term in terms:
+                symbols.extend(s for s in where.rewrite(term).free_symbols if s not in symbols)
     rng = random.Random(seed)
     compared = 0
     for _ in range(points * 3):
         if compared >= points:
             break
-        point = {s: sample_value(s, rng, assumptions.get(s.name)) for s in symbols}
+        if where is not None and where.chains:
+            point = _chain_point(where, symbols, rng, assumptions)
+        else:
+            point = {s: sample_value(s, rng, assumptions.get(s.name)) for s in symbols}
         left, right = _value(given, point), _value(expected, point)
         if left is None or right is None:
             if (left is None) != (right is None):
@@ -143,15 +270,35 @@ def symbolic_zero(difference: Any, full: bool = True) -> bool:
 
 
 def equivalent(
-    given: Any, expected: Any, assumptions: dict[str, str] | None = None, seed: int = 0
+    given: Any,
+    expected: Any,
+    assumptions: dict[str, str] | None = None,
+    seed: int = 0,
+    where: Domain | None = None,
 ) -> Verdict:
-    """Symbolic first (cheap rewrites, then simplify), random points as the fallback."""
+    """Symbolic first (cheap rewrites, then simplify), random points as the fallback; both
+    inside the question's Domain `where` (its identities substituted, its constraints kept)."""
+    if where is not None:
+        given, expected = where.rewrite(given), where.rewrite(expected)
     difference = given - expected
     if symbolic_zero(difference, full=False):
         return Verdict(True, "symbolic", "simplify(given - expected) == 0")
-    screen = numeric_compare(given, expected, assumptions, seed=seed)
+    screen = numeric_compare(given, expected, assumptions, seed=seed, where=where)
     if not screen.equal:
         return screen
     if symbolic_zero(difference, full=True):
         return Verdict(True, "symbolic", "simplify(given - expected) == 0")
     return screen
+
+
+_DOMAINS: dict[tuple, Domain | None] = {}
+
+
+def question_domain(question: Any, symbols: dict[str, str]) -> Domain | None:
+    """The Domain a question declares (None when it declares none), cached per question."""
+    if not question.identities and not question.constraints:
+        return None
+    key = (question.id, question.identities, question.constraints, tuple(sorted(symbols.items())))
+    if key not in _DOMAINS:
+        _DOMAINS[key] = domain(question.identities, question.constraints, symbols)
+    return _DOMAINS[key]

@@ -671,8 +671,9 @@ def check_attn_output(q):
 
 def check_attn_causal(q):
     tokens = integer(q.prompt, r"T = (\d+)")
-    X = value(q.prompt, f"x_1, .., x_{tokens}")
-    out = _sdpa(X, X, X, causal=True)
+    X = np.array(value(q.prompt, f"x_1, .., x_{tokens}"), float)
+    V = X @ np.array(value(q.prompt, "W_V"), float)
+    out = _sdpa(X, X, V, causal=True)
     position = integer(q.prompt, r"output y_(\d)")
     close(q.answer, float(out[position - 1, integer(q.prompt, r"component (\d)") - 1]))
 
@@ -791,7 +792,58 @@ def check_gen_noise_symbolic(q):
         assert math.isclose(got, math.log(w * p + (1 - w) * noise), rel_tol=1e-12)
 
 
+# --------------------------------------------------------------------------------------------
+# moved from the engine's example templates
+
+
+def check_kl_value(q):
+    import ast
+
+    mu = ast.literal_eval(re.search(r"mu = (\[[^\]]*\])", q.prompt).group(1))
+    sigma = ast.literal_eval(re.search(r"sigma = (\[[^\]]*\])", q.prompt).group(1))
+    # KL(q || p) = int q log(q/p), per dimension, by the trapezoid rule on a wide grid.
+    total = 0.0
+    for m, s in zip(mu, sigma):
+        z = np.linspace(m - 12 * s, m + 12 * s, 200_001)
+        log_q = -0.5 * np.log(2 * np.pi * s**2) - (z - m) ** 2 / (2 * s**2)
+        log_p = -0.5 * np.log(2 * np.pi) - z**2 / 2
+        total += np.trapezoid(np.exp(log_q) * (log_q - log_p), z)
+    close(q.answer, total, rel=1e-5, abs_=1e-6)
+
+
+def check_alpha_bar(q):
+    steps, beta_start, beta_end, t = re.search(
+        r"T = (\d+) steps from beta_1 = ([\d.]+) to beta_T = ([\d.]+)\. What is alpha-bar_t at "
+        r"t = (\d+)",
+        q.prompt,
+    ).groups()
+    steps, t = int(steps), int(t)
+    beta_start, beta_end = float(beta_start), float(beta_end)
+    product = 1.0
+    for s in range(1, t + 1):
+        beta = beta_start + (s - 1) * (beta_end - beta_start) / (steps - 1)
+        product *= 1.0 - beta
+    close(q.answer, product, rel=1e-5)
+
+
+def check_kl_choice(q):
+    import sympy as sp
+
+    mu, sigma = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    # the closed form written out by hand, independent of the registry
+    truth = (sigma**2 + mu**2 - 1 - 2 * sp.log(sigma)) / 2
+    right = []
+    for letter, choice in zip("ABCD", q.choices):
+        expr = parsed(choice.split("=", 1)[1], {"mu": "real", "sigma": "positive"})
+        if sp.simplify(expr - truth) == 0:
+            right.append(letter)
+    assert right == [q.answer]
+
+
 CHECKS = {
+    "kl-gauss-value-draw": check_kl_value,
+    "alpha-bar-draw": check_alpha_bar,
+    "kl-gauss-choice-draw": check_kl_choice,
     "ddpm-forward-sample-draw": check_ddpm_forward_sample,
     "ddpm-posterior-variance-draw": check_ddpm_posterior_variance,
     "ddpm-sampling-step-draw": check_ddpm_sampling_step,

@@ -295,7 +295,7 @@ def check_candy_wrapper(q):
 
 def check_pca_shape(q):
     S, mu, beta = (np.array(value(q.prompt, n), float) for n in ("S", "mu", "beta"))
-    index = integer(q.prompt, r"coordinate number (\d)")
+    index = integer(q.prompt, r"entry (\d) of T, counting from 1")
     close(q.answer, (mu + np.einsum("ik,k->i", S, beta))[index - 1])
 
 
@@ -791,7 +791,26 @@ def check_derivative_rule(q):
         close(float(answer.subs(symbol, x0)), float(sp.diff(h, x).subs(x, x0)), rel=1e-9)
 
 
+def check_conv_output_size(q):
+    size, kernel, stride, padding = (
+        int(v)
+        for v in re.search(
+            r"A (\d+)x\d+ input goes through a (\d+)x\d+ convolution with stride (\d+) and "
+            r"padding (\d+)",
+            q.prompt,
+        ).groups()
+    )
+    # Count the window positions that fit inside the padded input, one by one.
+    positions = 0
+    start = 0
+    while start + kernel <= size + 2 * padding:
+        positions += 1
+        start += stride
+    assert int(q.answer) == positions
+
+
 CHECKS = {
+    "conv-output-size-draw": check_conv_output_size,
     "rl-value-iteration-backup-draw": check_value_iteration,
     "rl-greedy-action-draw": check_greedy,
     "rl-discounted-return-draw": check_discounted_return,

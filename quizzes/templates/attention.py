@@ -12,7 +12,15 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, matrix, mistake, number, symbolic_question, vector
+from quizzes.templates._kit import (
+    grid,
+    guard_module,
+    matrix,
+    mistake,
+    number,
+    symbolic_question,
+    vector,
+)
 
 TOPIC = "attention"
 
@@ -116,24 +124,31 @@ def causal_output(rng: random.Random, question_id: str) -> Question:
     tokens = rng.choice([3, 4])
     X = _rows(rng, tokens, 2)
     identity = [[1.0, 0.0], [0.0, 1.0]]
+    # W_V is drawn (not I), so the answer depends on the weights as well as on the tokens.
+    W_V = [[float(rng.choice([-1, 1, 2])), float(rng.choice([-1, 0, 1]))] for _ in range(2)]
+    while W_V[0][0] * W_V[1][1] - W_V[0][1] * W_V[1][0] == 0:
+        W_V[1][1] = float(rng.choice([-2, 1, 2]))
     position = rng.randint(2, tokens - 1)  # the last position would see everything anyway
     component = rng.randint(1, 2)
-    value = formulas.get("attention-causal").evaluate(X=X, W_Q=identity, W_K=identity, W_V=identity)
-    unmasked = formulas.get("scaled-dot-product-attention").evaluate(Q=X, K=X, V=X)
+    value = formulas.get("attention-causal").evaluate(X=X, W_Q=identity, W_K=identity, W_V=W_V)
+    V = [[sum(row[k] * W_V[k][c] for k in range(2)) for c in range(2)] for row in X]
+    unmasked = formulas.get("scaled-dot-product-attention").evaluate(Q=X, K=X, V=V)
     return Question(
         id=question_id,
         topic=TOPIC,
         kind="numeric",
         prompt=(
-            f"Masked (causal) self-attention over T = {tokens} tokens with rows "
-            f"x_1, .., x_{tokens} = {matrix(X)} and W_Q = W_K = W_V = I (so Q = K = V = X, D = 2). "
-            f"What is component {component} of the output y_{position} at position {position}? "
-            "(3 significant digits)"
+            f"Masked (causal) self-attention over T = {tokens} tokens, positions counted from 1, "
+            f"with token rows x_1, .., x_{tokens} = {matrix(X)}, W_Q = W_K = I and "
+            f"W_V = {matrix(W_V)} (rows of X multiply from the left: Q = X W_Q, K = X W_K, "
+            f"V = X W_V, D = 2). What is component {component} of the output y_{position} at "
+            f"position {position}? (3 significant digits)"
         ),
         answer=number(value[position - 1][component - 1]),
         explanation=(
             "Y = Softmax(Q K^T / sqrt(D) + M) V with M_ij = 0 for j <= i and -inf for j > i: "
-            f"y_{position} mixes only x_1..x_{position}. See `cheatsheet derive attention-causal`."
+            f"y_{position} mixes only the value rows x_1 W_V..x_{position} W_V. See "
+            "`cheatsheet derive attention-causal`."
         ),
         abs_tol=3e-3,
         rel_tol=5e-3,
@@ -167,7 +182,7 @@ def causal_mask(rng: random.Random, question_id: str) -> Question:
         prompt=(
             f"A decoder uses masked (causal) self-attention over T = {tokens} tokens, positions "
             f"numbered 1..{tokens}. True or false: the query at position i = {i} can put nonzero "
-            f"attention weight on the key at position j = {j} (the mask entry M_{{{i},{j}}} is 0)?"
+            f"attention weight on the key at position j = {j}?"
         ),
         answer="true" if attends else "false",
         explanation=(
@@ -263,7 +278,7 @@ def positional_encoding(rng: random.Random, question_id: str) -> Question:
 )
 def closed_form(rng: random.Random, question_id: str) -> Question:
     import formulas
-    from quizzes.templates._helpers_a import renamed
+    from quizzes.templates._kit import renamed
 
     if rng.random() < 0.5:
         formula_id = "attention-cost"
@@ -281,3 +296,6 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
         )
     rhs = renamed(formulas.get(formula_id).statement.rhs, {n: n for n in symbols}, symbols)
     return symbolic_question(question_id, TOPIC, prompt, rhs, symbols, formula_id)
+
+
+guard_module(__name__)

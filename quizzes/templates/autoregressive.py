@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, matrix, mistake, number, show, vector
+from quizzes.templates._kit import grid, guard_module, matrix, mistake, number, show, vector
 
 TOPIC = "autoregressive"
 
@@ -349,3 +349,6 @@ def fvsbn_conditional(rng: random.Random, question_id: str) -> Question:
         abs_tol=2e-3,
         rel_tol=5e-3,
     )
+
+
+guard_module(__name__)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, matrix, show, vector
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import grid, guard_module, matrix, numeric, show, vector, wrong
 
 TOPIC = "body"
 AXES = "xyz"
@@ -30,7 +29,8 @@ def _bone(rng: random.Random, rotate: bool):
     G[:2, :2] = [[c, -s], [s, c]]
     G[:3, 3] = [rng.randint(-2, 2), rng.randint(-2, 2), rng.randint(-1, 1)]
     text = (
-        f"rotates by {degrees} degrees about the z axis, then translates by "
+        f"rotates by {degrees} degrees counter-clockwise about the z axis (seen from +z, "
+        "taking x towards y), then translates by "
         if degrees
         else "translates by "
     ) + vector(G[:3, 3])
@@ -139,12 +139,17 @@ def candy_wrapper(rng: random.Random, question_id: str) -> Question:
 def _shape_space(rng: random.Random, vertices: int = 2, components: int = 2):
     import numpy as np
 
-    S = np.array(
-        [[rng.choice([-1, 0, 1, 2]) for _ in range(components)] for _ in range(3 * vertices)],
-        float,
-    )
+    # Orthonormal principal directions (as PCA gives): each column is a 3-4-5 rotation of two
+    # coordinate axes, and the two columns use disjoint coordinates.
+    coordinates = list(range(3 * vertices))
+    rng.shuffle(coordinates)
+    S = np.zeros((3 * vertices, components))
+    for k in range(components):
+        c, s = rng.choice([(0.6, 0.8), (0.8, 0.6), (0.6, -0.8), (-0.8, 0.6)])
+        first, second = coordinates[2 * k], coordinates[2 * k + 1]
+        S[first, k], S[second, k] = c, s
     mu = np.array([grid(rng, -1, 1, 0.5) for _ in range(3 * vertices)])
-    beta = np.array([grid(rng, -2, 2, 0.5) for _ in range(components)])
+    beta = np.array([rng.choice([-2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2]) for _ in range(components)])
     return S, mu, beta
 
 
@@ -161,15 +166,18 @@ def pca_shape(rng: random.Random, question_id: str) -> Question:
 
     S, mu, beta = _shape_space(rng)
     T = formulas.get("pca-shape-space").evaluate(S=S, beta=beta, mu=mu)
-    index = rng.randrange(len(T))
+    # a coordinate that a principal direction moves (elsewhere T = mu, the answer in the prompt)
+    index = rng.choice([i for i in range(len(T)) if S[i].any()])
     value = T[index]
     return numeric(
         question_id,
         TOPIC,
         "A PCA body shape space for a mesh of 2 vertices (coordinates stacked x1, y1, z1, x2, "
-        f"y2, z2) has the principal directions S = {matrix(S)} (6 x 2, one row per coordinate) "
+        f"y2, z2) has the orthonormal principal directions S = {matrix(S)} (6 x 2, one row per "
+        "coordinate) "
         f"and the mean shape mu = {vector(mu)}. For the shape coefficients beta = "
-        f"{vector(beta)}, what is coordinate number {index + 1} of the mesh T?",
+        f"{vector(beta)}, what is the {'xyz'[index % 3]} coordinate of vertex {index // 3 + 1} "
+        f"(entry {index + 1} of T, counting from 1)?",
         value,
         "T = S beta + mu: the mean shape plus a linear combination of the principal "
         "directions. See `cheatsheet derive pca-shape-space`.",
@@ -329,3 +337,6 @@ def smpl_joint(rng: random.Random, question_id: str) -> Question:
             answer=value,
         ),
     )
+
+
+guard_module(__name__)

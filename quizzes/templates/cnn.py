@@ -13,8 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import matrix, ordering_question
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import guard_module, matrix, numeric, ordering_question, wrong
 
 TOPIC = "cnn"
 
@@ -174,17 +173,19 @@ def backward_input(rng: random.Random, question_id: str) -> Question:
         delta = _image(rng, 2, -2, 2)
     grad = formulas.get("conv-backward-input").evaluate(delta=delta, w=w)
     unrotated = formulas.get("conv-backward-input").evaluate(delta=delta, w=w[::-1, ::-1])
-    p, q = rng.randrange(3), rng.randrange(3)
-    while grad[p, q] == unrotated[p, q] and rng.random() < 0.9:
-        p, q = rng.randrange(3), rng.randrange(3)
+    # a cell whose gradient is not a structural 0 and that tells ROT180 apart when one does
+    cells = [(p, q) for p in range(3) for q in range(3) if grad[p, q] != 0] or [(1, 1)]
+    telling = [(p, q) for p, q in cells if grad[p, q] != unrotated[p, q]]
+    p, q = rng.choice(telling or cells)
     value = grad[p, q]
     return numeric(
         question_id,
         TOPIC,
         "A convolutional layer computes z^(l) = w * z^(l-1) + b with * a true 2D convolution "
         f"(valid mode, stride 1), a 3x3 input z^(l-1) and the 2x2 kernel w = {matrix(w)}. "
-        f"Backprop delivers delta^(l) = dL/dz^(l) = {matrix(delta)}. What is dL/dz^(l-1) at "
-        f"row {p + 1}, column {q + 1}?",
+        f"Backprop delivers delta^(l) = dL/dz^(l) = {matrix(delta)} (matrices written row by "
+        f"row, top row first). What is dL/dz^(l-1) at row {p + 1}, column {q + 1} (counting "
+        "from 1 at the top left)?",
         value,
         "delta^(l-1) = delta^(l) * ROT180(w^(l)), a full convolution: each input cell collects "
         "the upstream gradients of every output it touched, weighted by the kernel entry that "
@@ -234,7 +235,8 @@ def max_pool_gradient(rng: random.Random, question_id: str) -> Question:
         TOPIC,
         f"2x2 max pooling with stride 2 is applied to the 4x4 input {matrix(image)}. The "
         f"upstream gradient w.r.t. the 2x2 pooled output is {matrix(delta)}. What is the "
-        f"gradient w.r.t. the input cell at row {r + 1}, column {c + 1}?",
+        f"gradient w.r.t. the input cell at row {r + 1}, column {c + 1} (counting from 1 at the "
+        "top left)?",
         value,
         "delta_i^(l-1) = [i = i*] delta^(l): only the arg max i* of each window receives the "
         "window's upstream gradient, every other input gets 0 (the index belongs on the input "
@@ -284,7 +286,7 @@ def transposed_conv(rng: random.Random, question_id: str) -> Question:
         f"A transposed convolution (learnable upsampling) with stride {stride} and the "
         f"{len(kernel)}x{len(kernel)} kernel K = {matrix(kernel)} is applied to the 2x2 input "
         f"x = {matrix(x)} (no padding). The output is {size}x{size}. What is its entry at row "
-        f"{p + 1}, column {q + 1}?",
+        f"{p + 1}, column {q + 1} (counting from 1 at the top left)?",
         value,
         "Each input x(i, j) stamps a copy x(i, j) K of the kernel at offset (s i, s j) of the "
         "output; overlapping stamps add. The output is (n - 1) s + k wide. See `cheatsheet "
@@ -312,3 +314,56 @@ def size_derivation(rng: random.Random, question_id: str) -> Question:
         "1) - 1) / stride) + 1 in order.",
         example=True,
     )
+
+
+@template(
+    "conv-output-size-draw",
+    topic="cnn",
+    kind="numeric",
+    formulas=("conv-output-size",),
+    difficulty=1,
+    tags=("shapes",),
+)
+def conv_output_size(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    kernel = rng.choice([1, 3, 5, 7])
+    stride = rng.choice([1, 1, 2, 2, 3])
+    padding = rng.choice([0, 1, 2, kernel // 2])
+    size = rng.randint(max(kernel, 5), 64)
+    formula = formulas.get("conv-output-size")
+    names = formula.parameters
+    values = {"n": size, "k": kernel, "s": stride, "p": padding}
+    aliases = {
+        "n": ("n", "input_size", "size", "w", "width", "n_in", "i"),
+        "k": ("k", "kernel", "kernel_size", "f"),
+        "s": ("s", "stride"),
+        "p": ("p", "padding", "pad"),
+    }
+    arguments = {}
+    for key, options in aliases.items():
+        name = next((option for option in options if option in names), None)
+        if name is None:
+            raise ValueError(f"conv-output-size: no parameter for {key} among {names}")
+        arguments[name] = values[key]
+    extra = [name for name in names if name not in arguments]
+    if "dilation" in extra or "d" in extra:
+        arguments["dilation" if "dilation" in extra else "d"] = 1
+    value = formula.evaluate(**arguments)
+    return Question(
+        id=question_id,
+        topic="cnn",
+        kind="numeric",
+        prompt=(
+            f"A {size}x{size} input goes through a {kernel}x{kernel} convolution with stride "
+            f"{stride} and padding {padding}. What is the output's width?"
+        ),
+        answer=str(int(value)),
+        explanation="floor((n + 2p - k) / s) + 1" + " See `cheatsheet derive conv-output-size`.",
+        formulas=("conv-output-size",),
+        abs_tol=0.0,
+        rel_tol=0.0,
+    )
+
+
+guard_module(__name__, allow_zero=("cnn-max-pool-gradient-draw",))

@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Mistake, Question, template
-from quizzes.templates._helpers_a import (
+from quizzes.templates._kit import (
     derivation_order_question,
     grid,
+    guard_module,
     mistake,
     mutant_choice_question,
     number,
@@ -396,3 +397,42 @@ _ORDERINGS = {
 )
 def derivation_order(rng: random.Random, question_id: str) -> Question:
     return derivation_order_question(rng, question_id, TOPIC, _ORDERINGS)
+
+
+@template(
+    "alpha-bar-draw",
+    topic="diffusion",
+    kind="numeric",
+    formulas=("ddpm-linear-schedule", "ddpm-alpha-bar"),
+    difficulty=2,
+    tags=("schedule",),
+)
+def alpha_bar(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    steps = rng.choice([5, 10, 20])
+    beta_start = rng.choice([0.01, 0.02, 0.05])
+    beta_end = rng.choice([0.1, 0.2, 0.3])
+    t = rng.randint(1, steps)
+    betas = formulas.get("ddpm-linear-schedule").evaluate(
+        T=steps, beta_start=beta_start, beta_end=beta_end
+    )
+    value = formulas.get("ddpm-alpha-bar").evaluate(betas=betas, t=t)
+    return Question(
+        id=question_id,
+        topic="diffusion",
+        kind="numeric",
+        prompt=(
+            f"A linear schedule has T = {steps} steps from beta_1 = {beta_start} to "
+            f"beta_T = {beta_end}. What is alpha-bar_t at t = {t} (t counts from 1)?"
+        ),
+        answer=number(value),
+        explanation="alpha-bar_t = prod_{s=1}^{t} (1 - beta_s): the product, not alpha_t alone."
+        + " See `cheatsheet derive ddpm-alpha-bar`.",
+        formulas=("ddpm-linear-schedule", "ddpm-alpha-bar"),
+        abs_tol=1e-4,
+        rel_tol=1e-3,
+    )
+
+
+guard_module(__name__)

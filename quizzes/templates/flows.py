@@ -13,8 +13,9 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import (
+from quizzes.templates._kit import (
     grid,
+    guard_module,
     matrix,
     mistake,
     mutant_choice_question,
@@ -423,3 +424,6 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
         formula_id,
         note=": the log-determinant of the inverse map adds to log p_z; every pixel contributes",
     )
+
+
+guard_module(__name__)

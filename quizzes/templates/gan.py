@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import (
+from quizzes.templates._kit import (
     derivation_order_question,
     grid,
+    guard_module,
     mistake,
     number,
     show,
@@ -319,3 +320,6 @@ _ORDERINGS = {
 )
 def derivation_order(rng: random.Random, question_id: str) -> Question:
     return derivation_order_question(rng, question_id, TOPIC, _ORDERINGS)
+
+
+guard_module(__name__)

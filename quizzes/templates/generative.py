@@ -12,7 +12,15 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import mistake, number, plain, show, shuffled_choices, vector
+from quizzes.templates._kit import (
+    guard_module,
+    mistake,
+    number,
+    plain,
+    show,
+    shuffled_choices,
+    vector,
+)
 
 TOPIC = "generative"
 
@@ -279,7 +287,7 @@ def noise_mixture_symbolic(rng: random.Random, question_id: str) -> Question:
     import sympy as sp
 
     import formulas
-    from quizzes.templates._helpers_a import renamed
+    from quizzes.templates._kit import renamed
 
     percent = rng.choice([1, 2, 5, 10, 20])
     symbols = {"p_model": "positive", "p_noise": "positive"}
@@ -303,3 +311,6 @@ def noise_mixture_symbolic(rng: random.Random, question_id: str) -> Question:
         formulas=("likelihood-noise-mixture",),
         symbols=symbols,
     )
+
+
+guard_module(__name__)

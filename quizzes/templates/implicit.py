@@ -12,8 +12,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, matrix, show, vector
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import grid, guard_module, matrix, numeric, show, vector, wrong
 
 TOPIC = "implicit"
 
@@ -326,3 +325,6 @@ def splat_opacity(rng: random.Random, question_id: str) -> Question:
             answer=value,
         ),
     )
+
+
+guard_module(__name__)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Mistake, Question, template
-from quizzes.templates._helpers_a import plain, show, vector
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import guard_module, numeric, plain, show, vector, wrong
 
 TOPIC = "math"
 
@@ -359,3 +358,6 @@ def derivative_rule(rng: random.Random, question_id: str) -> Question:
         symbols={"x": "positive"},
         mistakes=(Mistake(plain(slip), feedback),),
     )
+
+
+guard_module(__name__)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Mistake, Question, template
-from quizzes.templates._helpers_a import grid, matrix, plain, show, vector
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import grid, guard_module, matrix, numeric, plain, show, vector, wrong
 
 TOPIC = "ml"
 
@@ -241,7 +240,7 @@ def mlp_delta(rng: random.Random, question_id: str) -> Question:
         f"An MLP layer computes a^(l+1) = W^(l+1) z^(l) + b, z^(l+1) = f(a^(l+1)) with "
         f"W^(l+1) = {matrix(W)} (rows index the outputs). Backprop has delta^(l+1) = dL/dz^(l+1) "
         f"= {vector(delta_next)} and f'(a^(l+1)) = {vector(fprime)}. What is entry {j + 1} of "
-        "delta^(l) = dL/dz^(l)?",
+        "delta^(l) = dL/dz^(l) (counting from 1)?",
         value,
         "delta^(l) = W^(l+1)^T (f'(a^(l+1)) . delta^(l+1)): the transpose sends the gradient "
         "back from the outputs to the inputs. See `cheatsheet derive mlp-backward-delta`.",
@@ -350,3 +349,6 @@ def derivative_symbolic(rng: random.Random, question_id: str) -> Question:
         symbols=symbols,
         mistakes=(Mistake(plain(wrong_form), feedback),),
     )
+
+
+guard_module(__name__)

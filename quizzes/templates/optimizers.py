@@ -13,8 +13,7 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, show
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import grid, guard_module, numeric, show, wrong
 
 TOPIC = "optimizers"
 
@@ -306,3 +305,6 @@ def adam(rng: random.Random, question_id: str) -> Question:
             (no_correction, "the bias corrections 1/(1 - beta^t) are missing."),
         ],
     )
+
+
+guard_module(__name__)

@@ -13,8 +13,15 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, ordering_question, show, vector
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import (
+    grid,
+    guard_module,
+    numeric,
+    ordering_question,
+    show,
+    vector,
+    wrong,
+)
 
 TOPIC = "rl"
 GAMMAS = (0.5, 0.8, 0.9)
@@ -363,3 +370,6 @@ def contraction_order(rng: random.Random, question_id: str) -> Question:
         note=". The averaging step is an inequality (<=), not the equality the sheet prints",
         example=True,
     )
+
+
+guard_module(__name__)

@@ -13,8 +13,16 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import grid, matrix, ordering_question, show, vector
-from quizzes.templates._helpers_b import numeric, wrong
+from quizzes.templates._kit import (
+    grid,
+    guard_module,
+    matrix,
+    numeric,
+    ordering_question,
+    show,
+    vector,
+    wrong,
+)
 
 TOPIC = "rnn"
 
@@ -363,3 +371,6 @@ def vanishing_order(rng: random.Random, question_id: str) -> Question:
         "Put the argument that BPTT gradients vanish when lambda_1 gamma < 1 in order.",
         example=True,
     )
+
+
+guard_module(__name__)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._helpers_a import (
+from quizzes.templates._kit import (
     derivation_order_question,
     grid,
+    guard_module,
     mistake,
     mutant_choice_question,
     number,
@@ -302,3 +303,74 @@ _ORDERINGS = {
 )
 def derivation_order(rng: random.Random, question_id: str) -> Question:
     return derivation_order_question(rng, question_id, TOPIC, _ORDERINGS)
+
+
+@template(
+    "kl-gauss-value-draw",
+    topic="vae",
+    kind="numeric",
+    formulas=("kl-gauss",),
+    difficulty=2,
+    tags=("kl", "elbo"),
+)
+def kl_gauss_value(rng: random.Random, question_id: str) -> Question:
+    import formulas
+
+    dims = rng.randint(1, 3)
+    mu = [round(rng.uniform(-1.5, 1.5), 1) for _ in range(dims)]
+    sigma = [round(rng.uniform(0.3, 2.0), 1) for _ in range(dims)]
+    value = formulas.get("kl-gauss").evaluate(mu=mu, sigma=sigma)
+    return Question(
+        id=question_id,
+        topic="vae",
+        kind="numeric",
+        prompt=(
+            f"q(z|x) = N(mu, diag(sigma^2)) with mu = {mu} and sigma = {sigma}. "
+            "What is D_KL(q(z|x) || N(0, I))? (3 significant digits are enough)"
+        ),
+        answer=number(value),
+        explanation=(
+            "D_KL = 1/2 sum_j (sigma_j^2 + mu_j^2 - 1 - log sigma_j^2), summed over the "
+            f"{dims} latent dimension(s)."
+            " See `cheatsheet derive kl-gauss`."
+        ),
+        formulas=("kl-gauss",),
+        abs_tol=5e-3,
+        rel_tol=5e-3,
+    )
+
+
+@template(
+    "kl-gauss-choice-draw",
+    topic="vae",
+    kind="choice",
+    formulas=("kl-gauss",),
+    difficulty=2,
+    tags=("kl", "mutants"),
+)
+def kl_gauss_choice(rng: random.Random, question_id: str) -> Question:
+    """The right closed form among three mutants of it (a sign, a dropped 1/2, a square)."""
+    import formulas
+    from quizzes.mutations import distractors
+    from quizzes.parser import to_text
+
+    correct = formulas.get("kl-gauss").statement.rhs
+    options = [correct, *[m.expr for m in distractors(correct, rng, count=3)]]
+    order = list(range(len(options)))
+    rng.shuffle(order)
+    choices = tuple(f"D_KL = {to_text(options[index])}" for index in order)
+    answer = chr(ord("A") + order.index(0))
+    return Question(
+        id=question_id,
+        topic="vae",
+        kind="choice",
+        prompt="Which is D_KL(N(mu, sigma^2) || N(0, 1)) for one latent dimension?",
+        answer=answer,
+        explanation="1/2 (sigma^2 + mu^2 - 1 - log sigma^2): the cross-entropy minus the entropy."
+        + " See `cheatsheet derive kl-gauss`.",
+        formulas=("kl-gauss",),
+        choices=choices,
+    )
+
+
+guard_module(__name__)

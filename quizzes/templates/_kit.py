@@ -1,6 +1,7 @@
-"""Shared pieces of the generated templates of the generative-modelling topics (generative,
-vae, autoregressive, attention, flows, gan, diffusion): number formatting, multiple choice
-from mutants of a registry statement, derivation steps to put in order.
+"""The helper kit of the generated templates (every topic's `quizzes/templates/<topic>.py`):
+number formatting, numeric questions with their marking rule, multiple choice from mutants of
+a registry statement, derivation steps to put in order (with their partial order), and the
+guard that redraws degenerate variants.
 
 Not a template module itself (the leading underscore keeps quizzes.catalog from importing it
 as one); it imports nothing heavy at module level, so loading a topic's templates stays cheap.
@@ -9,6 +10,7 @@ as one); it imports nothing heavy at module level, so loading a topic's template
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -223,28 +225,49 @@ def ordering_question(
     note: str = "",
     example: bool = False,
 ) -> Question:
-    """Put the claims of a registry derivation (optionally a subset `keep`) in order; the
-    explanation is the right order, `note`, and the derivation to read. `example` ends the
-    prompt with how to answer (the letters, e.g. "D C B A")."""
-    claims = derivation_claims(formula_id, keep)
-    steps, answer = ordering(rng, claims)
+    """Put the claims of a registry derivation (optionally the steps `keep`, at most 6) in
+    order. The question declares the derivation's partial order (quizzes.partial_order): chain
+    steps follow each other, a premise comes before the step that uses it, so every valid
+    order is accepted. `example` ends the prompt with how to answer (the letters)."""
+    import formulas
+    from quizzes.partial_order import arrange, closure, derivation_needs
+
+    derivation = formulas.get(formula_id).derivation
+    implied = closure(len(derivation), derivation_needs(derivation))
+    indices = [i for i in (keep if keep is not None else range(len(derivation)))]
+    indices = [i for i in indices if i < len(derivation)]
+    if len(indices) > 6:  # a long chain: a window of six consecutive steps
+        start = rng.randrange(len(indices) - 5)
+        indices = indices[start : start + 6]
+    claims = [derivation[i].claim for i in indices]
+    needs = {
+        k: [j for j in range(k) if (indices[j], indices[k]) in implied] for k in range(len(indices))
+    }
+    steps, answer, pairs = arrange(rng, claims, needs)
     if example:
         prompt += (
             " Answer with the letters in order, e.g. "
             + " ".join(letter(i) for i in reversed(range(len(claims))))
             + "."
         )
+    free = len(pairs) < len(claims) * (len(claims) - 1) // 2
     return Question(
         id=question_id,
         topic=topic,
         kind="ordering",
-        prompt=prompt,
+        prompt=prompt
+        + (
+            " (Where two steps do not depend on each other, either order is right.)" if free else ""
+        ),
         answer=answer,
         explanation=(
-            "In order: " + " | ".join(claims) + f"{note}. See `cheatsheet derive {formula_id}`."
+            "One valid order: "
+            + " | ".join(claims)
+            + f"{note}. See `cheatsheet derive {formula_id}`."
         ),
         formulas=(formula_id,),
         steps=steps,
+        needs=pairs,
     )
 
 
@@ -259,3 +282,108 @@ def derivation_order_question(
     formula_id = rng.choice(sorted(orderings))
     keep, prompt = orderings[formula_id]
     return ordering_question(rng, question_id, topic, formula_id, prompt, keep)
+
+
+def wrong(*pairs: tuple[Any, str], answer: Any, gap: float = 1e-2) -> tuple[Mistake, ...]:
+    """Foreseen wrong numbers [(value, feedback)], each kept only when it really differs from
+    the answer and from the ones before it (so each one earns its own feedback); `gap` is the
+    relative difference that counts (see `_helpers_a.mistake`)."""
+    kept: list[Mistake] = []
+    seen = [float(answer)]
+    for value, feedback in pairs:
+        value = float(value)
+        if any(not mistake(value, other, "", gap) for other in seen):
+            continue
+        kept.extend(mistake(value, answer, feedback, gap))
+        seen.append(value)
+    return tuple(kept)
+
+
+def numeric(
+    question_id: str,
+    topic: str,
+    prompt: str,
+    value: Any,
+    explanation: str,
+    formulas: Sequence[str],
+    *,
+    tol: float = 1e-2,
+    abs_tol: float = 1e-4,
+    exact: bool = False,
+    mistakes: tuple[Mistake, ...] = (),
+    difficulty: int = 2,
+) -> Question:
+    """A numeric question whose answer is `value` (from the registry). Hand computation to 3
+    significant digits passes (`tol` relative, so intermediate rounding is forgiven, and a
+    small `abs_tol` for answers near 0); `exact` for integers (sizes)."""
+    answer = str(int(round(float(value)))) if exact else number(value)
+    return Question(
+        id=question_id,
+        topic=topic,
+        kind="numeric",
+        prompt=prompt,
+        answer=answer,
+        explanation=explanation,
+        formulas=tuple(formulas),
+        difficulty=difficulty,
+        abs_tol=0.0 if exact else abs_tol,
+        rel_tol=0.0 if exact else tol,
+        mistakes=mistakes,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Degenerate draws: a numeric variant whose answer is a structural 0, or a number the prompt
+# already prints, teaches nothing; the guard draws again from the same seeded stream.
+
+_PROMPT_NUMBER = re.compile(r"(?<![\w.^])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])")
+REDRAWS = 40
+
+
+def prompt_numbers(prompt: str) -> list[float]:
+    """Every number printed in a prompt (indices and sizes included)."""
+    return [float(text) for text in _PROMPT_NUMBER.findall(prompt)]
+
+
+def degenerate(question: Question, allow_zero: bool = False) -> str | None:
+    """Why a drawn numeric question is not worth asking (None when it is): its answer is 0
+    (unless `allow_zero`: a 0 that the question tests, such as the gradient a max-pool routes
+    past a cell), or a non-integer answer that the prompt prints (within 0.2 %)."""
+    if question.kind != "numeric":
+        return None
+    answer = float(question.answer)
+    if answer == 0:
+        return None if allow_zero else "the answer is 0"
+    if answer != int(answer):
+        for shown in prompt_numbers(question.prompt):
+            if abs(shown - answer) <= 2e-3 * abs(answer):
+                return f"the answer {question.answer} is printed in the prompt"
+    return None
+
+
+def guard_module(module: str, allow_zero: Iterable[str] = ()) -> None:
+    """Wrap every numeric template of `module` so that a degenerate draw is drawn again
+    (from the same seeded rng, so a variant id still names one question)."""
+    import functools
+    from dataclasses import replace
+
+    from quizzes.questions import TEMPLATES
+
+    zero_ok = set(allow_zero)
+    for template_id, template in list(TEMPLATES.items()):
+        if template.make.__module__ != module or template.kind != "numeric":
+            continue
+        if getattr(template.make, "guarded", False):
+            continue
+
+        def make(rng, question_id, _make=template.make, _zero=template_id in zero_ok):
+            question = _make(rng, question_id)
+            for _ in range(REDRAWS):
+                if degenerate(question, _zero) is None:
+                    break
+                question = _make(rng, question_id)
+            return question
+
+        functools.update_wrapper(make, template.make)
+        make.guarded = True
+        TEMPLATES[template_id] = replace(template, make=make)
