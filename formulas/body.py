@@ -9,7 +9,18 @@ Each formula: metadata at module level, sympy inside builders, numpy inside eval
 
 from __future__ import annotations
 
-from formulas.core import Formula, Step, StepResult, as_float64, register
+from formulas.core import (
+    Claim,
+    Comparison,
+    Erratum,
+    Evidence,
+    Formula,
+    Step,
+    as_float64,
+    compare_forms,
+    register,
+    register_claim,
+)
 
 # --------------------------------------------------------------------------------------------
 # pca-shape-space
@@ -23,8 +34,8 @@ def _pca_statement():
     return sp.Eq(sp.MatrixSymbol("T", 3, 1), S * beta + mu)
 
 
-def _pca_derivation() -> list[Step]:
-    def projection() -> StepResult:
+def _pca_properties() -> list[Step]:
+    def projection() -> Comparison:
         import numpy as np
 
         rng = np.random.default_rng(0)
@@ -35,19 +46,23 @@ def _pca_derivation() -> list[Step]:
         T = meshes[0]
         beta = S.T @ (T - mu)
         best = np.linalg.lstsq(S, T - mu, rcond=None)[0]
-        gap = np.max(np.abs(beta - best))
-        return StepResult(
-            bool(gap < 1e-10),
-            "custom",
-            f"beta = S^T (T - mu) equals the least-squares fit, gap {gap:.1e}",
-        )
+        return Comparison(beta, best, "beta = S^T (T - mu) against numpy's least-squares fit")
+
+    def mean_person() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        S, mu = rng.normal(size=(12, 4)), rng.normal(size=12)
+        return Comparison(pca_shape(S, np.zeros(4), mu), mu, "beta = 0 gives the mean mesh")
 
     return [
         Step(
-            "with orthonormal principal directions S, the coefficients of a person are "
+            "with orthonormal principal directions S, a person's coefficients are "
             "beta = S^T (T - mu), the least-squares projection onto the shape space",
             custom=projection,
-        )
+            tolerance=1e-10,
+        ),
+        Step("beta = 0 is the mean mesh mu", custom=mean_person, tolerance=1e-12),
     ]
 
 
@@ -78,8 +93,10 @@ register(
             "smpl shape",
         ),
         statement_builder=_pca_statement,
-        derivation_builder=_pca_derivation,
+        definition=True,
+        properties_builder=_pca_properties,
         evaluator=pca_shape,
+        sheet_lines=(274, 274),
     )
 )
 
@@ -88,53 +105,74 @@ register(
 # linear-blend-skinning
 
 
-def _lbs_statement():
+def _skinning_symbols():
+    """Bone transforms and vertices are matrices: non-commutative symbols keep G_k before t_i."""
     import sympy as sp
 
-    k = sp.Symbol("k", integer=True)
-    w, G = sp.Function("w"), sp.Function("G")
-    t = sp.Symbol("t_i")
-    return sp.Eq(sp.Symbol("t'_i"), sp.Sum(w(k, sp.Symbol("i")) * G(k) * t, (k, 1, sp.Symbol("K"))))
+    k, i = sp.symbols("k i", integer=True, positive=True)
+    weight = sp.IndexedBase("w")
+    G = sp.Function("G", commutative=False)
+    return sp, k, i, weight, G
 
 
-def _lbs_derivation() -> list[Step]:
+def _lbs_statement():
+    sp, k, i, weight, G = _skinning_symbols()
+    theta, J = sp.symbols("theta J", commutative=False)
+    t = sp.Symbol("t_i", commutative=False)
+    return sp.Eq(
+        sp.Symbol("t'_i", commutative=False),
+        sp.Sum(weight[k, i] * G(k, theta, J) * t, (k, 1, sp.Symbol("K", integer=True))),
+    )
+
+
+def _rigid_transforms(rng, K):
+    import numpy as np
+
+    G = np.zeros((K, 4, 4))
+    for bone in range(K):
+        q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+        G[bone, :3, :3] = q * np.sign(np.linalg.det(q))
+        G[bone, :3, 3] = rng.normal(size=3)
+        G[bone, 3, 3] = 1.0
+    return G
+
+
+def _lbs_properties() -> list[Step]:
     import sympy as sp
 
     phi = sp.Symbol("phi", real=True)
-    w = sp.Symbol("w", nonnegative=True)
 
-    def Rz(angle):
+    def rotation_z(angle):
         return sp.Matrix(
             [[sp.cos(angle), -sp.sin(angle), 0], [sp.sin(angle), sp.cos(angle), 0], [0, 0, 1]]
         )
 
-    def rigid() -> StepResult:
+    def rigid() -> Comparison:
         import numpy as np
 
         rng = np.random.default_rng(0)
-        q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-        G = np.eye(4)
-        G[:3, :3], G[:3, 3] = q * np.sign(np.linalg.det(q)), rng.normal(size=3)
+        G = _rigid_transforms(rng, 1)[0]
         vertices = rng.normal(size=(20, 3))
         weights = rng.dirichlet(np.ones(4), size=20).T  # [K, V], columns sum to 1
         posed = linear_blend_skinning(vertices, weights, np.broadcast_to(G, (4, 4, 4)))
-        gap = np.max(np.abs(posed - (vertices @ G[:3, :3].T + G[:3, 3])))
-        return StepResult(
-            bool(gap < 1e-12),
-            "custom",
-            f"same G for every bone: LBS is that rigid motion (gap {gap:.1e})",
+        return Comparison(
+            posed,
+            vertices @ G[:3, :3].T + G[:3, 3],
+            "same G for all 4 bones, Dirichlet weights: LBS against the rigid motion G t",
         )
 
-    blended = (1 - w) * Rz(0) + w * Rz(phi)
+    half_blend = (rotation_z(0) + rotation_z(phi)) / 2
     return [
         Step(
-            "weights summing to 1 make LBS exact for a rigid motion of the whole body", custom=rigid
+            "weights summing to 1 make LBS exact for a rigid motion of the whole body",
+            custom=rigid,
+            tolerance=1e-12,
         ),
         Step(
-            "but blending rotations is not a rotation: det((1-w) I + w R_z(phi)) shrinks the "
-            "cross-section (for w = 1/2: (1 + cos phi)/2, 0 at phi = pi, the 'candy wrapper' "
-            "artifact of the linear assumption)",
-            blended.subs(w, sp.Rational(1, 2)).det(),
+            "blending rotations is not a rotation: det((I + R_z(phi))/2) = (1 + cos phi)/2 "
+            "shrinks the cross-section (0 at phi = pi: the 'candy wrapper' artifact of the "
+            "linear assumption)",
+            half_blend.det(),
             (1 + sp.cos(phi)) / 2,
         ),
     ]
@@ -173,8 +211,10 @@ register(
             "candy wrapper",
         ),
         statement_builder=_lbs_statement,
-        derivation_builder=_lbs_derivation,
+        definition=True,
+        properties_builder=_lbs_properties,
         evaluator=linear_blend_skinning,
+        sheet_lines=(276, 276),
     )
 )
 
@@ -184,34 +224,50 @@ register(
 
 
 def _smpl_statement():
-    import sympy as sp
-
-    k = sp.Symbol("k", integer=True)
-    w, G = sp.Function("w"), sp.Function("G")
-    theta, beta = sp.Symbol("theta"), sp.Symbol("beta")
-    J = sp.Function("J")(beta)
-    t, s, p = sp.Symbol("t_i"), sp.Function("s_i")(beta), sp.Function("p_i")(theta)
+    sp, k, i, weight, G = _skinning_symbols()
+    theta, beta = sp.symbols("theta beta", commutative=False)
+    J = sp.Function("J", commutative=False)(beta)
+    t = sp.Symbol("t_i", commutative=False)
+    s = sp.Function("s_i", commutative=False)(beta)
+    p = sp.Function("p_i", commutative=False)(theta)
     return sp.Eq(
-        sp.Symbol("t'_i"),
-        sp.Sum(w(k, sp.Symbol("i")) * G(k, theta, J) * (t + s + p), (k, 1, sp.Symbol("K"))),
+        sp.Symbol("t'_i", commutative=False),
+        sp.Sum(weight[k, i] * G(k, theta, J) * (t + s + p), (k, 1, sp.Symbol("K", integer=True))),
     )
 
 
-def _smpl_derivation() -> list[Step]:
-    def reduces() -> StepResult:
+def _smpl_properties() -> list[Step]:
+    def setup():
         import numpy as np
 
         rng = np.random.default_rng(0)
         V, K, B, P = 12, 3, 4, 9
-        template = rng.normal(size=(V, 3))
-        shape_dirs, pose_dirs = rng.normal(size=(V, 3, B)), rng.normal(size=(V, 3, P))
-        weights = rng.dirichlet(np.ones(K), size=V).T
-        transforms = np.broadcast_to(np.eye(4), (K, 4, 4)).copy()
-        transforms[:, :3, 3] = rng.normal(size=(K, 3))
+        return (
+            np,
+            rng,
+            rng.normal(size=(V, 3)),
+            rng.normal(size=(V, 3, B)),
+            rng.normal(size=(V, 3, P)),
+            rng.dirichlet(np.ones(K), size=V).T,
+            _rigid_transforms(rng, K),
+            B,
+            P,
+            K,
+        )
+
+    def reduces_to_lbs() -> Comparison:
+        np, rng, template, shape_dirs, pose_dirs, weights, transforms, B, P, _ = setup()
         zero = smpl_vertices(
             template, shape_dirs, np.zeros(B), pose_dirs, np.zeros(P), weights, transforms
         )
-        lbs = linear_blend_skinning(template, weights, transforms)
+        return Comparison(
+            zero,
+            linear_blend_skinning(template, weights, transforms),
+            "beta = 0 and no pose corrective: SMPL against LBS of the template",
+        )
+
+    def rest_pose_is_shape_space() -> Comparison:
+        np, rng, template, shape_dirs, pose_dirs, weights, _, B, P, K = setup()
         beta = rng.normal(size=B)
         rest = smpl_vertices(
             template,
@@ -222,19 +278,23 @@ def _smpl_derivation() -> list[Step]:
             weights,
             np.broadcast_to(np.eye(4), (K, 4, 4)),
         )
-        gap = max(np.max(np.abs(zero - lbs)), np.max(np.abs(rest - (template + shape_dirs @ beta))))
-        return StepResult(
-            bool(gap < 1e-12),
-            "custom",
-            f"beta = 0, no pose correctives: LBS; identity pose: T-pose + S beta (gap {gap:.1e})",
+        return Comparison(
+            rest,
+            template + shape_dirs @ beta,
+            "identity bone transforms, no pose corrective: SMPL against T-pose + S beta",
         )
 
     return [
         Step(
-            "SMPL = LBS applied to the template plus shape and pose correctives; it reduces "
-            "to LBS without correctives and to the shape space in the rest pose",
-            custom=reduces,
-        )
+            "without shape and pose correctives SMPL is LBS of the template",
+            custom=reduces_to_lbs,
+            tolerance=1e-12,
+        ),
+        Step(
+            "in the rest pose (G_k = I, p = 0) SMPL is the shape space t + S beta",
+            custom=rest_pose_is_shape_space,
+            tolerance=1e-12,
+        ),
     ]
 
 
@@ -259,8 +319,8 @@ register(
         topic="body",
         section="9.3",
         text="SMPL: t'_i = sum_k w_ki G_k(theta, J(beta)) (t_i + s_i(beta) + p_i(theta)); shape "
-        "correctives s(beta) = S beta, pose correctives p(theta) = P theta (in the SMPL paper P "
-        "acts on the rotation-matrix entries R(theta) - R(theta*), not on the axis-angle theta), "
+        "correctives s(beta) = S beta, pose correctives p(theta) = P (R(theta) - R(theta*)) "
+        "(linear in the rotation-matrix entries, not in the axis-angle theta), "
         "joints depend on shape J(beta); ~7k vertices; predicting a human = predicting beta, "
         "theta and the camera",
         keywords=(
@@ -276,8 +336,160 @@ register(
             "theta",
         ),
         statement_builder=_smpl_statement,
-        derivation_builder=_smpl_derivation,
+        definition=True,
+        properties_builder=_smpl_properties,
         evaluator=smpl_vertices,
+        sheet_lines=(276, 276),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# smpl-pose-correctives (the sheet's p(theta) = P theta is wrong)
+
+
+def _rodrigues(axis_angle):
+    """Rotation matrices [..., 3, 3] from axis-angle vectors [..., 3] (Rodrigues' formula)."""
+    import numpy as np
+
+    axis_angle = np.asarray(axis_angle, dtype=np.float64)
+    angle = np.linalg.norm(axis_angle, axis=-1, keepdims=True)
+    axis = axis_angle / np.where(angle > 0, angle, 1.0)
+    x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
+    zero = np.zeros_like(x)
+    K = np.stack(
+        [np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1), np.stack([-y, x, zero], -1)],
+        -2,
+    )
+    s, c = np.sin(angle)[..., None], np.cos(angle)[..., None]
+    return np.eye(3) + s * K + (1 - c) * (K @ K)
+
+
+def smpl_pose_correctives(pose_dirs, axis_angles):
+    """p(theta) = P vec(R(theta) - R(theta*)) with theta* the rest pose (R = I): pose_dirs
+    [V, 3, 9J], axis_angles [J, 3] (one rotation per non-root joint) -> [V, 3]."""
+    import numpy as np
+
+    rotations = _rodrigues(axis_angles)  # [J, 3, 3]
+    feature = (rotations - np.eye(3)).reshape(-1)  # 9J entries, zero in the rest pose
+    return as_float64(np.asarray(pose_dirs, dtype=np.float64) @ feature)
+
+
+def _pose_corrective_statement():
+    import sympy as sp
+
+    n = sp.Symbol("n", integer=True, positive=True)
+    R = sp.Function("R_n", commutative=False)
+    theta, theta_rest = sp.symbols("theta theta^*", commutative=False)
+    P = sp.Symbol("P_n", commutative=False)
+    return sp.Eq(
+        sp.Function("p", commutative=False)(theta),
+        sp.Sum(P * (R(theta) - R(theta_rest)), (n, 1, sp.Symbol("9K", integer=True))),
+    )
+
+
+def _same_rotation_twice(rng):
+    """An axis-angle theta and theta (1 + 2 pi / |theta|): the same rotation, another vector."""
+    import numpy as np
+
+    theta = rng.normal(size=(2, 3)) * 0.5
+    norms = np.linalg.norm(theta, axis=-1, keepdims=True)
+    return theta, theta * (1 + 2 * np.pi / norms)
+
+
+def _pose_corrective_properties() -> list[Step]:
+    def rest_pose() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        pose_dirs = rng.normal(size=(5, 3, 18))
+        return Comparison(
+            smpl_pose_correctives(pose_dirs, np.zeros((2, 3))),
+            np.zeros((5, 3)),
+            "theta = theta* (rest pose): the corrective vanishes",
+        )
+
+    def function_of_the_rotation() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        pose_dirs = rng.normal(size=(5, 3, 18))
+        theta, same = _same_rotation_twice(rng)
+        return Comparison(
+            smpl_pose_correctives(pose_dirs, theta),
+            smpl_pose_correctives(pose_dirs, same),
+            "theta and theta (1 + 2 pi/|theta|) (same rotations) give the same corrective",
+        )
+
+    return [
+        Step("no corrective in the rest pose", custom=rest_pose, tolerance=1e-12),
+        Step(
+            "the corrective depends on the pose (the rotations), not on how theta encodes it",
+            custom=function_of_the_rotation,
+            tolerance=1e-10,
+        ),
+    ]
+
+
+def _pose_corrective_evidence() -> Evidence:
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    pose_dirs = rng.normal(size=(4, 3, 18))  # SMPL's P acts on 9 rotation entries per joint
+    sheet_P = rng.normal(size=(4, 3, 6))  # the sheet's P acts on the 3 axis-angle entries
+    theta, same = _same_rotation_twice(rng)
+    # A pose corrective is a function of the pose: two encodings of one pose must give the
+    # same corrective, so the change between them must be 0.
+    sheet_change = np.abs(sheet_P @ theta.ravel() - sheet_P @ same.ravel()).max()
+    smpl_change = np.abs(
+        smpl_pose_correctives(pose_dirs, theta) - smpl_pose_correctives(pose_dirs, same)
+    ).max()
+    return compare_forms(
+        reference=0.0,
+        sheet=sheet_change,
+        correct=smpl_change,
+        reference_name="max change of the corrective between two axis-angle encodings of the "
+        "same two joint rotations (theta and theta (1 + 2 pi/|theta|)), required",
+        tolerance=1e-9,
+    )
+
+
+register(
+    Formula(
+        id="smpl-pose-correctives",
+        title="SMPL pose correctives (pose blend shapes)",
+        topic="body",
+        section="9.3",
+        text="pose correctives p(theta) = sum_n (R_n(theta) - R_n(theta*)) P_n: linear in the "
+        "9K entries of the joints' rotation matrices relative to the rest pose theta*, so they "
+        "vanish in the rest pose and depend on the pose, not on the axis-angle vector; the "
+        "sheet's p(theta) = P theta is linear in the axis-angle theta",
+        keywords=(
+            "smpl",
+            "pose correctives",
+            "pose blend shapes",
+            "rotation matrix",
+            "axis angle",
+            "rodrigues",
+        ),
+        statement_builder=_pose_corrective_statement,
+        definition=True,
+        properties_builder=_pose_corrective_properties,
+        evaluator=smpl_pose_correctives,
+        sheet_lines=(276, 276),
+        erratum=Erratum(
+            sheet=r"p(\theta) = P\theta",
+            correct=r"p(\theta) = \sum_{n=1}^{9K} (R_n(\theta) - R_n(\theta^*)) P_n",
+            explanation="the sheet's SMPL adds pose correctives p(theta) = P theta, linear in "
+            "the axis-angle pose vector. SMPL (Loper et al. 2015, eq. 9) makes them linear in "
+            "the rotation-matrix entries R(theta) - R(theta*): a linear map of theta is not "
+            "even a function of the pose (theta and theta (1 + 2 pi/|theta|) are the same "
+            "rotation but give different P theta), and it cannot vanish in the rest pose for "
+            "every encoding",
+            evidence=_pose_corrective_evidence,
+            severity="error",
+            sheet_lines=(276, 276),
+        ),
     )
 )
 
@@ -289,10 +501,11 @@ register(
 def _joints_statement():
     import sympy as sp
 
-    Jr = sp.MatrixSymbol("mathcal{J}", 2, 3)
-    T, S = sp.MatrixSymbol("bar{T}", 3, 1), sp.MatrixSymbol("S", 3, 2)
-    beta = sp.MatrixSymbol("beta", 2, 1)
-    return sp.Eq(sp.Symbol("J(beta)"), Jr * (T + S * beta))
+    K, V, B = 2, 3, 2  # shapes only matter for the order of the products
+    regressor = sp.MatrixSymbol("mathcal{J}", K, V)
+    template, S = sp.MatrixSymbol("bar{T}", V, 1), sp.MatrixSymbol("S", V, B)
+    beta = sp.MatrixSymbol("beta", B, 1)
+    return sp.Eq(sp.MatrixSymbol("J(beta)", K, 1), regressor * (template + S * beta))
 
 
 def smpl_joints(regressor, template, shape_dirs, beta):
@@ -317,5 +530,96 @@ register(
         keywords=("joints", "joint regressor", "smpl", "skeleton", "shape"),
         statement_builder=_joints_statement,
         evaluator=smpl_joints,
+        sheet_lines=(276, 276),
     )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Claims in words (sheet section 9), decided against the papers they summarise
+
+
+def _body_claim(claim_id, lines, sheet, explanation, source, verdict="correct", **extra):
+    register_claim(
+        Claim(
+            id=claim_id,
+            topic="body",
+            section="9",
+            sheet_lines=lines,
+            sheet=sheet,
+            verdict=verdict,
+            explanation=explanation,
+            source=source,
+            **extra,
+        )
+    )
+
+
+_body_claim(
+    "pictorial-structures",
+    (266, 266),
+    "Pictorial structure: unary terms and pairwise terms between them with springs",
+    "a part-based model: a unary appearance term per body part plus pairwise deformation "
+    "costs between connected parts, modelled as springs",
+    "Felzenszwalb & Huttenlocher 2005, Pictorial Structures for Object Recognition",
+)
+_body_claim(
+    "pose-direct-regression",
+    (268, 268),
+    "Direct regression: predict joint coordinates with refinement",
+    "DeepPose regresses the joint coordinates with a CNN and refines them with a cascade of "
+    "regressors on crops around the previous estimate",
+    "Toshev & Szegedy 2014, DeepPose, Sec. 3",
+)
+_body_claim(
+    "pose-heatmaps",
+    (270, 270),
+    "Heatmaps: predict probability for each pixel, maybe Gaussian. Can do stages sequentially",
+    "heatmap methods predict a per-pixel belief map for each joint (trained against a "
+    "Gaussian around the true joint) and refine it in sequential stages",
+    "Wei et al. 2016, Convolutional Pose Machines",
+)
+_body_claim(
+    "pose-2d-to-3d-lifting",
+    (272, 272),
+    "Naive 2D -> 3D lift works. But can't define constraints => 2m arms sometimes",
+    "a small MLP lifting 2D joints to 3D is a strong baseline; nothing constrains bone lengths, "
+    "hence implausible limbs, which a body model such as SMPL fixes",
+    "Martinez et al. 2017, A simple yet effective baseline for 3D human pose estimation",
+)
+_body_claim(
+    "smpl-mesh-and-registration",
+    (274, 274),
+    "SMPL ... base mesh is ~7k vertices, designed by an artist; scans need to be aligned with "
+    "the mesh",
+    "SMPL's template has 6890 vertices (an artist-made mesh); training registers the template "
+    "to thousands of scans",
+    "Loper et al. 2015, SMPL, Sec. 3-4",
+)
+_body_claim(
+    "smpl-predict-parameters",
+    (276, 276),
+    "Predicting human pose is just predicting beta, theta and camera parameters",
+    "with SMPL, a regressor such as HMR outputs shape beta, pose theta and a weak-perspective "
+    "camera, and the mesh follows",
+    "Kanazawa et al. 2018, End-to-end Recovery of Human Shape and Pose (HMR)",
+)
+_body_claim(
+    "optimisation-based-fitting",
+    (278, 280),
+    "Predict 2D joint locations, fit SMPL to them by argmin with prior regularization ... "
+    "learn F: Delta theta = F(dL_reproj/d theta, theta^t, x)",
+    "SMPLify fits SMPL to detected 2D joints by minimising a reprojection error plus pose and "
+    "shape priors; learned gradient descent replaces the hand-made update by a network fed "
+    "with the gradient, the current parameters and the image evidence",
+    "Bogo et al. 2016 (SMPLify); Song et al. 2020, Human Body Model Fitting by Learned "
+    "Gradient Descent",
+)
+_body_claim(
+    "animatable-implicit-surfaces",
+    (284, 284),
+    "Model base shape and w with 2 NISs",
+    "animatable implicit avatars learn the canonical (base) shape and the skinning-weight "
+    "field w as two neural implicit fields",
+    "Chen et al. 2021, SNARF",
 )

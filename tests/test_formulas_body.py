@@ -91,3 +91,38 @@ def test_smpl_vertices_and_joints(device, seed, K, V):
     np.testing.assert_allclose(
         joints, (torch.tensor(regressor, device=device) @ shaped).cpu().numpy(), atol=1e-12
     )
+
+
+@given(st.integers(0, 1000), st.integers(1, 4))
+def test_pose_correctives_against_scipy_rotations(device, seed, joints):
+    """p(theta) = P vec(R(theta) - I), the rotations from scipy's rotvec (an independent route)."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(seed)
+    axis_angles = rng.normal(size=(joints, 3))
+    pose_dirs = rng.normal(size=(5, 3, 9 * joints))
+    rotations = Rotation.from_rotvec(axis_angles).as_matrix()
+    feature = torch.tensor((rotations - np.eye(3)).reshape(-1), device=device)
+    ref = torch.tensor(pose_dirs, device=device) @ feature
+    out = formulas.get("smpl-pose-correctives").evaluate(
+        pose_dirs=pose_dirs, axis_angles=axis_angles
+    )
+    np.testing.assert_allclose(out, ref.cpu().numpy(), atol=1e-12)
+
+
+def test_pose_corrective_erratum_shows_both_forms():
+    evidence = formulas.get("smpl-pose-correctives").erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+    assert "sheet's form" in evidence.detail and "differs" in evidence.detail
+
+
+def test_body_statements_keep_matrix_order():
+    import sympy as sp
+
+    lbs = sp.latex(formulas.get("linear-blend-skinning").statement)
+    assert lbs.index("G") < lbs.index("t_{i}", lbs.index("G"))
+    smpl = sp.sstr(formulas.get("smpl-model").statement)
+    assert "G(k, theta, J(beta))*(" in smpl
+    joints = formulas.get("smpl-joint-regressor").statement
+    assert joints not in (sp.true, sp.false)
+    assert sp.sstr(joints.rhs).startswith("mathcal{J}*(")
