@@ -2,12 +2,17 @@
 
 Nothing the student types is evaluated. The text goes through three small steps of our own:
 
-1. `normalize`: Unicode (`ᾱ`, `√`, `·`, `²`, Greek letters) and LaTeX (`\\frac{a}{b}`,
-   `\\sqrt{..}`, `\\bar\\alpha_t`, `\\cdot`, `\\left(`) are rewritten to the plain syntax.
+1. `normalize`: Unicode (`ᾱ`, `√`, `·`, `²`, Greek letters, full-width forms by NFKC) and
+   LaTeX (`\\frac{a}{b}`, `\\sqrt{..}`, `\\bar\\alpha_t`, `\\cdot`, `\\left(`, and the sheet's
+   notation: `\\sum_{i=1}^{n}`, `\\prod`, `\\int_a^b .. dx`, `\\mathbb{E}_{q}[..]`, `\\|x\\|`,
+   `x^\\top`, `\\operatorname{sg}[..]`, `\\text{..}`, `pmatrix`) are rewritten to the plain syntax.
 2. `tokenize`: numbers, names (with `_t` / `_{t-1}` subscripts), operators, parentheses.
 3. `Parser`: a recursive-descent parser over a fixed grammar that builds sympy directly
    from a whitelist: numbers, the question's declared symbols, a few functions (sqrt, exp,
-   log, sin, cos, tanh, sigmoid, ...), + - * / ^ ** and unary minus, implicit products.
+   log, sin, cos, tanh, sigmoid, ...), + - * / ^ ** and unary minus, implicit products,
+   sums/products/integrals over a bound index, expectations, norms, transposes and matrices.
+   Typing comfort: `sin 5n` is sin(5n) (a function without parentheses takes the product that
+   follows it), `log^2 x` and `sin**2 (m)` are powers of the function's value.
 
 There is no eval/exec/sympify/parse_expr anywhere on the input, no attribute access, no
 calls to anything off the whitelist. The work is bounded: input length, nesting depth, the
@@ -71,7 +76,19 @@ FUNCTIONS: dict[str, int | None] = {
     "Min": None,
     "arctan": 1,
     "atan": 1,
+    "arcsin": 1,
+    "asin": 1,
+    "arccos": 1,
+    "acos": 1,
 }
+
+# Operators the sheet writes that stay symbolic (sympy's undefined functions, never looked
+# up): sg[.] stop-gradient, diag, softmax, ...; det and Tr act on a matrix when given one.
+OPERATOR_FUNCTIONS = {"sg", "diag", "softmax", "Softmax", "det", "Tr", "tr", "Concat", "ROT180"}
+BIG_OPERATORS = ("sum", "prod", "int", "expect", "matrix")
+RELATIONS = ("=", "<=", ">=", "<", ">")
+# Names the parser reads itself: never taken as a product of declared letters.
+RESERVED = set(BIG_OPERATORS) | {"norm"}
 
 # Constants that are recognised only when the question does not declare the name itself.
 CONSTANT_NAMES = ("pi", "e")
@@ -171,6 +188,11 @@ UNICODE = {
     "Φ": " Phi",
     "Ω": " Omega",
     "Λ": " Lambda",
+    "‖": "‖",  # a norm bar: kept for the LaTeX reader (\\| is the same)
+    "⊤": "⊤",  # transpose
+    "ᵀ": "⊤",
+    "∑": " sum",
+    "∏": " prod",
 }
 SUBSCRIPT_DIGITS = {chr(0x2080 + d): str(d) for d in range(10)}
 SUBSCRIPT_LETTERS = {"ₜ": "t", "ᵢ": "i", "ⱼ": "j", "ₖ": "k", "ₙ": "n", "ₓ": "x"}
@@ -197,10 +219,42 @@ class LimitError(AnswerError):
 # 1. normalize: Unicode and LaTeX to the plain syntax
 
 LATEX_SPACES = {",", ";", ":", "!", " ", "quad", "qquad"}
-LATEX_FUNCTIONS = {"exp", "log", "ln", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min"}
+LATEX_FUNCTIONS = {
+    "exp",
+    "log",
+    "ln",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sinh",
+    "cosh",
+    "max",
+    "min",
+    "arcsin",
+    "arccos",
+    "arctan",
+}
 LATEX_DECORATIONS = {"bar": "bar", "overline": "bar", "hat": "hat", "tilde": "tilde"}
-LATEX_WRAPPERS = {"mathrm", "text", "operatorname", "mathbf", "boldsymbol", "mathit", "bm"}
-LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/"}
+LATEX_WRAPPERS = {
+    "mathrm",
+    "text",
+    "textrm",
+    "operatorname",
+    "mathbf",
+    "boldsymbol",
+    "mathit",
+    "bm",
+    "mathcal",
+    "mathsf",
+}
+LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/", "ast": "*"}
+# Big operators: \sum_{i=1}^{n} body -> "sum[i;1;n] body" (the parser binds the index).
+LATEX_BIG_OPERATORS = {"sum": "sum", "prod": "prod", "int": "int"}
+MATRIX_ENVIRONMENTS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
+# Marks the LaTeX reader leaves for the tokenizer (characters no one types in an answer).
+TRANSPOSE = "⊤"
+NORM = "‖"
 
 
 def normalize(text: str) -> str:
@@ -208,6 +262,8 @@ def normalize(text: str) -> str:
     if len(text) > MAX_LENGTH:
         raise LimitError(f"answer is too long ({len(text)} characters; at most {MAX_LENGTH})")
     text = unicodedata.normalize("NFC", text).strip()
+    if len(text) > MAX_LENGTH:  # NFC can lengthen a string (rarely): check again
+        raise LimitError(f"answer is too long ({len(text)} characters; at most {MAX_LENGTH})")
     # A leading "=", "$...$" or "\(...\)" wrapper is harmless decoration.
     text = text.strip("$")
     if text.startswith("\\(") and text.endswith("\\)"):
@@ -228,10 +284,16 @@ def normalize(text: str) -> str:
             out.append(prefix + SUBSCRIPT_DIGITS[char])
         elif char in SUBSCRIPT_LETTERS:
             out.append("_" + SUBSCRIPT_LETTERS[char])
+        elif ord(char) > 127:
+            # Full-width and other compatibility forms (ｘ＋１, ﬁ) read as their plain letters;
+            # only after the table above, which gives ² and ᵢ their meaning first.
+            out.append(unicodedata.normalize("NFKC", char))
         else:
             out.append(char)
     text = "".join(out)
-    if "\\" in text or "{" in text:
+    if len(text) > 4 * MAX_LENGTH:
+        raise LimitError("answer is too long once its symbols are spelled out")
+    if "\\" in text or "{" in text or "‖" in text:
         text = _LatexReader(text).read_all()
     return text
 
@@ -273,7 +335,13 @@ class _LatexReader:
                 parts.append("_" + self._subscript())
             elif char == "^":
                 self.pos += 1
-                parts.append("^(" + self._argument() + ")")
+                exponent = self._argument()
+                if exponent.strip() == TRANSPOSE:
+                    parts.append(TRANSPOSE)
+                elif exponent.strip() == "T":
+                    parts.append("^T")  # the parser decides: transpose unless T is declared
+                else:
+                    parts.append("^(" + exponent + ")")
             else:
                 parts.append(char)
                 self.pos += 1
@@ -319,8 +387,29 @@ class _LatexReader:
         self.pos += len(name)
         if name in LATEX_SPACES:
             return " "
-        if name in ("{", "}", "|"):
-            return {"{": "(", "}": ")", "|": "|"}[name]
+        if name in ("{", "}"):
+            return {"{": "(", "}": ")"}[name]
+        if name in ("|", "Vert", "lVert", "rVert"):
+            return NORM
+        if name in ("vert", "lvert", "rvert"):
+            return "|"
+        if name in ("top", "intercal"):
+            return TRANSPOSE
+        if name in ("le", "leq"):
+            return "<="
+        if name in ("ge", "geq"):
+            return ">="
+        if name in LATEX_BIG_OPERATORS:
+            return self._big_operator(LATEX_BIG_OPERATORS[name])
+        if name in ("mathbb", "mathds"):
+            letter = self._argument().strip()
+            if letter != "E":
+                raise AnswerError(
+                    f"\\{name}{{{letter}}}: only \\{name}{{E}} (an expectation) is read"
+                )
+            return self._expectation()
+        if name == "begin":
+            return self._environment()
         if name in ("left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"):
             self._skip_spaces()
             char = self._peek()
@@ -355,9 +444,64 @@ class _LatexReader:
             return f" {inner}{LATEX_DECORATIONS[name]}"
         if name in LATEX_FUNCTIONS:
             return f" {name} "
+        if name in ("det", "tr", "Tr"):
+            return f" {name} "
         if name in GREEK or name in ("pi", "infty"):
             return " oo" if name == "infty" else f" {name}"
         raise AnswerError(f"unknown LaTeX command '\\{name}'")
+
+    def _limits(self) -> tuple[str, str]:
+        """The `_{..}` and `^{..}` after a big operator (either order, either may be absent)."""
+        lower = upper = ""
+        for _ in range(2):
+            self._skip_spaces()
+            if self._peek() == "_" and not lower:
+                self.pos += 1
+                lower = self._argument()
+            elif self._peek() == "^" and not upper:
+                self.pos += 1
+                upper = self._argument()
+        for part in (lower, upper):
+            if "[" in part or "]" in part or ";" in part:
+                raise AnswerError("a sum's or integral's limits cannot hold brackets")
+        return lower, upper
+
+    def _big_operator(self, kind: str) -> str:
+        lower, upper = self._limits()
+        return f" {kind}[{lower};{upper}] "
+
+    def _expectation(self) -> str:
+        """\\mathbb{E}_{q(z|x)}[..]: the subscript becomes the expectation's label."""
+        self._skip_spaces()
+        label = ""
+        if self._peek() == "_":
+            self.pos += 1
+            label = re.sub(r"[^A-Za-z0-9]", "", self._argument())
+        return f" expect[{label}] "
+
+    def _environment(self) -> str:
+        name = self._argument().strip()
+        if name not in MATRIX_ENVIRONMENTS | {"vmatrix"}:
+            raise AnswerError(f"unknown LaTeX environment '{name}'")
+        end = f"\\end{{{name}}}"
+        stop = self.text.find(end, self.pos)
+        if stop < 0:
+            raise AnswerError(f"missing {end}")
+        body, self.pos = self.text[self.pos : stop], stop + len(end)
+        rows = []
+        for row in body.split("\\\\"):
+            if not row.strip():
+                continue
+            cells = []
+            for cell in row.split("&"):
+                reader = _LatexReader(cell)
+                reader.depth = self.depth
+                cells.append(reader.read_all().strip() or "0")
+            rows.append(",".join(cells))
+        if not rows:
+            raise AnswerError("an empty matrix")
+        matrix = f" matrix[{';'.join(rows)}] "
+        return f" det({matrix})" if name == "vmatrix" else matrix
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,8 +511,8 @@ TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
-  | (?P<name>[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9+\-]*\}|[A-Za-z0-9]+))*)
-  | (?P<op>\*\*|[-+*/^(),|])
+  | (?P<name>[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*)
+  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤])
     """,
     re.VERBOSE,
 )
@@ -482,10 +626,15 @@ def _starts_atom(token: Token) -> bool:
     return token.kind in ("number", "name") or token.text in ("(",)
 
 
+DIFFERENTIAL = re.compile(r"d([A-Za-z]|" + "|".join(GREEK) + r")(_[A-Za-z0-9]+)?")
+
+
 class Parser:
     """expr := term (('+'|'-') term)*; term := unary (('*'|'/'|implicit) unary)*;
-    unary := ('-'|'+') unary | power; power := atom ('^' unary)?; atom := number | name |
-    func '(' args ')' | func power | '(' expr ')' | '|' expr '|'."""
+    unary := ('-'|'+') unary | power; power := atom ('^' unary | '⊤')*; atom := number | name |
+    func '(' args ')' | func ['^' atom] run | '(' expr ')' | '|' expr '|' | '‖' expr '‖' |
+    sum[i=a;b] term | prod[..] term | int[a;b] term d x | expect[q] '[' expr ']' |
+    matrix[a,b;c,d]. A `run` is a product of atoms with no operator between them (sin 5n)."""
 
     def __init__(self, tokens: list[Token], table: SymbolTable):
         import sympy as sp
@@ -496,11 +645,17 @@ class Parser:
         self.table = table
         self.depth = 0
         self.in_abs = 0
+        self.in_norm = 0
+        self.in_integral = 0
+        self.bound: dict[str, Any] = {}  # summation / integration variables in scope
 
     # helpers ----------------------------------------------------------------------------------
     @property
     def token(self) -> Token:
         return self.tokens[self.index]
+
+    def _peek(self, offset: int = 1) -> Token:
+        return self.tokens[min(self.index + offset, len(self.tokens) - 1)]
 
     def _advance(self) -> Token:
         token = self.tokens[self.index]
@@ -518,6 +673,22 @@ class Parser:
         if self.depth > MAX_DEPTH:
             raise LimitError(f"answer is nested too deeply (more than {MAX_DEPTH} levels)")
 
+    def _is_differential(self, token: Token) -> bool:
+        """`dx` / `d x` closing an integral's body (never a declared name)."""
+        if not self.in_integral or token.kind != "name":
+            return False
+        if token.text == "d" and self._peek().kind == "name":
+            return self.table.resolve("d") is None
+        return bool(DIFFERENTIAL.fullmatch(token.text)) and self.table.resolve(token.text) is None
+
+    def _starts_factor(self) -> bool:
+        token = self.token
+        if self._is_differential(token):
+            return False
+        if _starts_atom(token):
+            return True
+        return (token.text == "|" and not self.in_abs) or (token.text == NORM and not self.in_norm)
+
     # grammar ----------------------------------------------------------------------------------
     def parse(self) -> Any:
         if self.token.kind == "end":
@@ -526,6 +697,21 @@ class Parser:
         if self.token.kind != "end":
             raise AnswerError(f"unexpected '{self.token.text}' at position {self.token.pos + 1}")
         return expr
+
+    def relation(self) -> Any:
+        """expr [relation expr]: a whole statement such as `a = b` or `a \\le b`."""
+        if self.token.kind == "end":
+            raise AnswerError("empty answer")
+        left = self.expr()
+        if self.token.text in RELATIONS:
+            op = self._advance().text
+            right = self.expr()
+            sp = self.sp
+            make = {"=": sp.Eq, "<=": sp.Le, ">=": sp.Ge, "<": sp.Lt, ">": sp.Gt}[op]
+            left = make(left, right, evaluate=False)
+        if self.token.kind != "end":
+            raise AnswerError(f"unexpected '{self.token.text}' at position {self.token.pos + 1}")
+        return left
 
     def expr(self) -> Any:
         self._enter()
@@ -550,7 +736,7 @@ class Parser:
                     value = value / right
                 else:
                     value = value * right
-            elif _starts_atom(self.token) or (self.token.text == "|" and not self.in_abs):
+            elif self._starts_factor():
                 value = value * self.power()  # implicit product: 2x, x y, 2(x+1)
             else:
                 break
@@ -571,10 +757,26 @@ class Parser:
     def power(self) -> Any:
         self._enter()
         base = self.atom()
-        if self.token.text == "^":
-            self._advance()
-            exponent = self.unary()  # right-associative: x^2^3 = x^(2^3); x^-1 allowed
-            base = self._pow(base, exponent)
+        while True:
+            if self.token.text == TRANSPOSE:
+                self._advance()
+                base = self.sp.transpose(base)
+            elif (
+                self.token.text == "^"
+                and self._peek().text == "T"
+                and self.table.resolve("T") is None
+                and "T" not in self.bound
+            ):
+                self._advance()
+                self._advance()
+                base = self.sp.transpose(base)  # W^T: a transpose unless T is a symbol here
+            elif self.token.text == "^":
+                self._advance()
+                exponent = self.unary()  # right-associative: x^2^3 = x^(2^3); x^-1 allowed
+                base = self._pow(base, exponent)
+                break
+            else:
+                break
         self.depth -= 1
         return base
 
@@ -593,6 +795,8 @@ class Parser:
                 raise AnswerError("division by zero")
         elif base.is_number and base != 0 and abs(sp.N(base, 15)) > 2**64:
             raise LimitError("that power is too large to work with")
+        if getattr(base, "is_Matrix", False):
+            raise AnswerError("a power of a matrix is not read; write the product")
         return sp.Pow(base, exponent)
 
     def atom(self) -> Any:
@@ -613,6 +817,8 @@ class Parser:
             self.in_abs -= 1
             self._expect("|")
             return sp.Abs(value)
+        if token.text == NORM and not self.in_norm:
+            return self._norm()
         if token.kind == "name":
             self._advance()
             return self._name(token)
@@ -620,6 +826,27 @@ class Parser:
         raise AnswerError(
             f"expected a number, a name or '(' at position {token.pos + 1}, found {found}"
         )
+
+    def _norm(self) -> Any:
+        """‖x‖ or ‖x‖_p: sympy's undefined `norm` (a norm of what the sheet leaves abstract)."""
+        self._advance()
+        self.in_norm += 1
+        value = self.expr()
+        self.in_norm -= 1
+        closing = self.token
+        if not closing.text.startswith(NORM):
+            found = closing.text or "the end"
+            raise AnswerError(f"expected '‖' at position {closing.pos + 1}, found {found}")
+        self._advance()
+        order = closing.text[len(NORM) :].lstrip("_").strip("{}")
+        norm = self.sp.Function("norm")
+        if not order:
+            return norm(value)
+        if order in ("oo", "infty", "inf"):
+            return norm(value, self.sp.oo)
+        if order.isdigit():
+            return norm(value, self.sp.Integer(order))
+        raise AnswerError(f"unknown norm '_{order}' (use _1, _2 or _oo)")
 
     def _number(self, token: Token) -> Any:
         digits = sum(char.isdigit() for char in token.text.split("e")[0].split("E")[0])
@@ -631,12 +858,20 @@ class Parser:
         value = Fraction(mantissa) * (Fraction(10) ** int(exponent or 0))
         return self.sp.Rational(value.numerator, value.denominator)
 
+    # names ------------------------------------------------------------------------------------
     def _name(self, token: Token) -> Any:
         sp = self.sp
         name = token.text
         table = self.table
+        if name in BIG_OPERATORS and self.token.text == "[":
+            return self._big_operator(name)
+        if name in self.bound:
+            return self.bound[name]
+        indexed = self._indexed(name)
+        if indexed is not None:
+            return indexed
         resolved = table.resolve(name)
-        follows_paren = self.token.text == "("
+        follows_paren = self.token.text in ("(", "[")
         if resolved is not None and resolved in table.functions:
             return table.functions[resolved](*self._call_arguments(name))
         if resolved is not None and resolved in table.symbols:
@@ -644,13 +879,14 @@ class Parser:
         if resolved is not None and resolved in table.constants:
             return table.constants[resolved]
         if name in FUNCTIONS:
-            if follows_paren:
-                arguments = self._call_arguments(name)
-            else:  # \sin x, √x, log x: the function applies to the next power
-                if not (_starts_atom(self.token) or self.token.text in ("-",)):
-                    raise AnswerError(f"'{name}' needs an argument, e.g. {name}(x)")
-                arguments = [self.unary() if self.token.text == "-" else self.power()]
-            return self._call(name, arguments)
+            return self._function(name)
+        if name in OPERATOR_FUNCTIONS and follows_paren:
+            arguments = self._call_arguments(name)
+            if name == "det" and len(arguments) == 1 and getattr(arguments[0], "is_Matrix", 0):
+                return sp.det(arguments[0])
+            if name in ("Tr", "tr") and len(arguments) == 1 and arguments[0].is_Matrix:
+                return sp.Trace(arguments[0])
+            return sp.Function(name)(*arguments)
         if name == "pi":
             return sp.pi
         if name == "e":
@@ -672,9 +908,142 @@ class Parser:
             )
         raise UnknownSymbolError(name, table.suggestions(name))
 
+    def _function(self, name: str) -> Any:
+        """A whitelisted function: f(x), f x y (the run after it), f^2 x, f**2 (x)."""
+        exponent = None
+        if self.token.text == "^":
+            self._advance()
+            exponent = self.unary() if self.token.text == "-" else self.atom()
+            if exponent == -1:
+                raise AnswerError(
+                    f"{name}^-1 is ambiguous: write 1/{name}(x), or the inverse by name "
+                    "(asin, acos, atan)"
+                )
+        if self.token.text == "(":
+            arguments = self._call_arguments(name)
+            if self.token.text == "^" and exponent is None and name != "sqrt":
+                pass  # sin(x)^2: the power is taken by the caller's power()
+        else:
+            if not (self._starts_factor() or self.token.text == "-"):
+                raise AnswerError(f"'{name}' needs an argument, e.g. {name}(x)")
+            arguments = [self._run(single=name == "sqrt")]
+        value = self._call(name, arguments)
+        return value if exponent is None else self._pow(value, exponent)
+
+    def _run(self, single: bool = False) -> Any:
+        """The argument of a function written without parentheses: `sin 5n` is sin(5n), a
+        product of factors with no operator between them; it stops at another function
+        (`sin x cos x`), an operator, or the end. `√2x` keeps its root on the 2 (single)."""
+        if self.token.text == "-":
+            self._advance()
+            return -self._run(single)
+        value = self.power()
+        while not single and self._starts_factor():
+            token = self.token
+            if token.kind == "name" and (token.text in FUNCTIONS or token.text in BIG_OPERATORS):
+                break
+            value = value * self.power()
+        return value
+
+    def _indexed(self, name: str) -> Any:
+        """Inside a sum over i, `x_i` / `x_{k+t+1}` is the entry of the sequence x."""
+        if not self.bound or "_" not in name:
+            return None
+        base, _, subscript = name.partition("_")
+        subscript = subscript.strip("{}")
+        words = set(re.findall(r"[A-Za-z]+", subscript))
+        if not words & set(self.bound) or "_" in subscript:
+            return None
+        sp = self.sp
+        indices = []
+        for part in subscript.split(","):
+            inner = Parser(tokenize(part), self.table)
+            inner.bound = self.bound
+            inner.depth = self.depth
+            indices.append(inner.parse())
+        return sp.IndexedBase(base)[tuple(indices)]
+
+    def _bound_symbol(self, name: str, integer: bool) -> Any:
+        resolved = self.table.resolve(name)
+        if resolved is not None and resolved in self.table.symbols:
+            return self.table.symbols[resolved]
+        if integer:
+            return self.sp.Symbol(name, integer=True)
+        return self.sp.Symbol(name, real=True)
+
+    def _big_operator(self, kind: str) -> Any:
+        sp = self.sp
+        self._expect("[")
+        if kind == "matrix":
+            return self._matrix()
+        if kind == "expect":
+            label = ""
+            if self.token.text != "]":
+                label = self._advance().text
+            self._expect("]")
+            body = self._bracketed_or_run()
+            return sp.Function(f"E_{label}" if label else "E")(body)
+        variable = lower = upper = None
+        if kind in ("sum", "prod") and self.token.kind == "name" and self._peek().text == "=":
+            variable = self._advance().text
+            self._advance()
+        elif kind in ("sum", "prod") and self.token.kind == "name" and self._peek().text == ";":
+            variable = self._advance().text
+        if self.token.text != ";":
+            lower = self.expr()
+        self._expect(";")
+        if self.token.text != "]":
+            upper = self.expr()
+        self._expect("]")
+        if kind == "int":
+            self.in_integral += 1
+            body = self.term()
+            if not self._is_differential(self.token):
+                raise AnswerError("an integral needs its differential at the end, e.g. dx")
+            token = self._advance()
+            variable = self._advance().text if token.text == "d" else token.text[1:]
+            self.in_integral -= 1
+            symbol = self._bound_symbol(variable, integer=False)
+            if lower is None and upper is None:
+                return sp.Integral(body, symbol)
+            if lower is None or upper is None:
+                raise AnswerError("an integral needs both limits or neither")
+            return sp.Integral(body, (symbol, lower, upper))
+        if variable is None:
+            raise AnswerError(f"a {kind} needs its index, e.g. \\{kind}_{{i=1}}^{{n}}")
+        symbol = self._bound_symbol(variable, integer=True)
+        saved = dict(self.bound)
+        self.bound[variable] = symbol
+        body = self.term()
+        self.bound = saved
+        if lower is None or upper is None:
+            raise AnswerError(f"a {kind} needs both limits, e.g. \\{kind}_{{i=1}}^{{n}}")
+        make = sp.Sum if kind == "sum" else sp.Product
+        return make(body, (symbol, lower, upper))
+
+    def _bracketed_or_run(self) -> Any:
+        if self.token.text in ("[", "("):
+            closer = "]" if self._advance().text == "[" else ")"
+            value = self.expr()
+            self._expect(closer)
+            return value
+        return self._run()
+
+    def _matrix(self) -> Any:
+        rows: list[list[Any]] = [[self.expr()]]
+        while self.token.text in (",", ";"):
+            separator = self._advance().text
+            if separator == ";":
+                rows.append([])
+            rows[-1].append(self.expr())
+        self._expect("]")
+        if len({len(row) for row in rows}) != 1:
+            raise AnswerError("a matrix's rows must have the same length")
+        return self.sp.Matrix(rows)
+
     def _split(self, name: str) -> Any:
         """'xy' as x*y when both are declared and 'xy' is not; None when no split exists."""
-        if "_" in name or "{" in name or len(name) > 24:
+        if "_" in name or "{" in name or "'" in name or len(name) > 24 or name in RESERVED:
             return None
         known = [n for n in self.table.symbols if "{" not in n and "_" not in n]
         known += [n for n in ("pi",) if n not in self.table.declared]
@@ -698,12 +1067,13 @@ class Parser:
         return value
 
     def _call_arguments(self, name: str) -> list[Any]:
-        self._expect("(")
+        closer = "]" if self.token.text == "[" else ")"
+        self._expect("[" if closer == "]" else "(")
         arguments = [self.expr()]
         while self.token.text == ",":
             self._advance()
             arguments.append(self.expr())
-        self._expect(")")
+        self._expect(closer)
         return arguments
 
     def _call(self, name: str, arguments: list[Any]) -> Any:
@@ -712,6 +1082,8 @@ class Parser:
         if arity is not None and len(arguments) != arity:
             raise AnswerError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}")
         (x, *_) = arguments
+        if getattr(x, "is_Matrix", False):
+            raise AnswerError(f"{name} of a matrix is not read")
         if name == "sqrt":
             return sp.sqrt(x)
         if name == "exp":
@@ -734,6 +1106,10 @@ class Parser:
             return sp.Min(*arguments)
         if name in ("arctan", "atan"):
             return sp.atan(x)
+        if name in ("arcsin", "asin"):
+            return sp.asin(x)
+        if name in ("arccos", "acos"):
+            return sp.acos(x)
         return getattr(sp, name)(x)  # sin cos tan sinh cosh tanh: names from the fixed table
 
 
@@ -743,7 +1119,27 @@ def parse(text: str, symbols: dict[str, str] | None = None) -> Any:
         raise AnswerError("answer must be text")
     plain = normalize(text)
     tokens = tokenize(plain)
-    return Parser(tokens, symbol_table(symbols or {})).parse()
+    return _guarded(Parser(tokens, symbol_table(symbols or {})).parse)
+
+
+def parse_relation(text: str, symbols: dict[str, str] | None = None) -> Any:
+    """A whole statement (`lhs = rhs`, `a \\le b`) as an unevaluated sympy relation, or an
+    expression when there is no relation; AnswerError if unreadable."""
+    if not isinstance(text, str):
+        raise AnswerError("answer must be text")
+    tokens = tokenize(normalize(text))
+    return _guarded(Parser(tokens, symbol_table(symbols or {})).relation)
+
+
+def _guarded(build: Any) -> Any:
+    """sympy's own refusals while building (a Sum over a matrix, a bad Integral) become the
+    parser's error: the student sees a message, never a traceback."""
+    try:
+        return build()
+    except AnswerError:
+        raise
+    except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
+        raise AnswerError(f"cannot read that expression ({type(error).__name__})") from None
 
 
 def to_text(expr: Any) -> str:

@@ -180,6 +180,10 @@ class _Spy:
                 # Re-importing a loaded module (a function-level `import sympy`) does nothing;
                 # a new module, or one that reaches the system, is a side effect.
                 dangerous = module.split(".")[0] in ("os", "subprocess", "shutil", "socket")
+                level = args[4] if len(args) > 4 else kwargs.get("level", 0)
+                if level and args[1]:  # sympy's `from .relational import ..` inside a function
+                    package = args[1].get("__package__") or ""
+                    module = f"{package.rsplit('.', level - 1)[0]}.{module}".rstrip(".")
                 if module in sys.modules and not dangerous:
                     return original(*args, **kwargs)
             self.calls.append(f"{name}{args[:1]}")
