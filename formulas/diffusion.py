@@ -1,15 +1,77 @@
-"""Diffusion models: DDPM (sheet section 6), guidance (6.1).
+"""Diffusion models: DDPM (sheet section 6), guidance (6.1), latent diffusion (6.2).
 
 Notation as on the sheet: betas holds beta_1..beta_T, t is 1-indexed, alpha_t = 1 - beta_t,
 alpha_bar_t = prod_{i<=t} alpha_i, and alpha_bar_0 = 1 by convention (so q(x_0 | x_0) is a point
 mass and the posterior at t = 1 has variance 0 and mean x_0).
+
+One source: each closed form (posterior mean and variance, the epsilon-form mean, the forward
+sample, the loss weight, the guided prediction) is written once below as a function of its
+ingredients and a `sqrt`; the sympy statement (sp.sqrt on symbols), the numeric evaluator
+(np.sqrt on arrays) and the proofs all call it. Derivations that need alpha_bar_t =
+alpha_t alpha_bar_{t-1} or beta_t = 1 - alpha_t declare them as identities.
 
 Metadata at module level; sympy inside builders; numpy inside evaluators.
 """
 
 from __future__ import annotations
 
-from formulas.core import Erratum, Evidence, Formula, Step, StepResult, as_float64, register
+from formulas.core import (
+    Comparison,
+    Derivation,
+    Erratum,
+    Evidence,
+    Formula,
+    Step,
+    as_float64,
+    compare_forms,
+    register,
+    verdict_text,
+)
+
+# --------------------------------------------------------------------------------------------
+# the closed forms, written once (sympy or numpy: pass the matching sqrt)
+
+
+def forward_marginal_moments(x0, alpha_bar, sqrt):
+    """Mean and variance of q(x_t | x_0): sqrt(alpha_bar_t) x_0 and 1 - alpha_bar_t."""
+    return sqrt(alpha_bar) * x0, 1 - alpha_bar
+
+
+def forward_sample(x0, eps, alpha_bar, sqrt):
+    """x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps (a sample of q(x_t | x_0))."""
+    mean, variance = forward_marginal_moments(x0, alpha_bar, sqrt)
+    return mean + sqrt(variance) * eps
+
+
+def posterior_mean(x0, xt, beta, alpha, alpha_bar, alpha_bar_prev, sqrt):
+    """mu_tilde_t = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x_0
+    + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t."""
+    return (
+        sqrt(alpha_bar_prev) * beta / (1 - alpha_bar) * x0
+        + sqrt(alpha) * (1 - alpha_bar_prev) / (1 - alpha_bar) * xt
+    )
+
+
+def posterior_variance(beta, alpha_bar, alpha_bar_prev):
+    """beta_tilde_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t."""
+    return (1 - alpha_bar_prev) / (1 - alpha_bar) * beta
+
+
+def epsilon_mean(xt, eps, beta, alpha, alpha_bar, sqrt):
+    """mu = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t): mu_tilde_t with the true
+    noise, mu_theta with the network's eps_theta."""
+    return (xt - beta / sqrt(1 - alpha_bar) * eps) / sqrt(alpha)
+
+
+def loss_weight(beta, alpha, alpha_bar, sigma2):
+    """lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - abar_t))."""
+    return beta**2 / (2 * sigma2 * alpha * (1 - alpha_bar))
+
+
+def guided_prediction(eps_cond, eps_uncond, rho):
+    """eps_tilde = (1 + rho) eps(x, c; t) - rho eps(x; t)."""
+    return (1 + rho) * eps_cond - rho * eps_uncond
+
 
 # --------------------------------------------------------------------------------------------
 # numeric helpers
@@ -50,7 +112,9 @@ def _bayes_posterior_moments(beta_t, alpha_bar_prev, x0, xt, points=400001):
     return mean, float((w * (grid - mean) ** 2).sum())
 
 
-def _sampler_unit(*symbols):
+def _unit_sampler(*symbols):
+    """Rationals in (0, 1) for schedule quantities (alpha_t, alpha_bar_{t-1})."""
+
     def sample(rng):
         import sympy as sp
 
@@ -59,31 +123,59 @@ def _sampler_unit(*symbols):
     return sample
 
 
-def _symbols():
-    import sympy as sp
+class _Symbols:
+    """The canonical sympy symbols of this module (one object per name and assumptions)."""
 
-    alpha = sp.Symbol("alpha_t", positive=True)
-    abar_prev = sp.Symbol("alphabar_{t-1}", positive=True)
-    x0, xt, x = sp.symbols("x_0 x_t x_{t-1}", real=True)
-    eps = sp.Symbol("epsilon", real=True)
-    return sp, alpha, abar_prev, x0, xt, x, eps
+    def __init__(self):
+        import sympy as sp
+
+        self.sp = sp
+        self.alpha = sp.Symbol("alpha_t", positive=True)
+        self.beta = sp.Symbol("beta_t", positive=True)
+        self.abar = sp.Symbol("alphabar_t", positive=True)
+        self.abar_prev = sp.Symbol("alphabar_{t-1}", positive=True)
+        self.x0, self.xt, self.x_prev = sp.symbols("x_0 x_t x_{t-1}", real=True)
+        self.eps = sp.Symbol("epsilon", real=True)
+        self.sigma = sp.Symbol("sigma_t", positive=True)
+        self.z = sp.Symbol("z", real=True)
+        self.t = sp.Symbol("t", positive=True, integer=True)
+        self.identity = sp.Symbol("I")
+        self.normal = sp.Function("N")
+        self.eps_theta = sp.Function("epsilon_theta")
+        # alpha_bar_t = alpha_t alpha_bar_{t-1} and beta_t = 1 - alpha_t (sheet section 6)
+        self.identities = {self.abar: self.alpha * self.abar_prev, self.beta: 1 - self.alpha}
 
 
-def _posterior_mean_expr(sp, alpha, abar_prev, x0, xt):
-    beta = 1 - alpha
-    abar = alpha * abar_prev
-    return (
-        sp.sqrt(abar_prev) * beta / (1 - abar) * x0
-        + sp.sqrt(alpha) * (1 - abar_prev) / (1 - abar) * xt
-    )
+def _symbols() -> _Symbols:
+    return _Symbols()
 
 
-def _posterior_variance_expr(alpha, abar_prev):
-    return (1 - abar_prev) / (1 - alpha * abar_prev) * (1 - alpha)
+def _normal_pdf(x, mean, variance):
+    import mpmath
+
+    return mpmath.exp(-((x - mean) ** 2) / (2 * variance)) / mpmath.sqrt(2 * mpmath.pi * variance)
+
+
+def _random_schedule_points(seed, count):
+    """(alpha_t, alpha_bar_{t-1}, x_0, x_t) drawn inside the domain 0 < alpha, abar < 1."""
+    import random
+
+    import mpmath
+
+    rng = random.Random(seed)
+    return [
+        (
+            mpmath.mpf(rng.uniform(0.05, 0.95)),
+            mpmath.mpf(rng.uniform(0.05, 0.95)),
+            mpmath.mpf(rng.uniform(-2, 2)),
+            mpmath.mpf(rng.uniform(-2, 2)),
+        )
+        for _ in range(count)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
-# ddpm-linear-schedule, ddpm-alpha-bar, ddpm-forward-step
+# ddpm-linear-schedule, ddpm-alpha-bar, ddpm-forward-step: definitions with property checks
 
 
 def ddpm_linear_schedule(T, beta_start=1e-4, beta_end=0.02):
@@ -93,12 +185,31 @@ def ddpm_linear_schedule(T, beta_start=1e-4, beta_end=0.02):
     return as_float64(np.linspace(beta_start, beta_end, int(T)))
 
 
-def _linear_schedule_statement():
+def _linear_schedule_parts():
     import sympy as sp
 
     t, T = sp.symbols("t T", positive=True, integer=True)
     b1, bT = sp.symbols("beta_1 beta_T", positive=True)
-    return sp.Eq(sp.Symbol("beta_t"), b1 + (t - 1) * (bT - b1) / (T - 1))
+    return sp, t, T, b1, bT, b1 + (t - 1) * (bT - b1) / (T - 1)
+
+
+def _linear_schedule_statement():
+    sp, *_, beta_t = _linear_schedule_parts()
+    return sp.Eq(sp.Symbol("beta_t"), beta_t)
+
+
+def _linear_schedule_properties() -> list[Step]:
+    sp, t, T, b1, bT, beta_t = _linear_schedule_parts()
+    return [
+        Step("it starts at beta_1", sp.Subs(beta_t, t, 1), b1),
+        Step("it ends at beta_T", sp.Subs(beta_t, t, T), bT, assumptions="T >= 2"),
+        Step(
+            "each step adds the same amount (beta_T - beta_1)/(T - 1): monotone increasing when "
+            "beta_T > beta_1, as the sheet says (monotone up)",
+            sp.Subs(beta_t, t, t + 1) - beta_t,
+            (bT - b1) / (T - 1),
+        ),
+    ]
 
 
 register(
@@ -112,16 +223,41 @@ register(
         keywords=("variance schedule", "beta schedule", "linear schedule", "noise schedule"),
         statement_builder=_linear_schedule_statement,
         evaluator=ddpm_linear_schedule,
+        definition=True,
+        properties_builder=_linear_schedule_properties,
+        sheet_lines=(165, 165),
     )
 )
 
 
-def _alpha_bar_statement():
+def _alpha_bar_parts():
     import sympy as sp
 
     t, i = sp.symbols("t i", positive=True, integer=True)
     beta = sp.IndexedBase("beta")
+    return sp, t, i, beta
+
+
+def _alpha_bar_statement():
+    sp, t, i, beta = _alpha_bar_parts()
     return sp.Eq(sp.Symbol("alphabar_t"), sp.Product(1 - beta[i], (i, 1, t)))
+
+
+def _alpha_bar_properties() -> list[Step]:
+    sp, _, i, beta = _alpha_bar_parts()
+    return [
+        Step(
+            "one more factor per step: alpha_bar_t = alpha_t alpha_bar_{t-1} (here t = 4)",
+            sp.Product(1 - beta[i], (i, 1, 4)),
+            (1 - beta[4]) * sp.Product(1 - beta[i], (i, 1, 3)),
+        ),
+        Step(
+            "the empty product: alpha_bar_0 = 1 (the convention that makes the t = 1 posterior "
+            "a point mass)",
+            sp.Product(1 - beta[i], (i, 1, 0)),
+            sp.Integer(1),
+        ),
+    ]
 
 
 def ddpm_alpha_bar(betas, t):
@@ -146,19 +282,48 @@ register(
         keywords=("alpha bar", "alphabar", "cumulative product", "signal", "schedule"),
         statement_builder=_alpha_bar_statement,
         evaluator=ddpm_alpha_bar,
+        definition=True,
+        properties_builder=_alpha_bar_properties,
+        sheet_lines=(165, 165),
     )
 )
 
 
 def _forward_step_statement():
-    import sympy as sp
-
-    beta = sp.Symbol("beta_t", positive=True)
-    x_prev = sp.Symbol("x_{t-1}", real=True)
-    return sp.Eq(
-        sp.Symbol("q(x_t | x_{t-1})"),
-        sp.Function("N")(sp.sqrt(1 - beta) * x_prev, beta * sp.Symbol("I")),
+    s = _symbols()
+    return s.sp.Eq(
+        s.sp.Symbol("q(x_t | x_{t-1})"),
+        s.normal(s.sp.sqrt(1 - s.beta) * s.x_prev, s.beta * s.identity),
     )
+
+
+def _forward_step_properties() -> list[Step]:
+    s = _symbols()
+    sp = s.sp
+    noise = sp.Symbol("epsilon_t", real=True)
+    density = sp.exp(-(noise**2) / 2) / sp.sqrt(2 * sp.pi)
+    sample = sp.sqrt(1 - s.beta) * s.x_prev + sp.sqrt(s.beta) * noise
+    return [
+        Step(
+            "the reparametrised sample x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) eps "
+            "(eps ~ N(0, 1)) has mean sqrt(1 - beta_t) x_{t-1}",
+            sp.Integral(sample * density, (noise, -sp.oo, sp.oo)),
+            sp.sqrt(1 - s.beta) * s.x_prev,
+        ),
+        Step(
+            "and variance beta_t",
+            sp.Integral(
+                (sample - sp.sqrt(1 - s.beta) * s.x_prev) ** 2 * density, (noise, -sp.oo, sp.oo)
+            ),
+            s.beta,
+        ),
+        Step(
+            "variance preserving: a unit-variance x_{t-1} gives a unit-variance x_t",
+            sp.Mul(sp.sqrt(1 - s.beta) ** 2, 1, evaluate=False) + s.beta,
+            sp.Integer(1),
+            assumptions="0 < beta_t < 1",
+        ),
+    ]
 
 
 def ddpm_forward_step(betas, t, x_prev, eps):
@@ -179,90 +344,106 @@ register(
         keywords=("forward process", "noising", "diffusion step", "q"),
         statement_builder=_forward_step_statement,
         evaluator=ddpm_forward_step,
+        definition=True,
+        properties_builder=_forward_step_properties,
+        sheet_lines=(161, 161),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# ddpm-forward-marginal
+# ddpm-forward-marginal (induction on t: integrate x_{t-1} out)
 
 
 def _forward_marginal_statement():
-    import sympy as sp
+    s = _symbols()
+    mean, variance = forward_marginal_moments(s.x0, s.abar, s.sp.sqrt)
+    return s.sp.Eq(s.sp.Symbol("q(x_t | x_0)"), s.normal(mean, variance * s.identity))
 
-    abar = sp.Symbol("alphabar_t", positive=True)
-    x0 = sp.Symbol("x_0", real=True)
-    return sp.Eq(
-        sp.Symbol("q(x_t | x_0)"), sp.Function("N")(sp.sqrt(abar) * x0, (1 - abar) * sp.Symbol("I"))
+
+def _marginalise_by_quadrature() -> Comparison:
+    """int q(x_t | x_{t-1}) q(x_{t-1} | x_0) dx_{t-1} against the Gaussian closed form."""
+    import mpmath
+
+    mpmath.mp.dps = 30
+    left, right = [], []
+    for alpha, abar_prev, x0, xt in _random_schedule_points(3, 5):
+        integral = mpmath.quad(
+            lambda x, alpha=alpha, abar_prev=abar_prev, x0=x0, xt=xt: (
+                _normal_pdf(xt, mpmath.sqrt(alpha) * x, 1 - alpha)
+                * _normal_pdf(x, mpmath.sqrt(abar_prev) * x0, 1 - abar_prev)
+            ),
+            [-mpmath.inf, 0, mpmath.inf],
+        )
+        closed = _normal_pdf(
+            xt,
+            mpmath.sqrt(alpha) * mpmath.sqrt(abar_prev) * x0,
+            alpha * (1 - abar_prev) + 1 - alpha,
+        )
+        left.append(float(integral / closed))
+        right.append(1.0)
+    return Comparison(
+        left,
+        right,
+        "ratio of int N(x_t; sqrt(a) x, 1-a) N(x; sqrt(ab') x_0, 1-ab') dx (mpmath.quad, 30 "
+        "digits) to the Gaussian closed form at 5 random points",
     )
 
 
-def _forward_marginal_derivation() -> list[Step]:
-    sp, alpha, abar_prev, x0, _, _, _ = _symbols()
-    alpha_1 = sp.Symbol("alpha_1", positive=True)
-
-    def compose_by_quadrature() -> StepResult:
-        import random
-
-        import mpmath
-
-        mpmath.mp.dps = 30
-        rng = random.Random(3)
-        b1, b2 = mpmath.mpf("0.1"), mpmath.mpf("0.25")
-        abar2 = (1 - b1) * (1 - b2)
-        worst = mpmath.mpf(0)
-
-        def normal(x, m, v):
-            return mpmath.exp(-((x - m) ** 2) / (2 * v)) / mpmath.sqrt(2 * mpmath.pi * v)
-
-        for _ in range(4):
-            a0, a2 = mpmath.mpf(rng.uniform(-2, 2)), mpmath.mpf(rng.uniform(-2, 2))
-            composed = mpmath.quad(
-                lambda x1, a0=a0, a2=a2: (
-                    normal(a2, mpmath.sqrt(1 - b2) * x1, b2)
-                    * normal(x1, mpmath.sqrt(1 - b1) * a0, b1)
-                ),
-                [-mpmath.inf, 0, mpmath.inf],
-            )
-            closed = normal(a2, mpmath.sqrt(abar2) * a0, 1 - abar2)
-            worst = max(worst, abs(composed - closed) / closed)
-        return StepResult(
-            bool(worst < 1e-20),
-            "custom",
-            f"int q(x2|x1) q(x1|x0) dx1 by mpmath.quad at 4 points (beta = 0.1, 0.25), "
-            f"max rel. gap {mpmath.nstr(worst, 3)}",
-        )
-
-    return [
-        Step(
-            "base case t = 1: q(x_1 | x_0) = N(sqrt(alpha_1) x_0, (1 - alpha_1) I) and "
-            "alpha_bar_1 = alpha_1",
-            sp.sqrt(alpha_1) * x0,
-            sp.sqrt(sp.Symbol("alphabar_1", positive=True)).subs(
-                sp.Symbol("alphabar_1", positive=True), alpha_1
-            )
-            * x0,
-        ),
-        Step(
-            "induction, mean: x_t = sqrt(alpha_t) x_{t-1} + sqrt(1-alpha_t) eps_t with x_{t-1} "
-            "= sqrt(alpha_bar_{t-1}) x_0 + sqrt(1-alpha_bar_{t-1}) eps'",
-            sp.sqrt(alpha) * sp.sqrt(abar_prev) * x0,
-            sp.sqrt(alpha * abar_prev) * x0,
-            justification="alpha_bar_t = alpha_t alpha_bar_{t-1}",
-            assumptions="alpha_t, alpha_bar_{t-1} > 0",
-        ),
-        Step(
-            "induction, variance: the two independent Gaussian noises add their variances",
-            alpha * (1 - abar_prev) + (1 - alpha),
-            1 - alpha * abar_prev,
-            justification="N(0, a) + N(0, b) = N(0, a + b) and c N(0, v) = N(0, c^2 v) (appendix)",
-        ),
-        Step(
-            "check by integrating out x_1: int q(x_2|x_1) q(x_1|x_0) dx_1 = "
-            "N(x_2; sqrt(alpha_bar_2) x_0, 1 - alpha_bar_2)",
-            custom=compose_by_quadrature,
-            method="custom",
-        ),
-    ]
+def _forward_marginal_derivation() -> Derivation:
+    s = _symbols()
+    sp = s.sp
+    previous_mean, previous_variance = forward_marginal_moments(s.x0, s.abar_prev, sp.sqrt)
+    composed = s.normal(
+        sp.sqrt(s.alpha) * previous_mean,
+        (s.alpha * previous_variance + (1 - s.alpha)) * s.identity,
+    )
+    statement = _forward_marginal_statement()
+    return Derivation(
+        steps=[
+            Step(
+                "induction hypothesis at t - 1: q(x_{t-1} | x_0) = N(sqrt(alpha_bar_{t-1}) x_0, "
+                "(1 - alpha_bar_{t-1}) I); at t - 1 = 0 it is the point mass at x_0 "
+                "(alpha_bar_0 = 1)",
+                sp.Symbol("q(x_{t-1} | x_0)"),
+                s.normal(previous_mean, previous_variance * s.identity),
+                premise="assumption",
+                name="hypothesis",
+            ),
+            Step(
+                "one forward step: q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, (1 - alpha_t) I)",
+                sp.Symbol("q(x_t | x_{t-1})"),
+                s.normal(sp.sqrt(s.alpha) * s.x_prev, (1 - s.alpha) * s.identity),
+                premise="formula:ddpm-forward-step",
+                name="step",
+            ),
+            Step(
+                "integrate x_{t-1} out: a Gaussian pushed through a linear-Gaussian step is "
+                "Gaussian, mean scaled by sqrt(alpha_t), variances added (alpha_t times the "
+                "old one plus 1 - alpha_t)",
+                sp.Symbol("q(x_t | x_0)"),
+                composed,
+                premise="lemma",
+                name="marginalise",
+                method="custom",
+                custom=_marginalise_by_quadrature,
+                tolerance=1e-20,
+            ),
+            Step(
+                "so q(x_t | x_0) is that Gaussian",
+                sp.Symbol("q(x_t | x_0)"),
+                composed,
+                uses=("hypothesis", "step", "marginalise"),
+            ),
+            Step(
+                "alpha_t alpha_bar_{t-1} = alpha_bar_t: mean sqrt(alpha_bar_t) x_0, variance "
+                "alpha_t - alpha_bar_t + 1 - alpha_t = 1 - alpha_bar_t",
+                None,
+                statement.rhs,
+                justification="alpha_bar_t = alpha_t alpha_bar_{t-1}",
+            ),
+        ],
+        identities=s.identities,
+    )
 
 
 def ddpm_forward_marginal(betas, t, x0, eps):
@@ -270,9 +451,7 @@ def ddpm_forward_marginal(betas, t, x0, eps):
     import numpy as np
 
     _, _, alpha_bar_t, _ = _schedule(betas, t)
-    return as_float64(
-        np.sqrt(alpha_bar_t) * np.asarray(x0) + np.sqrt(1 - alpha_bar_t) * np.asarray(eps)
-    )
+    return as_float64(forward_sample(np.asarray(x0), np.asarray(eps), alpha_bar_t, np.sqrt))
 
 
 register(
@@ -295,103 +474,199 @@ register(
         statement_builder=_forward_marginal_statement,
         derivation_builder=_forward_marginal_derivation,
         evaluator=ddpm_forward_marginal,
+        sheet_lines=(165, 165),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# ddpm-posterior-mean and ddpm-posterior-variance (complete the square)
+# ddpm-posterior-mean and ddpm-posterior-variance (Bayes, then the moments of a Gaussian)
 
 
-def _posterior_exponent(sp, alpha, abar_prev, x0, xt, x):
-    beta = 1 - alpha
-    return -((xt - sp.sqrt(alpha) * x) ** 2) / (2 * beta) - (x - sp.sqrt(abar_prev) * x0) ** 2 / (
-        2 * (1 - abar_prev)
+def _posterior_exponent(s: _Symbols):
+    """E(x_{t-1}) = log q(x_t | x_{t-1}) + log q(x_{t-1} | x_0) up to terms free of x_{t-1}."""
+    sp = s.sp
+    return -((s.xt - sp.sqrt(s.alpha) * s.x_prev) ** 2) / (2 * (1 - s.alpha)) - (
+        s.x_prev - sp.sqrt(s.abar_prev) * s.x0
+    ) ** 2 / (2 * (1 - s.abar_prev))
+
+
+def _posterior_moment_ratio(s: _Symbols, weight):
+    """int weight(x) exp(E(x)) dx / int exp(E(x)) dx, unevaluated."""
+    sp = s.sp
+    density = sp.exp(_posterior_exponent(s))
+    bounds = (s.x_prev, -sp.oo, sp.oo)
+    return sp.Integral(weight * density, bounds) / sp.Integral(density, bounds)
+
+
+def _gaussian_moment_lemma(which: str) -> Step:
+    """For E(x) = -a x^2 / 2 + b x (a > 0): mean b / a, variance 1 / a, by integration."""
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    a = sp.Symbol("a", positive=True)
+    b = sp.Symbol("b", real=True)
+    density = sp.exp(-a * x**2 / 2 + b * x)
+    total = sp.Integral(density, (x, -sp.oo, sp.oo))
+    if which == "mean":
+        return Step(
+            "lemma: a density proportional to exp(-a x^2/2 + b x), a > 0, has mean b/a "
+            "(= E'(0)/(-E''))",
+            sp.Integral(x * density, (x, -sp.oo, sp.oo)) / total,
+            b / a,
+            premise="lemma",
+            name="gaussian-mean",
+        )
+    return Step(
+        "lemma: a density proportional to exp(-a x^2/2 + b x), a > 0, has variance 1/a "
+        "(= 1/(-E''))",
+        sp.Integral((x - b / a) ** 2 * density, (x, -sp.oo, sp.oo)) / total,
+        1 / a,
+        premise="lemma",
+        name="gaussian-variance",
     )
 
 
-def _normal_pdf(sp, x, mean, var):
-    return sp.exp(-((x - mean) ** 2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
-
-
-def _posterior_derivation() -> list[Step]:
-    sp, alpha, abar_prev, x0, xt, x, _ = _symbols()
-    beta = 1 - alpha
-    exponent = _posterior_exponent(sp, alpha, abar_prev, x0, xt, x)
-    mean = _posterior_mean_expr(sp, alpha, abar_prev, x0, xt)
-    var = _posterior_variance_expr(alpha, abar_prev)
-    sample = _sampler_unit(alpha, abar_prev)
-    bayes = (
-        _normal_pdf(sp, xt, sp.sqrt(alpha) * x, beta)
-        * _normal_pdf(sp, x, sp.sqrt(abar_prev) * x0, 1 - abar_prev)
-        / _normal_pdf(sp, xt, sp.sqrt(alpha * abar_prev) * x0, 1 - alpha * abar_prev)
+def _bayes_premise(s: _Symbols, lhs, weight, what: str) -> Step:
+    return Step(
+        "Bayes with the Markov property: q(x_{t-1} | x_t, x_0) = q(x_t | x_{t-1}) "
+        "q(x_{t-1} | x_0) / q(x_t | x_0), proportional to exp E(x_{t-1}) (the denominator is "
+        f"free of x_{{t-1}}); {what}",
+        lhs,
+        _posterior_moment_ratio(s, weight),
+        premise="definition",
+        name="bayes",
     )
-    return [
-        Step(
-            "Bayes with the Markov property: q(x_{t-1}|x_t,x_0) = q(x_t|x_{t-1}) q(x_{t-1}|x_0) "
-            "/ q(x_t|x_0); its log is, up to terms free of x_{t-1}, this exponent E(x_{t-1}). "
-            "E is quadratic in x_{t-1}: its second derivative is -1/beta_tilde_t",
-            sp.diff(exponent, x, 2),
-            -1 / var,
-            justification="1/beta_tilde = alpha_t/beta_t + 1/(1 - alpha_bar_{t-1}) = "
-            "(1 - alpha_bar_t) / (beta_t (1 - alpha_bar_{t-1}))",
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
-            sampler=sample,
-        ),
-        Step(
-            "complete the square: E'(x) = 0 at x = mu_tilde_t",
-            sp.diff(exponent, x).subs(x, mean),
-            sp.Integer(0),
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
-            sampler=sample,
-        ),
-        Step(
-            "so E(x) = -(x - mu_tilde)^2 / (2 beta_tilde) + const(x_t, x_0)",
-            sp.diff(exponent + (x - mean) ** 2 / (2 * var), x),
-            sp.Integer(0),
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
-            sampler=sample,
-        ),
-        Step(
-            "and the normalised Bayes ratio is exactly N(x_{t-1}; mu_tilde_t, beta_tilde_t)",
-            bayes,
-            _normal_pdf(sp, x, mean, var),
-            method="numeric",
-            sampler=sample,
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
-        ),
-        Step(
-            "t = 1 (alpha_bar_0 = 1): the mean is x_0",
-            mean.subs(abar_prev, 1),
-            x0,
-            assumptions="0 < alpha_1 < 1",
-        ),
-        Step(
-            "t = 1 (alpha_bar_0 = 1): the variance is 0 (q(x_0 | x_0) is a point mass)",
-            var.subs(abar_prev, 1),
-            sp.Integer(0),
-        ),
-    ]
+
+
+def _stationary_point(s: _Symbols):
+    """E'(0) / (-E''): the root of E', written with unevaluated derivatives."""
+    sp = s.sp
+    exponent = _posterior_exponent(s)
+    return sp.Subs(sp.Derivative(exponent, s.x_prev), s.x_prev, 0) / (
+        -sp.Derivative(exponent, (s.x_prev, 2))
+    )
+
+
+def _moments_by_quadrature(which: str):
+    """The posterior moment by mpmath quadrature of exp(E) against E'(0)/(-E'') or 1/(-E'')."""
+
+    def check() -> Comparison:
+        import mpmath
+
+        mpmath.mp.dps = 30
+        left, right = [], []
+        for alpha, abar_prev, x0, xt in _random_schedule_points(7, 5):
+
+            def exponent(x, alpha=alpha, abar_prev=abar_prev, x0=x0, xt=xt):
+                return -((xt - mpmath.sqrt(alpha) * x) ** 2) / (2 * (1 - alpha)) - (
+                    x - mpmath.sqrt(abar_prev) * x0
+                ) ** 2 / (2 * (1 - abar_prev))
+
+            curvature = alpha / (1 - alpha) + 1 / (1 - abar_prev)  # -E''
+            slope = xt * mpmath.sqrt(alpha) / (1 - alpha) + mpmath.sqrt(abar_prev) * x0 / (
+                1 - abar_prev
+            )  # E'(0)
+            centre = slope / curvature
+            shift = exponent(centre)  # keep exp(E) near 1 at its peak
+
+            def moment(k, exponent=exponent, centre=centre, shift=shift):
+                return mpmath.quad(
+                    lambda x: (
+                        (x - (centre if which == "variance" else 0)) ** k
+                        * mpmath.exp(exponent(x) - shift)
+                    ),
+                    [-mpmath.inf, centre, mpmath.inf],
+                )
+
+            power = 1 if which == "mean" else 2
+            left.append(float(moment(power) / moment(0)))
+            right.append(float(centre if which == "mean" else 1 / curvature))
+        return Comparison(
+            left,
+            right,
+            f"posterior {which} by mpmath.quad of exp(E) at 5 random (alpha_t, "
+            f"alpha_bar_{{t-1}}, x_0, x_t) against the lemma's closed form",
+        )
+
+    return check
 
 
 def _posterior_mean_statement():
-    import sympy as sp
-
-    abar, abar_prev, beta, alpha = sp.symbols(
-        "alphabar_t alphabar_{t-1} beta_t alpha_t", positive=True
-    )
-    x0, xt = sp.symbols("x_0 x_t", real=True)
-    return sp.Eq(
-        sp.Symbol("mu_tilde_t"),
-        sp.sqrt(abar_prev) * beta / (1 - abar) * x0
-        + sp.sqrt(alpha) * (1 - abar_prev) / (1 - abar) * xt,
+    s = _symbols()
+    return s.sp.Eq(
+        s.sp.Symbol("mu_tilde_t"),
+        posterior_mean(s.x0, s.xt, s.beta, s.alpha, s.abar, s.abar_prev, s.sp.sqrt),
     )
 
 
 def _posterior_variance_statement():
-    import sympy as sp
+    s = _symbols()
+    return s.sp.Eq(s.sp.Symbol("beta_tilde_t"), posterior_variance(s.beta, s.abar, s.abar_prev))
 
-    abar, abar_prev, beta = sp.symbols("alphabar_t alphabar_{t-1} beta_t", positive=True)
-    return sp.Eq(sp.Symbol("beta_tilde_t"), (1 - abar_prev) / (1 - abar) * beta)
+
+def _posterior_mean_derivation() -> Derivation:
+    s = _symbols()
+    mu = s.sp.Symbol("mu_tilde_t")
+    return Derivation(
+        steps=[
+            _bayes_premise(s, mu, s.x_prev, "mu_tilde_t is its mean"),
+            _gaussian_moment_lemma("mean"),
+            Step(
+                "mu_tilde_t, the posterior mean, is E'(0)/(-E''): E is quadratic in x_{t-1} with "
+                "E'' = -(alpha_t/beta_t + 1/(1 - alpha_bar_{t-1})) < 0, so the lemma applies "
+                "with a = -E'', b = E'(0) (complete the square)",
+                mu,
+                _stationary_point(s),
+                uses=("bayes", "gaussian-mean"),
+                method="custom",
+                custom=_moments_by_quadrature("mean"),
+                tolerance=1e-12,
+            ),
+            Step(
+                "differentiate and simplify with beta_t = 1 - alpha_t, alpha_bar_t = alpha_t "
+                "alpha_bar_{t-1}",
+                None,
+                _posterior_mean_statement().rhs,
+                assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
+                sampler=_unit_sampler(s.alpha, s.abar_prev),
+            ),
+        ],
+        identities=s.identities,
+    )
+
+
+def _posterior_variance_derivation() -> Derivation:
+    s = _symbols()
+    sp = s.sp
+    variance = sp.Symbol("beta_tilde_t")
+    exponent = _posterior_exponent(s)
+    return Derivation(
+        steps=[
+            _bayes_premise(
+                s, variance, (s.x_prev - _stationary_point(s)) ** 2, "beta_tilde_t is its variance"
+            ),
+            _gaussian_moment_lemma("variance"),
+            Step(
+                "beta_tilde_t, the posterior variance, is 1/(-E''): E is quadratic in x_{t-1}, "
+                "so the lemma applies with a = -E''",
+                variance,
+                1 / (-sp.Derivative(exponent, (s.x_prev, 2))),
+                uses=("bayes", "gaussian-variance"),
+                method="custom",
+                custom=_moments_by_quadrature("variance"),
+                tolerance=1e-12,
+            ),
+            Step(
+                "1/(alpha_t/beta_t + 1/(1 - alpha_bar_{t-1})) = (1 - alpha_bar_{t-1})/(1 - "
+                "alpha_bar_t) beta_t, with alpha_bar_t = alpha_t alpha_bar_{t-1}",
+                None,
+                _posterior_variance_statement().rhs,
+                assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
+                sampler=_unit_sampler(s.alpha, s.abar_prev),
+            ),
+        ],
+        identities=s.identities,
+    )
 
 
 def ddpm_posterior_mean(betas, t, x0, xt):
@@ -402,15 +677,13 @@ def ddpm_posterior_mean(betas, t, x0, xt):
     beta_t, alpha_t, alpha_bar_t, alpha_bar_prev = _schedule(betas, t)
     x0 = np.asarray(x0, dtype=np.float64)
     xt = np.asarray(xt, dtype=np.float64)
-    coef_x0 = np.sqrt(alpha_bar_prev) * beta_t / (1 - alpha_bar_t)
-    coef_xt = np.sqrt(alpha_t) * (1 - alpha_bar_prev) / (1 - alpha_bar_t)
-    return as_float64(coef_x0 * x0 + coef_xt * xt)
+    return as_float64(posterior_mean(x0, xt, beta_t, alpha_t, alpha_bar_t, alpha_bar_prev, np.sqrt))
 
 
 def ddpm_posterior_variance(betas, t):
     """beta_tilde_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t; 0 at t = 1 (abar_0 = 1)."""
     beta_t, _, alpha_bar_t, alpha_bar_prev = _schedule(betas, t)
-    return as_float64((1 - alpha_bar_prev) / (1 - alpha_bar_t) * beta_t)
+    return as_float64(posterior_variance(beta_t, alpha_bar_t, alpha_bar_prev))
 
 
 register(
@@ -434,8 +707,9 @@ register(
             "q(x_{t-1}|x_t,x_0)",
         ),
         statement_builder=_posterior_mean_statement,
-        derivation_builder=_posterior_derivation,
+        derivation_builder=_posterior_mean_derivation,
         evaluator=ddpm_posterior_mean,
+        sheet_lines=(167, 167),
     )
 )
 
@@ -457,8 +731,9 @@ register(
             "bayes",
         ),
         statement_builder=_posterior_variance_statement,
-        derivation_builder=_posterior_derivation,
+        derivation_builder=_posterior_variance_derivation,
         evaluator=ddpm_posterior_variance,
+        sheet_lines=(167, 167),
     )
 )
 
@@ -467,36 +742,56 @@ register(
 
 
 def _epsilon_mean_statement():
-    import sympy as sp
+    s = _symbols()
+    return s.sp.Eq(
+        s.sp.Symbol("mu_tilde_t"), epsilon_mean(s.xt, s.eps, s.beta, s.alpha, s.abar, s.sp.sqrt)
+    )
 
-    alpha, abar, beta = sp.symbols("alpha_t alphabar_t beta_t", positive=True)
-    xt, eps = sp.symbols("x_t epsilon", real=True)
-    return sp.Eq(sp.Symbol("mu_tilde_t"), (xt - beta / sp.sqrt(1 - abar) * eps) / sp.sqrt(alpha))
+
+def _x0_from_noise(s: _Symbols):
+    """x_0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t): the forward sample inverted."""
+    return (s.xt - s.sp.sqrt(1 - s.abar) * s.eps) / s.sp.sqrt(s.abar)
 
 
-def _epsilon_mean_derivation() -> list[Step]:
-    sp, alpha, abar_prev, _, xt, _, eps = _symbols()
-    abar = alpha * abar_prev
-    x0_from_eps = (xt - sp.sqrt(1 - abar) * eps) / sp.sqrt(abar)
-    mean = _posterior_mean_expr(sp, alpha, abar_prev, x0_from_eps, xt)
-    return [
-        Step(
-            "invert the forward marginal: x_0 = (x_t - sqrt(1 - alpha_bar_t) eps) / "
-            "sqrt(alpha_bar_t), and substitute into mu_tilde_t",
-            mean,
-            (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps) / sp.sqrt(alpha),
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} <= 1",
-            sampler=_sampler_unit(alpha, abar_prev),
-        ),
-        Step(
-            "the model mean uses the same form with the network's noise estimate: "
-            "mu_theta(x_t, t) = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta(x_t, t)) / "
-            "sqrt(alpha_t); the network learns to predict the added noise",
-            (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps) / sp.sqrt(alpha),
-            xt / sp.sqrt(alpha) - (1 - alpha) / (sp.sqrt(1 - abar) * sp.sqrt(alpha)) * eps,
-            assumptions="0 < alpha_t < 1",
-        ),
-    ]
+def _epsilon_mean_derivation() -> Derivation:
+    s = _symbols()
+    sp = s.sp
+    mean = posterior_mean(s.x0, s.xt, s.beta, s.alpha, s.abar, s.abar_prev, sp.sqrt)
+    return Derivation(
+        steps=[
+            Step(
+                "the posterior mean in x_0 and x_t",
+                sp.Symbol("mu_tilde_t"),
+                mean,
+                premise="formula:ddpm-posterior-mean",
+                name="posterior-mean",
+            ),
+            Step(
+                "invert the forward sample x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) "
+                "eps for x_0",
+                s.x0,
+                _x0_from_noise(s),
+                premise="formula:ddpm-forward-marginal",
+                name="x0",
+            ),
+            Step(
+                "start from the posterior mean",
+                sp.Symbol("mu_tilde_t"),
+                mean,
+                uses=("posterior-mean",),
+            ),
+            Step(
+                "substitute x_0: the x_t terms collect to x_t/sqrt(alpha_t) and the noise "
+                "coefficient is beta_t/(sqrt(1 - alpha_bar_t) sqrt(alpha_t))",
+                None,
+                _epsilon_mean_statement().rhs,
+                uses=("x0",),
+                assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1",
+                sampler=_unit_sampler(s.alpha, s.abar_prev),
+            ),
+        ],
+        identities=s.identities,
+    )
 
 
 def ddpm_epsilon_mean(betas, t, xt, eps):
@@ -506,7 +801,7 @@ def ddpm_epsilon_mean(betas, t, xt, eps):
 
     beta_t, alpha_t, alpha_bar_t, _ = _schedule(betas, t)
     return as_float64(
-        (np.asarray(xt) - beta_t / np.sqrt(1 - alpha_bar_t) * np.asarray(eps)) / np.sqrt(alpha_t)
+        epsilon_mean(np.asarray(xt), np.asarray(eps), beta_t, alpha_t, alpha_bar_t, np.sqrt)
     )
 
 
@@ -518,7 +813,7 @@ def _test_point():
     t = 300
     beta_t, alpha_t, alpha_bar_t, alpha_bar_prev = _schedule(betas, t)
     x0, eps = 0.7, -1.3
-    xt = float(np.sqrt(alpha_bar_t) * x0 + np.sqrt(1 - alpha_bar_t) * eps)
+    xt = float(forward_sample(x0, eps, alpha_bar_t, np.sqrt))
     return (
         betas,
         t,
@@ -538,13 +833,13 @@ def _epsilon_mean_evidence() -> Evidence:
     betas, t, beta_t, alpha_t, alpha_bar_t, alpha_bar_prev, x0, eps, xt = _test_point()
     reference, _ = _bayes_posterior_moments(beta_t, alpha_bar_prev, x0, xt)
     sheet = xt / np.sqrt(alpha_t) - (1 - alpha_t) / (np.sqrt(1 - alpha_t) * np.sqrt(alpha_t)) * eps
-    correct = float(ddpm_epsilon_mean(betas, t, xt, eps))
-    return Evidence(
-        sheet_fails=bool(abs(sheet - reference) > 1e-3),
-        correct_passes=bool(abs(correct - reference) < 1e-6),
-        detail=f"linear schedule, t = {t}, x_0 = {x0}, eps = {eps}: posterior mean by Bayes on a "
-        f"grid {reference:.6f}; sheet's form {sheet:.6f}; with sqrt(1 - alpha_bar_t) "
-        f"{correct:.6f}",
+    return compare_forms(
+        reference=reference,
+        sheet=sheet,
+        correct=float(ddpm_epsilon_mean(betas, t, xt, eps)),
+        reference_name="posterior mean by Bayes' rule on a grid",
+        where=f"linear schedule, t = {t}, x_0 = {x0}, eps = {eps}",
+        tolerance=1e-6,
     )
 
 
@@ -569,81 +864,180 @@ register(
         statement_builder=_epsilon_mean_statement,
         derivation_builder=_epsilon_mean_derivation,
         evaluator=ddpm_epsilon_mean,
+        sheet_lines=(173, 175),
         erratum=Erratum(
             sheet=r"\mu_q = \frac{1}{\sqrt{\alpha_t}} x_t - \frac{1 - \alpha_t}{\sqrt{1 - \alpha_t}"
             r"\sqrt{\alpha_t}} \epsilon_0",
             correct=r"\mu_q = \frac{1}{\sqrt{\alpha_t}} x_t - \frac{1 - \alpha_t}{\sqrt{1 - "
             r"\bar\alpha_t}\sqrt{\alpha_t}} \epsilon",
-            explanation="Dropped bar: the noise coefficient's denominator is sqrt(1 - "
-            "alpha_bar_t) (the noise level of x_t given x_0), not sqrt(1 - alpha_t). The same "
-            "slip is in the sheet's mu_theta. They agree only at t = 1.",
+            explanation="The sheet writes mu_q(x_t, x_0) (and mu_theta on the next line) with "
+            "sqrt(1 - alpha_t) in the noise coefficient. Substituting x_0 = (x_t - sqrt(1 - "
+            "alpha_bar_t) eps)/sqrt(alpha_bar_t) into the posterior mean gives sqrt(1 - "
+            "alpha_bar_t), the noise level of x_t given x_0. The two agree only at t = 1.",
             evidence=_epsilon_mean_evidence,
+            severity="error",
+            sheet_lines=(173, 175),
         ),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# ddpm-loss (the weighted KL becomes a weighted ||eps - eps_theta||^2) with the input erratum
+# ddpm-loss-weight (the t-th KL term is lambda_t ||eps - eps_theta||^2 + const) and ddpm-loss
 
 
-def _loss_statement():
+def _gaussian_kl(mean_1, var_1, mean_2, var_2):
+    """KL(N(mean_1, var_1) || N(mean_2, var_2)) in one dimension."""
     import sympy as sp
 
-    abar = sp.Symbol("alphabar_t", positive=True)
-    x0, eps = sp.symbols("x_0 epsilon", real=True)
-    eps_theta = sp.Function("epsilon_theta")
-    t = sp.Symbol("t", positive=True, integer=True)
-    return sp.Eq(
-        sp.Symbol("L_simple"),
-        (eps - eps_theta(sp.sqrt(abar) * x0 + sp.sqrt(1 - abar) * eps, t)) ** 2,
+    return (
+        sp.log(sp.sqrt(var_2) / sp.sqrt(var_1))
+        + (var_1 + (mean_1 - mean_2) ** 2) / (2 * var_2)
+        - sp.Rational(1, 2)
     )
 
 
-def _loss_derivation() -> list[Step]:
-    sp, alpha, abar_prev, _, xt, _, eps = _symbols()
+def _loss_weight_statement():
+    s = _symbols()
+    return s.sp.Eq(s.sp.Symbol("lambda_t"), loss_weight(s.beta, s.alpha, s.abar, s.sigma**2))
+
+
+def _loss_weight_derivation() -> Derivation:
+    s = _symbols()
+    sp = s.sp
     eps_hat = sp.Symbol("epsilon_theta", real=True)
-    sigma = sp.Symbol("sigma_t", positive=True)
-    mu_q, mu_theta, var_q = sp.symbols("mu_q mu_theta beta_tilde", positive=True)
-    abar = alpha * abar_prev
+    mu_q, mu_theta = sp.Symbol("mu_tilde_t"), sp.Symbol("mu_theta")
+    var_q = sp.Symbol("beta_tilde_t", positive=True)
+    excess = _gaussian_kl(mu_q, var_q, mu_theta, s.sigma**2) - _gaussian_kl(
+        mu_q, var_q, mu_q, s.sigma**2
+    )
+    return Derivation(
+        steps=[
+            Step(
+                "lambda_t is the factor between the theta-dependent part of the t-th denoising "
+                "term, KL(q(x_{t-1}|x_t,x_0) || p_theta(x_{t-1}|x_t)) minus its value at "
+                "mu_theta = mu_q, and (eps - eps_theta)^2",
+                sp.Symbol("lambda_t"),
+                excess / (s.eps - eps_hat) ** 2,
+                premise="definition",
+                name="lambda",
+            ),
+            Step(
+                "the posterior mean with the true noise",
+                mu_q,
+                epsilon_mean(s.xt, s.eps, s.beta, s.alpha, s.abar, sp.sqrt),
+                premise="formula:ddpm-epsilon-mean",
+                name="mu-q",
+            ),
+            Step(
+                "the model mean: the same form with the network's noise estimate eps_theta",
+                mu_theta,
+                epsilon_mean(s.xt, eps_hat, s.beta, s.alpha, s.abar, sp.sqrt),
+                premise="definition",
+                name="mu-theta",
+            ),
+            Step(
+                "the t-th term over (eps - eps_theta)^2",
+                sp.Symbol("lambda_t"),
+                excess / (s.eps - eps_hat) ** 2,
+                uses=("lambda",),
+            ),
+            Step(
+                "KL of 1-D Gaussians: the log and variance terms cancel, only "
+                "(mu_q - mu_theta)^2/(2 sigma_t^2) depends on theta",
+                None,
+                (mu_q - mu_theta) ** 2 / (2 * s.sigma**2) / (s.eps - eps_hat) ** 2,
+            ),
+            Step(
+                "insert both means: the x_t terms cancel, mu_q - mu_theta = beta_t (eps_theta - "
+                "eps)/(sqrt(1 - alpha_bar_t) sqrt(alpha_t))",
+                None,
+                _loss_weight_statement().rhs,
+                uses=("mu-q", "mu-theta"),
+                assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} < 1, eps != eps_theta",
+                sampler=_unit_sampler(s.alpha, s.abar_prev),
+            ),
+        ],
+        identities=s.identities,
+    )
 
-    def kl(mean_1, var_1, mean_2, var_2):
-        return (
-            sp.log(sp.sqrt(var_2) / sp.sqrt(var_1))
-            + (var_1 + (mean_1 - mean_2) ** 2) / (2 * var_2)
-            - sp.Rational(1, 2)
-        )
 
-    eps_mean = (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps) / sp.sqrt(alpha)
-    model_mean = (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps_hat) / sp.sqrt(alpha)
-    weight = (1 - alpha) ** 2 / (2 * sigma**2 * alpha * (1 - abar))
-    return [
-        Step(
-            "the t-th ELBO term is KL(N(mu_q, beta_tilde) || N(mu_theta, sigma_t^2)); only its "
-            "mean term depends on theta: KL - KL|_{mu_theta = mu_q} = ||mu_q - mu_theta||^2 / "
-            "(2 sigma_t^2)",
-            kl(mu_q, var_q, mu_theta, sigma**2) - kl(mu_q, var_q, mu_q, sigma**2),
-            (mu_q - mu_theta) ** 2 / (2 * sigma**2),
-            justification="KL of 1-D Gaussians (per dimension)",
-        ),
-        Step(
-            "insert both means in the epsilon-parametrisation: the x_t terms cancel",
-            (eps_mean - model_mean) ** 2 / (2 * sigma**2),
-            weight * (eps - eps_hat) ** 2,
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} <= 1",
-            sampler=_sampler_unit(alpha, abar_prev),
-        ),
-        Step(
-            "Ho et al. drop the weight beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t)) "
-            "(L_simple) and feed the network x_t = sqrt(alpha_bar_t) x_0 + "
-            "sqrt(1 - alpha_bar_t) eps, a sample of q(x_t | x_0) (ddpm-forward-marginal)",
-            weight.subs(sigma, sp.sqrt(1 - alpha)),
-            (1 - alpha) / (2 * alpha * (1 - abar)),
-            justification="with sigma_t^2 = beta_t the weight is beta_t / (2 alpha_t "
-            "(1 - alpha_bar_t))",
-            assumptions="0 < alpha_t < 1",
-            sampler=_sampler_unit(alpha, abar_prev),
-        ),
-    ]
+def ddpm_loss_weight(betas, t, sigma2):
+    """lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - abar_t)).
+
+    The t-th KL term is lambda_t ||eps - eps_hat||^2 plus a theta-free constant."""
+    import numpy as np
+
+    beta_t, alpha_t, alpha_bar_t, _ = _schedule(betas, t)
+    return as_float64(
+        loss_weight(beta_t, alpha_t, alpha_bar_t, np.asarray(sigma2, dtype=np.float64))
+    )
+
+
+register(
+    Formula(
+        id="ddpm-loss-weight",
+        title="Weight of ||eps - eps_theta||^2 in the t-th ELBO term",
+        topic="diffusion",
+        section="6",
+        text="||mu_q - mu_theta||^2/(2 sigma_t^2) = beta_t^2/(2 sigma_t^2 alpha_t (1 - "
+        "alpha_bar_t)) ||eps - eps_theta||^2; L_simple sets this weight to 1.",
+        keywords=("loss weight", "lambda_t", "elbo weight", "kl", "reweighting"),
+        statement_builder=_loss_weight_statement,
+        derivation_builder=_loss_weight_derivation,
+        evaluator=ddpm_loss_weight,
+        sheet_lines=(171, 175),
+    )
+)
+
+
+def _loss_statement():
+    s = _symbols()
+    sp = s.sp
+    x_t = forward_sample(s.x0, s.eps, s.abar, sp.sqrt)
+    return sp.Eq(sp.Symbol("L_simple"), (s.eps - s.eps_theta(x_t, s.t)) ** 2)
+
+
+def _loss_derivation() -> Derivation:
+    s = _symbols()
+    sp = s.sp
+    weight = loss_weight(s.beta, s.alpha, s.abar, s.sigma**2)
+    loss = sp.Symbol("L_simple")
+    on_x_t = (s.eps - s.eps_theta(s.xt, s.t)) ** 2
+    return Derivation(
+        steps=[
+            Step(
+                "the t-th denoising term is lambda_t (eps - eps_theta(x_t, t))^2 plus a "
+                "theta-free constant",
+                sp.Symbol("lambda_t"),
+                weight,
+                premise="formula:ddpm-loss-weight",
+                name="weight",
+            ),
+            Step(
+                "Ho et al. drop the weight lambda_t (L_simple, better samples)",
+                loss,
+                on_x_t,
+                premise="definition",
+                name="l-simple",
+            ),
+            Step(
+                "the network's input is a sample of q(x_t | x_0)",
+                s.xt,
+                forward_sample(s.x0, s.eps, s.abar, sp.sqrt),
+                premise="formula:ddpm-forward-marginal",
+                name="sample",
+            ),
+            Step("L_simple is the unweighted term", loss, on_x_t, uses=("weight", "l-simple")),
+            Step(
+                "with x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, one draw of x_0, "
+                "t and eps gives one term",
+                None,
+                _loss_statement().rhs,
+                uses=("sample",),
+            ),
+        ],
+        identities=s.identities,
+    )
 
 
 def ddpm_loss(eps, eps_pred):
@@ -669,16 +1063,17 @@ def _loss_evidence() -> Evidence:
     alpha_t = 1 - betas[t - 1]
     alpha_bar_t = np.prod(1 - betas[:t])
     sheet_mean, sheet_var = np.sqrt(alpha_t) * x0, 1 - alpha_t
-    right_mean, right_var = np.sqrt(alpha_bar_t) * x0, 1 - alpha_bar_t
+    right_mean, right_var = forward_marginal_moments(x0, alpha_bar_t, np.sqrt)
     sheet_ok = abs(sheet_mean - mc_mean) < tol_mean and abs(sheet_var - mc_var) < tol_var
     right_ok = abs(right_mean - mc_mean) < tol_mean and abs(right_var - mc_var) < tol_var
     return Evidence(
         sheet_fails=not sheet_ok,
         correct_passes=bool(right_ok),
-        detail=f"{n} chains, t = {t}: Monte Carlo x_t mean {mc_mean:.4f} var {mc_var:.4f} "
-        f"(5-sigma tolerances {tol_mean:.1e}, {tol_var:.1e}); sheet's input has mean "
-        f"{sheet_mean:.4f} var {sheet_var:.4f}; alpha-bar input mean {right_mean:.4f} var "
-        f"{right_var:.4f}",
+        detail=f"{n} forward chains, t = {t}: Monte Carlo x_t mean {mc_mean:.4f} var "
+        f"{mc_var:.4f} (5-sigma tolerances {tol_mean:.1e}, {tol_var:.1e}); the sheet's input "
+        f"has mean {sheet_mean:.4f} var {sheet_var:.4f} "
+        f"({verdict_text(sheet_ok, 'agrees', 'differs')}); the alpha-bar input has mean "
+        f"{right_mean:.4f} var {right_var:.4f} ({verdict_text(right_ok, 'agrees', 'differs')})",
     )
 
 
@@ -704,50 +1099,20 @@ register(
         statement_builder=_loss_statement,
         derivation_builder=_loss_derivation,
         evaluator=ddpm_loss,
+        sheet_lines=(177, 177),
         erratum=Erratum(
             sheet=r"\|\epsilon - \epsilon_\theta(\sqrt{\alpha_t} x_0 + \sqrt{1 - \alpha_t}"
             r"\epsilon, t)\|^2",
             correct=r"\|\epsilon - \epsilon_\theta(\sqrt{\bar\alpha_t} x_0 + \sqrt{1 - "
             r"\bar\alpha_t}\epsilon, t)\|^2",
-            explanation="Dropped bars: the network's input must be a sample of q(x_t | x_0), "
-            "whose coefficients are sqrt(alpha_bar_t) and sqrt(1 - alpha_bar_t).",
+            explanation="In the training step the network must see x_t, a sample of q(x_t | "
+            "x_0), whose coefficients are sqrt(alpha_bar_t) and sqrt(1 - alpha_bar_t); the "
+            "sheet's sqrt(alpha_t) x_0 + sqrt(1 - alpha_t) eps is one forward step from x_0, "
+            "the distribution of x_1-like inputs at every t.",
             evidence=_loss_evidence,
+            severity="error",
+            sheet_lines=(177, 177),
         ),
-    )
-)
-
-
-def ddpm_loss_weight(betas, t, sigma2):
-    """lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - abar_t)).
-
-    The t-th KL term is lambda_t ||eps - eps_hat||^2 plus a theta-free constant."""
-    import numpy as np
-
-    beta_t, alpha_t, alpha_bar_t, _ = _schedule(betas, t)
-    return as_float64(
-        beta_t**2 / (2 * np.asarray(sigma2, dtype=np.float64) * alpha_t * (1 - alpha_bar_t))
-    )
-
-
-def _loss_weight_statement():
-    import sympy as sp
-
-    alpha, abar, beta, sigma = sp.symbols("alpha_t alphabar_t beta_t sigma_t", positive=True)
-    return sp.Eq(sp.Symbol("lambda_t"), beta**2 / (2 * sigma**2 * alpha * (1 - abar)))
-
-
-register(
-    Formula(
-        id="ddpm-loss-weight",
-        title="Weight of ||eps - eps_theta||^2 in the t-th ELBO term",
-        topic="diffusion",
-        section="6",
-        text="||mu_q - mu_theta||^2/(2 sigma_t^2) = beta_t^2/(2 sigma_t^2 alpha_t (1 - "
-        "alpha_bar_t)) ||eps - eps_theta||^2; L_simple sets this weight to 1.",
-        keywords=("loss weight", "lambda_t", "elbo weight", "kl", "reweighting"),
-        statement_builder=_loss_weight_statement,
-        derivation_builder=_loss_derivation,
-        evaluator=ddpm_loss_weight,
     )
 )
 
@@ -756,39 +1121,55 @@ register(
 
 
 def _sampling_statement():
-    import sympy as sp
+    s = _symbols()
+    sp = s.sp
+    eps_theta = s.eps_theta(s.xt, s.t)
+    # the sheet writes beta_t as 1 - alpha_t here
+    mean = epsilon_mean(s.xt, eps_theta, 1 - s.alpha, s.alpha, s.abar, sp.sqrt)
+    return sp.Eq(sp.Symbol("x_{t-1}"), mean + s.sigma * s.z)
 
-    alpha, abar, sigma = sp.symbols("alpha_t alphabar_t sigma_t", positive=True)
-    xt, z = sp.symbols("x_t z", real=True)
-    eps_theta = sp.Function("epsilon_theta")(xt, sp.Symbol("t"))
-    return sp.Eq(
-        sp.Symbol("x_{t-1}"),
-        (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps_theta) / sp.sqrt(alpha) + sigma * z,
+
+def _sampling_derivation() -> Derivation:
+    s = _symbols()
+    sp = s.sp
+    mu_theta = sp.Symbol("mu_theta")
+    eps_theta = s.eps_theta(s.xt, s.t)
+    model_mean = epsilon_mean(s.xt, eps_theta, s.beta, s.alpha, s.abar, sp.sqrt)
+    x_prev = sp.Symbol("x_{t-1}")
+    return Derivation(
+        steps=[
+            Step(
+                "ancestral sampling: x_{t-1} is a reparametrised draw of p_theta(x_{t-1} | x_t) "
+                "= N(mu_theta(x_t, t), sigma_t^2 I), z ~ N(0, I) (z = 0 at t = 1: the last "
+                "step returns the mean)",
+                x_prev,
+                mu_theta + s.sigma * s.z,
+                premise="definition",
+                name="ancestral",
+            ),
+            Step(
+                "the model mean in the epsilon-parametrisation (the form of mu_tilde_t with "
+                "eps_theta in place of eps)",
+                mu_theta,
+                model_mean,
+                premise="definition",
+                name="model-mean",
+            ),
+            Step("one reverse step", x_prev, mu_theta + s.sigma * s.z, uses=("ancestral",)),
+            Step(
+                "insert the model mean",
+                None,
+                model_mean + s.sigma * s.z,
+                uses=("model-mean",),
+            ),
+            Step(
+                "write beta_t as 1 - alpha_t, as the sheet does",
+                None,
+                _sampling_statement().rhs,
+            ),
+        ],
+        identities=s.identities,
     )
-
-
-def _sampling_derivation() -> list[Step]:
-    sp, alpha, abar_prev, x0, xt, _, eps = _symbols()
-    abar = alpha * abar_prev
-    sigma, z = sp.Symbol("sigma_t", positive=True), sp.Symbol("z", real=True)
-    x0_from_eps = (xt - sp.sqrt(1 - abar) * eps) / sp.sqrt(abar)
-    step = (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps) / sp.sqrt(alpha) + sigma * z
-    return [
-        Step(
-            "ancestral sampling from p_theta(x_{t-1}|x_t) = N(mu_theta(x_t, t), sigma_t^2 I): "
-            "x_{t-1} = mu_theta + sigma_t z; with the oracle eps_theta = eps the mean is the "
-            "true posterior mean mu_tilde_t",
-            step - sigma * z,
-            _posterior_mean_expr(sp, alpha, abar_prev, x0_from_eps, xt),
-            assumptions="0 < alpha_t < 1, 0 < alpha_bar_{t-1} <= 1",
-            sampler=_sampler_unit(alpha, abar_prev),
-        ),
-        Step(
-            "the last step t = 1 adds no noise (z = 0) and returns the mean",
-            step.subs(z, 0),
-            (xt - (1 - alpha) / sp.sqrt(1 - abar) * eps) / sp.sqrt(alpha),
-        ),
-    ]
 
 
 def ddpm_sampling_step(betas, t, xt, eps_pred, z, sigma=None):
@@ -801,9 +1182,7 @@ def ddpm_sampling_step(betas, t, xt, eps_pred, z, sigma=None):
     beta_t, alpha_t, alpha_bar_t, _ = _schedule(betas, t)
     sigma = np.sqrt(beta_t) if sigma is None else np.asarray(sigma, dtype=np.float64)
     noise = np.where(np.asarray(t) > 1, 1.0, 0.0) * np.asarray(z, dtype=np.float64)
-    mean = (np.asarray(xt) - beta_t / np.sqrt(1 - alpha_bar_t) * np.asarray(eps_pred)) / np.sqrt(
-        alpha_t
-    )
+    mean = epsilon_mean(np.asarray(xt), np.asarray(eps_pred), beta_t, alpha_t, alpha_bar_t, np.sqrt)
     return as_float64(mean + sigma * noise)
 
 
@@ -814,12 +1193,13 @@ def _sampling_evidence() -> Evidence:
     reference, _ = _bayes_posterior_moments(beta_t, alpha_bar_prev, x0, xt)
     # with an oracle noise prediction and z = 0, a step must land on the posterior mean
     sheet = (xt - (1 - alpha_t) / np.sqrt(1 - alpha_t) * eps) / np.sqrt(alpha_t)
-    correct = float(ddpm_sampling_step(betas, t, xt, eps, 0.0))
-    return Evidence(
-        sheet_fails=bool(abs(sheet - reference) > 1e-3),
-        correct_passes=bool(abs(correct - reference) < 1e-6),
-        detail=f"oracle eps, z = 0, t = {t}: Bayes posterior mean {reference:.6f}; sheet's step "
-        f"{sheet:.6f}; with sqrt(1 - alpha_bar_t) {correct:.6f}",
+    return compare_forms(
+        reference=reference,
+        sheet=sheet,
+        correct=float(ddpm_sampling_step(betas, t, xt, eps, 0.0)),
+        reference_name="posterior mean by Bayes' rule on a grid",
+        where=f"oracle eps_theta = eps, z = 0, linear schedule, t = {t}",
+        tolerance=1e-6,
     )
 
 
@@ -843,36 +1223,134 @@ register(
         statement_builder=_sampling_statement,
         derivation_builder=_sampling_derivation,
         evaluator=ddpm_sampling_step,
+        sheet_lines=(179, 183),
         erratum=Erratum(
             sheet=r"x_{t-1} = \frac{1}{\sqrt{\alpha_t}}(x_t - \frac{1 - \alpha_t}{\sqrt{1 - "
             r"\alpha_t}} \epsilon_\theta(x_t, t)) + \sigma_t z",
             correct=r"x_{t-1} = \frac{1}{\sqrt{\alpha_t}}(x_t - \frac{1 - \alpha_t}{\sqrt{1 - "
             r"\bar\alpha_t}} \epsilon_\theta(x_t, t)) + \sigma_t z",
-            explanation="Dropped bar in the noise coefficient: sqrt(1 - alpha_bar_t), as in "
-            "mu_theta (the sheet's form would simplify to x_t - sqrt(beta_t) eps, no longer "
-            "the posterior mean).",
+            explanation="The sampling step is mu_theta(x_t, t) + sigma_t z, so its noise "
+            "coefficient is that of mu_theta: (1 - alpha_t)/sqrt(1 - alpha_bar_t). The sheet's "
+            "sqrt(1 - alpha_t) makes the step x_t - sqrt(beta_t) eps_theta (over sqrt(alpha_t)): "
+            "with a perfect noise prediction it misses the posterior mean.",
             evidence=_sampling_evidence,
+            severity="error",
+            sheet_lines=(181, 181),
         ),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# diffusion ELBO (statement)
+# diffusion-elbo (Jensen, then the decomposition), checked exactly on small discrete chains
 
 
-def _elbo_statement():
+def _elbo_parts():
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("log p(x_0)"),
+    t, T = sp.Symbol("t"), sp.Symbol("T")
+    decomposition = (
         sp.Symbol("E_q(x_1|x_0) log p_theta(x_0|x_1)")
         - sp.Symbol("D_KL(q(x_T|x_0)||p(x_T))")
         - sp.Sum(
-            sp.Symbol("E_q(x_t|x_0) D_KL(q(x_{t-1}|x_t,x_0)||p_theta(x_{t-1}|x_t))"),
-            (sp.Symbol("t"), 2, sp.Symbol("T")),
-        ),
-        evaluate=False,
+            sp.Symbol("E_q(x_t|x_0) D_KL(q(x_{t-1}|x_t,x_0)||p_theta(x_{t-1}|x_t))"), (t, 2, T)
+        )
     )
+    return sp, decomposition
+
+
+def _elbo_statement():
+    sp, decomposition = _elbo_parts()
+    return sp.Ge(sp.Symbol("log p(x_0)"), decomposition, evaluate=False)
+
+
+def _discrete_chains(count=6, states=3, steps=4, seed=0):
+    """Random discrete forward chains q(x_t | x_{t-1}) and reverse models p_theta(x_{t-1} | x_t),
+    with everything (log p(x_0), the ELBO, the decomposition) computed exactly by enumeration."""
+    import itertools
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    results = []
+    for _ in range(count):
+        forward = rng.dirichlet(np.ones(states), size=(steps, states))  # [t-1][x_{t-1}, x_t]
+        reverse = rng.dirichlet(np.ones(states), size=(steps, states))  # [t-1][x_t, x_{t-1}]
+        prior = rng.dirichlet(np.ones(states))  # p(x_T)
+        x0 = int(rng.integers(states))
+        log_p, elbo = 0.0, 0.0
+        # enumerate x_{1:T}: p(x_{0:T}) = p(x_T) prod p_theta(x_{t-1}|x_t), q(x_{1:T}|x_0)
+        joint_p = 0.0
+        for path in itertools.product(range(states), repeat=steps):
+            xs = (x0, *path)
+            q = np.prod([forward[t][xs[t], xs[t + 1]] for t in range(steps)])
+            p = prior[xs[-1]] * np.prod([reverse[t][xs[t + 1], xs[t]] for t in range(steps)])
+            joint_p += p
+            elbo += q * np.log(p / q)
+        log_p = np.log(joint_p)
+        # marginals q(x_t | x_0) and posteriors q(x_{t-1} | x_t, x_0) by Bayes
+        marginal = [np.eye(states)[x0]]
+        for t in range(steps):
+            marginal.append(marginal[-1] @ forward[t])
+
+        def posterior(t, x_t, marginal=marginal, forward=forward):  # q(x_{t-1}|x_t,x_0)
+            weights = marginal[t - 1] * forward[t - 1][:, x_t]
+            return weights / weights.sum()
+
+        def kl(a, b):
+            return float(np.sum(a * np.log(a / b)))
+
+        reconstruction = sum(marginal[1][x1] * np.log(reverse[0][x1, x0]) for x1 in range(states))
+        prior_term = kl(marginal[steps], prior)
+        denoising = sum(
+            sum(marginal[t][xt] * kl(posterior(t, xt), reverse[t - 1][xt]) for xt in range(states))
+            for t in range(2, steps + 1)
+        )
+        results.append((log_p, elbo, reconstruction - prior_term - denoising))
+    return results
+
+
+def _elbo_derivation() -> list[Step]:
+    sp, decomposition = _elbo_parts()
+
+    def jensen() -> Comparison:
+        rows = _discrete_chains()
+        return Comparison(
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            "6 random discrete chains (3 states, T = 4): log p(x_0) and E_q log(p/q) by "
+            "enumerating all paths x_{1:T}",
+        )
+
+    def decompose() -> Comparison:
+        rows = _discrete_chains()
+        return Comparison(
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            "6 random discrete chains (3 states, T = 4): E_q log(p/q) by enumeration against "
+            "reconstruction - prior KL - sum of posterior KLs (posteriors by Bayes)",
+        )
+
+    return [
+        Step(
+            "Jensen: log p(x_0) = log E_q[p(x_{0:T})/q(x_{1:T}|x_0)] >= E_q log(p(x_{0:T})/"
+            "q(x_{1:T}|x_0))",
+            sp.Symbol("log p(x_0)"),
+            sp.Symbol("E_q(x_1:T|x_0) log(p(x_0:T)/q(x_1:T|x_0))"),
+            relation=">=",
+            method="custom",
+            custom=jensen,
+        ),
+        Step(
+            "write q(x_{1:T}|x_0) = q(x_T|x_0) prod_{t>=2} q(x_{t-1}|x_t,x_0) (Bayes with the "
+            "Markov property) and group the terms: reconstruction, prior matching and the "
+            "denoising KLs",
+            None,
+            decomposition,
+            method="custom",
+            custom=decompose,
+            tolerance=1e-12,
+        ),
+    ]
 
 
 register(
@@ -896,9 +1374,11 @@ register(
             "lower bound",
         ),
         statement_builder=_elbo_statement,
+        derivation_builder=_elbo_derivation,
         latex_override=r"\log p(x_0) \ge \mathbb{E}_{q(x_1|x_0)} \log p_\theta(x_0|x_1) - "
         r"D_{KL}(q(x_T|x_0)\|p(x_T)) - \sum_{t=2}^T \mathbb{E}_{q(x_t|x_0)} "
         r"D_{KL}(q(x_{t-1}|x_t,x_0)\|p_\theta(x_{t-1}|x_t))",
+        sheet_lines=(163, 169),
     )
 )
 
@@ -906,38 +1386,86 @@ register(
 # classifier-free-guidance (erratum: the left side must be a new quantity)
 
 
-def _cfg_statement():
-    import sympy as sp
-
+def _cfg_parts():
+    s = _symbols()
+    sp = s.sp
+    x = sp.Symbol("x", real=True)
     rho = sp.Symbol("rho", nonnegative=True)
     eps_c = sp.Symbol("epsilon_theta(x, c; t)", real=True)
     eps_u = sp.Symbol("epsilon_theta(x; t)", real=True)
-    return sp.Eq(sp.Symbol("epsilon_tilde(x,c;t)"), (1 + rho) * eps_c - rho * eps_u)
+    return s, sp, x, rho, eps_c, eps_u
+
+
+def _cfg_statement():
+    _, sp, _, rho, eps_c, eps_u = _cfg_parts()
+    return sp.Eq(sp.Symbol("epsilon_tilde(x,c;t)"), guided_prediction(eps_c, eps_u, rho))
 
 
 def _cfg_derivation() -> list[Step]:
-    import sympy as sp
-
-    x = sp.Symbol("x", real=True)
-    rho = sp.Symbol("rho", positive=True)
+    s, sp, x, rho, eps_c, eps_u = _cfg_parts()
     log_p = sp.Function("log_p")(x)  # log p(x)
     log_p_cond = sp.Function("log_p_c")(x)  # log p(x | c)
+    log_classifier = sp.Function("log_p_c_given_x")(x)  # log p(c | x)
     log_prior_c = sp.Symbol("log_p(c)", real=True)
-    log_classifier = log_p_cond - log_p + log_prior_c  # Bayes: log p(c|x)
-    s = sp.Symbol("s_t", positive=True)  # sqrt(1 - alpha_bar_t): eps = -s * score
+    scale = sp.sqrt(1 - s.abar)  # eps = -sqrt(1 - alpha_bar_t) * score
+    guided = sp.Symbol("epsilon_tilde(x,c;t)")
+
+    def score(f):
+        return sp.Derivative(f, x)
+
     return [
         Step(
-            "guidance sharpens p(c|x): the guided density is p(x) p(c|x)^{1+rho}; by Bayes "
-            "log p(c|x) = log p(x|c) - log p(x) + log p(c), so its score is (1+rho) grad log "
-            "p(x|c) - rho grad log p(x)",
-            sp.diff(log_p + (1 + rho) * log_classifier, x),
-            (1 + rho) * sp.diff(log_p_cond, x) - rho * sp.diff(log_p, x),
+            "guidance samples the sharpened density p(x) p(c|x)^{1+rho}; its noise prediction "
+            "is the scaled negative score, eps = -sqrt(1 - alpha_bar_t) grad log p",
+            guided,
+            -scale * score(log_p + (1 + rho) * log_classifier),
+            premise="definition",
+            name="guided",
         ),
         Step(
-            "noise predictions are scaled negative scores, eps = -sqrt(1 - alpha_bar_t) grad "
-            "log p; the combination is linear, so the same mix holds for eps",
-            -s * ((1 + rho) * sp.diff(log_p_cond, x) - rho * sp.diff(log_p, x)),
-            (1 + rho) * (-s * sp.diff(log_p_cond, x)) - rho * (-s * sp.diff(log_p, x)),
+            "Bayes: log p(c|x) = log p(x|c) - log p(x) + log p(c)",
+            log_classifier,
+            log_p_cond - log_p + log_prior_c,
+            premise="definition",
+            name="bayes",
+        ),
+        Step(
+            "the conditional model predicts the scaled negative score of p(x|c) (denoising "
+            "score matching)",
+            eps_c,
+            -scale * score(log_p_cond),
+            premise="assumption",
+            name="eps-conditional",
+        ),
+        Step(
+            "the unconditional model (the same network with c dropped) that of p(x)",
+            eps_u,
+            -scale * score(log_p),
+            premise="assumption",
+            name="eps-unconditional",
+        ),
+        Step(
+            "the guided prediction",
+            guided,
+            -scale * score(log_p + (1 + rho) * log_classifier),
+            uses=("guided",),
+        ),
+        Step(
+            "Bayes inside the score (log p(c) is constant in x)",
+            None,
+            -scale * score(log_p + (1 + rho) * (log_p_cond - log_p + log_prior_c)),
+            uses=("bayes",),
+        ),
+        Step(
+            "collect: (1 + rho) times the conditional score minus rho times the unconditional",
+            None,
+            (1 + rho) * (-scale * score(log_p_cond)) - rho * (-scale * score(log_p)),
+        ),
+        Step(
+            "name the two noise predictions",
+            None,
+            _cfg_statement().rhs,
+            uses=("eps-conditional", "eps-unconditional"),
         ),
     ]
 
@@ -947,7 +1475,7 @@ def classifier_free_guidance(eps_cond, eps_uncond, rho):
     import numpy as np
 
     rho = np.asarray(rho, dtype=np.float64)
-    return as_float64((1 + rho) * np.asarray(eps_cond) - rho * np.asarray(eps_uncond))
+    return as_float64(guided_prediction(np.asarray(eps_cond), np.asarray(eps_uncond), rho))
 
 
 def _cfg_evidence() -> Evidence:
@@ -961,16 +1489,17 @@ def _cfg_evidence() -> Evidence:
     score = (log_guided(x + h) - log_guided(x - h)) / (2 * h)
     eta_c, eta_u = x - m_c, x - m_u  # eps = -score for unit noise scale: -(-(x - m))
     guided = float(classifier_free_guidance(eta_c, eta_u, rho))
-    correct_ok = abs(guided - (-score)) < 1e-6
-    # the sheet writes eta_1 on both sides: as an equation it holds only if rho (eta_1 - eta_2)
-    # = 0, i.e. it defines nothing unless conditional and unconditional already agree
-    residual = (1 + rho) * eta_c - rho * eta_u - eta_c
-    return Evidence(
-        sheet_fails=bool(abs(residual) > 1e-6),
-        correct_passes=bool(correct_ok),
-        detail=f"Gaussian check, rho = {rho}: guided eps {guided:.6f} vs -score of "
-        f"p(x|c)^(1+rho) p(x)^(-rho) {-score:.6f}; the sheet's self-referential equation "
-        f"leaves residual rho (eta_1 - eta_2) = {residual:.3f} != 0",
+    # the sheet writes eta_1 on both sides: read as an update of eta_1 it holds only if
+    # rho (eta_1 - eta_2) = 0; read as a definition, its left side is eta_1 itself
+    sheet_left = eta_c
+    return compare_forms(
+        reference=-score,
+        sheet=sheet_left,
+        correct=guided,
+        reference_name="-score of p(x|c)^(1+rho) p(x)^(-rho) by finite differences",
+        where=f"Gaussians N({m_c}, 1) and N({m_u}, 1), rho = {rho}, x = {x}; the sheet's left "
+        "side eta_theta1(x, c; t) is the conditional prediction itself",
+        tolerance=1e-6,
     )
 
 
@@ -980,10 +1509,11 @@ register(
         title="Classifier-free guidance",
         topic="diffusion",
         section="6.1",
-        text="Mix the predictions of a conditional and an unconditional model (conditional "
-        "models are not diverse): eps_tilde(x, c; t) = (1 + rho) eps_theta(x, c; t) - "
-        "rho eps_theta(x; t). Conditional generation adds the input y (or c) to the model; "
-        "ControlNet adds trainable layers to a frozen model.",
+        text="Mix the predictions of a conditional and an unconditional model: eps_tilde(x, c; "
+        "t) = (1 + rho) eps_theta(x, c; t) - rho eps_theta(x; t). It trades diversity for "
+        "fidelity (samples concentrate on what p(c|x) rates as class c). Conditional "
+        "generation adds the input y (or c) to the model; ControlNet adds trainable layers "
+        "to a frozen model.",
         keywords=(
             "guidance",
             "cfg",
@@ -995,15 +1525,18 @@ register(
         statement_builder=_cfg_statement,
         derivation_builder=_cfg_derivation,
         evaluator=classifier_free_guidance,
+        sheet_lines=(189, 189),
         erratum=Erratum(
             sheet=r"\eta_{\theta_1}(x, c; t) = (1 + \rho)\eta_{\theta_1}(x, c; t) - \rho "
             r"\eta_{\theta_2}(x; t)",
             correct=r"\tilde\eta(x, c; t) = (1 + \rho)\eta_{\theta_1}(x, c; t) - \rho "
             r"\eta_{\theta_2}(x; t)",
-            explanation="The left side must be a new quantity (the guided prediction); with "
-            "eta_theta1 on both sides the equation only holds when rho = 0 or eta_theta1 = "
-            "eta_theta2.",
+            explanation="The left side must be a new quantity, the guided prediction that the "
+            "sampler uses; with eta_theta1 on both sides the equation only holds when rho = 0 "
+            "or eta_theta1 = eta_theta2. The intent (mix the two predictions) is clear.",
             evidence=_cfg_evidence,
+            severity="typo",
+            sheet_lines=(189, 189),
         ),
     )
 )
@@ -1025,5 +1558,6 @@ register(
         "model on z, decode x_hat = D(z_0).",
         keywords=("latent diffusion", "stable diffusion", "ldm", "autoencoder", "latent space"),
         statement_builder=_latent_statement,
+        sheet_lines=(191, 191),
     )
 )
