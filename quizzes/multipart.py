@@ -55,7 +55,7 @@ def problem(
                 tags=(*part.tags, f"given:{given}") if given else part.tags,
             )
         )
-    listing = "\n".join(f"({label(i)}) {part.prompt}" for i, part in enumerate(parts))
+    listing = "\n".join(f"({label(i)}) {_listed(part)}" for i, part in enumerate(parts))
     return Question(
         id=question_id,
         topic=topic,
@@ -68,6 +68,14 @@ def problem(
         difficulty=difficulty,
         parts=tuple(named),
     )
+
+
+def _listed(part: Question) -> str:
+    """A part as listed under the stem: its question, and its options when it has any."""
+    if part.kind in ("choice", "spot-error") and part.choices:
+        options = "; ".join(f"{chr(65 + i)}) {text}" for i, text in enumerate(part.choices))
+        return f"{part.prompt} Options: {options}."
+    return part.prompt
 
 
 def given_text(part: Question) -> str:

@@ -245,8 +245,14 @@ def mutants(expr: Any, limit: int = MAX_MUTANTS) -> list[Mutant]:
 
 @functools.lru_cache(maxsize=512)
 def _mutants(expr: Any, limit: int) -> tuple[Mutant, ...]:
+    import sympy as sp
+
     from quizzes.equivalence import numeric_compare
 
+    if expr.has(sp.MatrixSymbol) or getattr(expr, "is_Matrix", False):
+        # Matrix statements keep their products' order (MatrixSymbol); the scalar mutations
+        # (and the scalar point evaluation that screens them) do not apply to them.
+        return ()
     seen = {expr}
     result: list[Mutant] = []
     for mutant in raw_mutants(expr):

@@ -387,3 +387,42 @@ def guard_module(module: str, allow_zero: Iterable[str] = ()) -> None:
         functools.update_wrapper(make, template.make)
         make.guarded = True
         TEMPLATES[template_id] = replace(template, make=make)
+
+
+# --------------------------------------------------------------------------------------------
+# Parts of multipart problems (quizzes.multipart.problem assembles them)
+
+
+def part(kind: str, prompt: str, answer: Any, explanation: str, **fields: Any) -> Question:
+    """One part of a multipart problem; numeric answers as 6 significant digits, marked by
+    `numeric_rule` (default: 3 significant figures)."""
+    if kind == "numeric":
+        answer = number(answer)
+        fields.setdefault("numeric_rule", "sigfigs:3")
+    return Question(
+        id="",
+        topic="",
+        kind=kind,
+        prompt=prompt,
+        answer=str(answer),
+        explanation=explanation,
+        **fields,
+    )
+
+
+def choice_part(
+    rng: random.Random, prompt: str, right: str, wrong: dict[str, str], explanation: str
+) -> Question:
+    """A "which is right and why" part: `right` among `wrong` {option: why it is wrong}."""
+    choices, answer = shuffled_choices(rng, right, list(wrong))
+    reasons = tuple("" if text == right else wrong[text] for text in choices)
+    return Question(
+        id="",
+        topic="",
+        kind="choice",
+        prompt=prompt,
+        answer=answer,
+        explanation=explanation,
+        choices=choices,
+        option_reasons=reasons,
+    )

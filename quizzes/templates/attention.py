@@ -299,3 +299,64 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
 
 
 guard_module(__name__)
+
+
+@template(
+    "attn-weights-output-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("attention-weights", "scaled-dot-product-attention"),
+    difficulty=3,
+    tags=("softmax", "multipart"),
+)
+def attention_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    q = _rows(rng, 1, 2)
+    while not any(q[0]):
+        q = _rows(rng, 1, 2)
+    keys = _rows(rng, 3, 2)
+    values = _rows(rng, 3, 2)
+    j = rng.randint(1, 3)
+    component = rng.randint(1, 2)
+    weights = formulas.get("attention-weights").evaluate(Q=q, K=keys)[0]
+    output = formulas.get("scaled-dot-product-attention").evaluate(Q=q, K=keys, V=values)[0]
+    shown = vector([float(w) for w in weights], 4)
+    return problem(
+        question_id,
+        TOPIC,
+        f"Scaled dot-product attention with D = 2: one query q = {vector(q[0])}, the keys "
+        f"k_1, k_2, k_3 = {matrix(keys)} and the values v_1, v_2, v_3 = {matrix(values)} "
+        "(one row each).",
+        [
+            part(
+                "numeric",
+                f"What attention weight alpha_{j} does q put on key k_{j}?",
+                weights[j - 1],
+                "alpha = Softmax(q K^T / sqrt(D)).",
+            ),
+            part(
+                "numeric",
+                f"What is component {component} of the output Attention(q, K, V)?",
+                output[component - 1],
+                "The output is sum_i alpha_i v_i.",
+            ),
+            choice_part(
+                rng,
+                "Why are the scores divided by sqrt(D)?",
+                "q.k of D unit-variance entries has variance D; the scaling keeps the softmax "
+                "out of saturation",
+                {
+                    "so that the weights sum to one": "the softmax normalises with or without "
+                    "the scaling",
+                    "to make attention causal": "causality comes from the mask, not a scale",
+                    "to cut the cost from O(T^2 D) to O(T D)": "a scalar division changes no cost",
+                },
+                "Var(q.k) = D for unit-variance entries; dividing by sqrt(D) keeps it 1.",
+            ),
+        ],
+        formulas=("attention-weights", "scaled-dot-product-attention"),
+        carried={1: f"(a) the weights alpha_1, alpha_2, alpha_3 = {shown}"},
+    )

@@ -436,3 +436,69 @@ def alpha_bar(rng: random.Random, question_id: str) -> Question:
 
 
 guard_module(__name__)
+
+
+@template(
+    "diffusion-posterior-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("ddpm-posterior-variance",),
+    difficulty=3,
+    tags=("posterior", "multipart"),
+)
+def posterior_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    betas = sorted(grid(rng, 0.05, 0.3, 0.01) for _ in range(4))
+    t = rng.randint(2, 4)
+    variance = formulas.get("ddpm-posterior-variance").evaluate(betas=betas, t=t)
+    closed = "b_t*(1 - abar_p)/(1 - abar_t)"
+    return problem(
+        question_id,
+        TOPIC,
+        f"A DDPM has T = 4 steps with the variance schedule betas = {vector(betas)} (beta_1 "
+        "first), alpha_t = 1 - beta_t and alpha-bar_t = alpha_1 alpha_2 ... alpha_t.",
+        [
+            part(
+                "symbolic",
+                "Write the variance tilde-beta_t of the forward posterior q(x_{t-1} | x_t, x_0) "
+                "using b_t (beta_t), abar_t (alpha-bar_t) and abar_p (alpha-bar_{t-1}).",
+                closed,
+                "Complete the square in x_{t-1}: 1/tilde-beta_t = alpha_t/beta_t + "
+                "1/(1 - alpha-bar_{t-1}), which simplifies with alpha-bar_t = alpha_t "
+                "alpha-bar_{t-1}.",
+                symbols={"b_t": "positive", "abar_t": "positive", "abar_p": "positive"},
+                identities=("abar_t = (1 - b_t)*abar_p",),
+                constraints=("0 < b_t < 1", "0 < abar_p < 1"),
+            ),
+            part(
+                "numeric",
+                f"Compute tilde-beta_t at t = {t} for this schedule.",
+                variance,
+                f"tilde-beta_{t} = beta_{t} (1 - alpha-bar_{t - 1})/(1 - alpha-bar_{t}).",
+            ),
+            choice_part(
+                rng,
+                "How does tilde-beta_t compare with beta_t for t >= 2, and why?",
+                "smaller: (1 - alpha-bar_{t-1})/(1 - alpha-bar_t) < 1 because alpha-bar_t < "
+                "alpha-bar_{t-1}",
+                {
+                    "larger: the posterior adds the uncertainty about x_0": "conditioning on "
+                    "x_0 removes uncertainty; the ratio (1 - abar_{t-1})/(1 - abar_t) is below 1",
+                    "equal: a Gaussian chain's posterior keeps the forward variance": "the "
+                    "factor (1 - abar_{t-1})/(1 - abar_t) differs from 1 for every t >= 2",
+                    "smaller only by the factor alpha_t": "the factor is (1 - abar_{t-1})/"
+                    "(1 - abar_t), not alpha_t",
+                },
+                "Each alpha_s < 1, so alpha-bar decreases in t and the factor is below 1; at "
+                "t = 1 (alpha-bar_0 = 1) tilde-beta_1 = 0.",
+            ),
+        ],
+        formulas=("ddpm-posterior-variance",),
+        carried={
+            1: f"(a) tilde-beta_t = {closed}",
+            2: f"(a) tilde-beta_t = {closed}; (b) tilde-beta_{t} = {number(variance)}",
+        },
+    )

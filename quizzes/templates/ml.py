@@ -352,3 +352,48 @@ def derivative_symbolic(rng: random.Random, question_id: str) -> Question:
 
 
 guard_module(__name__)
+
+
+@template(
+    "ml-sigmoid-unit-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("sigmoid", "mlp-backward-weights", "mlp-backward-bias"),
+    difficulty=2,
+    tags=("backprop", "multipart"),
+)
+def sigmoid_unit_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import number, part
+
+    w, b, x = grid(rng, -1.5, 1.5, 0.5), grid(rng, -1, 1, 0.5), rng.choice([-2, -1, 1, 2, 3])
+    upstream = rng.choice([-2.0, -1.0, 0.5, 1.0, 2.0])
+    z = float(formulas.get("sigmoid").evaluate(x=w * x + b))
+    fprime = z * (1 - z)
+    dw = float(
+        np.ravel(
+            formulas.get("mlp-backward-weights").evaluate(
+                delta=[upstream], fprime=[fprime], z_prev=[float(x)]
+            )
+        )[0]
+    )
+    db = float(
+        np.ravel(formulas.get("mlp-backward-bias").evaluate(delta=[upstream], fprime=[fprime]))[0]
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"One unit z = sigma(w x + b), sigma the logistic sigmoid, with w = {show(w)}, "
+        f"b = {show(b)} and the input x = {show(x)}. Backprop brings the upstream gradient "
+        f"dL/dz = {show(upstream)}.",
+        [
+            part("numeric", "What is the unit's output z?", z, "sigma(a) = 1/(1 + exp(-a))."),
+            part("numeric", "What is dL/dw?", dw, "dL/dw = dL/dz sigma'(a) x, sigma' = z (1 - z)."),
+            part("numeric", "What is dL/db?", db, "dL/db = dL/dz sigma'(a): no input factor."),
+        ],
+        formulas=("sigmoid", "mlp-backward-weights", "mlp-backward-bias"),
+        carried={1: f"(a) z = {number(z)}", 2: f"(a) z = {number(z)}"},
+    )

@@ -308,3 +308,75 @@ def adam(rng: random.Random, question_id: str) -> Question:
 
 
 guard_module(__name__)
+
+
+@template(
+    "opt-momentum-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("polyak-momentum-update",),
+    difficulty=3,
+    tags=("momentum", "multipart"),
+)
+def momentum_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    lr = rng.choice([0.1, 0.2, 0.05])
+    alpha = rng.choice([0.5, 0.8, 0.9])
+    g = rng.choice([-2.0, -1.0, 1.0, 2.0, 3.0])
+    step = formulas.get("polyak-momentum-update")
+    theta1 = step.evaluate(theta=0.0, grad=g, v=0.0, lr=lr, momentum=alpha)
+    theta2 = step.evaluate(theta=theta1, grad=g, v=theta1, lr=lr, momentum=alpha)
+    terminal = lr * abs(g) / (1 - alpha)
+    return problem(
+        question_id,
+        TOPIC,
+        f"Polyak momentum v <- alpha v - epsilon g, theta <- theta + v with alpha = "
+        f"{show(alpha)}, epsilon = {show(lr)}, theta_0 = 0, v_0 = 0, on a loss whose gradient "
+        f"is the constant g = {show(g)}.",
+        [
+            part(
+                "numeric",
+                "What is theta after two steps?",
+                theta2,
+                "v_1 = -epsilon g, theta_1 = v_1; v_2 = alpha v_1 - epsilon g.",
+            ),
+            part(
+                "symbolic",
+                "The velocity tends to a terminal value. Write its magnitude |v| using epsilon, "
+                "g (either sign) and alpha (0 < alpha < 1).",
+                "epsilon*abs(g)/(1 - alpha)",
+                "v_k = -epsilon g (1 + alpha + ... + alpha^(k-1)) -> -epsilon g/(1 - alpha).",
+                symbols={"epsilon": "positive", "g": "real", "alpha": "positive"},
+                constraints=("0 < alpha < 1",),
+            ),
+            part(
+                "numeric",
+                "What is that terminal speed |v| for the numbers above?",
+                terminal,
+                "epsilon |g|/(1 - alpha).",
+            ),
+            choice_part(
+                rng,
+                "Compared with plain SGD at the same epsilon on this loss, momentum ...",
+                f"moves up to 1/(1 - alpha) = {number(1 / (1 - alpha))} times faster, since the "
+                "velocity sums a geometric series of gradients",
+                {
+                    "moves at the same speed, since the step is still epsilon g": "the velocity "
+                    "accumulates past gradients: a geometric series",
+                    "moves alpha times as fast, since each velocity is scaled by alpha": "alpha "
+                    "scales the old velocity, which keeps adding up to 1/(1 - alpha)",
+                    "moves slower, since the velocity damps the gradient": "with a constant "
+                    "gradient the contributions add up",
+                },
+                "sum_k alpha^k = 1/(1 - alpha).",
+            ),
+        ],
+        formulas=("polyak-momentum-update",),
+        carried={
+            2: "(b) |v| = epsilon*abs(g)/(1 - alpha)",
+            3: f"(c) the terminal speed is {number(terminal)}",
+        },
+    )

@@ -374,3 +374,63 @@ def kl_gauss_choice(rng: random.Random, question_id: str) -> Question:
 
 
 guard_module(__name__)
+
+
+@template(
+    "vae-kl-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("kl-gauss",),
+    difficulty=3,
+    tags=("kl", "multipart"),
+)
+def kl_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    mu = [rng.choice([-1.5, -1, -0.5, 0.5, 1, 1.5]) for _ in range(2)]
+    sigma = [rng.choice([0.5, 0.8, 1.5, 2.0]) for _ in range(2)]
+    total = formulas.get("kl-gauss").evaluate(mu=mu, sigma=sigma)
+    closed = "(sigma^2 + mu^2 - 1 - 2*log(sigma))/2"
+    return problem(
+        question_id,
+        TOPIC,
+        f"A VAE encoder outputs q(z|x) = N(mu, diag(sigma^2)) with mu = {vector(mu)} and "
+        f"sigma = {vector(sigma)} (standard deviations); the prior is p(z) = N(0, I).",
+        [
+            part(
+                "symbolic",
+                "Write KL(N(mu, sigma^2) || N(0, 1)) for one latent dimension, using mu and "
+                "sigma (the standard deviation).",
+                closed,
+                "E_q[log q - log p] = -log sigma - 1/2 + (sigma^2 + mu^2)/2.",
+                symbols={"mu": "real", "sigma": "positive"},
+            ),
+            part(
+                "numeric",
+                "Compute D_KL(q(z|x) || p(z)) for the encoder output above (both dimensions).",
+                total,
+                "The dimensions are independent: the KL is the sum of the per-dimension terms.",
+            ),
+            choice_part(
+                rng,
+                "Which statement about this KL term of the ELBO is right, and why?",
+                "it is 0 exactly when mu = 0 and sigma = 1, since a KL vanishes only for equal "
+                "distributions",
+                {
+                    "it is 0 whenever sigma = 1, since the mean does not enter the KL": "mu^2/2 "
+                    "stays: the mean enters the KL",
+                    "it can be negative when sigma > 1, since -log sigma < 0": "a KL is never "
+                    "negative; sigma^2 - 1 - 2 log sigma >= 0 for every sigma > 0",
+                    "it is maximised by the ELBO, since the ELBO rewards matching the prior": (
+                        "the ELBO subtracts the KL; training minimises it"
+                    ),
+                },
+                "KL >= 0 with equality iff q = p; per dimension sigma^2 - 1 - 2 log sigma >= 0 "
+                "and mu^2 >= 0.",
+            ),
+        ],
+        formulas=("kl-gauss",),
+        carried={1: f"(a) KL = {closed} per dimension", 2: f"(b) D_KL = {number(total)}"},
+    )
