@@ -118,8 +118,10 @@ class _Lines:
 
 def _known_formula_ids() -> set[str]:
     import formulas
+    from formulas.core import REGISTRY
 
-    return {formula.id for formula in formulas.all()}
+    # old ids (aliases of renamed formulas) still name their formula
+    return {formula.id for formula in formulas.all()} | set(REGISTRY.aliases())
 
 
 def _known_topics() -> set[str]:

@@ -19,7 +19,8 @@ TESTED_EVALUATORS = {
     "affine-coupling-logdet",
     "actnorm-logdet",
     "conv1x1-logdet",
-    "conv1x1-lu-logdet",
+    "conv1x1-lu-parametrisation",
+    "conv1x1-lu-layer-logdet",
     "srflow-affine-injector-logdet",
 }
 
@@ -109,8 +110,25 @@ def test_lu_logdet_matches_slogdet_of_the_assembled_matrix(device, seed, channel
     s = rng.uniform(0.2, 2.0, size=channels) * rng.choice([-1, 1], size=channels)
     W = _t(P, device) @ _t(L, device) @ (_t(U, device) + torch.diag(_t(s, device)))
     reference = torch.linalg.slogdet(W).logabsdet.item()
-    ours = formulas.get("conv1x1-lu-logdet").evaluate(s=s)
+    ours = formulas.get("conv1x1-lu-parametrisation").evaluate(s=s)
     np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3))
+def test_lu_layer_logdet_matches_autograd_jacobian_of_the_conv(device, seed, channels, h, w):
+    rng = np.random.default_rng(seed)
+    P = np.eye(channels)[rng.permutation(channels)]
+    L = np.tril(rng.normal(size=(channels, channels)), -1) + np.eye(channels)
+    U = np.triu(rng.normal(size=(channels, channels)), 1)
+    s = rng.uniform(0.2, 2.0, size=channels) * rng.choice([-1, 1], size=channels)
+    kernel = _t(P, device) @ _t(L, device) @ (_t(U, device) + torch.diag(_t(s, device)))
+    x = _t(rng.normal(size=(1, channels, h, w)), device)
+    reference = _slogdet_of_jacobian(lambda v: F.conv2d(v, kernel[:, :, None, None]), x)
+    ours = formulas.get("conv1x1-lu-layer-logdet").evaluate(s=s, height=h, width=w)
+    np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-10)
+    # the sheet's sum log|s_i| (without H W) is the layer's log det only for a 1 x 1 image
+    if h * w > 1 and abs(reference) > 1e-6:
+        assert not np.isclose(np.log(np.abs(s)).sum(), reference, rtol=1e-6)
 
 
 @given(st.integers(0, 2**16), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
@@ -142,3 +160,53 @@ def test_contract_keywords_dtypes_and_broadcasting():
     assert isinstance(
         formulas.get("conv1x1-logdet").evaluate(W=np.eye(2), height=1, width=1), np.float64
     )
+
+
+def test_old_lu_id_still_resolves_and_errata_carry_severity_and_lines():
+    assert formulas.get("conv1x1-lu-logdet").id == "conv1x1-lu-parametrisation"
+    expected = {
+        "flow-composition": ("error", (84, 84)),
+        "coupling-jacobian": ("error", (80, 80)),
+        "conv1x1-lu-parametrisation": ("typo", (97, 97)),
+        "conv1x1-lu-layer-logdet": ("error", (97, 97)),
+    }
+    found = {
+        f.id: (f.erratum.severity, f.erratum.sheet_lines)
+        for f in formulas.by_topic(TOPIC)
+        if f.erratum
+    }
+    assert found == expected
+
+
+def test_every_flows_formula_is_proved_or_an_honest_definition():
+    from formulas.proof import prove
+
+    for formula in formulas.by_topic(TOPIC):
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula.id, proof.failures)
+        else:
+            assert formula.kind == "definition", formula.id
+            assert formula.properties and all(s.check().passed for s in formula.properties)
+
+
+def test_flows_claim_checks_bear_out_the_correct_claims():
+    from formulas.core import REGISTRY
+
+    claims = [c for c in REGISTRY.claims() if c.topic == TOPIC]
+    assert {c.id for c in claims if c.verdict == "typo"} == {"glow-multiscale-pipeline"}
+    for claim in claims:
+        if claim.check is not None:
+            evidence = claim.check()
+            assert claim.verdict == "correct"
+            assert evidence.sheet_fails is False and evidence.correct_passes is True, claim.id
+
+
+def test_lu_layer_erratum_sentence_follows_the_numbers():
+    from formulas.core import compare_forms
+
+    same = compare_forms(reference=1.0, sheet=1.0, correct=1.0, reference_name="r")
+    assert "agrees" in same.detail and same.sheet_fails is False
+    evidence = formulas.get("conv1x1-lu-layer-logdet").erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+    assert "sheet's form" in evidence.detail and "differs" in evidence.detail
