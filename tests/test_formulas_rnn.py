@@ -125,3 +125,99 @@ def test_lstm_cell_matches_torch_lstmcell(device, seed, D, H):
     )
     np.testing.assert_allclose(out[0], h_t[0].detach().cpu().numpy(), atol=1e-12)
     np.testing.assert_allclose(out[1], c_t[0].detach().cpu().numpy(), atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# proofs, definitions, errata and claims of section 12 / the BPTT proofs
+
+from formulas.core import REGISTRY  # noqa: E402
+from formulas.proof import build_report, prove  # noqa: E402
+
+RNN_IDS = [f.id for f in formulas.all() if f.topic == TOPIC]
+
+
+def test_every_rnn_formula_is_proved_or_an_honest_definition():
+    for formula_id in RNN_IDS:
+        formula = formulas.get(formula_id)
+        assert formula.kind in ("derived", "definition"), formula_id
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula_id, proof.failures)
+        else:
+            report = build_report(formula)
+            assert report["properties"] and report["passed"] is True, report["failures"]
+
+
+def test_statements_are_relations_that_keep_matrix_order():
+    for formula_id in RNN_IDS:
+        statement = formulas.get(formula_id).statement
+        assert str(statement) not in ("True", "False"), formula_id
+    assert str(formulas.get("linear-rnn-power").statement.rhs) == "W.T**(t - 1)*h_{1}"
+    assert str(formulas.get("rnn-hidden-jacobian").statement.rhs) == "diag(f'(a_{i}))*W_{hh}"
+
+
+def test_renamed_divergence_bound_keeps_its_old_id():
+    assert formulas.get("bptt-vanishing-bound").id == "bptt-exploding-condition"
+
+
+def test_divergence_bound_against_autograd_jacobians():
+    # ||dh_t/dh_k|| <= (lambda_1 gamma)^(t-k) with gamma = 1 for tanh, Jacobians from autograd
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        W_hh, W_xh = rng.normal(size=(3, 3)) * rng.uniform(0.2, 2), rng.normal(size=(3, 2))
+        x, h0 = rng.normal(size=(8, 2)), rng.normal(size=3)
+        Wt, Wx, xt = torch.tensor(W_hh), torch.tensor(W_xh), torch.tensor(x)
+
+        def from_zero(h, Wt=Wt, Wx=Wx, xt=xt):
+            for t in range(8):
+                h = torch.tanh(Wt @ h + Wx @ xt[t])
+            return h
+
+        J = torch.autograd.functional.jacobian(from_zero, torch.tensor(h0)).numpy()
+        assert np.linalg.norm(J, 2) <= np.linalg.norm(W_hh, 2) ** 8 + 1e-12
+
+
+def test_rnn_errata_and_claims_show_numbers_for_both_forms():
+    for formula_id in ("rnn-hidden-jacobian", "linear-rnn-power", "bptt-exploding-condition"):
+        erratum = formulas.get(formula_id).erratum
+        evidence = erratum.evidence()
+        assert evidence.state == "confirmed", evidence.detail
+        assert erratum.severity in ("error", "typo") and erratum.sheet_lines
+    for formula_id in ("rnn-hidden-jacobian", "linear-rnn-power"):
+        detail = formulas.get(formula_id).erratum.evidence().detail
+        assert "sheet's form [" in detail and "right form [" in detail
+    for claim in REGISTRY.claims():
+        if claim.topic != TOPIC or claim.check is None:
+            continue
+        evidence = claim.check()
+        if claim.verdict == "correct":
+            assert evidence.sheet_fails is False and evidence.correct_passes is True, claim.id
+        else:
+            assert evidence.state == "confirmed", (claim.id, evidence.detail)
+
+
+def test_step_bound_claim_is_about_the_dropped_gamma():
+    # independent arithmetic: for sigmoid gamma = 1/4, the sheet's '1/gamma < 1' reads 4 < 1
+    claim = REGISTRY.claim("bptt-divergence-step-bound")
+    assert claim.verdict == "error" and claim.sheet_lines == (363, 365)
+    assert "1/gamma = 4 (sheet's '< 1/gamma' holds, '1/gamma < 1' fails" in claim.check().detail
+
+
+def test_lstm_cell_gradient_along_the_cell_is_the_forget_gate():
+    rng = np.random.default_rng(1)
+    D, H = 2, 3
+    x, h, c = rng.normal(size=D), rng.normal(size=H), rng.normal(size=H)
+    W, b = rng.normal(size=(4 * H, D + H)), rng.normal(size=4 * H)
+    cell = torch.nn.LSTMCell(D, H, dtype=torch.float64)
+    order = np.concatenate([np.arange(0, 2 * H), np.arange(3 * H, 4 * H), np.arange(2 * H, 3 * H)])
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.tensor(W[order, :D]))
+        cell.weight_hh.copy_(torch.tensor(W[order, D:]))
+        cell.bias_ih.copy_(torch.tensor(b[order]))
+        cell.bias_hh.zero_()
+    J = torch.autograd.functional.jacobian(
+        lambda cc: cell(torch.tensor(x)[None], (torch.tensor(h)[None], cc[None]))[1][0],
+        torch.tensor(c),
+    ).numpy()
+    forget = 1 / (1 + np.exp(-(W @ np.concatenate([x, h]) + b)[H : 2 * H]))
+    np.testing.assert_allclose(J, np.diag(forget), atol=1e-12)
