@@ -700,7 +700,8 @@ def _actnorm_det_comparison() -> Comparison:
         rng = np.random.default_rng(seed)
         s = rng.uniform(0.4, 1.6, size=C) * rng.choice([-1.0, 1.0], size=C)
         b = rng.normal(size=C)
-        J, _ = _layer_jacobian(lambda x: s[:, None, None] * x + b[:, None, None], (C, H, W), rng)
+        layer = lambda x, s=s, b=b: s[:, None, None] * x + b[:, None, None]  # noqa: E731
+        J, _ = _layer_jacobian(layer, (C, H, W), rng)
         left.append(np.linalg.det(J))
         right.append(np.prod(s ** (H * W)))
     return Comparison(left, right, "det of ActNorm's full Jacobian vs prod_c s_c^{HW}, 4 sizes")
