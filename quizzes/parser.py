@@ -50,6 +50,8 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
     # a probability-like quantity in (0, 1): alpha_t, abar_t, beta_t, p, gamma...
     "unit": {"positive": True},
     "complex": {},
+    # a matrix (or operator) written as one letter: products keep their order
+    "noncommutative": {"commutative": False},
 }
 SPECIAL_ASSUMPTIONS = ("function", "constant")
 
@@ -80,12 +82,14 @@ FUNCTIONS: dict[str, int | None] = {
     "asin": 1,
     "arccos": 1,
     "acos": 1,
+    "floor": 1,
+    "ceiling": 1,
 }
 
 # Operators the sheet writes that stay symbolic (sympy's undefined functions, never looked
 # up): sg[.] stop-gradient, diag, softmax, ...; det and Tr act on a matrix when given one.
 OPERATOR_FUNCTIONS = {"sg", "diag", "softmax", "Softmax", "det", "Tr", "tr", "Concat", "ROT180"}
-BIG_OPERATORS = ("sum", "prod", "int", "expect", "matrix")
+BIG_OPERATORS = ("sum", "prod", "int", "expect", "matrix", "deriv", "cases")
 RELATIONS = ("=", "<=", ">=", "<", ">")
 # Names the parser reads itself: never taken as a product of declared letters.
 RESERVED = set(BIG_OPERATORS) | {"norm"}
@@ -257,8 +261,9 @@ TRANSPOSE = "⊤"
 NORM = "‖"
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, max_length: int = MAX_LENGTH) -> str:
     """Unicode and LaTeX rewritten to the plain syntax (still text, still unevaluated)."""
+    MAX_LENGTH = max_length  # noqa: N806 - the module's limit, raised for a display formula
     if len(text) > MAX_LENGTH:
         raise LimitError(f"answer is too long ({len(text)} characters; at most {MAX_LENGTH})")
     text = unicodedata.normalize("NFC", text).strip()
@@ -298,6 +303,23 @@ def normalize(text: str) -> str:
     return text
 
 
+def _parenthesized(text: str) -> str:
+    """`text` in parentheses, unless one pair already encloses all of it ({\\left(x\\right)})
+    or it is one name ({\\lambda}_{i})."""
+    stripped = text.strip()
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", stripped):
+        return " " + stripped
+    if stripped.startswith("(") and stripped.endswith(")"):
+        depth = 0
+        for index, char in enumerate(stripped):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0 and index < len(stripped) - 1:
+                break
+        else:
+            return stripped
+    return "(" + text + ")"
+
+
 class _LatexReader:
     """A small LaTeX-to-plain rewriter for the math students type (fractions, roots, bars)."""
 
@@ -327,7 +349,7 @@ class _LatexReader:
                 parts.append(self._command())
             elif char == "{":
                 self.pos += 1
-                parts.append("(" + self._read_until("}") + ")")
+                parts.append(_parenthesized(self._read_until("}")))
             elif char == "}":
                 raise AnswerError("unbalanced '}'")
             elif char == "_":
@@ -410,16 +432,38 @@ class _LatexReader:
             return self._expectation()
         if name == "begin":
             return self._environment()
+        if name == "substack":
+            return self._argument()  # its rows come back split by newlines (\\\\ below)
+        if name == "\\":
+            return "\n"  # a row break (substack); elsewhere it reads as a space
+        if name in ("limits", "nolimits", "displaystyle", "textstyle"):
+            return " "
         if name in ("left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"):
             self._skip_spaces()
             char = self._peek()
             if char == ".":
                 self.pos += 1
                 return ""
+            if char in "[]" and name in ("left", "right"):
+                self.pos += 1
+                return "(" if char == "[" else ")"
+            if char == "|" and name in ("left", "right"):
+                # \left| .. \right| nest (a determinant inside an absolute value): explicit abs
+                self.pos += 1
+                return " abs(" if name == "left" else ")"
+            return ""
+        if name == "partial":
+            return " d"
+        if name in ("lfloor", "rfloor", "lceil", "rceil"):
+            return {"lfloor": " floor(", "lceil": " ceiling(", "rfloor": ")", "rceil": ")"}[name]
+        if name == "middle":
             return ""
         if name in ("frac", "dfrac", "tfrac"):
             numerator = self._argument()
             denominator = self._argument()
+            variable = re.fullmatch(r"\s*d\s*([A-Za-z][A-Za-z0-9_]*)\s*", denominator)
+            if numerator.strip() == "d" and variable:
+                return f" deriv[{variable.group(1)}] "  # d/dx of what follows
             return f"(({numerator})/({denominator}))"
         if name == "sqrt":
             self._skip_spaces()
@@ -453,6 +497,10 @@ class _LatexReader:
     def _limits(self) -> tuple[str, str]:
         """The `_{..}` and `^{..}` after a big operator (either order, either may be absent)."""
         lower = upper = ""
+        self._skip_spaces()
+        for word in ("\\limits", "\\nolimits"):
+            if self.text.startswith(word, self.pos):
+                self.pos += len(word)
         for _ in range(2):
             self._skip_spaces()
             if self._peek() == "_" and not lower:
@@ -467,8 +515,25 @@ class _LatexReader:
         return lower, upper
 
     def _big_operator(self, kind: str) -> str:
+        self._skip_spaces()
+        if self.text.startswith("_{\\substack{", self.pos):
+            return self._substack(kind)
         lower, upper = self._limits()
         return f" {kind}[{lower};{upper}] "
+
+    def _substack(self, kind: str) -> str:
+        """sympy's multi-index sum: _{\\substack{a \\leq i \\leq b \\\\ c \\leq j \\leq d}}."""
+        self.pos += 1  # the _
+        group = self._argument()  # the reader turns \\substack{..} into its rows
+        rows = [row for row in group.split("\n") if row.strip()]
+        out = []
+        for row in rows:
+            match = re.fullmatch(r"\s*(.+?)\s*<=\s*([A-Za-z]\w*)\s*<=\s*(.+?)\s*", row)
+            if not match:
+                raise AnswerError("a \\substack row must read a \\leq i \\leq b")
+            low, variable, high = match.groups()
+            out.append(f" {kind}[{variable}={low};{high}] ")
+        return "".join(out)
 
     def _expectation(self) -> str:
         """\\mathbb{E}_{q(z|x)}[..]: the subscript becomes the expectation's label."""
@@ -481,7 +546,7 @@ class _LatexReader:
 
     def _environment(self) -> str:
         name = self._argument().strip()
-        if name not in MATRIX_ENVIRONMENTS | {"vmatrix"}:
+        if name not in MATRIX_ENVIRONMENTS | {"vmatrix", "cases"}:
             raise AnswerError(f"unknown LaTeX environment '{name}'")
         end = f"\\end{{{name}}}"
         stop = self.text.find(end, self.pos)
@@ -497,9 +562,15 @@ class _LatexReader:
                 reader = _LatexReader(cell)
                 reader.depth = self.depth
                 cells.append(reader.read_all().strip() or "0")
+            if name == "cases":
+                if len(cells) != 2:
+                    raise AnswerError("each case needs a value & a condition")
+                cells[1] = re.sub(r"^[\s,]*(for|if|when)?\b[\s:]*", "", cells[1]) or "otherwise"
             rows.append(",".join(cells))
         if not rows:
             raise AnswerError("an empty matrix")
+        if name == "cases":
+            return f" cases[{';'.join(rows)}] "
         matrix = f" matrix[{';'.join(rows)}] "
         return f" det({matrix})" if name == "vmatrix" else matrix
 
@@ -525,7 +596,7 @@ class Token:
     pos: int
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
@@ -541,8 +612,8 @@ def tokenize(text: str) -> list[Token]:
             if kind == "op" and value == "**":
                 value = "^"
             tokens.append(Token(kind, value, pos))
-            if len(tokens) > MAX_TOKENS:
-                raise LimitError(f"answer has too many parts (more than {MAX_TOKENS})")
+            if len(tokens) > max_tokens:
+                raise LimitError(f"answer has too many parts (more than {max_tokens})")
         pos = match.end()
     tokens.append(Token("end", "", len(text)))
     return tokens
@@ -554,7 +625,10 @@ def tokenize(text: str) -> list[Token]:
 
 def canonical(name: str) -> str:
     """A name with its braces dropped and alias spellings folded (for lookups, suggestions)."""
+    # A decoration is one spelling whatever its place: hat{y}_i, yhat_i and y_hat_i are one name.
+    name = re.sub(r"(hat|tilde|bar)\{(\w+)\}", r"\2\1", name)
     name = name.replace("{", "").replace("}", "")
+    name = re.sub(r"_(hat|tilde|bar)(?=_|$)", r"\1", name)
     for group in ALIAS_GROUPS:
         for alias in sorted(group[1:], key=len, reverse=True):
             if name == alias or name.startswith(alias + "_"):
@@ -976,6 +1050,17 @@ class Parser:
         self._expect("[")
         if kind == "matrix":
             return self._matrix()
+        if kind == "cases":
+            return self._cases()
+        if kind == "deriv":
+            if self.token.kind != "name":
+                raise AnswerError("d/d? needs a variable")
+            variable = self._bound_symbol(self._advance().text, integer=False)
+            self._expect("]")
+            body = self.term()
+            if not isinstance(variable, sp.Symbol):
+                raise AnswerError("d/d? needs a variable")
+            return sp.Derivative(body, variable)
         if kind == "expect":
             label = ""
             if self.token.text != "]":
@@ -1028,6 +1113,31 @@ class Parser:
             self._expect(closer)
             return value
         return self._run()
+
+    def _cases(self) -> Any:
+        """cases[value, condition; ...; value, otherwise] -> Piecewise."""
+        sp = self.sp
+        pieces = []
+        while True:
+            value = self.expr()
+            self._expect(",")
+            if self.token.text == "otherwise":
+                self._advance()
+                condition = sp.true
+            else:
+                left = self.expr()
+                if self.token.text not in RELATIONS:
+                    raise AnswerError("a case's condition needs a relation, e.g. x > 0")
+                op = self._advance().text
+                right = self.expr()
+                make = {"=": sp.Eq, "<=": sp.Le, ">=": sp.Ge, "<": sp.Lt, ">": sp.Gt}[op]
+                condition = make(left, right)
+            pieces.append((value, condition))
+            if self.token.text != ";":
+                break
+            self._advance()
+        self._expect("]")
+        return sp.Piecewise(*pieces)
 
     def _matrix(self) -> Any:
         rows: list[list[Any]] = [[self.expr()]]
@@ -1082,6 +1192,10 @@ class Parser:
         if arity is not None and len(arguments) != arity:
             raise AnswerError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}")
         (x, *_) = arguments
+        if name in ("abs", "Abs") and getattr(x, "is_Matrix", False):
+            if not x.is_square:
+                raise AnswerError("|A| of a matrix that is not square")
+            return sp.Determinant(x)  # |A| of a matrix is its determinant
         if getattr(x, "is_Matrix", False):
             raise AnswerError(f"{name} of a matrix is not read")
         if name == "sqrt":
@@ -1110,6 +1224,10 @@ class Parser:
             return sp.asin(x)
         if name in ("arccos", "acos"):
             return sp.acos(x)
+        if name == "floor":
+            return sp.floor(x)
+        if name == "ceiling":
+            return sp.ceiling(x)
         return getattr(sp, name)(x)  # sin cos tan sinh cosh tanh: names from the fixed table
 
 
@@ -1122,12 +1240,14 @@ def parse(text: str, symbols: dict[str, str] | None = None) -> Any:
     return _guarded(Parser(tokens, symbol_table(symbols or {})).parse)
 
 
-def parse_relation(text: str, symbols: dict[str, str] | None = None) -> Any:
+def parse_relation(text: str, symbols: dict[str, str] | None = None, scale: int = 1) -> Any:
     """A whole statement (`lhs = rhs`, `a \\le b`) as an unevaluated sympy relation, or an
-    expression when there is no relation; AnswerError if unreadable."""
+    expression when there is no relation; AnswerError if unreadable. `scale` multiplies the
+    length and token limits (a display formula of the registry is longer than an answer)."""
     if not isinstance(text, str):
         raise AnswerError("answer must be text")
-    tokens = tokenize(normalize(text))
+    scale = max(1, min(int(scale), 20))
+    tokens = tokenize(normalize(text, MAX_LENGTH * scale), MAX_TOKENS * scale)
     return _guarded(Parser(tokens, symbol_table(symbols or {})).relation)
 
 

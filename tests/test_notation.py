@@ -1,0 +1,225 @@
+"""What a student reads is what was proved: every formula's display LaTeX
+(`formulas.notation.display_latex`, used by show, the quiz, the sheets and Anki) is read back
+with the quiz's own LaTeX parser and shown equal to the formula's sympy statement.
+
+The comparison is independent of how the LaTeX was made: the parser builds its own sympy
+expression from the text, and the two are compared by sympy (`simplify(a - b) == 0`, entry by
+entry for matrices, both sides of the relation).
+
+Exempt (EXEMPT below, each with its reason): statements the parser's language cannot express.
+An exemption that is no longer needed fails the test, so the list cannot go stale.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy as sp
+
+import formulas
+from formulas import notation
+from quizzes.parser import AnswerError, parse_relation
+
+# id -> why its display cannot be read back (kept short; each is re-tried below).
+EXEMPT: dict[str, str] = {}
+
+
+def _assumption(symbol: sp.Symbol) -> str:
+    if symbol.is_commutative is False:
+        return "noncommutative"
+    if symbol.is_integer and symbol.is_positive:
+        return "positive-integer"
+    if symbol.is_integer and symbol.is_nonnegative:
+        return "nonnegative-integer"
+    if symbol.is_integer:
+        return "integer"
+    if symbol.is_positive:
+        return "positive"
+    if symbol.is_nonnegative:
+        return "nonnegative"
+    if symbol.is_real:
+        return "real"
+    return "complex"
+
+
+def _declared(statement) -> dict[str, str]:
+    """The statement's own names, with their assumptions, as a question would declare them."""
+    from sympy.core.function import AppliedUndef
+
+    declared: dict[str, str] = {}
+    for symbol in statement.atoms(sp.Symbol):
+        if not isinstance(symbol, sp.Dummy):
+            declared[symbol.name] = _assumption(symbol)
+    for application in statement.atoms(AppliedUndef):
+        declared[application.func.__name__] = "function"
+    for base in statement.atoms(sp.IndexedBase):
+        declared.pop(str(base.label), None)
+    return declared
+
+
+def _plain(expr):
+    """Indexed sequences compared by name (the parser makes plain IndexedBases); a sum of a
+    sum is one sum over both indices (sympy prints them alike)."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.IndexedBase), lambda e: sp.IndexedBase(str(e.label))
+    )
+    for kind in (sp.Sum, sp.Product):
+        expr = expr.replace(
+            lambda e, kind=kind: isinstance(e, kind) and isinstance(e.function, kind),
+            lambda e, kind=kind: kind(e.function.function, *e.function.limits, *e.limits),
+        )
+    return expr
+
+
+def _same(a, b) -> bool:
+    a, b = _plain(sp.sympify(a)), _plain(sp.sympify(b))
+    if a == b:
+        return True
+    if getattr(a, "is_Matrix", False) or getattr(b, "is_Matrix", False):
+        if not (getattr(a, "is_Matrix", False) and getattr(b, "is_Matrix", False)):
+            return False
+        if a.shape != b.shape:
+            return False
+        return all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return sp.simplify(a - b) == 0 or sp.simplify(a.doit() - b.doit()) == 0
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def read_back(formula) -> tuple[bool, str]:
+    """(True, '') when the display LaTeX parses to the statement; (False, why) otherwise."""
+    statement = formula.statement
+    latex = notation.display_latex(formula)
+    if latex is None:
+        return False, "no display LaTeX"
+    declared = _declared(statement)
+    swaps = {}
+    for number, (name, fragment) in enumerate(notation.ATOMS.get(formula.id, {}).items()):
+        symbols = [s for s in statement.free_symbols if getattr(s, "name", None) == name]
+        if not symbols:
+            return False, f"ATOMS names '{name}', which the statement no longer has"
+        if fragment not in latex:
+            return False, f"ATOMS fragment {fragment!r} is not in the display"
+        placeholder = f"atom{chr(ord('a') + number)}"
+        latex = latex.replace(fragment, f" {placeholder} ")
+        declared[placeholder] = _assumption(symbols[0])
+        swaps[sp.Symbol(placeholder, **_assumptions(symbols[0]))] = symbols[0]
+        declared.pop(name, None)
+    try:
+        parsed = parse_relation(latex, declared, scale=10)
+    except AnswerError as error:
+        return False, f"parser: {error}"
+    parsed = parsed.xreplace(swaps)
+    # A name is a name: the parser's x is the statement's x whatever extra assumptions
+    # (nonzero, finite) the statement's author gave it.
+    by_name = {s.name: s for s in statement.atoms(sp.Symbol)}
+    parsed = parsed.xreplace(
+        {s: by_name[s.name] for s in parsed.atoms(sp.Symbol) if s.name in by_name}
+    )
+    if isinstance(statement, sp.core.relational.Relational):
+        if not isinstance(parsed, sp.core.relational.Relational):
+            return False, f"parsed {parsed} has no relation"
+        if parsed.rel_op != statement.rel_op:
+            return False, f"relation {parsed.rel_op} vs {statement.rel_op}"
+        if _same(parsed.lhs, statement.lhs) and _same(parsed.rhs, statement.rhs):
+            return True, ""
+        return False, f"parsed {parsed} vs statement {statement}"
+    if _same(parsed, statement):
+        return True, ""
+    return False, f"parsed {parsed} vs statement {statement}"
+
+
+def _assumptions(symbol) -> dict[str, bool]:
+    from quizzes.parser import ASSUMPTIONS
+
+    return ASSUMPTIONS[_assumption(symbol)]
+
+
+def _letters(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", text)))
+
+
+def _formulas_with_statements():
+    chosen = []
+    for formula in formulas.all():
+        if formula.statement_builder is None:
+            continue
+        chosen.append(formula.id)
+    return chosen
+
+
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*")
+
+
+def opaque_names(formula) -> list[str]:
+    """Statement symbols that are phrases, not names (`D_KL(p||q)`, `#params`): the statement
+    does not say what they are made of, so there is nothing to read back for them."""
+    from sympy.core.function import AppliedUndef
+
+    statement = formula.statement
+    names = {s.name for s in statement.atoms(sp.Symbol)}
+    names |= {f.func.__name__ for f in statement.atoms(AppliedUndef)}
+    names -= {str(b.label) for b in statement.atoms(sp.IndexedBase)}
+    covered = set(notation.ATOMS.get(formula.id, {}))
+    return sorted(n for n in names if not IDENTIFIER.fullmatch(n) and n not in covered)
+
+
+@pytest.mark.parametrize("formula_id", _formulas_with_statements())
+def test_display_latex_reads_back_to_the_statement(formula_id):
+    formula = formulas.get(formula_id)
+    statement = formula.statement
+    if statement in (sp.true, sp.false):
+        pytest.fail(f"{formula_id}: the statement collapsed to {statement}")
+    opaque = opaque_names(formula)
+    if opaque and formula_id not in notation.DISPLAY:
+        pytest.skip(f"statement has opaque symbols {opaque} (not a formula sympy can read)")
+    ok, why = read_back(formula)
+    if formula_id in EXEMPT:
+        assert not ok, f"{formula_id} reads back now: drop it from EXEMPT ({EXEMPT[formula_id]})"
+        return
+    assert ok, f"{formula_id}: {why}\n  display: {notation.display_latex(formula)}"
+
+
+@pytest.mark.parametrize("formula_id", sorted(notation.ATOMS))
+def test_each_atom_spells_its_symbol(formula_id):
+    """An opaque symbol's LaTeX shows the symbol's own letters (no atom can hide a swap)."""
+    for name, fragment in notation.ATOMS[formula_id].items():
+        missing = (
+            set(re.findall(r"[A-Za-z]", name))
+            - _letters(fragment)
+            - set("".join(re.findall(r"\\([A-Za-z]+)", fragment)))
+        )
+        assert not missing, f"{formula_id}: {fragment!r} lacks {sorted(missing)} of {name!r}"
+
+
+def test_every_formula_has_a_display_form_and_none_says_false():
+    for formula in formulas.all():
+        if formula.statement_builder is None and not formula.latex_override:
+            continue
+        latex = notation.display_latex(formula)
+        assert latex, f"{formula.id} has no display LaTeX"
+        assert latex.strip() not in ("False", "True", r"\text{False}"), formula.id
+
+
+def test_display_entries_name_registry_formulas():
+    ids = {formula.id for formula in formulas.all()}
+    assert set(notation.DISPLAY) <= ids
+    assert set(notation.ATOMS) <= ids
+
+
+@pytest.mark.parametrize(
+    ("name", "latex"),
+    [
+        ("alphabar_{t-1}", r"\bar{\alpha}_{t-1}"),
+        ("p_data", r"p_{\text{data}}"),
+        ("mu_tilde_t", r"\tilde{\mu}_{t}"),
+        ("x_hat_i", r"\hat{x}_{i}"),
+        ("theta_MLE", r"\theta_{\text{MLE}}"),
+        ("epsilon_theta", r"\epsilon_{\theta}"),
+        ("x_{t-1}", "x_{t-1}"),
+    ],
+)
+def test_symbol_names_print_in_the_course_notation(name, latex):
+    assert notation.symbol_latex(name) == latex
