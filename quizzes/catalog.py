@@ -69,6 +69,78 @@ def load_templates(topic: str | None = None) -> dict[str, str]:
     return dict(_template_errors)
 
 
+# --------------------------------------------------------------------------------------------
+# Which module registers which template: a small cache, so that `check template-id@variant`
+# imports one template module instead of all of them (start-up is what `check` costs).
+
+
+def _template_cache_path() -> Path:
+    home = os.environ.get("CHEATSHEET_HOME")
+    if home:
+        return Path(home).expanduser() / "cache" / "template-modules.json"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("cheatsheet")) / "template-modules.json"
+
+
+def _template_sources() -> dict[str, list[int]]:
+    """Each template module's (mtime, size): the cache is valid while these are unchanged."""
+    sources = {}
+    for path in sorted(TEMPLATE_DIR.glob("*.py")):
+        status = path.stat()
+        sources[path.stem] = [status.st_mtime_ns, status.st_size]
+    return sources
+
+
+def module_of_template(template_id: str) -> str | None:
+    """The module stem that registers `template_id`, from the cache (None: unknown or stale)."""
+    import json
+
+    try:
+        cached = json.loads(_template_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if cached.get("sources") != _template_sources():
+        return None
+    return cached.get("modules", {}).get(template_id)
+
+
+def _remember_template_modules() -> None:
+    """Write the template -> module cache after every module was imported (best effort)."""
+    import json
+
+    modules = {
+        tid: t.make.__module__.rpartition(".")[2]
+        for tid, t in TEMPLATES.items()
+        if t.make.__module__.startswith("quizzes.templates.")
+    }
+    path = _template_cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"sources": _template_sources(), "modules": modules}))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only cache costs speed, not correctness
+
+
+def load_template(template_id: str) -> None:
+    """Make `template_id` registered, importing as little as possible: its own module when
+    the cache knows it, else every module (and the cache is written for next time)."""
+    if template_id in TEMPLATES:
+        return
+    stem = module_of_template(template_id)
+    if stem is not None and stem not in _imported:
+        _imported.add(stem)
+        try:
+            importlib.import_module(f"quizzes.templates.{stem}")
+        except Exception as error:  # noqa: BLE001 - reported like load_templates does
+            _template_errors[f"quizzes.templates.{stem}"] = f"{type(error).__name__}: {error}"
+    if template_id not in TEMPLATES:
+        load_templates()
+        _remember_template_modules()
+
+
 def bank_directories() -> list[Path]:
     configured = os.environ.get("CHEATSHEET_BANKS")
     if configured:
@@ -183,24 +255,33 @@ class Catalog:
             )
         return picks
 
+    def _bank_with(self, question_id: str) -> Pick | None:
+        """The bank question with this id, reading only the bank files that mention it."""
+        needle = f'"{question_id}"'
+        for topic, paths in self._files.items():
+            if any(needle in path.read_text(encoding="utf-8") for path in paths):
+                for question in self.bank(topic):
+                    if question.id == question_id:
+                        return Pick(question_=question)
+        return None
+
     def find_item(self, card_id: str) -> Pick | None:
         """The bank question or template with this card id (None if gone)."""
-        if card_id not in TEMPLATES:
-            load_templates()
         if card_id in TEMPLATES:
             return Pick(template=TEMPLATES[card_id])
-        for topic in self.topics():
-            for question in self.bank(topic):
-                if question.id == card_id:
-                    return Pick(question_=question)
+        found = self._bank_with(card_id)
+        if found is not None:
+            return found
+        load_template(card_id)
+        if card_id in TEMPLATES:
+            return Pick(template=TEMPLATES[card_id])
         return None
 
     def find(self, question_id: str, seed: int | None = None) -> Question:
         """`bank-id`, `template-id@variant`, or `template-id` with `seed` as its variant."""
         template_id, at, variant_text = question_id.partition("@")
-        if template_id not in TEMPLATES:
-            load_templates()
         if at:
+            load_template(template_id)
             if template_id not in TEMPLATES:
                 raise self._unknown(question_id)
             try:
@@ -210,9 +291,9 @@ class Catalog:
                     f"'{question_id}': the variant after '@' must be an integer"
                 ) from None
             return generate(TEMPLATES[template_id], variant)
-        if question_id in TEMPLATES:
-            return generate(TEMPLATES[question_id], seed if seed is not None else 0)
         item = self.find_item(question_id)
+        if item is not None and item.template is not None:
+            return generate(item.template, seed if seed is not None else 0)
         if item is None:
             raise self._unknown(question_id)
         return item.question()

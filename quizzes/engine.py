@@ -393,7 +393,7 @@ def _mark_numeric(
                 return False, f"Not quite: {mistake.feedback}", method
         except (AnswerError, ValueError):
             continue
-    if method in ("sigfigs", "decimals"):
+    if method in ("sigfigs", "decimals") and rounded(target, rule) != target:
         wanted = f"{question.answer} is {rounded(target, rule)} {phrase}"
     else:
         wanted = f"the answer is {question.answer}, {phrase}"
