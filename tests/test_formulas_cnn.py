@@ -137,3 +137,107 @@ def test_transposed_conv_against_conv_transpose2d(device, seed, h, w, k, stride)
         stride=stride,
     )
     np.testing.assert_allclose(out, ref[:, 0].cpu().numpy(), atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# proofs, definitions, errata and claims of section 11
+
+from formulas.core import REGISTRY  # noqa: E402
+from formulas.proof import build_report, prove  # noqa: E402
+
+CNN_IDS = [f.id for f in formulas.all() if f.topic == TOPIC]
+
+
+def test_every_cnn_formula_is_proved_or_an_honest_definition():
+    for formula_id in CNN_IDS:
+        formula = formulas.get(formula_id)
+        assert formula.kind in ("derived", "definition"), formula_id
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula_id, proof.failures)
+        else:
+            report = build_report(formula)
+            assert report["properties"] and report["passed"] is True, report["failures"]
+
+
+def test_conv_backward_statements_are_convolutions_not_products():
+    import sympy as sp
+
+    for formula_id, head in (
+        ("conv-backward-input", "conv_full"),
+        ("conv-backward-kernel", "conv"),
+    ):
+        rhs = formulas.get(formula_id).statement.rhs
+        assert not isinstance(rhs, sp.Mul) and rhs.func.__name__ == head
+        assert "ROT180" in sp.srepr(rhs)
+    for formula_id in CNN_IDS:
+        assert str(formulas.get(formula_id).statement) not in ("True", "False")
+
+
+@pytest.mark.parametrize(
+    "formula_id, values",
+    [
+        ("conv-backward-input", {"delta": 2, "w": 3}),
+        ("conv-backward-kernel", {"delta": np.ones((3, 3)), "z_prev": np.ones((2, 2))}),
+        ("conv-forward", {"z_prev": np.ones((2, 2)), "w": np.ones((3, 3))}),
+    ],
+)
+def test_bad_shapes_raise_a_one_line_value_error(formula_id, values):
+    with pytest.raises(ValueError, match="expected .* of shape") as error:
+        formulas.get(formula_id).evaluate(**values)
+    assert "\n" not in str(error.value)
+
+
+def test_cli_eval_with_scalars_is_a_one_line_error(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cheatsheet", "eval", "conv-backward-input", "delta=2", "w=3"],
+        capture_output=True,
+        text=True,
+        env={"CHEATSHEET_HOME": str(tmp_path), "PATH": ""},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "expected delta of shape" in result.stderr
+
+
+def test_worked_example_entry_matches_the_backprop_command():
+    # cheatsheet.backprop computes the sheet's example with torch autograd: same wrong entry
+    from cheatsheet.backprop.conv import sheet_example
+
+    found = [row for row in sheet_example().errata if row["block"] == "Y"]
+    assert [(row["row"], row["col"], row["printed"], row["right"]) for row in found] == [
+        (2, 1, 3, 4)
+    ]
+    claim = REGISTRY.claim("cnn-sheet-example-forward-entry")
+    assert claim.verdict == "error" and claim.sheet_lines == (319, 319)
+    evidence = claim.check()
+    assert evidence.state == "confirmed" and "[2, 3, 3]" in evidence.detail
+
+
+def test_worked_example_forward_against_torch():
+    X = torch.tensor(
+        [[0, 0, 1, 1, 0], [0, 1, 0, 1, 1], [1, 1, 1, 1, 0], [1, 0, 1, 1, 0], [1, 1, 0, 1, 1]],
+        dtype=torch.float64,
+    )
+    K = torch.tensor([[1, 0, 1], [0, 1, 0], [0, 1, 0]], dtype=torch.float64)
+    Y = F.conv2d(X[None, None], torch.flip(K, (0, 1))[None, None])[0, 0]
+    assert Y.tolist() == [[3, 3, 3], [4, 2, 3], [2, 4, 3]]
+
+
+def test_cnn_errata_and_claims_show_numbers_for_both_forms():
+    for formula_id in ("conv-toeplitz-matrix", "max-pool-gradient"):
+        erratum = formulas.get(formula_id).erratum
+        evidence = erratum.evidence()
+        assert evidence.state == "confirmed", evidence.detail
+        assert "sheet's form [" in evidence.detail and "right form [" in evidence.detail
+        assert erratum.severity == "typo" and erratum.sheet_lines
+    for claim in REGISTRY.claims():
+        if claim.topic != TOPIC or claim.check is None:
+            continue
+        evidence = claim.check()
+        if claim.verdict == "correct":
+            assert evidence.sheet_fails is False and evidence.correct_passes is True, claim.id
+        else:
+            assert evidence.state == "confirmed", (claim.id, evidence.detail)
