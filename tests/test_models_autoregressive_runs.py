@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from cheatsheet.errors import CheatsheetError
-from cheatsheet.runs.catalog_autoregressive import SPECS
+from cheatsheet.runs.catalog import specs_of_family
+
+SPECS = specs_of_family("autoregressive")
 from cheatsheet.runs.protocol import RunContext
 from formulas import get
 

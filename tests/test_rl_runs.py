@@ -8,7 +8,9 @@ import json
 import pytest
 
 from cheatsheet.errors import CheatsheetError
-from cheatsheet.runs.catalog_rl_basics import SPECS
+from cheatsheet.runs.catalog import specs_of_family
+
+SPECS = specs_of_family("rl", "basics")
 
 
 def test_every_spec_has_a_factory():

@@ -55,9 +55,9 @@ def test_catalog_specs_are_consistent():
 
 def test_vae_catalog_runs_on_embedded_data_only():
     # (other catalogs may name an environment or a test function, e.g. CartPole, rosenbrock)
-    from cheatsheet.runs.catalog_vae import SPECS
+    from cheatsheet.runs.catalog import specs_of_family
 
-    for spec in SPECS:
+    for spec in specs_of_family("vae", "baseline"):
         assert set(spec.datasets) <= set(DATASETS), spec.name
 
 

@@ -1,12 +1,11 @@
 """`cheatsheet bench density`: test NLL of density models on binarised 8x8 digits, each trained
 for the same wall-clock budget from the same seed.
 
-Every entry is a model module's `make_experiment(ctx)` (cheatsheet/runs/protocol.py) whose
-`evaluate()` returns `test_nll_nats` (per image) and `bits_per_dim` (or `test_bits_per_dim`).
-The bench owns the loop: seed everything, build, call `train_step` until the budget is spent
-(or the experiment sets `converged = True`, e.g. a closed-form fit), then `evaluate()`.
-A module that is not there yet is skipped with a note, and a model that fails is reported,
-not fatal.
+Every entry names a run of the catalog (cheatsheet/runs/catalog.py), built by its factory with
+its typed config, whose `evaluate()` returns `test_nll_nats` (per image) and `bits_per_dim`
+(or `test_bits_per_dim`). The bench owns the loop: seed everything, build, call `train_step`
+until the budget is spent (or the experiment sets `converged = True`, e.g. a closed-form fit),
+then `evaluate()`. A model that fails is reported, not fatal.
 
 What the numbers mean. For the exact-likelihood models (baselines, FVSBN, NADE, MADE, PixelCNN)
 test NLL = -mean log p(x). For the VAE it is -IWAE_K, an upper bound (in expectation) on the
@@ -26,22 +25,21 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Entry:
-    model: str  # as shown in the table (and the `cheatsheet run` name where there is one)
-    factory: str  # "module:function"
+    model: str  # the `cheatsheet run` name (cheatsheet/runs/catalog.py)
     data: str = "digits-binary"
     options: dict[str, Any] = field(default_factory=dict)
     nominal_steps: int = 10_000  # ctx.steps, for models that shape a schedule by it
 
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("bernoulli", "cheatsheet.models.baselines:make_independent_experiment"),
-    Entry("bernoulli-mixture", "cheatsheet.models.baselines:make_mixture_experiment"),
-    Entry("fvsbn", "cheatsheet.models.fvsbn:make_experiment"),
-    Entry("nade", "cheatsheet.models.nade:make_experiment"),
-    Entry("made", "cheatsheet.models.made:make_experiment"),
-    Entry("pixelcnn", "cheatsheet.models.pixelcnn:make_experiment"),
-    Entry("vae", "cheatsheet.models.vae:make_experiment", options={"iwae_k": 1000}),
-    Entry("realnvp", "cheatsheet.models.realnvp:make_experiment", data="digits"),
+    Entry("bernoulli"),
+    Entry("bernoulli-mixture"),
+    Entry("fvsbn"),
+    Entry("nade"),
+    Entry("made"),
+    Entry("pixelcnn"),
+    Entry("vae", options={"iwae_k": 1000}),
+    Entry("realnvp", data="digits"),
 )
 
 # Binarised MNIST in the literature (Larochelle & Murray 2011; Germain et al. 2015;
@@ -50,19 +48,12 @@ LITERATURE_ORDER = ("fvsbn", "nade", "made", "pixelcnn")
 
 
 def _load(entry: Entry):
-    import importlib
+    """The entry's factory and typed config, from the run catalog."""
+    from cheatsheet.runs.catalog import get_spec
+    from cheatsheet.runs.harness import load_factory, resolve_config
 
-    module_name, _, function_name = entry.factory.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
-            return None, f"{entry.model}: skipped, {module_name} is not there yet"
-        raise
-    factory = getattr(module, function_name, None)
-    if factory is None:
-        return None, f"{entry.model}: skipped, {module_name} has no {function_name}(ctx)"
-    return factory, None
+    spec = get_spec(entry.model)
+    return load_factory(spec), resolve_config(spec, dict(entry.options))
 
 
 def bench_one(
@@ -75,9 +66,7 @@ def bench_one(
     from cheatsheet.runs.progress import time_bar
     from cheatsheet.runs.protocol import RunContext
 
-    factory, note = _load(entry)
-    if factory is None:
-        return {"model": entry.model, "skipped": True, "note": note}
+    factory, config = _load(entry)
     seed_everything(seed)
     ctx = RunContext(
         device=device,
@@ -86,6 +75,7 @@ def bench_one(
         data=entry.data,
         out_dir=out_dir / entry.model,
         options=dict(entry.options),
+        config=config,
     )
     experiment = factory(ctx)
     steps, loss = 0, None

@@ -31,6 +31,18 @@ from torch import nn
 
 from cheatsheet.body import skeleton
 from cheatsheet.body.smpl import SMPL, sample_poses
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class FitConfig:
+    bodies: int = param(200, "procedural bodies the PCA shape space is learned from")
+    betas: int = param(8, "shape coefficients (PCA components)")
+    components: int = param(4, "Gaussians of the pose prior (GMM)")
+    subjects: int = param(4, "posed subjects to fit")
+    noise_px: float = param(2.0, "noise on the 2D target joints (pixels)")
+    lr: float = param(0.02, "Adam learning rate")
+
 
 TORSO = [
     skeleton.JOINT_NAMES.index(n)
@@ -298,20 +310,16 @@ class FitExperiment:
 def make_experiment(ctx) -> FitExperiment:
     from cheatsheet.body.smpl import build_smpl
 
-    options = ctx.options
-    model = build_smpl(
-        int(options.get("bodies", 200)), int(options.get("betas", 8)), seed=ctx.seed
-    ).to(ctx.device)
+    config = ctx.settings(FitConfig, "smpl-fit")
+    model = build_smpl(config.bodies, config.betas, seed=ctx.seed).to(ctx.device)
     prior_samples = sample_poses(3000, np.random.default_rng(ctx.seed + 7))[:, 1:].reshape(3000, -1)
-    prior = GaussianMixturePrior.fit(prior_samples, int(options.get("components", 4)), ctx.seed).to(
-        ctx.device
-    )
+    prior = GaussianMixturePrior.fit(prior_samples, config.components, ctx.seed).to(ctx.device)
     camera = PinholeCamera()
     targets = make_targets(
         model,
         camera,
-        int(options.get("subjects", 4)),
-        float(options.get("noise_px", 2.0)),
+        config.subjects,
+        config.noise_px,
         ctx.seed + 1,
     )
     params = FitParameters(len(targets.joints_2d), model.num_joints, model.num_betas).to(ctx.device)
@@ -322,6 +330,6 @@ def make_experiment(ctx) -> FitExperiment:
         camera=camera,
         targets=targets,
         params=params,
-        optimizer=torch.optim.Adam(params.parameters(), lr=float(options.get("lr", 0.02))),
+        optimizer=torch.optim.Adam(params.parameters(), lr=config.lr),
         initial_error=reprojection_error(model, camera, params, targets.joints_2d),
     )

@@ -129,6 +129,7 @@ def _rank() -> int:
 
 def _list(as_json: bool) -> None:
     from cheatsheet.runs.catalog import all_specs
+    from cheatsheet.runs.config import describe
 
     specs = all_specs()
     if as_json:
@@ -141,6 +142,7 @@ def _list(as_json: bool) -> None:
                     "default_steps": spec.default_steps,
                     "default_data": spec.default_data,
                     "datasets": list(spec.datasets),
+                    "options": describe(spec.config, spec.defaults),
                 }
                 for spec in specs
             ]

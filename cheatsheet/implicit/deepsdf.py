@@ -31,6 +31,19 @@ import torch
 from torch import nn
 
 from cheatsheet.implicit import shapes as shape_lib
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class DeepSDFConfig:
+    latent_size: int = param(16, "size of each shape's latent code (0: one shape, no codes)")
+    train_shapes: int = param(12, "shapes auto-decoded in training")
+    hidden: int = param(128, "units of the SDF decoder")
+    lr: float = param(5e-4, "Adam learning rate of the decoder")
+    code_lr: float = param(1e-3, "Adam learning rate of the codes")
+    eval_points: int = param(50_000, "points for the volumetric IoU")
+    mesh_resolution: int = param(48, "marching-cubes grid for the figure")
+    infer_steps: int = param(200, "steps that infer an unseen shape's code")
 
 
 class DeepSDFDecoder(nn.Module):
@@ -235,18 +248,18 @@ class DeepSDFExperiment:
 
 
 def make_experiment(ctx) -> DeepSDFExperiment:
-    options = ctx.options
-    latent = int(options.get("latent_size", 16))
-    count = int(options.get("train_shapes", 12)) if latent > 0 else 1
+    config = ctx.settings(DeepSDFConfig, "deepsdf")
+    latent = config.latent_size
+    count = config.train_shapes if latent > 0 else 1
     shapes = shape_lib.shape_family(ctx.data, count, ctx.seed)
     if latent == 0 and ctx.data in shape_lib.SHAPES:
         shapes = [shape_lib.SHAPES[ctx.data]]
     held_out = shape_lib.shape_family(ctx.data, 3, ctx.seed + 1) if latent > 0 else []
-    model = DeepSDF(len(shapes), latent, int(options.get("hidden", 128))).to(ctx.device)
+    model = DeepSDF(len(shapes), latent, config.hidden).to(ctx.device)
     optimizer = torch.optim.Adam(
         [
-            {"params": model.decoder.parameters(), "lr": float(options.get("lr", 5e-4))},
-            {"params": model.codes.parameters(), "lr": float(options.get("code_lr", 1e-3))},
+            {"params": model.decoder.parameters(), "lr": config.lr},
+            {"params": model.codes.parameters(), "lr": config.code_lr},
         ]
     )
     return DeepSDFExperiment(
@@ -260,7 +273,7 @@ def make_experiment(ctx) -> DeepSDFExperiment:
         held_out_samples=make_sdf_samples(held_out, 2048, seed=ctx.seed + 1)
         if held_out
         else SDFSamples(torch.zeros(0, 0, 3), torch.zeros(0, 0)),
-        eval_points=int(options.get("eval_points", 50_000)),
-        mesh_resolution=int(options.get("mesh_resolution", 48)),
-        infer_steps=int(options.get("infer_steps", 200)),
+        eval_points=config.eval_points,
+        mesh_resolution=config.mesh_resolution,
+        infer_steps=config.infer_steps,
     )

@@ -36,6 +36,19 @@ from torch import nn
 from torch.nn import functional as F
 
 from cheatsheet.implicit.scene import BACKGROUND, FAR, NEAR, AnalyticScene, Camera
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class DVRConfig:
+    size: int = param(32, "image side in pixels")
+    views: int = param(24, "training views on the orbit")
+    test_views: int = param(4, "held-out views for the PSNR")
+    hidden: int = param(64, "units of the occupancy/texture field")
+    lr: float = param(2e-3, "Adam learning rate")
+    batch_rays: int = param(512, "rays per step")
+    mesh_resolution: int = param(48, "marching-cubes grid of the mesh figure")
+
 
 Field = Callable[[torch.Tensor], torch.Tensor]
 
@@ -229,6 +242,7 @@ class DVRExperiment:
     test_images: torch.Tensor
     test_masks: torch.Tensor
     batch_rays: int = 512
+    mesh_resolution: int = 48
 
     def modules(self) -> dict[str, nn.Module]:
         return {"dvr": self.model}
@@ -290,7 +304,7 @@ class DVRExperiment:
         ]
         mesh = marching_cubes(
             self.model.occupancy,
-            int(self.ctx.options.get("mesh_resolution", 48)),
+            self.mesh_resolution,
             device=self.ctx.device,
         )
         if mesh is not None:
@@ -304,9 +318,9 @@ class DVRExperiment:
 def make_experiment(ctx) -> DVRExperiment:
     from cheatsheet.implicit.scene import orbit_cameras
 
-    options = ctx.options
-    size = int(options.get("size", 32))
-    train_views, test_views = int(options.get("views", 24)), int(options.get("test_views", 4))
+    config = ctx.settings(DVRConfig, "dvr")
+    size = config.size
+    train_views, test_views = config.views, config.test_views
     scene = AnalyticScene()
     cameras = [
         c.to(ctx.device) for c in orbit_cameras(train_views + test_views, size=size, seed=ctx.seed)
@@ -315,12 +329,12 @@ def make_experiment(ctx) -> DVRExperiment:
     held = set(range(0, len(cameras), max(1, len(cameras) // test_views))[:test_views])
     train = [i for i in range(len(cameras)) if i not in held]
     rays = [cameras[i].rays() for i in train]
-    model = OccupancyTextureField(int(options.get("hidden", 64))).to(ctx.device)
+    model = OccupancyTextureField(config.hidden).to(ctx.device)
     return DVRExperiment(
         ctx=ctx,
         model=model,
         train_model=ctx.wrap(model),
-        optimizer=torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 2e-3))),
+        optimizer=torch.optim.Adam(model.parameters(), lr=config.lr),
         origins=torch.cat([r[0] for r in rays]),
         directions=torch.cat([r[1] for r in rays]),
         colors=torch.cat([truth[i][0].reshape(3, -1).T for i in train]),
@@ -328,5 +342,6 @@ def make_experiment(ctx) -> DVRExperiment:
         test_cameras=[cameras[i] for i in sorted(held)],
         test_images=torch.stack([truth[i][0] for i in sorted(held)]),
         test_masks=torch.stack([truth[i][1] for i in sorted(held)]),
-        batch_rays=int(options.get("batch_rays", 512)),
+        batch_rays=config.batch_rays,
+        mesh_resolution=config.mesh_resolution,
     )

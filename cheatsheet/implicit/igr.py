@@ -30,6 +30,17 @@ import torch
 from torch import nn
 
 from cheatsheet.implicit import shapes as shape_lib
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class IGRConfig:
+    points: int = param(4096, "surface points of the point cloud")
+    hidden: int = param(128, "units of the SDF network")
+    lr: float = param(1e-3, "Adam learning rate")
+    lam: float = param(0.1, "weight lambda of the eikonal term (||grad f|| - 1)^2")
+    surface_power: int = param(1, "power of |f| on the surface (1 as the paper)")
+    mesh_resolution: int = param(64, "marching-cubes grid")
 
 
 class IGRNetwork(nn.Module):
@@ -156,12 +167,12 @@ class IGRExperiment:
 
 
 def make_experiment(ctx) -> IGRExperiment:
-    options = ctx.options
+    config = ctx.settings(IGRConfig, "igr")
     shape = shape_lib.get_shape(ctx.data)
     generator = torch.Generator().manual_seed(ctx.seed)
-    cloud = shape.surface_points(int(options.get("points", 4096)), generator=generator)
-    model = IGRNetwork(int(options.get("hidden", 128))).to(ctx.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 1e-3)))
+    cloud = shape.surface_points(config.points, generator=generator)
+    model = IGRNetwork(config.hidden).to(ctx.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     return IGRExperiment(
         ctx=ctx,
         model=model,
@@ -169,7 +180,7 @@ def make_experiment(ctx) -> IGRExperiment:
         optimizer=optimizer,
         shape=shape,
         cloud=cloud.to(ctx.device),
-        lam=float(options.get("lam", 0.1)),
-        surface_power=int(options.get("surface_power", 1)),
-        mesh_resolution=int(options.get("mesh_resolution", 64)),
+        lam=config.lam,
+        surface_power=config.surface_power,
+        mesh_resolution=config.mesh_resolution,
     )

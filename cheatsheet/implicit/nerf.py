@@ -40,6 +40,21 @@ from torch import nn
 from torch.nn import functional as F
 
 from cheatsheet.implicit.scene import BACKGROUND, FAR, NEAR, Camera
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class NeRFConfig:
+    encoding: str = param("positional", "encoding: positional (NeRF) or hashgrid (Instant-NGP)")
+    compare: bool = param(False, "also train the other encoding, side by side")
+    lr: float | None = param(None, "Adam learning rate (None: 2e-3 positional, 1e-2 hashgrid)")
+    size: int = param(32, "image side in pixels")
+    views: int = param(24, "training views")
+    test_views: int = param(4, "held-out views for the PSNR")
+    batch_rays: int = param(512, "rays per step")
+    n_coarse: int = param(32, "stratified samples per ray (coarse network)")
+    n_fine: int = param(32, "importance samples per ray (fine network)")
+
 
 # --------------------------------------------------------------------------------------------
 # 1. Encodings
@@ -454,17 +469,17 @@ def make_experiment(
 ) -> NeRFExperiment:
     from cheatsheet.implicit.scene import make_views
 
-    options = ctx.options
-    encoding = str(options.get("encoding", encoding or "positional"))
-    compare = bool(options.get("compare", compare if compare is not None else False))
-    size = int(options.get("size", 32))
-    train_views, test_views = int(options.get("views", 24)), int(options.get("test_views", 4))
+    defaults = {"encoding": encoding or "positional", "compare": bool(compare)}
+    config = ctx.settings(NeRFConfig, "nerf", **defaults)
+    encoding, compare = config.encoding, config.compare
+    size = config.size
+    train_views, test_views = config.views, config.test_views
     cameras, images = make_views(train_views + test_views, size, ctx.seed, ctx.device)
     # every (train_views + test_views)/test_views-th camera is held out: spread over the orbit
     held = set(range(0, len(cameras), max(1, len(cameras) // test_views))[:test_views])
     train = [i for i in range(len(cameras)) if i not in held]
     test = sorted(held)
-    models = [make_nerf(encoding, ctx.device, options.get("lr"), ctx.seed)]
+    models = [make_nerf(encoding, ctx.device, config.lr, ctx.seed)]
     if compare:
         baseline = "positional" if encoding != "positional" else "hashgrid"
         models.append(make_nerf(baseline, ctx.device, None, ctx.seed))
@@ -475,9 +490,9 @@ def make_experiment(
         train_images=images[train],
         test_cameras=[cameras[i] for i in test],
         test_images=images[test],
-        batch_rays=int(options.get("batch_rays", 512)),
-        n_coarse=int(options.get("n_coarse", 32)),
-        n_fine=int(options.get("n_fine", 32)),
+        batch_rays=config.batch_rays,
+        n_coarse=config.n_coarse,
+        n_fine=config.n_fine,
     )
 
 

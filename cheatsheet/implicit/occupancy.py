@@ -28,6 +28,19 @@ from torch import nn
 from torch.nn import functional as F
 
 from cheatsheet.implicit import shapes as shape_lib
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class OccupancyConfig:
+    train_shapes: int = param(24, "shapes in the training family")
+    test_shapes: int = param(6, "unseen shapes for the test IoU")
+    c_dim: int = param(64, "size of the shape code c")
+    hidden: int = param(64, "units of the occupancy decoder")
+    lr: float = param(3e-3, "Adam learning rate")
+    eval_points: int = param(50_000, "points for the volumetric IoU")
+    mesh_resolution: int = param(40, "marching-cubes grid for the figure")
+
 
 # --------------------------------------------------------------------------------------------
 # Encoder: ResNet PointNet
@@ -279,14 +292,12 @@ class OccupancyExperiment:
 
 
 def make_experiment(ctx) -> OccupancyExperiment:
-    options = ctx.options
+    config = ctx.settings(OccupancyConfig, "occupancy")
     family = ctx.data
-    train_shapes = shape_lib.shape_family(family, int(options.get("train_shapes", 24)), ctx.seed)
-    test_shapes = shape_lib.shape_family(family, int(options.get("test_shapes", 6)), ctx.seed + 1)
-    model = OccupancyNetwork(
-        c_dim=int(options.get("c_dim", 64)), hidden=int(options.get("hidden", 64))
-    ).to(ctx.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(options.get("lr", 3e-3)))
+    train_shapes = shape_lib.shape_family(family, config.train_shapes, ctx.seed)
+    test_shapes = shape_lib.shape_family(family, config.test_shapes, ctx.seed + 1)
+    model = OccupancyNetwork(c_dim=config.c_dim, hidden=config.hidden).to(ctx.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     return OccupancyExperiment(
         ctx=ctx,
         model=model,
@@ -294,6 +305,6 @@ def make_experiment(ctx) -> OccupancyExperiment:
         optimizer=optimizer,
         train=make_shape_set(train_shapes, seed=ctx.seed),
         test=make_shape_set(test_shapes, seed=ctx.seed + 1),
-        eval_points=int(options.get("eval_points", 50_000)),
-        mesh_resolution=int(options.get("mesh_resolution", 40)),
+        eval_points=config.eval_points,
+        mesh_resolution=config.mesh_resolution,
     )

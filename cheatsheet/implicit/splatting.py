@@ -44,6 +44,23 @@ from torch import nn
 from torch.nn import functional as F
 
 from cheatsheet.implicit.scene import BACKGROUND, Camera
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class SplattingConfig:
+    size: int = param(32, "image side in pixels")
+    views: int = param(24, "training views")
+    test_views: int = param(4, "held-out views for the PSNR")
+    initial: int = param(300, "Gaussians in the random initial cloud")
+    position_lr: float = param(4e-3, "Adam learning rate of the means (others scale from it)")
+    densify_every: int = param(50, "steps between clone/split/prune")
+    opacity_reset_every: int = param(0, "steps between opacity resets (0: never)")
+    densify_until: int | None = param(None, "last step of densification (None: 70% of --steps)")
+    grad_threshold: float = param(1e-4, "view-space gradient norm that triggers clone/split")
+    percent_dense: float = param(0.05, "size (share of the scene extent): clone below, split above")
+    max_gaussians: int = param(3000, "cap on the number of Gaussians")
+
 
 SH_C0 = 0.28209479177387814  # the degree-0 real spherical harmonic, 1 / (2 sqrt(pi))
 
@@ -486,39 +503,41 @@ class SplattingExperiment:
 def make_experiment(ctx) -> SplattingExperiment:
     from cheatsheet.implicit.scene import make_views
 
-    options = ctx.options
-    size = int(options.get("size", 32))
-    train_views, test_views = int(options.get("views", 24)), int(options.get("test_views", 4))
+    config = ctx.settings(SplattingConfig, "gaussian-splatting")
+    size = config.size
+    train_views, test_views = config.views, config.test_views
     cameras, images = make_views(train_views + test_views, size, ctx.seed, ctx.device)
     held = set(range(0, len(cameras), max(1, len(cameras) // test_views))[:test_views])
     train = [i for i in range(len(cameras)) if i not in held]
     test = sorted(held)
     generator = torch.Generator().manual_seed(ctx.seed)
-    model = random_initialisation(int(options.get("initial", 300)), 0.8, ctx.device, generator)
-    position_lr = float(options.get("position_lr", 4e-3))
+    model = random_initialisation(config.initial, 0.8, ctx.device, generator)
+    position_lr = config.position_lr
     extent = 1.0  # the scene lies in the unit ball
     return SplattingExperiment(
         ctx=ctx,
         model=model,
         optimizer=make_optimizer(model, position_lr),
-        control=_control(options, extent, model.count, ctx.device),
+        control=_control(config, extent, model.count, ctx.device),
         train_cameras=[cameras[i] for i in train],
         train_images=images[train],
         test_cameras=[cameras[i] for i in test],
         test_images=images[test],
         position_lr=position_lr,
-        densify_every=int(options.get("densify_every", 50)),
-        densify_until=int(options.get("densify_until", int(0.7 * ctx.steps))),
-        opacity_reset_every=int(options.get("opacity_reset_every", 0)),
+        densify_every=config.densify_every,
+        densify_until=config.densify_until
+        if config.densify_until is not None
+        else int(0.7 * ctx.steps),
+        opacity_reset_every=config.opacity_reset_every,
     )
 
 
-def _control(options: dict, extent: float, count: int, device) -> DensityControl:
+def _control(config: SplattingConfig, extent: float, count: int, device) -> DensityControl:
     control = DensityControl(
-        grad_threshold=float(options.get("grad_threshold", 1e-4)),
-        percent_dense=float(options.get("percent_dense", 0.05)),
+        grad_threshold=config.grad_threshold,
+        percent_dense=config.percent_dense,
         extent=extent,
-        max_gaussians=int(options.get("max_gaussians", 3000)),
+        max_gaussians=config.max_gaussians,
     )
     control.reset(count, device)
     return control

@@ -96,6 +96,7 @@ class BinaryAutoregressiveExperiment:
         learning_rate: float = 1e-3,
         batch_size: int = 64,
         weight_decay: float = 0.0,
+        figure_samples: int = 64,
     ):
         self.ctx = ctx
         self.title = title
@@ -106,7 +107,7 @@ class BinaryAutoregressiveExperiment:
             self.model.parameters(), lr=learning_rate, weight_decay=weight_decay
         )
         self.batch_size = batch_size
-        self.figure_samples = option(ctx, "samples", 64)
+        self.figure_samples = figure_samples
 
     def modules(self) -> dict[str, Any]:
         return {"model": self.model}
@@ -156,14 +157,6 @@ class BinaryAutoregressiveExperiment:
         samples = self.model.sample(self.figure_samples)
         path = save_binary_grid(samples, Path(out_dir) / "samples.png", f"{self.title}: samples")
         return [path]
-
-
-def option(ctx: RunContext, name: str, default: Any) -> Any:
-    """A model hyperparameter from ctx.options (harness --option), cast to the default's type."""
-    value = ctx.options.get(name, default)
-    if isinstance(default, bool) and isinstance(value, str):
-        return value.lower() in ("1", "true", "yes", "on")
-    return type(default)(value) if default is not None else value
 
 
 def build_or_explain(model_class: type, **settings: Any) -> nn.Module:

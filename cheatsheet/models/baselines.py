@@ -20,11 +20,25 @@ Each EM iteration cannot decrease the (penalised) training log-likelihood; a tes
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class BernoulliConfig:
+    alpha: float = param(1.0, "Laplace (add-alpha) smoothing of the pixel probabilities")
+
+
+@dataclass
+class BernoulliMixtureConfig:
+    alpha: float = param(1.0, "Laplace (add-alpha) smoothing in the EM M-step")
+    components: int = param(20, "mixture components")
 
 
 def bernoulli_log_prob(x: torch.Tensor, log_mu: torch.Tensor, log1m_mu: torch.Tensor):
@@ -103,12 +117,12 @@ class BaselineExperiment:
         self.train_x = split.train.flatten(1).to(ctx.device)
         self.test_x = split.test.flatten(1).to(ctx.device)
         dims = self.train_x.shape[1]
-        alpha = float(ctx.options.get("alpha", 1.0))
         if mixture:
-            components = int(ctx.options.get("components", 20))
-            self.model = BernoulliMixture(dims, components, alpha).to(ctx.device)
+            config = ctx.settings(BernoulliMixtureConfig, "bernoulli-mixture")
+            self.model = BernoulliMixture(dims, config.components, config.alpha).to(ctx.device)
         else:
-            self.model = IndependentBernoulli(dims, alpha).to(ctx.device)
+            config = ctx.settings(BernoulliConfig, "bernoulli")
+            self.model = IndependentBernoulli(dims, config.alpha).to(ctx.device)
         self.mixture = mixture
         self.converged = False  # the density bench stops training a converged baseline
         self._previous_loss = math.inf

@@ -51,6 +51,14 @@ from cheatsheet.models.realnvp import (
     discrete_nll,
     standard_normal_log_prob,
 )
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class ConditionalFlowConfig:
+    hidden: int = param(64, "channels of each conditional coupling network")
+    lr: float = param(1e-3, "Adam learning rate")
+
 
 # --------------------------------------------------------------------------------------------
 # Conditional layers: forward(x, u) -> (y, log_det), inverse(y, u) -> x
@@ -391,7 +399,8 @@ def _make(ctx, kind: str) -> ConditionalFlowExperiment:
         from cheatsheet.errors import CheatsheetError
 
         raise CheatsheetError(f"this conditional flow runs on 'digits', not '{ctx.data}'")
-    hidden = int(ctx.options.get("hidden", 64))
+    config = ctx.settings(ConditionalFlowConfig, kind)
+    hidden = config.hidden
     model = srflow(hidden=hidden) if kind == "srflow" else class_conditional_flow(hidden=hidden)
     model = model.to(ctx.device)
     if kind == "srflow":
@@ -414,7 +423,7 @@ def _make(ctx, kind: str) -> ConditionalFlowExperiment:
         train_condition,
         test_condition,
         kind,
-        lr=float(ctx.options.get("lr", 1e-3)),
+        lr=config.lr,
     )
 
 

@@ -44,6 +44,17 @@ import torch
 from torch import nn
 
 from cheatsheet.models.pix2pix import PatchDiscriminator
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class CycleGANConfig:
+    domain: str = param("invert", "domain Y made from the digits: invert or rotate")
+    base: int = param(32, "channels of the ResNet generators and PatchGANs")
+    lr: float = param(5e-4, "Adam learning rate (beta1 = 0.5)")
+    lambda_: float = param(10.0, "cycle-consistency weight (--option lambda=...)")
+    batch: int = param(32, "images per domain per step")
+
 
 DOMAINS = ("invert", "rotate")
 
@@ -293,18 +304,19 @@ def make_experiment(ctx) -> CycleGANExperiment:
 
     torch.manual_seed(ctx.seed)
     split = load(ctx.data, seed=ctx.seed)
-    domain = str(ctx.options.get("domain", "invert"))
+    config = ctx.settings(CycleGANConfig, "cyclegan")
+    domain = config.domain
     if domain not in DOMAINS:
         from cheatsheet.errors import CheatsheetError
 
         raise CheatsheetError(f"unknown cyclegan domain '{domain}'; choose {', '.join(DOMAINS)}")
     half = len(split.train) // 2  # disjoint halves: unpaired by construction
-    base = int(ctx.options.get("base", 32))
+    base = config.base
     F_net = ResnetGenerator(1, base).to(ctx.device)
     G_net = ResnetGenerator(1, base).to(ctx.device)
     D_X_net = PatchDiscriminator(1, base, norm="instance").to(ctx.device)
     D_Y_net = PatchDiscriminator(1, base, norm="instance").to(ctx.device)
-    lr = float(ctx.options.get("lr", 5e-4))
+    lr = config.lr
     generators = [*F_net.parameters(), *G_net.parameters()]
     discriminators = [*D_X_net.parameters(), *D_Y_net.parameters()]
     return CycleGANExperiment(
@@ -322,6 +334,6 @@ def make_experiment(ctx) -> CycleGANExperiment:
         test_labels=split.test_labels,
         g_optimizer=torch.optim.Adam(generators, lr=lr, betas=(0.5, 0.999)),
         d_optimizer=torch.optim.Adam(discriminators, lr=lr, betas=(0.5, 0.999)),
-        cycle_weight=float(ctx.options.get("lambda", 10.0)),
-        batch_size=int(ctx.options.get("batch", 32)),
+        cycle_weight=config.lambda_,
+        batch_size=config.batch,
     )

@@ -24,10 +24,23 @@ Sample quality: as gan.py (Frechet classifier distance, classifier score).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from cheatsheet.models.gan import GANExperiment, discriminator_loss, load_gan_data
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class DCGANConfig:
+    latent: int = param(32, "noise size of z")
+    base: int = param(32, "channels of the first (de)convolution")
+    lr: float = param(2e-4, "Adam learning rate of G and D (beta1 = 0.5, as the paper)")
+    k: int = param(1, "D steps per G step")
+    loss: str = param("non-saturating", "G loss: non-saturating or minimax")
+    batch: int = param(128, "images per step")
 
 
 class DCGANGenerator(nn.Module):
@@ -95,13 +108,13 @@ def make_experiment(ctx) -> DCGANExperiment:
     """`cheatsheet run dcgan`: the non-saturating loss (--option loss=minimax), k = 1."""
     torch.manual_seed(ctx.seed)
     split, train, test, image_data = load_gan_data(ctx, tanh_images=True)
-    options = ctx.options
-    latent_dim, base = int(options.get("latent", 32)), int(options.get("base", 32))
+    config = ctx.settings(DCGANConfig, "dcgan")
+    latent_dim, base = config.latent, config.base
     generator_net = DCGANGenerator(latent_dim, base).to(ctx.device)
     discriminator_net = DCGANDiscriminator(base).to(ctx.device)
     generator_net.apply(dcgan_init)
     discriminator_net.apply(dcgan_init)
-    lr = float(options.get("lr", 2e-4))
+    lr = config.lr
     return DCGANExperiment(
         ctx,
         generator_net,
@@ -112,9 +125,9 @@ def make_experiment(ctx) -> DCGANExperiment:
         latent_dim,
         g_optimizer=torch.optim.Adam(generator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
         d_optimizer=torch.optim.Adam(discriminator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
-        d_steps=int(options.get("k", 1)),
-        generator_loss=str(options.get("loss", "non-saturating")),
-        batch_size=int(options.get("batch", 128)),
+        d_steps=config.k,
+        generator_loss=config.loss,
+        batch_size=config.batch,
         name="DCGAN",
         tanh_images=True,
         train_labels=split.train_labels,

@@ -49,6 +49,21 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class DDPMConfig:
+    schedule: str = param("linear", "beta schedule: linear (1e-4 to 0.02) or cosine")
+    timesteps: int = param(1000, "diffusion steps T")
+    variance: str = param("beta", "reverse variance sigma_t^2: beta or posterior (beta tilde)")
+    base: int = param(16, "channels of the U-Net (images)")
+    hidden: int = param(128, "units of the MLP eps-network (2-D points)")
+    lr: float = param(2e-3, "Adam learning rate")
+    eval_samples: int = param(200, "samples drawn for the energy distance")
+    vlb_repeats: int = param(8, "Monte Carlo repeats of the variational bound (images)")
+
+
 # --------------------------------------------------------------------------------------------
 # Variance schedules (float64: alpha_bar_T of the linear schedule is ~4e-5)
 
@@ -329,6 +344,8 @@ class DiffusionExperiment:
     lr: float = 2e-3
     ema_decay: float = 0.995
     name: str = "DDPM"
+    eval_samples: int = 200
+    vlb_repeats: int = 8
     ema: nn.Module = field(init=False)
     optimizer: torch.optim.Optimizer = field(init=False)
     generator: torch.Generator = field(init=False)
@@ -386,7 +403,7 @@ class DiffusionExperiment:
     def evaluate(self) -> dict[str, Any]:
         metrics: dict[str, Any] = {}
         # 1000 network calls per sample batch: 200 samples keep the evaluation within seconds.
-        n = int(self.ctx.options.get("eval_samples", 200))
+        n = self.eval_samples
         samples = self.to_data_space(self.generate(n)).cpu()
         test = self.to_data_space(self.test)
         train = self.to_data_space(self.train[:n])  # a perfect model at the same sample size
@@ -394,7 +411,7 @@ class DiffusionExperiment:
         metrics["energy_distance_train_vs_test"] = energy(train, test)
         measure = f"energy distance of {n} samples to the test set (train-vs-test as floor)"
         if self.image_data:
-            bits, stderr = self.bound_bits_per_dim(int(self.ctx.options.get("vlb_repeats", 8)))
+            bits, stderr = self.bound_bits_per_dim(self.vlb_repeats)
             dims = self.test[0].numel()
             # An upper bound on the NLL (like the VAE's), so it goes under the same keys.
             metrics["test_nll_nats"] = bits * dims * math.log(2)
@@ -462,22 +479,28 @@ def load_diffusion_data(ctx):
     return split, train, test, image_data
 
 
-def make_eps_net(image_data: bool, dim: int, num_classes: int | None, options: dict):
+def make_eps_net(image_data: bool, dim: int, num_classes: int | None, config: Any):
+    """The U-Net for images, an MLP for points; `config` has `base` and `hidden`."""
     if image_data:
-        return UNetEpsNet(1, int(options.get("base", 16)), num_classes)
-    return MLPEpsNet(dim, int(options.get("hidden", 128)), num_classes=num_classes)
+        return UNetEpsNet(1, config.base, num_classes)
+    return MLPEpsNet(dim, config.hidden, num_classes=num_classes)
 
 
 def make_experiment(ctx) -> DiffusionExperiment:
     """`cheatsheet run ddpm`: linear schedule (or --option schedule=cosine), T = 1000."""
     torch.manual_seed(ctx.seed)
+    config = ctx.settings(DDPMConfig, "ddpm")
     split, train, test, image_data = load_diffusion_data(ctx)
-    diffusion = GaussianDiffusion.from_name(
-        ctx.options.get("schedule", "linear"),
-        int(ctx.options.get("timesteps", 1000)),
-        ctx.options.get("variance", "beta"),
-    )
-    eps_net = make_eps_net(image_data, train[0].numel(), None, ctx.options).to(ctx.device)
+    diffusion = GaussianDiffusion.from_name(config.schedule, config.timesteps, config.variance)
+    eps_net = make_eps_net(image_data, train[0].numel(), None, config).to(ctx.device)
     return DiffusionExperiment(
-        ctx, eps_net, diffusion, train, test, image_data, lr=float(ctx.options.get("lr", 2e-3))
+        ctx,
+        eps_net,
+        diffusion,
+        train,
+        test,
+        image_data,
+        lr=config.lr,
+        eval_samples=config.eval_samples,
+        vlb_repeats=config.vlb_repeats,
     )

@@ -16,15 +16,24 @@ log-likelihood; sampling runs the chain: D forward passes, each drawing one more
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
-    option,
 )
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class FVSBNConfig:
+    lr: float = param(1e-2, "Adam learning rate")
+    batch_size: int = param(128, "digits per step")
+    samples: int = param(64, "samples drawn for samples.png")
 
 
 class FVSBN(nn.Module):
@@ -54,12 +63,14 @@ class FVSBN(nn.Module):
 
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    config = ctx.settings(FVSBNConfig, "fvsbn")
     model = FVSBN(dims=64)
     return BinaryAutoregressiveExperiment(
         ctx,
         model,
         title="FVSBN",
         flatten=True,
-        learning_rate=option(ctx, "lr", 1e-2),
-        batch_size=option(ctx, "batch_size", 128),
+        learning_rate=config.lr,
+        batch_size=config.batch_size,
+        figure_samples=config.samples,
     )

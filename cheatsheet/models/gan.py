@@ -54,6 +54,21 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class GANConfig:
+    hidden: int | None = param(None, "units of G and D (None: 256 for images, 128 for points)")
+    latent: int | None = param(None, "noise size Q of z (None: 32 for images, 8 for points)")
+    pieces: int = param(2, "maxout pieces per unit of D")
+    dropout: float | None = param(None, "dropout in D (None: 0.2 for images, 0 for points)")
+    lr: float = param(1e-3, "Adam learning rate of G and D (beta1 = 0.5)")
+    k: int = param(1, "D steps per G step")
+    loss: str = param("non-saturating", "G loss: non-saturating (max log D(G(z))) or minimax")
+    batch: int | None = param(None, "batch size (None: 128 for images, 256 for points)")
+
+
 # --------------------------------------------------------------------------------------------
 # The losses, as functions of the discriminator's logits ell (D = sigmoid(ell))
 
@@ -442,9 +457,9 @@ def make_experiment(ctx) -> GANExperiment:
     loss=minimax, k=N, hidden=H, dropout=P, lr); Adam lr 1e-3, beta1 = 0.5."""
     torch.manual_seed(ctx.seed)
     split, train, test, image_data = load_gan_data(ctx)
-    options = ctx.options
-    hidden = int(options.get("hidden", 256 if image_data else 128))
-    latent_dim = int(options.get("latent", 32 if image_data else 8))
+    config = ctx.settings(GANConfig, "gan")
+    hidden = config.hidden or (256 if image_data else 128)
+    latent_dim = config.latent or (32 if image_data else 8)
     generator_net = MLPGenerator(
         latent_dim, split.shape, hidden, layers=2, sigmoid_output=image_data
     ).to(ctx.device)
@@ -452,10 +467,10 @@ def make_experiment(ctx) -> GANExperiment:
         split.shape,
         hidden,
         layers=2,
-        pieces=int(options.get("pieces", 2)),
-        dropout=float(options.get("dropout", 0.2 if image_data else 0.0)),
+        pieces=config.pieces,
+        dropout=config.dropout if config.dropout is not None else (0.2 if image_data else 0.0),
     ).to(ctx.device)
-    lr = float(options.get("lr", 1e-3))  # 2e-4 leaves digit samples blurry after 3000 steps
+    lr = config.lr  # 2e-4 leaves digit samples blurry after 3000 steps
     return GANExperiment(
         ctx,
         generator_net,
@@ -466,9 +481,9 @@ def make_experiment(ctx) -> GANExperiment:
         latent_dim,
         g_optimizer=torch.optim.Adam(generator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
         d_optimizer=torch.optim.Adam(discriminator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
-        d_steps=int(options.get("k", 1)),
-        generator_loss=str(options.get("loss", "non-saturating")),
-        batch_size=int(options.get("batch", 128 if image_data else 256)),
+        d_steps=config.k,
+        generator_loss=config.loss,
+        batch_size=config.batch or (128 if image_data else 256),
         name="GAN",
         train_labels=split.train_labels,
         test_labels=split.test_labels,

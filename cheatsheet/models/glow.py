@@ -26,6 +26,8 @@ Data in [0, 1] is shifted to [-0.5, 0.5] first (as in the paper's code).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -37,6 +39,18 @@ from cheatsheet.models.realnvp import (
     dequantise_digits,
     load_flow_data,
 )
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class GlowConfig:
+    hidden: int = param(64, "channels of each coupling network")
+    steps_per_level: int | None = param(
+        None,
+        "flow steps (ActNorm, 1x1 conv, coupling) per level (None: 4 for images, 8 for points)",
+    )
+    lr: float = param(1e-3, "Adam learning rate")
+
 
 # --------------------------------------------------------------------------------------------
 # ActNorm
@@ -251,8 +265,9 @@ def make_experiment(ctx) -> FlowExperiment:
     """`cheatsheet run glow`: Glow by maximum likelihood (Adam, lr 1e-3)."""
     torch.manual_seed(ctx.seed)
     train, test, image_data = load_flow_data(ctx)
-    hidden = int(ctx.options.get("hidden", 64))
-    steps_per_level = int(ctx.options.get("steps_per_level", 4 if image_data else 8))
+    config = ctx.settings(GlowConfig, "glow")
+    hidden = config.hidden
+    steps_per_level = config.steps_per_level or (4 if image_data else 8)
     model = glow(tuple(train.shape[1:]), hidden=hidden, steps_per_level=steps_per_level)
     model = model.to(ctx.device)
     generator = torch.Generator().manual_seed(ctx.seed)
@@ -260,7 +275,7 @@ def make_experiment(ctx) -> FlowExperiment:
     if image_data:
         init_batch = dequantise_digits(init_batch, generator)
     data_dependent_init(model, init_batch.to(ctx.device))
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(ctx.options.get("lr", 1e-3)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     return FlowExperiment(
         ctx,
         model,

@@ -34,6 +34,21 @@ from cheatsheet.models.ddpm import (
     load_diffusion_data,
     make_eps_net,
 )
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class CFGConfig:
+    schedule: str = param("linear", "beta schedule: linear or cosine")
+    timesteps: int = param(1000, "diffusion steps T")
+    base: int = param(16, "channels of the class-conditional U-Net")
+    hidden: int = param(128, "units of the MLP eps-network (2-D points)")
+    lr: float = param(2e-3, "Adam learning rate")
+    p_uncond: float = param(
+        0.2, "probability of dropping the label (training the unconditional model)"
+    )
+    guidance: float = param(3.0, "guidance weight w: eps = (1 + w) eps(x, c) - w eps(x)")
+    eval_per_class: int = param(10, "samples per class for the accuracy at w = 0, 1 and the weight")
 
 
 def guided_eps(eps_c: torch.Tensor, eps_u: torch.Tensor, w: float) -> torch.Tensor:
@@ -68,6 +83,7 @@ def guided_eps_fn(eps_net, labels: torch.Tensor, w: float, null_label: int):
 class GuidanceExperiment(DiffusionExperiment):
     p_uncond: float = 0.2
     guidance_weight: float = 3.0
+    eval_per_class: int = 10
     num_classes: int = 10
 
     def step_loss(self, x0: torch.Tensor, labels) -> torch.Tensor:
@@ -97,7 +113,7 @@ class GuidanceExperiment(DiffusionExperiment):
             "energy_distance_train_vs_test": energy(train_images[: len(test_images)], test_images),
         }
         # Each sample costs 2 x 1000 network calls: 10 per class keeps this to seconds.
-        per_class = int(self.ctx.options.get("eval_per_class", 10))
+        per_class = self.eval_per_class
         labels = torch.arange(self.num_classes).repeat_interleave(per_class)
         for w in sorted({0.0, 1.0, self.guidance_weight}):
             samples = self.to_data_space(self.generate_class(labels, w)).cpu()
@@ -135,10 +151,9 @@ def make_experiment(ctx) -> GuidanceExperiment:
         from cheatsheet.errors import CheatsheetError
 
         raise CheatsheetError(f"cfg needs labelled data (digits), not '{ctx.data}'")
-    diffusion = GaussianDiffusion.from_name(
-        ctx.options.get("schedule", "linear"), int(ctx.options.get("timesteps", 1000))
-    )
-    eps_net = make_eps_net(image_data, train[0].numel(), 10, ctx.options).to(ctx.device)
+    config = ctx.settings(CFGConfig, "cfg")
+    diffusion = GaussianDiffusion.from_name(config.schedule, config.timesteps)
+    eps_net = make_eps_net(image_data, train[0].numel(), 10, config).to(ctx.device)
     return GuidanceExperiment(
         ctx,
         eps_net,
@@ -148,8 +163,9 @@ def make_experiment(ctx) -> GuidanceExperiment:
         image_data,
         split.train_labels,
         split.test_labels,
-        lr=float(ctx.options.get("lr", 2e-3)),
+        lr=config.lr,
         name="CFG",
-        p_uncond=float(ctx.options.get("p_uncond", 0.2)),
-        guidance_weight=float(ctx.options.get("guidance", 3.0)),
+        p_uncond=config.p_uncond,
+        guidance_weight=config.guidance,
+        eval_per_class=config.eval_per_class,
     )

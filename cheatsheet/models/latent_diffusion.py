@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ import torch
 from torch import nn
 
 from cheatsheet.models.ddpm import GaussianDiffusion, MLPEpsNet
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class LatentDiffusionConfig:
+    latent_dim: int = param(8, "latent size of the VAE the DDPM runs in")
+    beta: float = param(0.1, "KL weight of that VAE (small: a sharp, informative latent)")
 
 
 def make_autoencoder(input_shape, latent_dim: int, beta: float) -> nn.Module:
@@ -174,8 +182,9 @@ class LatentDiffusionExperiment:
 
 def make_experiment(ctx) -> LatentDiffusionExperiment:
     """`cheatsheet run latent-diffusion`: VAE (8-d latent, beta 0.1), then a latent DDPM."""
+    config = ctx.settings(LatentDiffusionConfig, "latent-diffusion")
     return LatentDiffusionExperiment(
         ctx,
-        latent_dim=int(ctx.options.get("latent_dim", 8)),
-        beta=float(ctx.options.get("beta", 0.1)),
+        latent_dim=config.latent_dim,
+        beta=config.beta,
     )

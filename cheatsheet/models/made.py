@@ -25,6 +25,7 @@ Sampling is sequential: D forward passes, each fixing the next dimension of the 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -34,9 +35,22 @@ from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
     build_or_explain,
-    option,
 )
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class MADEConfig:
+    hidden: int = param(512, "units in each of the two hidden layers")
+    num_masks: int = param(16, "mask sets in the ensemble (order/connectivity agnostic training)")
+    order_agnostic: bool = param(True, "resample the input order with each mask set")
+    connectivity_agnostic: bool = param(True, "resample the hidden degrees with each mask set")
+    order: str = param("raster", "input order when not order-agnostic: raster or random")
+    lr: float = param(3e-3, "Adam learning rate")
+    batch_size: int = param(128, "digits per step")
+    weight_decay: float = param(0.0, "Adam weight decay")
+    samples: int = param(64, "samples drawn for samples.png")
 
 
 class MaskedLinear(nn.Linear):
@@ -191,15 +205,16 @@ def make_experiment(ctx: RunContext) -> MADEExperiment:
     # Defaults: the paper's best binarised-MNIST setting in spirit, an ensemble of mask sets
     # with both orderings and connectivity resampled; on 1437 training digits a single mask
     # set overfits (test NLL about 2 nats worse), the ensemble regularises.
-    hidden = option(ctx, "hidden", 512)
+    config = ctx.settings(MADEConfig, "made")
+    hidden = config.hidden
     model = build_or_explain(
         MADE,
         dims=64,
         hidden_sizes=(hidden, hidden),
-        num_masks=option(ctx, "num_masks", 16),
-        order_agnostic=option(ctx, "order_agnostic", True),
-        connectivity_agnostic=option(ctx, "connectivity_agnostic", True),
-        order=option(ctx, "order", "raster"),
+        num_masks=config.num_masks,
+        order_agnostic=config.order_agnostic,
+        connectivity_agnostic=config.connectivity_agnostic,
+        order=config.order,
         seed=ctx.seed,
     )
     return MADEExperiment(
@@ -207,7 +222,8 @@ def make_experiment(ctx: RunContext) -> MADEExperiment:
         model,
         title="MADE",
         flatten=True,
-        learning_rate=option(ctx, "lr", 3e-3),
-        batch_size=option(ctx, "batch_size", 128),
-        weight_decay=option(ctx, "weight_decay", 0.0),
+        learning_rate=config.lr,
+        batch_size=config.batch_size,
+        weight_decay=config.weight_decay,
+        figure_samples=config.samples,
     )

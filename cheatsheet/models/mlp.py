@@ -55,9 +55,8 @@ class ClassifierExperiment:
     def __init__(self, context: Any, model: nn.Module, name: str):
         from cheatsheet.datasets import load
         from cheatsheet.models.optimizers import Adam
-        from cheatsheet.rl.episodes import config_from_options
 
-        self.config = config_from_options(ClassifierConfig, dict(context.options))
+        self.config = context.settings(ClassifierConfig, name)
         self.name = name
         self.device = torch.device(context.device)
         split = load(context.data, seed=context.seed)

@@ -15,6 +15,8 @@ permutation drawn at construction, stored as a buffer).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -22,9 +24,18 @@ from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
     build_or_explain,
-    option,
 )
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class NADEConfig:
+    hidden: int = param(128, "hidden units H of h_i = sigmoid(b + W_<i x_<i)")
+    order: str = param("raster", "pixel order: raster or random (fixed per run)")
+    lr: float = param(5e-3, "Adam learning rate")
+    batch_size: int = param(128, "digits per step")
+    samples: int = param(64, "samples drawn for samples.png")
 
 
 class NADE(nn.Module):
@@ -74,11 +85,12 @@ class NADE(nn.Module):
 
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    config = ctx.settings(NADEConfig, "nade")
     model = build_or_explain(
         NADE,
         dims=64,
-        hidden=option(ctx, "hidden", 128),
-        order=option(ctx, "order", "raster"),
+        hidden=config.hidden,
+        order=config.order,
         seed=ctx.seed,
     )
     return BinaryAutoregressiveExperiment(
@@ -86,6 +98,7 @@ def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
         model,
         title="NADE",
         flatten=True,
-        learning_rate=option(ctx, "lr", 5e-3),
-        batch_size=option(ctx, "batch_size", 128),
+        learning_rate=config.lr,
+        batch_size=config.batch_size,
+        figure_samples=config.samples,
     )

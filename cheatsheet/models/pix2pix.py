@@ -41,6 +41,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class Pix2PixConfig:
+    task: str = param("downscaled", "input images: downscaled or edges")
+    base: int = param(32, "channels of the U-Net and the PatchGAN")
+    lr: float = param(2e-4, "Adam learning rate (beta1 = 0.5)")
+    lambda_: float = param(100.0, "weight of the L1 term (--option lambda=...)")
+    batch: int = param(64, "pairs per step")
+
+
 TASKS = ("downscaled", "edges")
 
 # --------------------------------------------------------------------------------------------
@@ -284,15 +296,16 @@ def make_experiment(ctx) -> Pix2PixExperiment:
 
     torch.manual_seed(ctx.seed)
     split = load(ctx.data, seed=ctx.seed)
-    task = str(ctx.options.get("task", "downscaled"))
+    config = ctx.settings(Pix2PixConfig, "pix2pix")
+    task = config.task
     if task not in TASKS:
         from cheatsheet.errors import CheatsheetError
 
         raise CheatsheetError(f"unknown pix2pix task '{task}'; choose {', '.join(TASKS)}")
-    base = int(ctx.options.get("base", 32))
+    base = config.base
     generator_net = UNetGenerator(1, 1, base).to(ctx.device)
     discriminator_net = PatchDiscriminator(2, base).to(ctx.device)
-    lr = float(ctx.options.get("lr", 2e-4))
+    lr = config.lr
 
     def model_space(images):
         return 2 * images - 1
@@ -310,6 +323,6 @@ def make_experiment(ctx) -> Pix2PixExperiment:
         test_labels=split.test_labels,
         g_optimizer=torch.optim.Adam(generator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
         d_optimizer=torch.optim.Adam(discriminator_net.parameters(), lr=lr, betas=(0.5, 0.999)),
-        l1_weight=float(ctx.options.get("lambda", 100.0)),
-        batch_size=int(ctx.options.get("batch", 64)),
+        l1_weight=config.lambda_,
+        batch_size=config.batch,
     )

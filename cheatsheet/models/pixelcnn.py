@@ -36,6 +36,9 @@ logits per pixel. Sampling is sequential: H * W * C forward passes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -43,9 +46,31 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
-    option,
 )
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class PixelCNNConfig:
+    # 32 features: with 64 the model overfits the 1437 training digits within 1500 steps.
+    features: int = param(32, "channels of every masked convolution")
+    blocks: int = param(4, "residual blocks of masked 3x3 convolutions (type B)")
+    first_kernel: int = param(7, "kernel of the first masked convolution (type A)")
+    lr: float = param(2e-3, "Adam learning rate")
+    batch_size: int = param(64, "digits per step")
+    samples: int = param(64, "samples drawn for samples.png")
+
+
+@dataclass
+class GatedPixelCNNConfig:
+    features: int = param(32, "channels of the vertical and horizontal stacks")
+    layers: int = param(5, "gated layers")
+    kernel_size: int = param(3, "kernel of the stacks' convolutions")
+    lr: float = param(2e-3, "Adam learning rate")
+    batch_size: int = param(64, "digits per step")
+    samples: int = param(64, "samples drawn for samples.png")
+
 
 # --------------------------------------------------------------------------------------------
 # Masked convolution
@@ -281,36 +306,38 @@ class GatedPixelCNN(RasterBernoulliModel):
 
 
 def image_experiment(
-    ctx: RunContext, model: RasterBernoulliModel, title: str, default_lr: float
+    ctx: RunContext, model: RasterBernoulliModel, title: str, config: Any
 ) -> BinaryAutoregressiveExperiment:
     """The run of an image-shaped model (PixelCNN, Gated PixelCNN, PixelRNN): unflattened
-    (N, C, H, W) binary digits, --option lr / batch_size (default 64)."""
+    (N, C, H, W) binary digits; the config gives lr, batch_size and samples."""
     return BinaryAutoregressiveExperiment(
         ctx,
         model,
         title=title,
         flatten=False,
-        learning_rate=option(ctx, "lr", default_lr),
-        batch_size=option(ctx, "batch_size", 64),
+        learning_rate=config.lr,
+        batch_size=config.batch_size,
+        figure_samples=config.samples,
     )
 
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    config = ctx.settings(PixelCNNConfig, "pixelcnn")
     model = PixelCNN(
         channels=1,
-        # 32 features: with 64 the model overfits the 1437 training digits within 1500 steps.
-        features=option(ctx, "features", 32),
-        blocks=option(ctx, "blocks", 4),
-        first_kernel=option(ctx, "first_kernel", 7),
+        features=config.features,
+        blocks=config.blocks,
+        first_kernel=config.first_kernel,
     )
-    return image_experiment(ctx, model, "PixelCNN", default_lr=2e-3)
+    return image_experiment(ctx, model, "PixelCNN", config)
 
 
 def make_gated_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    config = ctx.settings(GatedPixelCNNConfig, "gated-pixelcnn")
     model = GatedPixelCNN(
         channels=1,
-        features=option(ctx, "features", 32),
-        layers=option(ctx, "layers", 5),
-        kernel_size=option(ctx, "kernel_size", 3),
+        features=config.features,
+        layers=config.layers,
+        kernel_size=config.kernel_size,
     )
-    return image_experiment(ctx, model, "Gated PixelCNN", default_lr=2e-3)
+    return image_experiment(ctx, model, "Gated PixelCNN", config)

@@ -20,17 +20,30 @@ colours freely. Sampling is sequential: H * W * C forward passes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from cheatsheet.models.autoregressive_common import BinaryAutoregressiveExperiment, option
+from cheatsheet.models.autoregressive_common import BinaryAutoregressiveExperiment
 from cheatsheet.models.pixelcnn import (
     MaskedConv2d,
     RasterBernoulliModel,
     image_experiment,
     output_head,
 )
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class PixelRNNConfig:
+    features: int = param(32, "channels of the Row LSTM states")
+    layers: int = param(2, "Row LSTM layers")
+    first_kernel: int = param(7, "kernel of the first masked convolution (type A)")
+    lr: float = param(3e-3, "Adam learning rate")
+    batch_size: int = param(64, "digits per step")
+    samples: int = param(64, "samples drawn for samples.png")
 
 
 class RowLSTM(nn.Module):
@@ -83,10 +96,11 @@ class PixelRNN(RasterBernoulliModel):
 
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    config = ctx.settings(PixelRNNConfig, "pixelrnn")
     model = PixelRNN(
         channels=1,
-        features=option(ctx, "features", 32),
-        layers=option(ctx, "layers", 2),
-        first_kernel=option(ctx, "first_kernel", 7),
+        features=config.features,
+        layers=config.layers,
+        first_kernel=config.first_kernel,
     )
-    return image_experiment(ctx, model, "PixelRNN (Row LSTM)", default_lr=3e-3)
+    return image_experiment(ctx, model, "PixelRNN (Row LSTM)", config)

@@ -38,6 +38,17 @@ from typing import Any
 import torch
 from torch import nn
 
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class RealNVPConfig:
+    hidden: int | None = param(
+        None, "channels/units of each coupling network (None: 32 for images, 64 for points)"
+    )
+    lr: float = param(1e-3, "Adam learning rate")
+
+
 # --------------------------------------------------------------------------------------------
 # Masks
 
@@ -438,9 +449,10 @@ def make_experiment(ctx) -> FlowExperiment:
     """`cheatsheet run realnvp`: RealNVP by maximum likelihood (Adam, lr 1e-3)."""
     torch.manual_seed(ctx.seed)
     train, test, image_data = load_flow_data(ctx)
-    hidden = int(ctx.options.get("hidden", 32 if image_data else 64))
+    config = ctx.settings(RealNVPConfig, "realnvp")
+    hidden = config.hidden or (32 if image_data else 64)
     model = realnvp(tuple(train.shape[1:]), hidden=hidden).to(ctx.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(ctx.options.get("lr", 1e-3)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     return FlowExperiment(
         ctx,
         model,

@@ -32,9 +32,21 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
-    option,
 )
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class TransformerRunConfig:
+    n_layer: int = param(3, "transformer blocks")
+    n_head: int = param(4, "attention heads per block")
+    n_embd: int = param(64, "embedding width D")
+    dropout: float = param(0.0, "dropout in attention and MLP")
+    lr: float = param(2e-3, "Adam learning rate")
+    batch_size: int = param(64, "digits per step")
+    weight_decay: float = param(0.0, "Adam weight decay")
+    samples: int = param(64, "samples drawn for samples.png")
 
 
 @dataclass
@@ -143,19 +155,21 @@ class PixelTransformer(nn.Module):
 
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
+    run = ctx.settings(TransformerRunConfig, "transformer")
     config = TransformerConfig(
         sequence_length=64,
-        n_layer=option(ctx, "n_layer", 3),
-        n_head=option(ctx, "n_head", 4),
-        n_embd=option(ctx, "n_embd", 64),
-        dropout=option(ctx, "dropout", 0.0),
+        n_layer=run.n_layer,
+        n_head=run.n_head,
+        n_embd=run.n_embd,
+        dropout=run.dropout,
     )
     return BinaryAutoregressiveExperiment(
         ctx,
         PixelTransformer(config),
         title="Transformer",
         flatten=True,
-        learning_rate=option(ctx, "lr", 2e-3),
-        batch_size=option(ctx, "batch_size", 64),
-        weight_decay=option(ctx, "weight_decay", 0.0),
+        learning_rate=run.lr,
+        batch_size=run.batch_size,
+        weight_decay=run.weight_decay,
+        figure_samples=run.samples,
     )

@@ -21,12 +21,27 @@ Shapes: x is (B, *input_shape), e.g. (B, 1, 8, 8); z is (B, latent_dim).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int | None = param(None, "latent size (None: 8 for images, 2 for 2-D points)")
+    hidden: int = param(256, "hidden units of encoder and decoder MLPs")
+    likelihood: str | None = param(None, "bernoulli or gaussian (None: by the data)")
+    beta: float = param(1.0, "weight of the KL term (beta-VAE: beta > 1)")
+    lr: float = param(1e-3, "Adam learning rate")
+    batch_size: int = param(128, "examples per step")
+    iwae_k: int = param(500, "importance samples of the IWAE bound reported as test NLL")
+
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -169,29 +184,26 @@ class VAE(nn.Module):
 
 
 class VAEExperiment:
-    def __init__(self, ctx: Any, beta: float = 1.0):
+    def __init__(self, ctx: Any, config: VAEConfig):
         from cheatsheet import datasets
 
         self.ctx = ctx
-        options = ctx.options
         split = datasets.load(ctx.data, seed=ctx.seed)
         self.binary = split.discrete_levels == 2
-        likelihood = options.get("likelihood", "bernoulli" if self.binary else "gaussian")
+        likelihood = config.likelihood or ("bernoulli" if self.binary else "gaussian")
         self.train_x = split.train.to(ctx.device)
         self.test_x = split.test.to(ctx.device)
         self.model = VAE(
             input_shape=split.shape,
-            latent_dim=int(options.get("latent_dim", 8 if len(split.shape) > 1 else 2)),
-            hidden=int(options.get("hidden", 256)),
+            latent_dim=config.latent_dim or (8 if len(split.shape) > 1 else 2),
+            hidden=config.hidden,
             likelihood=likelihood,
-            beta=float(options.get("beta", beta)),
+            beta=config.beta,
         ).to(ctx.device)
         self.wrapped = ctx.wrap(self.model)
-        self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=float(options.get("lr", 1e-3))
-        )
-        self.batch_size = int(options.get("batch_size", 128))
-        self.iwae_k = int(options.get("iwae_k", 500))
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.batch_size = config.batch_size
+        self.iwae_k = config.iwae_k
 
     def modules(self) -> dict[str, Any]:
         return {"vae": self.wrapped}
@@ -284,11 +296,11 @@ class VAEExperiment:
 
 
 def make_experiment(ctx: Any) -> VAEExperiment:
-    return VAEExperiment(ctx, beta=1.0)
+    return VAEExperiment(ctx, ctx.settings(VAEConfig, "vae"))
 
 
 def make_beta_experiment(ctx: Any) -> VAEExperiment:
     # beta = 2, not the paper's 4: with only 64 pixels the reconstruction term is small, and
     # beta = 4 collapses q(z|x) onto the prior (test KL 0.07 nats measured, all samples the
     # mean digit); beta = 2 keeps about 3 nats of KL and smooth, recognisable samples.
-    return VAEExperiment(ctx, beta=2.0)
+    return VAEExperiment(ctx, ctx.settings(VAEConfig, "beta-vae", beta=2.0))

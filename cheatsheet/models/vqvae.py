@@ -20,12 +20,29 @@ Likelihood      q(k | x) is one-hot, so KL(q || p_prior) = -log p_prior(k(x)) an
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class VQVAEConfig:
+    num_codes: int = param(64, "codebook size K")
+    code_dim: int = param(16, "dimension of each code vector")
+    hidden: int = param(32, "channels of encoder and decoder")
+    beta: float = param(0.25, "commitment weight of ||z_e - sg[e]||^2")
+    halvings: int = param(2, "stride-2 downsamplings of the encoder")
+    prior_channels: int = param(32, "channels of the PixelCNN prior over codes")
+    prior_dropout: float = param(0.0, "dropout in the prior")
+    lr: float = param(1e-3, "Adam learning rate (both stages)")
+    batch_size: int = param(128, "images per step")
+    vq_steps: int | None = param(None, "steps of stage 1 (None: 60% of --steps), then the prior")
 
 
 class VectorQuantizer(nn.Module):
@@ -213,37 +230,37 @@ class VQVAEExperiment:
         from cheatsheet import datasets
 
         self.ctx = ctx
-        options = ctx.options
+        config = ctx.settings(VQVAEConfig, "vqvae")
         split = datasets.load(ctx.data, seed=ctx.seed)
         self.binary = split.discrete_levels == 2
         self.train_x = split.train.to(ctx.device)
         self.test_x = split.test.to(ctx.device)
-        num_codes = int(options.get("num_codes", 64))
+        num_codes = config.num_codes
         self.model = VQVAE(
             in_channels=split.shape[0],
             num_codes=num_codes,
-            code_dim=int(options.get("code_dim", 16)),
-            hidden=int(options.get("hidden", 32)),
-            beta=float(options.get("beta", 0.25)),
+            code_dim=config.code_dim,
+            hidden=config.hidden,
+            beta=config.beta,
             likelihood="bernoulli" if self.binary else "gaussian",
-            halvings=int(options.get("halvings", 2)),
+            halvings=config.halvings,
         ).to(ctx.device)
         grid = (split.shape[1] // self.model.downsample, split.shape[2] // self.model.downsample)
         self.prior = CodePrior(
             num_codes,
             grid,
-            channels=int(options.get("prior_channels", 32)),
-            dropout=float(options.get("prior_dropout", 0.0)),
+            channels=config.prior_channels,
+            dropout=config.prior_dropout,
         )
         self.prior.to(ctx.device)
         self.wrapped_model = ctx.wrap(self.model)
         self.wrapped_prior = ctx.wrap(self.prior)
-        lr = float(options.get("lr", 1e-3))
+        lr = config.lr
         self.model_optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
         self.prior_optimizer = torch.optim.Adam(self.prior.parameters(), lr=lr)
-        self.batch_size = int(options.get("batch_size", 128))
+        self.batch_size = config.batch_size
         # Stage 1 (VQ-VAE) for the first 60% of the steps, then stage 2 (the prior).
-        self.vq_steps = int(options.get("vq_steps", max(1, int(0.6 * ctx.steps))))
+        self.vq_steps = config.vq_steps or max(1, int(0.6 * ctx.steps))
         self._train_codes: torch.Tensor | None = None
 
     def modules(self) -> dict[str, Any]:

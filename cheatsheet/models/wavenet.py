@@ -24,6 +24,7 @@ T forward passes, each drawing one step from the softmax.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cheatsheet.models.autoregressive_common import count_parameters, option
+from cheatsheet.models.autoregressive_common import count_parameters
+from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
+
+
+@dataclass
+class WaveNetConfig:
+    residual_channels: int = param(32, "channels of the residual (gated dilated) layers")
+    skip_channels: int = param(64, "channels of the skip connections")
+    layers_per_stack: int = param(6, "dilated layers per stack (dilations 1, 2, 4, ...)")
+    stacks: int = param(2, "stacks of dilated layers")
+    lr: float = param(3e-3, "Adam learning rate")
+    batch_size: int = param(16, "waveforms per step")
+    samples: int = param(4, "waveforms generated for samples.png")
 
 
 class CausalConv1d(nn.Conv1d):
@@ -126,7 +139,14 @@ def mu_law_decode(levels: torch.Tensor, mu: float = 255.0) -> torch.Tensor:
 
 
 class WaveNetExperiment:
-    def __init__(self, ctx: RunContext, model: WaveNet, learning_rate: float, batch_size: int):
+    def __init__(
+        self,
+        ctx: RunContext,
+        model: WaveNet,
+        learning_rate: float,
+        batch_size: int,
+        figure_samples: int = 4,
+    ):
         from cheatsheet import datasets
         from cheatsheet.errors import CheatsheetError
 
@@ -143,7 +163,7 @@ class WaveNetExperiment:
         self.trained = ctx.wrap(self.model)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=learning_rate)
         self.batch_size = batch_size
-        self.figure_samples = option(ctx, "samples", 4)
+        self.figure_samples = figure_samples
 
     def modules(self) -> dict[str, Any]:
         return {"model": self.model}
@@ -209,16 +229,18 @@ class WaveNetExperiment:
 
 
 def make_experiment(ctx: RunContext) -> WaveNetExperiment:
+    config = ctx.settings(WaveNetConfig, "wavenet")
     model = WaveNet(
         levels=256,
-        residual_channels=option(ctx, "residual_channels", 32),
-        skip_channels=option(ctx, "skip_channels", 64),
-        layers_per_stack=option(ctx, "layers_per_stack", 6),
-        stacks=option(ctx, "stacks", 2),
+        residual_channels=config.residual_channels,
+        skip_channels=config.skip_channels,
+        layers_per_stack=config.layers_per_stack,
+        stacks=config.stacks,
     )
     return WaveNetExperiment(
         ctx,
         model,
-        learning_rate=option(ctx, "lr", 3e-3),
-        batch_size=option(ctx, "batch_size", 16),
+        learning_rate=config.lr,
+        batch_size=config.batch_size,
+        figure_samples=config.samples,
     )

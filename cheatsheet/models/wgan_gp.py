@@ -31,6 +31,21 @@ import torch
 from torch import nn
 
 from cheatsheet.models.gan import GANExperiment, MLPGenerator, load_gan_data
+from cheatsheet.runs.config import param
+
+
+@dataclass
+class WGANGPConfig:
+    hidden: int | None = param(
+        None, "units of G and the critic (None: 256 for images, 128 for points)"
+    )
+    latent: int | None = param(None, "noise size of z (None: 32 for images, 8 for points)")
+    lr: float | None = param(
+        None, "Adam learning rate, betas (0, 0.9) (None: 1e-4 for images, 5e-4 for points)"
+    )
+    n_critic: int = param(5, "critic steps per G step")
+    batch: int | None = param(None, "batch size (None: 128 for images, 256 for points)")
+    lambda_: float = param(10.0, "gradient-penalty weight lambda (--option lambda=...)")
 
 
 class Critic(nn.Module):
@@ -118,14 +133,14 @@ def make_experiment(ctx) -> WGANGPExperiment:
     lambda=, n_critic=, lr=, hidden=)."""
     torch.manual_seed(ctx.seed)
     split, train, test, image_data = load_gan_data(ctx)
-    options = ctx.options
-    hidden = int(options.get("hidden", 256 if image_data else 128))
-    latent_dim = int(options.get("latent", 32 if image_data else 8))
+    config = ctx.settings(WGANGPConfig, "wgan-gp")
+    hidden = config.hidden or (256 if image_data else 128)
+    latent_dim = config.latent or (32 if image_data else 8)
     generator_net = MLPGenerator(
         latent_dim, split.shape, hidden, layers=2, sigmoid_output=image_data
     ).to(ctx.device)
     critic_net = Critic(train[0].numel(), hidden).to(ctx.device)
-    lr = float(options.get("lr", 1e-4 if image_data else 5e-4))
+    lr = config.lr or (1e-4 if image_data else 5e-4)
     betas = (0.0, 0.9)
     return WGANGPExperiment(
         ctx,
@@ -137,10 +152,10 @@ def make_experiment(ctx) -> WGANGPExperiment:
         latent_dim,
         g_optimizer=torch.optim.Adam(generator_net.parameters(), lr=lr, betas=betas),
         d_optimizer=torch.optim.Adam(critic_net.parameters(), lr=lr, betas=betas),
-        d_steps=int(options.get("n_critic", 5)),
-        batch_size=int(options.get("batch", 128 if image_data else 256)),
+        d_steps=config.n_critic,
+        batch_size=config.batch or (128 if image_data else 256),
         name="WGAN-GP",
         train_labels=split.train_labels,
         test_labels=split.test_labels,
-        penalty_weight=float(options.get("lambda", 10.0)),
+        penalty_weight=config.lambda_,
     )

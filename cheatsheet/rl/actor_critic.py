@@ -27,11 +27,9 @@ from typing import Any
 import torch
 
 from cheatsheet.rl.episodes import (
-    CARTPOLE,
     SOLVED_RETURN,
     EpisodeLog,
     EpisodicExperiment,
-    config_from_options,
     make_env,
     plot_returns,
 )
@@ -40,6 +38,7 @@ from cheatsheet.rl.policy_gradient import CategoricalPolicy, ValueNetwork
 
 @dataclass
 class ActorCriticConfig:
+    env: str = "CartPole-v1"  # the gymnasium environment
     hidden: int = 128
     n_envs: int = 8
     gamma: float = 0.99
@@ -70,10 +69,9 @@ class ActorCriticExperiment(EpisodicExperiment):
 
     def __init__(self, context: Any, config: ActorCriticConfig | None = None):
         self.cpu_start = time.process_time()
-        options = dict(context.options)
-        self.config = config or config_from_options(ActorCriticConfig, options, extra=("env",))
+        self.config = config or context.settings(ActorCriticConfig, "actor-critic")
         self.device = torch.device(context.device)
-        name = options.get("env", CARTPOLE)
+        name = self.config.env
         self.envs = [make_env(name, context.seed + i) for i in range(self.config.n_envs)]
         self.states = [env.reset(seed=context.seed + i)[0] for i, env in enumerate(self.envs)]
         observation_size = self.envs[0].observation_space.shape[0]

@@ -57,7 +57,6 @@ from cheatsheet.rl.episodes import (
     CARTPOLE,
     SOLVED_RETURN,
     EpisodeLog,
-    config_from_options,
     make_env,
     plot_returns,
 )
@@ -65,6 +64,7 @@ from cheatsheet.rl.episodes import (
 
 @dataclass
 class DQNConfig:
+    env: str = "CartPole-v1"  # the gymnasium environment
     hidden: int = 128
     buffer_size: int = 50_000
     batch_size: int = 64
@@ -197,12 +197,11 @@ class DQNExperiment:
 
     def __init__(self, context: Any, config: DQNConfig | None = None, env_name: str = CARTPOLE):
         self.cpu_start = time.process_time()
-        options = dict(context.options)
-        self.config = config or config_from_options(DQNConfig, options, extra=("env",))
+        self.config = config or context.settings(DQNConfig, "dqn", env=env_name)
         self.device = torch.device(context.device)
         self.total_budget = context.steps
         self.seed = context.seed
-        self.env = make_env(options.get("env", env_name), context.seed)
+        self.env = make_env(self.config.env, context.seed)
         observation_size = self.env.observation_space.shape[0]
         n_actions = self.env.action_space.n
         self.n_actions = n_actions

@@ -14,36 +14,6 @@ CARTPOLE = "CartPole-v1"
 SOLVED_RETURN = 195.0
 
 
-def config_from_options(config_class: type, options: dict[str, Any], extra: tuple[str, ...] = ()):
-    """A config dataclass from `--option KEY=VALUE` pairs, each cast to the field's type; an
-    unknown key is bad usage (CheatsheetError, exit 2) naming the closest valid keys."""
-    import dataclasses
-
-    from cheatsheet.errors import CheatsheetError
-    from formulas.core import closest
-
-    fields = {f.name: f for f in dataclasses.fields(config_class)}
-    values = {}
-    for key, value in options.items():
-        if key in extra:
-            continue
-        if key not in fields:
-            hint = closest(key, list(fields) + list(extra))
-            raise CheatsheetError(
-                f"unknown option '{key}'"
-                + (f"; did you mean {', '.join(hint)}?" if hint else "")
-                + f" (options: {', '.join(list(fields) + list(extra))})"
-            )
-        kind = type(fields[key].default)
-        try:
-            values[key] = kind(value) if kind is not bool else str(value).lower() == "true"
-        except (TypeError, ValueError):
-            raise CheatsheetError(
-                f"option '{key}' needs a {kind.__name__}, got {value!r}"
-            ) from None
-    return config_class(**values)
-
-
 def make_env(name: str = CARTPOLE, seed: int = 0) -> Any:
     import gymnasium
 

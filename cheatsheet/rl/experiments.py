@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cheatsheet.rl.episodes import EpisodeLog, config_from_options, plot_returns
+from cheatsheet.rl.episodes import EpisodeLog, plot_returns
 
 MDP_NAMES = ("gridworld-slippery", "gridworld", "chain", "random-mdp")
 
@@ -183,7 +183,7 @@ class TabularExperiment:
         from cheatsheet.rl.dynamic_programming import value_iteration
         from cheatsheet.rl.tabular import TabularControl, fixed_policy
 
-        config = config_from_options(TabularConfig, dict(context.options))
+        config = context.settings(TabularConfig, method)
         self.method = method
         self.mdp = make_mdp(context.data, context.seed)
         mdp = self.mdp

@@ -29,11 +29,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from cheatsheet.rl.episodes import (
-    CARTPOLE,
     SOLVED_RETURN,
     EpisodeLog,
     EpisodicExperiment,
-    config_from_options,
     make_env,
     plot_returns,
 )
@@ -87,6 +85,7 @@ class ValueNetwork(nn.Module):
 
 @dataclass
 class ReinforceConfig:
+    env: str = "CartPole-v1"  # the gymnasium environment
     hidden: int = 128
     gamma: float = 0.99
     policy_lr: float = 3e-3
@@ -99,10 +98,9 @@ class ReinforceExperiment(EpisodicExperiment):
 
     def __init__(self, context: Any, config: ReinforceConfig | None = None):
         self.cpu_start = time.process_time()
-        options = dict(context.options)
-        self.config = config or config_from_options(ReinforceConfig, options, extra=("env",))
+        self.config = config or context.settings(ReinforceConfig, "reinforce")
         self.device = torch.device(context.device)
-        self.env = make_env(options.get("env", CARTPOLE), context.seed)
+        self.env = make_env(self.config.env, context.seed)
         observation_size = self.env.observation_space.shape[0]
         torch.manual_seed(context.seed)
         self.policy = CategoricalPolicy(observation_size, self.env.action_space.n,

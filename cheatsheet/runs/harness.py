@@ -27,6 +27,7 @@ from typing import Any
 from cheatsheet.errors import CheatsheetError, CheckFailed
 from cheatsheet.runs import checkpoint as ckpt
 from cheatsheet.runs import distributed
+from cheatsheet.runs.config import as_dict, resolve
 from cheatsheet.runs.protocol import RunContext, RunSpec
 
 
@@ -148,6 +149,7 @@ def run(
     if resume and not checkpoint_path.is_file():
         raise CheatsheetError(f"--resume: no checkpoint at {checkpoint_path}")
 
+    config = resolve_config(spec, options or {})
     world = distributed.world_from_env()
     torch_device = pick_device(device, world.local_rank)
     distributed.setup(world, torch_device)
@@ -163,9 +165,21 @@ def run(
             resume,
             progress,
             options or {},
+            config,
         )
     finally:
         distributed.teardown(world)
+
+
+def resolve_config(spec: RunSpec, options: dict[str, Any]) -> Any:
+    """The run's typed config from `--option` pairs (a run without a config takes none)."""
+    if not spec.config:
+        if options:
+            raise CheatsheetError(f"{spec.name} takes no --option (it has no settings)")
+        return None
+    module_name, _, class_name = spec.config.partition(":")
+    config_class = getattr(importlib.import_module(module_name), class_name)
+    return resolve(config_class, options, spec.name, spec.defaults)
 
 
 def _run(
@@ -179,6 +193,7 @@ def _run(
     resume: bool,
     progress: bool,
     options: dict[str, Any],
+    config: Any = None,
 ) -> RunResult:
     checkpoint_path = out_dir / ckpt.FILENAME
     if world.rank == 0:
@@ -193,6 +208,7 @@ def _run(
         rank=world.rank,
         world_size=world.world_size,
         options=dict(options),
+        config=config,
         wrap=distributed.make_wrap(world, torch_device),
     )
     experiment = load_factory(spec)(context)
@@ -277,6 +293,7 @@ def _run(
         world_size=world.world_size,
         parameters=count_parameters(modules),
         final_loss=losses[-1] if losses else None,
+        config=as_dict(config),
     )
     if world.distributed:
         metrics["ddp_parameters_in_sync"] = distributed.parameters_in_sync(world, modules)

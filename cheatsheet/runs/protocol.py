@@ -1,8 +1,10 @@
 """The interface between the run harness (`cheatsheet run MODEL`) and each runnable model.
 
-A model family registers `RunSpec`s in its catalog module (`cheatsheet/runs/catalog_*.py`).
-`RunSpec.factory` is a "module:function" string, imported only when that model runs, so
-listing models imports no torch. The factory is called with a `RunContext` and returns an
+Every run is one `RunSpec` in the table of cheatsheet/runs/catalog.py. `RunSpec.factory` and
+`RunSpec.config` are "module:name" strings, imported only when that model runs, so listing
+models imports no torch. The config is a dataclass at the top of the model file; the harness
+parses `--option KEY=VALUE` into it (cheatsheet/runs/config.py) and hands it over as
+`ctx.config`, and metrics.json records it. The factory is called with a `RunContext` and returns an
 `Experiment`; the harness owns everything else: the device, seeding, the rich progress bar,
 the loss curve, metrics.json, checkpoints (weights_only=True), Ctrl-C, --resume and DDP.
 
@@ -39,6 +41,8 @@ class RunSpec:
     default_steps: int
     default_data: str
     datasets: tuple[str, ...]
+    config: str = ""  # "cheatsheet.models.vae:VAEConfig": the run's typed options
+    defaults: dict[str, Any] = field(default_factory=dict)  # this run's own config defaults
 
 
 @dataclass
@@ -52,13 +56,23 @@ class RunContext:
     out_dir: Path
     rank: int = 0
     world_size: int = 1
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # the raw --option pairs (as typed)
+    config: Any = None  # the run's typed config (its dataclass), resolved from the options
     # wrap(module) -> module: DistributedDataParallel when world_size > 1, else the module.
     wrap: Callable[[Any], Any] = lambda module: module
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    def settings(self, config_class: type, model: str = "", **run_defaults: Any) -> Any:
+        """This run's typed config: the one the harness resolved, or (a context built by hand,
+        e.g. in a test or the bench) the class's defaults and run_defaults under the options."""
+        if isinstance(self.config, config_class):
+            return self.config
+        from cheatsheet.runs.config import resolve
+
+        return resolve(config_class, self.options, model or config_class.__name__, run_defaults)
 
 
 class Experiment(Protocol):
