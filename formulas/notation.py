@@ -98,15 +98,18 @@ def symbol_latex(name: str) -> str:
     `alphabar_{t-1}` -> `\\bar{\\alpha}_{t-1}`, `p_data` -> `p_{\\text{data}}`,
     `mu_tilde_t` -> `\\tilde{\\mu}_{t}`, `x_hat_i` -> `\\hat{x}_{i}`.
     Names it cannot read (opaque phrases) come back as sympy would print them."""
-    match = re.fullmatch(r"(hat\{\w+\}|[A-Za-z]+)((?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*)", name)
+    primes = len(name) - len(name.rstrip("'"))
+    name = name.rstrip("'")
+    match = re.fullmatch(r"(hat\{\w+\}|[A-Za-z]+)('*)((?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*)", name)
     if not match:
-        return name
-    head, rest = match.group(1), match.group(2)
+        return name + "'" * primes
+    head, rest = match.group(1), match.group(3)
+    primes += len(match.group(2))
     parts = re.findall(r"_(\{[^{}]*\}|[A-Za-z0-9]+)", rest)
     # `mu_tilde_t`, `x_hat_i`: a decoration written as the first subscript.
     if parts and parts[0] in DECORATIONS:
         head, parts = head + parts[0], parts[1:]
-    latex = _head(head)
+    latex = _head(head) + "'" * primes
     if parts:
         latex += "_{" + ",".join(_subscript(part) for part in parts) + "}"
     return latex
@@ -118,7 +121,7 @@ def course_latex(expr: Any) -> str:
 
     names = {}
     for symbol in getattr(expr, "free_symbols", ()):
-        if isinstance(symbol, sp.Symbol):
+        if isinstance(symbol, (sp.Symbol, sp.MatrixSymbol)):
             names[symbol] = symbol_latex(symbol.name)
     return sp.latex(expr, symbol_names=names)
 

@@ -533,7 +533,7 @@ class _LatexReader:
                 raise AnswerError("a \\substack row must read a \\leq i \\leq b")
             low, variable, high = match.groups()
             out.append(f" {kind}[{variable}={low};{high}] ")
-        return "".join(out)
+        return "".join(reversed(out))  # sympy lists the innermost index first
 
     def _expectation(self) -> str:
         """\\mathbb{E}_{q(z|x)}[..]: the subscript becomes the expectation's label."""
@@ -582,7 +582,7 @@ TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
-  | (?P<name>[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*)
+  | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*)
   | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤])
     """,
     re.VERBOSE,
@@ -710,10 +710,15 @@ class Parser:
     sum[i=a;b] term | prod[..] term | int[a;b] term d x | expect[q] '[' expr ']' |
     matrix[a,b;c,d]. A `run` is a product of atoms with no operator between them (sin 5n)."""
 
-    def __init__(self, tokens: list[Token], table: SymbolTable):
+    def __init__(
+        self, tokens: list[Token], table: SymbolTable, objects: dict[str, Any] | None = None
+    ):
         import sympy as sp
 
         self.sp = sp
+        # Names bound to ready sympy objects (a MatrixSymbol, an IndexedBase, a function with
+        # assumptions): the registry's own objects when a display formula is read back.
+        self.objects = objects or {}
         self.tokens = tokens
         self.index = 0
         self.table = table
@@ -869,8 +874,8 @@ class Parser:
                 raise AnswerError("division by zero")
         elif base.is_number and base != 0 and abs(sp.N(base, 15)) > 2**64:
             raise LimitError("that power is too large to work with")
-        if getattr(base, "is_Matrix", False):
-            raise AnswerError("a power of a matrix is not read; write the product")
+        if getattr(base, "is_Matrix", False) and not isinstance(base, sp.MatrixExpr):
+            raise AnswerError("a power of an explicit matrix is not read; write the product")
         return sp.Pow(base, exponent)
 
     def atom(self) -> Any:
@@ -944,6 +949,12 @@ class Parser:
         indexed = self._indexed(name)
         if indexed is not None:
             return indexed
+        if name in self.objects:
+            obj = self.objects[name]
+            if isinstance(obj, sp.FunctionClass):
+                return obj(*self._call_arguments(name))
+            if not isinstance(obj, sp.IndexedBase):
+                return obj
         resolved = table.resolve(name)
         follows_paren = self.token.text in ("(", "[")
         if resolved is not None and resolved in table.functions:
@@ -1021,17 +1032,18 @@ class Parser:
 
     def _indexed(self, name: str) -> Any:
         """Inside a sum over i, `x_i` / `x_{k+t+1}` is the entry of the sequence x."""
-        if not self.bound or "_" not in name:
+        if "_" not in name:
             return None
         base, _, subscript = name.partition("_")
         subscript = subscript.strip("{}")
         words = set(re.findall(r"[A-Za-z]+", subscript))
-        if not words & set(self.bound) or "_" in subscript:
+        is_sequence = isinstance(self.objects.get(base), self.sp.IndexedBase)
+        if not (words & set(self.bound) or is_sequence) or "_" in subscript:
             return None
         sp = self.sp
         indices = []
         for part in subscript.split(","):
-            inner = Parser(tokenize(part), self.table)
+            inner = Parser(tokenize(part), self.table, self.objects)
             inner.bound = self.bound
             inner.depth = self.depth
             indices.append(inner.parse())
@@ -1240,7 +1252,12 @@ def parse(text: str, symbols: dict[str, str] | None = None) -> Any:
     return _guarded(Parser(tokens, symbol_table(symbols or {})).parse)
 
 
-def parse_relation(text: str, symbols: dict[str, str] | None = None, scale: int = 1) -> Any:
+def parse_relation(
+    text: str,
+    symbols: dict[str, str] | None = None,
+    scale: int = 1,
+    objects: dict[str, Any] | None = None,
+) -> Any:
     """A whole statement (`lhs = rhs`, `a \\le b`) as an unevaluated sympy relation, or an
     expression when there is no relation; AnswerError if unreadable. `scale` multiplies the
     length and token limits (a display formula of the registry is longer than an answer)."""
@@ -1248,7 +1265,7 @@ def parse_relation(text: str, symbols: dict[str, str] | None = None, scale: int 
         raise AnswerError("answer must be text")
     scale = max(1, min(int(scale), 20))
     tokens = tokenize(normalize(text, MAX_LENGTH * scale), MAX_TOKENS * scale)
-    return _guarded(Parser(tokens, symbol_table(symbols or {})).relation)
+    return _guarded(Parser(tokens, symbol_table(symbols or {}), objects).relation)
 
 
 def _guarded(build: Any) -> Any:

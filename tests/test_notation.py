@@ -58,6 +58,21 @@ def _declared(statement) -> dict[str, str]:
     return declared
 
 
+def _objects(statement) -> dict:
+    """The statement's matrices, sequences and functions, handed to the parser by name."""
+    from sympy.core.function import AppliedUndef
+
+    objects = {}
+    for matrix in statement.atoms(sp.MatrixSymbol):
+        objects[matrix.name] = matrix
+        objects[matrix.name.replace("{", "").replace("}", "")] = matrix
+    for base in statement.atoms(sp.IndexedBase):
+        objects[str(base.label)] = base
+    for application in statement.atoms(AppliedUndef):
+        objects[application.func.__name__] = application.func
+    return objects
+
+
 def _plain(expr):
     """Indexed sequences compared by name (the parser makes plain IndexedBases); a sum of a
     sum is one sum over both indices (sympy prints them alike)."""
@@ -108,7 +123,7 @@ def read_back(formula) -> tuple[bool, str]:
         swaps[sp.Symbol(placeholder, **_assumptions(symbols[0]))] = symbols[0]
         declared.pop(name, None)
     try:
-        parsed = parse_relation(latex, declared, scale=10)
+        parsed = parse_relation(latex, declared, scale=10, objects=_objects(statement))
     except AnswerError as error:
         return False, f"parser: {error}"
     parsed = parsed.xreplace(swaps)

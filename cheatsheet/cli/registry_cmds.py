@@ -7,10 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cheatsheet.cli.output import console, emit_json, plain_table
+from cheatsheet.cli.output import JsonOption, console, emit_json, plain_table
 from cheatsheet.errors import CheatsheetError, CheckFailed
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _formula_ids(incomplete: str) -> list[str]:
@@ -113,13 +111,27 @@ def list_formulas(
     )
 
 
-def show(formula_id: FormulaId, as_json: JsonOption = False) -> None:
-    """Show one formula: statement, LaTeX, parameters, erratum."""
+WidthOption = Annotated[
+    int | None,
+    typer.Option("--width", min=30, help="Columns to fit formulas in (default: the terminal's)."),
+]
+
+
+def show(formula_id: FormulaId, width: WidthOption = None, as_json: JsonOption = False) -> None:
+    """Show one formula: statement (fitted to the terminal), its label, LaTeX, erratum."""
+    from cheatsheet.cli import render
+    from formulas.notation import display_latex
+
     formula = _get(formula_id)
-    payload = _summary(formula) | {
-        "text": formula.text,
-        "latex": formula.latex if formula.statement_builder or formula.latex_override else None,
-    }
+    columns = render.terminal_width(width)
+    try:
+        latex = display_latex(formula)
+    except Exception:  # noqa: BLE001 - a statement that cannot be built shows its text only
+        latex = None
+    kind = getattr(formula, "kind", None) or (
+        "derived" if formula.has_derivation else "not checked here"
+    )
+    payload = _summary(formula) | {"text": formula.text, "latex": latex, "kind": kind}
     if formula.erratum:
         payload["erratum_detail"] = {
             "sheet": formula.erratum.sheet,
@@ -129,24 +141,35 @@ def show(formula_id: FormulaId, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(payload)
         return
-    console.print(f"[bold cyan]{formula.id}[/]  {formula.title}  [dim](§{formula.section})[/]")
+
+    def out(text: str, style: str | None = None) -> None:
+        console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+    console.print(
+        f"[bold cyan]{formula.id}[/]  {formula.title}  [dim](§{formula.section}, {kind})[/]",
+        soft_wrap=True,
+    )
     if formula.text:
-        console.print(formula.text, markup=False)
+        out(render.wrap_words(formula.text, columns, indent=2))
+    statement = None
     if formula.statement_builder:
-        console.print()
-        console.print(formula.pretty, markup=False)
-        console.print(f"\n[dim]LaTeX:[/] {formula.latex}", markup=True, highlight=False)
+        statement = formula.statement
+    if statement is not None and statement not in (True, False):
+        out("")
+        out(render.fit_expression(statement, columns, indent=4))
+    if latex:
+        out("")
+        out(render.wrap_hanging(f"LaTeX: {latex}", columns, indent=7), style="dim")
     if formula.parameters:
-        console.print(
-            f"[dim]evaluate:[/] cheatsheet eval {formula.id} "
-            + " ".join(f"{name}=…" for name in formula.parameters)
-        )
+        call = " ".join(f"{name}=…" for name in formula.parameters)
+        out(render.wrap_words(f"evaluate: cheatsheet eval {formula.id} {call}", columns, 10))
     if formula.erratum:
-        console.print(f"\n[bold red]Erratum.[/] The sheet says: {formula.erratum.sheet}")
-        console.print(f"Right: {formula.erratum.correct}", markup=False)
-        console.print(formula.erratum.explanation, markup=False)
+        console.print("\n[bold red]Erratum.[/]")
+        out(render.wrap_hanging(f"sheet:   {formula.erratum.sheet}", columns, indent=9))
+        out(render.wrap_hanging(f"right:   {formula.erratum.correct}", columns, indent=9))
+        out(render.wrap_words(f"why:     {formula.erratum.explanation}", columns, indent=9))
     if formula.has_derivation:
-        console.print(f"\n[dim]derivation:[/] cheatsheet derive {formula.id}")
+        out(f"\nderivation: cheatsheet derive {formula.id}")
 
 
 def derive(
@@ -270,11 +293,12 @@ def _print_step(label: str, step: dict[str, Any], report: dict[str, Any]) -> Non
     console.print(f"  {mark} [dim]{escape(how)}[/]", highlight=False)
 
 
-def _fit(rendered: dict[str, str]) -> str:
-    """2D unicode if it fits the terminal, else the one-line form (never wrapped mid-glyph)."""
-    if max(len(line) for line in rendered["pretty"].split("\n")) <= console.width - 8:
-        return rendered["pretty"]
-    return rendered["text"]
+def _fit(rendered: dict[str, str], width: int | None = None) -> str:
+    """2D unicode if it fits the terminal, else one readable Unicode line wrapped at operators
+    (cheatsheet.cli.render; never sympy code, never wrapped mid-glyph)."""
+    from cheatsheet.cli import render
+
+    return render.fit_expression(rendered, (width or console.width) - 4, indent=0)
 
 
 def _side_by_side(left: str, relation: str, right: str) -> str:

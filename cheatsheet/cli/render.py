@@ -237,26 +237,31 @@ def _depth_map(text: str) -> list[int]:
 
 
 def _best_break(text: str, limit: int) -> int | None:
-    """The position to break `text` at (<= limit), preferring shallow operators."""
+    """Where to break `text` (<= limit): the shallowest operator (inside the fewest brackets),
+    the rightmost of those, and not in the first third of the line; then a space; None when
+    nothing fits."""
     depths = _depth_map(text)
-    for level in range(0, max(depths, default=0) + 1):
-        for operator in _BREAKS:
-            best = None
-            start = 0
-            while True:
-                index = text.find(operator, start)
-                if index < 0 or index > limit:
-                    break
-                if index > 0 and depths[index] <= level:
-                    best = index
-                start = index + 1
-            if best:
-                return best + (1 if operator[0] == " " else 0)
-    return None
+    floor = limit // 3
+    candidates: list[tuple[int, int, int]] = []  # (depth, space?, -position)
+    for operator in _BREAKS:
+        start = 0
+        while True:
+            index = text.find(operator, start)
+            if index < 0 or index > limit:
+                break
+            if index >= floor:
+                cut = index + (1 if operator[0] == " " else 0)
+                rank = 0 if operator != " " else 1
+                candidates.append((depths[index], rank, -cut))
+            start = index + 1
+    if not candidates:
+        return None
+    depth, rank, negative_cut = min(candidates)
+    return -negative_cut
 
 
 def wrap_hanging(text: str, width: int = 80, indent: int = 4, first_indent: int = 0) -> str:
-    """`text` broken into lines of at most `width` columns at operators (then spaces, then,
+    """Math `text` broken into lines of at most `width` columns at operators (then spaces, then,
     only when nothing else fits, anywhere); continuation lines get a hanging indent."""
     lines = []
     prefix = " " * first_indent
@@ -272,6 +277,20 @@ def wrap_hanging(text: str, width: int = 80, indent: int = 4, first_indent: int 
         rest = rest[cut:].strip()
         prefix = hanging
     return "\n".join(lines)
+
+
+def wrap_words(text: str, width: int = 80, indent: int = 4) -> str:
+    """Prose wrapped at spaces, continuation lines under the first word after a label."""
+    import textwrap
+
+    label, gap, body = re.match(r"(\S*:?)(\s*)(.*)", text, re.S).groups()
+    return textwrap.fill(
+        label + gap + " ".join(body.split()),
+        width=width,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def fit_expression(expr: Any, width: int | None = None, indent: int = 4) -> str:
