@@ -134,7 +134,185 @@ def check_sigmoid_unit(q):
     close(q.parts[2].answer, b.grad.item())
 
 
+def check_gan(q):
+    import sympy as sp
+    from scipy.optimize import minimize_scalar
+
+    p_d, p_g = value(q.prompt, "p_d"), value(q.prompt, "p_g")
+    k = int(re.search(r"D\*\(x_(\d)\)", q.parts[1].prompt).group(1)) - 1
+    # D* by maximising the pointwise objective numerically, V by its definition
+    best = [
+        minimize_scalar(
+            lambda D, a=a, b=b: -(a * math.log(D) + b * math.log(1 - D)),
+            bounds=(1e-9, 1 - 1e-9),
+            method="bounded",
+            options={"xatol": 1e-12},
+        ).x
+        for a, b in zip(p_d, p_g)
+    ]
+    close(q.parts[1].answer, best[k], rel=1e-5)
+    v = sum(a * math.log(D) + b * math.log(1 - D) for a, b, D in zip(p_d, p_g, best))
+    close(q.parts[2].answer, v, rel=1e-5)
+    d, g = sp.Symbol("p_d", positive=True), sp.Symbol("p_g", positive=True)
+    points = [{"p_d": 0.3, "p_g": 0.6}, {"p_d": 0.8, "p_g": 0.1}]
+    same_expression(q.parts[0].answer, d / (d + g), {"p_d": "positive", "p_g": "positive"}, points)
+    assert right_option(q.parts[3]).startswith("it is -log 4, reached at p_g = p_d")
+
+
+def check_rl(q):
+    rewards, gamma = value(q.prompt, "r_1, r_2, r_3"), value(q.prompt, "gamma")
+    v0, v1, alpha = value(q.prompt, "V(s_0)"), value(q.prompt, "V(s_1)"), value(q.prompt, "alpha")
+    g = 0.0
+    for reward in reversed(rewards):  # G_t = r_{t+1} + gamma G_{t+1}, from the end
+        g = reward + gamma * g
+    close(q.parts[0].answer, g)
+    target = rewards[0] + gamma * v1
+    close(q.parts[1].answer, v0 + alpha * (target - v0))
+    assert right_option(q.parts[2]).startswith("the return G_0")
+
+
+def check_flows(q):
+    from scipy.stats import multivariate_normal
+
+    A, b = np.array(value(q.prompt, "A"), float), np.array(value(q.prompt, "b"), float)
+    x = np.array(value(q.parts[1].prompt, "x"), float)
+    close(q.parts[0].answer, np.linalg.slogdet(A)[1])
+    # x = A z + b with z ~ N(0, I) is N(b, A A^T)
+    close(q.parts[1].answer, multivariate_normal(mean=b, cov=A @ A.T).logpdf(x))
+    assert right_option(q.parts[2]).startswith("a density must stay positive")
+
+
+def check_cnn(q):
+    import torch
+
+    channels_in, size = (int(v) for v in re.search(r"a (\d+)-channel (\d+)x", q.prompt).groups())
+    channels_out, kernel = (
+        int(v) for v in re.search(r"applies (\d+) filters of size (\d+)x", q.prompt).groups()
+    )
+    stride = int(re.search(r"stride (\d)", q.prompt).group(1))
+    padding = int(re.search(r"padding (\d)", q.prompt).group(1))
+    conv = torch.nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=padding)
+    with torch.no_grad():
+        once = conv(torch.zeros(1, channels_in, size, size))
+        twice = torch.nn.functional.conv2d(
+            once[:, :1].expand(1, channels_in, -1, -1), conv.weight, stride=stride, padding=padding
+        )
+    assert int(q.parts[0].answer) == once.shape[-1]
+    assert int(q.parts[1].answer) == twice.shape[-1]
+    assert int(q.parts[2].answer) == sum(p.numel() for p in conv.parameters())
+    assert right_option(q.parts[3]).startswith(f"p = {(kernel - 1) // 2}:")
+
+
+def check_rnn(q):
+    import torch
+
+    W = torch.tensor(value(q.prompt, "W"), dtype=torch.float64)
+    h1 = torch.tensor(value(q.prompt, "h_1"), dtype=torch.float64)
+    t = int(re.search(r"of h_(\d)", q.parts[0].prompt).group(1))
+    component = int(re.search(r"component (\d)", q.parts[0].prompt).group(1))
+
+    def unroll(h):
+        for _ in range(t - 1):
+            h = W @ h
+        return h
+
+    close(q.parts[0].answer, unroll(h1)[component - 1].item())
+    jacobian = torch.autograd.functional.jacobian(unroll, h1)
+    close(q.parts[1].answer, torch.linalg.matrix_norm(jacobian, ord=2).item())
+    assert right_option(q.parts[2]).startswith("it explodes along one direction")
+
+
+def check_nerf(q):
+    sigma, delta, colours = value(q.prompt, "sigma"), value(q.prompt, "delta"), value(q.prompt, "c")
+    i = int(re.search(r"alpha_(\d)", q.parts[0].prompt).group(1))
+    light, weights = 1.0, []
+    for s in sigma:  # follow the light sample by sample
+        absorbed = light * (1 - math.exp(-s * delta))
+        weights.append(absorbed)
+        if len(weights) == i:
+            close(q.parts[1].answer, light)
+        light -= absorbed
+    close(q.parts[0].answer, 1 - math.exp(-sigma[i - 1] * delta))
+    close(q.parts[2].answer, weights[i - 1])
+    close(q.parts[3].answer, sum(w * c for w, c in zip(weights, colours)))
+    assert right_option(q.parts[4]).startswith("1 - T_4")
+
+
+def _bone(text: str):
+    from scipy.spatial.transform import Rotation
+
+    degrees = re.match(r"rotates by (\d+) degrees counter-clockwise", text)
+    rotation = Rotation.from_euler("z", float(degrees.group(1)) if degrees else 0.0, degrees=True)
+    shift = np.array(quiz_helpers.leading_literal(text[text.index("translates by ") + 14 :]))
+    return lambda v: rotation.apply(v) + shift
+
+
+def check_lbs(q):
+    vertex = np.array(value(q.prompt, "t"), float)
+    first = _bone(re.search(r"G_1 (.*?); G_2", q.prompt).group(1))
+    second = _bone(re.search(r"G_2 (.*?\])\.", q.prompt).group(1))
+    w1, w2 = (float(w) for w in re.findall(r"with weight (\d+(?:\.\d+)?)", q.prompt))
+    axis = "xyz".index(re.search(r"the (\w) coordinate", q.parts[0].prompt).group(1))
+    close(q.parts[0].answer, first(vertex)[axis])
+    close(q.parts[1].answer, second(vertex)[axis])
+    close(q.parts[2].answer, (w1 * first(vertex) + w2 * second(vertex))[axis])
+    assert right_option(q.parts[3]).startswith("a weighted average of rotation matrices")
+
+
+def check_bayes(q):
+    from fractions import Fraction
+
+    prior = Fraction(str(value(q.prompt, "p(A)")))
+    hit = Fraction(str(value(q.prompt, "p(B | A)")))
+    false_alarm = Fraction(str(value(q.prompt, "p(B | not A)")))
+    people = 10**6  # count a population instead of applying the rule
+    sick = people * prior
+    positives_sick, positives_well = sick * hit, (people - sick) * false_alarm
+    close(q.parts[0].answer, float((positives_sick + positives_well) / people))
+    close(q.parts[1].answer, float(positives_sick / (positives_sick + positives_well)))
+    assert right_option(q.parts[2]).startswith("A is rare")
+
+
+def check_ar_counts(q):
+    import itertools
+
+    import torch
+
+    n = int(re.search(r"n = (\d+) binary", q.prompt).group(1))
+    hidden = int(re.search(r"d = (\d+) hidden", q.parts[2].prompt).group(1))
+    # tables: one Bernoulli parameter per configuration of the preceding variables
+    tables = sum(len(list(itertools.product((0, 1), repeat=i))) for i in range(n))
+    assert int(q.parts[0].answer) == tables
+    # x_1's conditional is a bias alone; x_i's a logistic regression on i - 1 inputs
+    fvsbn = 1 + sum(p.numel() for i in range(1, n) for p in torch.nn.Linear(i, 1).parameters())
+    assert int(q.parts[1].answer) == fvsbn
+    nade = hidden * n + hidden + n * hidden + n  # W, b, V, c as NADE's paper lists them
+    assert int(q.parts[2].answer) == nade
+    assert right_option(q.parts[3]).startswith("the hidden layer's weights W are shared")
+
+
+def check_likelihood(q):
+    from scipy.stats import entropy
+
+    p_data, p_model = value(q.prompt, "p_data"), value(q.prompt, "p_model")
+    close(q.parts[0].answer, entropy(p_data) + entropy(p_data, p_model))
+    density = value(q.parts[1].prompt, "p(x)")
+    weight = float(re.search(r"q = ([\d.]+) p", q.parts[1].prompt).group(1))
+    close(q.parts[1].answer, math.log(weight * density))
+    assert "good likelihood does not imply good samples" in right_option(q.parts[2])
+
+
 CHECKS = {
+    "gan-optimum-multipart": check_gan,
+    "rl-returns-td-multipart": check_rl,
+    "flows-linear-density-multipart": check_flows,
+    "cnn-layer-shapes-multipart": check_cnn,
+    "rnn-linear-gradients-multipart": check_rnn,
+    "nerf-compositing-multipart": check_nerf,
+    "lbs-blend-multipart": check_lbs,
+    "math-bayes-test-multipart": check_bayes,
+    "ar-parameter-counts-multipart": check_ar_counts,
+    "gen-likelihood-quality-multipart": check_likelihood,
     "diffusion-posterior-multipart": check_diffusion,
     "vae-kl-multipart": check_vae,
     "attn-weights-output-multipart": check_attention,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from quizzes.questions import Mistake, Question
@@ -349,6 +350,13 @@ def degenerate(question: Question, allow_zero: bool = False) -> str | None:
     """Why a drawn numeric question is not worth asking (None when it is): its answer is 0
     (unless `allow_zero`: a 0 that the question tests, such as the gradient a max-pool routes
     past a cell), or a non-integer answer that the prompt prints (within 0.2 %)."""
+    if question.kind == "multipart":  # every numeric part, against the whole problem's text
+        for index, piece in enumerate(question.parts):
+            if piece.kind == "numeric":
+                why = degenerate(replace(piece, prompt=question.prompt), allow_zero)
+                if why is not None:
+                    return f"part {chr(ord('a') + index)}: {why}"
+        return None
     if question.kind != "numeric":
         return None
     answer = float(question.answer)
@@ -365,13 +373,12 @@ def guard_module(module: str, allow_zero: Iterable[str] = ()) -> None:
     """Wrap every numeric template of `module` so that a degenerate draw is drawn again
     (from the same seeded rng, so a variant id still names one question)."""
     import functools
-    from dataclasses import replace
 
     from quizzes.questions import TEMPLATES
 
     zero_ok = set(allow_zero)
     for template_id, template in list(TEMPLATES.items()):
-        if template.make.__module__ != module or template.kind != "numeric":
+        if template.make.__module__ != module or template.kind not in ("numeric", "multipart"):
             continue
         if getattr(template.make, "guarded", False):
             continue

@@ -298,9 +298,6 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
     return symbolic_question(question_id, TOPIC, prompt, rhs, symbols, formula_id)
 
 
-guard_module(__name__)
-
-
 @template(
     "attn-weights-output-multipart",
     topic=TOPIC,
@@ -360,3 +357,6 @@ def attention_multipart(rng: random.Random, question_id: str) -> Question:
         formulas=("attention-weights", "scaled-dot-product-attention"),
         carried={1: f"(a) the weights alpha_1, alpha_2, alpha_3 = {shown}"},
     )
+
+
+guard_module(__name__)

@@ -351,4 +351,70 @@ def fvsbn_conditional(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "ar-parameter-counts-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("tabular-total-param-count", "fvsbn-param-count", "nade-param-count"),
+    difficulty=2,
+    tags=("parameters", "multipart"),
+)
+def parameter_counts_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    n = rng.choice([5, 6, 8, 10, 12])
+    hidden = rng.choice([3, 4, 5])
+    tabular = formulas.get("tabular-total-param-count").evaluate(n=n)
+    fvsbn = formulas.get("fvsbn-param-count").evaluate(n=n)
+    nade = formulas.get("nade-param-count").evaluate(n=n, hidden=hidden)
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"Autoregressive models of n = {n} binary variables, p(x) = prod_i p(x_i | x_<i).",
+        [
+            part(
+                "numeric",
+                "How many parameters do the conditionals need as full tables (every "
+                "conditional a table of Bernoulli parameters)?",
+                tabular,
+                "p(x_i | x_<i) needs 2^(i-1) numbers: sum_i 2^(i-1) = 2^n - 1.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                "How many parameters does an FVSBN (each conditional a logistic regression on "
+                "x_<i with a bias) have?",
+                fvsbn,
+                "The i-th conditional has i parameters: sum_i i = n (n + 1)/2.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"How many parameters does a NADE with d = {hidden} hidden units have (W, b, V "
+                "and c)?",
+                nade,
+                "W (d x n) + b (d) + V (n x d) + c (n) = 2 n d + n + d.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "What keeps NADE's count linear in n?",
+                "the hidden layer's weights W are shared by all conditionals; a_i grows by "
+                "one column per step",
+                {
+                    "it models only the first-order conditionals p(x_i | x_{i-1})": "every "
+                    "conditional sees all of x_<i",
+                    "it drops the bias terms": "b and c are kept",
+                    "it samples all variables in parallel": "sampling is sequential in NADE",
+                },
+                "Weight sharing: a_{i+1} = a_i + W[:, i] x_i.",
+            ),
+        ],
+        formulas=("tabular-total-param-count", "fvsbn-param-count", "nade-param-count"),
+    )
+
+
 guard_module(__name__)

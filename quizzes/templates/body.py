@@ -339,4 +339,82 @@ def smpl_joint(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "lbs-blend-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("linear-blend-skinning",),
+    difficulty=3,
+    tags=("skinning", "multipart"),
+)
+def lbs_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    vertex = np.array([rng.choice([-2, -1, 1, 2]) for _ in range(2)] + [rng.randint(-1, 1)], float)
+    G1, text1 = _bone(rng, rotate=rng.random() < 0.5)
+    G2, text2 = _bone(rng, rotate=True)
+    w = _weights(rng)
+    lbs = formulas.get("linear-blend-skinning")
+    alone = [
+        lbs.evaluate(
+            vertices=vertex[None], weights=np.array([[1.0], [0.0]]), transforms=np.stack([G, G])
+        )[0]
+        for G in (G1, G2)
+    ]
+    posed = lbs.evaluate(
+        vertices=vertex[None], weights=np.array(w)[:, None], transforms=np.stack([G1, G2])
+    )[0]
+    axis = rng.randrange(2)
+    name = AXES[axis]
+    return problem(
+        question_id,
+        TOPIC,
+        f"Linear blend skinning: the rest-pose vertex t = {vector(vertex)} is bound to bone 1 "
+        f"with weight {show(w[0])} and to bone 2 with weight {show(w[1])}. G_1 {text1}; "
+        f"G_2 {text2}.",
+        [
+            part(
+                "numeric",
+                f"What is the {name} coordinate of G_1 t (bone 1 alone)?",
+                alone[0][axis],
+                "Rotate, then translate.",
+            ),
+            part(
+                "numeric",
+                f"What is the {name} coordinate of G_2 t (bone 2 alone)?",
+                alone[1][axis],
+                "Rotate, then translate.",
+            ),
+            part(
+                "numeric",
+                f"What is the {name} coordinate of the skinned vertex t'?",
+                posed[axis],
+                "t' = w_1 G_1 t + w_2 G_2 t.",
+            ),
+            choice_part(
+                rng,
+                "Why do strongly twisted joints look pinched (the candy-wrapper artifact) "
+                "under LBS?",
+                "a weighted average of rotation matrices is not a rotation: it shrinks the "
+                "cross-section",
+                {
+                    "the weights do not sum to one": "they do (here "
+                    f"{show(w[0])} + {show(w[1])} = 1); the blend itself shrinks",
+                    "the translations are averaged but the rotations are not": "LBS averages "
+                    "the whole transformed positions, rotations included",
+                    "each vertex follows only its dominant bone": "that is rigid skinning, "
+                    "which tears instead of pinching",
+                },
+                "(1 - w) I + w R has determinant below 1 for a twist, so points move inwards.",
+            ),
+        ],
+        formulas=("linear-blend-skinning",),
+        carried={2: f"(a) {number(alone[0][axis])}; (b) {number(alone[1][axis])}"},
+    )
+
+
 guard_module(__name__)

@@ -366,4 +366,76 @@ def conv_output_size(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "cnn-layer-shapes-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("conv-output-size",),
+    difficulty=2,
+    tags=("shapes", "multipart"),
+)
+def layer_shapes_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    size = rng.choice([28, 32, 64, 65, 100])
+    kernel = rng.choice([3, 5, 7])
+    stride = rng.choice([1, 2])
+    padding = rng.choice([0, 1, 2])
+    channels_in, channels_out = rng.choice([1, 3, 16]), rng.choice([8, 16, 32, 64])
+    out_size = formulas.get("conv-output-size")
+    first = out_size.evaluate(size=size, kernel=kernel, stride=stride, padding=padding)
+    second = out_size.evaluate(size=first, kernel=kernel, stride=stride, padding=padding)
+    # weights: one kernel_h x kernel_w x C_in filter per output channel, plus one bias each
+    parameters = channels_out * (channels_in * kernel * kernel + 1)
+    return problem(
+        question_id,
+        TOPIC,
+        f"A convolutional layer takes a {channels_in}-channel {size}x{size} image and applies "
+        f"{channels_out} filters of size {kernel}x{kernel} with stride {stride} and zero padding "
+        f"{padding} on every side (with a bias per filter).",
+        [
+            part(
+                "numeric",
+                "What is the output's height (= width)?",
+                first,
+                "floor((n + 2p - k)/s) + 1.",
+                numeric_rule="decimals:0",
+            ),
+            part(
+                "numeric",
+                "A second, identical layer (same k, s, p) follows. What is its output's height?",
+                second,
+                "The same formula on the first output's size.",
+                numeric_rule="decimals:0",
+            ),
+            part(
+                "numeric",
+                "How many learnable parameters does the first layer have (weights and biases)?",
+                parameters,
+                "C_out (C_in k^2 + 1): every filter spans all input channels.",
+                numeric_rule="decimals:0",
+            ),
+            choice_part(
+                rng,
+                f"With stride 1, which zero padding keeps a {kernel}x{kernel} convolution's "
+                "output the size of its input, and why?",
+                f"p = {(kernel - 1) // 2}: n + 2p - k + 1 = n needs 2p = k - 1",
+                {
+                    f"p = {kernel}: the padding must cover the whole kernel": "then the output "
+                    f"grows by 2p - k + 1 = {kernel + 1}",
+                    "p = 0: a stride-1 convolution keeps the size": f"valid mode loses "
+                    f"k - 1 = {kernel - 1} rows",
+                    f"p = {kernel - 1}: one less than the kernel": "that is full mode: the "
+                    f"output grows by k - 1 = {kernel - 1}",
+                },
+                "Output size n + 2p - k + 1 for stride 1.",
+            ),
+        ],
+        formulas=("conv-output-size",),
+        carried={1: f"(a) the first output is {first}x{first}"},
+    )
+
+
 guard_module(__name__, allow_zero=("cnn-max-pool-gradient-draw",))

@@ -435,9 +435,6 @@ def alpha_bar(rng: random.Random, question_id: str) -> Question:
     )
 
 
-guard_module(__name__)
-
-
 @template(
     "diffusion-posterior-multipart",
     topic=TOPIC,
@@ -502,3 +499,6 @@ def posterior_multipart(rng: random.Random, question_id: str) -> Question:
             2: f"(a) tilde-beta_t = {closed}; (b) tilde-beta_{t} = {number(variance)}",
         },
     )
+
+
+guard_module(__name__)

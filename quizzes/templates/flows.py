@@ -426,4 +426,64 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "flows-linear-density-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("triangular-determinant", "change-of-variables"),
+    difficulty=3,
+    tags=("change-of-variables", "multipart"),
+)
+def linear_density_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    A = [[rng.choice([-2.0, -0.5, 0.5, 2.0, 3.0]), 0.0], [grid(rng, -1, 1, 0.5), 0.0]]
+    A[1][1] = rng.choice([-1.5, 0.5, 1.5, 2.0])
+    b = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    x = [grid(rng, -2, 2, 0.5) for _ in range(2)]
+    logdet = formulas.get("triangular-determinant").evaluate(J=A)
+    log_px = formulas.get("change-of-variables").evaluate(x=x, A=A, b=b)
+    return problem(
+        question_id,
+        TOPIC,
+        f"A 2-D flow maps z ~ N(0, I) to x = A z + b with the lower-triangular A = {matrix(A)} "
+        f"and b = {vector(b)}. Natural logarithms throughout.",
+        [
+            part(
+                "numeric",
+                "What is log |det A|?",
+                logdet,
+                "A triangular matrix's determinant is the product of its diagonal.",
+            ),
+            part(
+                "numeric",
+                f"What is log p_x(x) at x = {vector(x)}?",
+                log_px,
+                "log p_x(x) = log p_z(A^{-1}(x - b)) - log |det A| with "
+                "log p_z(z) = -|z|^2/2 - log 2 pi.",
+            ),
+            choice_part(
+                rng,
+                "Why does the change of variables use |det A| and not det A?",
+                "a density must stay positive: a negative determinant only flips orientation, "
+                "the volume scales by |det A|",
+                {
+                    "the bars change nothing, since the determinant of a flow is never negative": (
+                        "a flow may reverse orientation: a negative diagonal entry gives det A < 0"
+                    ),
+                    "the absolute value makes the flow invertible": "invertibility needs "
+                    "det A != 0; the absolute value does not change it",
+                    "|det A| is cheaper to compute than det A": "both cost the same product of "
+                    "the diagonal",
+                },
+                "p_x(x) = p_z(z) |det dz/dx|: volumes, not signed volumes.",
+            ),
+        ],
+        formulas=("triangular-determinant", "change-of-variables"),
+        carried={1: f"(a) log |det A| = {number(logdet)}"},
+    )
+
+
 guard_module(__name__)

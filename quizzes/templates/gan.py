@@ -322,4 +322,85 @@ def derivation_order(rng: random.Random, question_id: str) -> Question:
     return derivation_order_question(rng, question_id, TOPIC, _ORDERINGS)
 
 
+def _distribution(rng: random.Random, size: int = 3) -> list[float]:
+    """A distribution over `size` outcomes on a 0.1 grid, every outcome possible."""
+    while True:
+        cuts = sorted(rng.sample(range(1, 10), size - 1))
+        probabilities = [b - a for a, b in zip([0, *cuts], [*cuts, 10])]
+        if all(probabilities):
+            return [p / 10 for p in probabilities]
+
+
+@template(
+    "gan-optimum-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("gan-optimal-discriminator", "gan-value-at-optimum"),
+    difficulty=3,
+    tags=("optimal-discriminator", "jsd", "multipart"),
+)
+def optimum_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    p_data = _distribution(rng)
+    p_model = _distribution(rng)
+    while p_model == p_data:
+        p_model = _distribution(rng)
+    k = rng.randrange(3)
+    optimal = formulas.get("gan-optimal-discriminator").evaluate(p_data=p_data, p_model=p_model)
+    value = formulas.get("gan-value-at-optimum").evaluate(p_data=p_data, p_model=p_model)
+    return problem(
+        question_id,
+        TOPIC,
+        f"A GAN on three outcomes x_1, x_2, x_3: the data distribution is p_d = {vector(p_data)} "
+        f"and the generator's is p_g = {vector(p_model)}. V(G, D) = E_{{p_d}} log D(x) + "
+        "E_{p_g} log(1 - D(x)), natural logarithms.",
+        [
+            part(
+                "symbolic",
+                "For a fixed generator, write the optimal discriminator D*(x) using p_d and p_g "
+                "(the two probabilities of x).",
+                "p_d/(p_d + p_g)",
+                "Maximise p_d log D + p_g log(1 - D) pointwise: p_d/D = p_g/(1 - D).",
+                symbols={"p_d": "positive", "p_g": "positive"},
+            ),
+            part(
+                "numeric",
+                f"What is D*(x_{k + 1})?",
+                optimal[k],
+                "Insert the two probabilities of that outcome.",
+            ),
+            part(
+                "numeric",
+                "What is V(G, D*) for this generator?",
+                value,
+                "V(G, D*) = sum_x p_d log D*(x) + p_g log(1 - D*(x)) = -log 4 + 2 JSD(p_d || p_g).",
+            ),
+            choice_part(
+                rng,
+                "Over all generators, which statement about min_G V(G, D*) is right, and why?",
+                "it is -log 4, reached at p_g = p_d, because V(G, D*) = -log 4 + 2 JSD and "
+                "JSD >= 0",
+                {
+                    "it is 0, reached at p_g = p_d, because D* = 1/2 gives log 1 = 0": "D* = 1/2 "
+                    "gives log(1/2) + log(1/2) = -log 4, not 0",
+                    "it is -log 4 for every generator, because D* adapts": "the JSD term is "
+                    "positive whenever p_g != p_d",
+                    "it is reached when D* = 1 everywhere, because D is maximised first": "D* = "
+                    "p_d/(p_d + p_g) equals 1 only where p_g = 0",
+                },
+                "At p_g = p_d, D* = 1/2 and V = 2 log(1/2) = -log 4; elsewhere 2 JSD > 0 adds.",
+            ),
+        ],
+        formulas=("gan-optimal-discriminator", "gan-value-at-optimum"),
+        carried={
+            1: "(a) D*(x) = p_d/(p_d + p_g)",
+            2: "(a) D*(x) = p_d/(p_d + p_g)",
+            3: f"(c) V(G, D*) = {number(value)} for this generator",
+        },
+    )
+
+
 guard_module(__name__)

@@ -313,4 +313,71 @@ def noise_mixture_symbolic(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "gen-likelihood-quality-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("mle-kl", "likelihood-noise-mixture"),
+    difficulty=3,
+    tags=("likelihood", "evaluation", "multipart"),
+)
+def likelihood_quality_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    p_data = rng.choice([[0.5, 0.3, 0.2], [0.6, 0.2, 0.2], [0.4, 0.4, 0.2], [0.7, 0.2, 0.1]])
+    p_model = rng.choice([[0.4, 0.4, 0.2], [0.5, 0.25, 0.25], [0.3, 0.3, 0.4], [0.6, 0.3, 0.1]])
+    while p_model == p_data:
+        p_model = rng.choice([[0.2, 0.5, 0.3], [0.5, 0.25, 0.25]])
+    weight = rng.choice([0.01, 0.05, 0.1])
+    density = rng.choice([0.2, 0.5, 1.0, 2.0])
+    cross_entropy = formulas.get("mle-kl").evaluate(p_data=p_data, p_model=p_model)
+    mixed = formulas.get("likelihood-noise-mixture").evaluate(
+        p_model=density, p_noise=0.0, weight=weight
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"Data on three outcomes follow p_data = {vector(p_data)}; a model assigns p_model = "
+        f"{vector(p_model)}. Natural logarithms.",
+        [
+            part(
+                "numeric",
+                "What is the expected negative log-likelihood E_{p_data}[-log p_model(x)] "
+                "(the cross-entropy that maximum likelihood minimises)?",
+                cross_entropy,
+                "-sum_x p_data(x) log p_model(x) = H(p_data) + KL(p_data || p_model).",
+            ),
+            part(
+                "numeric",
+                f"Another model keeps a good density p(x) = {show(density)} at a test point "
+                f"but mixes it with noise: q = {show(weight)} p + {show(1 - weight)} noise, the "
+                "noise density being 0 at that point. What is log q(x) there?",
+                mixed,
+                "log(w p(x)): the mixture costs only log(1/w) nats per point.",
+            ),
+            choice_part(
+                rng,
+                "What does part (b) show about evaluating generative models?",
+                f"a model that is {show(1 - weight)} noise loses only log(1/w) = "
+                f"{show(math.log(1 / weight), 3)} nats of log-likelihood per point: good "
+                "likelihood does not imply good samples",
+                {
+                    "the noisy model has a much worse likelihood, so likelihood detects bad "
+                    "samples": "the loss is a constant log(1/w), small next to typical "
+                    "log-likelihoods in high dimensions",
+                    "mixing in noise improves the likelihood": "it lowers it, by log(1/w) at most",
+                    "likelihood and sample quality always agree": "this model keeps most of its "
+                    "likelihood while most of its samples are noise",
+                },
+                "Theis et al.: likelihood and sample quality can disagree in both directions.",
+            ),
+        ],
+        formulas=("mle-kl", "likelihood-noise-mixture"),
+    )
+
+
 guard_module(__name__)

@@ -327,4 +327,81 @@ def splat_opacity(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "nerf-compositing-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("nerf-alpha", "nerf-transmittance", "nerf-weights", "nerf-color"),
+    difficulty=3,
+    tags=("nerf", "volume-rendering", "multipart"),
+)
+def compositing_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    sigma = [rng.choice([0.5, 1.0, 2.0, 3.0, 4.0]) for _ in range(3)]
+    delta = rng.choice([0.25, 0.5])
+    colours = [grid(rng, 0.1, 0.9, 0.1) for _ in range(3)]
+    i = rng.randint(2, 3)  # sample 1 would have T = 1 (nothing in front)
+    alpha = formulas.get("nerf-alpha").evaluate(sigma=sigma, delta=delta)
+    transmittance = formulas.get("nerf-transmittance").evaluate(sigma=sigma, delta=delta)
+    weights = formulas.get("nerf-weights").evaluate(sigma=sigma, delta=delta)
+    colour = formulas.get("nerf-color").evaluate(
+        sigma=sigma, delta=delta, colors=[[c] for c in colours]
+    )[0]
+    return problem(
+        question_id,
+        TOPIC,
+        f"A NeRF ray has three samples (counted from 1, nearest the camera first) with densities "
+        f"sigma = {vector(sigma)}, spacing delta = {show(delta)} between samples, and grey "
+        f"colours c = {vector(colours)}.",
+        [
+            part(
+                "numeric",
+                f"What is the opacity alpha_{i} = 1 - exp(-sigma_{i} delta) of sample {i}?",
+                alpha[i - 1],
+                "alpha_i = 1 - exp(-sigma_i delta_i).",
+            ),
+            part(
+                "numeric",
+                f"What is the transmittance T_{i} in front of sample {i}?",
+                transmittance[i - 1],
+                "T_i = exp(-sum_{j<i} sigma_j delta_j): the light that got past samples 1..i-1.",
+            ),
+            part(
+                "numeric",
+                f"What is the compositing weight w_{i} of sample {i}?",
+                weights[i - 1],
+                "w_i = T_i alpha_i.",
+            ),
+            part(
+                "numeric",
+                "What is the rendered (grey) colour of the ray?",
+                colour,
+                "C = sum_i w_i c_i.",
+            ),
+            choice_part(
+                rng,
+                "What do the weights w_1 + w_2 + w_3 sum to, and why?",
+                "1 - T_4, at most 1: the light stopped by the samples, the rest passes through",
+                {
+                    "exactly 1, because the weights are a softmax": "they sum to 1 only if the "
+                    "ray becomes opaque (T_4 = 0)",
+                    "sigma_1 + sigma_2 + sigma_3, because each weight is a density": "a weight "
+                    "is a fraction of the light, not a density",
+                    "3, one per sample": "each weight is a fraction of the light in [0, 1]",
+                },
+                "sum_i T_i alpha_i telescopes: T_i - T_{i+1} summed gives T_1 - T_4 = 1 - T_4.",
+            ),
+        ],
+        formulas=("nerf-alpha", "nerf-transmittance", "nerf-weights", "nerf-color"),
+        carried={
+            2: f"(a) alpha_{i} = {number(alpha[i - 1])}; (b) T_{i} = "
+            f"{number(transmittance[i - 1])}",
+            3: f"the weights w_1, w_2, w_3 = {vector([float(w) for w in weights])}",
+        },
+    )
+
+
 guard_module(__name__)

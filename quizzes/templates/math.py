@@ -360,4 +360,67 @@ def derivative_rule(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "math-bayes-test-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("bayes-rule",),
+    difficulty=2,
+    tags=("bayes", "multipart"),
+)
+def bayes_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    prevalence = rng.choice([0.01, 0.02, 0.05, 0.1])
+    sensitivity = rng.choice([0.8, 0.9, 0.95, 0.99])
+    false_positive = rng.choice([0.02, 0.05, 0.1])
+    evidence = sensitivity * prevalence + false_positive * (1 - prevalence)  # total probability
+    while sensitivity * prevalence / evidence > sensitivity / 2:  # keep the base-rate lesson
+        prevalence = rng.choice([0.01, 0.02, 0.05])
+        false_positive = rng.choice([0.05, 0.1])
+        evidence = sensitivity * prevalence + false_positive * (1 - prevalence)
+    posterior = formulas.get("bayes-rule").evaluate(
+        p_b_given_a=sensitivity, p_a=prevalence, p_b=evidence
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"A condition A has prevalence p(A) = {show(prevalence)}. A test B is positive with "
+        f"probability p(B | A) = {show(sensitivity)} when A holds and p(B | not A) = "
+        f"{show(false_positive)} when it does not.",
+        [
+            part(
+                "numeric",
+                "What is the probability p(B) of a positive test?",
+                evidence,
+                "Total probability: p(B) = p(B|A) p(A) + p(B|not A) (1 - p(A)).",
+            ),
+            part(
+                "numeric",
+                "What is p(A | B), the probability of the condition after a positive test?",
+                posterior,
+                "Bayes: p(A|B) = p(B|A) p(A) / p(B).",
+            ),
+            choice_part(
+                rng,
+                "Why is p(A | B) so much smaller than p(B | A) here?",
+                "A is rare: most positives come from the many people without A (the base rate)",
+                {
+                    "the test is unreliable: p(B | A) is small": f"p(B | A) = "
+                    f"{show(sensitivity)} is high; the prior p(A) is what is small",
+                    "Bayes' rule always lowers a probability": "a posterior can be larger "
+                    "than the prior (here p(A|B) > p(A))",
+                    "p(A | B) and p(B | A) are the same number": "they differ by the factor "
+                    "p(A)/p(B)",
+                },
+                "p(A|B) = p(B|A) p(A)/p(B) with p(A) small and p(B) dominated by false positives.",
+            ),
+        ],
+        formulas=("bayes-rule",),
+        carried={1: f"(a) p(B) = {number(evidence)}", 2: f"(b) p(A | B) = {number(posterior)}"},
+    )
+
+
 guard_module(__name__)

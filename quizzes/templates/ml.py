@@ -351,9 +351,6 @@ def derivative_symbolic(rng: random.Random, question_id: str) -> Question:
     )
 
 
-guard_module(__name__)
-
-
 @template(
     "ml-sigmoid-unit-multipart",
     topic=TOPIC,
@@ -397,3 +394,6 @@ def sigmoid_unit_multipart(rng: random.Random, question_id: str) -> Question:
         formulas=("sigmoid", "mlp-backward-weights", "mlp-backward-bias"),
         carried={1: f"(a) z = {number(z)}", 2: f"(a) z = {number(z)}"},
     )
+
+
+guard_module(__name__)

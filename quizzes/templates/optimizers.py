@@ -307,9 +307,6 @@ def adam(rng: random.Random, question_id: str) -> Question:
     )
 
 
-guard_module(__name__)
-
-
 @template(
     "opt-momentum-multipart",
     topic=TOPIC,
@@ -380,3 +377,6 @@ def momentum_multipart(rng: random.Random, question_id: str) -> Question:
             3: f"(c) the terminal speed is {number(terminal)}",
         },
     )
+
+
+guard_module(__name__)

@@ -372,4 +372,66 @@ def contraction_order(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "rl-returns-td-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("discounted-return", "td0-update"),
+    difficulty=2,
+    tags=("returns", "td", "multipart"),
+)
+def returns_td_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    rewards = [float(rng.choice([-1, 1, 2, 3])) for _ in range(3)]
+    gamma = rng.choice([0.5, 0.8, 0.9])
+    alpha = rng.choice([0.1, 0.2, 0.5])
+    values = [grid(rng, -1, 3, 0.5) for _ in range(2)]
+    returns = formulas.get("discounted-return").evaluate(rewards=rewards, gamma=gamma)
+    updated = formulas.get("td0-update").evaluate(
+        V=values, s=0, r=rewards[0], s_next=1, gamma=gamma, alpha=alpha
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"An episode visits s_0, s_1, s_2 and ends after the rewards r_1, r_2, r_3 = "
+        f"{vector(rewards)} (r_1 for leaving s_0); gamma = {show(gamma)}. The current value "
+        f"estimates are V(s_0) = {show(values[0])} and V(s_1) = {show(values[1])}; the step size "
+        f"is alpha = {show(alpha)}.",
+        [
+            part(
+                "numeric",
+                "What is the Monte-Carlo return G_0 of s_0?",
+                returns[0],
+                "G_0 = r_1 + gamma r_2 + gamma^2 r_3.",
+            ),
+            part(
+                "numeric",
+                "What is V(s_0) after one TD(0) update on the first transition (s_0, r_1, s_1)?",
+                updated[0],
+                "V(s_0) <- V(s_0) + alpha (r_1 + gamma V(s_1) - V(s_0)).",
+            ),
+            choice_part(
+                rng,
+                "Which target is an unbiased sample of V^pi(s_0), and why?",
+                "the return G_0: its expectation under pi is V^pi(s_0) by definition; the TD "
+                "target leans on the estimate V(s_1)",
+                {
+                    "the TD target r_1 + gamma V(s_1): it uses the Bellman equation": "it uses "
+                    "the current estimate V(s_1), which is biased until it has converged",
+                    "both: they have the same expectation for any V": "only with V(s_1) = "
+                    "V^pi(s_1) do they agree in expectation",
+                    "neither: only the value iteration backup is unbiased": "G_0 is an unbiased "
+                    "sample of V^pi(s_0) by definition",
+                },
+                "MC: unbiased, high variance; TD: biased by V, lower variance (it bootstraps).",
+            ),
+        ],
+        formulas=("discounted-return", "td0-update"),
+        carried={2: f"(a) G_0 = {number(returns[0])}; (b) V(s_0) = {number(updated[0])}"},
+    )
+
+
 guard_module(__name__)

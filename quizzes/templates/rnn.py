@@ -373,4 +373,66 @@ def vanishing_order(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "rnn-linear-gradients-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("linear-rnn-power",),
+    difficulty=3,
+    tags=("vanishing", "exploding", "multipart"),
+)
+def linear_gradients_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    small, large = rng.choice([0.5, 0.8]), rng.choice([1.2, 1.5, 2.0])
+    W = np.diag([small, large]) if rng.random() < 0.5 else np.diag([large, small])
+    h1 = [grid(rng, -2, 2, 0.5) or 1.0 for _ in range(2)]
+    t = rng.randint(3, 5)
+    component = rng.randint(1, 2)
+    h_t = formulas.get("linear-rnn-power").evaluate(W=W.tolist(), h1=h1, t=t)
+    # dh_t/dh_1 = W^(t-1): for a diagonal W its largest singular value is max|w|^(t-1)
+    norm = float(np.linalg.norm(np.linalg.matrix_power(W, t - 1), 2))
+    return problem(
+        question_id,
+        TOPIC,
+        f"A linear RNN without inputs, h_t = W h_{{t-1}}, has W = {matrix(W)} and starts from "
+        f"h_1 = {vector(h1)}.",
+        [
+            part(
+                "numeric",
+                f"What is component {component} of h_{t} (components counted from 1)?",
+                h_t[component - 1],
+                f"h_t = W^(t-1) h_1 = W^{t - 1} h_1.",
+            ),
+            part(
+                "numeric",
+                f"What is the spectral norm (largest singular value) of the Jacobian dh_{t}/dh_1?",
+                norm,
+                "dh_t/dh_1 = W^(t-1); for a diagonal W its singular values are |w_ii|^(t-1).",
+            ),
+            choice_part(
+                rng,
+                "What happens to the gradient that flows back from h_t to h_1 as t grows, and why?",
+                "it explodes along one direction and vanishes along the other: W^(t-1) scales "
+                f"them by {show(large)}^(t-1) and {show(small)}^(t-1)",
+                {
+                    "it vanishes in every direction, because W is a contraction": f"the entry "
+                    f"{show(large)} > 1 makes W expand one direction",
+                    "it stays bounded, because a linear RNN has no tanh to saturate": "without "
+                    "tanh nothing damps W^(t-1)",
+                    "it explodes in every direction, because the largest singular value is "
+                    "above 1": f"the direction with {show(small)} < 1 still vanishes",
+                },
+                "Powers of W scale each eigendirection by its eigenvalue's power.",
+            ),
+        ],
+        formulas=("linear-rnn-power",),
+        carried={1: f"(a) h_{t} = {vector([number(v) for v in h_t])}"},
+    )
+
+
 guard_module(__name__)

@@ -373,9 +373,6 @@ def kl_gauss_choice(rng: random.Random, question_id: str) -> Question:
     )
 
 
-guard_module(__name__)
-
-
 @template(
     "vae-kl-multipart",
     topic=TOPIC,
@@ -434,3 +431,6 @@ def kl_multipart(rng: random.Random, question_id: str) -> Question:
         formulas=("kl-gauss",),
         carried={1: f"(a) KL = {closed} per dimension", 2: f"(b) D_KL = {number(total)}"},
     )
+
+
+guard_module(__name__)
