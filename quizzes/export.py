@@ -146,10 +146,17 @@ def export_anki(catalog: Catalog, topic: str, output: Path, variants: int = 3) -
                     )
                     break
         for question in questions:
+            try:
+                fields = note_fields(question)
+            except (ValueError, CheatsheetError) as error:
+                # A question whose own answer cannot be rendered is a bug for `bank check`;
+                # the deck is still written, and the report names what was left out.
+                skipped.append({"question": question.id, "error": str(error)})
+                continue
             deck.add_note(
                 genanki.Note(
                     model=model,
-                    fields=note_fields(question),
+                    fields=fields,
                     guid=genanki.guid_for(question.id),
                     tags=[question.topic, question.kind.replace(" ", "-")],
                 )
