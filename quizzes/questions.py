@@ -148,6 +148,8 @@ def numeric_rule_text(rule: str) -> str:
     name, value = parse_numeric_rule(rule)
     if name == "sigfigs":
         return f"to {value} significant figure{'s' if value != 1 else ''}"
+    if name == "decimals" and value == 0:
+        return "to the nearest whole number"
     if name == "decimals":
         return f"to {value} decimal place{'s' if value != 1 else ''}"
     if value == 0:
