@@ -131,3 +131,75 @@ def test_mlp_backprop_against_autograd(device, seed, n_in, n_hidden, n_out):
         grads[1],
         atol=1e-12,
     )
+
+
+# ------------------------------------------------------------------------------------------
+# proofs, definitions, errata and claims of section 10 / 10.1
+
+from formulas.core import REGISTRY  # noqa: E402
+from formulas.proof import build_report, prove  # noqa: E402
+
+ML_IDS = [f.id for f in formulas.all() if f.topic == "ml"]
+
+
+def test_every_ml_formula_is_proved_or_an_honest_definition():
+    for formula_id in ML_IDS:
+        formula = formulas.get(formula_id)
+        assert formula.kind in ("derived", "definition"), formula_id
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula_id, proof.failures)
+        else:
+            report = build_report(formula)
+            assert report["properties"] and report["passed"] is True, report["failures"]
+
+
+def test_relu_derivative_is_a_definition_not_a_derivation():
+    assert formulas.get("relu-derivative").kind == "definition"
+    assert formulas.get("sigmoid-derivative").kind == "derived"
+
+
+def test_backprop_statements_keep_the_transpose_on_the_left():
+    rhs = formulas.get("mlp-backward-delta").statement.rhs
+    assert str(rhs).startswith("W^(l+1).T*")
+    assert str(formulas.get("mlp-backward-weights").statement.rhs).endswith("*z^(l-1).T")
+
+
+def test_weight_gradient_erratum_against_autograd():
+    # torch autograd, independent of the finite differences inside the evidence
+    rng = np.random.default_rng(0)
+    W1, W2 = (torch.tensor(m, requires_grad=True) for m in rng.normal(size=(2, 3, 3)))
+    x, target = (torch.tensor(v) for v in rng.normal(size=(2, 3)))
+    z1 = torch.sigmoid(W1 @ x)
+    a2 = W2 @ z1
+    z2 = torch.sigmoid(a2)
+    (0.5 * ((z2 - target) ** 2).sum()).backward()
+    delta, fprime = (z2 - target).detach().numpy(), (z2 * (1 - z2)).detach().numpy()
+    right = formulas.get("mlp-backward-weights").evaluate(
+        delta=delta, fprime=fprime, z_prev=z1.detach().numpy()
+    )
+    np.testing.assert_allclose(right, W2.grad.numpy(), atol=1e-12)
+    sheet = np.outer(delta * fprime, z2.detach().numpy())
+    assert np.max(np.abs(sheet - W2.grad.numpy())) > 1e-3
+    evidence = formulas.get("mlp-backward-weights").erratum.evidence()
+    assert evidence.state == "confirmed" and "sheet's form [" in evidence.detail
+
+
+def test_polynomial_activation_cannot_approximate():
+    # independent of the claim's code: span{(w x + b)^2} is the quadratics (rank 3)
+    x = np.linspace(-1, 1, 50)
+    rng = np.random.default_rng(3)
+    features = np.square(np.outer(x, rng.normal(size=40)) + rng.normal(size=40))
+    assert np.linalg.matrix_rank(features) == 3
+    assert REGISTRY.claim("universal-approximation-conditions").check().state == "confirmed"
+
+
+def test_ml_claims_are_borne_out():
+    for claim in REGISTRY.claims():
+        if claim.topic != "ml" or claim.check is None:
+            continue
+        evidence = claim.check()
+        if claim.verdict == "correct":
+            assert evidence.sheet_fails is False and evidence.correct_passes is True, claim.id
+        else:
+            assert evidence.state == "confirmed", (claim.id, evidence.detail)
