@@ -32,6 +32,20 @@ MAX_MUTANTS = 24
 class Mutant:
     expr: Any
     description: str
+    # what kind of mistake: sign (the whole expression), term-sign, bar, index, swap,
+    # coefficient (a number dropped), factor (a symbol dropped), power, ratio, shift
+    kind: str = ""
+
+
+# The mistakes students make while knowing the formula's shape (alpha for alpha-bar, swapped
+# KL arguments, an index off by one, a lost 1/2 or square); a flipped overall sign or a dropped
+# symbol (which breaks the dimensions) can be spotted without knowing the formula, so a
+# spot-the-error item never uses them as its only wrong line.
+KNOWLEDGE_KINDS = frozenset({"term-sign", "bar", "index", "swap", "coefficient", "power", "ratio"})
+
+
+def tests_knowledge(mutant: Mutant) -> bool:
+    return mutant.kind in KNOWLEDGE_KINDS
 
 
 # The two spellings of alpha-bar: the registry's statements name it `alphabar_t` (which sympy
@@ -143,7 +157,7 @@ def raw_mutants(expr: Any) -> list[Mutant]:
     refused = contextlib.suppress(Exception)
 
     with refused:
-        found.append(Mutant(-expr, "the sign flipped"))
+        found.append(Mutant(-expr, "the sign flipped", "sign"))
     symbols = sorted(expr.free_symbols, key=lambda s: getattr(s, "name", str(s)))
     symbols = [s for s in symbols if isinstance(s, sp.Symbol)]
 
@@ -160,25 +174,31 @@ def raw_mutants(expr: Any) -> list[Mutant]:
                     else f"{rename} where {symbol.name} belongs (a bar added)"
                 )
                 with refused:
-                    found.append(Mutant(expr.xreplace({symbol: replacement}), description))
+                    found.append(Mutant(expr.xreplace({symbol: replacement}), description, "bar"))
         for rename, what in _index_shift(symbol.name):
             replacement = sp.Symbol(rename, **symbol.assumptions0)
             with refused:
                 found.append(
-                    Mutant(expr.xreplace({symbol: replacement}), f"off-by-one index ({what})")
+                    Mutant(
+                        expr.xreplace({symbol: replacement}), f"off-by-one index ({what})", "index"
+                    )
                 )
         if symbol.is_integer:
             with refused:
                 found.append(
-                    Mutant(expr.xreplace({symbol: symbol + 1}), f"{symbol} + 1 for {symbol}")
+                    Mutant(
+                        expr.xreplace({symbol: symbol + 1}), f"{symbol} + 1 for {symbol}", "shift"
+                    )
                 )
             with refused:
                 found.append(
-                    Mutant(expr.xreplace({symbol: symbol - 1}), f"{symbol} - 1 for {symbol}")
+                    Mutant(
+                        expr.xreplace({symbol: symbol - 1}), f"{symbol} - 1 for {symbol}", "shift"
+                    )
                 )
     for mapping, description in _swap_pairs(symbols):
         with refused:
-            found.append(Mutant(expr.xreplace(mapping), description))
+            found.append(Mutant(expr.xreplace(mapping), description, "swap"))
 
     # structure-level mistakes, one node at a time
     for node in sp.preorder_traversal(expr):
@@ -189,7 +209,7 @@ def raw_mutants(expr: Any) -> list[Mutant]:
                 with refused:
                     terms = [-a if i == position else a for i, a in enumerate(node.args)]
                     flipped = expr.xreplace({node: sp.Add(*terms)})
-                    found.append(Mutant(flipped, f"the sign of {term} flipped"))
+                    found.append(Mutant(flipped, f"the sign of {term} flipped", "term-sign"))
         if node.is_Mul:
             coefficient, rest = node.as_coeff_Mul()
             if coefficient not in (1, -1) and coefficient.is_Rational:
@@ -197,7 +217,9 @@ def raw_mutants(expr: Any) -> list[Mutant]:
                 with refused:
                     found.append(
                         Mutant(
-                            expr.xreplace({node: rest * sign}), f"the factor {coefficient} dropped"
+                            expr.xreplace({node: rest * sign}),
+                            f"the factor {coefficient} dropped",
+                            "coefficient",
                         )
                     )
             factors = [f for f in node.args if not f.is_number]
@@ -205,32 +227,40 @@ def raw_mutants(expr: Any) -> list[Mutant]:
                 for factor in factors:
                     with refused:
                         dropped = expr.xreplace({node: node / factor})
-                        found.append(Mutant(dropped, f"the factor {factor} dropped"))
+                        found.append(Mutant(dropped, f"the factor {factor} dropped", "factor"))
         if node.is_Pow:
             base, exponent = node.args
             if exponent == 2:
                 with refused:
-                    found.append(Mutant(expr.xreplace({node: base}), f"{base} not squared"))
+                    found.append(
+                        Mutant(expr.xreplace({node: base}), f"{base} not squared", "power")
+                    )
             elif exponent == sp.Rational(1, 2):
                 with refused:
                     found.append(
-                        Mutant(expr.xreplace({node: base}), f"the square root of {base} lost")
+                        Mutant(
+                            expr.xreplace({node: base}), f"the square root of {base} lost", "power"
+                        )
                     )
             elif exponent == -sp.Rational(1, 2):
                 with refused:
                     found.append(
-                        Mutant(expr.xreplace({node: 1 / base}), f"1/{base} for 1/sqrt({base})")
+                        Mutant(
+                            expr.xreplace({node: 1 / base}), f"1/{base} for 1/sqrt({base})", "power"
+                        )
                     )
             elif exponent == -1 and not base.is_number:
                 with refused:
                     found.append(
-                        Mutant(expr.xreplace({node: base}), f"the ratio inverted ({base})")
+                        Mutant(expr.xreplace({node: base}), f"the ratio inverted ({base})", "ratio")
                     )
     for symbol in symbols:
         squarable = symbol.name.startswith(("sigma", "s_")) or symbol.is_positive
         if squarable and not expr.has(symbol**2):
             with refused:
-                found.append(Mutant(expr.xreplace({symbol: symbol**2}), f"{symbol}^2 for {symbol}"))
+                found.append(
+                    Mutant(expr.xreplace({symbol: symbol**2}), f"{symbol}^2 for {symbol}", "power")
+                )
     return found
 
 

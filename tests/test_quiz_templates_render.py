@@ -28,6 +28,13 @@ COUNTED = re.compile(r"\b(row|column|entry|coordinate number) \d", re.IGNORECASE
 INDEX_BASE = re.compile(r"counting from [01]|counted from [01]|numbered [01]\.\.|from 1 at")
 
 
+def _every_wrong_option_has_its_reason(question) -> None:
+    assert len(question.option_reasons) == len(question.choices), question.id
+    for index, reason in enumerate(question.option_reasons):
+        if chr(ord("A") + index) != question.answer:
+            assert reason.strip(), f"{question.id}: option {chr(ord('A') + index)} has no reason"
+
+
 def _drawn(template_id: str):
     return [generate(TEMPLATES[template_id], seed) for seed in SEEDS]
 
@@ -49,6 +56,10 @@ def test_every_drawn_question_is_self_contained_and_not_degenerate(template_id):
         if question.kind == "choice":
             right = question.choices[ord(question.answer) - ord("A")]
             assert len(right) <= 12 or right not in prompt, (question.id, right)
+            _every_wrong_option_has_its_reason(question)
+        for part in question.parts:
+            if part.kind == "choice":
+                _every_wrong_option_has_its_reason(part)
     if TEMPLATES[template_id].kind == "numeric":
         answers = {question.answer for question in questions}
         assert len(answers) >= 3, f"{template_id}: the answer barely depends on the draw {answers}"

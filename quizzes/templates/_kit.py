@@ -200,6 +200,7 @@ def mutant_choice_question(
     choices, answer = shuffled_choices(
         rng, f"{lhs} = {render(rhs)}", [f"{lhs} = {text}" for text, _ in wrong]
     )
+    why = {f"{lhs} = {text}": f"That option has {description}." for text, description in wrong}
     return Question(
         id=question_id,
         topic=topic,
@@ -213,6 +214,7 @@ def mutant_choice_question(
         ),
         formulas=(formula_id,),
         choices=choices,
+        option_reasons=tuple(why.get(choice, "") for choice in choices),
     )
 
 

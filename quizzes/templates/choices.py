@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from quizzes.catalog import COURSE_TOPICS
-from quizzes.questions import Mistake, Question, template
+from quizzes.questions import Question, template
 
 OPTIONS = 4
 
@@ -34,10 +34,9 @@ def _choice(rng, question_id, topic, prompt, correct, explanation, formula_ids) 
     rng.shuffle(options)
     letters = [chr(ord("A") + i) for i in range(len(options))]
     answer = letters[[text for text, _ in options].index(to_text(correct))]
-    mistakes = tuple(
-        Mistake(letter, f"That option has {description}.")
-        for letter, (_, description) in zip(letters, options)
-        if description
+    # why each wrong option is wrong: the mutation that made it
+    reasons = tuple(
+        f"That option has {description}." if description else "" for _, description in options
     )
     return Question(
         id=question_id,
@@ -48,7 +47,7 @@ def _choice(rng, question_id, topic, prompt, correct, explanation, formula_ids) 
         explanation=explanation,
         formulas=tuple(formula_ids),
         choices=tuple(text for text, _ in options),
-        mistakes=mistakes,
+        option_reasons=reasons,
         tags=("mutants",),
     )
 

@@ -3,8 +3,10 @@
 A variant shows two forms of one of the topic's formulas and asks which is wrong:
 - where the registry records an erratum of the course sheet, the sheet's printed form next to
   the corrected one (the erratum's evidence is checked by `cheatsheet errata`);
-- otherwise the registry's statement next to a mutant of it (quizzes.mutations: a flipped
-  sign, alpha for alpha-bar, a dropped factor, swapped arguments, an off-by-one index).
+- otherwise the registry's statement next to a mutant of it that tests knowledge
+  (quizzes.mutations.KNOWLEDGE_KINDS: alpha for alpha-bar, swapped arguments, an off-by-one
+  index, a lost 1/2 or square, one term's sign), never a flipped overall sign or a dropped
+  symbol, which can be spotted without knowing the formula.
 
 Registered without importing the registry (the topic list is quizzes.catalog.COURSE_TOPICS), so
 loading templates stays cheap; the registry and sympy are loaded when a variant is drawn.
@@ -41,7 +43,7 @@ def _from_erratum(rng: random.Random, question_id: str, topic: str, formula) -> 
 def _from_mutant(rng: random.Random, question_id: str, topic: str, candidates) -> Question:
     import sympy as sp
 
-    from quizzes.mutations import distractors
+    from quizzes.mutations import mutants, tests_knowledge
 
     for formula in candidates:
         try:
@@ -50,10 +52,12 @@ def _from_mutant(rng: random.Random, question_id: str, topic: str, candidates) -
             continue
         if not isinstance(statement, sp.Equality) or not isinstance(statement.rhs, sp.Expr):
             continue
-        found = distractors(statement.rhs, rng, count=1)
+        # only the mistakes one makes while knowing the formula's shape (alpha for alpha-bar,
+        # swapped arguments, an index off by one, a lost 1/2 or square, one term's sign)
+        found = [m for m in mutants(statement.rhs) if tests_knowledge(m)]
         if not found:
             continue
-        mutant = found[0]
+        mutant = rng.choice(found)
         right = sp.latex(statement)
         wrong = sp.latex(sp.Eq(statement.lhs, mutant.expr, evaluate=False))
         if right == wrong:

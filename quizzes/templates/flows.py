@@ -409,8 +409,15 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
             elif symbol.name == "det W":
                 mapping[symbol] = table["d"]
         expr = rhs.xreplace(mapping).doit()
+        # the registry indexes the scales as s[i] (Indexed) or s(i) (an applied function)
         expr = expr.replace(
-            lambda e: isinstance(e, sp.Indexed), lambda e: table[f"s_{int(e.indices[0])}"]
+            lambda e: (
+                isinstance(e, sp.Indexed)
+                or (
+                    isinstance(e, sp.core.function.AppliedUndef) and e.args and e.args[0].is_Integer
+                )
+            ),
+            lambda e: table[f"s_{int(e.indices[0] if isinstance(e, sp.Indexed) else e.args[0])}"],
         )
     unknown = {s.name for s in expr.free_symbols} - set(symbols)
     if unknown:

@@ -246,7 +246,8 @@ _SYMBOLIC = {
         "Write the optimal discriminator D*(x) for a fixed generator in terms of the densities "
         "p_d = p_d(x) and p_m = p_m(x).",
         {"p_d": "positive", "p_m": "positive"},
-        {"p_d": "p_d", "p_m": "p_m"},
+        # the registry writes the densities as p_d(x), p_m(x) (or as plain symbols)
+        {"p_d": "p_d", "p_m": "p_m", "p_d(x)": "p_d", "p_m(x)": "p_m"},
     ),
     "gan-saturating-gradient": (
         "The discriminator's output on a fake is D(G(z)) = sigmoid(ell). Write d/d ell of "

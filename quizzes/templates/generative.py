@@ -134,6 +134,13 @@ def mle_choice(rng: random.Random, question_id: str) -> Question:
         ),
         formulas=("mle-kl",),
         choices=choices,
+        option_reasons=tuple(
+            ""
+            if text == texts[best]
+            else f"Its expected negative log-likelihood is {scores[texts.index(text)]:.3f}, "
+            f"above {ranked[0]:.3f}: it is further from p_data in KL(p_data || p_model)."
+            for text in choices
+        ),
     )
 
 

@@ -142,6 +142,13 @@ def greedy_action(rng: random.Random, question_id: str) -> Question:
         ),
         formulas=("greedy-policy",),
         choices=tuple(f"a{a + 1}" for a in range(len(q))),
+        option_reasons=tuple(
+            ""
+            if a == best
+            else f"Its action value r + gamma E[V(s')] is {show(value, 4)}, below "
+            f"{show(q[best], 4)}."
+            for a, value in enumerate(q)
+        ),
         mistakes=(
             Mistake(
                 chr(ord("A") + greedy_reward),

@@ -355,7 +355,9 @@ def kl_gauss_choice(rng: random.Random, question_id: str) -> Question:
     from quizzes.parser import to_text
 
     correct = formulas.get("kl-gauss").statement.rhs
-    options = [correct, *[m.expr for m in distractors(correct, rng, count=3)]]
+    wrong = distractors(correct, rng, count=3)
+    options = [correct, *[m.expr for m in wrong]]
+    why = ["", *[f"That option has {m.description}." for m in wrong]]
     order = list(range(len(options)))
     rng.shuffle(order)
     choices = tuple(f"D_KL = {to_text(options[index])}" for index in order)
@@ -370,6 +372,7 @@ def kl_gauss_choice(rng: random.Random, question_id: str) -> Question:
         + " See `cheatsheet derive kl-gauss`.",
         formulas=("kl-gauss",),
         choices=choices,
+        option_reasons=tuple(why[index] for index in order),
     )
 
 
