@@ -10,49 +10,58 @@ Each formula: metadata at module level, sympy inside builders, numpy inside eval
 
 from __future__ import annotations
 
-from formulas.core import Formula, Step, StepResult, as_float64, register
+from formulas.core import (
+    Comparison,
+    Erratum,
+    Evidence,
+    Formula,
+    Step,
+    as_float64,
+    compare_forms,
+    register,
+)
 
 # --------------------------------------------------------------------------------------------
-# implicit-surface (sphere SDF as the worked instance)
+# implicit-surface (a definition; the sphere SDF is its worked instance)
 
 
 def _surface_statement():
     import sympy as sp
 
     x = sp.Symbol("x")
-    return sp.Eq(sp.Symbol("S"), sp.ConditionSet(x, sp.Eq(sp.Function("f")(x), 0)))
+    return sp.Eq(
+        sp.Symbol("S"),
+        sp.ConditionSet(x, sp.Eq(sp.Function("f")(x), 0), sp.Reals**3),
+        evaluate=False,
+    )
 
 
-def _surface_derivation() -> list[Step]:
+def _surface_properties() -> list[Step]:
     import sympy as sp
 
     x, y, z = sp.symbols("x y z", real=True)
+    u, v = sp.Symbol("u", real=True), sp.Symbol("v", positive=True)
     r = sp.Symbol("r", positive=True)
-    norm = sp.sqrt(x**2 + y**2 + z**2)
-    sdf = norm - r
-    grad = [sp.diff(sdf, v) for v in (x, y, z)]
+    sdf = sp.sqrt(x**2 + y**2 + z**2) - r
+    gradient = [sp.diff(sdf, coordinate) for coordinate in (x, y, z)]
+
+    def off_centre(rng):
+        return {c: sp.Rational(rng.choice([-1, 1]) * rng.randint(10, 300), 100) for c in (x, y, z)}
+
+    on_sphere = {x: r * sp.cos(u) * sp.sin(v), y: r * sp.sin(u) * sp.sin(v), z: r * sp.cos(v)}
     return [
         Step(
             "the signed distance to a sphere, f(x) = ||x|| - r, satisfies the eikonal equation "
             "||grad f|| = 1 (away from the centre)",
-            sp.sqrt(sum(g**2 for g in grad)),
+            sp.sqrt(sum(g**2 for g in gradient)),
             sp.Integer(1),
             assumptions="x != 0",
+            sampler=off_centre,
         ),
         Step(
-            "its zero level set is the sphere: f vanishes at every point r (cos u sin v, "
+            "its zero level set S is the sphere: f vanishes at every point r (cos u sin v, "
             "sin u sin v, cos v)",
-            sdf.subs(
-                {
-                    x: r
-                    * sp.cos(sp.Symbol("u", real=True))
-                    * sp.sin(sp.Symbol("v", positive=True)),
-                    y: r
-                    * sp.sin(sp.Symbol("u", real=True))
-                    * sp.sin(sp.Symbol("v", positive=True)),
-                    z: r * sp.cos(sp.Symbol("v", positive=True)),
-                }
-            ),
+            sdf.subs(on_sphere),
             sp.Integer(0),
         ),
     ]
@@ -86,8 +95,10 @@ register(
             "neural field",
         ),
         statement_builder=_surface_statement,
-        derivation_builder=_surface_derivation,
+        definition=True,
+        properties_builder=_surface_properties,
         evaluator=sphere_sdf,
+        sheet_lines=(235, 235),
     )
 )
 
@@ -125,6 +136,7 @@ register(
         keywords=("occupancy", "cross-entropy", "watertight", "inside outside", "bce"),
         statement_builder=_occupancy_statement,
         evaluator=occupancy_loss,
+        sheet_lines=(239, 239),
     )
 )
 
@@ -175,21 +187,46 @@ register(
         ),
         statement_builder=_igr_statement,
         evaluator=igr_eikonal_loss,
+        sheet_lines=(241, 241),
     )
 )
 
 
 # --------------------------------------------------------------------------------------------
-# NeRF: alpha, transmittance, weights, colour
+# NeRF: alpha, transmittance, weights, colour (the volume-rendering integral, Max 1995)
 
 
-def _nerf_symbols(n: int = 3):
-    import sympy as sp
+def _ray_segments(seed: int, n: int = 5):
+    """A random ray: densities, segment lengths and colours (one channel) of n segments."""
+    import numpy as np
 
-    sigma = sp.symbols(f"sigma_1:{n + 1}", positive=True)
-    delta = sp.symbols(f"delta_1:{n + 1}", positive=True)
-    alpha = [1 - sp.exp(-s * d) for s, d in zip(sigma, delta)]
-    return sp, sigma, delta, alpha
+    rng = np.random.default_rng(seed)
+    return rng.exponential(2.0, n), rng.uniform(0.05, 0.6, n), rng.uniform(0.0, 1.0, n)
+
+
+def _rendering_integral(sigma, delta, colors):
+    """C = int T(t) sigma(t) c(t) dt along the ray, sigma and c constant on each segment and
+    T(t) = exp(-int_0^t sigma): adaptive quadrature (scipy), segment by segment."""
+    import numpy as np
+    from scipy.integrate import quad
+
+    edges = np.concatenate([[0.0], np.cumsum(delta)])
+
+    def optical_depth(t):
+        inside = np.clip(t - edges[:-1], 0.0, delta)
+        return float(np.sum(sigma * inside))
+
+    total = 0.0
+    for i in range(len(sigma)):
+        value, _ = quad(
+            lambda t, i=i: np.exp(-optical_depth(t)) * sigma[i] * colors[i],
+            edges[i],
+            edges[i + 1],
+            epsabs=1e-14,
+            epsrel=1e-13,
+        )
+        total += value
+    return total
 
 
 def _alpha_statement():
@@ -197,6 +234,48 @@ def _alpha_statement():
 
     s, d = sp.Symbol("sigma_i", positive=True), sp.Symbol("delta_i", positive=True)
     return sp.Eq(sp.Symbol("alpha_i"), 1 - sp.exp(-s * d))
+
+
+def _alpha_properties() -> list[Step]:
+    import sympy as sp
+
+    s, d = sp.Symbol("sigma_i", positive=True), sp.Symbol("delta_i", positive=True)
+    t = sp.Symbol("t", positive=True)
+    return [
+        Step(
+            "alpha_i is the probability that light is absorbed in the segment: "
+            "1 - exp(-int_0^delta_i sigma_i dt) with the density constant on it",
+            1 - sp.exp(-sp.Integral(s, (t, 0, d))),
+            1 - sp.exp(-s * d),
+        ),
+        Step(
+            "a segment never absorbs everything: alpha_i < 1",
+            1 - sp.exp(-s * d),
+            sp.Integer(1),
+            relation="<",
+            method="numeric",
+        ),
+    ]
+
+
+def _alpha_typo_evidence() -> Evidence:
+    import numpy as np
+
+    sigma, delta, colors = _ray_segments(3)
+    reference = _rendering_integral(sigma, delta, colors)
+    one_alpha = np.full_like(sigma, 1 - np.exp(-sigma[0] * delta[0]))  # alpha without an index
+    sheet = float(
+        np.sum(np.cumprod(np.concatenate([[1.0], 1 - one_alpha[:-1]])) * one_alpha * colors)
+    )
+    correct = float(nerf_color(sigma, delta, colors[:, None])[0])
+    return compare_forms(
+        reference=reference,
+        sheet=sheet,
+        correct=correct,
+        reference_name="rendering integral by quadrature (5 segments)",
+        where="a random ray, one colour channel; the sheet's single alpha uses sigma_1 delta_1",
+        tolerance=1e-9,
+    )
 
 
 def nerf_alpha(sigma, delta):
@@ -224,7 +303,20 @@ register(
             "radiance field",
         ),
         statement_builder=_alpha_statement,
+        definition=True,
+        properties_builder=_alpha_properties,
         evaluator=nerf_alpha,
+        sheet_lines=(247, 247),
+        erratum=Erratum(
+            sheet=r"\alpha := 1 - \exp(-\sigma_i \delta_i)",
+            correct=r"\alpha_i := 1 - \exp(-\sigma_i \delta_i)",
+            explanation="the opacity is per segment, alpha_i (T_i and c = sum_i T_i alpha_i c_i "
+            "on the same line use alpha_j and alpha_i); read literally, one alpha for every "
+            "sample renders a different colour",
+            evidence=_alpha_typo_evidence,
+            severity="typo",
+            sheet_lines=(247, 247),
+        ),
     )
 )
 
@@ -237,15 +329,49 @@ def _transmittance_statement():
     return sp.Eq(sp.Symbol("T_i"), sp.Product(1 - alpha[j], (j, 1, i - 1)))
 
 
-def _transmittance_derivation() -> list[Step]:
+def _nerf_symbols(n: int = 3):
+    import sympy as sp
+
+    sigma = sp.symbols(f"sigma_1:{n + 1}", positive=True)
+    delta = sp.symbols(f"delta_1:{n + 1}", positive=True)
+    alpha = [1 - sp.exp(-s * d) for s, d in zip(sigma, delta)]
+    return sp, sigma, delta, alpha
+
+
+def _transmittance_properties() -> list[Step]:
     sp, sigma, delta, alpha = _nerf_symbols(3)
+
+    def continuous() -> Comparison:
+        import numpy as np
+        from scipy.integrate import quad
+
+        left, right = [], []
+        for seed in range(5):
+            sigma_i, delta_i, _ = _ray_segments(seed)
+            edges = np.concatenate([[0.0], np.cumsum(delta_i)])
+            for i in range(1, len(sigma_i)):
+                depth = sum(
+                    quad(lambda t, s=sigma_i[j]: s, edges[j], edges[j + 1])[0] for j in range(i)
+                )
+                left.append(np.exp(-depth))
+                right.append(np.prod(1 - (1 - np.exp(-sigma_i[:i] * delta_i[:i]))))
+        return Comparison(
+            left, right, "exp(-quadrature of sigma up to t_i) against prod_{j<i} (1 - alpha_j)"
+        )
+
     return [
         Step(
             "T_4 = prod_{j<4} (1 - alpha_j) = exp(-sum_{j<4} sigma_j delta_j): the probability "
-            "that the ray passes the first segments unabsorbed",
+            "that the ray passes the first three segments unabsorbed",
             sp.Mul(*[1 - a for a in alpha]),
             sp.exp(-sum(s * d for s, d in zip(sigma, delta))),
-        )
+        ),
+        Step(
+            "it is the continuous transmittance exp(-int_{t_1}^{t_i} sigma(t) dt) of a "
+            "piecewise constant density",
+            custom=continuous,
+            tolerance=1e-12,
+        ),
     ]
 
 
@@ -275,8 +401,10 @@ register(
             "volume rendering",
         ),
         statement_builder=_transmittance_statement,
-        derivation_builder=_transmittance_derivation,
+        definition=True,
+        properties_builder=_transmittance_properties,
         evaluator=nerf_transmittance,
+        sheet_lines=(247, 247),
     )
 )
 
@@ -287,20 +415,20 @@ def _weights_statement():
     return sp.Eq(sp.Symbol("w_i"), sp.Symbol("T_i") * sp.Symbol("alpha_i"))
 
 
-def _weights_derivation() -> list[Step]:
+def _weights_properties() -> list[Step]:
     sp, sigma, delta, alpha = _nerf_symbols(3)
     T = [sp.Mul(*[1 - a for a in alpha[:i]]) for i in range(4)]
     return [
+        Step(
+            "T_i alpha_i = T_i - T_{i+1}: the light absorbed in segment i (i = 2)",
+            T[1] * alpha[1],
+            T[1] - T[2],
+        ),
         Step(
             "the weights telescope: sum_i T_i alpha_i = 1 - T_{N+1} <= 1 (N = 3), the rest is "
             "the background's share",
             sum(T[i] * alpha[i] for i in range(3)),
             1 - T[3],
-        ),
-        Step(
-            "T_i alpha_i = T_i - T_{i+1}: the light absorbed in segment i",
-            T[1] * alpha[1],
-            T[1] - T[2],
         ),
     ]
 
@@ -332,18 +460,82 @@ register(
             "ray marching",
         ),
         statement_builder=_weights_statement,
-        derivation_builder=_weights_derivation,
+        definition=True,
+        properties_builder=_weights_properties,
         evaluator=nerf_weights,
+        sheet_lines=(247, 247),
     )
 )
 
 
-def _color_statement():
+def _color_parts():
     import sympy as sp
 
     i = sp.Symbol("i", integer=True, positive=True)
     T, alpha, c = sp.IndexedBase("T"), sp.IndexedBase("alpha"), sp.IndexedBase("c")
-    return sp.Eq(sp.Symbol("c"), sp.Sum(T[i] * alpha[i] * c[i], (i, 1, sp.Symbol("N"))))
+    N = sp.Symbol("N", integer=True, positive=True)
+    return sp, sp.Symbol("C"), sp.Sum(T[i] * alpha[i] * c[i], (i, 1, N))
+
+
+def _color_statement():
+    sp, pixel, blend = _color_parts()
+    return sp.Eq(pixel, blend)
+
+
+def _color_derivation() -> list[Step]:
+    sp, pixel, blend = _color_parts()
+    t, s = sp.symbols("t s", real=True)
+    sigma, colour = sp.Function("sigma"), sp.Function("c")
+    near, far = sp.symbols("t_1 t_{N+1}", real=True)
+    transmittance = sp.exp(-sp.Integral(sigma(s), (s, near, t)))
+    # never simplified (an integral of undefined functions): the check is by quadrature
+    integral = sp.Integral(transmittance * sigma(t) * colour(t), (t, near, far))
+
+    def quadrature_against_blend() -> Comparison:
+        import numpy as np
+
+        left, right = [], []
+        for seed in range(6):
+            sigma_i, delta_i, colors = _ray_segments(seed)
+            left.append(_rendering_integral(sigma_i, delta_i, colors))
+            alpha_i = 1 - np.exp(-sigma_i * delta_i)
+            T_i = np.cumprod(np.concatenate([[1.0], 1 - alpha_i[:-1]]))
+            right.append(float(np.sum(T_i * alpha_i * colors)))
+        return Comparison(
+            left, right, "6 random rays of 5 segments: quadrature against sum_i T_i alpha_i c_i"
+        )
+
+    return [
+        Step(
+            "the pixel colour is the volume-rendering integral: light emitted at t (density "
+            "times colour) that reaches the camera (transmittance T(t))",
+            premise="definition",
+            name="render",
+            lhs=pixel,
+            rhs=integral,
+        ),
+        Step(
+            "alpha_i = 1 - exp(-sigma_i delta_i)",
+            premise="formula:nerf-alpha",
+            name="alpha",
+        ),
+        Step(
+            "T_i = prod_{j<i} (1 - alpha_j)",
+            premise="formula:nerf-transmittance",
+            name="transmittance",
+        ),
+        Step(
+            "split the rendering integral at the samples: with sigma, c constant on each "
+            "segment, segment i contributes "
+            "int_0^delta_i T_i exp(-sigma_i s) sigma_i c_i ds = T_i (1 - exp(-sigma_i delta_i)) "
+            "c_i = T_i alpha_i c_i",
+            lhs=pixel,
+            rhs=blend,
+            custom=quadrature_against_blend,
+            tolerance=1e-10,
+            uses=("render", "alpha", "transmittance"),
+        ),
+    ]
 
 
 def nerf_color(sigma, delta, colors):
@@ -371,7 +563,9 @@ register(
             "radiance",
         ),
         statement_builder=_color_statement,
+        derivation_builder=_color_derivation,
         evaluator=nerf_color,
+        sheet_lines=(247, 247),
     )
 )
 
@@ -391,7 +585,7 @@ def _pe_statement():
     return sp.Eq(sp.Function("gamma")(p), sp.Matrix(terms).T, evaluate=False)
 
 
-def _pe_derivation() -> list[Step]:
+def _pe_properties() -> list[Step]:
     import sympy as sp
 
     p = sp.Symbol("p", real=True)
@@ -400,9 +594,14 @@ def _pe_derivation() -> list[Step]:
         Step(
             "frequency k oscillates 2^k times faster: its derivative has amplitude 2^k pi, so "
             "the MLP sees high-frequency detail as a change of input it can follow",
-            sp.diff(sp.sin(2**k * sp.pi * p), p),
+            sp.Derivative(sp.sin(2**k * sp.pi * p), p),
             2**k * sp.pi * sp.cos(2**k * sp.pi * p),
-        )
+        ),
+        Step(
+            "each (sin, cos) pair has unit norm: the encoding keeps every frequency's scale",
+            sp.sin(2**k * sp.pi * p) ** 2 + sp.cos(2**k * sp.pi * p) ** 2,
+            sp.Integer(1),
+        ),
     ]
 
 
@@ -435,8 +634,10 @@ register(
             "nerf",
         ),
         statement_builder=_pe_statement,
-        derivation_builder=_pe_derivation,
+        definition=True,
+        properties_builder=_pe_properties,
         evaluator=positional_encoding,
+        sheet_lines=(249, 249),
     )
 )
 
@@ -445,13 +646,21 @@ register(
 # 3D Gaussian splatting
 
 
-def _splat_opacity_statement():
+def _splat_opacity_parts():
     import sympy as sp
+    from sympy.matrices.expressions.matexpr import MatrixElement
 
     o = sp.Symbol("o", positive=True)
-    d = sp.MatrixSymbol("d", 2, 1)  # d = x - mu'
-    S = sp.MatrixSymbol("Sigma'", 2, 2)
-    return sp.Eq(sp.Symbol("alpha"), o * sp.exp(-sp.Rational(1, 2) * (d.T * S.I * d)[0, 0]))
+    x, mean = sp.MatrixSymbol("x", 2, 1), sp.MatrixSymbol("mu'", 2, 1)
+    covariance = sp.MatrixSymbol("Sigma'", 2, 2)
+    offset = x - mean
+    quadratic = MatrixElement(offset.T * covariance.I * offset, 0, 0)  # a 1x1 product
+    return sp, o * sp.exp(-sp.Rational(1, 2) * quadratic)
+
+
+def _splat_opacity_statement():
+    sp, opacity = _splat_opacity_parts()
+    return sp.Eq(sp.Symbol("alpha"), opacity)
 
 
 def splat_opacity(x, mean, cov, opacity):
@@ -464,6 +673,34 @@ def splat_opacity(x, mean, cov, opacity):
     return as_float64(opacity * np.exp(-0.5 * np.sum(diff * solved, axis=-1)))
 
 
+def _splat_typo_evidence() -> Evidence:
+    import numpy as np
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 3))
+    cov3d = A @ A.T + 0.5 * np.eye(3)
+    t = np.array([0.3, -0.2, 4.0])  # the Gaussian's mean in camera space
+    J = splat_projection_jacobian(t)
+    cov2d = splat_covariance_2d(cov3d, np.eye(3), J)
+    mean2d, pixel, o = t[:2] / t[2], t[:2] / t[2] + np.array([0.05, -0.03]), 0.8
+    density = multivariate_normal(mean2d, cov2d)
+    reference = o * density.pdf(pixel) / density.pdf(mean2d)  # scipy, the 2D footprint
+    try:  # the sheet's Sigma is the 3x3 covariance of the 3D Gaussian
+        sheet = float(splat_opacity(pixel, mean2d, cov3d, o))
+    except ValueError:
+        sheet = float("nan")
+    return compare_forms(
+        reference=reference,
+        sheet=sheet,
+        correct=float(splat_opacity(pixel, mean2d, cov2d, o)),
+        reference_name="o N(x; mu', Sigma')/N(mu'; mu', Sigma') by scipy (nan: the sheet's 3x3 "
+        "Sigma^{-1} does not apply to a 2-vector x - mu')",
+        where="a 3D Gaussian at depth 4 seen by a unit-focal camera",
+        tolerance=1e-9,
+    )
+
+
 register(
     Formula(
         id="splat-opacity",
@@ -472,7 +709,7 @@ register(
         section="8.3",
         text="rasterization: for each pixel sort Gaussians by depth, opacity alpha = o exp(-0.5 "
         "(x - mu')^T Sigma'^{-1} (x - mu')), then alpha-composite as in NeRF; adaptive density "
-        "control moves/clones/merges points",
+        "control clones/splits/prunes points",
         keywords=(
             "gaussian splatting",
             "3dgs",
@@ -484,33 +721,70 @@ register(
         ),
         statement_builder=_splat_opacity_statement,
         evaluator=splat_opacity,
+        sheet_lines=(260, 260),
+        erratum=Erratum(
+            sheet=r"\alpha = o \cdot \exp(-0.5 (x - \mu')^\top \Sigma^{-1} (x - \mu'))",
+            correct=r"\alpha = o \cdot \exp(-0.5 (x - \mu')^\top \Sigma'^{-1} (x - \mu'))",
+            explanation="the opacity at pixel x uses the projected 2D Gaussian: its mean mu' "
+            "(primed on the sheet) and its 2x2 covariance Sigma' = J W Sigma W^T J^T; the "
+            "sheet drops the prime on Sigma, the 3x3 covariance of the 3D Gaussian, which does "
+            "not even apply to the 2-vector x - mu'",
+            evidence=_splat_typo_evidence,
+            severity="typo",
+            sheet_lines=(260, 260),
+        ),
     )
 )
 
 
-def _cov2d_statement():
+def _cov2d_parts():
     import sympy as sp
 
-    J = sp.MatrixSymbol("J", 2, 3)
-    W = sp.MatrixSymbol("W", 3, 3)
-    S = sp.MatrixSymbol("Sigma", 3, 3)
-    return sp.Eq(sp.MatrixSymbol("Sigma'", 2, 2), J * W * S * W.T * J.T)
+    J, W = sp.MatrixSymbol("J", 2, 3), sp.MatrixSymbol("W", 3, 3)
+    cov = sp.MatrixSymbol("Sigma", 3, 3)
+    camera = sp.MatrixSymbol("A", 2, 3)  # the linearised camera map x -> J W x
+    return sp, J, W, cov, camera, sp.MatrixSymbol("Sigma'", 2, 2)
+
+
+def _cov2d_statement():
+    sp, J, W, cov, _, projected = _cov2d_parts()
+    return sp.Eq(projected, J * W * cov * W.T * J.T)
 
 
 def _cov2d_derivation() -> list[Step]:
-    import sympy as sp
+    sp, J, W, cov, camera, projected = _cov2d_parts()
 
-    A = sp.Matrix(2, 3, sp.symbols("a_1:7", real=True))
-    L = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"l_{i}{j}", real=True) if j <= i else 0)
-    Sigma = L * L.T
+    def linear_map_covariance() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        A = rng.normal(size=(2, 3))
+        samples = rng.normal(size=(500, 3)) @ rng.normal(size=(3, 3)) + rng.normal(size=3)
+        cov_x = np.cov(samples.T)
+        return Comparison(
+            np.cov((samples @ A.T).T),
+            A @ cov_x @ A.T,
+            "sample covariance of A x (500 points) against A Cov[x] A^T (exact for samples)",
+        )
+
     return [
         Step(
-            "a linear map y = A x of x ~ N(mu, Sigma) has Cov[y] = E[A (x-mu)(x-mu)^T A^T] = "
-            "A Sigma A^T; with the view transform W and the local affine approximation J of the "
-            "projection, A = J W",
-            (A * Sigma * A.T)[0, 1],
-            sum(A[0, i] * Sigma[i, j] * A[1, j] for i in range(3) for j in range(3)),
-        )
+            "near the Gaussian's mean the camera is the affine map x -> J W x + b: the view "
+            "transform W, then the local affine approximation J of the projection",
+            premise="definition",
+            name="camera",
+            lhs=camera,
+            rhs=J * W,
+        ),
+        Step(
+            "the projected covariance is that of y = A x + b: Cov[y] = E[A (x - mu)(x - mu)^T "
+            "A^T] = A Sigma A^T (the translation b drops out)",
+            lhs=projected,
+            rhs=camera * cov * camera.T,
+            custom=linear_map_covariance,
+            tolerance=1e-12,
+        ),
+        Step("with A = J W", rhs=J * W * cov * W.T * J.T, uses=("camera",)),
     ]
 
 
@@ -544,35 +818,49 @@ register(
         statement_builder=_cov2d_statement,
         derivation_builder=_cov2d_derivation,
         evaluator=splat_covariance_2d,
+        sheet_lines=(258, 258),
     )
 )
+
+
+def _jacobian_parts():
+    import sympy as sp
+
+    x, y = sp.symbols("t_x t_y", real=True)
+    z, f = sp.Symbol("t_z", positive=True), sp.Symbol("f", positive=True)
+    projection = [f * x / z, f * y / z]
+    return sp, (x, y, z), f, projection
+
+
+def _jacobian_matrix():
+    sp, (x, y, z), f, _ = _jacobian_parts()
+    return sp.Matrix([[f / z, 0, -f * x / z**2], [0, f / z, -f * y / z**2]])
 
 
 def _jacobian_statement():
     import sympy as sp
 
-    x, y = sp.symbols("t_x t_y", real=True)
-    z, f = sp.Symbol("t_z", positive=True), sp.Symbol("f", positive=True)
-    return sp.Eq(
-        sp.Symbol("J"),
-        sp.Matrix([[f / z, 0, -f * x / z**2], [0, f / z, -f * y / z**2]]),
-        evaluate=False,
-    )
+    return sp.Eq(sp.Symbol("J"), _jacobian_matrix(), evaluate=False)
 
 
 def _jacobian_derivation() -> list[Step]:
-    import sympy as sp
-
-    x, y = sp.symbols("t_x t_y", real=True)
-    z, f = sp.Symbol("t_z", positive=True), sp.Symbol("f", positive=True)
-    projection = sp.Matrix([f * x / z, f * y / z])
+    sp, coordinates, f, projection = _jacobian_parts()
+    partials = sp.Matrix(2, 3, lambda row, col: sp.Derivative(projection[row], coordinates[col]))
     return [
         Step(
-            "J is the Jacobian of the pinhole projection (f x / z, f y / z) at the Gaussian's "
-            "camera-space mean t",
-            projection.jacobian([x, y, z]),
-            sp.Matrix([[f / z, 0, -f * x / z**2], [0, f / z, -f * y / z**2]]),
-        )
+            "J is the Jacobian of the pinhole projection (f t_x / t_z, f t_y / t_z) at the "
+            "Gaussian's camera-space mean t",
+            premise="definition",
+            name="jacobian",
+            lhs=sp.Symbol("J"),
+            rhs=partials,
+        ),
+        Step(
+            "differentiate each component",
+            lhs=sp.Symbol("J"),
+            rhs=_jacobian_matrix(),
+            uses=("jacobian",),
+        ),
     ]
 
 
@@ -639,29 +927,35 @@ def _quaternion_matrix(q):
     )
 
 
-def _scale_rotation_derivation() -> list[Step]:
-    import numpy as np
+def _scale_rotation_properties() -> list[Step]:
+    def eigenvalues() -> Comparison:
+        import numpy as np
 
-    def psd() -> StepResult:
         rng = np.random.default_rng(0)
+        left, right = [], []
         for _ in range(20):
             scale, q = rng.uniform(0.1, 3, 3), rng.normal(size=4)
             cov = covariance_from_scale_rotation(scale, q)
-            eig = np.sort(np.linalg.eigvalsh(cov))
-            if (
-                np.max(np.abs(cov - cov.T)) > 1e-12
-                or np.max(np.abs(eig - np.sort(scale**2))) > 1e-10
-            ):
-                return StepResult(False, "custom", "not symmetric with eigenvalues s^2")
-        return StepResult(True, "custom", "20 random (s, q): symmetric, eigenvalues s_i^2 > 0")
+            left.append(np.sort(np.linalg.eigvalsh(cov)))
+            right.append(np.sort(scale**2))
+        return Comparison(left, right, "20 random (s, q): eigenvalues of Sigma against s_i^2")
+
+    def symmetric() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        covs = [covariance_from_scale_rotation(rng.uniform(0.1, 3, 3), rng.normal(size=4))]
+        return Comparison(covs, [c.T for c in covs], "Sigma against Sigma^T")
 
     return [
         Step(
-            "R S S^T R^T is symmetric positive definite with eigenvalues s_i^2 and "
-            "eigenvectors the columns of R: any (s, q) gives a valid covariance, so "
-            "gradient descent can update s and q freely",
-            custom=psd,
-        )
+            "R S S^T R^T has eigenvalues s_i^2 > 0 (eigenvectors the columns of R): any (s, q) "
+            "gives a positive definite covariance, so gradient descent can update s and q "
+            "freely",
+            custom=eigenvalues,
+            tolerance=1e-10,
+        ),
+        Step("it is symmetric", custom=symmetric, tolerance=1e-14),
     ]
 
 
@@ -692,66 +986,110 @@ register(
             "positive definite",
         ),
         statement_builder=_scale_rotation_statement,
-        derivation_builder=_scale_rotation_derivation,
+        definition=True,
+        properties_builder=_scale_rotation_properties,
         evaluator=covariance_from_scale_rotation,
+        sheet_lines=(258, 258),
     )
 )
 
 
 # --------------------------------------------------------------------------------------------
-# dvr-implicit-gradient
+# dvr-implicit-gradient (sheet section 13, "DVR Backward pass")
+
+_DVR_PARAMETERS = 2  # theta has two entries in the symbolic statement (any number works)
+
+
+def _dvr_parts():
+    import sympy as sp
+
+    P = _DVR_PARAMETERS
+    w = sp.MatrixSymbol("w", 3, 1)  # ray direction
+    df_dp = sp.MatrixSymbol("partial f/partial hat{p}", 1, 3)
+    df_dtheta = sp.MatrixSymbol("partial f/partial theta", 1, P)
+    dd_dtheta = sp.MatrixSymbol("partial hat{d}/partial theta", 1, P)
+    dp_dtheta = sp.MatrixSymbol("partial hat{p}/partial theta", 3, P)
+    return sp, w, df_dp, df_dtheta, dd_dtheta, dp_dtheta
 
 
 def _dvr_statement():
-    import sympy as sp
+    sp, w, df_dp, df_dtheta, _, dp_dtheta = _dvr_parts()
+    return sp.Eq(dp_dtheta, -w * (df_dp * w).I * df_dtheta)
 
-    w = sp.Symbol("w")
-    return sp.Eq(
-        sp.Symbol("d hat{p}/d theta"), -w * sp.Symbol("(df/dp . w)") ** -1 * sp.Symbol("df/dtheta")
+
+def _sphere_hit(theta, origin, direction):
+    """Distance to the first hit of the ray origin + d w with ||p - theta_1 e_z|| = theta_0."""
+    import numpy as np
+
+    centre = np.array([0.0, 0.0, theta[1]])
+    b = direction @ (origin - centre)
+    c = (origin - centre) @ (origin - centre) - theta[0] ** 2
+    return -b - np.sqrt(b * b - c)
+
+
+def _dvr_lemma_check() -> Comparison:
+    """d d_hat/d theta by central differences of the closed-form hit distance, against
+    -(df/dp . w)^{-1} df/dtheta at the hit (surface f = ||p - theta_1 e_z|| - theta_0)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    left, right = [], []
+    for _ in range(5):
+        theta = np.array([rng.uniform(1.0, 1.5), rng.uniform(-0.2, 0.2)])
+        origin = np.array([rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), -5.0])
+        direction = np.array([rng.normal() * 0.05, rng.normal() * 0.05, 1.0])
+        direction /= np.linalg.norm(direction)
+        h = 1e-6
+        left.append(
+            [
+                (
+                    _sphere_hit(theta + h * e, origin, direction)
+                    - _sphere_hit(theta - h * e, origin, direction)
+                )
+                / (2 * h)
+                for e in np.eye(2)
+            ]
+        )
+        p = origin + _sphere_hit(theta, origin, direction) * direction
+        offset = p - np.array([0.0, 0.0, theta[1]])
+        df_dp = offset / np.linalg.norm(offset)
+        df_dtheta = np.array([-1.0, -offset[2] / np.linalg.norm(offset)])
+        right.append(-df_dtheta / (df_dp @ direction))
+    return Comparison(
+        left,
+        right,
+        "5 rays at a sphere of radius theta_0 centred at theta_1 e_z: central "
+        "differences (h = 1e-6) of the closed-form hit distance",
     )
 
 
 def _dvr_derivation() -> list[Step]:
-    import sympy as sp
-
-    theta = sp.Symbol("theta", positive=True)
-    a, b = sp.symbols("a b", real=True)
-    c = sp.Symbol("c", positive=True)
-    r0 = sp.Matrix([a, b, -c])  # camera position
-    w = sp.Matrix([0, 0, 1])  # ray direction
-    # the surface f_theta(p) = ||p|| - theta (sphere of radius theta), level tau = 0
-    d = c - sp.sqrt(theta**2 - a**2 - b**2)  # first hit along the ray
-    p = r0 + d * w
-    P = sp.Matrix(sp.symbols("p_1:4", real=True))
-    f = sp.sqrt(P.dot(P)) - theta
-    df_dp = sp.Matrix([sp.diff(f, v) for v in P]).subs(dict(zip(P, p)))
-    df_dtheta = sp.diff(f, theta)
-
-    def sampler(rng):
-        aa, bb = sp.Rational(rng.randint(-40, 40), 100), sp.Rational(rng.randint(-40, 40), 100)
-        return {
-            a: aa,
-            b: bb,
-            theta: sp.Rational(rng.randint(100, 200), 100),
-            c: sp.Rational(rng.randint(300, 600), 100),
-        }
-
+    sp, w, df_dp, df_dtheta, dd_dtheta, dp_dtheta = _dvr_parts()
     return [
         Step(
-            "implicit definition f_theta(p_hat(theta)) = tau holds for all theta: its total "
-            "derivative df/dtheta + df/dp . dp_hat/dtheta vanishes (sphere of radius theta, ray "
-            "along z)",
-            sp.diff(f.subs(dict(zip(P, p))), theta),
-            sp.Integer(0),
-            assumptions="the ray hits the sphere: a^2 + b^2 < theta^2",
-            sampler=sampler,
+            "the ray p_hat = r_0 + d_hat w: camera position r_0 and direction w do not depend "
+            "on theta, so dp_hat/dtheta = w dd_hat/dtheta",
+            premise="definition",
+            name="ray",
+            lhs=dp_dtheta,
+            rhs=w * dd_dtheta,
         ),
         Step(
-            "p_hat = r_0 + d_hat w, so dp_hat/dtheta = w dd_hat/dtheta, and solving for the "
-            "scalar dd_hat/dtheta: dp_hat/dtheta = -w (df/dp . w)^{-1} df/dtheta (z component)",
-            sp.diff(p[2], theta),
-            (-w * (df_dp.dot(w)) ** -1 * df_dtheta)[2],
-            sampler=sampler,
+            "implicit definition f_theta(p_hat) = tau for all theta; differentiating, "
+            "df/dtheta + df/dp_hat . w dd_hat/dtheta = 0, and (df/dp_hat . w) is a scalar: "
+            "dd_hat/dtheta = -(df/dp_hat . w)^{-1} df/dtheta",
+            premise="lemma",
+            name="implicit",
+            lhs=dd_dtheta,
+            rhs=-(df_dp * w).I * df_dtheta,
+            custom=_dvr_lemma_check,
+            tolerance=1e-7,
+        ),
+        Step("move along the ray", lhs=dp_dtheta, rhs=w * dd_dtheta, uses=("ray",)),
+        Step(
+            "insert the implicit derivative of the ray distance",
+            rhs=-w * (df_dp * w).I * df_dtheta,
+            uses=("implicit",),
         ),
     ]
 
@@ -772,9 +1110,7 @@ register(
         title="Differentiable volumetric rendering: gradient of the surface point",
         topic="implicit",
         section="8.1.3, 13",
-        text="DVR backward: dL/dtheta = sum_u dL/du du/dtheta, du/dtheta = "
-        "dc_theta(p_hat)/dtheta + dt_theta(p_hat)/dp_hat dp_hat/dtheta; ray p_hat = r_0 + "
-        "d_hat w; implicit definition "
+        text="DVR backward: ray p_hat = r_0 + d_hat w; implicit definition "
         "f_theta(p_hat) = tau; dp_hat/dtheta = -w (df/dp . w)^{-1} df/dtheta; forward: ray "
         "marching + secant root finding; no need to store intermediate results",
         keywords=(
@@ -790,44 +1126,186 @@ register(
         statement_builder=_dvr_statement,
         derivation_builder=_dvr_derivation,
         evaluator=dvr_implicit_gradient,
+        sheet_lines=(417, 421),
     )
 )
 
 
 # --------------------------------------------------------------------------------------------
-# implicit-differentiation (the circle example)
+# dvr-color-gradient (the first line of the sheet's DVR proof; the sheet's chain rule is wrong)
+
+
+def _dvr_color_parts():
+    import sympy as sp
+
+    P = _DVR_PARAMETERS
+    dt_dtheta = sp.MatrixSymbol("partial t_theta(hat{p})/partial theta", 3, P)
+    dt_dp = sp.MatrixSymbol("partial t_theta(hat{p})/partial hat{p}", 3, 3)
+    dp_dtheta = sp.MatrixSymbol("partial hat{p}/partial theta", 3, P)
+    du_dtheta = sp.MatrixSymbol("partial u/partial theta", 3, P)
+    return sp, du_dtheta, dt_dtheta + dt_dp * dp_dtheta
+
+
+def _dvr_color_statement():
+    sp, du_dtheta, total = _dvr_color_parts()
+    return sp.Eq(du_dtheta, total)
+
+
+def _texture_toy():
+    """A texture field t_theta(p) = (sin(theta_0 p_1) + theta_1 p_3, theta_0 theta_1 p_2^2,
+    exp(-theta_1 p_1 p_3)) seen through a hit point p_hat(theta) that moves with theta."""
+    import torch
+
+    def texture(theta, p):
+        return torch.stack(
+            [
+                torch.sin(theta[0] * p[0]) + theta[1] * p[2],
+                theta[0] * theta[1] * p[1] ** 2,
+                torch.exp(-theta[1] * p[0] * p[2]),
+            ]
+        )
+
+    def hit(theta):
+        return torch.stack([theta[0] ** 2, theta[0] * theta[1], 1.0 + theta[1] ** 3])
+
+    return torch, texture, hit
+
+
+def _dvr_color_check() -> Comparison:
+    torch, texture, hit = _texture_toy()
+    from torch.autograd.functional import jacobian
+
+    theta = torch.tensor([0.7, -1.3], dtype=torch.float64)
+    total = jacobian(lambda th: texture(th, hit(th)), theta)  # autograd through everything
+    p = hit(theta)
+    dt_dtheta = jacobian(lambda th: texture(th, p), theta)
+    dt_dp = jacobian(lambda q: texture(theta, q), p)
+    dp_dtheta = jacobian(hit, theta)
+    return Comparison(
+        total.numpy(),
+        (dt_dtheta + dt_dp @ dp_dtheta).numpy(),
+        "autograd of u(theta) = t_theta(p_hat(theta)) against the two partial Jacobians",
+    )
+
+
+def _dvr_color_derivation() -> list[Step]:
+    sp, du_dtheta, total = _dvr_color_parts()
+    return [
+        Step(
+            "u = t_theta(p_hat(theta)) depends on theta directly and through the surface point: "
+            "multivariate chain rule",
+            lhs=du_dtheta,
+            rhs=total,
+            custom=_dvr_color_check,
+            tolerance=1e-12,
+        )
+    ]
+
+
+def _dvr_color_evidence() -> Evidence:
+    torch, texture, hit = _texture_toy()
+    from torch.autograd.functional import jacobian
+
+    theta = torch.tensor([0.7, -1.3], dtype=torch.float64)
+    reference = jacobian(lambda th: texture(th, hit(th)), theta).numpy()
+    p = hit(theta)
+    dt_dtheta = jacobian(lambda th: texture(th, p), theta)
+    dt_dp = jacobian(lambda q: texture(theta, q), p)
+    dp_dtheta = jacobian(hit, theta)
+    # the sheet's second term, (dt/dtheta) . (dp/dtheta): 3x2 by 3x2 does not compose; take its
+    # most charitable reading, the entrywise product
+    sheet = (dt_dtheta + dt_dtheta * dp_dtheta).numpy()
+    correct = (dt_dtheta + dt_dp @ dp_dtheta).numpy()
+    return compare_forms(
+        reference=reference,
+        sheet=sheet,
+        correct=correct,
+        reference_name="du/dtheta by autograd through t_theta(p_hat(theta))",
+        where="a toy texture field and hit point, theta = (0.7, -1.3)",
+        tolerance=1e-10,
+    )
+
+
+register(
+    Formula(
+        id="dvr-color-gradient",
+        title="Differentiable volumetric rendering: gradient of the pixel colour",
+        topic="implicit",
+        section="8.1.3, 13",
+        text="DVR backward: dL/dtheta = sum_u dL/du du/dtheta, du/dtheta = "
+        "dt_theta(p_hat)/dtheta + dt_theta(p_hat)/dp_hat dp_hat/dtheta (texture field t at the "
+        "surface point; the sheet differentiates t by theta twice)",
+        keywords=("dvr", "differentiable rendering", "chain rule", "texture field", "backward"),
+        statement_builder=_dvr_color_statement,
+        derivation_builder=_dvr_color_derivation,
+        sheet_lines=(415, 415),
+        erratum=Erratum(
+            sheet=r"\frac{\partial u}{\partial\theta} = \frac{\partial c_\theta(\hat p)}"
+            r"{\partial\theta} + \frac{\partial t_\theta(\hat p)}{\partial\theta} \cdot "
+            r"\frac{\partial \hat p}{\partial\theta}",
+            correct=r"\frac{\partial u}{\partial\theta} = \frac{\partial t_\theta(\hat p)}"
+            r"{\partial\theta} + \frac{\partial t_\theta(\hat p)}{\partial \hat p} \cdot "
+            r"\frac{\partial \hat p}{\partial\theta}",
+            explanation="the pixel value u = t_theta(p_hat(theta)) depends on theta directly "
+            "and through the surface point; the chain rule's second term differentiates the "
+            "texture field by its input point, dt/dp_hat, not by theta again (dt/dtheta . "
+            "dp_hat/dtheta does not even compose: 3xP times 3xP). The first term also names "
+            "the field c_theta where the rest of the proof (and DVR) calls it t_theta",
+            evidence=_dvr_color_evidence,
+            severity="error",
+            sheet_lines=(415, 415),
+        ),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# implicit-differentiation (the circle example, sheet section 13)
+
+
+def _circle_parts():
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    y = sp.Function("y", real=True)(x)
+    return sp, x, y
 
 
 def _circle_statement():
-    import sympy as sp
-
-    x = sp.Symbol("x", real=True)
-    y = sp.Symbol("y", real=True, nonzero=True)
-    return sp.Eq(sp.Symbol("dy/dx"), -x / y)
+    sp, x, y = _circle_parts()
+    return sp.Eq(sp.Derivative(y, x), -x / y)
 
 
 def _circle_derivation() -> list[Step]:
-    import sympy as sp
-
-    x = sp.Symbol("x", real=True)
-    yf = sp.Function("y")(x)
-    y = sp.Symbol("y", real=True, nonzero=True)
-    dy = sp.Symbol("dy/dx", real=True)
+    sp, x, y = _circle_parts()
+    C = sp.Function("C")(x)  # the left side x^2 + y(x)^2 as a function of x
     return [
         Step(
-            "differentiate both sides of x^2 + y(x)^2 = 1 w.r.t. x (chain rule on y^2)",
-            sp.diff(x**2 + yf**2, x).subs(sp.Derivative(yf, x), dy).subs(yf, y),
-            2 * x + 2 * y * dy,
+            "name the left side C(x) := x^2 + y(x)^2, y a differentiable function of x near the "
+            "point",
+            premise="definition",
+            name="left side",
+            lhs=C,
+            rhs=x**2 + y**2,
         ),
         Step(
-            "solve 2x + 2y dy/dx = 0 for dy/dx",
-            sp.solve(sp.Eq(2 * x + 2 * y * dy, 0), dy)[0],
-            -x / y,
+            "on the circle C(x) = 1 for every x near the point",
+            premise="assumption",
+            name="circle",
+            lhs=C,
+            rhs=sp.Integer(1),
         ),
         Step(
-            "the same from sympy's implicit differentiation idiff",
-            sp.idiff(x**2 + y**2 - 1, y, x),
-            -x / y,
+            "differentiate C: d/dx x^2 + d/dx y^2 = 2x + 2y dy/dx (chain rule, d/dy y^2 = 2y); "
+            "solve for dy/dx",
+            lhs=sp.Derivative(y, x),
+            rhs=(sp.Derivative(C, x) - 2 * x) / (2 * y),
+            uses=("left side",),
+        ),
+        Step(
+            "d/dx C = d/dx (1) = 0, so dy/dx = -x/y (y != 0)",
+            rhs=-x / y,
+            uses=("circle",),
         ),
     ]
 
@@ -856,5 +1334,6 @@ register(
         statement_builder=_circle_statement,
         derivation_builder=_circle_derivation,
         evaluator=implicit_derivative_circle,
+        sheet_lines=(409, 413),
     )
 )
