@@ -67,6 +67,8 @@ def check_question(question: Question) -> tuple[list[str], int]:
                 )
         except AnswerError as error:
             problems.append(f"{where}: {question.id}: mistakes: '{mistake.answer}': {error}")
+    if question.compute:
+        problems.extend(recomputed(question))
     refused = 0
     if question.kind == "symbolic":
         from quizzes.mutations import mutants
@@ -90,6 +92,37 @@ def check_question(question: Question) -> tuple[list[str], int]:
             else:
                 refused += 1
     return problems, refused
+
+
+def registry_value(compute: dict[str, Any]) -> float:
+    """The number a registry formula gives: formulas.get(id).evaluate(**inputs)[index]."""
+    import numpy as np
+
+    import formulas
+
+    value = np.asarray(formulas.get(compute["formula"]).evaluate(**compute["inputs"]), float)
+    if "index" in compute:
+        value = value[tuple(compute["index"])]
+    return float(value)
+
+
+def recomputed(question: Question) -> list[str]:
+    """The bank's typed answer against the registry's value for the stated inputs: it must
+    meet the question's own marking rule and agree to 1e-5 (relative)."""
+    import math
+
+    where = question.source or question.id
+    try:
+        value = registry_value(question.compute)
+    except Exception as error:  # noqa: BLE001 - any registry failure is a bank problem
+        return [f"{where}: {question.id}: compute: {type(error).__name__}: {error}"]
+    answer = float(question.answer)
+    if not math.isclose(answer, value, rel_tol=1e-5, abs_tol=1e-9):
+        return [
+            f"{where}: {question.id}: compute: the registry gives {value:.10g} "
+            f"({question.compute['formula']}), the bank says {question.answer}"
+        ]
+    return []
 
 
 def _check_multipart(question: Question) -> tuple[list[str], int]:

@@ -340,6 +340,7 @@ def validate_bank(path: Path | str, registry: bool = True) -> tuple[list[Questio
                 identities=tuple(entry.get("identities", ())),
                 constraints=tuple(entry.get("constraints", ())),
                 needs=needs_pairs,
+                compute=dict(compute) if compute is not None else {},
             )
         )
     return questions, problems

@@ -16,6 +16,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # The kinds of question. A generated template produces one of these kinds too; the flag
 # `generated` on the question tells them apart (`--kind generated` selects templates).
@@ -87,6 +88,9 @@ class Question:
     # Multipart: the parts, each a Question of its own kind, answered and marked one by one
     # (quizzes.multipart); `answer` joins their answers with " ;; ".
     parts: tuple[Question, ...] = ()
+    # Numeric bank questions whose answer a registry formula gives: {"formula": id, "inputs":
+    # {name: value}, "index": [..] into the result}; bank check and the tests recompute it.
+    compute: dict[str, Any] = field(default_factory=dict)
 
     @property
     def card_id(self) -> str:

@@ -113,3 +113,40 @@ def test_check_question_reports_an_unparseable_answer(tmp_path):
     broken = replace(question, answer="sqrt(")
     problems, _ = check_question(broken)
     assert problems and "cannot be read" in problems[0]
+
+
+COMPUTED = [q for q in ALL_QUESTIONS if q.compute]
+
+
+@pytest.mark.parametrize("question", COMPUTED, ids=lambda q: q.id)
+def test_bank_answer_recomputed_from_the_registry(question):
+    import math
+
+    import numpy as np
+
+    import formulas
+
+    value = np.asarray(
+        formulas.get(question.compute["formula"]).evaluate(**question.compute["inputs"]), float
+    )
+    if "index" in question.compute:
+        value = value[tuple(question.compute["index"])]
+    assert question.compute["formula"] in question.formulas
+    assert math.isclose(float(question.answer), float(value), rel_tol=1e-5, abs_tol=1e-9)
+    assert mark(question, repr(float(value))).correct  # the registry's value is marked right
+
+
+def test_most_numeric_bank_questions_name_their_registry_computation():
+    numeric = [q for q in ALL_QUESTIONS if q.kind == "numeric" and not q.id.startswith("fx-")]
+    assert len(COMPUTED) >= 45 and len(COMPUTED) >= len(numeric) / 2
+
+
+def test_bank_check_catches_an_answer_the_registry_disagrees_with(tmp_path):
+    (tmp_path / "vae.toml").write_text(
+        'topic = "vae"\n[[question]]\nid = "kl-typo"\nkind = "numeric"\n'
+        'prompt = "KL(N(1, 1) || N(0, 1))?"\nanswer = "0.6"\nrule = "decimals:1"\n'
+        'compute = { formula = "kl-gauss", inputs = { mu = [1.0], sigma = [1.0] } }\n'
+        'explanation = "e"\nformulas = ["kl-gauss"]\n'
+    )
+    report = check_banks(tmp_path)
+    assert any("kl-typo: compute: the registry gives 0.5" in p for p in report["problems"])
