@@ -1367,8 +1367,8 @@ def _inverse_jacobian_check() -> Evidence:
     gap = float(np.max(np.abs(inverse_route - forward_route)))
     holds = gap < 1e-12
     return Evidence(
-        sheet_fails=not holds,
-        correct_passes=holds,
+        sheet_fails=bool(not holds),
+        correct_passes=bool(holds),
         detail=f"f = sinh at x = {x.tolist()}: |d f^{{-1}}/dx| = {np.round(inverse_route, 6)}, "
         f"|df/dz|^{{-1}} at z = f^{{-1}}(x) = {np.round(forward_route, 6)}; max gap {gap:.1e} "
         f"({verdict_text(holds, 'the two forms agree', 'the forms differ')})",
@@ -1390,8 +1390,8 @@ def _actnorm_init_check() -> Evidence:
     inverse_gap = float(np.abs(recovered - batch).max())
     holds = gap < 1e-12 and inverse_gap < 1e-12
     return Evidence(
-        sheet_fails=not holds,
-        correct_passes=holds,
+        sheet_fails=bool(not holds),
+        correct_passes=bool(holds),
         detail=f"s = 1/std, b = -mean/std per channel on a 16 x 4 x 5 x 5 minibatch: output "
         f"means {np.round(out_mean, 12)}, variances {np.round(out_var, 12)} (max gap "
         f"{gap:.1e}); x = (y - b)/s recovers the input to {inverse_gap:.1e}",
@@ -1413,8 +1413,8 @@ def _orthogonal_init_check() -> Evidence:
     permuted_gap = float(np.abs(_conv1x1(permutation)(x) - x[np.argmax(permutation, 1)]).max())
     holds = orthogonal_gap < 1e-12 and abs(det_q - 1) < 1e-12 and permuted_gap == 0
     return Evidence(
-        sheet_fails=not holds,
-        correct_passes=holds,
+        sheet_fails=bool(not holds),
+        correct_passes=bool(holds),
         detail=f"random rotation W (QR): max|W^T W - I| = {orthogonal_gap:.1e}, det W = "
         f"{det_q:.12f} (log det 0 at init); a permutation matrix as 1x1 kernel permutes the "
         f"channels exactly (gap {permuted_gap:.1e}): the 1x1 conv generalises the permutation",
@@ -1428,8 +1428,8 @@ def _conditional_coupling_check() -> Evidence:
     gap = float(np.abs(np.asarray(comparison.left) - np.asarray(comparison.right)).max())
     holds = gap < 1e-12
     return Evidence(
-        sheet_fails=not holds,
-        correct_passes=holds,
+        sheet_fails=bool(not holds),
+        correct_passes=bool(holds),
         detail=f"affine couplings with beta(x^B, w): inverse(forward(x)) = x to {gap:.1e} "
         f"({verdict_text(holds, 'invertible for every w', 'NOT inverted')})",
     )
@@ -1445,8 +1445,8 @@ def _srflow_inverse_check() -> Evidence:
     gap = float(np.abs(inverse - h).max())
     holds = gap < 1e-12
     return Evidence(
-        sheet_fails=not holds,
-        correct_passes=holds,
+        sheet_fails=bool(not holds),
+        correct_passes=bool(holds),
         detail=f"h^n = exp(-beta_s(u)) (h^{{n+1}} - beta_b(u)) recovers h^n to {gap:.1e} on a "
         f"2 x 4 x 4 activation ({verdict_text(holds, 'the inverse holds', 'it does not')})",
     )

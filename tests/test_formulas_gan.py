@@ -166,3 +166,68 @@ def test_contract_ids_keywords_dtypes_broadcasting():
     # broadcasting one data distribution against several models
     many = formulas.get("gan-value-at-optimum").evaluate(p_data=p[0], p_model=q)
     assert many.shape == (3,)
+
+
+def test_minus_log_4_at_the_optimum_is_not_flagged_and_errata_carry_severity_and_lines():
+    from formulas.core import REGISTRY
+
+    assert formulas.get("gan-value-at-optimum").erratum is None  # correct at p_m = p_d
+    assert REGISTRY.claim("gan-global-optimum").verdict == "correct"
+    found = {
+        f.id: (f.erratum.severity, f.erratum.sheet_lines)
+        for f in formulas.by_topic(TOPIC)
+        if f.erratum
+    }
+    assert found == {
+        "gan-convexity": ("error", (125, 125)),
+        "pix2pix-objective": ("error", (147, 147)),
+    }
+    wrong = {c.id: c.verdict for c in REGISTRY.claims() if c.topic == TOPIC and c.severity}
+    assert wrong == {
+        "unrolled-gan": "error",
+        "stylegan-normalisation": "error",
+        "mode-collapse-name": "typo",
+        "dstar-proof-measure": "typo",
+    }
+
+
+def test_every_gan_formula_is_proved_defined_or_cross_checked():
+    from formulas.proof import prove
+
+    for formula in formulas.by_topic(TOPIC):
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula.id, proof.failures)
+        elif formula.kind == "definition":
+            assert formula.properties and all(s.check().passed for s in formula.properties)
+        else:
+            assert formula.kind == "cross-checked" and formula.id in TESTED_EVALUATORS
+
+
+def test_gan_claim_checks_agree_with_their_verdicts():
+    from formulas.core import REGISTRY
+
+    for claim in REGISTRY.claims():
+        if claim.topic != TOPIC or claim.check is None:
+            continue
+        evidence = claim.check()
+        if claim.verdict == "correct":
+            assert evidence.sheet_fails is False and evidence.correct_passes is True, claim.id
+        else:
+            assert evidence.sheet_fails is True and evidence.correct_passes is True, claim.id
+
+
+def test_value_at_optimum_statement_keeps_the_jsd_term():
+    import sympy as sp
+
+    rhs = formulas.get("gan-value-at-optimum").statement.rhs
+    jsd_term = sp.Function("D_JS")(sp.Symbol("p_d"), sp.Symbol("p_m"))
+    assert sp.simplify(rhs.subs(jsd_term, 0) + sp.log(4)) == 0
+    assert sp.simplify(rhs.diff(jsd_term) - 2) == 0
+
+
+def test_batchnorm_claim_evidence_sentence_follows_the_numbers():
+    from formulas.core import REGISTRY
+
+    evidence = REGISTRY.claim("stylegan-normalisation").check()
+    assert evidence.sheet_fails is True and "depends on the batch" in evidence.detail
