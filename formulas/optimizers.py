@@ -10,12 +10,38 @@ sheet the docstring states the map (tested in tests/test_formulas_optimizers.py)
   Hinton's) theta -= lr g / (sqrt(r) + eps). Goodfellow et al. put delta inside the root,
   -lr g / sqrt(delta + r); the two differ only for r ~ delta.
 
-Each formula: metadata at module level, sympy inside builders, numpy inside evaluators.
+The one-line statements are derived from the sheet's two-line definitions (velocity or
+accumulator first, then the step) by substitution; SGD and Adam are definitions with property
+checks. Each formula: metadata at module level, sympy inside builders, numpy inside evaluators.
 """
 
 from __future__ import annotations
 
-from formulas.core import Erratum, Evidence, Formula, Step, as_float64, register
+from formulas.core import (
+    Claim,
+    Comparison,
+    Erratum,
+    Evidence,
+    Formula,
+    Step,
+    as_float64,
+    compare_forms,
+    register,
+    register_claim,
+)
+
+
+def _premise(claim, lhs, rhs, name, kind="definition", **extra):
+    """A premise `lhs = rhs` that a later chain step uses by `name`."""
+    return Step(claim, lhs, rhs, premise=kind, name=name, **extra)
+
+
+def _symbols(*names, positive=()):
+    import sympy as sp
+
+    return [
+        sp.Symbol(n, positive=True) if n in positive else sp.Symbol(n, real=True) for n in names
+    ]
 
 
 def _arrays(*values):
@@ -25,43 +51,62 @@ def _arrays(*values):
 
 
 # --------------------------------------------------------------------------------------------
-# sgd-update
+# sgd-update (a definition, with what the sheet says about it checked)
 
 
 def _sgd_statement():
     import sympy as sp
 
-    theta, g, lr = (
-        sp.Symbol("theta", real=True),
-        sp.Symbol("g", real=True),
-        sp.Symbol("epsilon", positive=True),
-    )
+    theta, g, lr = _symbols("theta", "g", "epsilon", positive=("epsilon",))
     return sp.Eq(sp.Symbol("theta_new"), theta - lr * g)
 
 
-def _minibatch_derivation() -> list[Step]:
-    from formulas.core import StepResult
+def _minibatch_means():
+    """Per-example gradients (n = 6) and the mean gradient of every minibatch of size m."""
+    import itertools
 
-    def unbiased() -> StepResult:
-        import itertools
+    import numpy as np
 
+    grads = np.random.default_rng(0).normal(size=(6, 3))
+    return grads, {
+        m: np.array([grads[list(b)].mean(0) for b in itertools.combinations(range(6), m)])
+        for m in (1, 2, 3, 6)
+    }
+
+
+def _sgd_properties() -> list[Step]:
+    def unbiased() -> Comparison:
         import numpy as np
 
-        grads = np.random.default_rng(0).normal(size=(6, 3))
-        for m in (1, 2, 3):
-            batches = list(itertools.combinations(range(6), m))
-            mean = np.mean([grads[list(b)].mean(0) for b in batches], axis=0)
-            if np.max(np.abs(mean - grads.mean(0))) > 1e-12:
-                return StepResult(False, "custom", f"biased for m={m}")
-        return StepResult(True, "custom", "n=6: every minibatch size m=1..3, all subsets")
+        grads, means = _minibatch_means()
+        return Comparison(
+            np.ravel([means[m].mean(0) for m in (1, 2, 3)]),
+            np.ravel([grads.mean(0)] * 3),
+            "n = 6: the average over all C(6, m) minibatches, m = 1, 2, 3",
+        )
+
+    def descends() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        M = rng.normal(size=(4, 4))
+        A = M @ M.T + np.eye(4)
+        before, after = [], []
+        for _ in range(10):
+            theta = rng.normal(size=4)
+            lr = 0.9 / np.linalg.eigvalsh(A).max()  # below 2 / L: a descent step
+            new = sgd_update(theta, A @ theta, lr)
+            before.append(0.5 * theta @ A @ theta)
+            after.append(0.5 * new @ A @ new)
+        return Comparison(after, before, "L(theta - eps grad) vs L(theta), quadratic, eps < 2/L")
 
     return [
         Step(
-            "for a loss that is a sum (mean) over examples, the gradient of a uniformly drawn "
-            "minibatch is an unbiased estimate of the full gradient",
-            justification="average over all C(n, m) minibatches, enumerated",
+            "for a sum-structured loss the minibatch gradient is unbiased",
             custom=unbiased,
-        )
+            tolerance=1e-12,
+        ),
+        Step("a small enough step decreases the loss", relation="<", custom=descends),
     ]
 
 
@@ -89,46 +134,83 @@ register(
             "unbiased",
         ),
         statement_builder=_sgd_statement,
-        derivation_builder=_minibatch_derivation,
+        definition=True,
+        properties_builder=_sgd_properties,
         evaluator=sgd_update,
+        sheet_lines=(307, 307),
+    )
+)
+
+
+def _sgd_claim_evidence() -> Evidence:
+    import numpy as np
+
+    grads, means = _minibatch_means()
+    bias = float(max(np.max(np.abs(means[m].mean(0) - grads.mean(0))) for m in (1, 2, 3)))
+    spread = {
+        m: float(np.mean(np.sum((means[m] - grads.mean(0)) ** 2, axis=1))) for m in (1, 2, 3, 6)
+    }
+    holds = bias < 1e-12 and spread[1] > spread[2] > spread[3] > spread[6]
+    return Evidence(
+        sheet_fails=not holds,
+        correct_passes=bool(holds),
+        detail=f"n = 6 examples: bias of the minibatch gradient {bias:.1e} for m = 1, 2, 3; "
+        "mean squared deviation from the full gradient "
+        + ", ".join(f"m = {m}: {v:.3f}" for m, v in spread.items())
+        + " (1 sample: highest variance; larger batches: more stable)",
+    )
+
+
+register_claim(
+    Claim(
+        id="sgd-minibatch",
+        topic="optimizers",
+        section="10.2",
+        sheet_lines=(307, 307),
+        sheet="SGD: use 1 sample. For sum structured loss is unbiased. High variance, efficient, "
+        "jumps a lot => may get out of local min., may overshoot. Mini-batch: use m < n samples. "
+        "More stable, parallelized",
+        verdict="correct",
+        explanation="a uniformly drawn example's (or minibatch's) gradient has the full "
+        "gradient as its mean; its variance falls as m grows (exactly like (n - m)/(m (n - 1)) "
+        "without replacement), and a batch is computed in parallel",
+        source="Goodfellow et al. 2016, Sec. 8.1.3 and 8.3.1",
+        check=_sgd_claim_evidence,
     )
 )
 
 
 # --------------------------------------------------------------------------------------------
-# polyak-momentum-update: v <- alpha v - eps grad; theta <- theta + v
+# polyak-momentum-update: v <- alpha v - eps grad L(theta); theta <- theta + v
+
+
+def _polyak_symbols():
+    theta, v, g, alpha, lr = _symbols(
+        "theta", "v", "g", "alpha", "epsilon", positive=("alpha", "epsilon")
+    )
+    v_new, theta_new = _symbols("v_new", "theta_new")
+    return theta, v, g, alpha, lr, v_new, theta_new
 
 
 def _polyak_statement():
     import sympy as sp
 
-    theta, v, g = (sp.Symbol(n, real=True) for n in ("theta", "v", "g"))
-    alpha, lr = sp.Symbol("alpha", positive=True), sp.Symbol("epsilon", positive=True)
-    return sp.Eq(sp.Symbol("theta_new"), theta + alpha * v - lr * g)
+    theta, v, g, alpha, lr, v_new, theta_new = _polyak_symbols()
+    return sp.Eq(theta_new, theta + alpha * v - lr * g)
 
 
 def _polyak_derivation() -> list[Step]:
-    import sympy as sp
-
-    alpha, lr = sp.Symbol("alpha", positive=True), sp.Symbol("epsilon", positive=True)
-    g = sp.Symbol("g", real=True)
-    k = sp.Symbol("k", integer=True, nonnegative=True)
-    n = 6
-    v = sp.Integer(0)
-    for _ in range(n):  # constant gradient: the velocity is a geometric sum
-        v = alpha * v - lr * g
+    theta, v, g, alpha, lr, v_new, theta_new = _polyak_symbols()
     return [
-        Step(
-            "constant gradient g from v_0 = 0: after 6 steps v = -eps g sum_{k<6} alpha^k, so the "
-            "terminal speed is eps g / (1 - alpha): momentum moves up to 1/(1-alpha) times faster",
-            v,
-            -lr * g * sp.Sum(alpha**k, (k, 0, n - 1)),
+        _premise(
+            "velocity v <- alpha v - eps grad L(theta), g = grad L(theta)",
+            v_new,
+            alpha * v - lr * g,
+            "velocity",
         ),
-        Step(
-            "torch's form buf <- mu buf + g, theta <- theta - lr buf is the same with v = -lr buf",
-            alpha * (-lr * sp.Symbol("b", real=True)) - lr * g,
-            -lr * (alpha * sp.Symbol("b", real=True) + g),
-        ),
+        _premise("theta <- theta + v (with the new velocity)", theta_new, theta + v_new, "step"),
+        Step("the step", theta_new, theta + v_new, uses=("step",)),
+        Step("the velocity update", rhs=theta + alpha * v - lr * g, uses=("velocity",)),
     ]
 
 
@@ -151,6 +233,56 @@ register(
         statement_builder=_polyak_statement,
         derivation_builder=_polyak_derivation,
         evaluator=polyak_momentum_update,
+        sheet_lines=(307, 307),
+    )
+)
+
+
+def _momentum_claim_evidence() -> Evidence:
+    import numpy as np
+
+    alpha, lr = 0.9, 0.01
+    # consistent gradient g = 1: distance covered in 100 steps, with and without momentum
+    theta_m, v, theta_s = 0.0, 0.0, 0.0
+    for _ in range(100):
+        theta_new = polyak_momentum_update(theta_m, 1.0, v, lr, alpha)
+        v, theta_m = theta_new - theta_m, theta_new
+        theta_s = sgd_update(theta_s, 1.0, lr)
+    terminal = abs(v) / lr
+    # noisy gradients: the velocity averages them (its spread is below the raw gradient's)
+    rng = np.random.default_rng(2)
+    noise = 1.0 + rng.normal(size=2000)
+    velocities, v = [], 0.0
+    for g in noise:
+        v = alpha * v - lr * g
+        velocities.append(-v * (1 - alpha) / lr)
+    averaged = float(np.std(velocities[200:]))
+    holds = (
+        abs(theta_m) > 5 * abs(theta_s)
+        and abs(terminal - 1 / (1 - alpha)) < 0.01
+        and averaged < 0.5
+    )
+    return Evidence(
+        sheet_fails=not holds,
+        correct_passes=bool(holds),
+        detail=f"constant gradient: 100 steps move {abs(theta_m):.2f} with momentum alpha = 0.9 "
+        f"vs {abs(theta_s):.2f} without (terminal speed {terminal:.2f} eps = eps/(1-alpha)); "
+        f"noisy gradients (std 1): the velocity's std is {averaged:.2f} of it",
+    )
+
+
+register_claim(
+    Claim(
+        id="momentum-faster",
+        topic="optimizers",
+        section="10.2",
+        sheet_lines=(307, 307),
+        sheet="Polyak's momentum ... Move faster when high curv., consistent or noisy grad.",
+        verdict="correct",
+        explanation="the velocity accumulates consistent gradients up to 1/(1 - alpha) times the "
+        "plain step and averages out noise and oscillating components (high curvature)",
+        source="Goodfellow et al. 2016, Sec. 8.3.2; Polyak 1964",
+        check=_momentum_claim_evidence,
     )
 )
 
@@ -159,32 +291,35 @@ register(
 # nesterov-update: v <- alpha v - eps grad L(theta + alpha v); theta <- theta + v
 
 
-def _nesterov_statement():
+def _nesterov_symbols():
     import sympy as sp
 
-    theta, v = (sp.Symbol(n, real=True) for n in ("theta", "v"))
-    alpha, lr = sp.Symbol("alpha", positive=True), sp.Symbol("epsilon", positive=True)
-    grad = sp.Function("nabla L")
-    return sp.Eq(sp.Symbol("theta_new"), theta + alpha * v - lr * grad(theta + alpha * v))
+    theta, v, alpha, lr = _symbols("theta", "v", "alpha", "epsilon", positive=("alpha", "epsilon"))
+    v_new, theta_new = _symbols("v_new", "theta_new")
+    return sp, theta, v, alpha, lr, v_new, theta_new, sp.Function("nabla L")
+
+
+def _nesterov_statement():
+    sp, theta, v, alpha, lr, v_new, theta_new, grad = _nesterov_symbols()
+    return sp.Eq(theta_new, theta + alpha * v - lr * grad(theta + alpha * v))
 
 
 def _nesterov_derivation() -> list[Step]:
-    import sympy as sp
-
-    alpha, lr = sp.Symbol("alpha", positive=True), sp.Symbol("epsilon", positive=True)
-    theta, v, g = (sp.Symbol(n, real=True) for n in ("theta", "v", "g"))
-    v_new = alpha * v - lr * g  # g = grad at the look-ahead point theta + alpha v
-    lookahead = theta + alpha * v
-    buf = -v / lr
-    buf_new = alpha * buf + g
+    sp, theta, v, alpha, lr, v_new, theta_new, grad = _nesterov_symbols()
     return [
+        _premise(
+            "velocity with the gradient at the look-ahead point theta + alpha v",
+            v_new,
+            alpha * v - lr * grad(theta + alpha * v),
+            "velocity",
+        ),
+        _premise("theta <- theta + v", theta_new, theta + v_new, "step"),
+        Step("the step", theta_new, theta + v_new, uses=("step",)),
         Step(
-            "in the look-ahead variable p = theta + alpha v the update is torch's "
-            "p <- p - lr (g + mu buf_new), buf_new = mu buf + g, with buf = -v/lr",
-            (theta + v_new) + alpha * v_new,
-            lookahead - lr * (g + alpha * buf_new),
-            justification="substitute v_new = alpha v - lr g(p) (Sutskever et al. 2013)",
-        )
+            "the velocity update",
+            rhs=theta + alpha * v - lr * grad(theta + alpha * v),
+            uses=("velocity",),
+        ),
     ]
 
 
@@ -208,20 +343,50 @@ register(
         statement_builder=_nesterov_statement,
         derivation_builder=_nesterov_derivation,
         evaluator=nesterov_update,
+        sheet_lines=(307, 307),
     )
 )
 
 
 # --------------------------------------------------------------------------------------------
-# adagrad-update
+# adagrad-update and rmsprop-update: accumulate squared gradients, then scale the step
+
+
+def _adaptive_symbols():
+    theta, g, r, lr, delta, rho = _symbols(
+        "theta", "g", "r", "epsilon", "delta", "rho", positive=("epsilon", "delta", "rho", "r")
+    )
+    r_new, step, theta_new = _symbols("r_new", "Delta theta", "theta_new")
+    return theta, g, r, lr, delta, rho, r_new, step, theta_new
 
 
 def _adagrad_statement():
     import sympy as sp
 
-    theta, g, r = (sp.Symbol(n, real=True) for n in ("theta", "g", "r"))
-    lr, delta = sp.Symbol("epsilon", positive=True), sp.Symbol("delta", positive=True)
-    return sp.Eq(sp.Symbol("theta_new"), theta - lr / (delta + sp.sqrt(r + g**2)) * g)
+    theta, g, r, lr, delta, rho, r_new, step, theta_new = _adaptive_symbols()
+    return sp.Eq(theta_new, theta - lr / (delta + sp.sqrt(r + g**2)) * g)
+
+
+def _adaptive_derivation(accumulate, scale, names):
+    def derivation() -> list[Step]:
+        import sympy as sp
+
+        theta, g, r, lr, delta, rho, r_new, step, theta_new = _adaptive_symbols()
+        accumulated = accumulate(r, g, rho)
+        return [
+            _premise(names[0], r_new, accumulated, "accumulate"),
+            _premise(names[1], step, -scale(sp, lr, delta, r_new) * g, "scale"),
+            _premise("apply the step", theta_new, theta + step, "apply"),
+            Step("apply the step", theta_new, theta + step, uses=("apply",)),
+            Step("the scaled step", rhs=theta - scale(sp, lr, delta, r_new) * g, uses=("scale",)),
+            Step(
+                "with this step's accumulator",
+                rhs=theta - scale(sp, lr, delta, accumulated) * g,
+                uses=("accumulate",),
+            ),
+        ]
+
+    return derivation
 
 
 def adagrad_update(theta, grad, r, lr=1e-2, eps=1e-10):
@@ -244,40 +409,63 @@ register(
         "shrink fast for variables with large historical gradients; may decay the LR too early",
         keywords=("adagrad", "adaptive learning rate", "accumulated squared gradient"),
         statement_builder=_adagrad_statement,
+        derivation_builder=_adaptive_derivation(
+            lambda r, g, rho: r + g**2,
+            lambda sp, lr, delta, r: lr / (delta + sp.sqrt(r)),
+            (
+                "r <- r + g . g (elementwise)",
+                "Delta theta = -eps / (delta + sqrt(r)) . g",
+            ),
+        ),
         evaluator=adagrad_update,
+        sheet_lines=(307, 307),
     )
 )
 
 
-# --------------------------------------------------------------------------------------------
-# rmsprop-update
+def _adagrad_claim_evidence() -> Evidence:
+    import numpy as np
+
+    g = np.array([10.0, 0.1])  # a coordinate with large and one with small gradients
+    r = np.zeros(2)
+    rates = []
+    for _ in range(50):
+        r = r + g * g
+        rates.append(0.1 / (1e-10 + np.sqrt(r)))
+    rates = np.array(rates)
+    holds = rates[-1, 0] < rates[-1, 1] and rates[-1, 1] < rates[0, 1]
+    return Evidence(
+        sheet_fails=not holds,
+        correct_passes=bool(holds),
+        detail=f"eps = 0.1, gradients (10, 0.1): per-coordinate rate eps/sqrt(r) after 1 step "
+        f"({rates[0, 0]:.3f}, {rates[0, 1]:.3f}), after 50 ({rates[-1, 0]:.4f}, "
+        f"{rates[-1, 1]:.4f}): it only decreases, fastest where gradients were large",
+    )
+
+
+register_claim(
+    Claim(
+        id="adagrad-rates",
+        topic="optimizers",
+        section="10.2",
+        sheet_lines=(307, 307),
+        sheet="Grads decrease fast for variables with high historical gradients, slow for low. "
+        "But can decrease LR too early/fast",
+        verdict="correct",
+        explanation="read 'grads' as the per-parameter learning rates: eps/(delta + sqrt(r)) "
+        "falls fastest where the accumulated squared gradients are large, and since r only "
+        "grows the rate can become too small too early",
+        source="Goodfellow et al. 2016, Sec. 8.5.1; Duchi, Hazan & Singer 2011",
+        check=_adagrad_claim_evidence,
+    )
+)
 
 
 def _rmsprop_statement():
     import sympy as sp
 
-    theta, g, r = (sp.Symbol(n, real=True) for n in ("theta", "g", "r"))
-    lr, delta, rho = (sp.Symbol(n, positive=True) for n in ("epsilon", "delta", "rho"))
-    r_new = rho * r + (1 - rho) * g**2
-    return sp.Eq(sp.Symbol("theta_new"), theta - lr / (sp.sqrt(r_new) + delta) * g)
-
-
-def _rmsprop_derivation() -> list[Step]:
-    import sympy as sp
-
-    rho = sp.Symbol("rho", positive=True)
-    g = sp.symbols("g_1:5", real=True)
-    r = sp.Integer(0)
-    for gi in g:
-        r = rho * r + (1 - rho) * gi**2
-    return [
-        Step(
-            "from r_0 = 0 the accumulator is an exponentially weighted average of past squared "
-            "gradients (weights (1 - rho) rho^{t-i}): the distant past is forgotten",
-            r,
-            sum((1 - rho) * rho ** (len(g) - 1 - i) * gi**2 for i, gi in enumerate(g)),
-        )
-    ]
+    theta, g, r, lr, delta, rho, r_new, step, theta_new = _adaptive_symbols()
+    return sp.Eq(theta_new, theta - lr / (sp.sqrt(rho * r + (1 - rho) * g**2) + delta) * g)
 
 
 def rmsprop_update(theta, grad, r, lr=1e-2, rho=0.99, eps=1e-8):
@@ -300,14 +488,77 @@ register(
         "works better for nonconvex problems); Delta theta = -epsilon grad / (sqrt(r) + delta)",
         keywords=("rmsprop", "moving average", "squared gradient", "adaptive learning rate"),
         statement_builder=_rmsprop_statement,
-        derivation_builder=_rmsprop_derivation,
+        derivation_builder=_adaptive_derivation(
+            lambda r, g, rho: rho * r + (1 - rho) * g**2,
+            lambda sp, lr, delta, r: lr / (sp.sqrt(r) + delta),
+            (
+                "r <- rho r + (1 - rho) g . g (the sheet's line)",
+                "Delta theta = -eps / (sqrt(r) + delta) . g (omitted on the sheet; Hinton's "
+                "and torch's form)",
+            ),
+        ),
         evaluator=rmsprop_update,
+        sheet_lines=(307, 309),
+    )
+)
+
+
+def _rmsprop_claim_evidence() -> Evidence:
+    import numpy as np
+
+    rho = 0.9
+    # an early burst of large gradients, then small ones: how much of r is still the burst?
+    grads = np.concatenate([np.full(10, 10.0), np.full(50, 0.1)])
+    r_rms, r_ada = 0.0, 0.0
+    for g in grads:
+        r_rms = rho * r_rms + (1 - rho) * g * g
+        r_ada = r_ada + g * g
+    step_rms = 0.01 * 0.1 / (np.sqrt(r_rms) + 1e-8)
+    step_ada = 0.01 * 0.1 / (1e-10 + np.sqrt(r_ada))
+    holds = step_rms > 10 * step_ada
+    return Evidence(
+        sheet_fails=not holds,
+        correct_passes=bool(holds),
+        detail=f"10 gradients of 10 then 50 of 0.1: RMSProp's r = {r_rms:.3g} (the burst "
+        f"decayed by rho^50), AdaGrad's r = {r_ada:.3g}; the next step is {step_rms:.2e} vs "
+        f"{step_ada:.2e}",
+    )
+
+
+register_claim(
+    Claim(
+        id="rmsprop-forgets",
+        topic="optimizers",
+        section="10.2",
+        sheet_lines=(309, 309),
+        sheet="use weighted moving average => drop history from distant past, works better for "
+        "nonconvex",
+        verdict="correct",
+        explanation="the exponentially weighted average discards old squared gradients, so after "
+        "leaving a steep region the step size recovers (AdaGrad's never does)",
+        source="Goodfellow et al. 2016, Sec. 8.5.2; Hinton, Coursera lecture 6e",
+        check=_rmsprop_claim_evidence,
+    )
+)
+register_claim(
+    Claim(
+        id="rmsprop-step-omitted",
+        topic="optimizers",
+        section="10.2",
+        sheet_lines=(307, 309),
+        sheet="RMSProp: r <- rho r + (1 - rho) grad . grad, use weighted moving average ...",
+        verdict="typo",
+        explanation="the sheet gives RMSProp's accumulator but omits its parameter update, "
+        "Delta theta = -eps / (delta + sqrt(r)) . grad (Goodfellow et al. write sqrt(delta + r)); "
+        "without it the entry does not define a step",
+        source="Goodfellow et al. 2016, Algorithm 8.5; Hinton, Coursera lecture 6e",
+        correct="r <- rho r + (1 - rho) g . g, Delta theta = -eps / (delta + sqrt(r)) . g",
     )
 )
 
 
 # --------------------------------------------------------------------------------------------
-# adam-update (erratum: eps goes outside the square root)
+# adam-update (a definition; erratum: eps goes outside the square root)
 
 
 def _adam_statement():
@@ -318,27 +569,53 @@ def _adam_statement():
     return sp.Eq(sp.Symbol("theta_new"), theta - eta * m_hat / (sp.sqrt(v_hat) + eps))
 
 
-def _adam_derivation() -> list[Step]:
+def _adam_properties() -> list[Step]:
     import sympy as sp
 
     beta = sp.Symbol("beta", positive=True)
     g = sp.Symbol("g", real=True)
-    m = sp.Integer(0)
-    steps = 5
-    for _ in range(steps):
+    t = 5
+    m = v = sp.Integer(0)
+    for _ in range(t):
         m = beta * m + (1 - beta) * g
+        v = beta * v + (1 - beta) * g**2
+
+    def bounded() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(3)
+        steps = []
+        for _ in range(20):
+            theta, m_, v_ = np.zeros(4), np.zeros(4), np.zeros(4)
+            for step in range(1, 30):
+                g_ = rng.normal(size=4) * rng.uniform(0.01, 100)
+                new = adam_update(theta, g_, m_, v_, step, lr=1e-3)
+                steps.append(float(np.max(np.abs(new - theta))))
+                m_ = 0.9 * m_ + 0.1 * g_
+                v_ = 0.999 * v_ + 0.001 * g_ * g_
+                theta = new
+        # |m_hat| / sqrt(v_hat) <= (1 - b1) / sqrt(1 - b2) ~ 3.2 (Kingma & Ba, Sec. 2.1)
+        return Comparison(steps, [1e-3 * 0.1 / np.sqrt(0.001) * 1.0001] * len(steps), "20 runs")
+
     return [
         Step(
-            "from m_0 = 0 and a constant gradient g, after t = 5 steps m_t = (1 - beta^t) g: the "
-            "moment is biased towards zero",
-            m,
-            (1 - beta**steps) * g,
-        ),
-        Step(
-            "so dividing by (1 - beta^t) removes the bias: hat m_t = g",
-            m / (1 - beta**steps),
+            "bias correction: from m_0 = 0 with a constant gradient, m_t / (1 - beta^t) = g "
+            "(t = 5): the first moment estimate is unbiased",
+            m / (1 - beta**t),
             g,
             assumptions="beta != 1",
+        ),
+        Step(
+            "likewise v_t / (1 - beta^t) = g^2 for the second moment",
+            v / (1 - beta**t),
+            g**2,
+            assumptions="beta != 1",
+        ),
+        Step(
+            "the step is bounded by about eta (1 - beta1) / sqrt(1 - beta2), whatever the "
+            "gradient's scale",
+            relation="<=",
+            custom=bounded,
         ),
     ]
 
@@ -370,7 +647,6 @@ def _adam_evidence() -> Evidence:
     right, sheet = theta0.copy(), theta0.copy()
     m = np.zeros(8)
     v = np.zeros(8)
-    worst_right = worst_sheet = 0.0
     for t, g in enumerate(grads, start=1):
         param.grad = torch.tensor(g)
         optimizer.step()
@@ -379,15 +655,13 @@ def _adam_evidence() -> Evidence:
         m_hat, v_hat = m_new / (1 - 0.9**t), v_new / (1 - 0.999**t)
         sheet = sheet - 1e-3 / np.sqrt(v_hat + 1e-8) * m_hat
         m, v = m_new, v_new
-        reference = param.detach().numpy()
-        worst_right = max(worst_right, np.max(np.abs(right - reference)))
-        worst_sheet = max(worst_sheet, np.max(np.abs(sheet - reference)))
-    return Evidence(
-        sheet_fails=bool(worst_sheet > 1e-6),
-        correct_passes=bool(worst_right < 1e-12),
-        detail=f"5 steps against torch.optim.Adam (gradients ~1e-4): max |theta - torch| is "
-        f"{worst_right:.1e} for eta m_hat/(sqrt(v_hat)+eps) and {worst_sheet:.1e} for the sheet's "
-        f"eta m_hat/sqrt(v_hat+eps)",
+    # compare the displacement theta_5 - theta_0 (where the forms differ)
+    return compare_forms(
+        reference=param.detach().numpy() - theta0,
+        sheet=sheet - theta0,
+        correct=right - theta0,
+        reference_name="torch.optim.Adam's displacement after 5 steps (gradients ~1e-4)",
+        tolerance=1e-6,
     )
 
 
@@ -411,14 +685,19 @@ register(
             "epsilon",
         ),
         statement_builder=_adam_statement,
-        derivation_builder=_adam_derivation,
+        definition=True,
+        properties_builder=_adam_properties,
         evaluator=adam_update,
+        sheet_lines=(309, 309),
         erratum=Erratum(
             sheet=r"\Delta\theta = -\frac{\eta}{\sqrt{\hat v + \epsilon}} \hat m",
             correct=r"\Delta\theta = -\frac{\eta\, \hat m}{\sqrt{\hat v} + \epsilon}",
-            explanation="epsilon is added to the square root, not under it (Kingma & Ba, "
-            "Algorithm 1; torch.optim.Adam); the two differ when v_hat is of the order of eps",
+            explanation="Adam adds epsilon to the square root, not under it (Kingma & Ba, "
+            "Algorithm 1; torch.optim.Adam); under the root eps = 1e-8 acts like 1e-4 outside "
+            "it, so the steps differ when v_hat is small",
             evidence=_adam_evidence,
+            severity="error",
+            sheet_lines=(309, 309),
         ),
     )
 )

@@ -132,3 +132,66 @@ def test_adam_contract_keywords_and_broadcasting():
     assert out.shape == (2, 3) and out.dtype == np.float64
     # first step of Adam moves every coordinate by ~lr in the gradient's sign
     np.testing.assert_allclose(out, -1e-3 * np.ones((2, 3)), rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------
+# proofs, definitions, errata and claims of section 10.2
+
+from formulas.core import REGISTRY  # noqa: E402
+from formulas.proof import build_report, prove  # noqa: E402
+
+OPTIMIZER_IDS = [f.id for f in formulas.all() if f.topic == TOPIC]
+
+
+def test_every_optimizer_formula_is_proved_or_an_honest_definition():
+    for formula_id in OPTIMIZER_IDS:
+        formula = formulas.get(formula_id)
+        assert formula.kind in ("derived", "definition"), formula_id
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula_id, proof.failures)
+        else:
+            report = build_report(formula)
+            assert report["properties"] and report["passed"] is True, report["failures"]
+
+
+def test_adam_erratum_shows_numbers_and_torch_agrees_with_the_right_form():
+    erratum = formulas.get("adam-update").erratum
+    evidence = erratum.evidence()
+    assert evidence.state == "confirmed" and "sheet's form [" in evidence.detail
+    assert erratum.severity == "error" and erratum.sheet_lines == (309, 309)
+
+
+def test_rmsprop_statement_is_torchs_step_from_zero_state():
+    # independent: one torch.optim.RMSprop step from r = 0 equals the one-line statement
+    import sympy as sp
+
+    theta0, g = np.array([0.3, -1.2]), np.array([0.5, 2.0])
+    param = torch.tensor(theta0, requires_grad=True)
+    optimizer = torch.optim.RMSprop([param], lr=0.01, alpha=0.9, eps=1e-8)
+    param.grad = torch.tensor(g)
+    optimizer.step()
+    statement = formulas.get("rmsprop-update").statement
+    values = {s.name: s for s in statement.rhs.free_symbols}
+    for k in range(2):
+        expected = statement.rhs.subs(
+            {
+                values["theta"]: theta0[k],
+                values["g"]: g[k],
+                values["r"]: 0,
+                values["rho"]: sp.Rational(9, 10),
+                values["epsilon"]: sp.Rational(1, 100),
+                values["delta"]: sp.Float(1e-8),
+            }
+        )
+        assert abs(float(expected) - param.detach().numpy()[k]) < 1e-12
+
+
+def test_optimizer_claims_are_borne_out():
+    claims = [c for c in REGISTRY.claims() if c.topic == TOPIC]
+    assert {"rmsprop-step-omitted", "sgd-minibatch", "momentum-faster"} <= {c.id for c in claims}
+    for claim in claims:
+        if claim.check is None:
+            continue
+        evidence = claim.check()
+        assert evidence.sheet_fails is False and evidence.correct_passes is True, claim.id
