@@ -1232,3 +1232,59 @@ register_claim(
         correct="dE/dX = [[0,0,0,0,0],[0,1,0,0,0],[0,1,0,0,0],[1,0,1,0,0],[0,0,0,0,0]]",
     )
 )
+
+
+def _example_backward_evidence() -> Evidence:
+    import numpy as np
+
+    X = np.array(_EXAMPLE_X, dtype=float)
+    Y = _example_forward()
+    pooled = float(Y.max())
+    upstream = np.zeros((3, 3))
+    upstream.flat[int(np.argmax(Y))] = 1.0  # dE/dY' = 1 routed to the first maximum
+    # dE/dK: Y[i,j] = sum_mn K[2-m, 2-n] X[i+m, j+n], so dE/dK[a,b] = sum_ij G[i,j] X[i+2-a, j+2-b]
+    kernel_gradient = np.array(
+        [
+            [
+                sum(upstream[i, j] * X[i + 2 - a, j + 2 - b] for i in range(3) for j in range(3))
+                for b in range(3)
+            ]
+            for a in range(3)
+        ]
+    )
+    printed = {
+        "Y'": [[4.0]],
+        "dE/dY": [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
+        "dE/dK": [[1, 0, 1], [1, 1, 1], [0, 1, 0]],
+    }
+    computed = {"Y'": [[pooled]], "dE/dY": upstream.tolist(), "dE/dK": kernel_gradient.tolist()}
+    agree = {name: bool(np.array_equal(printed[name], computed[name])) for name in printed}
+    return Evidence(
+        sheet_fails=not all(agree.values()),
+        correct_passes=all(agree.values()),
+        detail="recomputed from the sheet's X and K: "
+        + "; ".join(
+            f"{name} = {np.asarray(computed[name]).astype(int).tolist()} "
+            f"({'agrees' if agree[name] else 'differs'} with the sheet)"
+            for name in printed
+        )
+        + f"; Y has its maximum {pooled:g} at {int(np.sum(pooled == Y))} entries",
+    )
+
+
+register_claim(
+    Claim(
+        id="cnn-sheet-example-backward",
+        topic="cnn",
+        section="11",
+        sheet_lines=(321, 323),
+        sheet="[[0,0,0],[1,0,0],[0,0,0]] ->[4] [4] ->[1] [1] -> Y' = Pool(Y) | dE/dY' -> dE/dY -> "
+        "[[1,0,1],[1,1,1],[0,1,0]] -> ... -> dE/dK",
+        verdict="correct",
+        explanation="max-pooling Y gives Y' = 4; the upstream dE/dY' = 1 goes to the (first) "
+        "maximum of Y, and dE/dK is the correlation of X with dE/dY, rotated back because K "
+        "entered rotated; the diagram lists the blocks right to left",
+        source="the sheet's own definitions (line 313, 325), recomputed",
+        check=_example_backward_evidence,
+    )
+)
