@@ -1,142 +1,60 @@
-"""Variational autoencoders (sheet section 2, and "KL for ELBO" in the proofs, section 13).
+"""Variational autoencoders (sheet section 2, and the proofs "KL for ELBO" and "Expectation of
+reparam." of section 13).
 
-Each formula: metadata at module level, sympy inside builders, numpy inside evaluators.
+Every derivation is a chain from definitions to the printed statement. Densities are abstract
+functions (q_phi(z|x), p_theta(z), ...) introduced by definition premises; steps between
+integrals of abstract densities are checked numerically on a concrete instance (Gaussians at
+random parameters: integrals by quadrature, derivatives by numerical differentiation), steps
+between closed forms by sympy. Metadata at module level; sympy inside builders; numpy inside
+evaluators.
 """
 
 from __future__ import annotations
 
-from formulas.core import Erratum, Evidence, Formula, Step, StepResult, as_float64, register
-
-# --------------------------------------------------------------------------------------------
-# kl-gauss: KL(N(mu, diag sigma^2) || N(0, I)) = 1/2 sum_j (sigma_j^2 + mu_j^2 - 1 - log sigma_j^2)
-
-
-def _kl_gauss_symbols():
-    import sympy as sp
-
-    mu = sp.Symbol("mu", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
-    z = sp.Symbol("z", real=True)
-    return sp, mu, sigma, z
-
-
-def _kl_gauss_statement():
-    sp, mu, sigma, _ = _kl_gauss_symbols()
-    kl = sp.Symbol("D_KL")
-    # one latent dimension; the vector form sums this over j = 1..J
-    return sp.Eq(kl, sp.Rational(1, 2) * (sigma**2 + mu**2 - 1 - sp.log(sigma**2)))
-
-
-def _kl_gauss_derivation() -> list[Step]:
-    sp, mu, sigma, z = _kl_gauss_symbols()
-    q = sp.exp(-((z - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
-    log_p = -sp.log(2 * sp.pi) / 2 - z**2 / 2
-    log_q = -sp.log(2 * sp.pi * sigma**2) / 2 - (z - mu) ** 2 / (2 * sigma**2)
-    cross = -sp.log(2 * sp.pi) / 2 - (sigma**2 + mu**2) / 2
-    entropy_term = -sp.log(2 * sp.pi) / 2 - (sp.log(sigma**2) + 1) / 2
-    closed_form = sp.Rational(1, 2) * (sigma**2 + mu**2 - 1 - sp.log(sigma**2))
-    return [
-        Step(
-            "KL is the expectation under q of log q - log p (one dimension; J dims add up "
-            "because both densities factorise over dimensions)",
-            sp.Integral(q * (log_q - log_p), (z, -sp.oo, sp.oo)),
-            sp.Integral(q * log_q, (z, -sp.oo, sp.oo)) - sp.Integral(q * log_p, (z, -sp.oo, sp.oo)),
-            justification="linearity of the integral",
-            assumptions="mu real, sigma > 0",
-        ),
-        Step(
-            "Gaussian integral: E_q[log p(z)] with p = N(0, 1)",
-            sp.Integral(q * log_p, (z, -sp.oo, sp.oo)),
-            cross,
-            justification="E_q[z^2] = sigma^2 + mu^2",
-            assumptions="mu real, sigma > 0",
-        ),
-        Step(
-            "Gaussian integral: E_q[log q(z)] (minus the entropy)",
-            sp.Integral(q * log_q, (z, -sp.oo, sp.oo)),
-            entropy_term,
-            justification="E_q[(z - mu)^2] = sigma^2. The sheet prints +J/2 log 2 pi here "
-            "(a sign error); the right constant is -J/2 log 2 pi",
-            assumptions="mu real, sigma > 0",
-        ),
-        Step(
-            "subtract: the log 2 pi terms cancel",
-            entropy_term - cross,
-            closed_form,
-            assumptions="mu real, sigma > 0",
-        ),
-    ]
-
-
-def kl_gauss(mu, sigma):
-    """KL(N(mu, diag sigma^2) || N(0, I)), summed over the last axis."""
-    import numpy as np
-
-    mu = np.asarray(mu, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    per_dim = 0.5 * (sigma**2 + mu**2 - 1.0 - np.log(sigma**2))
-    return as_float64(per_dim.sum(axis=-1) if per_dim.ndim else per_dim)
-
-
-register(
-    Formula(
-        id="kl-gauss",
-        title="KL divergence of a diagonal Gaussian from the standard normal",
-        topic="vae",
-        section="2, 13",
-        text="KL for ELBO: -D_KL(q(z|x) || p(z)) = 1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - "
-        "sigma_j^2), the closed-form regulariser of the VAE",
-        keywords=("kl", "kullback", "leibler", "gaussian", "elbo", "regulariser", "prior"),
-        statement_builder=_kl_gauss_statement,
-        derivation_builder=_kl_gauss_derivation,
-        evaluator=kl_gauss,
-    )
+from formulas._chain import definition, density, spot_check
+from formulas.core import (
+    Claim,
+    Derivation,
+    Erratum,
+    Evidence,
+    Formula,
+    Step,
+    as_float64,
+    compare_forms,
+    register,
+    register_claim,
 )
 
-
 # --------------------------------------------------------------------------------------------
-# shared helpers
+# shared helpers: one source for the Gaussian densities and closed forms
 
 
-def _quad_step(claim, integrand, var, rhs, sampler, points=4, **kwargs) -> Step:
-    """A step `int integrand d var over R = rhs`, checked by mpmath.quad at 30 digits at random
-    parameter values (sympy's own Gaussian integrals take seconds to minutes)."""
-    import sympy as sp
+def _normal_pdf(sp, x, mean, var):
+    return sp.exp(-((x - mean) ** 2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
 
-    def check() -> StepResult:
-        import random
 
-        import mpmath
+def _normal_log_pdf(sp, x, mean, var):
+    """log N(x; mean, var), written as the course writes it."""
+    return -sp.log(2 * sp.pi * var) / 2 - (x - mean) ** 2 / (2 * var)
 
-        mpmath.mp.dps = 30
-        rng = random.Random(0)
-        worst = mpmath.mpf(0)
-        for _ in range(points):
-            values = sampler(rng)
-            fn = sp.lambdify(var, integrand.subs(values), "mpmath")
-            left = mpmath.quad(fn, [-mpmath.inf, -1, 0, 1, mpmath.inf])
-            right = mpmath.mpf(str(sp.N(sp.sympify(rhs).subs(values), 40)))
-            worst = max(worst, abs(left - right) / max(1, abs(right)))
-        passed = bool(worst < 1e-20)
-        return StepResult(
-            passed,
-            "numeric",
-            f"mpmath.quad at 30 digits at {points} random points, max rel. gap "
-            f"{mpmath.nstr(worst, 3)}",
-        )
 
-    return Step(
-        claim,
-        sp.Integral(integrand, (var, -sp.oo, sp.oo)),
-        rhs,
-        method="custom",
-        custom=check,
-        **kwargs,
+def _cross_entropy_closed(sp, mu_p, s_p, mu_q, s_q):
+    """int N(mu_p, s_p^2) log N(mu_q, s_q^2) (one dimension): the sheet's lemma."""
+    return (
+        -sp.log(2 * sp.pi) / 2 - sp.log(s_q**2) / 2 - (s_p**2 + (mu_p - mu_q) ** 2) / (2 * s_q**2)
     )
 
 
-def _gauss_params_sampler(*symbols):
-    """Real symbols in [-1.5, 1.5], positive ones in [0.3, 2]."""
+def _negative_entropy_closed(sp, s):
+    return -sp.log(2 * sp.pi) / 2 - (sp.log(s**2) + 1) / 2
+
+
+def _kl_gauss_closed(sp, mu, s):
+    return sp.Rational(1, 2) * (s**2 + mu**2 - 1 - sp.log(s**2))
+
+
+def _sampler(*symbols):
+    """Real symbols in [-1.5, 1.5], positive ones in [0.3, 2] (rationals)."""
 
     def sample(rng):
         import sympy as sp
@@ -151,10 +69,6 @@ def _gauss_params_sampler(*symbols):
     return sample
 
 
-def _normal_pdf(sp, x, mean, var):
-    return sp.exp(-((x - mean) ** 2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
-
-
 def _xlogy(x, y):
     import numpy as np
 
@@ -164,8 +78,13 @@ def _xlogy(x, y):
         return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
 
 
+def _uses(step_premises):
+    """{lhs: rhs} of premises, for spot checks (the same objects the chain states)."""
+    return {premise.lhs: premise.rhs for premise in step_premises}
+
+
 # --------------------------------------------------------------------------------------------
-# kl-divergence (definition, finite support), non-negative and asymmetric
+# kl-divergence (definition), non-negative and asymmetric
 
 
 def _kl_statement():
@@ -176,39 +95,60 @@ def _kl_statement():
     return sp.Eq(sp.Symbol("D_KL(P||Q)"), sp.Integral(p * sp.log(p / q), (x, -sp.oo, sp.oo)))
 
 
-def _kl_derivation() -> list[Step]:
+def _two_point_kl(sp, a, b):
+    """D_KL((a, 1-a) || (b, 1-b))."""
+    return a * sp.log(a / b) + (1 - a) * sp.log((1 - a) / (1 - b))
+
+
+def _kl_properties() -> list[Step]:
     import sympy as sp
 
-    a, b = sp.symbols("a b", positive=True)
-    kl_ab = a * sp.log(a / b) + (1 - a) * sp.log((1 - a) / (1 - b))
-    kl_ba = b * sp.log(b / a) + (1 - b) * sp.log((1 - b) / (1 - a))
+    from formulas.core import Comparison
+
+    a, b, c = sp.symbols("a b c", positive=True)
 
     def sample(rng):
         return {a: sp.Rational(rng.randint(1, 99), 100), b: sp.Rational(rng.randint(1, 99), 100)}
 
-    def asymmetric() -> StepResult:
-        values = {a: sp.Rational(1, 10), b: sp.Rational(1, 2)}
-        left, right = sp.N(kl_ab.subs(values), 30), sp.N(kl_ba.subs(values), 30)
-        return StepResult(
-            bool(abs(left - right) > 1e-3),
-            "numeric",
-            f"P = (0.1, 0.9), Q = (0.5, 0.5): KL(P||Q) = {left:.6f}, KL(Q||P) = {right:.6f}",
+    def diagonal(rng):  # P = Q: c takes the value of a
+        value = sp.Rational(rng.randint(1, 99), 100)
+        return {a: value, c: value}
+
+    def asymmetry() -> Comparison:
+        pairs = [(sp.Rational(1, 10), sp.Rational(1, 2)), (sp.Rational(3, 10), sp.Rational(9, 10))]
+        gaps = [
+            abs(float(sp.N(_two_point_kl(sp, p, q) - _two_point_kl(sp, q, p), 30)))
+            for p, q in pairs
+        ]
+        return Comparison(
+            gaps,
+            [0.0, 0.0],
+            "|D_KL(P||Q) - D_KL(Q||P)| for P = (0.1, 0.9), Q = (0.5, 0.5) and P = (0.3, 0.7), "
+            "Q = (0.9, 0.1)",
         )
 
     return [
         Step(
-            "Gibbs' inequality: -KL = E_p log(q/p) <= log E_p (q/p) = log 1 = 0 (Jensen, log "
-            "concave); checked on a two-point support P = (a, 1-a), Q = (b, 1-b)",
+            "Gibbs' inequality D_KL(P||Q) >= 0: -D_KL = E_p log(q/p) <= log E_p(q/p) = 0 "
+            "(Jensen, log concave); checked on two-point supports P = (a, 1-a), Q = (b, 1-b)",
+            _two_point_kl(sp, a, b),
             sp.Integer(0),
-            kl_ab,
-            relation="<=",
+            relation=">=",
             sampler=sample,
+            method="numeric",
             assumptions="0 < a, b < 1",
         ),
-        Step("KL(P||P) = 0", kl_ab.subs(b, a), sp.Integer(0)),
+        Step(
+            "D_KL(P||P) = 0 (checked at random P = Q)",
+            _two_point_kl(sp, a, c),
+            sp.Integer(0),
+            sampler=diagonal,
+            method="numeric",
+        ),
         Step(
             "not symmetric: D_KL(P||Q) != D_KL(Q||P) in general",
-            custom=asymmetric,
+            relation=">",
+            custom=asymmetry,
             method="custom",
         ),
     ]
@@ -237,45 +177,115 @@ register(
             "non-negative",
         ),
         statement_builder=_kl_statement,
-        derivation_builder=_kl_derivation,
+        definition=True,
+        properties_builder=_kl_properties,
         evaluator=kl_divergence,
+        sheet_lines=(24, 26),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# gauss-cross-entropy: int p log q for diagonal Gaussians (the sheet's lemma in the KL proof)
+# gauss-cross-entropy: int p log q for Gaussians (the sheet's lemma in the KL proof)
 
 
-def _cross_entropy_statement():
-    import sympy as sp
-
-    mu_p, mu_q = sp.symbols("mu_p mu_q", real=True)
-    s_p, s_q = sp.symbols("sigma_p sigma_q", positive=True)
-    return sp.Eq(
-        sp.Symbol("int p log q"),
-        -sp.log(2 * sp.pi) / 2 - sp.log(s_q**2) / 2 - (s_p**2 + (mu_p - mu_q) ** 2) / (2 * s_q**2),
-    )
-
-
-def _cross_entropy_derivation() -> list[Step]:
+def _lemma_symbols():
     import sympy as sp
 
     z = sp.Symbol("z", real=True)
     mu_p, mu_q = sp.symbols("mu_p mu_q", real=True)
     s_p, s_q = sp.symbols("sigma_p sigma_q", positive=True)
-    p = _normal_pdf(sp, z, mu_p, s_p**2)
-    log_q = -sp.log(2 * sp.pi * s_q**2) / 2 - (z - mu_q) ** 2 / (2 * s_q**2)
+    p = density("p_lemma", "p(z)", "p(z)")(z)
+    q = density("q_lemma", "q(z)", "q(z)")(z)
+    return sp, z, mu_p, mu_q, s_p, s_q, p, q
+
+
+def _cross_entropy_statement():
+    sp, z, mu_p, mu_q, s_p, s_q, p, q = _lemma_symbols()
+    return sp.Eq(
+        sp.Integral(p * sp.log(q), (z, -sp.oo, sp.oo)),
+        _cross_entropy_closed(sp, mu_p, s_p, mu_q, s_q),
+    )
+
+
+def _cross_entropy_derivation() -> list[Step]:
+    sp, z, mu_p, mu_q, s_p, s_q, p, q = _lemma_symbols()
+    R = (z, -sp.oo, sp.oo)
+    p_def = definition("p(z) = N(z; mu_p, sigma_p^2)", p, _normal_pdf(sp, z, mu_p, s_p**2), "p")
+    q_def = definition("q(z) = N(z; mu_q, sigma_q^2)", q, _normal_pdf(sp, z, mu_q, s_q**2), "q")
+    sample = _sampler(mu_p, mu_q, s_p, s_q)
+    log_q = _normal_log_pdf(sp, z, mu_q, s_q**2)
+    split = -sp.log(2 * sp.pi * s_q**2) / 2 * sp.Integral(p, R) - sp.Integral(
+        p * (z - mu_q) ** 2, R
+    ) / (2 * s_q**2)
+    normalised = Step(
+        "lemma: a density integrates to one, int p(z) dz = 1",
+        sp.Integral(p, R),
+        sp.Integer(1),
+        premise="lemma",
+        name="normalised",
+        custom=spot_check(sp.Integral(p, R), 1, sampler=sample, substitutions=_uses([p_def])),
+        method="custom",
+        tolerance=1e-12,
+    )
+    second_moment = Step(
+        "lemma: E_p[(z - mu_q)^2] = Var_p(z) + (E_p z - mu_q)^2 = sigma_p^2 + (mu_p - mu_q)^2",
+        sp.Integral(p * (z - mu_q) ** 2, R),
+        s_p**2 + (mu_p - mu_q) ** 2,
+        premise="lemma",
+        name="moment",
+        custom=spot_check(
+            sp.Integral(p * (z - mu_q) ** 2, R),
+            s_p**2 + (mu_p - mu_q) ** 2,
+            sampler=sample,
+            substitutions=_uses([p_def]),
+        ),
+        method="custom",
+        tolerance=1e-12,
+    )
+    after_moments = -sp.log(2 * sp.pi * s_q**2) / 2 - (s_p**2 + (mu_p - mu_q) ** 2) / (2 * s_q**2)
     return [
-        _quad_step(
-            "one dimension (J dimensions add): int p log q = -1/2 log(2 pi sigma_q^2) - "
-            "E_p[(z - mu_q)^2] / (2 sigma_q^2), E_p[(z - mu_q)^2] = sigma_p^2 + (mu_p - mu_q)^2",
-            p * log_q,
-            z,
-            -sp.log(2 * sp.pi) / 2
-            - sp.log(s_q**2) / 2
-            - (s_p**2 + (mu_p - mu_q) ** 2) / (2 * s_q**2),
-            _gauss_params_sampler(mu_p, mu_q, s_p, s_q),
-            assumptions="sigma_p, sigma_q > 0",
+        p_def,
+        q_def,
+        Step(
+            "log of the Gaussian density q (one dimension; J dimensions add up term by term)",
+            sp.Integral(p * sp.log(q), R),
+            sp.Integral(p * log_q, R),
+            uses=("q",),
+            custom=spot_check(
+                sp.Integral(p * sp.log(q), R),
+                sp.Integral(p * log_q, R),
+                sampler=sample,
+                substitutions=_uses([p_def, q_def]),
+            ),
+            method="custom",
+            tolerance=1e-12,
+        ),
+        Step(
+            "linearity of the integral",
+            rhs=split,
+            custom=spot_check(
+                sp.Integral(p * log_q, R),
+                split,
+                sampler=sample,
+                substitutions=_uses([p_def]),
+            ),
+            method="custom",
+            tolerance=1e-12,
+        ),
+        normalised,
+        second_moment,
+        Step(
+            "insert the two lemmas",
+            rhs=after_moments,
+            uses=("normalised", "moment", "p"),
+            custom=spot_check(split, after_moments, sampler=sample, substitutions=_uses([p_def])),
+            method="custom",
+            tolerance=1e-12,
+        ),
+        Step(
+            "log(2 pi sigma_q^2) = log 2 pi + log sigma_q^2",
+            rhs=_cross_entropy_closed(sp, mu_p, s_p, mu_q, s_q),
+            assumptions="sigma_q > 0",
         ),
     ]
 
@@ -313,6 +323,7 @@ register(
         statement_builder=_cross_entropy_statement,
         derivation_builder=_cross_entropy_derivation,
         evaluator=gauss_cross_entropy,
+        sheet_lines=(371, 373),
     )
 )
 
@@ -320,25 +331,50 @@ register(
 # gauss-negative-entropy: int q log q (erratum: sign of the J/2 log 2 pi term)
 
 
-def _neg_entropy_statement():
-    import sympy as sp
-
-    s = sp.Symbol("sigma", positive=True)
-    return sp.Eq(sp.Symbol("int q log q"), -sp.log(2 * sp.pi) / 2 - (sp.log(s**2) + 1) / 2)
-
-
-def _neg_entropy_derivation() -> list[Step]:
+def _posterior_symbols():
+    """The setting of the sheet's "KL for ELBO": q(z|x) = N(mu, sigma^2), p(z) = N(0, 1)."""
     import sympy as sp
 
     z, mu = sp.symbols("z mu", real=True)
     s = sp.Symbol("sigma", positive=True)
-    q = _normal_pdf(sp, z, mu, s**2)
+    q = density("q_posterior", r"q(z \mid x)", "q(z|x)")(z)
+    p = density("p_prior", "p(z)", "p(z)")(z)
+    return sp, z, mu, s, q, p
+
+
+def _neg_entropy_statement():
+    sp, z, mu, s, q, _ = _posterior_symbols()
+    return sp.Eq(sp.Integral(q * sp.log(q), (z, -sp.oo, sp.oo)), _negative_entropy_closed(sp, s))
+
+
+def _neg_entropy_derivation() -> list[Step]:
+    sp, z, mu, s, q, _ = _posterior_symbols()
+    R = (z, -sp.oo, sp.oo)
+    q_def = definition("q(z|x) = N(z; mu, sigma^2)", q, _normal_pdf(sp, z, mu, s**2), "q")
+    lemma = definition(
+        "lemma gauss-cross-entropy (int p log q for two Gaussians), taken with p = q",
+        sp.Integral(q * sp.log(q), R),
+        _cross_entropy_closed(sp, mu, s, mu, s),
+        "lemma",
+        premise="formula:gauss-cross-entropy",
+    )
     return [
+        q_def,
+        lemma,
         Step(
-            "special case p = q of gauss-cross-entropy (one dimension)",
-            sp.Integral(q * sp.log(q), (z, -sp.oo, sp.oo)),
-            -sp.log(2 * sp.pi) / 2 - (sp.log(s**2) + 1) / 2,
-            assumptions="sigma > 0",
+            "p = q = N(mu, sigma^2) in the lemma: -1/2 log 2 pi - 1/2 log sigma^2 - sigma^2 / "
+            "(2 sigma^2) = -1/2 log 2 pi - 1/2 (log sigma^2 + 1) (one dimension; J add up)",
+            sp.Integral(q * sp.log(q), R),
+            _negative_entropy_closed(sp, s),
+            uses=("q", "lemma"),
+            custom=spot_check(
+                sp.Integral(q * sp.log(q), R),
+                _negative_entropy_closed(sp, s),
+                sampler=_sampler(mu, s),
+                substitutions=_uses([q_def]),
+            ),
+            method="custom",
+            tolerance=1e-12,
         ),
     ]
 
@@ -365,12 +401,13 @@ def _neg_entropy_evidence() -> Evidence:
     reference = mpmath.quad(integrand, [-mpmath.inf, mu, mpmath.inf])
     sheet = mpmath.log(2 * mpmath.pi) / 2 - (mpmath.log(sigma**2) + 1) / 2
     correct = -mpmath.log(2 * mpmath.pi) / 2 - (mpmath.log(sigma**2) + 1) / 2
-    return Evidence(
-        sheet_fails=bool(abs(sheet - reference) > 1e-6),
-        correct_passes=bool(abs(correct - reference) < 1e-20),
-        detail=f"J = 1, sigma = 0.7: quadrature {mpmath.nstr(reference, 10)}; sheet's "
-        f"+1/2 log 2 pi form {mpmath.nstr(sheet, 10)}; -1/2 log 2 pi form "
-        f"{mpmath.nstr(correct, 10)}",
+    return compare_forms(
+        reference=float(reference),
+        sheet=float(sheet),
+        correct=float(correct),
+        reference_name="int q log q by quadrature",
+        where="J = 1, mu = 0.3, sigma = 0.7",
+        tolerance=1e-12,
     )
 
 
@@ -386,30 +423,202 @@ register(
         statement_builder=_neg_entropy_statement,
         derivation_builder=_neg_entropy_derivation,
         evaluator=gauss_negative_entropy,
+        sheet_lines=(375, 377),
         erratum=Erratum(
             sheet=r"\int q(z|x) \log q(z|x) dz = \frac{J}{2}\log 2\pi - \frac{1}{2}\sum_j "
             r"(\log\sigma_j^2 + 1)",
             correct=r"\int q(z|x) \log q(z|x) dz = -\frac{J}{2}\log 2\pi - \frac{1}{2}\sum_j "
             r"(\log\sigma_j^2 + 1)",
-            explanation="Sign error: the normalising constant contributes -J/2 log 2 pi (as in "
-            "int q log p); with +J/2 the log 2 pi terms would not cancel in the KL.",
+            explanation="In the proof 'KL for ELBO' the sheet prints int q log q with +J/2 "
+            "log 2 pi. The normalising constant of a Gaussian contributes -J/2 log 2 pi (as in "
+            "the int q log p line just above). The sheet's next line, -D_KL = 1/2 sum (1 + log "
+            "sigma^2 - mu^2 - sigma^2), is right and needs the minus sign (the log 2 pi terms "
+            "cancel), so the intended form is clear: a sign slip.",
             evidence=_neg_entropy_evidence,
+            severity="typo",
+            sheet_lines=(375, 377),
         ),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# marginal likelihood and elbo-decomposition
+# kl-gauss: KL(N(mu, sigma^2) || N(0, 1)) = 1/2 (sigma^2 + mu^2 - 1 - log sigma^2), the proof
+
+
+def _kl_gauss_statement():
+    sp, z, mu, s, q, p = _posterior_symbols()
+    # one latent dimension; the vector form sums this over j = 1..J
+    return sp.Eq(sp.Symbol("D_KL(q(z|x)||p(z))"), _kl_gauss_closed(sp, mu, s))
+
+
+def _kl_gauss_derivation() -> list[Step]:
+    sp, z, mu, s, q, p = _posterior_symbols()
+    R = (z, -sp.oo, sp.oo)
+    kl = sp.Symbol("D_KL(q(z|x)||p(z))")
+    q_def = definition("q(z|x) = N(z; mu, sigma^2)", q, _normal_pdf(sp, z, mu, s**2), "q")
+    p_def = definition("p(z) = N(z; 0, 1)", p, _normal_pdf(sp, z, 0, 1), "p")
+    kl_def = definition(
+        "definition of KL (formula kl-divergence) with P = q(z|x), Q = p(z)",
+        kl,
+        sp.Integral(q * sp.log(q / p), R),
+        "kl",
+        premise="formula:kl-divergence",
+    )
+    entropy = definition(
+        "int q log q = -1/2 log 2 pi - 1/2 (log sigma^2 + 1) (formula gauss-negative-entropy)",
+        sp.Integral(q * sp.log(q), R),
+        _negative_entropy_closed(sp, s),
+        "entropy",
+        premise="formula:gauss-negative-entropy",
+    )
+    cross = definition(
+        "int q log p = -1/2 log 2 pi - 1/2 (sigma^2 + mu^2): the lemma gauss-cross-entropy "
+        "with N(mu, sigma^2) in the role of p and N(0, 1) in the role of q",
+        sp.Integral(q * sp.log(p), R),
+        _cross_entropy_closed(sp, mu, s, 0, 1),
+        "cross",
+        premise="formula:gauss-cross-entropy",
+    )
+    split = sp.Integral(q * sp.log(q), R) - sp.Integral(q * sp.log(p), R)
+    inserted = sp.Add(
+        _negative_entropy_closed(sp, s), -_cross_entropy_closed(sp, mu, s, 0, 1), evaluate=False
+    )
+    sample = _sampler(mu, s)
+    densities = _uses([q_def, p_def])
+    return [
+        q_def,
+        p_def,
+        kl_def,
+        Step(
+            "KL is the expectation under q of log q - log p: split the log of the quotient "
+            "(one dimension; J dimensions add up because both densities factorise)",
+            kl,
+            split,
+            uses=("kl", "q", "p"),
+            custom=spot_check(
+                sp.Integral(q * sp.log(q / p), R), split, sampler=sample, substitutions=densities
+            ),
+            method="custom",
+            tolerance=1e-12,
+        ),
+        entropy,
+        cross,
+        Step(
+            "insert the two Gaussian integrals (the sheet prints +J/2 log 2 pi for int q log "
+            "q: a sign slip, see the erratum of gauss-negative-entropy)",
+            rhs=inserted,
+            uses=("entropy", "cross"),
+            custom=spot_check(split, inserted, sampler=sample, substitutions=densities),
+            method="custom",
+            tolerance=1e-12,
+        ),
+        Step(
+            "the log 2 pi terms cancel: D_KL = 1/2 (sigma^2 + mu^2 - 1 - log sigma^2), i.e. "
+            "-D_KL = 1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)",
+            rhs=_kl_gauss_closed(sp, mu, s),
+            assumptions="mu real, sigma > 0",
+        ),
+    ]
+
+
+def kl_gauss(mu, sigma):
+    """KL(N(mu, diag sigma^2) || N(0, I)), summed over the last axis."""
+    import numpy as np
+
+    mu = np.asarray(mu, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    per_dim = 0.5 * (sigma**2 + mu**2 - 1.0 - np.log(sigma**2))
+    return as_float64(per_dim.sum(axis=-1) if per_dim.ndim else per_dim)
+
+
+register(
+    Formula(
+        id="kl-gauss",
+        title="KL divergence of a diagonal Gaussian from the standard normal",
+        topic="vae",
+        section="2, 13",
+        text="KL for ELBO: -D_KL(q(z|x) || p(z)) = 1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - "
+        "sigma_j^2), the closed-form regulariser of the VAE",
+        keywords=("kl", "kullback", "leibler", "gaussian", "elbo", "regulariser", "prior"),
+        statement_builder=_kl_gauss_statement,
+        derivation_builder=_kl_gauss_derivation,
+        evaluator=kl_gauss,
+        sheet_lines=(371, 379),
+    )
+)
+
+# --------------------------------------------------------------------------------------------
+# marginal likelihood (definition) and elbo-decomposition
+
+
+def _latent_model():
+    """Abstract densities of the VAE (x fixed) and a concrete instance for the spot checks:
+    z ~ N(0, 1), x | z ~ N(w z, s^2), so p(x) = N(0, w^2 + s^2) and p(z|x) is Gaussian;
+    q = N(m, v)."""
+    import sympy as sp
+
+    z, x, m = sp.symbols("z x m", real=True)
+    w, s, v = sp.symbols("w s v", positive=True)
+    densities = {
+        "q": density("q_phi", r"q_\phi(z \mid x)", "q_phi(z|x)")(z),
+        "prior": density("p_theta_z", r"p_\theta(z)", "p_theta(z)")(z),
+        "likelihood": density("p_theta_x_given_z", r"p_\theta(x \mid z)", "p_theta(x|z)")(z),
+        "posterior": density("p_theta_z_given_x", r"p_\theta(z \mid x)", "p_theta(z|x)")(z),
+        "evidence": density("p_theta_x", r"p_\theta(x)", "p_theta(x)")(x),
+    }
+    instance = {
+        densities["q"]: _normal_pdf(sp, z, m, v),
+        densities["prior"]: _normal_pdf(sp, z, 0, 1),
+        densities["likelihood"]: _normal_pdf(sp, x, w * z, s**2),
+        densities["posterior"]: _normal_pdf(sp, z, w * x / (w**2 + s**2), s**2 / (w**2 + s**2)),
+        densities["evidence"]: _normal_pdf(sp, x, 0, w**2 + s**2),
+    }
+
+    def sample(rng):
+        return {
+            x: sp.Rational(rng.randint(-200, 200), 100),
+            m: sp.Rational(rng.randint(-100, 100), 100),
+            w: sp.Rational(rng.randint(30, 200), 100),
+            s: sp.Rational(rng.randint(30, 150), 100),
+            v: sp.Rational(rng.randint(20, 150), 100),
+        }
+
+    return sp, z, x, densities, instance, sample
 
 
 def _marginal_statement():
-    import sympy as sp
+    sp, z, x, d, _, _ = _latent_model()
+    return sp.Eq(d["evidence"], sp.Integral(d["likelihood"] * d["prior"], (z, -sp.oo, sp.oo)))
 
-    x, z = sp.symbols("x z", real=True)
-    return sp.Eq(
-        sp.Function("p_theta")(x),
-        sp.Integral(sp.Function("p_theta")(x, z) * sp.Function("p_theta")(z), (z, -sp.oo, sp.oo)),
-    )
+
+def _marginal_properties() -> list[Step]:
+    sp, z, x, d, instance, sample = _latent_model()
+    marginal = sp.Integral(d["likelihood"] * d["prior"], (z, -sp.oo, sp.oo))
+    return [
+        Step(
+            "in the linear-Gaussian instance (z ~ N(0, 1), x|z ~ N(w z, s^2)) the integral is "
+            "the density N(x; 0, w^2 + s^2)",
+            marginal,
+            d["evidence"],
+            custom=spot_check(marginal, d["evidence"], sampler=sample, substitutions=instance),
+            method="custom",
+            tolerance=1e-12,
+        ),
+        Step(
+            "p_theta(x) is a density in x: it integrates to one (same instance)",
+            sp.Integral(marginal, (x, -sp.oo, sp.oo)),
+            sp.Integer(1),
+            custom=spot_check(
+                sp.Integral(marginal, (x, -sp.oo, sp.oo)),
+                1,
+                sampler=sample,
+                substitutions=instance,
+                points=1,
+            ),
+            method="custom",
+            tolerance=1e-12,
+        ),
+    ]
 
 
 register(
@@ -423,118 +632,140 @@ register(
         "encoder q_phi(z|x) is introduced. z can also be categorical.",
         keywords=("marginal likelihood", "evidence", "prior", "decoder", "intractable", "vae"),
         statement_builder=_marginal_statement,
+        definition=True,
+        properties_builder=_marginal_properties,
+        sheet_lines=(22, 28),
     )
 )
 
 
-def _elbo_symbols():
-    import sympy as sp
-
-    z, x, m = sp.symbols("z x m", real=True)
-    w, s, v = sp.symbols("w s v", positive=True)
-    return sp, z, x, m, w, s, v
+def _elbo_terms(sp):
+    return (
+        sp.Symbol("E_q log p_theta(x|z)"),
+        sp.Symbol("D_KL(q_phi(z|x)||p_theta(z))"),
+        sp.Symbol("D_KL(q_phi(z|x)||p_theta(z|x))"),
+    )
 
 
 def _elbo_statement():
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("log p_theta(x)"),
-        sp.Symbol("E_q log p_theta(x|z)")
-        - sp.Symbol("D_KL(q_phi(z|x)||p_theta(z))")
-        + sp.Symbol("D_KL(q_phi(z|x)||p_theta(z|x))"),
+    reconstruction, kl_prior, kl_posterior = _elbo_terms(sp)
+    x = sp.Symbol("x", real=True)
+    evidence = density("p_theta_x", r"p_\theta(x)", "p_theta(x)")(x)
+    return sp.Eq(sp.log(evidence), reconstruction - kl_prior + kl_posterior)
+
+
+def _elbo_derivation() -> Derivation:
+    sp, z, x, d, instance, sample = _latent_model()
+    q, prior, lik, post, evidence = (
+        d[k] for k in ("q", "prior", "likelihood", "posterior", "evidence")
     )
+    R = (z, -sp.oo, sp.oo)
+    reconstruction, kl_prior, kl_posterior = _elbo_terms(sp)
 
+    def check(lhs, rhs):
+        return spot_check(lhs, rhs, sampler=sample, substitutions=instance)
 
-def _elbo_derivation() -> list[Step]:
-    sp, z, x, m, w, s, v = _elbo_symbols()
-    # a concrete model where every density is explicit: z ~ N(0, 1), x|z ~ N(w z, s^2),
-    # so p(x) = N(0, w^2 + s^2) and p(z|x) = N(w x/(w^2 + s^2), s^2/(w^2 + s^2)); q = N(m, v)
-    log_prior = sp.log(_normal_pdf(sp, z, 0, 1))
-    log_lik = sp.log(_normal_pdf(sp, x, w * z, s**2))
-    log_evidence = sp.log(_normal_pdf(sp, x, 0, w**2 + s**2))
-    log_post = sp.log(_normal_pdf(sp, z, w * x / (w**2 + s**2), s**2 / (w**2 + s**2)))
-    log_q = sp.log(_normal_pdf(sp, z, m, v))
-
-    def by_quadrature() -> StepResult:
-        import random
-
-        import mpmath
-
-        mpmath.mp.dps = 30
-        rng = random.Random(5)
-        worst = mpmath.mpf(0)
-        for _ in range(3):
-            values = {
-                x: rng.uniform(-2, 2),
-                m: rng.uniform(-1, 1),
-                w: rng.uniform(0.3, 2),
-                s: rng.uniform(0.3, 1.5),
-                v: rng.uniform(0.2, 1.5),
-            }
-            q = sp.lambdify(z, sp.exp(log_q).subs(values), "mpmath")
-
-            def expect(expr, q=q, values=values):
-                fn = sp.lambdify(z, expr.subs(values), "mpmath")
-                return mpmath.quad(lambda t: q(t) * fn(t), [-mpmath.inf, 0, mpmath.inf])
-
-            recon = expect(log_lik)
-            kl_prior = expect(log_q - log_prior)
-            kl_post = expect(log_q - log_post)
-            lhs = sp.N(log_evidence.subs(values), 30)
-            worst = max(worst, abs(mpmath.mpf(str(lhs)) - (recon - kl_prior + kl_post)))
-        return StepResult(
-            bool(worst < 1e-15),
-            "custom",
-            f"3 random (x, m, w, s, v), mpmath.quad at 30 digits, max gap {mpmath.nstr(worst, 3)}",
-        )
-
-    def kl_nonneg_sampler(rng):
-        return {
-            x: sp.Rational(rng.randint(-200, 200), 100),
-            m: sp.Rational(rng.randint(-100, 100), 100),
-            w: sp.Rational(rng.randint(30, 200), 100),
-            s: sp.Rational(rng.randint(30, 150), 100),
-            v: sp.Rational(rng.randint(20, 150), 100),
-        }
-
-    post_mean, post_var = w * x / (w**2 + s**2), s**2 / (w**2 + s**2)
-    kl_q_post = (
-        sp.log(sp.sqrt(post_var) / sp.sqrt(v))
-        + (v + (m - post_mean) ** 2) / (2 * post_var)
-        - sp.Rational(1, 2)
+    normalised = definition(
+        "q_phi(z|x) is a density in z: int q dz = 1",
+        sp.Integral(q, R),
+        1,
+        "normalised",
+        premise="assumption",
     )
-    return [
-        Step(
-            "Bayes: log p(x) = log p(x|z) + log p(z) - log p(z|x) for every z (linear-Gaussian "
-            "model z ~ N(0,1), x|z ~ N(wz, s^2) where all four densities are explicit)",
-            log_evidence,
-            log_lik + log_prior - log_post,
-            assumptions="w, s > 0",
-            sampler=kl_nonneg_sampler,
-        ),
-        Step(
-            "insert log q - log q: log p(x|z) + log p(z) - log p(z|x) = log p(x|z) - "
-            "(log q - log p(z)) + (log q - log p(z|x))",
-            log_lik + log_prior - log_post,
-            log_lik - (log_q - log_prior) + (log_q - log_post),
-            assumptions="v > 0",
-        ),
-        Step(
-            "take E_q (q integrates to one, log p(x) is constant in z): log p(x) = "
-            "E_q log p(x|z) - KL(q||p(z)) + KL(q||p(z|x))",
-            custom=by_quadrature,
-            method="custom",
-        ),
-        Step(
-            "the last KL (intractable in general) is >= 0, so log p(x) >= ELBO = "
-            "E_q log p(x|z) - KL(q||p(z)); maximise the ELBO",
-            sp.Integer(0),
-            kl_q_post,
-            relation="<=",
-            sampler=kl_nonneg_sampler,
-        ),
-    ]
+    bayes = definition(
+        "Bayes' rule: p_theta(z|x) = p_theta(x|z) p_theta(z) / p_theta(x)",
+        post,
+        lik * prior / evidence,
+        "bayes",
+        premise="assumption",
+    )
+    with_q = sp.Integral(q * sp.log(evidence), R)
+    bayes_form = sp.Integral(q * sp.log(lik * prior / post), R)
+    inserted = sp.Integral(q * (sp.log(lik) - sp.log(q / prior) + sp.log(q / post)), R)
+    split = (
+        sp.Integral(q * sp.log(lik), R)
+        - sp.Integral(q * sp.log(q / prior), R)
+        + sp.Integral(q * sp.log(q / post), R)
+    )
+    rec_def = definition(
+        "reconstruction term: E_q log p_theta(x|z) = int q log p_theta(x|z) dz",
+        reconstruction,
+        sp.Integral(q * sp.log(lik), R),
+        "reconstruction",
+    )
+    kl1 = definition(
+        "KL to the prior (formula kl-divergence)",
+        kl_prior,
+        sp.Integral(q * sp.log(q / prior), R),
+        "kl-prior",
+        premise="formula:kl-divergence",
+    )
+    kl2 = definition(
+        "KL to the true posterior (formula kl-divergence)",
+        kl_posterior,
+        sp.Integral(q * sp.log(q / post), R),
+        "kl-posterior",
+        premise="formula:kl-divergence",
+    )
+    return Derivation(
+        [
+            normalised,
+            Step(
+                "log p_theta(x) does not depend on z and q integrates to one: log p(x) = "
+                "E_q log p(x)",
+                sp.log(evidence),
+                with_q,
+                uses=("normalised",),
+                custom=check(sp.log(evidence), with_q),
+                method="custom",
+                tolerance=1e-12,
+            ),
+            bayes,
+            Step(
+                "Bayes' rule inside the log: p(x) = p(x|z) p(z) / p(z|x) for every z",
+                rhs=bayes_form,
+                uses=("bayes",),
+                custom=check(with_q, bayes_form),
+                method="custom",
+                tolerance=1e-12,
+            ),
+            Step(
+                "multiply and divide by q: log(p(x|z) p(z) / p(z|x)) = log p(x|z) - log(q / "
+                "p(z)) + log(q / p(z|x))",
+                rhs=inserted,
+                custom=check(bayes_form, inserted),
+                method="custom",
+                tolerance=1e-12,
+            ),
+            Step(
+                "linearity of the integral",
+                rhs=split,
+                custom=check(inserted, split),
+                method="custom",
+                tolerance=1e-12,
+            ),
+            rec_def,
+            kl1,
+            kl2,
+            Step(
+                "name the three integrals: reconstruction - KL(q || prior) + KL(q || "
+                "posterior). The last KL is intractable but >= 0 (kl-divergence), so log "
+                "p(x) >= ELBO = reconstruction - KL(q || prior): maximise the ELBO",
+                rhs=reconstruction - kl_prior + kl_posterior,
+                uses=("reconstruction", "kl-prior", "kl-posterior"),
+                custom=spot_check(
+                    split,
+                    reconstruction - kl_prior + kl_posterior,
+                    sampler=sample,
+                    substitutions={**instance, **_uses([rec_def, kl1, kl2])},
+                ),
+                method="custom",
+                tolerance=1e-12,
+            ),
+        ]
+    )
 
 
 register(
@@ -559,6 +790,7 @@ register(
         ),
         statement_builder=_elbo_statement,
         derivation_builder=_elbo_derivation,
+        sheet_lines=(28, 30),
     )
 )
 
@@ -566,54 +798,44 @@ register(
 # beta-vae-objective (KKT)
 
 
-def _beta_vae_statement():
+def _beta_vae_symbols():
     import sympy as sp
 
-    beta = sp.Symbol("beta", nonnegative=True)
-    return sp.Eq(
-        sp.Symbol("F(theta, phi; x)"),
-        sp.Symbol("E_q log p_theta(x|z)") - beta * sp.Symbol("D_KL(q_phi(z|x)||p(z))"),
-    )
+    beta, delta = sp.symbols("beta delta", nonnegative=True)
+    reconstruction = sp.Symbol("E_q log p_theta(x|z)")
+    kl = sp.Symbol("D_KL(q_phi(z|x)||p(z))")
+    lagrangian = sp.Symbol("F(theta, phi, beta; x)")
+    return sp, beta, delta, reconstruction, kl, lagrangian
+
+
+def _beta_vae_statement():
+    sp, beta, delta, reconstruction, kl, lagrangian = _beta_vae_symbols()
+    return sp.Eq(lagrangian, reconstruction - beta * kl + beta * delta)
 
 
 def _beta_vae_derivation() -> list[Step]:
-    import sympy as sp
-
-    R, K = sp.symbols("R K", real=True)  # reconstruction term, KL term
-    beta, delta = sp.symbols("beta delta", nonnegative=True)
-    m = sp.Symbol("m", real=True)
-    # a toy instance: reconstruction R(m) = -(m - 2)^2, KL of q = N(m, 1) to N(0, 1) = m^2 / 2
-    R_m, K_m = -((m - 2) ** 2), m**2 / 2
+    sp, beta, delta, reconstruction, kl, lagrangian = _beta_vae_symbols()
+    kkt = sp.Add(reconstruction, -beta * (kl - delta), evaluate=False)
     return [
-        Step(
-            "max R s.t. K < delta: Lagrangian (KKT) F = R - beta (K - delta), beta >= 0 with "
-            "complementary slackness beta (K - delta) = 0",
-            R - beta * (K - delta),
-            (R - beta * K) + beta * delta,
+        definition(
+            "KKT: the Lagrangian of max reconstruction s.t. D_KL < delta is F = reconstruction "
+            "- beta (D_KL - delta), with multiplier beta >= 0 (Higgins et al. 2017, eq. 2-3)",
+            lagrangian,
+            kkt,
+            "lagrangian",
         ),
+        Step("write out the Lagrangian", lagrangian, kkt, uses=("lagrangian",)),
         Step(
-            "beta * delta >= 0 does not depend on theta, phi: maximising F is maximising "
-            "R - beta K (the beta-VAE objective). Toy check, delta = 1/2: the constrained "
-            "maximiser m = 1 (K(1) = delta, active) is a stationary point of R - beta K with "
-            "beta = 2",
-            sp.diff(R_m - 2 * K_m, m).subs(m, 1),
-            sp.Integer(0),
-        ),
-        Step(
-            "the multiplier from grad R = beta grad K at m = 1 is beta = 2 >= 0 (KKT holds)",
-            (sp.diff(R_m, m) / sp.diff(K_m, m)).subs(m, 1),
-            sp.Integer(2),
-        ),
-        Step(
-            "and the constraint is active there: K(1) = delta = 1/2",
-            K_m.subs(m, 1),
-            sp.Rational(1, 2),
+            "expand: beta delta does not depend on theta, phi, so maximising F over theta, phi "
+            "maximises reconstruction - beta D_KL, the beta-VAE objective (beta = 1: the ELBO)",
+            rhs=reconstruction - beta * kl + beta * delta,
         ),
     ]
 
 
 def beta_vae_objective(log_likelihood, mu, sigma, beta):
-    """log p(x|z) - beta * KL(N(mu, diag sigma^2) || N(0, I)) (KL summed over the last axis)."""
+    """log p(x|z) - beta * KL(N(mu, diag sigma^2) || N(0, I)) (KL summed over the last axis):
+    the Lagrangian without the constant beta * delta."""
     import numpy as np
 
     return as_float64(
@@ -632,7 +854,8 @@ register(
         "disentangle; with KKT: max reconstruction - beta KL. beta > 1 pushes towards the "
         "factorised prior (disentanglement: distinct latent features for distinct factors of "
         "variation). Disentanglement can also be done semi-supervised, making z "
-        "conditionally independent of given features y.",
+        "conditionally independent of given features y. evaluate: reconstruction - beta KL "
+        "(the constant beta delta dropped).",
         keywords=(
             "beta-vae",
             "beta vae",
@@ -645,38 +868,46 @@ register(
         statement_builder=_beta_vae_statement,
         derivation_builder=_beta_vae_derivation,
         evaluator=beta_vae_objective,
+        sheet_lines=(38, 38),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# reparametrisation and its gradient
+# reparametrisation (definition) and its gradient (proof)
+
+
+def _reparam_symbols():
+    import sympy as sp
+
+    mu, eps, t = sp.symbols("mu epsilon t", real=True)
+    sigma = sp.Symbol("sigma", positive=True)
+    return sp, mu, eps, sigma, t
 
 
 def _reparam_statement():
-    import sympy as sp
-
-    mu, eps = sp.symbols("mu epsilon", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
+    sp, mu, eps, sigma, _ = _reparam_symbols()
     return sp.Eq(sp.Symbol("z"), mu + sigma * eps)
 
 
-def _reparam_derivation() -> list[Step]:
-    import sympy as sp
-
-    mu, eps = sp.symbols("mu epsilon", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
+def _reparam_properties() -> list[Step]:
+    sp, mu, eps, sigma, t = _reparam_symbols()
     z = mu + sigma * eps
     pdf = _normal_pdf(sp, eps, 0, 1)
+    R = (eps, -sp.oo, sp.oo)
     return [
+        Step("E[z] = mu for eps ~ N(0, 1)", sp.Integral(z * pdf, R), mu),
+        Step("Var[z] = sigma^2", sp.Integral((z - mu) ** 2 * pdf, R), sigma**2),
         Step(
-            "E[z] = mu (eps ~ N(0, 1))",
-            sp.Integral(z * pdf, (eps, -sp.oo, sp.oo)),
-            mu,
+            "z ~ N(mu, sigma^2): P(z <= t) = P(eps <= (t - mu) / sigma) is the N(mu, sigma^2) "
+            "distribution function",
+            sp.Integral(pdf, (eps, -sp.oo, (t - mu) / sigma)),
+            sp.Integral(_normal_pdf(sp, eps, mu, sigma**2), (eps, -sp.oo, t)),
         ),
         Step(
-            "Var[z] = sigma^2, so z ~ N(mu, sigma^2) (affine map of a Gaussian)",
-            sp.Integral((z - mu) ** 2 * pdf, (eps, -sp.oo, sp.oo)),
-            sigma**2,
+            "z is differentiable in (mu, sigma): dz/dsigma = eps (and dz/dmu = 1), so "
+            "gradients flow through the sample",
+            sp.Derivative(z, sigma),
+            eps,
         ),
     ]
 
@@ -709,92 +940,230 @@ register(
             "epsilon",
         ),
         statement_builder=_reparam_statement,
-        derivation_builder=_reparam_derivation,
+        definition=True,
+        properties_builder=_reparam_properties,
         evaluator=reparametrisation,
+        sheet_lines=(32, 34),
     )
 )
 
 
-def _reparam_gradient_statement():
+def _gradient_setting():
+    """phi a scalar parameter; p_phi(z) = N(mu(phi), sigma(phi)^2), z = g(eps, phi) =
+    mu(phi) + sigma(phi) eps. The concrete instance for the checks: mu(phi) = phi^2 - 1/2,
+    sigma(phi) = exp(phi / 2) (both move with phi) and f(z) = z^3 + exp(z)."""
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("grad_phi E_{p_phi(z)} f(z)"), sp.Symbol("E_{p(eps)} grad_phi f(g(eps, phi))")
+    z, eps, phi, u = sp.symbols("z epsilon phi u", real=True)
+    f, g = sp.Function("f"), sp.Function("g")
+    mu_of, sigma_of = sp.Function("mu"), sp.Function("sigma")
+    p_phi = density("p_phi", r"p_\phi(z)", "p_phi(z)")(z)
+    p_eps = density("p_eps", r"p(\epsilon)", "p(eps)")(eps)
+    expect_phi = density(
+        "E_p_phi", r"\mathbb{E}_{p_\phi(z)}\left[f(z)\right]", "E_{p_phi(z)}[f(z)]"
+    )(z)
+    expect_eps = density(
+        "E_p_eps",
+        r"\mathbb{E}_{p(\epsilon)}\left[\frac{\partial}{\partial \phi} f(g(\epsilon, \phi))"
+        r"\right]",
+        "E_{p(eps)}[d/dphi f(g(eps, phi))]",
+    )(eps)
+    functions = {
+        f: sp.Lambda(u, u**3 + sp.exp(u)),
+        mu_of: sp.Lambda(u, u**2 - sp.Rational(1, 2)),
+        sigma_of: sp.Lambda(u, sp.exp(u / 2)),
+    }
+
+    def sample(rng):
+        return {phi: sp.Rational(rng.randint(-80, 80), 100)}
+
+    return (
+        sp,
+        z,
+        eps,
+        phi,
+        f,
+        g,
+        mu_of,
+        sigma_of,
+        p_phi,
+        p_eps,
+        expect_phi,
+        expect_eps,
+        (
+            functions,
+            sample,
+        ),
     )
 
 
+def _reparam_gradient_statement():
+    sp, z, eps, phi, f, g, *_, expect_phi, expect_eps, _ = _gradient_setting()
+    return sp.Eq(sp.Derivative(expect_phi, phi), expect_eps)
+
+
 def _reparam_gradient_derivation() -> list[Step]:
-    import sympy as sp
+    (
+        sp,
+        z,
+        eps,
+        phi,
+        f,
+        g,
+        mu_of,
+        sigma_of,
+        p_phi,
+        p_eps,
+        expect_phi,
+        expect_eps,
+        (functions, sample),
+    ) = _gradient_setting()
+    R_z, R_eps = (z, -sp.oo, sp.oo), (eps, -sp.oo, sp.oo)
+    family = definition(
+        "the family: p_phi(z) = N(z; mu(phi), sigma(phi)^2)",
+        p_phi,
+        _normal_pdf(sp, z, mu_of(phi), sigma_of(phi) ** 2),
+        "family",
+    )
+    g_def = definition(
+        "the reparametrisation z = g(eps, phi) = mu(phi) + sigma(phi) eps",
+        g(eps, phi),
+        mu_of(phi) + sigma_of(phi) * eps,
+        "g",
+    )
+    noise = definition(
+        "the noise eps ~ p(eps) = N(0, 1), free of phi", p_eps, _normal_pdf(sp, eps, 0, 1), "noise"
+    )
+    expectation = definition(
+        "expectation under p_phi: E_{p_phi(z)}[f(z)] = int p_phi(z) f(z) dz",
+        expect_phi,
+        sp.Integral(p_phi * f(z), R_z),
+        "expectation",
+    )
+    inside = sp.Integral(p_eps * sp.Derivative(f(g(eps, phi)), phi), R_eps)
+    expectation_eps = definition(
+        "expectation under p(eps) of the pathwise derivative",
+        expect_eps,
+        inside,
+        "expectation-eps",
+    )
+    by_parts = sp.Derivative(sp.Integral(p_phi * f(z), R_z), phi)
+    substituted = sp.Derivative(sp.Integral(p_eps * f(g(eps, phi)), R_eps), phi)
+    everything = _uses([family, g_def, noise, expectation, expectation_eps])
 
-    z, eps, mu = sp.symbols("z epsilon mu", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
+    def check(lhs, rhs):
+        return spot_check(
+            lhs,
+            rhs,
+            sampler=sample,
+            substitutions=everything,
+            functions=functions,
+            what="mu(phi) = phi^2 - 1/2, sigma(phi) = exp(phi/2), f(z) = z^3 + exp(z)",
+        )
 
-    def f(v):
-        return v**3 + sp.exp(v)
-
-    p_phi = _normal_pdf(sp, z, mu, sigma**2)
-    p_eps = _normal_pdf(sp, eps, 0, 1)
-    g = mu + sigma * eps
-    expectation = mu**3 + 3 * mu * sigma**2 + sp.exp(mu + sigma**2 / 2)
-    sample = _gauss_params_sampler(mu, sigma)
     return [
-        _quad_step(
-            "concrete f(z) = z^3 + exp(z), p_phi = N(mu, sigma^2), phi = (mu, sigma): "
-            "E_{p_phi} f(z) in closed form",
-            p_phi * f(z),
-            z,
-            expectation,
-            sample,
+        expectation,
+        Step(
+            "write the expectation as an integral",
+            sp.Derivative(expect_phi, phi),
+            by_parts,
+            uses=("expectation",),
+            custom=check(sp.Derivative(expect_phi, phi), by_parts),
+            method="custom",
+            tolerance=1e-12,
         ),
-        _quad_step(
-            "substitute z = g(eps, phi) = mu + sigma eps: int p_phi(z) f(z) dz = "
-            "int p(eps) f(g(eps, phi)) d eps (p(eps) = N(0, 1) does not depend on phi)",
-            p_eps * f(g),
-            eps,
-            expectation,
-            sample,
+        family,
+        g_def,
+        noise,
+        Step(
+            "substitute z = g(eps, phi): p_phi(z) dz = p(eps) d eps (dz = sigma(phi) d eps and "
+            "p_phi(g(eps, phi)) sigma(phi) = p(eps)); the density is now p(eps), not p_phi(z)",
+            rhs=substituted,
+            uses=("family", "g", "noise"),
+            custom=check(by_parts, substituted),
+            method="custom",
+            tolerance=1e-12,
         ),
-        _quad_step(
-            "so the gradient moves inside: grad_mu E = E_{p(eps)} grad_mu f(g(eps, phi))",
-            p_eps * sp.diff(f(g), mu),
-            eps,
-            sp.diff(expectation, mu),
-            sample,
+        Step(
+            "p(eps) does not depend on phi, so the derivative moves inside the integral",
+            rhs=inside,
+            custom=check(substituted, inside),
+            method="custom",
+            tolerance=1e-12,
         ),
-        _quad_step(
-            "likewise for sigma: grad_sigma E = E_{p(eps)} grad_sigma f(g(eps, phi))",
-            p_eps * sp.diff(f(g), sigma),
-            eps,
-            sp.diff(expectation, sigma),
-            sample,
+        expectation_eps,
+        Step(
+            "an expectation under p(eps): estimate it by Monte Carlo with samples of eps",
+            rhs=expect_eps,
+            uses=("expectation-eps",),
+            custom=check(inside, expect_eps),
+            method="custom",
+            tolerance=1e-12,
         ),
     ]
 
 
 def _reparam_gradient_evidence() -> Evidence:
+    """The sheet's middle form, int p_phi(z) f(g(eps, phi)) d eps, has z free; read with z =
+    g(eps, phi) it misses the Jacobian sigma(phi) of the substitution. All three gradients by
+    quadrature and numerical differentiation, f(z) = z^2, mu(phi) = phi, sigma(phi) = 1 + phi^2
+    at phi = 0.5."""
     import mpmath
 
     mpmath.mp.dps = 30
-    mu, sigma, z0 = mpmath.mpf("0.5"), mpmath.mpf("1.5"), mpmath.mpf("0.2")
+    phi0 = mpmath.mpf("0.5")
 
-    def g(e):
-        return mu + sigma * e
+    def mu(p):
+        return p
 
-    target = mpmath.quad(lambda z: mpmath.npdf(z, mu, sigma) * z**2, [-mpmath.inf, mpmath.inf])
-    # the sheet keeps p_phi(z) but integrates over eps: a constant times int f(g(eps)) d eps,
-    # which grows without bound with the integration range (here f(z) = z^2)
-    partial = [
-        mpmath.quad(lambda e: mpmath.npdf(z0, mu, sigma) * g(e) ** 2, [-r, r]) for r in (10, 100)
+    def sigma(p):
+        return 1 + p**2
+
+    def f(z):
+        return z**2
+
+    def g(e, p):
+        return mu(p) + sigma(p) * e
+
+    inf = mpmath.inf
+
+    def expectation(p):
+        return mpmath.quad(lambda z: mpmath.npdf(z, mu(p), sigma(p)) * f(z), [-inf, 0, inf])
+
+    def sheet_form(p):  # p_phi evaluated at z = g(eps, phi), integrated d eps
+        return mpmath.quad(
+            lambda e: mpmath.npdf(g(e, p), mu(p), sigma(p)) * f(g(e, p)), [-inf, 0, inf]
+        )
+
+    def right_form(p):
+        return mpmath.quad(lambda e: mpmath.npdf(e) * f(g(e, p)), [-inf, 0, inf])
+
+    reference = mpmath.diff(expectation, phi0)
+    # and the sheet's form with a fixed z (z = 0.2) depends on that arbitrary z:
+    fixed = [
+        mpmath.diff(
+            lambda p, z0=z0: mpmath.quad(
+                lambda e: mpmath.npdf(z0, mu(p), sigma(p)) * f(g(e, p)), [-10, 10]
+            ),
+            phi0,
+        )
+        for z0 in (mpmath.mpf("0.2"), mpmath.mpf("1.0"))
     ]
-    correct = mpmath.quad(lambda e: mpmath.npdf(e) * g(e) ** 2, [-mpmath.inf, mpmath.inf])
-    return Evidence(
-        sheet_fails=bool(partial[1] > 10 * partial[0] and abs(partial[0] - target) > 1),
-        correct_passes=bool(abs(correct - target) < 1e-20),
-        detail=f"f(z) = z^2, mu = 0.5, sigma = 1.5: E_p_phi f = {mpmath.nstr(target, 8)}; "
-        f"int p_phi(z) f(g(eps)) d eps over [-10, 10] = {mpmath.nstr(partial[0], 6)}, over "
-        f"[-100, 100] = {mpmath.nstr(partial[1], 6)} (diverges); int p(eps) f(g(eps)) d eps = "
-        f"{mpmath.nstr(correct, 8)}",
+    evidence = compare_forms(
+        reference=float(reference),
+        sheet=float(mpmath.diff(sheet_form, phi0)),
+        correct=float(mpmath.diff(right_form, phi0)),
+        reference_name="d/dphi E_{p_phi} f(z) (quadrature, then numerical derivative)",
+        where="f(z) = z^2, mu(phi) = phi, sigma(phi) = 1 + phi^2, phi = 0.5; the sheet's form "
+        "read with z = g(eps, phi)",
+        tolerance=1e-12,
     )
+    detail = (
+        f"{evidence.detail}. Read with a fixed z instead, the sheet's form (eps over [-10, 10]) "
+        f"is {float(fixed[0]):.6g} at z = 0.2 and {float(fixed[1]):.6g} at z = 1.0: it depends "
+        "on that z."
+    )
+    return Evidence(evidence.sheet_fails, evidence.correct_passes, detail)
 
 
 register(
@@ -816,15 +1185,41 @@ register(
         ),
         statement_builder=_reparam_gradient_statement,
         derivation_builder=_reparam_gradient_derivation,
+        sheet_lines=(391, 395),
         erratum=Erratum(
             sheet=r"\nabla_\phi \int p_\phi(z) f(z) dz = \nabla_\phi \int p_\phi(z) "
             r"f(g(\epsilon, \phi)) d\epsilon",
             correct=r"\nabla_\phi \int p_\phi(z) f(z) dz = \nabla_\phi \int p(\epsilon) "
             r"f(g(\epsilon, \phi)) d\epsilon",
-            explanation="After the substitution z = g(eps, phi) the density is p(eps), the "
-            "noise distribution, not p_phi(z); that is why the gradient can enter the integral.",
+            explanation="In the proof 'Expectation of reparam.' the sheet substitutes z = "
+            "g(eps, phi) but keeps the density p_phi(z) while integrating over eps. As printed "
+            "z is left free (the value depends on it); read as p_phi(g(eps, phi)) d eps it "
+            "misses the Jacobian dz = sigma d eps. After the substitution the density is "
+            "p(eps), which does not depend on phi: that is the step that lets the gradient "
+            "move inside, so the proof's key step is wrong as printed.",
             evidence=_reparam_gradient_evidence,
+            severity="error",
+            sheet_lines=(393, 393),
         ),
+    )
+)
+
+register_claim(
+    Claim(
+        id="reparam-proof-repeated-line",
+        topic="vae",
+        section="13",
+        sheet_lines=(391, 393),
+        sheet="... = \\nabla_\\phi \\int p_\\phi(z) f(z) dz = \\nabla_\\phi \\int p_\\phi(z) f(z) "
+        "dz = ...",
+        verdict="typo",
+        explanation="The proof 'Expectation of reparam.' writes the same expression "
+        "grad_phi int p_phi(z) f(z) dz twice in a row (end of line 391, start of line 393): a "
+        "repeated line, harmless but it hides that the next equality is the substitution "
+        "z = g(eps, phi).",
+        source="Kingma & Welling 2014, Sec. 2.4",
+        correct="grad_phi E_{p_phi(z)} f(z) = grad_phi int p_phi(z) f(z) dz = grad_phi int "
+        "p(eps) f(g(eps, phi)) d eps = E_{p(eps)} grad_phi f(g(eps, phi))",
     )
 )
 
@@ -832,27 +1227,41 @@ register(
 # decoder log-likelihoods (the reconstruction term)
 
 
-def _gauss_ll_statement():
+def _gauss_ll_symbols():
     import sympy as sp
 
     x, mu = sp.symbols("x mu", real=True)
     s = sp.Symbol("sigma", positive=True)
-    return sp.Eq(
-        sp.Symbol("log p(x|z)"), -sp.log(2 * sp.pi * s**2) / 2 - (x - mu) ** 2 / (2 * s**2)
-    )
+    return sp, x, mu, s, sp.Symbol("log p(x|z)")
+
+
+def _gauss_ll_statement():
+    sp, x, mu, s, log_lik = _gauss_ll_symbols()
+    return sp.Eq(log_lik, _normal_log_pdf(sp, x, mu, s**2))
 
 
 def _gauss_ll_derivation() -> list[Step]:
-    import sympy as sp
-
-    x, mu = sp.symbols("x mu", real=True)
-    s = sp.Symbol("sigma", positive=True)
+    sp, x, mu, s, log_lik = _gauss_ll_symbols()
+    decoder = definition(
+        "Gaussian decoder: p(x|z) = N(x; mu_{x|z}, sigma^2) (one dimension; D add up)",
+        log_lik,
+        sp.log(_normal_pdf(sp, x, mu, s**2)),
+        "decoder",
+    )
+    quotient = -((x - mu) ** 2) / (2 * s**2) - sp.log(sp.sqrt(2 * sp.pi * s**2))
     return [
+        decoder,
         Step(
-            "log of the Gaussian density: with fixed sigma the reconstruction term is a scaled "
-            "negative squared error (MSE) plus a constant",
+            "the log of the density",
+            log_lik,
             sp.log(_normal_pdf(sp, x, mu, s**2)),
-            -sp.log(2 * sp.pi * s**2) / 2 - (x - mu) ** 2 / (2 * s**2),
+            uses=("decoder",),
+        ),
+        Step("log of a quotient, log exp(u) = u", rhs=quotient, assumptions="sigma > 0"),
+        Step(
+            "log sqrt(a) = log(a) / 2: with fixed sigma the reconstruction term is a scaled "
+            "negative squared error (MSE) plus a constant",
+            rhs=_normal_log_pdf(sp, x, mu, s**2),
             assumptions="sigma > 0",
         ),
     ]
@@ -883,12 +1292,42 @@ register(
 )
 
 
-def _bern_ll_statement():
+def _bern_symbols():
     import sympy as sp
 
     x = sp.Symbol("x", real=True)
     p = sp.Symbol("p", positive=True)
-    return sp.Eq(sp.Symbol("log p(x|z)"), x * sp.log(p) + (1 - x) * sp.log(1 - p))
+    return sp, x, p, sp.Symbol("log p(x|z)")
+
+
+def _bern_ll_statement():
+    sp, x, p, log_lik = _bern_symbols()
+    return sp.Eq(log_lik, x * sp.log(p) + (1 - x) * sp.log(1 - p))
+
+
+def _bern_ll_derivation() -> list[Step]:
+    sp, x, p, log_lik = _bern_symbols()
+    pmf = p**x * (1 - p) ** (1 - x)
+
+    def sample(rng):  # x in {0, 1}, p in (0, 1)
+        return {x: sp.Integer(rng.randint(0, 1)), p: sp.Rational(rng.randint(1, 99), 100)}
+
+    return [
+        definition(
+            "Bernoulli decoder: p(x|z) = p^x (1 - p)^(1 - x), p = mu_{x|z}, x in {0, 1}",
+            log_lik,
+            sp.log(pmf),
+            "decoder",
+        ),
+        Step("the log of the mass function", log_lik, sp.log(pmf), uses=("decoder",)),
+        Step(
+            "log of a product of powers: x log p + (1 - x) log(1 - p) = -BCE",
+            rhs=x * sp.log(p) + (1 - x) * sp.log(1 - p),
+            sampler=sample,
+            method="numeric",
+            assumptions="x in {0, 1}, 0 < p < 1",
+        ),
+    ]
 
 
 def vae_bernoulli_log_likelihood(x, p):
@@ -910,6 +1349,7 @@ register(
         "sum_d x_d log p_d + (1 - x_d) log(1 - p_d) = -BCE.",
         keywords=("bernoulli", "binary cross-entropy", "bce", "reconstruction", "decoder"),
         statement_builder=_bern_ll_statement,
+        derivation_builder=_bern_ll_derivation,
         evaluator=vae_bernoulli_log_likelihood,
     )
 )

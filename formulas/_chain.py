@@ -1,0 +1,169 @@
+"""Small helpers for writing derivations as chains (used by the generative, vae,
+autoregressive and attention modules).
+
+- `density(...)`: an undefined function that prints as the course writes it (p_theta(x | z)).
+- `definition(...)`: a premise step `name := expression` that a later step uses (and the
+  proof engine substitutes there).
+- `spot_check(...)`: a custom check for a general identity between expressions that hold
+  unevaluated integrals and derivatives of abstract functions: every definition is
+  substituted, the abstract functions get a concrete instance, and both sides are computed
+  numerically at random parameter values, integrals by mpmath.quad and derivatives by
+  mpmath.diff (so a derivative of an integral is never moved inside by the check itself).
+
+sympy and mpmath are imported inside the functions: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from formulas.core import Comparison, Step
+
+
+def density(name: str, latex: str, text: str):
+    """An undefined sympy function whose applications print as `latex` / `text`."""
+    import sympy as sp
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    return sp.Function(
+        name,
+        __dict__={
+            "_latex": lambda self, printer: latex,
+            "_sympystr": lambda self, printer: text,
+            "_pretty": lambda self, printer: prettyForm(text),
+        },
+    )
+
+
+def definition(claim: str, lhs: Any, rhs: Any, name: str, premise: str = "definition") -> Step:
+    """A premise `lhs := rhs` (definition, assumption or another formula by id)."""
+    return Step(claim, lhs, rhs, premise=premise, name=name)
+
+
+def _compile(expr: Any, symbols: list) -> Callable[[list], Any]:
+    """A function of the values of `symbols` that computes `expr` with mpmath, doing every
+    Integral by quadrature and every Derivative by numerical differentiation."""
+    import mpmath
+    import sympy as sp
+
+    if isinstance(expr, sp.Integral):
+        (variable, low, high), *rest = expr.limits
+        inner = _compile(
+            expr.function if not rest else sp.Integral(expr.function, *rest),
+            [*symbols, variable],
+        )
+        low_value = _compile(low, symbols)
+        high_value = _compile(high, symbols)
+
+        def integral(values):
+            a, b = low_value(values), high_value(values)
+            points = [a, b] if mpmath.isfinite(a) and mpmath.isfinite(b) else [a, -1, 0, 1, b]
+            return mpmath.quad(lambda t: inner([*values, t]), points)
+
+        return integral
+    if isinstance(expr, sp.Derivative) and not expr.expr.has(sp.Integral):
+        # a derivative of an explicit expression: sympy differentiates it exactly
+        return _compile(expr.doit(), symbols)
+    if isinstance(expr, sp.Derivative):
+        inner = _compile(expr.expr, symbols)
+        (variable, order), *rest = expr.variable_count
+        if rest or order != 1 or variable not in symbols:
+            raise ValueError(f"only first derivatives in a parameter are computed: {expr}")
+        index = symbols.index(variable)
+
+        def derivative(values):
+            def at(t):
+                moved = list(values)
+                moved[index] = t
+                return inner(moved)
+
+            return mpmath.diff(at, values[index])
+
+        return derivative
+    outer: list = []  # the outermost Integral / Derivative nodes become placeholders
+
+    def collect(node):
+        if isinstance(node, (sp.Integral, sp.Derivative)):
+            if node not in outer:
+                outer.append(node)
+            return
+        for argument in node.args:
+            collect(argument)
+
+    collect(expr)
+    placeholders = {node: sp.Dummy() for node in outer}
+    parts = [_compile(node, symbols) for node in outer]
+    body = sp.lambdify([*symbols, *placeholders.values()], expr.xreplace(placeholders), "mpmath")
+
+    def value(values):
+        return body(*values, *(part(values) for part in parts))
+
+    return value
+
+
+DIGITS = 20  # working precision of the spot checks (their tolerance is 1e-12)
+
+
+def numeric_value(expr: Any, values: Mapping[Any, Any]) -> complex:
+    """`expr` (free symbols all in `values`) computed with mpmath at DIGITS digits."""
+    import mpmath
+    import sympy as sp
+
+    expr = sp.sympify(expr)
+    symbols = sorted(expr.free_symbols, key=str)
+    missing = [s for s in symbols if s not in values]
+    if missing:
+        raise ValueError(f"no value for {missing} in {expr}")
+    with mpmath.workdps(DIGITS):
+        function = _compile(expr, symbols)
+        return complex(function([mpmath.mpf(str(sp.N(values[s], 40))) for s in symbols]))
+
+
+def concrete(expr: Any, substitutions: Mapping[Any, Any], functions: Mapping[Any, Any]) -> Any:
+    """Definitions substituted (repeatedly), then abstract functions replaced by instances."""
+    import sympy as sp
+
+    expr = sp.sympify(expr)
+    for _ in range(6):
+        replaced = expr.xreplace(dict(substitutions)) if substitutions else expr
+        for head, instance in functions.items():
+            replaced = replaced.replace(head, instance)
+        if replaced == expr:
+            break
+        expr = replaced
+    return expr
+
+
+def spot_check(
+    lhs: Any,
+    rhs: Any,
+    *,
+    sampler: Callable[[random.Random], Mapping[Any, Any]],
+    substitutions: Mapping[Any, Any] | None = None,
+    functions: Mapping[Any, Any] | None = None,
+    points: int = 2,
+    seed: int = 0,
+    what: str = "",
+) -> Callable[[], Comparison]:
+    """A custom check: both sides computed numerically at `points` random parameter values."""
+
+    def check() -> Comparison:
+        rng = random.Random(seed)
+        left_side = concrete(lhs, substitutions or {}, functions or {})
+        right_side = concrete(rhs, substitutions or {}, functions or {})
+        lefts, rights = [], []
+        for _ in range(points):
+            values = sampler(rng)
+            lefts.append(numeric_value(left_side, values))
+            rights.append(numeric_value(right_side, values))
+        instance = f" ({what})" if what else ""
+        return Comparison(
+            lefts,
+            rights,
+            f"both sides computed at {points} random points{instance}: integrals by "
+            f"mpmath.quad, derivatives by mpmath.diff, {DIGITS} digits",
+        )
+
+    return check
