@@ -11,6 +11,7 @@ Each formula: metadata at module level, sympy inside builders, numpy inside eval
 from __future__ import annotations
 
 from formulas.core import (
+    Claim,
     Comparison,
     Erratum,
     Evidence,
@@ -19,6 +20,7 @@ from formulas.core import (
     as_float64,
     compare_forms,
     register,
+    register_claim,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -1336,4 +1338,166 @@ register(
         evaluator=implicit_derivative_circle,
         sheet_lines=(409, 413),
     )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Claims in words (sheet section 8), decided against the papers they summarise
+
+
+def _implicit_claim(claim_id, lines, sheet, explanation, source, verdict="correct", **extra):
+    register_claim(
+        Claim(
+            id=claim_id,
+            topic="implicit",
+            section="8",
+            sheet_lines=lines,
+            sheet=sheet,
+            verdict=verdict,
+            explanation=explanation,
+            source=source,
+            **extra,
+        )
+    )
+
+
+def _invertible_transform_check() -> Evidence:
+    """Map a sphere by an invertible affine T; f o T^{-1} vanishes exactly on the image."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    directions = rng.normal(size=(200, 3))
+    surface = 0.7 * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    T = rng.normal(size=(3, 3)) + 3 * np.eye(3)
+    shift = rng.normal(size=3)
+    image = surface @ T.T + shift
+    back = np.linalg.solve(T, (image - shift).T).T
+    worst = float(np.max(np.abs(sphere_sdf(back, np.zeros(3), 0.7))))
+    return Evidence(
+        sheet_fails=False,
+        correct_passes=worst < 1e-12,
+        detail=f"f(T^{{-1}} y) on 200 mapped surface points: max |value| {worst:.1e}",
+    )
+
+
+_implicit_claim(
+    "implicit-vs-explicit-representations",
+    (235, 235),
+    "Voxels ... inefficient (n^3). Meshes have limited granularity and self-intersections. "
+    "Implicit representation S = {x | f(x) = 0}. Can be invertibly transformed without "
+    "accuracy loss",
+    "a level set is transformed exactly by composing f with the inverse map, "
+    "{y | f(T^{-1} y) = 0} = T(S); voxel grids grow as n^3; meshes have a fixed resolution "
+    "and can self-intersect",
+    "Mescheder et al. 2019, Occupancy Networks, Sec. 1",
+    check=_invertible_transform_check,
+)
+_implicit_claim(
+    "occupancy-networks-and-deepsdf",
+    (235, 235),
+    "Occupancy networks: predict probability that point is inside the shape. DeepSDF: predict "
+    "SDF. Both conditioned on input",
+    "occupancy networks output p(inside | x, z) for a condition z (image, class, points); "
+    "DeepSDF regresses the signed distance with a per-shape latent code",
+    "Mescheder et al. 2019; Park et al. 2019, DeepSDF",
+)
+_implicit_claim(
+    "implicit-inference-marching-cubes",
+    (237, 237),
+    "Inference: to get a mesh, sample points, predict occupancy/SDF, use marching cubes",
+    "meshes are extracted by evaluating the field on a (hierarchical) grid and running "
+    "marching cubes on the level set",
+    "Mescheder et al. 2019, Sec. 3.3 (MISE + marching cubes)",
+)
+_implicit_claim(
+    "dvr-forward-secant",
+    (243, 243),
+    "Forward: for a pixel, raymarch and root find p_hat: f(p_hat) = 0 with secant. Set pixel "
+    "color to c(p_hat)",
+    "DVR marches along the ray to the first sign change of f - tau and refines it with the "
+    "secant method; the pixel takes the texture field's colour there. The level is tau (0 for "
+    "the logit of an occupancy of 1/2, as in the DVR code)",
+    "Niemeyer et al. 2020, Differentiable Volumetric Rendering, Sec. 3.3",
+)
+_implicit_claim(
+    "nerf-density-before-view-direction",
+    (247, 247),
+    "Density is predicted before adding view direction theta, phi, then one layer for color",
+    "the MLP outputs sigma and a feature vector from the position alone; the view direction "
+    "is concatenated and one 128-unit layer outputs the view-dependent RGB",
+    "Mildenhall et al. 2020, NeRF, Sec. 4 and Fig. 7",
+)
+_implicit_claim(
+    "nerf-properties",
+    (247, 247),
+    "Optimized on many views of the scene. Can handle transparency/thin structure, but worse "
+    "geometry. Needs many (50+) views, slow rendering for high res, only static scenes",
+    "NeRF fits one static scene from many posed images (about 100 in the synthetic set); "
+    "rendering queries the MLP at ~100+ samples per ray; the density gives no crisp surface",
+    "Mildenhall et al. 2020, Sec. 5-6",
+)
+_implicit_claim(
+    "positional-encoding-high-frequency",
+    (249, 249),
+    "Replace x, y, z with pos. enc. or rand. Fourier feats. Adds high frequency feats",
+    "MLPs are biased towards low frequencies; mapping inputs to sin/cos of geometrically "
+    "growing frequencies (or random Fourier features) lets them fit high-frequency detail",
+    "Mildenhall et al. 2020, Sec. 5.1; Tancik et al. 2020, Fourier Features",
+)
+_implicit_claim(
+    "nerf-sparse-views",
+    (252, 252),
+    "NeRF from sparse views: Regularize geometry and color",
+    "RegNeRF regularises the geometry (depth smoothness of unobserved patches) and the colour "
+    "(a likelihood of rendered patches)",
+    "Niemeyer et al. 2022, RegNeRF",
+)
+_implicit_claim(
+    "instant-ngp-hash-grid",
+    (254, 254),
+    "Replace deep MLPs with learn. feature hash table + small MLP. For x interp. features "
+    "between corners",
+    "multiresolution hash encoding: trainable features at hashed grid corners, trilinearly "
+    "interpolated at x, concatenated over levels and decoded by a tiny MLP",
+    "Mueller et al. 2022, Instant Neural Graphics Primitives, Sec. 3",
+)
+_implicit_claim(
+    "splatting-primitives",
+    (256, 256),
+    "Alternative parametr.: cover of object with primitives, predict inside. Or sphere clouds. "
+    "Both ineff. for thin structures. Ellipsoids are better",
+    "isotropic primitives need many small elements to cover thin structures; anisotropic 3D "
+    "Gaussians (ellipsoids) cover them compactly",
+    "Kerbl et al. 2023, 3D Gaussian Splatting, Sec. 4",
+)
+_implicit_claim(
+    "splatting-initialisation-and-projection",
+    (258, 258),
+    "Initialize point cloud randomly or with an approx. reconstruction. Each point has a 3D "
+    "Gaussian. Use camera params. to project ('splat') Gaussians to 2D and differentially "
+    "render them",
+    "3DGS starts from SfM points (or random points for synthetic scenes), gives each a 3D "
+    "Gaussian and projects it with Sigma' = J W Sigma W^T J^T into a differentiable "
+    "rasteriser",
+    "Kerbl et al. 2023, Sec. 4-6",
+)
+_implicit_claim(
+    "splatting-adaptive-density-control",
+    (258, 258),
+    "Adaptive density control moves/clones/merges points",
+    "adaptive density control clones small Gaussians in under-reconstructed regions, splits "
+    "large ones in over-reconstructed regions (two smaller Gaussians, scale divided by 1.6) "
+    "and prunes nearly transparent or oversized ones; positions move by gradient descent, and "
+    "nothing merges Gaussians",
+    "Kerbl et al. 2023, Sec. 5.2 (Adaptive Control of Gaussians)",
+    verdict="error",
+    correct="adaptive density control clones, splits and prunes Gaussians (no merging)",
+)
+_implicit_claim(
+    "splatting-rasterisation-order",
+    (260, 260),
+    "Rasterization: for each pixel sort Gaussians by depth ... rest same as NeRF",
+    "the splats are sorted by depth (once per 16x16 tile, by a GPU radix sort) and "
+    "alpha-blended front to back with the same T_i alpha_i weights as NeRF",
+    "Kerbl et al. 2023, Sec. 6",
 )

@@ -8,6 +8,7 @@ Each formula: metadata at module level, sympy inside builders, numpy inside eval
 from __future__ import annotations
 
 from formulas.core import (
+    Claim,
     Comparison,
     Derivation,
     Erratum,
@@ -17,6 +18,7 @@ from formulas.core import (
     as_float64,
     compare_forms,
     register,
+    register_claim,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -1272,5 +1274,50 @@ register(
         definition=True,
         properties_builder=_volume_properties,
         evaluator=volume_change,
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Claims in words (sheet section 14)
+
+
+def _secant_order_check() -> Evidence:
+    """Secant iterates on x^3 - 2x - 5 (Wallis' example): the error ratio log e_{n+1} / log e_n
+    tends to the golden ratio 1.618, between Newton's 2 and bisection's 1."""
+    import mpmath
+
+    mpmath.mp.dps = 200
+    f = lambda x: x**3 - 2 * x - 5  # noqa: E731
+    root = mpmath.findroot(f, 2.1)
+    a, b = mpmath.mpf(2), mpmath.mpf(3)
+    errors = []
+    for _ in range(12):
+        a, b = b, b - f(b) * (b - a) / (f(b) - f(a))  # the sheet's x_2, at 200 digits
+        errors.append(abs(b - root))
+    orders = [mpmath.log(errors[i + 1]) / mpmath.log(errors[i]) for i in range(6, 9)]
+    order = float(orders[-1])
+    mpmath.mp.dps = 15
+    golden = (1 + 5**0.5) / 2
+    return Evidence(
+        sheet_fails=False,
+        correct_passes=abs(order - golden) < 0.05,
+        detail=f"secant on x^3 - 2x - 5 from (2, 3): convergence order {order:.3f} "
+        f"(golden ratio {golden:.3f}; Newton 2), no derivative evaluated",
+    )
+
+
+register_claim(
+    Claim(
+        id="secant-approximates-newton",
+        topic="math",
+        section="14",
+        sheet_lines=(429, 429),
+        sheet="Approximates Newton's method without derivatives",
+        verdict="correct",
+        explanation="the secant step is Newton's step with f' replaced by the difference "
+        "quotient through the last two iterates; it converges superlinearly (order 1.618)",
+        source="Nocedal & Wright, Numerical Optimization; any numerical analysis text",
+        check=_secant_order_check,
     )
 )
