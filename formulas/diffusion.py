@@ -16,6 +16,7 @@ Metadata at module level; sympy inside builders; numpy inside evaluators.
 from __future__ import annotations
 
 from formulas.core import (
+    Claim,
     Comparison,
     Derivation,
     Erratum,
@@ -25,6 +26,7 @@ from formulas.core import (
     as_float64,
     compare_forms,
     register,
+    register_claim,
     verdict_text,
 )
 
@@ -1559,5 +1561,171 @@ register(
         keywords=("latent diffusion", "stable diffusion", "ldm", "autoencoder", "latent space"),
         statement_builder=_latent_statement,
         sheet_lines=(191, 191),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# claims in words (section 6.1)
+
+
+def _guidance_diversity_evidence() -> Evidence:
+    """Two classes N(-2, 1), N(2, 1): the guided density p(x|c)^(1+rho) p(x)^(-rho) on a grid."""
+    import numpy as np
+
+    grid = np.linspace(-12, 12, 200001)
+
+    def log_normal(x, mean):
+        return -0.5 * (x - mean) ** 2 - 0.5 * np.log(2 * np.pi)
+
+    log_cond = log_normal(grid, 2.0)
+    log_marginal = np.logaddexp(log_normal(grid, -2.0), log_cond) + np.log(0.5)
+
+    def spread(log_density):
+        w = np.exp(log_density - log_density.max())
+        w /= w.sum()
+        mean = (w * grid).sum()
+        return float((w * (grid - mean) ** 2).sum())
+
+    rhos = (0.0, 1.0, 3.0)
+    variances = [spread((1 + rho) * log_cond - rho * log_marginal) for rho in rhos]
+    shrinks = all(b < a for a, b in zip(variances, variances[1:]))
+    listed = ", ".join(f"rho = {rho:g}: {v:.3f}" for rho, v in zip(rhos, variances))
+    return Evidence(
+        sheet_fails=shrinks,
+        correct_passes=shrinks,
+        detail=f"classes N(-2, 1) and N(2, 1), equal priors; variance of the guided density "
+        f"p(x|c)^(1+rho) p(x)^(-rho) for c = 2 (grid): {listed}: guidance "
+        f"{verdict_text(shrinks, 'narrows', 'does not narrow')} the conditional, i.e. it "
+        f"{verdict_text(shrinks, 'lowers', 'does not lower')} diversity",
+    )
+
+
+register_claim(
+    Claim(
+        id="guidance-diversity",
+        topic="diffusion",
+        section="6.1",
+        sheet_lines=(189, 189),
+        sheet="(Classifier-free) guidance: mix predictions of a conditional and unconditional "
+        "model, because conditional models are not diverse.",
+        verdict="error",
+        explanation="Guidance does not add diversity: with rho > 0 it extrapolates away from the "
+        "unconditional prediction and samples the sharpened p(x) p(c|x)^{1+rho}, which "
+        "concentrates on inputs the implicit classifier rates as class c. It trades diversity "
+        "(and likelihood) for fidelity to the condition (higher IS, lower-variance samples). "
+        "The reason to mix is that plain conditional samples do not follow the condition "
+        "strongly enough (low fidelity), not that they lack diversity.",
+        source="Ho & Salimans 2022, Classifier-Free Diffusion Guidance, Sec. 1 and 3; "
+        "Dhariwal & Nichol 2021, Sec. 4",
+        check=_guidance_diversity_evidence,
+        correct="Guidance mixes the conditional and unconditional predictions to follow the "
+        "condition more closely (higher fidelity), at the cost of diversity.",
+    )
+)
+
+register_claim(
+    Claim(
+        id="diffusion-vs-gan",
+        topic="diffusion",
+        section="6",
+        sheet_lines=(157, 157),
+        sheet="High quality generations, better diversity, more stable/scalable.",
+        verdict="correct",
+        explanation="Diffusion models match or beat GANs in sample quality (FID) while covering "
+        "more of the distribution (better recall), and train with a plain regression loss "
+        "instead of an adversarial game.",
+        source="Dhariwal & Nichol 2021, Diffusion Models Beat GANs on Image Synthesis",
+    )
+)
+
+register_claim(
+    Claim(
+        id="controlnet-frozen",
+        topic="diffusion",
+        section="6.1",
+        sheet_lines=(187, 187),
+        sheet="ControlNet: don't retrain model, add layers that add something to block outputs.",
+        verdict="correct",
+        explanation="ControlNet locks the pretrained model and trains a copy of its encoder "
+        "blocks on the condition; the copy's outputs pass through zero-initialised convolutions "
+        "and are added to the frozen model's skip connections / block outputs.",
+        source="Zhang, Rao & Agrawala 2023, Adding Conditional Control to Text-to-Image "
+        "Diffusion Models, Sec. 3",
+    )
+)
+
+register_claim(
+    Claim(
+        id="diffusion-forward-reverse",
+        topic="diffusion",
+        section="6",
+        sheet_lines=(159, 159),
+        sheet="Diffusion (forward) step q: adds noise (not learned). Denoising (reverse) step "
+        "p_theta: removes noise (learned).",
+        verdict="correct",
+        explanation="q is a fixed Gaussian noising chain with a chosen schedule beta_t; only the "
+        "reverse chain p_theta is trained.",
+        source="Ho, Jain & Abbeel 2020, Sec. 2",
+    )
+)
+
+register_claim(
+    Claim(
+        id="diffusion-reverse-intractable",
+        topic="diffusion",
+        section="6",
+        sheet_lines=(165, 167),
+        sheet="Denoising is not tractable naively: q(x_{t-1}|x_t) = q(x_t|x_{t-1}) q(x_{t-1}) / "
+        "q(x_t), q(x_t) = int q(x_t|x_0) q(x_0) dx_0. Conditioning on x_0 we get a Gaussian.",
+        verdict="correct",
+        explanation="q(x_t) integrates over the unknown data distribution, so q(x_{t-1}|x_t) has "
+        "no closed form; q(x_{t-1}|x_t, x_0) is Gaussian (ddpm-posterior-mean, "
+        "ddpm-posterior-variance prove its moments).",
+        source="Ho, Jain & Abbeel 2020, eq. 6-7",
+    )
+)
+
+register_claim(
+    Claim(
+        id="diffusion-practice-variance",
+        topic="diffusion",
+        section="6",
+        sheet_lines=(183, 183),
+        sheet="sigma_t^2 = beta_t in practice. t can be continuous.",
+        verdict="correct",
+        explanation="Ho et al. report similar results for sigma_t^2 = beta_t and beta_tilde_t; "
+        "continuous-time formulations (score SDEs) take t in [0, 1].",
+        source="Ho, Jain & Abbeel 2020, Sec. 3.2; Song et al. 2021 (score-based SDEs)",
+    )
+)
+
+register_claim(
+    Claim(
+        id="conditional-generation-input",
+        topic="diffusion",
+        section="6.1",
+        sheet_lines=(185, 185),
+        sheet="Conditional generation: add input y to the model.",
+        verdict="correct",
+        explanation="A conditional noise predictor eps_theta(x_t, t, y) takes the condition "
+        "(class embedding, text via cross-attention) as an extra input.",
+        source="Ho & Salimans 2022; Rombach et al. 2022, Sec. 3.3",
+    )
+)
+
+register_claim(
+    Claim(
+        id="latent-diffusion-cost",
+        topic="diffusion",
+        section="6.2",
+        sheet_lines=(191, 191),
+        sheet="High-res images are expensive to model. Predict in latent space, decode with a "
+        "decoder.",
+        verdict="correct",
+        explanation="Latent diffusion trains an autoencoder once, runs the diffusion model on the "
+        "downsampled latent z = E(x) and decodes x_hat = D(z_0).",
+        source="Rombach et al. 2022, High-Resolution Image Synthesis with Latent Diffusion "
+        "Models, Sec. 3",
     )
 )

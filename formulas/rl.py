@@ -1651,3 +1651,124 @@ register(
         sheet_lines=(225, 225),
     )
 )
+
+
+# --------------------------------------------------------------------------------------------
+# claims in words (section 7), decided against Sutton & Barto and the papers
+
+
+def _word_claim(claim_id, section, lines, sheet, explanation, source, check=None):
+    register_claim(
+        Claim(
+            id=claim_id,
+            topic="rl",
+            section=section,
+            sheet_lines=lines,
+            sheet=sheet,
+            verdict="correct",
+            explanation=explanation,
+            source=source,
+            check=check,
+        )
+    )
+
+
+def _monte_carlo_evidence() -> Evidence:
+    """First-visit Monte Carlo returns on a random MDP: unbiased mean, high spread."""
+    import numpy as np
+
+    P, R = _random_mdp(2)
+    policy = _random_policy(2, *R.shape)
+    v, _ = _policy_values(P, R, 0.9, policy)
+    rng = np.random.default_rng(2)
+    returns = []
+    for _ in range(4000):
+        s, G, discount = 0, 0.0, 1.0
+        for _ in range(200):  # 0.9^200 < 1e-9: the truncation is negligible
+            a = rng.choice(R.shape[1], p=policy[s])
+            G += discount * R[s, a]
+            discount *= 0.9
+            s = rng.choice(P.shape[0], p=P[s, a])
+        returns.append(G)
+    returns = np.array(returns)
+    error = abs(returns.mean() - v[0])
+    tolerance = 5 * returns.std() / np.sqrt(len(returns))
+    unbiased = bool(error < tolerance)
+    return Evidence(
+        sheet_fails=not unbiased,
+        correct_passes=unbiased,
+        detail=f"4000 sampled returns from state 0 of a random MDP: mean {returns.mean():.3f}, "
+        f"v_pi(0) = {v[0]:.3f} by linear solve (gap {error:.3f}, 5 standard errors "
+        f"{tolerance:.3f}: {verdict_text(unbiased, 'unbiased', 'biased')}); one return's "
+        f"standard deviation {returns.std():.3f}",
+    )
+
+
+_word_claim(
+    "rl-dp-mc-td",
+    "7",
+    (195, 195),
+    "Can be solved via dynamic programming (needs knowledge of p), Monte-Carlo or Temporal "
+    "Difference learning.",
+    "DP backs up expectations under the model p; MC and TD learn from sampled experience.",
+    "Sutton & Barto (2nd ed.), Ch. 4-6",
+)
+_word_claim(
+    "rl-monte-carlo",
+    "7.2",
+    (203, 203),
+    "Sample trajectories, estimate v_pi by averaging returns. Doesn't need full p, is unbiased, "
+    "but high variance, exploration/exploitation dilemma, may not reach term. state.",
+    "The average of sampled returns is an unbiased estimate of v_pi with the variance of a whole "
+    "return; it needs episodes that terminate.",
+    "Sutton & Barto (2nd ed.), Sec. 5.1",
+    check=_monte_carlo_evidence,
+)
+_word_claim(
+    "rl-td-epsilon-greedy",
+    "7.3",
+    (205, 205),
+    "epsilon-greedy policy: with prob. epsilon choose random action, else greedy.",
+    "That is the definition of epsilon-greedy action selection.",
+    "Sutton & Barto (2nd ed.), Sec. 2.2",
+)
+_word_claim(
+    "rl-tabular-unvisited",
+    "7.4",
+    (213, 213),
+    "All these approaches do not approximate values of states that have not been visited.",
+    "Tabular methods keep one entry per state (or state-action); an unvisited entry keeps its "
+    "initial value, which is what motivates function approximation (deep Q-learning).",
+    "Sutton & Barto (2nd ed.), Ch. 9 introduction",
+)
+_word_claim(
+    "rl-deep-q-networks",
+    "7.6",
+    (217, 217),
+    "Deep Q-networks: encode state to low dimensionality with NN.",
+    "DQN maps raw observations (frames) through a convolutional network to Q-values.",
+    "Mnih et al. 2015, Human-level control through deep reinforcement learning",
+)
+_word_claim(
+    "rl-policy-gradient-motivation",
+    "7.7",
+    (219, 219),
+    "Q-learning does not handle continuous action spaces. Learn a policy directly instead. "
+    "This is on-policy.",
+    "max_a Q(s, a) over a continuous action space is an optimisation problem at every step; "
+    "policy gradients sample from pi_theta itself, so the data must come from the current "
+    "policy (on-policy).",
+    "Sutton & Barto (2nd ed.), Sec. 13.7; Levine CS285 lecture 5",
+)
+_word_claim(
+    "rl-motion-synthesis",
+    "7.9",
+    (227, 231),
+    "Data-driven: bad perf. out of distribution, needs expensive mocap. DeepMimic: RL to imitate "
+    "reference motions while satisfying task objectives. SFV: use pose estimation: videos -> "
+    "train data.",
+    "DeepMimic rewards imitation of a reference clip plus a task term; SFV (skills from videos) "
+    "extracts reference motions from video with pose estimation and trains the same way.",
+    "Peng et al. 2018, DeepMimic; Peng et al. 2018, SFV: Reinforcement Learning of Physical "
+    "Skills from Videos",
+)
