@@ -122,9 +122,6 @@ def load(name: str, seed: int = 0) -> Split:
     if name == "audio":
         return audio(seed=seed)
     from cheatsheet.errors import CheatsheetError
-    from formulas.core import closest
+    from formulas.core import did_you_mean
 
-    hint = closest(name, DATASETS)
-    raise CheatsheetError(
-        f"unknown dataset '{name}'" + (f"; did you mean {', '.join(hint)}?" if hint else "")
-    )
+    raise CheatsheetError(f"unknown dataset '{name}'{did_you_mean(name, DATASETS)}")

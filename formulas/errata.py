@@ -20,14 +20,13 @@ def _order(row: dict[str, Any]) -> tuple:
 def errata_rows(severity: str | None = None, check: bool = True) -> list[dict[str, Any]]:
     """Errors before typos, each group in sheet order; `check=False` skips the evidence."""
     import formulas
-    from formulas.core import REGISTRY, SEVERITIES, closest
+    from formulas.core import REGISTRY, SEVERITIES, did_you_mean
     from formulas.proof import erratum_status
 
     if severity is not None and severity not in SEVERITIES:
-        hint = closest(severity, SEVERITIES)
         raise CheatsheetError(
-            f"unknown severity '{severity}'; choose error or typo"
-            + (f" (did you mean {hint[0]}?)" if hint else "")
+            f"unknown severity '{severity}'{did_you_mean(severity, SEVERITIES)} "
+            "(choose error or typo)"
         )
     rows = []
     for formula in formulas.all():

@@ -87,7 +87,29 @@ def test_errata_confirms_every_erratum():
     rows = json.loads(out.stdout)
     assert out.returncode == 0, [row for row in rows if not row["sheet_fails"]]
     for row in rows:
+        assert row["severity"] in ("error", "typo") and len(row["sheet_lines"]) == 2, row
+        if row["state"] == "decided from the source":  # a claim in words, no computation
+            assert row["kind"] == "claim" and row["source"], row
+            continue
+        assert row["state"] == "confirmed", row  # the full install checks every computation
         assert row["sheet_fails"] and row["correct_passes"], row
+
+
+def test_errata_severity_filter_and_coverage():
+    errors = json.loads(cheatsheet("errata", "--severity", "error", "--json").stdout)
+    typos = json.loads(cheatsheet("errata", "--severity", "typo", "--json").stdout)
+    assert errors and typos
+    assert {row["severity"] for row in errors} == {"error"}
+    assert {row["severity"] for row in typos} == {"typo"}
+    bad = cheatsheet("errata", "--severity", "eror")
+    assert bad.returncode == 2 and "did you mean error?" in bad.stderr
+    coverage = json.loads(cheatsheet("errata", "--coverage", "--json").stdout)
+    assert [row["section"] for row in coverage] == [str(n) for n in range(1, 15)]
+    assert sum(row["errors"] for row in coverage) == len(errors)
+    assert sum(row["typos"] for row in coverage) == len(typos)
+    for row in coverage:
+        assert row["unaccounted_lines"] == 0, row
+        assert row["checked_lines"] <= row["claim_lines"]
 
 
 def test_command_groups_table_names_exactly_what_each_module_registers():

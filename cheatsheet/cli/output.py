@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 
 class _LazyConsole:
@@ -44,6 +46,10 @@ def _default(value: Any) -> Any:
     if hasattr(value, "__fspath__"):
         return os.fspath(value)
     return str(value)
+
+
+# The one `--json` flag of every command.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def emit_json(payload: Any) -> None:

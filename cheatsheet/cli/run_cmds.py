@@ -11,10 +11,8 @@ from typing import Annotated
 
 import typer
 
-from cheatsheet.cli.output import console, emit_json
+from cheatsheet.cli.output import JsonOption, console, emit_json
 from cheatsheet.errors import CheatsheetError
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _model_names(incomplete: str) -> list[str]:

@@ -535,16 +535,13 @@ def all_specs() -> list[RunSpec]:
 
 def get_spec(name: str) -> RunSpec:
     """The RunSpec called `name`; an unknown name is bad usage with the closest names."""
-    from formulas.core import closest
+    from formulas.core import did_you_mean
 
     specs = {spec.name: spec for spec in SPECS}
     if name in specs:
         return specs[name]
-    hint = closest(name, specs)
     raise CheatsheetError(
-        f"unknown model '{name}'"
-        + (f"; did you mean {', '.join(hint)}?" if hint else "")
-        + " (see `cheatsheet run --list`)"
+        f"unknown model '{name}'{did_you_mean(name, specs)} (see `cheatsheet run --list`)"
     )
 
 

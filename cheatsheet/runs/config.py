@@ -82,7 +82,7 @@ def _coerce(value: Any, annotation: Any) -> Any:
 
 def resolve(config_class: type, options: dict[str, Any], model: str, defaults: dict | None = None):
     """The config for one run: the run's own defaults, then the user's `--option`s."""
-    from formulas.core import closest
+    from formulas.core import did_you_mean
 
     hints = _field_types(config_class)
     names = [field.name for field in dataclasses.fields(config_class)]
@@ -91,11 +91,9 @@ def resolve(config_class: type, options: dict[str, Any], model: str, defaults: d
         if keyword.iskeyword(key):  # --option lambda=10 sets the field lambda_
             key = f"{key}_"
         if key not in names:
-            hint = closest(key, names)
             raise CheatsheetError(
-                f"unknown option '{key}' for {model}"
-                + (f"; did you mean {', '.join(hint)}?" if hint else "")
-                + f" (options: {', '.join(names) or 'none'})"
+                f"unknown option '{key}' for {model}{did_you_mean(key, names)}"
+                f" (options: {', '.join(names) or 'none'})"
             )
         try:
             values[key] = _coerce(value, hints[key])

@@ -22,12 +22,11 @@ def pick_device(name: str = "auto", local_rank: int = 0) -> Any:
 
     name = (name or "auto").strip().lower()
     if name not in DEVICE_CHOICES:
-        from formulas.core import closest
+        from formulas.core import did_you_mean
 
-        hint = closest(name, DEVICE_CHOICES)
         raise CheatsheetError(
-            f"unknown device '{name}'; choose one of {', '.join(DEVICE_CHOICES)}"
-            + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+            f"unknown device '{name}'{did_you_mean(name, DEVICE_CHOICES)} "
+            f"(choose one of {', '.join(DEVICE_CHOICES)})"
         )
 
     import torch

@@ -61,15 +61,12 @@ def load_factory(spec: RunSpec):
 
 def check_data(spec: RunSpec, data: str) -> None:
     from cheatsheet.datasets import DATASETS
-    from formulas.core import closest
+    from formulas.core import did_you_mean
 
     if data in spec.datasets:
         return
     if data not in DATASETS:
-        hint = closest(data, DATASETS)
-        raise CheatsheetError(
-            f"unknown dataset '{data}'" + (f"; did you mean {', '.join(hint)}?" if hint else "")
-        )
+        raise CheatsheetError(f"unknown dataset '{data}'{did_you_mean(data, DATASETS)}")
     raise CheatsheetError(
         f"model '{spec.name}' does not run on '{data}'; it runs on {', '.join(spec.datasets)}"
     )
