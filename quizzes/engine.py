@@ -698,6 +698,7 @@ class Session:
     clock: Callable[[], float] = time.monotonic
     results: list[Result] = field(default_factory=list)
     stopped: str | None = None
+    facts: set[str] = field(default_factory=set)  # facts asked so far (quizzes.repetition)
 
     def _time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - self.clock()
@@ -709,6 +710,11 @@ class Session:
                 question = pick.question() if hasattr(pick, "question") else pick
             except CheatsheetError as error:  # a broken template costs one question, not the quiz
                 self.show("broken", {"message": str(error)})
+                continue
+            from quizzes.repetition import fresh
+
+            question = fresh(pick, question, self.facts)  # one form of each fact per session
+            if question is None:
                 continue
             question = prepare(question, self.rng)
             if self.stopped is not None:

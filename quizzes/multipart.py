@@ -134,8 +134,21 @@ def summarise(question: Question, results: list[Any]) -> tuple[bool, str, str]:
 
 
 def ask_parts(session: Any, question: Question) -> Any:
-    """Ask the parts one by one in a running Session (one answer line each); returns the
-    problem's Result (None when the student skipped the first part)."""
+    """A multipart problem in a running Session. At a terminal the parts are asked one by one
+    (one answer each; a later part states the right earlier results); from a file or a pipe
+    the problem takes one line, the parts' answers separated by ';;' (as `expected` prints
+    them). Returns the problem's Result with each part's verdict in `parts` (None: skipped)."""
+    if not session.interactive:
+        result = session._answer(question)
+        if result is not None and result.valid and not result.parts:
+            from quizzes.engine import mark
+
+            answers = split_answers(question, result.given)
+            result.parts = [
+                _part_record(i, mark(part, answer))
+                for i, (part, answer) in enumerate(zip(question.parts, answers))
+            ]
+        return result
     from quizzes.engine import Result, expected_text
 
     results = []
@@ -172,23 +185,25 @@ def ask_parts(session: Any, question: Question) -> Any:
         card_id=question.card_id,
         valid=all(r.valid for r in results),
     )
-    combined.parts = [
-        {
-            "label": label(i),
-            "prompt": r.prompt,
-            "given": r.given,
-            "expected": r.expected,
-            "correct": r.correct,
-            "feedback": r.feedback,
-        }
-        for i, r in enumerate(results)
-    ]
+    combined.parts = [_part_record(i, r) for i, r in enumerate(results)]
     seconds = [r.seconds for r in results if getattr(r, "seconds", None) is not None]
     combined.seconds = sum(seconds) if seconds else None
     from quizzes.engine import rating_for
 
     combined.rating = rating_for(correct, combined.seconds)
     return combined
+
+
+def _part_record(index: int, result: Any) -> dict[str, Any]:
+    """One part's verdict as `Result.parts` (and the JSON) carries it."""
+    return {
+        "label": label(index),
+        "prompt": result.prompt,
+        "given": result.given,
+        "expected": result.expected,
+        "correct": result.correct,
+        "feedback": result.feedback,
+    }
 
 
 def _blank(part: Question, why: str) -> Any:

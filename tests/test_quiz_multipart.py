@@ -351,7 +351,7 @@ def test_parts_recomputed_independently_and_marked_one_by_one(template_id):
                 assert shown.prompt.split("\n")[0] not in question.prompt
 
 
-def test_a_session_asks_each_part_on_its_own_line():
+def test_at_a_terminal_each_part_is_asked_on_its_own():
     from quizzes.engine import Session, lines_reader
 
     question = generate(TEMPLATES["vae-kl-multipart"], 3)
@@ -362,7 +362,7 @@ def test_a_session_asks_each_part_on_its_own_line():
         picks=[question],
         read=lines_reader(iter(line + "\n" for line in answers)),
         show=lambda event, payload: shown.append((event, payload)),
-        interactive=False,
+        interactive=True,
     )
     (result,) = session.run()
     assert [p["correct"] for p in result.parts] == [True, False, True]
@@ -370,6 +370,25 @@ def test_a_session_asks_each_part_on_its_own_line():
     asked = [payload["question"].prompt for event, payload in shown if event == "question"]
     assert len(asked) == 3 and "Right results so far" in asked[1]
     assert result.to_json()["parts"][1]["expected"] == question.parts[1].answer
+
+
+def test_from_a_pipe_a_problem_takes_one_line_and_reports_each_part():
+    from quizzes.engine import Session, lines_reader
+    from quizzes.multipart import SEPARATOR
+
+    question = generate(TEMPLATES["gan-optimum-multipart"], 2)
+    answers = [part.answer for part in question.parts]
+    answers[2] = "7"  # a slip in (c) only
+    session = Session(
+        picks=[question],
+        read=lines_reader(iter([f" {SEPARATOR} ".join(answers) + "\n"])),
+        show=lambda event, payload: None,
+        interactive=False,
+    )
+    (result,) = session.run()
+    assert [p["correct"] for p in result.parts] == [True, True, False, True]
+    assert result.feedback.startswith("3/4 parts right")
+    assert result.to_json()["expected"] == question.answer
 
 
 def test_quiz_kind_multipart_selects_only_multipart_problems():
