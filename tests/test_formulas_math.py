@@ -124,3 +124,39 @@ def test_volume_change_of_additive_coupling_by_autograd(device, seed):
     assert f.evaluate(jacobian=J) == pytest.approx(1.0, abs=1e-12)
     J2 = torch.autograd.functional.jacobian(affine, x).cpu().numpy()
     assert f.evaluate(jacobian=J2) == pytest.approx(4.0, abs=1e-12)
+
+
+def test_gaussian_sum_erratum_numbers():
+    evidence = formulas.get("gaussian-sum").erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True, evidence.detail
+    assert formulas.get("gaussian-sum").erratum.severity == "error"
+
+
+def test_secant_claim_measures_superlinear_order():
+    from formulas.core import REGISTRY
+
+    formulas.all()
+    evidence = REGISTRY.claim("secant-approximates-newton").check()
+    assert evidence.sheet_fails is False and evidence.correct_passes is True, evidence.detail
+
+
+@given(st.integers(0, 1000))
+def test_gaussian_scaling_density_matches_scipy(device, seed):
+    """The statement's density at a point, against scipy's N(a mu, a^2 sigma^2)."""
+    import sympy as sp
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    a, mu, sigma, y = (
+        rng.uniform(0.2, 3) * rng.choice([-1, 1]),
+        rng.normal(),
+        rng.uniform(0.3, 2),
+        rng.normal(),
+    )
+    rhs = formulas.get("gaussian-scaling").statement.rhs
+    values = {s: v for s, v in zip(sorted(rhs.free_symbols, key=str), (a, mu, sigma, y))}
+    assert sorted(map(str, values)) == ["a", "mu", "sigma", "y"]
+    assert float(rhs.subs(values)) == pytest.approx(norm(a * mu, abs(a) * sigma).pdf(y), rel=1e-10)
+    assert not isinstance(
+        formulas.get("matrix-determinant-lemma").statement, sp.logic.boolalg.BooleanAtom
+    )
