@@ -592,7 +592,8 @@ def _affine_symbols():
 
     i = sp.Symbol("i", integer=True)
     d_a = sp.Symbol("d_A", positive=True, integer=True)
-    return sp, i, d_a, sp.Function("s", real=True), sp.Symbol("det J", real=True)
+    s = sp.IndexedBase("s(x^B)", real=True)
+    return sp, i, d_a, (lambda k: s[k]), sp.Symbol("det J", real=True)
 
 
 def _affine_statement():
@@ -679,8 +680,9 @@ def _actnorm_symbols():
     import sympy as sp
 
     H, W, C = sp.symbols("H W C", positive=True, integer=True)
-    c = sp.Symbol("c", integer=True)
-    return sp, H, W, C, c, sp.Function("s", real=True), sp.Symbol("det J", real=True)
+    c = sp.Symbol("i", integer=True)
+    s = sp.IndexedBase("s", real=True)
+    return sp, H, W, C, c, (lambda k: s[k]), sp.Symbol("det J", real=True)
 
 
 def _actnorm_statement():
@@ -878,7 +880,8 @@ def _lu_symbols():
     C = sp.Symbol("C", positive=True, integer=True)
     i = sp.Symbol("i", integer=True)
     P, L, U, S, W = (sp.MatrixSymbol(name, C, C) for name in ("P", "L", "U", "diag(s)", "W"))
-    return sp, C, i, sp.Function("s", real=True), P, L, U, S, W
+    s = sp.IndexedBase("s", real=True)
+    return sp, C, i, (lambda k: s[k]), P, L, U, S, W
 
 
 def _lu_statement():
@@ -1004,7 +1007,8 @@ def _lu_layer_symbols():
     det_j = sp.Symbol("det J", real=True)
     det_w = sp.Symbol("det W", real=True, nonzero=True)
     sign = sp.Symbol("det P", real=True)
-    return sp, H, W, C, i, sp.Function("s", real=True), det_j, det_w, sign
+    s = sp.IndexedBase("s", real=True)
+    return sp, H, W, C, i, (lambda k: s[k]), det_j, det_w, sign
 
 
 def _lu_layer_statement():

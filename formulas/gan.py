@@ -248,7 +248,7 @@ def _dstar_derivation() -> list[Step]:
             premise="definition",
             name="a",
         ),
-        Step("", b, p_m(x), premise="definition", name="b"),
+        Step("b = p_m(x) at the point x", b, p_m(x), premise="definition", name="b"),
         Step(
             "D*(x) is the maximiser a/(a + b) of f (the only stationary point, f concave)",
             sp.Function("D^*")(x),
@@ -471,7 +471,7 @@ def _value_at_optimum_derivation() -> Derivation:
                 premise="definition",
                 name="KL_d",
             ),
-            Step("", kl(P_m, M), kl_m, premise="definition", name="KL_m"),
+            Step("KL of p_m to the mixture m", kl(P_m, M), kl_m, premise="definition", name="KL_m"),
             Step(
                 "Jensen-Shannon divergence",
                 js(P_d, P_m),

@@ -301,11 +301,11 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
 
 _ORDERINGS = {
     "gan-value-at-optimum": (
-        (0, 1, 2, 3),
+        (5, 6, 7, 8),  # the chain steps (0-4 state the premises)
         "Put the derivation of V(G, D*) = -log 4 + 2 D_JS(p_d || p_m) in order.",
     ),
     "gan-optimal-discriminator": (
-        (0, 1, 2, 3, 5),
+        (0, 1, 2, 3, 7),
         "Put the derivation of the optimal discriminator D* in order.",
     ),
 }
