@@ -167,3 +167,74 @@ def spot_check(
         )
 
     return check
+
+
+_MATRIX_FUNCTIONS: dict[str, Any] = {}
+
+
+def matrix_function(name: str, rowwise: Callable[[Any], Any] | None = None):
+    """A matrix-valued function head (e.g. a row-wise Softmax) that keeps its place in matrix
+    products: Softmax(Q K^T / sqrt(D)) V prints and multiplies in that order. `rowwise(row)`
+    maps one explicit row (a list of sympy expressions) to its image, so `.doit()` on an
+    explicit matrix argument computes the entries. Created once per name (sympy is imported
+    on first use)."""
+    if name in _MATRIX_FUNCTIONS:
+        return _MATRIX_FUNCTIONS[name]
+    import sympy as sp
+
+    def __new__(cls, *args):
+        return sp.Basic.__new__(cls, *map(sp.sympify, args))
+
+    def shape(self):
+        if len(self.args) == 1:
+            return self.args[0].shape
+        rows = self.args[0].shape[0]
+        return (rows, sp.Add(*(arg.shape[1] for arg in self.args)))
+
+    def doit(self, **hints):
+        args = [arg.doit(**hints) if hints.get("deep", True) else arg for arg in self.args]
+        explicit = all(isinstance(arg, sp.MatrixBase) for arg in args)
+        if explicit and rowwise is not None and len(args) == 1:
+            matrix = args[0]
+            return sp.Matrix(
+                [rowwise([matrix[i, j] for j in range(matrix.cols)]) for i in range(matrix.rows)]
+            )
+        if explicit and len(args) > 1:  # concatenation along columns
+            return sp.Matrix.hstack(*args)
+        return type(self)(*args)
+
+    def _entry(self, i, j, **kwargs):
+        return self.doit()[i, j]
+
+    def _latex(self, printer):
+        inner = ", ".join(printer._print(arg) for arg in self.args)
+        return rf"\operatorname{{{name}}}\left({inner}\right)"
+
+    def _sympystr(self, printer):
+        return f"{name}(" + ", ".join(printer._print(arg) for arg in self.args) + ")"
+
+    cls = type(
+        name,
+        (sp.MatrixExpr,),
+        {
+            "__new__": __new__,
+            "shape": property(shape),
+            "doit": doit,
+            "_entry": _entry,
+            "_latex": _latex,
+            "_sympystr": _sympystr,
+        },
+    )
+    _MATRIX_FUNCTIONS[name] = cls
+    return cls
+
+
+def softmax_rows():
+    """Row-wise Softmax as a matrix function."""
+    import sympy as sp
+
+    def rowwise(row):
+        total = sp.Add(*(sp.exp(entry) for entry in row))
+        return [sp.exp(entry) / total for entry in row]
+
+    return matrix_function("Softmax", rowwise)

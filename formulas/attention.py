@@ -2,13 +2,24 @@
 
 X in R^{T x D}; Q = X W_Q, K = X W_K, V = X W_V; rows are time steps. The sheet scales by
 sqrt(D) with square D x D projections; with W_K in R^{D x d_k} the scale is sqrt(d_k).
+Matrices are sympy MatrixSymbols and Softmax is a row-wise matrix function, so every product
+keeps its order: Softmax(Q K^T / sqrt(D)) V.
 
 Metadata at module level; sympy inside builders; numpy inside evaluators.
 """
 
 from __future__ import annotations
 
-from formulas.core import Formula, Step, StepResult, as_float64, register
+from formulas._chain import definition, matrix_function, softmax_rows
+from formulas.core import (
+    Comparison,
+    Erratum,
+    Formula,
+    Step,
+    as_float64,
+    compare_forms,
+    register,
+)
 
 
 def _softmax(scores):
@@ -19,37 +30,94 @@ def _softmax(scores):
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
+def _matrices():
+    """T, D and the matrices of the sheet: X (T x D), W_Q, W_K, W_V (D x D), Q, K, V, M."""
+    import sympy as sp
+
+    T, D = sp.symbols("T D", positive=True, integer=True)
+    X = sp.MatrixSymbol("X", T, D)
+    W_Q, W_K, W_V = (sp.MatrixSymbol(name, D, D) for name in ("W_Q", "W_K", "W_V"))
+    Q, K, V = (sp.MatrixSymbol(name, T, D) for name in ("Q", "K", "V"))
+    M = sp.MatrixSymbol("M", T, T)
+    return sp, T, D, X, W_Q, W_K, W_V, Q, K, V, M
+
+
+def _scores(sp, Q, K, D):
+    """Q K^T / sqrt(D): one source for every statement."""
+    return Q * K.T / sp.sqrt(D)
+
+
 # --------------------------------------------------------------------------------------------
-# attention-weights and scaled-dot-product-attention
+# attention-weights and scaled-dot-product-attention (definitions)
 
 
 def _weights_statement():
+    sp, T, D, X, W_Q, W_K, W_V, Q, K, V, M = _matrices()
+    Softmax = softmax_rows()
+    return sp.Eq(sp.MatrixSymbol("alpha", T, T), Softmax(_scores(sp, Q, K, D)))
+
+
+def _variance_check() -> Comparison:
+    """Var(q . k) = D for independent unit-variance entries, so q . k / sqrt(D) has variance 1
+    (Monte Carlo, 200000 pairs per D)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    variances = []
+    for D in (4, 64, 256):
+        q = rng.standard_normal((200_000, D))
+        k = rng.standard_normal((200_000, D))
+        variances.append(float(np.var((q * k).sum(axis=1) / np.sqrt(D))))
+    return Comparison(
+        variances,
+        [1.0, 1.0, 1.0],
+        "sample variance of q.k / sqrt(D), D = 4, 64, 256 (unit-variance entries)",
+    )
+
+
+def _weights_properties() -> list[Step]:
+    import numpy as np
     import sympy as sp
 
-    D = sp.Symbol("D", positive=True, integer=True)
-    return sp.Eq(sp.Symbol("alpha"), sp.Function("Softmax")(sp.Symbol("Q K^T") / sp.sqrt(D)))
+    Softmax = softmax_rows()
+    A = sp.Matrix(3, 3, sp.symbols("a_1:10", real=True))
+    c = sp.Symbol("c", real=True)
+    ones = sp.ones(3, 1)
 
+    def shapes() -> Comparison:
+        rng = np.random.default_rng(0)
+        Q, K = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+        return Comparison(
+            list(attention_weights(Q, K).shape),
+            [5, 5],
+            "shape of alpha for T = 5 queries and keys (D = 3)",
+        )
 
-def _weights_derivation() -> list[Step]:
-    import sympy as sp
-
-    s = sp.symbols("s_1:4", real=True)
-    exps = [sp.exp(v) for v in s]
-    weights = [e / sum(exps) for e in exps]
-    d = sp.Symbol("d", positive=True, integer=True)
     return [
         Step(
-            "softmax weights are positive and sum to one: the output row is a convex "
-            "combination of the value rows",
-            sum(weights),
-            sp.Integer(1),
+            "every row of alpha sums to one (and exp > 0): each output is a convex combination "
+            "of the value rows",
+            Softmax(A).doit() * ones,
+            ones,
         ),
         Step(
-            "why 1/sqrt(D): for independent unit-variance entries, q.k is a sum of D products "
-            "of variance 1, so Var(q.k) = D and Var(q.k / sqrt(D)) = 1 (softmax stays out of "
-            "saturation)",
-            d * 1 / sp.sqrt(d) ** 2,
-            sp.Integer(1),
+            "adding a constant to a row of scores does not change its weights (only score "
+            "differences matter; the evaluator subtracts the row maximum for stability)",
+            Softmax(A + c * ones * ones.T).doit(),
+            Softmax(A).doit(),
+        ),
+        Step(
+            "why 1/sqrt(D): for unit-variance entries Var(q.k) = D, so Var(q.k / sqrt(D)) = 1 "
+            "and the softmax stays out of saturation",
+            custom=_variance_check,
+            method="custom",
+            tolerance=0.02,
+        ),
+        Step(
+            "alpha is T x T: one row (1 x T) of weights per query",
+            custom=shapes,
+            method="custom",
+            tolerance=0.0,
         ),
     ]
 
@@ -63,6 +131,24 @@ def attention_weights(Q, K):
     return as_float64(_softmax(scores))
 
 
+def _weights_shape_evidence():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    T, D = 5, 3
+    X = rng.standard_normal((T, D))
+    W_Q, W_K = rng.standard_normal((2, D, D))
+    product = (X @ W_Q) @ (X @ W_K).T  # the scores Q K^T, by numpy
+    return compare_forms(
+        reference=list(product.shape),
+        sheet=[1, T],
+        correct=[T, T],
+        reference_name="shape of Q K^T for X in R^{5 x 3}",
+        where="T = 5, D = 3",
+        tolerance=0.0,
+    )
+
+
 register(
     Formula(
         id="attention-weights",
@@ -71,7 +157,7 @@ register(
         section="3.1",
         text="x_t is a convex combination of the past steps, with access to all of them. "
         "Pairwise similarity of queries and keys by dot product: alpha = Softmax(Q K^T / "
-        "sqrt(D)); for one query alpha in R^{1 x T}.",
+        "sqrt(D)) (row-wise), alpha in R^{T x T}; one query's weights are a 1 x T row.",
         keywords=(
             "attention weights",
             "softmax",
@@ -83,20 +169,81 @@ register(
             "convex combination",
         ),
         statement_builder=_weights_statement,
-        derivation_builder=_weights_derivation,
+        latex_override=r"\alpha = \operatorname{Softmax}\left(\frac{Q K^{T}}{\sqrt{D}}\right)",
+        definition=True,
+        properties_builder=_weights_properties,
         evaluator=attention_weights,
+        sheet_lines=(64, 64),
+        erratum=Erratum(
+            sheet=r"\alpha = \text{Softmax}(QK^T / \sqrt{D}),\ \alpha \in \mathbb{R}^{1 \times T}",
+            correct=r"\alpha = \text{Softmax}(QK^T / \sqrt{D}) \in \mathbb{R}^{T \times T} "
+            r"\text{ (row } t \in \mathbb{R}^{1 \times T} \text{: the weights of query } t)",
+            explanation="The sheet defines Q = X W_Q with X in R^{T x D}, so Q K^T is T x T "
+            "and so is alpha; 1 x T is the shape of one query's row of weights (the sheet "
+            "switches from all queries to one query mid-sentence). The intent is clear: a "
+            "notation slip.",
+            evidence=_weights_shape_evidence,
+            severity="typo",
+            sheet_lines=(64, 64),
+        ),
     )
 )
 
 
 def _sdpa_statement():
-    import sympy as sp
+    sp, T, D, X, W_Q, W_K, W_V, Q, K, V, M = _matrices()
+    Softmax = softmax_rows()
+    return sp.Eq(sp.MatrixSymbol("Attention(Q, K, V)", T, D), Softmax(_scores(sp, Q, K, D)) * V)
 
-    D = sp.Symbol("D", positive=True, integer=True)
-    return sp.Eq(
-        sp.Symbol("Attention(Q, K, V)"),
-        sp.Function("Softmax")(sp.Symbol("Q K^T") / sp.sqrt(D)) * sp.Symbol("V"),
+
+def _permutation_check() -> Comparison:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 4))
+    W = [rng.standard_normal((4, 4)) for _ in range(3)]
+    perm = rng.permutation(5)
+    plain = scaled_dot_product_attention(X @ W[0], X @ W[1], X @ W[2])
+    permuted = scaled_dot_product_attention(X[perm] @ W[0], X[perm] @ W[1], X[perm] @ W[2])
+    return Comparison(
+        plain[perm].ravel(),
+        permuted.ravel(),
+        "Attn(P X) against P Attn(X) for a random permutation P of T = 5 tokens",
     )
+
+
+def _convex_check() -> Comparison:
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    Q, K, V = rng.standard_normal((3, 6, 4)) * 2
+    out = scaled_dot_product_attention(Q, K, V)
+    gaps = np.concatenate([(out - V.max(axis=0)).ravel(), (V.min(axis=0) - out).ravel()])
+    return Comparison(
+        gaps,
+        np.zeros_like(gaps),
+        "output minus the column maxima of V, and column minima of V minus output (T = 6, D = 4)",
+    )
+
+
+def _sdpa_properties() -> list[Step]:
+    return [
+        Step(
+            "row t of the output is sum_s alpha_ts v_s, a convex combination of the value "
+            "rows: it lies between their column-wise minimum and maximum",
+            relation="<=",
+            custom=_convex_check,
+            method="custom",
+            tolerance=0.0,
+        ),
+        Step(
+            "self-attention is permutation-equivariant: permuting the tokens permutes the "
+            "outputs (so token order is invisible without positional encodings)",
+            custom=_permutation_check,
+            method="custom",
+            tolerance=1e-12,
+        ),
+    ]
 
 
 def scaled_dot_product_attention(Q, K, V):
@@ -122,13 +269,17 @@ register(
             "query key value",
         ),
         statement_builder=_sdpa_statement,
-        derivation_builder=_weights_derivation,
+        latex_override=r"\operatorname{Attention}(Q, K, V) = \operatorname{Softmax}\left("
+        r"\frac{Q K^{T}}{\sqrt{D}}\right) V",
+        definition=True,
+        properties_builder=_sdpa_properties,
         evaluator=scaled_dot_product_attention,
+        sheet_lines=(64, 64),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# causal mask and masked self-attention
+# causal mask (definition) and masked self-attention (derived)
 
 
 def _mask_statement():
@@ -138,7 +289,25 @@ def _mask_statement():
     return sp.Eq(sp.Indexed("M", i, j), sp.Piecewise((0, j <= i), (-sp.oo, True)))
 
 
-def _mask_derivation() -> list[Step]:
+def _causality_check() -> Comparison:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    T, D = 5, 4
+    X = rng.standard_normal((T, D))
+    W = [rng.standard_normal((D, D)) for _ in range(3)]
+    base = attention_causal(X, *W)
+    X2 = X.copy()
+    X2[3:] = rng.standard_normal((2, D))  # change only the future of rows 1..3
+    changed = attention_causal(X2, *W)
+    return Comparison(
+        changed[:3].ravel(),
+        base[:3].ravel(),
+        "outputs 1..3 before and after changing x_4, x_5 (T = 5, D = 4)",
+    )
+
+
+def _mask_properties() -> list[Step]:
     import sympy as sp
 
     s1, s2, s3 = sp.symbols("s_1:4", real=True)
@@ -148,9 +317,15 @@ def _mask_derivation() -> list[Step]:
         Step(
             "adding M_ij = -inf for j > i gives the future positions weight exp(-inf) = 0 "
             "(limit of a large negative entry)",
-            sp.limit(weight_future, big, sp.oo),
+            sp.Limit(weight_future, big, sp.oo),
             sp.Integer(0),
-        )
+        ),
+        Step(
+            "with the mask, output t depends only on x_1..x_t",
+            custom=_causality_check,
+            method="custom",
+            tolerance=0.0,
+        ),
     ]
 
 
@@ -172,49 +347,45 @@ register(
         "j > i, before the softmax.",
         keywords=("causal mask", "mask", "look-ahead", "future", "autoregressive", "triangular"),
         statement_builder=_mask_statement,
-        derivation_builder=_mask_derivation,
+        definition=True,
+        properties_builder=_mask_properties,
         evaluator=causal_mask,
+        sheet_lines=(64, 66),
     )
 )
 
 
 def _causal_statement():
-    import sympy as sp
-
-    D = sp.Symbol("D", positive=True, integer=True)
+    sp, T, D, X, W_Q, W_K, W_V, Q, K, V, M = _matrices()
+    Softmax = softmax_rows()
     return sp.Eq(
-        sp.Symbol("Y"),
-        sp.Function("Softmax")(sp.Symbol("(X W_Q)(X W_K)^T") / sp.sqrt(D) + sp.Symbol("M"))
-        * sp.Symbol("X W_V"),
+        sp.MatrixSymbol("Y", T, D),
+        Softmax(_scores(sp, X * W_Q, X * W_K, D) + M) * (X * W_V),
     )
 
 
 def _causal_derivation() -> list[Step]:
-    def future_independence() -> StepResult:
-        import numpy as np
-
-        rng = np.random.default_rng(0)
-        T, D = 5, 4
-        X = rng.standard_normal((T, D))
-        W = [rng.standard_normal((D, D)) for _ in range(3)]
-        base = attention_causal(X, *W)
-        X2 = X.copy()
-        X2[3:] = rng.standard_normal((2, D))  # change only the future of rows 0..2
-        changed = attention_causal(X2, *W)
-        same_past = np.allclose(base[:3], changed[:3], atol=1e-14)
-        differs_later = not np.allclose(base[3:], changed[3:])
-        return StepResult(
-            bool(same_past and differs_later),
-            "custom",
-            "changing x_4, x_5 leaves outputs 1..3 unchanged (and changes 4, 5)",
-        )
-
+    sp, T, D, X, W_Q, W_K, W_V, Q, K, V, M = _matrices()
+    Softmax = softmax_rows()
+    Y = sp.MatrixSymbol("Y", T, D)
+    masked = Softmax(_scores(sp, Q, K, D) + M) * V
     return [
+        definition(
+            "masked attention: scaled dot-product attention (scaled-dot-product-attention) "
+            "with the causal mask M (causal-mask) added to the scores",
+            Y,
+            masked,
+            "masked",
+        ),
+        definition("queries Q = X W_Q", Q, X * W_Q, "Q"),
+        definition("keys K = X W_K", K, X * W_K, "K"),
+        definition("values V = X W_V", V, X * W_V, "V"),
+        Step("the output Y of masked attention", Y, masked, uses=("masked",)),
         Step(
-            "with the mask, output t depends only on x_1..x_t",
-            custom=future_independence,
-            method="custom",
-        )
+            "insert the projections of X (the sheet writes the result as X again)",
+            rhs=Softmax(_scores(sp, X * W_Q, X * W_K, D) + M) * (X * W_V),
+            uses=("Q", "K", "V"),
+        ),
     ]
 
 
@@ -244,22 +415,28 @@ register(
             "autoregressive transformer",
         ),
         statement_builder=_causal_statement,
+        latex_override=r"Y = \operatorname{Softmax}\left(\frac{(X W_Q)(X W_K)^{T}}{\sqrt{D}} + M"
+        r"\right)(X W_V)",
         derivation_builder=_causal_derivation,
         evaluator=attention_causal,
+        sheet_lines=(64, 68),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# multi-head attention
+# multi-head attention (cross-checked against torch.nn.MultiheadAttention in the tests)
 
 
 def _mha_statement():
     import sympy as sp
 
+    T, D, h = sp.symbols("T D h", positive=True, integer=True)
+    Concat = matrix_function("Concat")
+    heads = [sp.MatrixSymbol(f"head_{i}", T, D / h) for i in (1, 2)]
+    last = sp.MatrixSymbol("head_h", T, D / h)
     return sp.Eq(
-        sp.Symbol("MHA(X)"),
-        sp.Function("Concat")(sp.Symbol("head_1"), sp.Symbol("..."), sp.Symbol("head_h"))
-        * sp.Symbol("W_O"),
+        sp.MatrixSymbol("MHA(X)", T, D),
+        Concat(*heads, sp.MatrixSymbol("...", T, D / h), last) * sp.MatrixSymbol("W_O", D, D),
     )
 
 
@@ -294,6 +471,7 @@ register(
         keywords=("multi-head", "heads", "mha", "concatenate", "transformer"),
         statement_builder=_mha_statement,
         evaluator=multi_head_attention,
+        sheet_lines=(70, 70),
     )
 )
 
@@ -301,24 +479,49 @@ register(
 # attention-cost
 
 
-def _cost_statement():
+def _cost_symbols():
     import sympy as sp
 
     T, D = sp.symbols("T D", positive=True, integer=True)
-    return sp.Eq(sp.Symbol("FLOPs(QK^T, alpha V)"), 4 * T**2 * D)
+    return sp, T, D, sp.Symbol("FLOPs(QK^T, alpha V)")
+
+
+def _cost_statement():
+    sp, T, D, total = _cost_symbols()
+    return sp.Eq(total, 4 * T**2 * D)
 
 
 def _cost_derivation() -> list[Step]:
-    import sympy as sp
-
-    T, D = sp.symbols("T D", positive=True, integer=True)
+    sp, T, D, total = _cost_symbols()
+    scores, weighting = sp.Symbol("FLOPs(QK^T)"), sp.Symbol("FLOPs(alpha V)")
+    counted = sp.Add(
+        sp.Mul(2, T, T, D, evaluate=False), sp.Mul(2, T, T, D, evaluate=False), evaluate=False
+    )
     return [
+        definition(
+            "the cost of attention is that of its two matrix products (the softmax is O(T^2))",
+            total,
+            scores + weighting,
+            "total",
+        ),
+        definition(
+            "Q K^T: T x T dot products of length D, 2 FLOPs (multiply, add) per term",
+            scores,
+            sp.Mul(2, T, T, D, evaluate=False),
+            "scores",
+        ),
+        definition(
+            "alpha V: (T x T)(T x D), T x D dot products of length T",
+            weighting,
+            sp.Mul(2, T, T, D, evaluate=False),
+            "weighting",
+        ),
+        Step("the two products", total, scores + weighting, uses=("total",)),
+        Step("count each", rhs=counted, uses=("scores", "weighting")),
         Step(
-            "Q K^T: T x T dot products of length D (T^2 D multiply-adds = 2 T^2 D FLOPs); "
-            "alpha V the same: O(T^2 D) time and O(T^2) memory for alpha",
-            2 * (2 * T * T * D),
-            4 * T**2 * D,
-        )
+            "add: 4 T^2 D = O(T^2 D) time (and O(T^2) memory for alpha)",
+            rhs=4 * T**2 * D,
+        ),
     ]
 
 
@@ -342,11 +545,12 @@ register(
         statement_builder=_cost_statement,
         derivation_builder=_cost_derivation,
         evaluator=attention_cost,
+        sheet_lines=(70, 70),
     )
 )
 
 # --------------------------------------------------------------------------------------------
-# positional encoding
+# positional encoding (definition)
 
 
 def _pe_statement():
@@ -357,41 +561,24 @@ def _pe_statement():
     return sp.Eq(sp.Symbol("PE(pos, 2i)"), sp.sin(pos / 10000 ** (2 * i / D)))
 
 
-def _pe_derivation() -> list[Step]:
+def _pe_properties() -> list[Step]:
     import sympy as sp
 
     pos, k, w = sp.symbols("pos k omega", real=True)
     rotation = sp.Matrix([[sp.cos(k * w), sp.sin(k * w)], [-sp.sin(k * w), sp.cos(k * w)]])
-
-    def equivariance() -> StepResult:
-        import numpy as np
-
-        rng = np.random.default_rng(0)
-        X = rng.standard_normal((5, 4))
-        W = [rng.standard_normal((4, 4)) for _ in range(3)]
-        perm = rng.permutation(5)
-        plain = scaled_dot_product_attention(X @ W[0], X @ W[1], X @ W[2])
-        permuted = scaled_dot_product_attention(X[perm] @ W[0], X[perm] @ W[1], X[perm] @ W[2])
-        ok = np.allclose(plain[perm], permuted, atol=1e-12)
-        return StepResult(bool(ok), "custom", "Attn(PX) = P Attn(X) for a random permutation P")
-
     return [
         Step(
             "without positional information self-attention is permutation-equivariant: "
             "token order is invisible, hence positional encodings",
-            custom=equivariance,
+            custom=_permutation_check,
             method="custom",
+            tolerance=1e-12,
         ),
         Step(
             "sinusoidal encodings: PE(pos + k) is a fixed rotation of PE(pos) (per frequency), "
             "so relative positions are linear functions of the encodings",
-            sum(
-                entry**2
-                for entry in rotation * sp.Matrix([sp.sin(pos * w), sp.cos(pos * w)])
-                - sp.Matrix([sp.sin((pos + k) * w), sp.cos((pos + k) * w)])
-            ),
-            sp.Integer(0),
-            justification="squared distance between R(k) PE(pos) and PE(pos + k) is 0",
+            rotation * sp.Matrix([sp.sin(pos * w), sp.cos(pos * w)]),
+            sp.Matrix([sp.sin((pos + k) * w), sp.cos((pos + k) * w)]),
         ),
     ]
 
@@ -427,7 +614,9 @@ register(
             "transformer",
         ),
         statement_builder=_pe_statement,
-        derivation_builder=_pe_derivation,
+        definition=True,
+        properties_builder=_pe_properties,
         evaluator=positional_encoding,
+        sheet_lines=(70, 70),
     )
 )
