@@ -201,3 +201,53 @@ def test_value_iteration_geometric_rate(device, spec, gamma, k):
     np.testing.assert_allclose(Vk, V.cpu().numpy(), atol=1e-12)
     v_star = formulas.get("value-iteration").evaluate(P=P, R=R, gamma=gamma, V=V0, iterations=3000)
     assert np.abs(Vk - v_star).max() <= gamma**k * np.abs(V0 - v_star).max() + 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# proofs and claims (issue 10, 11)
+
+
+def test_every_rl_formula_is_proved_or_an_honest_label():
+    from formulas.proof import prove
+
+    for formula in formulas.by_topic(TOPIC):
+        if formula.kind == "derived":
+            proof = prove(formula)
+            assert proof.passed is True, (formula.id, proof.failures)
+        elif formula.kind == "definition":
+            assert all(step.check().passed for step in formula.properties), formula.id
+        else:
+            assert formula.kind == "cross-checked", formula.id
+
+
+def test_greedy_policy_of_a_bad_policy_is_not_optimal(device):
+    """A corridor with the reward at the right end; pi = always left. Independent route: value
+    iteration in torch for v_*, a linear solve for the greedy policy's value."""
+    S = 5
+    P = np.zeros((S, 2, S))
+    R = np.zeros((S, 2))
+    for s in range(S):
+        P[s, 0, max(s - 1, 0)] = P[s, 1, min(s + 1, S - 1)] = 1.0
+        R[s, 1] = 1.0 if s == S - 1 else -0.01
+    greedy = formulas.get("greedy-policy").evaluate(P=P, R=R, gamma=0.9, V=np.zeros(S))
+    Pt, Rt = torch.tensor(P, device=device), torch.tensor(R, device=device)
+    V = torch.zeros(S, dtype=torch.float64, device=device)
+    for _ in range(500):
+        V = (Rt + 0.9 * Pt @ V).max(dim=1).values
+    P_pi = P[np.arange(S), greedy]
+    v_greedy = np.linalg.solve(np.eye(S) - 0.9 * P_pi, R[np.arange(S), greedy])
+    assert np.max(V.cpu().numpy() - v_greedy) > 1.0  # far from optimal
+    from formulas.core import REGISTRY
+
+    evidence = REGISTRY.claim("rl-greedy-policy-optimal").check()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+
+
+def test_policy_gradient_trajectory_log_claim_and_monte_carlo_claim():
+    from formulas.core import REGISTRY
+
+    formulas.all()
+    log_claim = REGISTRY.claim("rl-policy-gradient-log-trajectory").check()
+    assert log_claim.sheet_fails is True and log_claim.correct_passes is True
+    mc = REGISTRY.claim("rl-monte-carlo").check()
+    assert mc.sheet_fails is False and mc.correct_passes is True
