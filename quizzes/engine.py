@@ -277,7 +277,6 @@ def _mark_symbolic(
     question: Question, given: str, seed: int, explain: bool = True
 ) -> tuple[bool, str, str]:
     from quizzes.equivalence import equivalent, numeric_compare
-    from quizzes.mutations import mutants
     from quizzes.parser import parse
 
     symbols = answer_symbols(question)
@@ -299,6 +298,8 @@ def _mark_symbolic(
             continue
         if numeric_compare(expression, foreseen, symbols, seed=seed, where=where).equal:
             return False, f"Not quite: {mistake.feedback}", verdict.method
+    from quizzes.mutations import mutants  # only a wrong answer needs them
+
     for mutant in mutants(expected):
         close = numeric_compare(expression, mutant.expr, symbols, seed=seed, points=3, where=where)
         if close.equal:
