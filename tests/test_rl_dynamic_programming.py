@@ -123,12 +123,8 @@ def test_slippery_grid_avoids_the_pit_side():
 
 def test_registry_backup_agrees():
     import formulas
-    from formulas.core import UnknownNameError
 
-    try:
-        formula = formulas.get("bellman-optimality-backup")
-    except UnknownNameError:
-        pytest.skip("registry formula bellman-optimality-backup not written yet")
+    formula = formulas.get("bellman-optimality-backup")
     mdp = random_mdp(5, 3, gamma=0.9, seed=4)
     V = np.random.default_rng(0).normal(size=5)
     np.testing.assert_allclose(
