@@ -809,9 +809,12 @@ def _relu_properties() -> list[Step]:
 
 
 def _derivative_statement(name, rhs):
+    """d/dx name(x) = rhs(value), with the activation's value written out (so the statement is
+    a function of x that quizzes can evaluate; `latex_override` shows it as sigma(1 - sigma))."""
+
     def statement():
         sp, x, applied = _activation_symbols(name)
-        return sp.Eq(sp.Derivative(applied, x), rhs(sp, applied))
+        return sp.Eq(sp.Derivative(applied, x), rhs(sp, _FORMS[name](sp, x)))
 
     return statement
 
@@ -829,7 +832,7 @@ def _derivative_derivation(name, raw, rhs, justification):
                 uses=(name,),
             ),
             Step("quotient / chain rule", rhs=raw(sp, x)),
-            Step(justification, rhs=rhs(sp, applied), uses=(name,)),
+            Step(justification, rhs=rhs(sp, form)),
         ]
 
     return derivation
@@ -919,11 +922,13 @@ _DERIVATIVES = {
         lambda sp, x: sp.exp(-x) / (1 + sp.exp(-x)) ** 2,
         lambda sp, s: s * (1 - s),
         "e^{-x}/(1+e^{-x})^2 = sigma(x) (1 - sigma(x))",
+        r"\frac{d}{dx}\sigma(x) = \sigma(x)\,\bigl(1 - \sigma(x)\bigr)",
     ),
     "tanh": (
         lambda sp, x: 4 / (sp.exp(x) + sp.exp(-x)) ** 2,
         lambda sp, t: 1 - t**2,
         "4/(e^x + e^{-x})^2 = 1 - tanh(x)^2",
+        r"\frac{d}{dx}\tanh(x) = 1 - \tanh(x)^2",
     ),
 }
 
@@ -955,7 +960,7 @@ for _name, _title, _text, _keywords, _properties, _lines in _ACTIVATIONS:
                 text=_text,
                 keywords=(*_keywords, "derivative", "gradient", "f prime", "subgradient"),
                 statement_builder=_derivative_statement(
-                    "relu", lambda sp, applied: sp.Heaviside(applied.args[0], 0)
+                    "relu", lambda sp, value: sp.Heaviside(sp.Symbol("x", real=True), 0)
                 ),
                 definition=True,
                 properties_builder=_relu_derivative_properties,
@@ -975,7 +980,7 @@ for _name, _title, _text, _keywords, _properties, _lines in _ACTIVATIONS:
             )
         )
         continue
-    _raw, _closed, _why = _DERIVATIVES[_name]
+    _raw, _closed, _why, _shown = _DERIVATIVES[_name]
     register(
         Formula(
             id=f"{_name}-derivative",
@@ -987,6 +992,7 @@ for _name, _title, _text, _keywords, _properties, _lines in _ACTIVATIONS:
             statement_builder=_derivative_statement(_name, _closed),
             derivation_builder=_derivative_derivation(_name, _raw, _closed, _why),
             evaluator=_derivative,
+            latex_override=_shown,
             sheet_lines=_lines,
         )
     )
