@@ -7,51 +7,113 @@ Metadata at module level; sympy inside builders; numpy inside evaluators.
 
 from __future__ import annotations
 
-from formulas.core import Formula, Step, StepResult, as_float64, register
+from formulas.core import Comparison, Erratum, Formula, Step, as_float64, register
 
 # --------------------------------------------------------------------------------------------
 # autoregressive-factorisation
 
 
-def _factorisation_statement():
+def _factorisation_symbols():
     import sympy as sp
 
+    from formulas._chain import density
+
     i, n = sp.symbols("i n", positive=True, integer=True)
-    return sp.Eq(
-        sp.Symbol("p(x)"), sp.Product(sp.Function("p")(sp.Symbol("x_i|x_{<i}")), (i, 1, n))
+    conditional = density("p_conditional", r"p(x_i \mid \mathbf{x}_{<i})", "p(x_i|x_<i)")
+    prefix = _prefix_function()
+    return sp, i, n, conditional(i), prefix
+
+
+def _prefix_function():
+    """p(x_<=k): the marginal of the first k variables, printed with its index."""
+    import sympy as sp
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    return sp.Function(
+        "p_prefix",
+        __dict__={
+            "_latex": lambda self, printer: (
+                rf"p(\mathbf{{x}}_{{\le {printer._print(self.args[0])}}})"
+            ),
+            "_sympystr": lambda self, printer: f"p(x_<={printer._print(self.args[0])})",
+            "_pretty": lambda self, printer: prettyForm(f"p(x_<={self.args[0]})"),
+        },
+    )
+
+
+def _factorisation_statement():
+    sp, i, n, conditional, prefix = _factorisation_symbols()
+    return sp.Eq(sp.Symbol("p(x)"), sp.Product(conditional, (i, 1, n)))
+
+
+def _telescoping_check() -> Comparison:
+    """prod_i p(x_<=i) / p(x_<i) = p(x) on every state of a random joint over 4 bits, in
+    exact rational arithmetic (marginals by summing the joint)."""
+    import itertools
+    import random
+    from fractions import Fraction
+
+    rng = random.Random(0)
+    n = 4
+    states = list(itertools.product((0, 1), repeat=n))
+    weights = [rng.randint(1, 20) for _ in states]
+    joint = {s: Fraction(w, sum(weights)) for s, w in zip(states, weights)}
+
+    def marginal(prefix):
+        return sum(p for s, p in joint.items() if s[: len(prefix)] == prefix)
+
+    products = []
+    for s in states:
+        product = Fraction(1)
+        for i in range(n):
+            product *= marginal(s[: i + 1]) / marginal(s[:i])
+        products.append(float(product))
+    return Comparison(
+        products,
+        [float(joint[s]) for s in states],
+        "prod_i p(x_<=i)/p(x_<i) against p(x) on all 16 states of a random joint on 4 bits "
+        "(exact fractions)",
     )
 
 
 def _factorisation_derivation() -> list[Step]:
-    def exact_check() -> StepResult:
-        import itertools
-        import random
-        from fractions import Fraction
+    from formulas._chain import definition
 
-        rng = random.Random(0)
-        n = 3
-        states = list(itertools.product((0, 1), repeat=n))
-        weights = [rng.randint(1, 20) for _ in states]
-        joint = {s: Fraction(w, sum(weights)) for s, w in zip(states, weights)}
-
-        def marginal(prefix):
-            return sum(p for s, p in joint.items() if s[: len(prefix)] == prefix)
-
-        for s in states:
-            product = Fraction(1)
-            for i in range(n):
-                product *= marginal(s[: i + 1]) / marginal(s[:i])  # p(x_i | x_<i)
-            if product != joint[s]:
-                return StepResult(False, "custom", f"mismatch at {s}")
-        return StepResult(True, "custom", "exact rational arithmetic, random joint on 3 bits")
-
+    sp, i, n, conditional, prefix = _factorisation_symbols()
+    telescoped = sp.Product(prefix(i) / prefix(i - 1), (i, 1, n))
     return [
+        definition(
+            "the whole vector is the longest prefix: p(x) = p(x_<=n)",
+            sp.Symbol("p(x)"),
+            prefix(n),
+            "full",
+        ),
         Step(
-            "chain rule of probability: p(x) = prod_i p(x_i | x_<i) for ANY joint (the "
-            "conditionals telescope: prod_i p(x_<=i)/p(x_<i) = p(x)/p(empty) = p(x))",
-            custom=exact_check,
+            "p(x) is the marginal of all n variables", sp.Symbol("p(x)"), prefix(n), uses=("full",)
+        ),
+        definition(
+            "the empty prefix has probability one: p(x_<=0) = 1", prefix(0), sp.Integer(1), "empty"
+        ),
+        Step("divide by p(x_<=0) = 1", rhs=prefix(n) / prefix(0), uses=("empty",)),
+        Step(
+            "the product of ratios telescopes: prod_i p(x_<=i)/p(x_<i) = p(x_<=n)/p(x_<=0)",
+            rhs=telescoped,
+            custom=_telescoping_check,
             method="custom",
-        )
+            tolerance=1e-15,
+        ),
+        definition(
+            "conditional probability: p(x_i | x_<i) = p(x_<=i) / p(x_<i)",
+            conditional,
+            prefix(i) / prefix(i - 1),
+            "conditional",
+        ),
+        Step(
+            "each ratio is a conditional: p(x) = prod_i p(x_i | x_<i) for ANY joint (the "
+            "order is arbitrary but fixed)",
+            rhs=sp.Product(conditional, (i, 1, n)),
+            uses=("conditional",),
+        ),
     ]
 
 
@@ -82,24 +144,55 @@ register(
 # tabular parameter counts
 
 
+def _count_function():
+    """#params(p(x_i | x_<i)) as a function of i (printed as the course writes it)."""
+    from formulas._chain import density
+
+    return density(
+        "n_params", r"\#\text{params}(p(x_i \mid \mathbf{x}_{<i}))", "#params(p(x_i|x_<i))"
+    )
+
+
 def _tabular_statement():
     import sympy as sp
 
     i = sp.Symbol("i", positive=True, integer=True)
-    return sp.Eq(sp.Symbol("#params(p(x_i | x_<i))"), 2 ** (i - 1))
+    return sp.Eq(_count_function()(i), 2 ** (i - 1))
 
 
 def _tabular_derivation() -> list[Step]:
     import sympy as sp
 
-    i, n = sp.symbols("i n", positive=True, integer=True)
+    from formulas._chain import definition
+
+    i = sp.Symbol("i", positive=True, integer=True)
+    count = _count_function()(i)
+    contexts = sp.Symbol("#contexts(x_<i)")
     return [
+        definition(
+            "a table stores, for every context x_<i, a Bernoulli over x_i: one free number "
+            "(2 values - 1) per context",
+            count,
+            sp.Mul(contexts, sp.Add(2, -1, evaluate=False), evaluate=False),
+            "table",
+        ),
         Step(
-            "x_<i takes 2^{i-1} values; a Bernoulli per context needs one number each; in "
-            "total sum_{i=1}^n 2^{i-1} = 2^n - 1 (exponential: the table is infeasible)",
-            sp.Sum(2 ** (i - 1), (i, 1, n)),
-            2**n - 1,
-        )
+            "one number per context",
+            count,
+            sp.Mul(contexts, sp.Add(2, -1, evaluate=False), evaluate=False),
+            uses=("table",),
+        ),
+        definition(
+            "x_<i is i - 1 binary variables: 2^{i-1} contexts",
+            contexts,
+            2 ** (i - 1),
+            "contexts",
+        ),
+        Step(
+            "count the contexts: 2^{i-1} parameters (exponential in i: the table is infeasible)",
+            rhs=2 ** (i - 1),
+            uses=("contexts",),
+        ),
     ]
 
 
@@ -142,6 +235,29 @@ def _tabular_total_statement():
     return sp.Eq(sp.Symbol("#params"), 2**n - 1)
 
 
+def _tabular_total_derivation() -> list[Step]:
+    import sympy as sp
+
+    from formulas._chain import definition
+
+    i, n = sp.symbols("i n", positive=True, integer=True)
+    count = _count_function()(i)
+    total = sp.Symbol("#params")
+    return [
+        definition("the model is n conditional tables", total, sp.Sum(count, (i, 1, n)), "total"),
+        Step("add the n tables", total, sp.Sum(count, (i, 1, n)), uses=("total",)),
+        definition(
+            "each table (formula tabular-param-count)",
+            count,
+            2 ** (i - 1),
+            "table",
+            premise="formula:tabular-param-count",
+        ),
+        Step("insert 2^{i-1} per table", rhs=sp.Sum(2 ** (i - 1), (i, 1, n)), uses=("table",)),
+        Step("geometric sum: 2^n - 1, the full joint table", rhs=2**n - 1),
+    ]
+
+
 register(
     Formula(
         id="tabular-total-param-count",
@@ -151,7 +267,7 @@ register(
         text="sum_{i=1}^n 2^{i-1} = 2^n - 1 parameters: the full joint table.",
         keywords=("tabular", "parameter count", "2^n", "joint table"),
         statement_builder=_tabular_total_statement,
-        derivation_builder=_tabular_derivation,
+        derivation_builder=_tabular_total_derivation,
         evaluator=tabular_total_param_count,
     )
 )
@@ -215,13 +331,26 @@ def _fvsbn_count_statement():
 def _fvsbn_count_derivation() -> list[Step]:
     import sympy as sp
 
+    from formulas._chain import definition
+
     i, n = sp.symbols("i n", positive=True, integer=True)
+    per = sp.Function("params_i")(i)
+    total = sp.Symbol("#params")
     return [
+        definition("the model is n logistic regressions", total, sp.Sum(per, (i, 1, n)), "total"),
+        Step("add the n conditionals", total, sp.Sum(per, (i, 1, n)), uses=("total",)),
+        definition(
+            "conditional i: a bias alpha_0^(i) and i - 1 weights alpha^(i)",
+            per,
+            sp.Add(1, i - 1, evaluate=False),
+            "conditional",
+        ),
         Step(
-            "conditional i has a bias alpha_0^(i) and i-1 weights: sum_i i = n(n+1)/2 = O(n^2)",
-            sp.Sum(i, (i, 1, n)),
-            n * (n + 1) / 2,
-        )
+            "insert 1 + (i - 1) per conditional",
+            rhs=sp.Sum(sp.Add(1, i - 1, evaluate=False), (i, 1, n)),
+            uses=("conditional",),
+        ),
+        Step("sum_i i = n(n+1)/2 = O(n^2)", rhs=n * (n + 1) / 2),
     ]
 
 
@@ -260,20 +389,51 @@ def _nade_statement():
     )
 
 
-def _nade_derivation() -> list[Step]:
-    import sympy as sp
+def _nade_properties() -> list[Step]:
+    import numpy as np
 
-    W = sp.Matrix(2, 3, sp.symbols("w0:6", real=True))
-    x = sp.Matrix(sp.symbols("x_1:4", real=True))
-    a2 = W[:, :1] * x[:1, :]  # a_i = W_{<i} x_{<i} for i = 2
-    a3 = W[:, :2] * x[:2, :]
+    def running_sum() -> Comparison:
+        rng = np.random.default_rng(0)
+        n, d = 6, 4
+        W, x = rng.standard_normal((d, n)), rng.integers(0, 2, size=n).astype(float)
+        direct = [W[:, :i] @ x[:i] for i in range(n)]  # W_<i x_<i, O(n^2 d) in total
+        running, a = [], np.zeros(d)
+        for i in range(n):  # a_{i+1} = a_i + W[:, i] x_i, O(n d) in total
+            running.append(a.copy())
+            a = a + W[:, i] * x[i]
+        return Comparison(
+            np.ravel(running),
+            np.ravel(direct),
+            "running sums a_{i+1} = a_i + W_{:,i} x_i against W_<i x_<i recomputed per i "
+            "(n = 6, d = 4)",
+        )
+
+    def probabilities() -> Comparison:
+        rng = np.random.default_rng(1)
+        n, d = 5, 3
+        W, b, V, c = (rng.standard_normal(s) * 3 for s in ((d, n), (d,), (n, d), (n,)))
+        x = rng.integers(0, 2, size=(4, n)).astype(float)
+        out = nade_conditionals(W, b, V, c, x).ravel()
+        return Comparison(
+            np.concatenate([-out, out - 1]),
+            np.zeros(2 * out.size),
+            "-x_hat and x_hat - 1 for random weights: every conditional is a probability",
+        )
+
     return [
         Step(
-            "weight sharing: a_{i+1} = W_{<i+1} x_{<i+1} = a_i + W_{:,i} x_i, so all n hidden "
-            "pre-activations cost O(n d) instead of O(n^2 d) (the sheet's O(TD))",
-            (a3 - (a2 + W[:, 1] * x[1])).norm() ** 2,
-            sp.Integer(0),
-        )
+            "weight sharing: a_{i+1} = a_i + W_{:,i} x_i, so all n hidden pre-activations "
+            "cost O(n d) instead of O(n^2 d) (the sheet's O(TD))",
+            custom=running_sum,
+            method="custom",
+            tolerance=1e-12,
+        ),
+        Step(
+            "x_hat_i = sigmoid(...) is in (0, 1): the parameter of Bern(x_i | x_<i)",
+            relation="<",
+            custom=probabilities,
+            method="custom",
+        ),
     ]
 
 
@@ -312,7 +472,8 @@ register(
             "o(td)",
         ),
         statement_builder=_nade_statement,
-        derivation_builder=_nade_derivation,
+        definition=True,
+        properties_builder=_nade_properties,
         evaluator=nade_conditionals,
     )
 )
@@ -333,6 +494,26 @@ def _nade_count_statement():
     return sp.Eq(sp.Symbol("#params"), 2 * n * d + n + d)
 
 
+def _nade_count_derivation() -> list[Step]:
+    import sympy as sp
+
+    from formulas._chain import definition
+
+    n, d = sp.symbols("n d", positive=True, integer=True)
+    total = sp.Symbol("#params")
+    sizes = sp.Add(sp.Mul(d, n, evaluate=False), d, sp.Mul(n, d, evaluate=False), n, evaluate=False)
+    return [
+        definition(
+            "NADE's parameters: W (d x n), b (d), V (n x d), c (n), shared by all conditionals",
+            total,
+            sizes,
+            "sizes",
+        ),
+        Step("|W| + |b| + |V| + |c|", total, sizes, uses=("sizes",)),
+        Step("collect: 2 n d + n + d = O(n d)", rhs=2 * n * d + n + d),
+    ]
+
+
 register(
     Formula(
         id="nade-param-count",
@@ -343,6 +524,7 @@ register(
         "conditional.",
         keywords=("nade", "parameter count", "complexity"),
         statement_builder=_nade_count_statement,
+        derivation_builder=_nade_count_derivation,
         evaluator=nade_param_count,
     )
 )
@@ -360,26 +542,30 @@ def _made_statement():
     )
 
 
-def _made_derivation() -> list[Step]:
-    def path_check() -> StepResult:
+def _made_properties() -> list[Step]:
+    def path_check() -> Comparison:
         import numpy as np
 
         rng = np.random.default_rng(0)
         D, H = 5, 12
         m_in = np.arange(1, D + 1)
-        m_hidden = rng.integers(1, D, size=H)
-        M1 = made_mask(m_in, m_hidden)
-        M2 = made_mask(m_hidden, m_in, output=True)
-        connectivity = M2 @ M1  # paths input d -> output d'
-        ok = bool(np.all(np.triu(connectivity) == 0))
-        return StepResult(ok, "custom", "mask product M^V M^W is strictly lower-triangular")
+        m_h1, m_h2 = rng.integers(1, D, size=H), rng.integers(1, D, size=H)
+        paths = made_mask(m_h2, m_in, output=True) @ made_mask(m_h1, m_h2) @ made_mask(m_in, m_h1)
+        forbidden = np.triu(paths)  # paths from x_j to x_hat_d with j >= d
+        return Comparison(
+            forbidden.ravel(),
+            np.zeros(forbidden.size),
+            "number of paths x_j -> x_hat_d with j >= d through two masked hidden layers "
+            "(D = 5, H = 12)",
+        )
 
     return [
         Step(
             "a path x_j -> h_k -> x_hat_d exists only if j <= m(k) < d, so x_hat_d never sees "
-            "x_d..x_D (product of the masks is strictly lower-triangular)",
+            "x_d..x_D (the product of the masks is strictly lower-triangular)",
             custom=path_check,
             method="custom",
+            tolerance=0.0,
         )
     ]
 
@@ -409,7 +595,8 @@ register(
         "fast as an autoencoder (one pass), but sampling needs D forward passes.",
         keywords=("made", "masked autoencoder", "mask", "degrees", "autoregressive property"),
         statement_builder=_made_statement,
-        derivation_builder=_made_derivation,
+        definition=True,
+        properties_builder=_made_properties,
         evaluator=made_mask,
     )
 )
@@ -487,25 +674,111 @@ register(
 # WaveNet receptive field
 
 
-def _wavenet_statement():
+def _wavenet_symbols():
     import sympy as sp
 
     k, l, L = sp.symbols("k l L", positive=True, integer=True)
-    return sp.Eq(sp.Symbol("r"), 1 + sp.Sum((k - 1) * sp.Indexed("d", l), (l, 1, L)))
+    r, d = sp.IndexedBase("r"), sp.IndexedBase("d")
+    return sp, k, l, L, r, d
+
+
+def _wavenet_statement():
+    sp, k, l, L, r, d = _wavenet_symbols()
+    return sp.Eq(r[L], 1 + sp.Sum((k - 1) * d[l], (l, 1, L)))
+
+
+def _simulated_fields(kernel, dilations):
+    """Receptive fields r_0, r_1, ..., r_L of a stack of causal convolutions, measured: the
+    span of inputs that an output's value depends on (numpy convolutions of indicator
+    signals, no formula)."""
+    import numpy as np
+
+    length = 1 + sum((kernel - 1) * d for d in dilations) + 4
+    # r_l: apply only the first l layers (the last output's dependency span)
+    fields = []
+    for count in range(len(dilations) + 1):
+        reach = np.zeros(length, dtype=bool)
+        reach[-1] = True
+        for d in list(dilations[:count])[::-1]:
+            taps = np.zeros((kernel - 1) * d + 1)
+            taps[::d] = 1
+            padded = np.convolve(reach.astype(float), taps, mode="full")
+            reach = padded[len(taps) - 1 :] > 0  # causal: output t sees t - j d
+        touched = np.flatnonzero(reach)
+        fields.append(int(touched.max() - touched.min() + 1))
+    return fields
 
 
 def _wavenet_derivation() -> list[Step]:
-    import sympy as sp
+    from formulas._chain import definition
 
-    l, L = sp.symbols("l L", positive=True, integer=True)
+    sp, k, l, L, r, d = _wavenet_symbols()
+    telescoped = r[0] + sp.Sum(r[l] - r[l - 1], (l, 1, L))
+
+    def layer_check() -> Comparison:
+        import random
+
+        rng = random.Random(0)
+        measured, predicted = [], []
+        for _ in range(6):
+            kernel = rng.randint(2, 4)
+            dilations = [rng.choice([1, 2, 3, 4, 8]) for _ in range(rng.randint(1, 4))]
+            fields = _simulated_fields(kernel, dilations)
+            measured += [b - a for a, b in zip(fields, fields[1:])]
+            predicted += [(kernel - 1) * dl for dl in dilations]
+        return Comparison(
+            measured,
+            predicted,
+            "growth of the measured receptive field per layer against (k - 1) d_l, 6 random "
+            "stacks (k in 2..4, dilations in 1, 2, 3, 4, 8)",
+        )
+
     return [
         Step(
-            "kernel 2 with dilations 1, 2, 4, ..., 2^{L-1}: r = 1 + sum_l 2^l = 2^L, exponential "
-            "in depth (vs L + 1 without dilation)",
-            1 + sp.Sum(2 ** (l - 1), (l, 1, L)),
-            2**L,
-        )
+            "telescoping: r_L = r_0 + sum_l (r_l - r_{l-1})",
+            r[L],
+            telescoped,
+        ),
+        definition("one output sample sees itself: r_0 = 1", r[0], sp.Integer(1), "start"),
+        Step("start from one sample", rhs=1 + sp.Sum(r[l] - r[l - 1], (l, 1, L)), uses=("start",)),
+        Step(
+            "lemma: a causal convolution with kernel k and dilation d_l reaches (k - 1) d_l "
+            "samples further back",
+            r[l] - r[l - 1],
+            (k - 1) * d[l],
+            premise="lemma",
+            name="layer",
+            custom=layer_check,
+            method="custom",
+            tolerance=0.0,
+        ),
+        Step(
+            "add the layers: r = 1 + sum_l (k - 1) d_l; with k = 2 and d_l = 2^{l-1} this is "
+            "2^L, exponential in depth (L + 1 without dilation)",
+            rhs=1 + sp.Sum((k - 1) * d[l], (l, 1, L)),
+            uses=("layer",),
+            custom=lambda: _stack_check(),
+            method="custom",
+            tolerance=0.0,
+        ),
     ]
+
+
+def _stack_check() -> Comparison:
+    """Both sides of 1 + sum (r_l - r_{l-1}) = 1 + sum (k - 1) d_l on simulated stacks."""
+    import random
+
+    rng = random.Random(1)
+    left, right = [], []
+    for _ in range(6):
+        kernel = rng.randint(2, 4)
+        dilations = [rng.choice([1, 2, 4, 8]) for _ in range(rng.randint(1, 5))]
+        fields = _simulated_fields(kernel, dilations)
+        left.append(1 + sum(b - a for a, b in zip(fields, fields[1:])))
+        right.append(1 + sum((kernel - 1) * dl for dl in dilations))
+    return Comparison(
+        left, right, "1 + sum of measured increments against 1 + sum (k - 1) d_l, 6 stacks"
+    )
 
 
 def wavenet_receptive_field(kernel, dilations):
@@ -562,6 +835,30 @@ def vq_quantise(z_e, codebook):
     return as_float64(codebook[np.argmin(distances, axis=-1)])
 
 
+def _vq_pipeline_evidence():
+    """What the decoder receives: the sheet's diagram feeds it the encoder output (called
+    z_q there, a codebook lookup of it repeated), the right one the nearest codebook vector.
+    Reference: the nearest code found by brute force over all pairwise distances."""
+    import numpy as np
+
+    from formulas.core import compare_forms
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(4)
+    encoder = rng.standard_normal((2, 4))
+    codebook = rng.standard_normal((8, 2))
+    z_e = encoder @ x
+    distances = [float(np.linalg.norm(z_e - code)) for code in codebook]
+    reference = codebook[distances.index(min(distances))]
+    return compare_forms(
+        reference=reference,
+        sheet=z_e,  # the sheet's "enc -> z_q": the encoder output itself
+        correct=vq_quantise(z_e, codebook),
+        reference_name="input of the decoder: the nearest of 8 codes to enc(x) (brute force)",
+        where="random linear encoder R^4 -> R^2",
+    )
+
+
 register(
     Formula(
         id="vq-vae-quantisation",
@@ -583,6 +880,21 @@ register(
         statement_builder=_vq_statement,
         latex_override=r"z_q(x) = e_k,\quad k = \arg\min_j \|z_e(x) - e_j\|_2",
         evaluator=vq_quantise,
+        sheet_lines=(60, 62),
+        erratum=Erratum(
+            sheet=r"x \rightarrow z \xrightarrow{\text{enc}} z_q \xrightarrow{\text{codebook}} "
+            r"z_q \xrightarrow{\text{dec}} \hat{x}",
+            correct=r"x \xrightarrow{\text{enc}} z_e \xrightarrow{\text{nearest code}} z_q = "
+            r"e_k \xrightarrow{\text{dec}} \hat{x}",
+            explanation="The sheet's VQ-VAE pipeline labels the encoder's output z_q and then "
+            "looks z_q up in the codebook again (and has an extra z before the encoder). The "
+            "encoder outputs a continuous z_e = enc(x); the quantiser replaces it by its "
+            "nearest codebook vector z_q = e_k; the decoder reconstructs from z_q. The "
+            "intended pipeline is clear: a garbled diagram.",
+            evidence=_vq_pipeline_evidence,
+            severity="typo",
+            sheet_lines=(60, 60),
+        ),
     )
 )
 
@@ -599,7 +911,7 @@ def _vq_loss_statement():
     )
 
 
-def _vq_loss_derivation() -> list[Step]:
+def _vq_loss_properties() -> list[Step]:
     import sympy as sp
 
     z, e, beta = sp.Symbol("z_e", real=True), sp.Symbol("e", real=True), sp.Symbol("beta")
@@ -607,14 +919,14 @@ def _vq_loss_derivation() -> list[Step]:
         Step(
             "the codebook term ||sg[z_e] - e||^2 moves the code towards the encoder output: "
             "its gradient in e is 2 (e - z_e) (z_e is held fixed)",
-            sp.diff((z - e) ** 2, e),
+            sp.Derivative((z - e) ** 2, e),
             2 * (e - z),
         ),
         Step(
             "the commitment term beta ||z_e - sg[e]||^2 keeps the encoder near its code: "
             "gradient 2 beta (z_e - e) in z_e; the reconstruction gradient reaches z_e by the "
             "straight-through estimator (d z_q / d z_e := I)",
-            sp.diff(beta * (z - e) ** 2, z),
+            sp.Derivative(beta * (z - e) ** 2, z),
             2 * beta * (z - e),
         ),
     ]
@@ -647,7 +959,8 @@ register(
             "straight-through",
         ),
         statement_builder=_vq_loss_statement,
-        derivation_builder=_vq_loss_derivation,
+        definition=True,
+        properties_builder=_vq_loss_properties,
         evaluator=vq_vae_loss,
     )
 )
@@ -661,6 +974,31 @@ def _bpd_statement():
 
     D = sp.Symbol("D", positive=True, integer=True)
     return sp.Eq(sp.Symbol("bits/dim"), sp.Symbol("NLL_nats") / (D * sp.log(2)))
+
+
+def _bpd_derivation() -> list[Step]:
+    import sympy as sp
+
+    from formulas._chain import definition
+
+    D = sp.Symbol("D", positive=True, integer=True)
+    bits, nats, per_dim = sp.Symbol("NLL_bits"), sp.Symbol("NLL_nats"), sp.Symbol("bits/dim")
+    return [
+        definition(
+            "bits per dimension: the NLL in bits over the D dimensions",
+            per_dim,
+            bits / D,
+            "per-dim",
+        ),
+        Step("divide by the dimension", per_dim, bits / D, uses=("per-dim",)),
+        definition(
+            "change of base: -log2 p = -ln p / ln 2, so NLL_bits = NLL_nats / ln 2",
+            bits,
+            nats / sp.log(2),
+            "base",
+        ),
+        Step("NLL in nats over D ln 2", rhs=nats / (D * sp.log(2)), uses=("base",)),
+    ]
 
 
 def bits_per_dim(nll, dims):
@@ -680,6 +1018,7 @@ register(
         "to evaluate for others. Reported as bits/dim = NLL / (D ln 2).",
         keywords=("nll", "negative log-likelihood", "bits per dim", "bpd", "metric", "evaluation"),
         statement_builder=_bpd_statement,
+        derivation_builder=_bpd_derivation,
         evaluator=bits_per_dim,
     )
 )
