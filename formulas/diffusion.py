@@ -1550,6 +1550,42 @@ def _latent_statement():
     return sp.Eq(sp.Symbol("x_hat"), sp.Function("D")(sp.Symbol("z_0")))
 
 
+def _latent_properties() -> list[Step]:
+    import sympy as sp
+
+    def round_trip() -> Comparison:
+        import numpy as np
+
+        # data on a 3-dimensional subspace of R^12: a linear autoencoder (PCA) with a
+        # 3-dimensional latent decodes its own codes back to the data exactly
+        rng = np.random.default_rng(0)
+        basis = np.linalg.qr(rng.normal(size=(12, 3)))[0]
+        data = rng.normal(size=(200, 3)) @ basis.T
+        _, _, vt = np.linalg.svd(data, full_matrices=False)
+        encoder = vt[:3]  # z = E(x) = W x
+        latent = data @ encoder.T
+        return Comparison(
+            (latent @ encoder).ravel(),
+            data.ravel(),
+            "200 points on a 3-D subspace of R^12: D(E(x)) with a 3-D PCA autoencoder",
+        )
+
+    return [
+        Step(
+            "the latent is much smaller: Stable Diffusion's 512x512x3 image becomes a 64x64x4 "
+            "latent (downsampling f = 8), 48 times fewer numbers to denoise",
+            sp.Mul(512 * 512 * 3, sp.Pow(64 * 64 * 4, -1), evaluate=False),
+            sp.Integer(48),
+        ),
+        Step(
+            "decoding an encoded latent returns the image when the autoencoder fits the data, "
+            "so nothing is lost by diffusing in latent space",
+            custom=round_trip,
+            tolerance=1e-10,
+        ),
+    ]
+
+
 register(
     Formula(
         id="latent-diffusion",
@@ -1560,6 +1596,8 @@ register(
         "model on z, decode x_hat = D(z_0).",
         keywords=("latent diffusion", "stable diffusion", "ldm", "autoencoder", "latent space"),
         statement_builder=_latent_statement,
+        definition=True,
+        properties_builder=_latent_properties,
         sheet_lines=(191, 191),
     )
 )
