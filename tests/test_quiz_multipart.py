@@ -5,6 +5,7 @@ the parts one line each."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -302,7 +303,107 @@ def check_likelihood(q):
     assert "good likelihood does not imply good samples" in right_option(q.parts[2])
 
 
+def check_diffusion_forward(q):
+    import sympy as sp
+
+    betas, x0, eps = value(q.prompt, "betas"), value(q.prompt, "x_0"), value(q.prompt, "eps")
+    t = int(re.search(r"alpha-bar_(\d)", q.parts[0].prompt).group(1))
+    mean, var = x0, 0.0
+    for beta in betas[:t]:  # compose the one-step Gaussians: mean and variance by recursion
+        mean, var = math.sqrt(1 - beta) * mean, (1 - beta) * var + beta
+    close(q.parts[0].answer, (mean / x0) ** 2)  # the mean is sqrt(alpha-bar_t) x_0
+    close(q.parts[1].answer, mean + math.sqrt(var) * eps)
+    xt, e, a = sp.Symbol("x_t", real=True), sp.Symbol("eps", real=True), sp.Symbol("abar_t")
+    truth = (xt - sp.sqrt(1 - a) * e) / sp.sqrt(a)
+    points = [{"x_t": 0.7, "eps": -0.3, "abar_t": 0.4}, {"x_t": -1.1, "eps": 1.2, "abar_t": 0.9}]
+    symbols = {"x_t": "real", "eps": "real", "abar_t": "positive"}
+    same_expression(q.parts[2].answer, truth, symbols, points)
+    assert right_option(q.parts[3]).startswith("alpha-bar_t: composing")
+
+
+def check_reparametrisation(q):
+    import torch
+
+    mu = torch.tensor(float(value(q.prompt, "mu")), dtype=torch.float64, requires_grad=True)
+    log_var = float(value(q.prompt, "log sigma^2"))
+    sigma = torch.tensor(math.sqrt(math.exp(log_var)), dtype=torch.float64, requires_grad=True)
+    eps = float(value(q.prompt, "eps"))
+    z = mu + sigma * eps
+    z.backward()
+    close(q.parts[0].answer, sigma.item())
+    close(q.parts[1].answer, z.item())
+    close(q.parts[2].answer, mu.grad.item() + sigma.grad.item())
+    assert right_option(q.parts[3]).startswith("the randomness moves into eps")
+
+
+def check_generator_loss(q):
+    import torch
+
+    ell = float(value(q.prompt, "ell"))
+    for part, objective in ((q.parts[1], lambda d: torch.log(1 - d)), (q.parts[2], torch.log)):
+        logit = torch.tensor(ell, dtype=torch.float64, requires_grad=True)
+        objective(torch.sigmoid(logit)).backward()
+        close(part.answer, logit.grad.item())
+    close(q.parts[0].answer, 1 / (1 + math.exp(-ell)))
+    assert right_option(q.parts[3]).startswith("the non-saturating one")
+
+
+def check_adam(q):
+    import torch
+
+    lr = float(value(q.prompt, "lr"))
+    g1, g2 = float(value(q.prompt, "g_1")), float(value(q.prompt, "g_2"))
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.Adam([theta], lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    thetas = []
+    for g in (g1, g2):  # torch's Adam on the given gradients
+        optimiser.zero_grad()
+        theta.grad = torch.tensor([g], dtype=torch.float64)
+        optimiser.step()
+        thetas.append(theta.item())
+    close(q.parts[0].answer, thetas[0])
+    close(q.parts[1].answer, optimiser.state[theta]["exp_avg"].item())
+    close(q.parts[2].answer, thetas[1])
+    assert right_option(q.parts[3]).startswith("m starts at 0")
+
+
+def check_causal_cost(q):
+    import torch
+
+    tokens, dims = int(value(q.prompt, "T")), int(value(q.prompt, "D"))
+    factor = int(re.search(r"grows (\d)-fold", q.parts[2].prompt).group(1))
+    allowed = torch.ones(tokens, tokens, dtype=torch.bool).tril()  # as SDPA's is_causal
+    assert int(q.parts[0].answer) == int((~allowed).sum())
+
+    def flops(t):
+        """Count the multiply-adds of Q K^T (t x dims times dims x t) and of alpha V (t x t
+        times t x dims) one index triple at a time; 2 FLOPs each."""
+        scores = sum(1 for _ in itertools.product(range(t), range(t), range(dims)))
+        mixing = sum(1 for _ in itertools.product(range(t), range(dims), range(t)))
+        return 2 * (scores + mixing)
+
+    assert int(q.parts[1].answer) == flops(tokens)
+    close(q.parts[2].answer, flops(factor * tokens) / flops(tokens))
+    assert right_option(q.parts[3]).startswith("no: the full T x T scores")
+
+
+def check_cross_entropy(q):
+    from scipy.stats import entropy
+
+    p, q_model = value(q.prompt, "p"), value(q.prompt, "q")
+    close(q.parts[1].answer, entropy(p))
+    close(q.parts[2].answer, entropy(p, q_model))
+    close(q.parts[0].answer, entropy(p) + entropy(p, q_model))
+    assert right_option(q.parts[3]).startswith("minimising KL(p || q)")
+
+
 CHECKS = {
+    "diffusion-forward-multipart": check_diffusion_forward,
+    "vae-reparametrisation-multipart": check_reparametrisation,
+    "gan-generator-loss-multipart": check_generator_loss,
+    "opt-adam-multipart": check_adam,
+    "attn-causal-cost-multipart": check_causal_cost,
+    "ml-cross-entropy-multipart": check_cross_entropy,
     "gan-optimum-multipart": check_gan,
     "rl-returns-td-multipart": check_rl,
     "flows-linear-density-multipart": check_flows,

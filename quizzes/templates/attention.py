@@ -359,4 +359,75 @@ def attention_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "attn-causal-cost-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("causal-mask", "attention-cost"),
+    difficulty=2,
+    tags=("mask", "complexity", "multipart"),
+)
+def causal_cost_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    tokens = rng.choice([6, 8, 10, 12])
+    dims = rng.choice([16, 32, 64])
+    factor = rng.choice([2, 3, 4])
+    mask = np.asarray(formulas.get("causal-mask").evaluate(T=tokens))
+    blocked = int(np.isinf(mask).sum())
+    cost = formulas.get("attention-cost")
+    flops = cost.evaluate(T=tokens, D=dims)
+    ratio = cost.evaluate(T=factor * tokens, D=dims) / flops
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"A decoder layer runs masked self-attention over T = {tokens} tokens with D = {dims} "
+        "(one head).",
+        [
+            part(
+                "numeric",
+                "How many entries of the causal mask M are -infinity?",
+                blocked,
+                "M_ij = -inf for j > i: the strict upper triangle, T (T - 1)/2.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                "How many FLOPs do Q K^T and the product with V take together "
+                "(2 per multiply-add, projections and softmax not counted)?",
+                flops,
+                "2 T^2 D for Q K^T and 2 T^2 D for alpha V.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"By what factor does that cost grow when T grows {factor}-fold?",
+                ratio,
+                "The cost is quadratic in T.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "Does the causal mask reduce the FLOPs of a standard implementation, and why?",
+                "no: the full T x T scores are computed and the masked ones set to -inf "
+                "before the softmax",
+                {
+                    "yes, by half: only the lower triangle is computed": "a standard "
+                    "implementation computes every score, then masks",
+                    "yes, to O(T D): each token attends to one position": "each token "
+                    "attends to all earlier positions",
+                    "no: the mask adds O(T^3) work": "adding M is O(T^2), like the scores",
+                },
+                "Masking is an addition of -inf; the matrix products are unchanged.",
+            ),
+        ],
+        formulas=("causal-mask", "attention-cost"),
+    )
+
+
 guard_module(__name__)

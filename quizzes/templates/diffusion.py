@@ -501,4 +501,86 @@ def posterior_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "diffusion-forward-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("ddpm-alpha-bar", "ddpm-forward-marginal"),
+    difficulty=3,
+    tags=("forward-process", "multipart"),
+)
+def forward_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    betas = [grid(rng, 0.05, 0.4, 0.05) for _ in range(3)]
+    t = rng.randint(2, 3)
+    x0, eps = grid(rng, -2, 2, 0.5) or 1.0, grid(rng, -1.5, 1.5, 0.5) or 0.5
+    abar = formulas.get("ddpm-alpha-bar").evaluate(betas=betas, t=t)
+    xt = formulas.get("ddpm-forward-marginal").evaluate(betas=betas, t=t, x0=x0, eps=eps)
+    one_step = math.sqrt(1 - betas[t - 1]) * x0 + math.sqrt(betas[t - 1]) * eps
+    return problem(
+        question_id,
+        TOPIC,
+        f"A DDPM forward process with betas = {vector(betas)} (beta_1 first), alpha_t = 1 - "
+        f"beta_t. A scalar data point x_0 = {show(x0)} is noised with the standard normal draw "
+        f"eps = {show(eps)}.",
+        [
+            part(
+                "numeric",
+                f"What is alpha-bar_{t}?",
+                abar,
+                "alpha-bar_t = alpha_1 alpha_2 ... alpha_t.",
+            ),
+            part(
+                "numeric",
+                f"What is x_{t} sampled in one go from q(x_{t} | x_0) with this eps?",
+                xt,
+                "x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps.",
+                mistakes=_slip(
+                    one_step,
+                    xt,
+                    "that is one step with alpha_t; q(x_t | x_0) "
+                    "composes all t steps through alpha-bar_t.",
+                ),
+            ),
+            part(
+                "symbolic",
+                "Solve the closed form for x_0: write x_0 using x_t, eps and abar_t (alpha-bar_t).",
+                "(x_t - sqrt(1 - abar_t)*eps)/sqrt(abar_t)",
+                "The same line, solved for x_0: what the network's noise estimate predicts.",
+                symbols={"x_t": "real", "eps": "real", "abar_t": "positive"},
+                constraints=("0 < abar_t < 1",),
+            ),
+            choice_part(
+                rng,
+                "The course sheet writes q(x_t | x_0) with sqrt(alpha_t) in place of "
+                "sqrt(alpha-bar_t). Which is right, and why?",
+                "alpha-bar_t: composing t Gaussian steps multiplies the means by every "
+                "sqrt(alpha_s)",
+                {
+                    "alpha_t: each step only sees the previous one": "that is q(x_t | x_{t-1}), "
+                    "one step; q(x_t | x_0) spans all t steps",
+                    "both: they agree for every t": "they agree only at t = 1, where "
+                    "alpha-bar_1 = alpha_1",
+                    "alpha_t: alpha-bar_t would make the variance exceed 1": "the variance "
+                    "1 - alpha-bar_t stays in (0, 1)",
+                },
+                "Induction: x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps_t gives the product.",
+            ),
+        ],
+        formulas=("ddpm-alpha-bar", "ddpm-forward-marginal"),
+        carried={1: f"(a) alpha-bar_{t} = {number(abar)}", 2: f"(b) x_{t} = {number(xt)}"},
+    )
+
+
+def _slip(value, answer, feedback):
+    from quizzes.templates._kit import mistake
+
+    return mistake(value, answer, feedback)
+
+
 guard_module(__name__)

@@ -404,4 +404,61 @@ def optimum_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "gan-generator-loss-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("gan-saturating-gradient", "gan-non-saturating-gradient"),
+    difficulty=3,
+    tags=("non-saturating", "multipart"),
+)
+def generator_loss_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    logit = rng.choice([-4.0, -3.0, -2.5, -2.0])
+    saturating = formulas.get("gan-saturating-gradient").evaluate(logit=logit)
+    non_saturating = formulas.get("gan-non-saturating-gradient").evaluate(logit=logit)
+    d = 1 / (1 + math.exp(-logit))
+    return problem(
+        question_id,
+        TOPIC,
+        f"Early in training the discriminator rejects a fake confidently: its logit is "
+        f"ell = {show(logit)}, so D(G(z)) = sigmoid(ell).",
+        [
+            part("numeric", "What is D(G(z))?", d, "sigmoid(ell) = 1/(1 + exp(-ell))."),
+            part(
+                "numeric",
+                "What is d/d ell of log(1 - D(G(z))), the term the minimax generator minimises?",
+                saturating,
+                "d/d ell log(1 - sigmoid(ell)) = -sigmoid(ell) = -D.",
+            ),
+            part(
+                "numeric",
+                "What is d/d ell of log D(G(z)), the term the non-saturating generator maximises?",
+                non_saturating,
+                "d/d ell log sigmoid(ell) = 1 - sigmoid(ell) = 1 - D.",
+            ),
+            choice_part(
+                rng,
+                "Which generator objective learns faster here, and why?",
+                "the non-saturating one: its gradient 1 - D stays near 1 while D(G(z)) is near 0",
+                {
+                    "the minimax one: it is the game's true objective": "its gradient -D is "
+                    "near 0 exactly when the fakes are bad",
+                    "both equally: they have the same fixed point": "same fixed point, but "
+                    "very different gradients early on",
+                    "the minimax one: its gradient is negative, so it descends": "the sign "
+                    "follows from min vs max; the size -D is what vanishes",
+                },
+                "Goodfellow et al.: maximise log D(G(z)) for strong early gradients.",
+            ),
+        ],
+        formulas=("gan-saturating-gradient", "gan-non-saturating-gradient"),
+    )
+
+
 guard_module(__name__)

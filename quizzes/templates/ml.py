@@ -396,4 +396,54 @@ def sigmoid_unit_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "ml-cross-entropy-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("cross-entropy-decomposition",),
+    difficulty=2,
+    tags=("cross-entropy", "kl", "multipart"),
+)
+def cross_entropy_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    p = rng.choice([[0.5, 0.5, 0.0], [0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.8, 0.1, 0.1]])
+    q = rng.choice([[0.4, 0.4, 0.2], [0.5, 0.25, 0.25], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    while q == p:
+        q = [0.3, 0.3, 0.4]
+    cross = formulas.get("cross-entropy-decomposition").evaluate(p=p, q=q)
+    entropy = -sum(x * math.log(x) for x in p if x > 0)  # H(p), 0 log 0 = 0
+    return problem(
+        question_id,
+        TOPIC,
+        f"Soft labels p = {vector(p)} over three classes and a model's prediction q = "
+        f"{vector(q)}. Natural logarithms; 0 log 0 = 0.",
+        [
+            part("numeric", "What is the cross-entropy H(p, q)?", cross, "H(p, q) = -sum p log q."),
+            part("numeric", "What is the entropy H(p)?", entropy, "H(p) = -sum p log p."),
+            part("numeric", "What is KL(p || q)?", cross - entropy, "H(p, q) = H(p) + KL(p || q)."),
+            choice_part(
+                rng,
+                "Training q to minimise H(p, q) over q is the same as ...",
+                "minimising KL(p || q), since H(p) does not depend on q",
+                {
+                    "minimising KL(q || p), since KL is symmetric": "KL is not symmetric; the "
+                    "decomposition gives KL(p || q)",
+                    "maximising H(q), since a flat prediction is safest": "H(q) does not "
+                    "appear in H(p, q) = H(p) + KL(p || q)",
+                    "minimising H(p), since the labels are the target": "H(p) is fixed by "
+                    "the labels",
+                },
+                "The entropy of the labels is a constant of the optimisation.",
+            ),
+        ],
+        formulas=("cross-entropy-decomposition",),
+        carried={2: f"(a) H(p, q) = {number(cross)}; (b) H(p) = {number(entropy)}"},
+    )
+
+
 guard_module(__name__)

@@ -379,4 +379,75 @@ def momentum_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "opt-adam-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("adam-update",),
+    difficulty=3,
+    tags=("adam", "bias-correction", "multipart"),
+)
+def adam_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    lr = rng.choice([0.1, 0.01, 0.05])
+    g1, g2 = rng.choice([-3.0, -1.0, 2.0, 4.0]), rng.choice([-2.0, 1.0, 3.0, 0.5])
+    b1, b2 = 0.9, 0.999
+    adam = formulas.get("adam-update")
+    theta1 = adam.evaluate(theta=0.0, grad=g1, m=0.0, v=0.0, t=1, lr=lr, beta1=b1, beta2=b2)
+    # the moments after step 1 (the update rule's own definitions)
+    m1, v1 = (1 - b1) * g1, (1 - b2) * g1**2
+    theta2 = adam.evaluate(theta=theta1, grad=g2, m=m1, v=v1, t=2, lr=lr, beta1=b1, beta2=b2)
+    m2 = b1 * m1 + (1 - b1) * g2
+    return problem(
+        question_id,
+        TOPIC,
+        f"Adam with lr = {show(lr)}, beta1 = 0.9, beta2 = 0.999 and a negligible eps starts "
+        f"from theta_0 = 0 with m_0 = v_0 = 0. The gradients are g_1 = {show(g1)}, then "
+        f"g_2 = {show(g2)}.",
+        [
+            part(
+                "numeric",
+                "What is theta_1 after the first step?",
+                theta1,
+                "Bias correction makes m_hat = g_1 and v_hat = g_1^2: the step is -lr sign(g_1).",
+            ),
+            part(
+                "numeric",
+                "What is the first moment m_2 (before bias correction)?",
+                m2,
+                "m_2 = beta1 m_1 + (1 - beta1) g_2 with m_1 = (1 - beta1) g_1.",
+            ),
+            part(
+                "numeric",
+                "What is theta_2 after the second step?",
+                theta2,
+                "theta_2 = theta_1 - lr m_hat_2/(sqrt(v_hat_2) + eps), hats divide by 1 - beta^2.",
+            ),
+            choice_part(
+                rng,
+                "Why does Adam divide m_t by 1 - beta1^t?",
+                "m starts at 0, so early averages are biased towards 0; dividing by "
+                "1 - beta1^t makes them unbiased for a constant gradient",
+                {
+                    "to keep the learning rate decaying as 1/t": "1 - beta1^t tends to 1; it "
+                    "does not decay the step",
+                    "to normalise the gradient to unit length": "that is the division by "
+                    "sqrt(v_hat)",
+                    "to add momentum": "m is the momentum; the correction only removes its "
+                    "bias towards 0",
+                },
+                "E[m_t] = (1 - beta1^t) g for a constant g.",
+            ),
+        ],
+        formulas=("adam-update",),
+        carried={
+            1: f"(a) theta_1 = {number(theta1)}",
+            2: f"(a) theta_1 = {number(theta1)}; (b) m_2 = {number(m2)}",
+        },
+    )
+
+
 guard_module(__name__)

@@ -436,4 +436,66 @@ def kl_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "vae-reparametrisation-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("reparametrisation", "kl-gauss"),
+    difficulty=2,
+    tags=("reparametrisation", "multipart"),
+)
+def reparametrisation_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    mu = rng.choice([-1.5, -0.5, 0.5, 1.0, 2.0])
+    log_var = rng.choice([-2.0, -1.0, 1.0, 2.0])
+    eps = rng.choice([-1.5, -0.5, 0.5, 1.2])
+    sigma = math.exp(log_var / 2)
+    z = float(formulas.get("reparametrisation").evaluate(mu=[mu], sigma=[sigma], eps=[eps])[0])
+    return problem(
+        question_id,
+        TOPIC,
+        f"A VAE encoder outputs mu = {show(mu)} and the log-variance log sigma^2 = "
+        f"{show(log_var)} for one latent dimension; the standard normal draw is eps = "
+        f"{show(eps)}.",
+        [
+            part(
+                "numeric",
+                "What is the standard deviation sigma?",
+                sigma,
+                "sigma = exp(log sigma^2 / 2).",
+            ),
+            part("numeric", "What is the reparametrised sample z?", z, "z = mu + sigma eps."),
+            part(
+                "numeric",
+                "What is dz/dmu + dz/dsigma (the two pathwise derivatives summed)?",
+                1 + eps,
+                "dz/dmu = 1 and dz/dsigma = eps.",
+            ),
+            choice_part(
+                rng,
+                "Why does the VAE sample z = mu + sigma eps instead of z ~ N(mu, sigma^2)?",
+                "the randomness moves into eps, so z is a differentiable function of mu and "
+                "sigma and gradients can flow into the encoder",
+                {
+                    "it gives samples with a different distribution that trains better": "z is "
+                    "still distributed as N(mu, sigma^2)",
+                    "it removes the KL term from the ELBO": "the KL term stays; only the "
+                    "sampling is rewritten",
+                    "it makes the decoder deterministic": "the decoder is unchanged; the "
+                    "encoder's sampling is what is rewritten",
+                },
+                "Pathwise gradients: d/dphi E_eps[f(mu + sigma eps)] = "
+                "E_eps[f' (dmu + eps dsigma)].",
+            ),
+        ],
+        formulas=("reparametrisation",),
+        carried={1: f"(a) sigma = {number(sigma)}", 2: f"(a) sigma = {number(sigma)}"},
+    )
+
+
 guard_module(__name__)
