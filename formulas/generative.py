@@ -6,7 +6,8 @@ builders; numpy inside evaluators.
 
 from __future__ import annotations
 
-from formulas.core import Formula, Step, StepResult, as_float64, register
+from formulas._chain import definition
+from formulas.core import Comparison, Formula, Step, as_float64, register
 
 # --------------------------------------------------------------------------------------------
 # maximum likelihood = minimum KL(p_data || p_model)
@@ -21,31 +22,83 @@ def _mle_statement():
     )
 
 
-def _mle_derivation() -> list[Step]:
+def _finite_support():
     import sympy as sp
 
-    a, b = sp.symbols("a b", positive=True)
+    x, N = sp.symbols("x N", positive=True, integer=True)
+    p_data, p_model = sp.IndexedBase("p_data"), sp.IndexedBase("p_model")
+    return sp, x, N, p_data, p_model
 
-    def sample(rng):
-        return {a: sp.Rational(rng.randint(1, 99), 100), b: sp.Rational(rng.randint(1, 99), 100)}
 
-    cross_entropy = -(a * sp.log(b) + (1 - a) * sp.log(1 - b))
-    entropy = -(a * sp.log(a) + (1 - a) * sp.log(1 - a))
-    kl = a * sp.log(a / b) + (1 - a) * sp.log((1 - a) / (1 - b))
+def _finite_check(lhs, rhs, size=5, draws=3) -> Comparison:
+    """Both sides on random distributions over `size` outcomes (sums expanded, then the
+    probabilities inserted)."""
+    import numpy as np
+
+    sp, x, N, p_data, p_model = _finite_support()
+    rng = np.random.default_rng(0)
+    lefts, rights = [], []
+    for _ in range(draws):
+        values = {}
+        for base in (p_data, p_model):
+            for index, p in enumerate(rng.dirichlet(np.ones(size)), start=1):
+                values[base[index]] = sp.Float(p, 30)
+        for side, out in ((lhs, lefts), (rhs, rights)):
+            expanded = sp.sympify(side).subs(N, size).doit()
+            out.append(float(sp.N(expanded.xreplace(values), 30)))
+    return Comparison(lefts, rights, f"{draws} random distributions on {size} outcomes")
+
+
+def _mle_derivation() -> list[Step]:
+    sp, x, N, p_data, p_model = _finite_support()
+    ce, h, kl = (
+        sp.Symbol("E_{p_data}[-log p_model(x)]"),
+        sp.Symbol("H(p_data)"),
+        sp.Symbol("D_KL(p_data||p_model)"),
+    )
+    summed = sp.Sum(-p_data[x] * sp.log(p_model[x]), (x, 1, N))
+    inserted = sp.Sum(
+        -p_data[x] * sp.log(p_data[x]) + p_data[x] * sp.log(p_data[x] / p_model[x]), (x, 1, N)
+    )
+    split = sp.Sum(-p_data[x] * sp.log(p_data[x]), (x, 1, N)) + sp.Sum(
+        p_data[x] * sp.log(p_data[x] / p_model[x]), (x, 1, N)
+    )
     return [
+        definition(
+            "expected negative log-likelihood over a finite support x = 1..N", ce, summed, "ce"
+        ),
+        Step("write out the expectation", ce, summed, uses=("ce",)),
         Step(
-            "cross-entropy = entropy of the data + KL (two-point support p_data = (a, 1-a), "
-            "p_model = (b, 1-b)); H(p_data) does not depend on the model, so maximising the "
-            "expected log-likelihood minimises D_KL(p_data || p_model)",
-            cross_entropy,
-            entropy + kl,
-            sampler=sample,
-            assumptions="0 < a, b < 1",
+            "add and subtract p_data log p_data: -log p_model = -log p_data + log(p_data / "
+            "p_model)",
+            rhs=inserted,
+            custom=lambda: _finite_check(summed, inserted),
+            method="custom",
+            tolerance=1e-20,
         ),
         Step(
-            "the minimum over the model is at p_model = p_data (KL >= 0, zero iff equal)",
-            sp.diff(cross_entropy, b).subs(b, a),
-            sp.Integer(0),
+            "linearity of the sum",
+            rhs=split,
+            custom=lambda: _finite_check(inserted, split),
+            method="custom",
+            tolerance=1e-20,
+        ),
+        definition(
+            "entropy of the data", h, sp.Sum(-p_data[x] * sp.log(p_data[x]), (x, 1, N)), "entropy"
+        ),
+        definition(
+            "KL divergence (formula kl-divergence)",
+            kl,
+            sp.Sum(p_data[x] * sp.log(p_data[x] / p_model[x]), (x, 1, N)),
+            "kl",
+            premise="formula:kl-divergence",
+        ),
+        Step(
+            "H(p_data) does not depend on the model, so maximising the expected "
+            "log-likelihood minimises D_KL(p_data || p_model) (>= 0, zero iff p_model = "
+            "p_data)",
+            rhs=h + kl,
+            uses=("entropy", "kl"),
         ),
     ]
 
@@ -96,6 +149,32 @@ def _taxonomy_statement():
     return sp.Eq(sp.Symbol("p_model"), sp.Symbol("p_data"))
 
 
+def _taxonomy_properties() -> list[Step]:
+    def fitted() -> Comparison:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        p_data = rng.dirichlet(np.ones(6))
+        logits = np.zeros(6)
+        for _ in range(20000):  # gradient descent on the expected NLL, p_model = softmax
+            p_model = np.exp(logits - logits.max())
+            p_model /= p_model.sum()
+            logits -= 1.0 * (p_model - p_data)  # d/dlogits of E_{p_data}[-log p_model]
+        return Comparison(
+            p_model, p_data, "p_model fitted by maximum likelihood (6 outcomes) against p_data"
+        )
+
+    return [
+        Step(
+            "the goal p_model = p_data is where maximum likelihood leads: gradient descent "
+            "on E_{p_data}[-log p_model] over a 6-outcome model recovers p_data",
+            custom=fitted,
+            method="custom",
+            tolerance=1e-8,
+        )
+    ]
+
+
 register(
     Formula(
         id="generative-taxonomy",
@@ -117,6 +196,9 @@ register(
         ),
         statement_builder=_taxonomy_statement,
         latex_override=r"p_{\text{model}} \approx p_{\text{data}}",
+        definition=True,
+        properties_builder=_taxonomy_properties,
+        sheet_lines=(5, 16),
     )
 )
 
@@ -128,6 +210,40 @@ def _ae_statement():
     import sympy as sp
 
     return sp.Eq(sp.Symbol("min_{f,g} L"), sp.Symbol("E_x ||x - g(f(x))||^2"))
+
+
+def _ae_properties() -> list[Step]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 4)) @ rng.standard_normal((4, 4))  # full rank 4
+
+    def undercomplete() -> Comparison:
+        errors = [float(linear_autoencoder_error(X, k)) for k in (1, 2, 3)]
+        return Comparison(errors, [0.0] * 3, "minimal linear-AE error for |Z| = 1, 2, 3 < 4")
+
+    def overcomplete() -> Comparison:
+        W = rng.standard_normal((6, 4))  # |Z| = 6 > |X| = 4: g = pinv(f) gives g o f = id
+        reconstruction = X @ W.T @ np.linalg.pinv(W).T
+        return Comparison(
+            reconstruction.ravel(), X.ravel(), "overcomplete |Z| = 6: g(f(x)) against x"
+        )
+
+    return [
+        Step(
+            "undercomplete (|Z| < |X|): the bottleneck forces an error on full-rank data",
+            relation=">",
+            custom=undercomplete,
+            method="custom",
+        ),
+        Step(
+            "overcomplete (|Z| >= |X|): g o f = id is reachable, so the plain objective alone "
+            "learns nothing useful (hence denoising / inpainting objectives)",
+            custom=overcomplete,
+            method="custom",
+            tolerance=1e-10,
+        ),
+    ]
 
 
 register(
@@ -151,6 +267,9 @@ register(
             "decoder",
         ),
         statement_builder=_ae_statement,
+        definition=True,
+        properties_builder=_ae_properties,
+        sheet_lines=(18, 18),
     )
 )
 
@@ -165,49 +284,146 @@ def _pca_statement():
     )
 
 
-def _pca_derivation() -> list[Step]:
+def _pca_symbols():
     import sympy as sp
 
-    a, c = sp.symbols("a c", positive=True)
-    b, theta = sp.symbols("b theta", real=True)
-    S = sp.Matrix([[a + b**2, b], [b, c]])  # a generic positive-definite 2x2 scatter matrix
-    u = sp.Matrix([sp.cos(theta), sp.sin(theta)])
-    error = S.trace() - (u.T * S * u)[0]  # residual of projecting onto span(u)
-    lam_max = max(S.eigenvals(), key=lambda e: sp.N(e.subs({a: 1, b: 1, c: 1})))
-    lam_min = [e for e in S.eigenvals() if e != lam_max][0]
+    i, k, D = sp.symbols("i k D", positive=True, integer=True)
+    eigenvalue = sp.IndexedBase("lambda")
+    minimum = sp.Symbol("min_{linear f, g} sum_n ||x_n - g(f(x_n))||^2")
+    trace = sp.Symbol("tr S")
+    best = sp.Symbol("max_U tr(U^T S U)")
+    return sp, i, k, D, eigenvalue, minimum, trace, best
 
-    def sample(rng):
-        return {
-            a: sp.Rational(rng.randint(1, 300), 100),
-            c: sp.Rational(rng.randint(1, 300), 100),
-            b: sp.Rational(rng.randint(-200, 200), 100),
-            theta: sp.Rational(rng.randint(0, 628), 100),
+
+def _scatter(seed=0, n=40, D=5):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, D)) @ rng.standard_normal((D, D)) + rng.standard_normal(D)
+    centred = X - X.mean(axis=0)
+    return X, centred, centred.T @ centred
+
+
+def _projection_lemma() -> Comparison:
+    """Reconstructions g(f(x)) of a linear autoencoder lie in the span of the decoder's k
+    columns G; the best code for each x (least squares, numpy lstsq) is the orthogonal
+    projection onto span(G), leaving tr S - tr(U^T S U), U an orthonormal basis of span(G)."""
+    import numpy as np
+
+    lefts, rights = [], []
+    for seed, k in ((0, 1), (1, 2), (2, 3)):
+        X, centred, S = _scatter(seed)
+        G = np.random.default_rng(seed + 10).standard_normal((X.shape[1], k))
+        codes, *_ = np.linalg.lstsq(G, centred.T, rcond=None)  # f(x) = pinv(G) x
+        lefts.append(float(((centred.T - G @ codes) ** 2).sum()))
+        U, _ = np.linalg.qr(G)
+        rights.append(float(np.trace(S) - np.trace(U.T @ S @ U)))
+    return Comparison(lefts, rights, "3 random decoders (k = 1, 2, 3; D = 5, n = 40)")
+
+
+def _ky_fan_lemma() -> Comparison:
+    """max over orthonormal U (D x k) of tr(U^T S U) is the sum of the k largest eigenvalues:
+    500 random U never exceed it, the top eigenvectors attain it."""
+    import numpy as np
+
+    lefts, rights = [], []
+    rng = np.random.default_rng(3)
+    for seed, k in ((0, 1), (1, 2), (2, 3)):
+        _, _, S = _scatter(seed)
+        values, vectors = np.linalg.eigh(S)
+        candidates = [np.linalg.qr(rng.standard_normal((S.shape[0], k)))[0] for _ in range(500)]
+        candidates.append(vectors[:, -k:])
+        lefts.append(max(float(np.trace(U.T @ S @ U)) for U in candidates))
+        rights.append(float(values[-k:].sum()))
+    return Comparison(
+        lefts,
+        rights,
+        "max of tr(U^T S U) over 500 random U and the top "
+        "eigenvectors against the top-k eigenvalue sum (D = 5, k = 1, 2, 3)",
+    )
+
+
+def _trace_lemma() -> Comparison:
+    import numpy as np
+
+    _, _, S = _scatter(4)
+    return Comparison(
+        float(np.trace(S)),
+        float(np.linalg.eigvalsh(S).sum()),
+        "trace against the sum of the eigenvalues of a scatter matrix",
+    )
+
+
+def _split_check(lhs, rhs) -> Comparison:
+    import numpy as np
+    import sympy as sp
+
+    _, i, k, D, eigenvalue, *_ = _pca_symbols()
+    rng = np.random.default_rng(5)
+    lefts, rights = [], []
+    for size, kept in ((5, 2), (4, 1), (6, 3)):
+        values = {
+            eigenvalue[j]: sp.Float(v, 30)
+            for j, v in enumerate(np.sort(rng.uniform(0, 3, size))[::-1], start=1)
         }
+        for side, out in ((lhs, lefts), (rhs, rights)):
+            out.append(float(sp.N(side.subs({D: size, k: kept}).doit().xreplace(values), 30)))
+    return Comparison(lefts, rights, "(D, k) = (5, 2), (4, 1), (6, 3), random eigenvalues")
 
-    def optimum_attained() -> StepResult:
-        values = {a: sp.Rational(3, 2), b: sp.Rational(1, 2), c: sp.Rational(1, 3)}
-        vals, vecs = zip(*[(v, vec[0]) for v, _, vec in S.subs(values).eigenvects()])
-        top = vecs[max(range(2), key=lambda i: sp.N(vals[i]))]
-        top = top / top.norm()
-        residual = S.subs(values).trace() - (top.T * S.subs(values) * top)[0]
-        gap = abs(sp.N(residual - lam_min.subs(values), 40))
-        return StepResult(bool(gap < 1e-30), "custom", f"top eigenvector attains it, gap {gap}")
 
+def _pca_derivation() -> list[Step]:
+    sp, i, k, D, eigenvalue, minimum, trace, best = _pca_symbols()
+    difference = sp.Sum(eigenvalue[i], (i, 1, D)) - sp.Sum(eigenvalue[i], (i, 1, k))
     return [
         Step(
-            "a rank-1 linear autoencoder g(f(x)) = u u^T x (|u| = 1) leaves the residual "
-            "sum_n ||x_n||^2 - u^T S u, S the scatter matrix; u^T S u <= lambda_max",
-            error,
-            lam_min,
-            relation=">=",
-            sampler=sample,
-            assumptions="S = [[a + b^2, b], [b, c]] positive definite",
+            "lemma: a linear autoencoder reconstructs inside the span of its decoder's k "
+            "columns; the best encoder there is the orthogonal projection onto that span(U) "
+            "(least squares), leaving tr S - tr(U^T S U), S the centred scatter matrix; "
+            "minimise over U",
+            minimum,
+            trace - best,
+            premise="lemma",
+            name="projection",
+            custom=_projection_lemma,
+            method="custom",
+            tolerance=1e-9,
         ),
         Step(
-            "the minimum lambda_min is attained at the top eigenvector: the optimal linear "
-            "autoencoder spans the principal subspace (PCA; Eckart-Young)",
-            custom=optimum_attained,
+            "the error of the best decoder, minimised over the code",
+            minimum,
+            trace - best,
+            uses=("projection",),
+        ),
+        Step(
+            "lemma (Ky Fan): max over orthonormal U of tr(U^T S U) is the sum of the k "
+            "largest eigenvalues lambda_1 >= ... >= lambda_D of S, attained by the top "
+            "eigenvectors (PCA)",
+            best,
+            sp.Sum(eigenvalue[i], (i, 1, k)),
+            premise="lemma",
+            name="ky-fan",
+            custom=_ky_fan_lemma,
             method="custom",
+            tolerance=1e-9,
+        ),
+        Step(
+            "lemma: tr S is the sum of all eigenvalues",
+            trace,
+            sp.Sum(eigenvalue[i], (i, 1, D)),
+            premise="lemma",
+            name="trace",
+            custom=_trace_lemma,
+            method="custom",
+            tolerance=1e-9,
+        ),
+        Step("insert both lemmas", rhs=difference, uses=("ky-fan", "trace")),
+        Step(
+            "what is left are the discarded eigenvalues: the optimal linear autoencoder is "
+            "PCA (Baldi & Hornik 1989; Eckart-Young)",
+            rhs=sp.Sum(eigenvalue[i], (i, k + 1, D)),
+            custom=lambda: _split_check(difference, sp.Sum(eigenvalue[i], (i, k + 1, D))),
+            method="custom",
+            tolerance=1e-20,
         ),
     ]
 
@@ -244,6 +460,7 @@ register(
         statement_builder=_pca_statement,
         derivation_builder=_pca_derivation,
         evaluator=linear_autoencoder_error,
+        sheet_lines=(18, 18),
     )
 )
 
@@ -259,7 +476,7 @@ def _mixture_statement():
     return sp.Eq(sp.Symbol("log p_mix"), sp.log(w * p + (1 - w) * q))
 
 
-def _mixture_derivation() -> list[Step]:
+def _mixture_properties() -> list[Step]:
     import sympy as sp
 
     w, p, q = sp.symbols("w p q", positive=True)
@@ -280,6 +497,7 @@ def _mixture_derivation() -> list[Step]:
             sp.log(p) + sp.log(w),
             relation=">=",
             sampler=sample,
+            method="numeric",
             assumptions="0 < w < 1, densities >= 0",
         ),
     ]
@@ -306,7 +524,8 @@ register(
         "with good quality: memorise the training data with sharp peaks.",
         keywords=("likelihood", "metric", "noise", "mixture", "sample quality", "evaluation"),
         statement_builder=_mixture_statement,
-        derivation_builder=_mixture_derivation,
+        definition=True,
+        properties_builder=_mixture_properties,
         evaluator=mixture_log_likelihood,
     )
 )
