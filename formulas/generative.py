@@ -7,7 +7,7 @@ builders; numpy inside evaluators.
 from __future__ import annotations
 
 from formulas._chain import definition
-from formulas.core import Comparison, Formula, Step, as_float64, register
+from formulas.core import Claim, Comparison, Formula, Step, as_float64, register, register_claim
 
 # --------------------------------------------------------------------------------------------
 # maximum likelihood = minimum KL(p_data || p_model)
@@ -529,3 +529,57 @@ register(
         evaluator=mixture_log_likelihood,
     )
 )
+
+# --------------------------------------------------------------------------------------------
+# claims in words (sheet section 1)
+
+register_claim(
+    Claim(
+        id="generative-taxonomy",
+        topic="generative",
+        section="1",
+        sheet_lines=(7, 16),
+        sheet="Explicit density: approximate (variational: VAE, diffusion; Markov chain: "
+        "Boltzmann machine), tractable (autoregressive: FVSBN/NADE/MADE, Pixel(C/R)NN, "
+        "WaveNet/TCN, autoregressive transformers; normalizing flows). Implicit density: "
+        "direct (GANs), MC (generative stochastic networks).",
+        verdict="correct",
+        explanation="This is Goodfellow's taxonomy of maximum-likelihood models: VAEs and "
+        "diffusion models maximise a variational lower bound (approximate density), Boltzmann "
+        "machines need MCMC, autoregressive models and flows have an exact, tractable "
+        "likelihood; GANs and GSNs only sample (implicit density), GANs directly, GSNs by a "
+        "Markov chain.",
+        source="Goodfellow 2016, NIPS tutorial on GANs, Fig. 9; Ho et al. 2020 (diffusion "
+        "trained on a variational bound)",
+    )
+)
+
+register_claim(
+    Claim(
+        id="overcomplete-autoencoder-needs-a-task",
+        topic="generative",
+        section="1",
+        sheet_lines=(18, 18),
+        sheet="Undercomplete: |Z| < |X|, else overcomplete. Overcomp. is for denoising, "
+        "inpainting.",
+        verdict="correct",
+        explanation="An overcomplete autoencoder trained only to reconstruct can copy its "
+        "input (g o f = id is reachable), so it is useful with a corrupted-input objective "
+        "(denoising, inpainting) or another regulariser; an undercomplete one cannot "
+        "reconstruct full-rank data exactly.",
+        source="Vincent et al. 2008 (denoising autoencoders); Goodfellow et al. 2016, "
+        "Deep Learning, Sec. 14.1-14.2",
+        check=lambda: _overcomplete_evidence(),
+    )
+)
+
+
+def _overcomplete_evidence():
+    from formulas.core import Evidence
+
+    under, over = (step.check() for step in _ae_properties())
+    return Evidence(
+        sheet_fails=not (under.passed and over.passed),
+        correct_passes=under.passed and over.passed,
+        detail=f"undercomplete: {under.detail}; overcomplete: {over.detail}",
+    )

@@ -11,7 +11,7 @@ evaluators.
 
 from __future__ import annotations
 
-from formulas._chain import definition, density, spot_check
+from formulas._chain import definition, density, numeric_value, spot_check
 from formulas.core import (
     Claim,
     Derivation,
@@ -1351,5 +1351,102 @@ register(
         statement_builder=_bern_ll_statement,
         derivation_builder=_bern_ll_derivation,
         evaluator=vae_bernoulli_log_likelihood,
+    )
+)
+
+# --------------------------------------------------------------------------------------------
+# claims in words (sheet section 2)
+
+
+def _elbo_bound_evidence() -> Evidence:
+    """In the linear-Gaussian model (z ~ N(0, 1), x|z ~ N(w z, s^2)) the ELBO of random
+    Gaussian q stays below log p(x), and equals it at q = the true posterior (quadrature)."""
+    import random
+
+    import sympy as sp
+
+    _, z, x, d, instance, _ = _latent_model()
+    m, v = sp.Symbol("m", real=True), sp.Symbol("v", positive=True)
+    w, s = sp.symbols("w s", positive=True)
+    q, prior, lik = d["q"], d["prior"], d["likelihood"]
+    R = (z, -sp.oo, sp.oo)
+    elbo = sp.Integral(q * sp.log(lik), R) - sp.Integral(q * sp.log(q / prior), R)
+    elbo = elbo.xreplace(instance)
+    log_evidence = sp.log(d["evidence"]).xreplace(instance)
+    rng = random.Random(2)
+    gaps, at_posterior = [], None
+    point = {x: sp.Rational(7, 10), w: sp.Rational(3, 2), s: sp.Rational(4, 5)}
+    for _ in range(4):
+        values = {
+            **point,
+            m: sp.Rational(rng.randint(-100, 100), 100),
+            v: sp.Rational(rng.randint(20, 150), 100),
+        }
+        gaps.append(numeric_value(log_evidence, values).real - numeric_value(elbo, values).real)
+    posterior = {
+        **point,
+        m: point[w] * point[x] / (point[w] ** 2 + point[s] ** 2),
+        v: point[s] ** 2 / (point[w] ** 2 + point[s] ** 2),
+    }
+    at_posterior = numeric_value(log_evidence, posterior).real - numeric_value(elbo, posterior).real
+    bound_holds = all(gap > 0 for gap in gaps)
+    tight = abs(at_posterior) < 1e-12
+    return Evidence(
+        sheet_fails=not (bound_holds and tight),
+        correct_passes=bound_holds and tight,
+        detail="x = 0.7, w = 1.5, s = 0.8: log p(x) - ELBO for 4 random q = "
+        + ", ".join(f"{gap:.4g}" for gap in gaps)
+        + f" (all > 0: {bound_holds}); at q = p(z|x): {at_posterior:.1e}",
+    )
+
+
+register_claim(
+    Claim(
+        id="elbo-lower-bound",
+        topic="vae",
+        section="2",
+        sheet_lines=(28, 30),
+        sheet="Red is intractable, use >= 0 to ignore it ... Orange - Purple is ELBO, maximize it.",
+        verdict="correct",
+        explanation="Dropping D_KL(q || p(z|x)) >= 0 from the decomposition leaves a lower "
+        "bound on log p(x), tight when q is the true posterior; maximising it in theta and "
+        "phi raises the likelihood and fits q to the posterior.",
+        source="Kingma & Welling 2014, Sec. 2.2",
+        check=_elbo_bound_evidence,
+    )
+)
+
+register_claim(
+    Claim(
+        id="vae-pipeline",
+        topic="vae",
+        section="2",
+        sheet_lines=(32, 34),
+        sheet="x -enc-> mu_{z|x}, Sigma_{z|x} -sample-> z -dec-> mu_{x|z}, Sigma_{x|z} "
+        "-sample-> x_hat; backprop through the sample by reparametrisation; for inference "
+        "use mu directly.",
+        verdict="correct",
+        explanation="The encoder outputs the parameters of q(z|x), z is sampled as mu + "
+        "sigma eps so gradients reach the encoder, the decoder outputs the parameters of "
+        "p(x|z). At test time the posterior mean is the usual deterministic code of x.",
+        source="Kingma & Welling 2014, Sec. 2.4 and App. C",
+    )
+)
+
+register_claim(
+    Claim(
+        id="semi-supervised-disentanglement",
+        topic="vae",
+        section="2",
+        sheet_lines=(36, 36),
+        sheet="Disentanglement: features should correspond to distinct factors of variation. "
+        "Can be done with semi-supervised learning by making z conditionally independent of "
+        "given features y.",
+        verdict="correct",
+        explanation="With labels y for some factors, a VAE with latent (y, z) and a "
+        "factorised prior p(y) p(z) separates the labelled factor from the rest (z "
+        "independent of y), as in the M2 model.",
+        source="Kingma et al. 2014, Semi-supervised learning with deep generative models; "
+        "Bengio et al. 2013 (disentangling factors of variation)",
     )
 )
