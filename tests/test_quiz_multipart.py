@@ -397,7 +397,178 @@ def check_cross_entropy(q):
     assert right_option(q.parts[3]).startswith("minimising KL(p || q)")
 
 
+def check_linear_ae(q):
+    from sklearn.decomposition import PCA
+
+    X = np.array(value(q.prompt, "X"), float)
+    k = int(re.search(r"k = (\d)", q.parts[1].prompt).group(1))
+    close(q.parts[0].answer, np.linalg.eigvalsh(X.T @ X).max())
+    pca = PCA(n_components=k).fit(X)
+    error = ((X - pca.inverse_transform(pca.transform(X))) ** 2).sum()  # reconstruct, measure
+    close(q.parts[1].answer, error)
+    close(q.parts[2].answer, pca.explained_variance_ratio_.sum())
+    assert right_option(q.parts[3]).startswith("the principal subspace")
+
+
+def check_wavenet(q):
+    import torch
+
+    layers = int(re.search(r"stack of (\d+) causal", q.prompt).group(1))
+    kernel = int(re.search(r"kernel size (\d)", q.prompt).group(1))
+    target = int(re.search(r"at least (\d+) samples", q.parts[2].prompt).group(1))
+
+    def field(k, dilations):
+        """Receptive field by gradients: which inputs move the last output of the stack."""
+        length = 1 + (k - 1) * sum(dilations) + 5
+        x = torch.zeros(1, 1, length, requires_grad=True)
+        h = x
+        for d in dilations:
+            h = torch.nn.functional.conv1d(
+                torch.nn.functional.pad(h, ((k - 1) * d, 0)), torch.ones(1, 1, k), dilation=d
+            )
+        h[0, 0, -1].backward()
+        return int((x.grad[0, 0] != 0).sum())
+
+    assert int(q.parts[0].answer) == field(kernel, [2**i for i in range(layers)])
+    assert int(q.parts[1].answer) == field(kernel, [1] * layers)
+    needed = int(q.parts[2].answer)
+    assert field(2, [2**i for i in range(needed)]) >= target
+    assert field(2, [2**i for i in range(needed - 1)]) < target
+    assert right_option(q.parts[3]).startswith("the receptive field grows exponentially")
+
+
+def check_glow(q):
+    import torch
+
+    s = torch.tensor(value(q.prompt, "s"), dtype=torch.float64)
+    W = torch.tensor(value(q.prompt, "W"), dtype=torch.float64)
+    h, w = (int(v) for v in re.search(r"on a (\d+) x (\d+) x 2", q.prompt).groups())
+    x = torch.zeros(2 * h * w, dtype=torch.float64)
+
+    def step(flat, layer):  # the layer applied to every pixel of a (C, H, W) activation
+        pixels = flat.reshape(2, h * w)
+        out = s[:, None] * pixels if layer == "actnorm" else W @ pixels
+        return out.reshape(-1)
+
+    logdets = []
+    for layer in ("actnorm", "conv"):
+        J = torch.autograd.functional.jacobian(lambda f, layer=layer: step(f, layer), x)
+        logdets.append(torch.linalg.slogdet(J)[1].item())
+    close(q.parts[0].answer, logdets[0])
+    close(q.parts[1].answer, logdets[1])
+    close(q.parts[2].answer, sum(logdets))
+    assert right_option(q.parts[3]).startswith("log|det W| becomes sum log|s|")
+
+
+def check_value_iteration(q):
+    lines = re.findall(
+        r"from s(\d) action a(\d): reward r = (-?[\d.]+), P\(s' \| s\d, a\d\) = (\[[^\]]*\])",
+        q.prompt,
+    )
+    import ast
+
+    R, P = {}, {}
+    for s_, a_, r, p in lines:
+        R[int(s_) - 1, int(a_) - 1] = float(r)
+        P[int(s_) - 1, int(a_) - 1] = ast.literal_eval(p)
+    gamma, V = value(q.prompt, "gamma"), value(q.prompt, "V")
+    s = int(re.search(r"V_1\(s(\d)\)", q.parts[0].prompt).group(1)) - 1
+
+    def sweep(values):  # one synchronous Bellman optimality backup, written out
+        return [
+            max(R[st, a] + gamma * sum(p * v for p, v in zip(P[st, a], values)) for a in (0, 1))
+            for st in (0, 1)
+        ]
+
+    first = sweep(V)
+    second = sweep(first)
+    close(q.parts[0].answer, first[s])
+    close(q.parts[1].answer, second[s])
+    close(q.parts[2].answer, max(abs(a - b) for a, b in zip(first, second)))
+    values = [R[s, a] + gamma * sum(p * v for p, v in zip(P[s, a], first)) for a in (0, 1)]
+    assert right_option(q.parts[3]) == f"a{int(np.argmax(values)) + 1}"
+
+
+def check_sdf(q):
+    import torch
+
+    c = torch.tensor(value(q.prompt, "c"), dtype=torch.float64)
+    r = float(value(q.prompt, "r"))
+    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64, requires_grad=True)
+    f = torch.linalg.vector_norm(x - c) - r
+    f.backward()
+    axis = "xyz".index(re.search(r"the (\w) component", q.parts[1].prompt).group(1))
+    close(q.parts[0].answer, f.item())
+    close(q.parts[1].answer, x.grad[axis].item())
+    close(q.parts[2].answer, torch.linalg.vector_norm(x.grad).item())
+    assert right_option(q.parts[3]).startswith("(||grad f|| - 1)^2")
+
+
+def check_pca_shape(q):
+    S, mu = np.array(value(q.prompt, "S"), float), np.array(value(q.prompt, "mu"), float)
+    beta = np.array(value(q.parts[0].prompt, "beta"), float)
+    index = int(re.search(r"entry (\d) of", q.parts[0].prompt).group(1)) - 1
+    close(q.parts[0].answer, (mu + np.einsum("ik,k->i", S, beta))[index])
+    scan = np.array(value(q.parts[1].prompt, "T_scan"), float)
+    k = int(re.search(r"beta_(\d)", q.parts[1].prompt).group(1)) - 1
+    fitted, *_ = np.linalg.lstsq(S, scan - mu, rcond=None)  # least squares, not S^T
+    close(q.parts[1].answer, fitted[k])
+    assert right_option(q.parts[2]).startswith("the shape space is affine")
+
+
+def check_conv_vs_correlation(q):
+    import torch.nn.functional as F
+
+    image = t64(value(q.prompt, "I"))
+    kernel = t64(value(q.prompt, "K"))
+    i, j = (int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[0].prompt).groups())
+    correlated = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # torch correlates
+    convolved = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
+    close(q.parts[0].answer, correlated[i, j].item())
+    close(q.parts[1].answer, convolved[i, j].item())
+    assert right_option(q.parts[2]).startswith("nothing: the learned kernels")
+
+
+def check_clipping(q):
+    import torch
+
+    grad = value(q.prompt, "g")
+    threshold = float(re.search(r"threshold ([\d.]+)", q.prompt).group(1))
+    component = int(re.search(r"component (\d)", q.parts[1].prompt).group(1)) - 1
+    p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    p.grad = torch.tensor(grad, dtype=torch.float64)
+    norm = torch.nn.utils.clip_grad_norm_([p], threshold)  # torch's own clipping
+    close(q.parts[0].answer, norm.item())
+    close(q.parts[1].answer, p.grad[component].item(), rel=1e-5)
+    assert right_option(q.parts[2]).startswith("the direction of g")
+
+
+def check_determinant_lemma(q):
+    diagonal = [float(v) for v in re.search(r"diag\(([^)]*)\)", q.prompt).group(1).split(",")]
+    u, v = np.array(value(q.prompt, "u")), np.array(value(q.prompt, "v"))
+    A = np.diag(diagonal)
+    close(q.parts[0].answer, np.linalg.det(A))
+    close(q.parts[1].answer, 1 + v @ np.linalg.solve(A, u))
+    close(q.parts[2].answer, np.linalg.det(A + np.outer(u, v)))
+    assert right_option(q.parts[3]).startswith("it turns an O(n^3) determinant")
+
+
+def t64(rows):
+    import torch
+
+    return torch.tensor(rows, dtype=torch.float64)
+
+
 CHECKS = {
+    "gen-linear-ae-multipart": check_linear_ae,
+    "ar-wavenet-multipart": check_wavenet,
+    "flows-glow-logdet-multipart": check_glow,
+    "rl-value-iteration-multipart": check_value_iteration,
+    "implicit-sdf-multipart": check_sdf,
+    "pca-shape-multipart": check_pca_shape,
+    "cnn-conv-vs-correlation-multipart": check_conv_vs_correlation,
+    "rnn-clipping-multipart": check_clipping,
+    "math-determinant-lemma-multipart": check_determinant_lemma,
     "diffusion-forward-multipart": check_diffusion_forward,
     "vae-reparametrisation-multipart": check_reparametrisation,
     "gan-generator-loss-multipart": check_generator_loss,

@@ -417,4 +417,75 @@ def parameter_counts_multipart(rng: random.Random, question_id: str) -> Question
     )
 
 
+@template(
+    "ar-wavenet-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("wavenet-receptive-field",),
+    difficulty=2,
+    tags=("wavenet", "receptive-field", "multipart"),
+)
+def wavenet_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    kernel = rng.choice([2, 3])
+    layers = rng.randint(4, 8)
+    field = formulas.get("wavenet-receptive-field")
+    dilated = field.evaluate(kernel=kernel, dilations=[2**i for i in range(layers)])
+    plain = field.evaluate(kernel=kernel, dilations=[1] * layers)
+    target = rng.choice([500, 1000, 4000])
+    needed = next(
+        n
+        for n in range(1, 30)
+        if field.evaluate(kernel=2, dilations=[2**i for i in range(n)]) >= target
+    )
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"A WaveNet-style stack of {layers} causal convolutions with kernel size {kernel}.",
+        [
+            part(
+                "numeric",
+                f"With dilations 1, 2, 4, ..., 2^{layers - 1}, how many past samples "
+                "(the current one included) does the last output see?",
+                dilated,
+                "1 + (k - 1) sum_i d_i.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                "Without dilation (all d_i = 1), how many?",
+                plain,
+                "1 + L (k - 1): linear in depth.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"With kernel size 2 and doubling dilations 1, 2, 4, ..., how many "
+                f"layers are needed to see at least {target} samples?",
+                needed,
+                "The field is 2^L for k = 2.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "Why do WaveNets double the dilation from layer to layer?",
+                "the receptive field grows exponentially with depth at a cost linear in depth",
+                {
+                    "to make the convolutions causal": "causality comes from padding on the "
+                    "left, not from dilation",
+                    "to reduce the number of parameters per layer": "a dilated kernel has "
+                    "the same number of weights",
+                    "to downsample the signal like pooling": "dilation keeps the resolution",
+                },
+                "Field 1 + (k-1)(2^L - 1) after L layers.",
+            ),
+        ],
+        formulas=("wavenet-receptive-field",),
+    )
+
+
 guard_module(__name__)

@@ -417,4 +417,65 @@ def lbs_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "pca-shape-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("pca-shape-space",),
+    difficulty=2,
+    tags=("shape-space", "pca", "multipart"),
+)
+def pca_shape_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    S, mu, beta = _shape_space(rng)
+    T = formulas.get("pca-shape-space").evaluate(S=S, beta=beta, mu=mu)
+    index = rng.choice([i for i in range(len(T)) if S[i].any()])
+    k = rng.randrange(2)
+    scan = T + np.array([grid(rng, -0.2, 0.2, 0.1) for _ in range(len(T))])
+    recovered = S.T @ (scan - mu)
+    return problem(
+        question_id,
+        TOPIC,
+        "A PCA body shape space for a mesh of 2 vertices (coordinates stacked x1, y1, z1, x2, "
+        f"y2, z2) has the orthonormal principal directions S = {matrix(S)} (6 x 2, one row per "
+        f"coordinate) and the mean shape mu = {vector(mu)}.",
+        [
+            part(
+                "numeric",
+                f"For beta = {vector(beta)}, what is entry {index + 1} of the mesh "
+                "T (counting from 1)?",
+                T[index],
+                "T = S beta + mu.",
+            ),
+            part(
+                "numeric",
+                f"A scan gives the mesh T_scan = {vector(scan, 3)}. What is its "
+                f"shape coefficient beta_{k + 1} (counting from 1)?",
+                recovered[k],
+                "beta = S^T (T_scan - mu): S is orthonormal.",
+            ),
+            choice_part(
+                rng,
+                "Why subtract mu before projecting onto S?",
+                "the shape space is affine: S spans deviations from the mean, so the mean must "
+                "be removed first",
+                {
+                    "to normalise the scan's scale": "subtracting a vector changes no scale",
+                    "it is not needed because S is orthonormal": "orthonormality gives S^T as "
+                    "the inverse on the span; the offset mu still has to go",
+                    "to make the coefficients positive": "coefficients have either sign",
+                },
+                "S^T (T - mu) is the least-squares fit of T - mu in the span of S.",
+            ),
+        ],
+        formulas=("pca-shape-space",),
+        carried={1: f"(a) {number(T[index])}"},
+    )
+
+
 guard_module(__name__)

@@ -438,4 +438,65 @@ def layer_shapes_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "cnn-conv-vs-correlation-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("correlation-2d", "convolution-2d"),
+    difficulty=2,
+    tags=("convolution", "correlation", "multipart"),
+)
+def conv_vs_correlation_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    image = _image(rng, 3, 0, 4)
+    kernel = _kernel(rng, 2)
+    correlated = formulas.get("correlation-2d").evaluate(image=image, kernel=kernel)
+    convolved = formulas.get("convolution-2d").evaluate(image=image, kernel=kernel)
+    cells = [(i, j) for i in range(2) for j in range(2) if correlated[i][j] != convolved[i][j]]
+    i, j = rng.choice(cells or [(0, 0)])
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"The image I = {matrix(image)} and the kernel K = {matrix(kernel)} (rows top to "
+        "bottom), valid mode, stride 1.",
+        [
+            part(
+                "numeric",
+                f"Cross-correlation: what is the output entry at row {i + 1}, "
+                f"column {j + 1} (counting from 1)?",
+                correlated[i][j],
+                "sum_mn K(m, n) I(i + m, j + n).",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"True convolution: the output entry at row {i + 1}, column {j + 1}?",
+                convolved[i][j],
+                "Correlation with ROT180(K).",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "A CNN trained with torch.nn.Conv2d (which correlates) is rewritten with true "
+                "convolutions. What happens to what it can learn?",
+                "nothing: the learned kernels simply come out rotated by 180 degrees",
+                {
+                    "it loses translation equivariance": "both operations are translation "
+                    "equivariant",
+                    "it cannot learn edge detectors any more": "an edge detector is a kernel; "
+                    "its flipped version is learned instead",
+                    "the gradients no longer flow through the kernel": "both are linear in K"
+                    " and differentiable",
+                },
+                "ROT180 is a fixed relabelling of the kernel's entries.",
+            ),
+        ],
+        formulas=("correlation-2d", "convolution-2d"),
+    )
+
+
 guard_module(__name__, allow_zero=("cnn-max-pool-gradient-draw",))

@@ -493,4 +493,62 @@ def linear_density_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "flows-glow-logdet-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("actnorm-logdet", "conv1x1-logdet"),
+    difficulty=3,
+    tags=("glow", "log-determinant", "multipart"),
+)
+def glow_logdet_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    height, width = rng.choice([(2, 2), (4, 4), (8, 8), (4, 2)])
+    s = [rng.choice([0.5, 2.0, 3.0, -1.5]), rng.choice([0.25, 1.5, 4.0, -2.0])]
+    W = [[rng.choice([1.0, 2.0, 3.0]), grid(rng, -1, 1, 1)], [0.0, rng.choice([-2.0, 0.5, 2.0])]]
+    actnorm = formulas.get("actnorm-logdet").evaluate(s=s, height=height, width=width)
+    conv = formulas.get("conv1x1-logdet").evaluate(W=W, height=height, width=width)
+    return problem(
+        question_id,
+        TOPIC,
+        f"One Glow step on a {height} x {width} x 2 activation: ActNorm with per-channel scales "
+        f"s = {vector(s)}, then an invertible 1x1 convolution with W = {matrix(W)}. Natural "
+        "logarithms.",
+        [
+            part(
+                "numeric",
+                "What is the ActNorm layer's log|det J|?",
+                actnorm,
+                "h w sum_c log|s_c|: every pixel is scaled.",
+            ),
+            part("numeric", "What is the 1x1 convolution's log|det J|?", conv, "h w log|det W|."),
+            part(
+                "numeric",
+                "What is the step's total log|det J| (the affine coupling "
+                "that follows is not counted)?",
+                actnorm + conv,
+                "Log-determinants of a composition add.",
+            ),
+            choice_part(
+                rng,
+                "Why does Glow often parametrise W = P L (U + diag(s))?",
+                "log|det W| becomes sum log|s|: O(C) instead of O(C^3) per step",
+                {
+                    "to make W orthogonal, so log|det W| = 0": "only a rotation has "
+                    "log|det| = 0; P L U is general",
+                    "to let W be singular": "a flow needs an invertible W (s_i != 0)",
+                    "to save memory for the activations": "the activations are unchanged; "
+                    "it is the determinant that gets cheap",
+                },
+                "The determinant of a triangular factor is its diagonal's product.",
+            ),
+        ],
+        formulas=("actnorm-logdet", "conv1x1-logdet"),
+        carried={2: f"(a) {number(actnorm)}; (b) {number(conv)}"},
+    )
+
+
 guard_module(__name__)

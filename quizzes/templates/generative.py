@@ -387,4 +387,65 @@ def likelihood_quality_multipart(rng: random.Random, question_id: str) -> Questi
     )
 
 
+@template(
+    "gen-linear-ae-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("linear-autoencoder-pca",),
+    difficulty=3,
+    tags=("autoencoder", "pca", "multipart"),
+)
+def linear_ae_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, matrix, part
+
+    points, amplitudes = _axis_data(rng, 3)
+    k = rng.choice([1, 2])
+    error = formulas.get("linear-autoencoder-pca").evaluate(X=points, k=k)
+    eigen = sorted((2 * a * a for a in amplitudes), reverse=True)
+    return problem(
+        question_id,
+        TOPIC,
+        f"Six centred data points in R^3 (one per row): X = {matrix(points)}.",
+        [
+            part(
+                "numeric",
+                "What is the largest eigenvalue of the scatter matrix X^T X?",
+                eigen[0],
+                "The scatter matrix is diagonal here: 2 a_i^2 per axis.",
+            ),
+            part(
+                "numeric",
+                f"What is the smallest total squared reconstruction error of a linear "
+                f"autoencoder (with biases) whose code has k = {k} dimension(s)?",
+                error,
+                "The sum of the D - k smallest eigenvalues: what the best k-dim subspace misses.",
+            ),
+            part(
+                "numeric",
+                f"What fraction of the total variance does that k = {k} code keep?",
+                sum(eigen[:k]) / sum(eigen),
+                "Kept eigenvalues over their total.",
+            ),
+            choice_part(
+                rng,
+                "What does a trained linear autoencoder's code span?",
+                "the principal subspace of the top-k eigenvectors (not necessarily the "
+                "eigenvectors themselves)",
+                {
+                    "exactly the top-k eigenvectors, in order": "any invertible mix of them "
+                    "reconstructs equally well",
+                    "a random k-dim subspace": "a random subspace reconstructs worse than the "
+                    "principal one",
+                    "the bottom-k eigenvectors": "those carry the least variance: the "
+                    "largest error",
+                },
+                "Baldi and Hornik: the optimum spans the PCA subspace.",
+            ),
+        ],
+        formulas=("linear-autoencoder-pca",),
+    )
+
+
 guard_module(__name__)

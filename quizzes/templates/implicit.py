@@ -404,4 +404,71 @@ def compositing_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "implicit-sdf-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("implicit-surface",),
+    difficulty=2,
+    tags=("sdf", "eikonal", "multipart"),
+)
+def sdf_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    center = np.array([grid(rng, -1, 1, 1) for _ in range(3)])
+    radius = rng.choice([1.0, 2.0, 3.0])
+    offset = np.array(rng.choice([(3, 4, 0), (0, 3, 4), (4, 0, 3), (2, 3, 6), (1, 2, 2)]), float)
+    offset *= rng.choice([0.5, 1.0, 2.0]) * rng.choice([1, -1])
+    x = center + offset
+    distance = float(formulas.get("implicit-surface").evaluate(x=x, center=center, radius=radius))
+    axis = rng.randrange(3)
+    gradient = offset / np.linalg.norm(offset)
+    while gradient[axis] == 0:
+        axis = rng.randrange(3)
+    return problem(
+        question_id,
+        TOPIC,
+        f"The signed distance function of the sphere with centre c = {vector(center)} and "
+        f"radius r = {show(radius)} is f(x) = ||x - c|| - r (negative inside). Take the point "
+        f"x = {vector(x)}.",
+        [
+            part("numeric", "What is f(x)?", distance, "||x - c|| - r."),
+            part(
+                "numeric",
+                f"What is the {'xyz'[axis]} component of the gradient of f at x?",
+                gradient[axis],
+                "grad f = (x - c)/||x - c||: a unit vector.",
+            ),
+            part(
+                "numeric",
+                "What is the length of that gradient?",
+                1.0,
+                "An exact SDF has |grad f| = 1 away from its kinks (the eikonal equation).",
+            ),
+            choice_part(
+                rng,
+                "IGR trains a network f to be an SDF. What does its eikonal term penalise, and "
+                "why?",
+                "(||grad f|| - 1)^2 at sampled points: an SDF's gradient has unit length, so "
+                "the term keeps f a distance and not just any function with the right zero set",
+                {
+                    "f(x)^2 at every sample, so that f is small everywhere": "that flattens f; "
+                    "only on the surface points should f be 0",
+                    "||grad f||^2, so that f is smooth": "that pushes the gradient to 0; an SDF "
+                    "needs length 1",
+                    "the sign of f, so that inside is negative": "the eikonal term has no sign "
+                    "information",
+                },
+                "Gropp et al.: surface term plus lambda E(||grad f|| - 1)^2.",
+            ),
+        ],
+        formulas=("implicit-surface",),
+        carried={2: f"(b) the {'xyz'[axis]} component is {number(gradient[axis])}"},
+    )
+
+
 guard_module(__name__)

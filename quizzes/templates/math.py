@@ -423,4 +423,60 @@ def bayes_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "math-determinant-lemma-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("matrix-determinant-lemma",),
+    difficulty=2,
+    tags=("determinant", "multipart"),
+)
+def determinant_lemma_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    diagonal = [rng.choice([1.0, 2.0, 3.0, 0.5, 4.0]) for _ in range(3)]
+    u = [rng.choice([-1.0, 1.0, 2.0]) for _ in range(3)]
+    v = [rng.choice([-1.0, 1.0, 0.5, 2.0]) for _ in range(3)]
+    A = np.diag(diagonal)
+    det_a = float(np.prod(diagonal))
+    inner = 1 + sum(vi * ui / d for ui, vi, d in zip(u, v, diagonal))  # 1 + v^T A^{-1} u
+    while abs(inner) < 1e-9:
+        v[0] += 1.0
+        inner = 1 + sum(vi * ui / d for ui, vi, d in zip(u, v, diagonal))
+    lemma = formulas.get("matrix-determinant-lemma").evaluate(A=A, u=u, v=v)
+    return problem(
+        question_id,
+        TOPIC,
+        f"A = diag({', '.join(show(d) for d in diagonal)}), u = {vector(u)} and v = {vector(v)}.",
+        [
+            part("numeric", "What is det A?", det_a, "The product of the diagonal."),
+            part("numeric", "What is 1 + v^T A^{-1} u?", inner, "A^{-1} = diag(1/a_i)."),
+            part(
+                "numeric",
+                "What is det(A + u v^T)?",
+                lemma,
+                "The matrix determinant lemma: det(A + u v^T) = (1 + v^T A^{-1} u) det A.",
+            ),
+            choice_part(
+                rng,
+                "Why do flows with rank-one updates (planar flows) use this lemma?",
+                "it turns an O(n^3) determinant into O(n) work when A is diagonal",
+                {
+                    "it makes the matrix orthogonal": "A + u v^T is generally not orthogonal",
+                    "it guarantees det(A + u v^T) > 0": "1 + v^T A^{-1} u can be negative or 0",
+                    "it avoids inverting the flow": "the lemma is about the determinant, not "
+                    "the inverse",
+                },
+                "Only A^{-1} u and an inner product are needed.",
+            ),
+        ],
+        formulas=("matrix-determinant-lemma",),
+        carried={2: f"(a) det A = {number(det_a)}; (b) {number(inner)}"},
+    )
+
+
 guard_module(__name__)

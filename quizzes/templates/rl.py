@@ -441,4 +441,78 @@ def returns_td_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "rl-value-iteration-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("bellman-optimality-backup", "greedy-policy"),
+    difficulty=3,
+    tags=("value-iteration", "multipart"),
+)
+def value_iteration_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    backup = formulas.get("bellman-optimality-backup")
+    while True:  # a clear greedy winner in the state asked about
+        P, R, V = _mdp(rng, 2)
+        gamma = rng.choice(GAMMAS)
+        once = np.asarray(backup.evaluate(P=P, R=R, gamma=gamma, V=V), float)
+        s = rng.randrange(2)
+        q = R[s] + gamma * P[s] @ once
+        if abs(q[0] - q[1]) > 0.05:
+            break
+    twice = np.asarray(backup.evaluate(P=P, R=R, gamma=gamma, V=once), float)
+    greedy = int(formulas.get("greedy-policy").evaluate(P=P, R=R, gamma=gamma, V=once)[s])
+    gap = float(np.max(np.abs(twice - once)))
+    return problem(
+        question_id,
+        TOPIC,
+        _mdp_text(P, R, V, gamma),
+        [
+            part(
+                "numeric",
+                f"After one sweep of value iteration, what is V_1(s{s + 1})?",
+                once[s],
+                "V_1(s) = max_a (r(s,a) + gamma sum_s' P(s'|s,a) V_0(s')).",
+            ),
+            part(
+                "numeric",
+                f"After a second sweep, what is V_2(s{s + 1})?",
+                twice[s],
+                "The same backup applied to V_1.",
+            ),
+            part(
+                "numeric",
+                "What is ||V_2 - V_1||_inf?",
+                gap,
+                "The largest change over the states; it shrinks by at least gamma per sweep.",
+            ),
+            choice_part(
+                rng,
+                f"Acting greedily with respect to V_1, which action does the policy take in "
+                f"s{s + 1}?",
+                f"a{greedy + 1}",
+                {
+                    f"a{a + 1}": f"its action value r + gamma E[V_1(s')] is {show(q[a], 4)}, "
+                    f"below {show(q[greedy], 4)}"
+                    for a in range(2)
+                    if a != greedy
+                }
+                | {"both actions are equally good": "their action values differ"},
+                "argmax_a of the same backup.",
+            ),
+        ],
+        formulas=("bellman-optimality-backup", "greedy-policy"),
+        carried={
+            1: f"(a) V_1 = {vector([number(v) for v in once])}",
+            2: f"(a), (b) as above; V_2 = {vector([number(v) for v in twice])}",
+            3: f"V_1 = {vector([number(v) for v in once])}",
+        },
+    )
+
+
 guard_module(__name__)

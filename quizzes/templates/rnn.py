@@ -435,4 +435,60 @@ def linear_gradients_multipart(rng: random.Random, question_id: str) -> Question
     )
 
 
+@template(
+    "rnn-clipping-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("gradient-clipping",),
+    difficulty=2,
+    tags=("clipping", "exploding", "multipart"),
+)
+def clipping_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    grad = np.array(rng.choice([(3, 4), (6, 8), (5, 12), (8, 6), (-3, 4), (12, -5)]), float)
+    grad *= rng.choice([1.0, 2.0, 0.5])
+    threshold = rng.choice([1.0, 2.0, 5.0])
+    while np.linalg.norm(grad) <= threshold:
+        grad *= 2
+    clipped = formulas.get("gradient-clipping").evaluate(grad=grad, threshold=threshold)
+    component = rng.randrange(2)
+    return problem(
+        question_id,
+        TOPIC,
+        f"Backprop through time returns the gradient g = {vector(grad)}. Gradient clipping by "
+        f"norm uses the threshold {show(threshold)}.",
+        [
+            part("numeric", "What is ||g||?", float(np.linalg.norm(grad)), "sqrt(sum g_i^2)."),
+            part(
+                "numeric",
+                f"What is component {component + 1} (counting from 1) of the clipped gradient?",
+                clipped[component],
+                "g <- threshold g/||g|| when ||g|| > threshold.",
+            ),
+            choice_part(
+                rng,
+                "What does clipping by norm keep, and what does it fix?",
+                "the direction of g (only its length is capped); it stops exploding gradients "
+                "from taking huge steps",
+                {
+                    "the length of g; it fixes vanishing gradients": "clipping only shrinks; "
+                    "small gradients stay small",
+                    "each component's sign and size up to the threshold; it fixes exploding "
+                    "gradients": "that is clipping by value, which changes the direction",
+                    "nothing: it is a regulariser against overfitting": "it bounds the step, "
+                    "it does not regularise the model",
+                },
+                "Pascanu et al.: rescale when ||g|| exceeds a threshold.",
+            ),
+        ],
+        formulas=("gradient-clipping",),
+        carried={1: f"(a) ||g|| = {number(np.linalg.norm(grad))}"},
+    )
+
+
 guard_module(__name__)
