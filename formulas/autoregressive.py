@@ -7,7 +7,16 @@ Metadata at module level; sympy inside builders; numpy inside evaluators.
 
 from __future__ import annotations
 
-from formulas.core import Comparison, Erratum, Formula, Step, as_float64, register
+from formulas.core import (
+    Claim,
+    Comparison,
+    Erratum,
+    Formula,
+    Step,
+    as_float64,
+    register,
+    register_claim,
+)
 
 # --------------------------------------------------------------------------------------------
 # autoregressive-factorisation
@@ -1020,5 +1029,139 @@ register(
         statement_builder=_bpd_statement,
         derivation_builder=_bpd_derivation,
         evaluator=bits_per_dim,
+    )
+)
+
+# --------------------------------------------------------------------------------------------
+# claims in words (sheet section 3)
+
+
+def _blind_spot_evidence():
+    """Stack masked 3 x 3 convolutions (one type A, then type B) and collect which pixels the
+    centre output depends on: some pixels above and to the right of it, though earlier in
+    raster order, are never reached (the blind spot that Gated PixelCNN's vertical and
+    horizontal stacks remove). Dependencies by dilating the mask footprints (numpy)."""
+    import numpy as np
+
+    from formulas.core import Evidence
+
+    size, layers = 15, 5
+    centre = size // 2
+    footprint = pixelcnn_mask(3, 1, 1, "B")[0, 0] > 0  # spatial part: rows above + left
+    reach = np.zeros((size, size), dtype=bool)
+    reach[centre, centre] = True
+    for _ in range(layers):
+        grown = np.zeros_like(reach)
+        for r, c in zip(*np.nonzero(reach)):
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    if footprint[1 + dr, 1 + dc]:
+                        rr, cc = r + dr, c + dc
+                        if 0 <= rr < size and 0 <= cc < size:
+                            grown[rr, cc] = True
+        reach = grown | reach
+    reach[centre, centre] = False  # type A excludes the pixel itself
+    earlier = np.zeros_like(reach)
+    earlier[:centre, :] = True
+    earlier[centre, :centre] = True
+    offsets = np.abs(np.arange(size) - centre) <= layers
+    window = offsets[:, None] & offsets[None, :]
+    blind = earlier & window & ~reach
+    rows, cols = np.nonzero(blind)
+    example = f" e.g. (row -{centre - rows[0]}, col +{cols[0] - centre})" if rows.size else ""
+    return Evidence(
+        sheet_fails=not rows.size,
+        correct_passes=bool(rows.size),
+        detail=f"{layers} stacked masked 3 x 3 convolutions: {int(blind.sum())} earlier pixels "
+        f"within {layers} rows/columns of the centre are never seen{example}",
+    )
+
+
+register_claim(
+    Claim(
+        id="pixelcnn-needs-stacks",
+        topic="autoregressive",
+        section="3",
+        sheet_lines=(54, 54),
+        sheet="PixelCNN: ... For conditionals use masked convolutions ... Training is parallel, "
+        "but inference is sequential => slow. Use conv. stacks to mask correctly.",
+        verdict="correct",
+        explanation="Masked convolutions give every pixel's conditional in one parallel pass "
+        "at training time, but sampling must go pixel by pixel. Stacked masked 3 x 3 "
+        "convolutions leave a blind spot above and to the right; the vertical and horizontal "
+        "stacks of Gated PixelCNN see the whole causal context.",
+        source="van den Oord et al. 2016, Pixel Recurrent Neural Networks; van den Oord et al. "
+        "2016, Conditional Image Generation with PixelCNN Decoders, Sec. 2.2",
+        check=_blind_spot_evidence,
+    )
+)
+
+register_claim(
+    Claim(
+        id="made-one-pass-training-d-pass-sampling",
+        topic="autoregressive",
+        section="3",
+        sheet_lines=(52, 52),
+        sheet="MADE: mask out weights s.t. no information flows from x_d ... to x_hat_d. Large "
+        "hidden layers needed. Trains as fast as autoencoders, but sampling needs D forward "
+        "passes.",
+        verdict="correct",
+        explanation="One masked forward pass gives all D conditionals (training costs one "
+        "autoencoder pass); sampling x_d needs x_<d first, so D passes. Masking removes "
+        "connections, so wide hidden layers are needed to keep capacity.",
+        source="Germain et al. 2015, MADE, Sec. 4",
+    )
+)
+
+register_claim(
+    Claim(
+        id="nade-training",
+        topic="autoregressive",
+        section="3",
+        sheet_lines=(48, 50),
+        sheet="Order of x can be arbitrary but fixed. Train by max log-likelihood in O(TD) ... "
+        "teacher forcing: feed GT as previous output. Extensions: convolutional; real-valued: "
+        "mixture of Gaussians; order-less and deep.",
+        verdict="correct",
+        explanation="Any fixed ordering gives a valid chain-rule factorisation; shared "
+        "weights give all conditionals in O(TD); training conditions on the ground-truth "
+        "prefix (teacher forcing). RNADE uses mixtures of Gaussians; DeepNADE trains one "
+        "network for random orderings.",
+        source="Larochelle & Murray 2011; Uria et al. 2013 (RNADE); Uria et al. 2014 (deep, "
+        "order-agnostic NADE)",
+    )
+)
+
+register_claim(
+    Claim(
+        id="autoregression-and-generative-models",
+        topic="autoregressive",
+        section="3",
+        sheet_lines=(42, 44),
+        sheet="Autoregression: use data from the same input variable at previous time steps. "
+        "Discriminative: P(Y|X), generative: P(X, Y), maybe with Y missing. Sequence models "
+        "are generative.",
+        verdict="correct",
+        explanation="An autoregressive model predicts a variable from its own past values; a "
+        "generative model of x (with labels y or none) models the joint, a discriminative one "
+        "only the conditional of y given x.",
+        source="Goodfellow et al. 2016, Deep Learning, Sec. 10.2.3 and 20.10.7",
+    )
+)
+
+register_claim(
+    Claim(
+        id="vq-vae-tokens-ar-prior",
+        topic="autoregressive",
+        section="3",
+        sheet_lines=(60, 62),
+        sheet="AR does not work for high res images/video, convert the images into a series of "
+        "tokens with an AE: Vector-quantized VAE. The codebook is a set of vectors. We can run "
+        "an AR model in the latent space.",
+        verdict="correct",
+        explanation="Sampling pixel by pixel is too slow and spends capacity on local detail; "
+        "VQ-VAE compresses the image to a small grid of codebook indices on which an "
+        "autoregressive prior (PixelCNN, transformer) is trained.",
+        source="van den Oord et al. 2017, Neural Discrete Representation Learning, Sec. 3-4",
     )
 )
