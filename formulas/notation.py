@@ -142,7 +142,55 @@ def display_latex(formula: Any) -> str | None:
 # Hand-written display forms (course notation). Each is read back and proved equal to the
 # statement by tests/test_notation.py.
 
-DISPLAY: dict[str, str] = {}
+DISPLAY: dict[str, str] = {
+    # generative
+    "mle-kl": r"\mathbb{E}_{x \sim p_{\text{data}}}\!\left[-\log p_{\text{model}}(x)\right]"
+    r" = D_{\mathrm{KL}}(p_{\text{data}} \,\|\, p_{\text{model}}) + H(p_{\text{data}})",
+    # autoregressive
+    "tabular-param-count": r"\#\text{params}\big(p(x_i \mid x_{<i})\big) = 2^{i-1}",
+    "tabular-total-param-count": r"\#\text{params} = 2^{n} - 1",
+    "fvsbn-param-count": r"\#\text{params} = \frac{n(n+1)}{2}",
+    "nade-param-count": r"\#\text{params} = 2nd + n + d",
+    "nade-conditionals": r"\hat{x}_i = \sigma(V_{i} h_i + c_i)",
+    "fvsbn-conditional": r"f_i = \frac{1}{1 + e^{-\alpha^{(i)\top} x_{<i} - \alpha^{(i)}_0}}",
+    "vq-vae-loss": r"L = -\log p(x \mid z_q(x)) + \|\operatorname{sg}[z_e(x)] - e\|_2^2"
+    r" + \beta\, \|z_e(x) - \operatorname{sg}[e]\|_2^2",
+    "bits-per-dim": r"\text{bits/dim} = \frac{\text{NLL}_{\text{nats}}}{D \ln 2}",
+    "autoregressive-factorisation": r"p(x) = \prod_{i=1}^{n} p(x_i \mid x_{<i})",
+    # gan
+    "fid": r"\text{FID} = \|\mu_1 - \mu_2\|_2^2"
+    r" + \operatorname{Tr}\!\left(\Sigma_1 + \Sigma_2 - 2\,(\Sigma_1 \Sigma_2)^{1/2}\right)",
+    "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
+}
 
 # Opaque statement symbols: {formula id: {symbol name: the LaTeX shown for it}}.
-ATOMS: dict[str, dict[str, str]] = {}
+ATOMS: dict[str, dict[str, str]] = {
+    "mle-kl": {
+        "E_{p_data}[-log p_model(x)]": r"\mathbb{E}_{x \sim p_{\text{data}}}\!\left[-\log"
+        r" p_{\text{model}}(x)\right]",
+        "D_KL(p_data||p_model)": r"D_{\mathrm{KL}}(p_{\text{data}} \,\|\, p_{\text{model}})",
+        "H(p_data)": r"H(p_{\text{data}})",
+    },
+    "tabular-param-count": {"n_params": r"\#\text{params}\big(p(x_i \mid x_{<i})\big)"},
+    "tabular-total-param-count": {"#params": r"\#\text{params}"},
+    "fvsbn-param-count": {"#params": r"\#\text{params}"},
+    "nade-param-count": {"#params": r"\#\text{params}"},
+    "nade-conditionals": {"V_i . h_i": r"V_{i} h_i", "x_hat_i": r"\hat{x}_i"},
+    "fvsbn-conditional": {
+        "alpha^(i) . x_<i": r"\alpha^{(i)\top} x_{<i}",
+        "alpha_0^(i)": r"\alpha^{(i)}_0",
+    },
+    "vq-vae-loss": {
+        "log p(x|z_q(x))": r"\log p(x \mid z_q(x))",
+        "||sg[z_e(x)] - e||^2": r"\|\operatorname{sg}[z_e(x)] - e\|_2^2",
+        "||z_e(x) - sg[e]||^2": r"\|z_e(x) - \operatorname{sg}[e]\|_2^2",
+    },
+    "bits-per-dim": {"bits/dim": r"\text{bits/dim}"},
+    "autoregressive-factorisation": {"p(x)": "p(x)", "p_conditional": r"p(x_i \mid x_{<i})"},
+    "fid": {"||mu_1 - mu_2||^2": r"\|\mu_1 - \mu_2\|_2^2"},
+    "cross-entropy-decomposition": {
+        "H(p_d, p_m)": r"H(p_d, p_m)",
+        "D_KL(p_d || p_m)": r"D_{\mathrm{KL}}(p_d \,\|\, p_m)",
+        "H(p_d)": r"H(p_d)",
+    },
+}

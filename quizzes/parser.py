@@ -843,8 +843,11 @@ class Parser:
             elif (
                 self.token.text == "^"
                 and self._peek().text == "T"
-                and self.table.resolve("T") is None
-                and "T" not in self.bound
+                and (
+                    (self.table.resolve("T") is None and "T" not in self.bound)
+                    or getattr(base, "is_Matrix", False)
+                    or isinstance(base, self.sp.MatrixExpr)
+                )
             ):
                 self._advance()
                 self._advance()
@@ -951,20 +954,32 @@ class Parser:
             return indexed
         if name in self.objects:
             obj = self.objects[name]
-            if isinstance(obj, sp.FunctionClass):
-                return obj(*self._call_arguments(name))
+            if isinstance(obj, (sp.FunctionClass, type)):  # a function or an operator class
+                exponent = None
+                if self.token.text == "^":  # g^{2}(x): sympy's way to print g(x)**2
+                    self._advance()
+                    exponent = self.atom()
+                value = obj(*self._call_arguments(name))
+                return value if exponent is None else self._pow(value, exponent)
             if not isinstance(obj, sp.IndexedBase):
                 return obj
         resolved = table.resolve(name)
         follows_paren = self.token.text in ("(", "[")
         if resolved is not None and resolved in table.functions:
-            return table.functions[resolved](*self._call_arguments(name))
+            exponent = None
+            if self.token.text == "^":  # g^{2}(x): sympy's way to print g(x)**2
+                self._advance()
+                exponent = self.atom()
+            value = table.functions[resolved](*self._call_arguments(name))
+            return value if exponent is None else self._pow(value, exponent)
         if resolved is not None and resolved in table.symbols:
             return table.symbols[resolved]  # "x(y+1)" continues as an implicit product
         if resolved is not None and resolved in table.constants:
             return table.constants[resolved]
         if name in FUNCTIONS:
             return self._function(name)
+        if name == "sigma" and self.token.text == "(":
+            return self._function("sigmoid")  # σ(x), the logistic function (σ not a symbol here)
         if name in OPERATOR_FUNCTIONS and follows_paren:
             arguments = self._call_arguments(name)
             if name == "det" and len(arguments) == 1 and getattr(arguments[0], "is_Matrix", 0):
@@ -1275,7 +1290,14 @@ def _guarded(build: Any) -> Any:
         return build()
     except AnswerError:
         raise
-    except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        NotImplementedError,
+    ) as error:
         raise AnswerError(f"cannot read that expression ({type(error).__name__})") from None
 
 
