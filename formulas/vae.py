@@ -480,8 +480,11 @@ def _kl_gauss_derivation() -> list[Step]:
         premise="formula:gauss-cross-entropy",
     )
     split = sp.Integral(q * sp.log(q), R) - sp.Integral(q * sp.log(p), R)
+    # kept unevaluated, so the two Gaussian integrals stay visible before the cancellation
     inserted = sp.Add(
-        _negative_entropy_closed(sp, s), -_cross_entropy_closed(sp, mu, s, 0, 1), evaluate=False
+        _negative_entropy_closed(sp, s),
+        sp.Mul(-1, _cross_entropy_closed(sp, mu, s, 0, 1), evaluate=False),
+        evaluate=False,
     )
     sample = _sampler(mu, s)
     densities = _uses([q_def, p_def])
