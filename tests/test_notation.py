@@ -33,7 +33,6 @@ EXEMPT: dict[str, str] = {
     "implicit-surface": "a set {x in R^3 : f(x) = 0}",
     "relu-derivative": "Heaviside(x, 0) prints as theta(x, 0)",
     "chain-rule": "sympy's Subs (the evaluation bar |_{u=g(x)})",
-    "attention-causal": "a matrix sum with a noncommutative mask sympy cannot multiply",
     # statements that are an expanded instance (thousands of characters), not the formula
     "splat-opacity": "the 2x2 inverse written out entry by entry",
     "matrix-determinant-lemma": "the 3x3 determinant written out entry by entry",
@@ -89,7 +88,8 @@ def _objects(statement) -> dict:
 
     for node in sp.preorder_traversal(statement):
         kind = type(node)
-        if kind.__module__.startswith("formulas") and kind.__name__ not in FUNCTIONS:
+        module = getattr(kind, "__module__", None) or ""
+        if module.startswith("formulas") and kind.__name__ not in FUNCTIONS:
             objects[kind.__name__] = kind  # the registry's own operators (Softmax)
     return objects
 
