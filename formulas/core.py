@@ -523,6 +523,22 @@ class Claim:
     def severity(self) -> str | None:
         return self.verdict if self.verdict in SEVERITIES else None
 
+    def status(self) -> tuple[Evidence | None, str]:
+        """(evidence, state) in words that fit the verdict: a correct claim "holds" (or "does
+        NOT hold" when its computation disagrees); a wrong one is "confirmed" as an erratum."""
+        if self.check is None:
+            return None, "decided from the source"
+        try:
+            evidence = self.check()
+        except ModuleNotFoundError as error:
+            return None, f"not checked in this install (needs '{error.name}')"
+        if self.verdict != "correct":
+            return evidence, evidence.state
+        if evidence.sheet_fails is None or evidence.correct_passes is None:
+            return evidence, "not checked in this install"
+        holds = evidence.sheet_fails is False and evidence.correct_passes is True
+        return evidence, "holds (computed)" if holds else "does NOT hold"
+
 
 # --------------------------------------------------------------------------------------------
 # Formulas
