@@ -109,3 +109,26 @@ def test_positional_encoding_matches_a_direct_loop(device, T, D):
             reference[pos, 2 * i], reference[pos, 2 * i + 1] = torch.sin(angle), torch.cos(angle)
     np.testing.assert_allclose(ours, reference.cpu().numpy(), atol=1e-14)
     assert ours.dtype == np.float64
+
+
+def test_weights_shape_typo_evidence_matches_torch_attention_weights():
+    # torch's attention weights for T = 5 queries are 5 x 5, not 1 x 5 as the sheet says
+    erratum = formulas.get("attention-weights").erratum
+    evidence = erratum.evidence()
+    assert erratum.severity == "typo" and erratum.sheet_lines == (64, 64)
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+    Q = K = torch.randn(5, 3, dtype=torch.float64)
+    weights = F.scaled_dot_product_attention(Q, K, torch.eye(5, dtype=torch.float64))
+    assert f"[{weights.shape[0]}, {weights.shape[1]}]" in evidence.detail
+
+
+def test_statements_keep_the_matrix_order():
+    import sympy as sp
+
+    sdpa = formulas.get("scaled-dot-product-attention").statement.rhs
+    assert isinstance(sdpa, sp.MatMul) and sp.sstr(sdpa.args[-1]) == "V"
+    assert sp.sstr(sdpa).startswith("Softmax(")
+    causal = formulas.get("attention-causal").statement.rhs
+    assert sp.sstr(causal).endswith("X*W_V")
+    mha = formulas.get("multi-head-attention").statement.rhs
+    assert sp.sstr(mha).startswith("Concat(") and sp.sstr(mha).endswith("W_O")

@@ -236,3 +236,63 @@ def test_bits_per_dim_matches_log2_probabilities(device, seed, dims):
     np.testing.assert_allclose(
         formulas.get("bits-per-dim").evaluate(nll=nll_nats, dims=dims), bits / dims, rtol=1e-12
     )
+
+
+def test_vq_pipeline_typo_evidence_matches_torch_cdist():
+    erratum = formulas.get("vq-vae-quantisation").erratum
+    assert erratum.severity == "typo"
+    evidence = erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+    rng = np.random.default_rng(0)  # the evidence's encoder and codebook
+    x, encoder, codebook = rng.standard_normal(4), rng.standard_normal((2, 4)), None
+    codebook = rng.standard_normal((8, 2))
+    z_e = torch.as_tensor(encoder @ x)[None]
+    nearest = torch.as_tensor(codebook)[torch.cdist(z_e, torch.as_tensor(codebook)).argmin()]
+    assert f"{nearest[0].item():.4g}" in evidence.detail
+
+
+def test_pixelcnn_blind_spot_claim_matches_an_autograd_jacobian():
+    from formulas.core import REGISTRY
+
+    formulas.all()
+    evidence = REGISTRY.claim("pixelcnn-needs-stacks").check()
+    assert evidence.sheet_fails is False and evidence.correct_passes is True
+    # 5 stacked masked 3x3 convolutions (A, then B): which earlier pixels reach the centre?
+    f = formulas.get("pixelcnn-mask")
+    size, centre = 15, 7
+    torch.manual_seed(0)
+    layers = [
+        _t(f.evaluate(kernel=3, in_channels=1, out_channels=1, mask_type=kind), "cpu")
+        * torch.rand(1, 1, 3, 3, dtype=torch.float64)
+        + 0.0
+        for kind in "ABBBB"
+    ]
+    x = torch.randn(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+    h = x
+    for weight in layers:
+        h = F.conv2d(h, weight, padding=1)
+    h[0, 0, centre, centre].backward()
+    seen = x.grad[0, 0] != 0
+    earlier = torch.zeros(size, size, dtype=torch.bool)
+    earlier[:centre] = True
+    earlier[centre, :centre] = True
+    near = (torch.arange(size) - centre).abs() <= 5
+    blind = earlier & near[:, None] & near[None, :] & ~seen
+    assert f"{int(blind.sum())} earlier pixels" in evidence.detail
+    assert bool(blind[centre - 1, centre + 2])  # up one row, two columns right: never seen
+
+
+def test_simulated_receptive_fields_match_autograd():
+    from formulas.autoregressive import _simulated_fields
+
+    for kernel, dilations in [(2, [1, 2, 4]), (3, [1, 3]), (4, [2, 1, 8])]:
+        fields = _simulated_fields(kernel, dilations)
+        for count in range(len(dilations) + 1):
+            x = torch.randn(1, 1, 80, dtype=torch.float64, requires_grad=True)
+            h = x
+            for d in dilations[:count]:
+                weight = torch.ones(1, 1, kernel, dtype=torch.float64)
+                h = F.conv1d(F.pad(h, ((kernel - 1) * d, 0)), weight, dilation=d)
+            h[0, 0, -1].backward()
+            touched = torch.nonzero(x.grad[0, 0]).flatten()
+            assert fields[count] == int(touched.max() - touched.min() + 1)

@@ -88,3 +88,19 @@ def test_noise_mixture_matches_torch_mixture_and_the_bound(device, seed, weight)
     )
     np.testing.assert_allclose(ours, mixture.log_prob(x).cpu().numpy(), rtol=1e-10)
     assert np.all(ours >= np.log(p_model) + np.log(weight) - 1e-12)
+
+
+def test_overcomplete_claim_and_pca_lemmas_agree_with_sklearn():
+    from sklearn.decomposition import PCA
+
+    from formulas.core import REGISTRY
+    from formulas.generative import _scatter
+
+    formulas.all()
+    evidence = REGISTRY.claim("overcomplete-autoencoder-needs-a-task").check()
+    assert evidence.sheet_fails is False and evidence.correct_passes is True
+    # the Ky Fan lemma's optimum is sklearn's explained variance (times n - 1)
+    X, _, S = _scatter(1)
+    pca = PCA(n_components=2).fit(X)
+    top = np.sort(np.linalg.eigvalsh(S))[-2:].sum()
+    np.testing.assert_allclose(pca.explained_variance_.sum() * (len(X) - 1), top, rtol=1e-10)

@@ -153,3 +153,55 @@ def test_contract_kl_gauss_keywords_dtypes_broadcasting():
     np.testing.assert_allclose(
         f.evaluate(mu=np.array([[1.0, 0.0], [0.0, 0.0]]), sigma=np.ones(2)), [0.5, 0.0]
     )
+
+
+def _claim(claim_id):
+    from formulas.core import REGISTRY
+
+    formulas.all()
+    return REGISTRY.claim(claim_id)
+
+
+def test_negative_entropy_erratum_numbers_match_torch_entropy():
+    # the sheet's +1/2 log 2 pi form against torch's Gaussian entropy (J = 1, sigma = 0.7)
+    evidence = formulas.get("gauss-negative-entropy").erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+    right = -Normal(_t(0.3, "cpu"), _t(0.7, "cpu")).entropy().item()
+    sheet = right + np.log(2 * np.pi)  # the sign of the 1/2 log 2 pi term flipped
+    assert f"{right:.6g}" in evidence.detail and f"{sheet:.6g}" in evidence.detail
+    assert formulas.get("gauss-negative-entropy").erratum.severity == "typo"
+
+
+def test_reparametrisation_gradient_erratum_numbers_match_autograd_closed_forms():
+    # f(z) = z^2, mu(phi) = phi, sigma(phi) = 1 + phi^2: E f = mu^2 + sigma^2; the sheet's
+    # form read with z = g(eps, phi) is E f / sigma (the Jacobian dz = sigma d eps missing)
+    phi = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    mu, sigma = phi, 1 + phi**2
+    (right,) = torch.autograd.grad(mu**2 + sigma**2, phi, create_graph=True)
+    (sheet,) = torch.autograd.grad((mu**2 + sigma**2) / sigma, phi)
+    evidence = formulas.get("reparametrisation-gradient").erratum.evidence()
+    assert evidence.sheet_fails is True and evidence.correct_passes is True
+    assert f"{right.item():.6g}" in evidence.detail and f"{sheet.item():.6g}" in evidence.detail
+
+
+def test_elbo_lower_bound_claim_matches_torch_closed_forms():
+    claim = _claim("elbo-lower-bound")
+    evidence = claim.check()
+    assert evidence.sheet_fails is False and evidence.correct_passes is True
+    # closed forms: z ~ N(0, 1), x|z ~ N(w z, s^2), q = N(m, v); ELBO = E_q log p(x|z) - KL
+    x, w, s = 0.7, 1.5, 0.8
+    log_evidence = (
+        Normal(_t(0.0, "cpu"), _t((w**2 + s**2) ** 0.5, "cpu")).log_prob(_t(x, "cpu")).item()
+    )
+    for m, v in [(0.0, 1.0), (0.5, 0.3), (w * x / (w**2 + s**2), s**2 / (w**2 + s**2))]:
+        expected_log_lik = -0.5 * np.log(2 * np.pi * s**2) - ((x - w * m) ** 2 + w**2 * v) / (
+            2 * s**2
+        )
+        kl_prior = kl(Normal(_t(m, "cpu"), _t(v**0.5, "cpu")), Normal(0.0, 1.0)).item()
+        assert expected_log_lik - kl_prior <= log_evidence + 1e-12
+    assert abs(expected_log_lik - kl_prior - log_evidence) < 1e-9  # tight at the posterior
+
+
+def test_reparam_repeated_line_is_a_typo_claim():
+    claim = _claim("reparam-proof-repeated-line")
+    assert claim.verdict == "typo" and claim.sheet_lines == (391, 393)
