@@ -161,6 +161,9 @@ DISPLAY: dict[str, str] = {
     "fid": r"\text{FID} = \|\mu_1 - \mu_2\|_2^2"
     r" + \operatorname{Tr}\!\left(\Sigma_1 + \Sigma_2 - 2\,(\Sigma_1 \Sigma_2)^{1/2}\right)",
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
+    # vae
+    "kl-divergence": r"D_{\mathrm{KL}}(P \,\|\, Q)"
+    r" = \int_{-\infty}^{\infty} p(x) \log \frac{p(x)}{q(x)} \, dx",
 }
 
 # Opaque statement symbols: {formula id: {symbol name: the LaTeX shown for it}}.
@@ -188,6 +191,7 @@ ATOMS: dict[str, dict[str, str]] = {
     "bits-per-dim": {"bits/dim": r"\text{bits/dim}"},
     "autoregressive-factorisation": {"p(x)": "p(x)", "p_conditional": r"p(x_i \mid x_{<i})"},
     "fid": {"||mu_1 - mu_2||^2": r"\|\mu_1 - \mu_2\|_2^2"},
+    "kl-divergence": {"D_KL(P||Q)": r"D_{\mathrm{KL}}(P \,\|\, Q)"},
     "cross-entropy-decomposition": {
         "H(p_d, p_m)": r"H(p_d, p_m)",
         "D_KL(p_d || p_m)": r"D_{\mathrm{KL}}(p_d \,\|\, p_m)",

@@ -147,7 +147,7 @@ def show(formula_id: FormulaId, width: WidthOption = None, as_json: JsonOption =
 
     console.print(
         f"[bold cyan]{formula.id}[/]  {formula.title}  [dim](§{formula.section}, {kind})[/]",
-        soft_wrap=True,
+        width=columns,
     )
     if formula.text:
         out(render.wrap_words(formula.text, columns, indent=2))

@@ -293,6 +293,25 @@ def wrap_words(text: str, width: int = 80, indent: int = 4) -> str:
     )
 
 
+def _renamed(expr: Any) -> Any:
+    """`expr` with each symbol renamed as a reader writes it (mu_tilde_t -> μ̃_t, alphabar_t ->
+    ᾱ_t) so that sympy's 2D printer shows the course's notation too."""
+    import sympy as sp
+
+    try:
+        symbols = expr.atoms(sp.Symbol)
+    except AttributeError:
+        return expr
+    swaps = {}
+    for symbol in symbols:
+        if isinstance(symbol, sp.Dummy):
+            continue
+        name = unicode_name(symbol.name).replace("{", "").replace("}", "")
+        if name != symbol.name:
+            swaps[symbol] = sp.Symbol(name, **symbol.assumptions0)
+    return expr.xreplace(swaps) if swaps else expr
+
+
 def fit_expression(expr: Any, width: int | None = None, indent: int = 4) -> str:
     """The 2D pretty form when every line fits in `width - indent` columns, else the one-line
     Unicode form wrapped with a hanging indent. `expr` is a sympy object, or a rendered dict
@@ -305,7 +324,7 @@ def fit_expression(expr: Any, width: int | None = None, indent: int = 4) -> str:
     else:
         import sympy as sp
 
-        pretty = sp.pretty(expr, use_unicode=True, wrap_line=False)
+        pretty = sp.pretty(_renamed(expr), use_unicode=True, wrap_line=False)
         line = unicode_line(expr)
     room = width - indent
     if pretty and max(len(row) for row in pretty.split("\n")) <= room:
