@@ -57,3 +57,28 @@ def device(request) -> str:
 def _isolated_home(tmp_path, monkeypatch):
     """Progress databases and run outputs never touch the real user data dir in tests."""
     monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path / "home"))
+
+
+# Skips are for a missing CUDA device only: a skip for any other reason (a missing registry
+# id, a template bug, a tool the CI installs) would hide a failure, so it fails the session.
+_OTHER_SKIPS: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[-1]) if isinstance(longrepr, tuple) else str(longrepr)
+    if "cuda" not in reason.lower():
+        _OTHER_SKIPS.append((report.nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput") or not _OTHER_SKIPS:
+        return  # xdist workers report to the controller, which decides
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("skips that do not name a missing CUDA device (they hide failures):")
+        for nodeid, reason in _OTHER_SKIPS[:20]:
+            reporter.write_line(f"  {nodeid}: {reason}")
+    session.exitstatus = 1
