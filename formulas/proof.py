@@ -307,6 +307,18 @@ def _key(formula: Formula) -> str:
     return digest.hexdigest()[:32]
 
 
+def _unicode_line(expression: Any) -> str:
+    """One readable line (the terminal's form when the 2D one is too wide); never fatal."""
+    from formulas.notation import unicode_line
+
+    try:
+        return unicode_line(expression)
+    except Exception:  # noqa: BLE001 - a printer gap falls back to sympy's text
+        import sympy as sp
+
+        return sp.sstr(expression)
+
+
 def _render(expression: Any) -> dict[str, str] | None:
     if expression is None:
         return None
@@ -319,6 +331,7 @@ def _render(expression: Any) -> dict[str, str] | None:
     return {
         "pretty": sp.pretty(expression, use_unicode=True),
         "text": sp.sstr(expression),
+        "unicode": _unicode_line(expression),
         "latex": sp.latex(expression),
         "srepr": rendered_srepr,
     }

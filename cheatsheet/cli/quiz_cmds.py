@@ -450,14 +450,14 @@ def register(app: typer.Typer) -> None:
             return
         console.print(f"wrote {report['notes']} notes to {output}")
         for skipped in report["skipped"]:
+            from rich.markup import escape
+
             if "template" in skipped:
                 console.print(
                     f"[yellow]skipped[/] template {skipped['template']}: needs "
-                    f"'{skipped['needs']}' ({skipped['install']})"
+                    f"'{skipped['needs']}' ({escape(skipped['install'])})"
                 )
             else:
-                from rich.markup import escape
-
                 console.print(f"[yellow]skipped[/] {escape(skipped['error'])}")
 
     @export_app.command("sheet")

@@ -301,11 +301,18 @@ def _fit(rendered: dict[str, str], width: int | None = None) -> str:
     return render.fit_expression(rendered, (width or console.width) - 4, indent=0)
 
 
+def _is_2d(lines: list[str]) -> bool:
+    """sympy's 2D layout (fraction bars, roots, big operators) rather than wrapped text."""
+    return any(glyph in line for line in lines for glyph in "─⎮⌠⌡╲___⎛⎝⎜")
+
+
 def _side_by_side(left: str, relation: str, right: str) -> str:
     """lhs = rhs as 2D pretty text; stacked when too wide for the terminal."""
     left_lines, right_lines = left.split("\n"), right.split("\n")
     width = console.width - 6
-    if max(map(len, left_lines)) + max(map(len, right_lines)) + 3 > width:
+    # A side that fell back to wrapped one-line text reads best stacked under the other.
+    wrapped = any(len(lines) > 1 and not _is_2d(lines) for lines in (left_lines, right_lines))
+    if wrapped or max(map(len, left_lines)) + max(map(len, right_lines)) + 3 > width:
         return "\n".join(
             ["    " + line for line in left_lines]
             + [f"  {relation}"]
@@ -395,13 +402,17 @@ def errata(
             "--coverage", help="Per section: lines with claims, lines checked, errors, typos."
         ),
     ] = False,
+    recheck: Annotated[
+        bool, typer.Option("--recheck", help="Compute every piece of evidence again.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Where the sheet is wrong: its text in context, the correction, the evidence (checked now)."""
+    """Where the sheet is wrong: its text in context, the correction, the computed evidence
+    (cached until the code that computes it changes; --recheck computes it again)."""
     from formulas.errata import errata_rows
     from formulas.ledger import coverage, place
 
-    rows = errata_rows(severity, check=not show_coverage)
+    rows = errata_rows(severity, check=not show_coverage, recheck=recheck)
     if show_coverage:
         table = coverage(errata_rows(None, check=False))
         if as_json:
