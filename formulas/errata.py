@@ -17,11 +17,77 @@ def _order(row: dict[str, Any]) -> tuple:
     return (0 if row["severity"] == "error" else 1, first, row["id"])
 
 
-def errata_rows(severity: str | None = None, check: bool = True) -> list[dict[str, Any]]:
+def _evidence_key(builder) -> str:
+    """A hash of everything the evidence depends on: the source of the module that defines
+    it, the registry core, and the versions of the libraries that compute it."""
+    import hashlib
+    import inspect
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    import formulas.core
+
+    digest = hashlib.sha256()
+    for module in (inspect.getmodule(builder), formulas.core):
+        digest.update(Path(inspect.getfile(module)).read_bytes())
+    for package in ("sympy", "numpy", "torch", "scipy", "mpmath"):
+        try:
+            digest.update(f"{package}={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package}=absent".encode())
+    digest.update(getattr(builder, "__qualname__", "").encode())
+    return digest.hexdigest()[:32]
+
+
+def cached_status(row_id: str, builder, recheck: bool = False):
+    """(Evidence, state) of an erratum or claim, from the on-disk cache when nothing it depends
+    on changed (the same scheme as `derive`); `recheck` computes it again."""
+    import json
+    import os
+
+    from formulas.core import Evidence
+    from formulas.proof import _cache_dir, erratum_status
+
+    path = _cache_dir() / "errata" / f"{row_id.replace(':', '_')}.json"
+    key = _evidence_key(builder)
+    if not recheck and path.exists():
+        try:
+            stored = json.loads(path.read_text())
+            if stored.get("key") == key:
+                evidence = Evidence(
+                    stored["sheet_fails"], stored["correct_passes"], stored["detail"]
+                )
+                return evidence, evidence.state
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged entry is computed again
+    evidence, state = erratum_status(builder)
+    if evidence.sheet_fails is None:  # "not checked in this install" is not cached
+        return evidence, state
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(
+            json.dumps(
+                {
+                    "key": key,
+                    "sheet_fails": evidence.sheet_fails,
+                    "correct_passes": evidence.correct_passes,
+                    "detail": evidence.detail,
+                }
+            )
+        )
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only cache costs speed, not correctness
+    return evidence, state
+
+
+def errata_rows(
+    severity: str | None = None, check: bool = True, recheck: bool = False
+) -> list[dict[str, Any]]:
     """Errors before typos, each group in sheet order; `check=False` skips the evidence."""
     import formulas
     from formulas.core import REGISTRY, SEVERITIES, did_you_mean
-    from formulas.proof import erratum_status
 
     if severity is not None and severity not in SEVERITIES:
         raise CheatsheetError(
@@ -79,7 +145,7 @@ def errata_rows(severity: str | None = None, check: bool = True) -> list[dict[st
                 state="decided from the source",
             )
             continue
-        evidence, state = erratum_status(builder)
+        evidence, state = cached_status(row["id"], builder, recheck)
         row.update(
             sheet_fails=evidence.sheet_fails,
             correct_passes=evidence.correct_passes,
