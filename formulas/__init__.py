@@ -21,26 +21,11 @@ from formulas.core import (
     closest,
 )
 
-# One module per course topic; each registers its formulas when imported. They are imported
-# on first use of get/all/by_topic, so `formulas.index` (listing, search, completion) and
-# `formulas.core` (TOPICS, closest) cost no topic module at start-up.
-_TOPIC_MODULES = (
-    "generative",
-    "vae",
-    "autoregressive",
-    "attention",
-    "flows",
-    "gan",
-    "diffusion",
-    "rl",
-    "implicit",
-    "body",
-    "ml",
-    "optimizers",
-    "cnn",
-    "rnn",
-    "math",
-)
+# One module per course topic (formulas/<topic>.py, named by TOPICS, the one topic list); each
+# registers its formulas when imported. They are imported on first use of get/all/by_topic, so
+# `formulas.index` (listing, search, completion) and `formulas.core` (TOPICS, closest) cost no
+# topic module at start-up.
+_TOPIC_MODULES = tuple(TOPICS)
 _loaded = False
 
 

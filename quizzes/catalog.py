@@ -17,33 +17,16 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from formulas.core import TOPICS
 from formulas.errors import CheatsheetError
-from quizzes.banks import BANK_DIR, bank_files, load_bank
+from quizzes.banks import BANK_DIR, EXTRA_TOPICS, bank_files, load_bank
 from quizzes.questions import KINDS, TEMPLATES, Question, Template
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 VARIANT_RANGE = 1_000_000
-# The registry's topics (formulas.core.TOPICS; a test keeps the two equal) and the extra ones.
-# Spelled out here so that a quiz on one topic imports only that topic's template module,
-# without importing the whole registry first.
-COURSE_TOPICS = (
-    "generative",
-    "vae",
-    "autoregressive",
-    "attention",
-    "flows",
-    "gan",
-    "diffusion",
-    "rl",
-    "implicit",
-    "body",
-    "ml",
-    "optimizers",
-    "cnn",
-    "rnn",
-    "math",
-    "backprop",
-)
+# The registry's topics (formulas.core.TOPICS, the one topic list; importing formulas.core
+# loads no topic module) and the quiz-only ones.
+COURSE_TOPICS = (*TOPICS, *EXTRA_TOPICS)
 _template_errors: dict[str, str] = {}
 _imported: set[str] = set()
 
