@@ -561,7 +561,11 @@ def _article(item: dict[str, Any]) -> str:
             + "</details>"
         )
     if item.get("failures"):
-        parts.append('<div class="bad">' + html.escape("; ".join(item["failures"])) + "</div>")
+        parts.append(
+            '<details class="failures"><summary class="bad">what failed</summary>'
+            + html.escape("; ".join(item["failures"]))
+            + "</details>"
+        )
     parts.append("</article>")
     return "\n".join(parts)
 
