@@ -317,7 +317,7 @@ TEX_PREAMBLE = r"""\documentclass[8pt]{extarticle}
 \newcommand{\formula}[1]{\par\smallskip
   \adjustbox{max width=\linewidth,center}{$\displaystyle #1$}\par\smallskip}
 % An erratum: flagged in the column margin, the sheet's form in red, the right form below.
-\newcommand{\erratumflag}{\llap{\textcolor{bad}{\bfseries !}\hspace{2pt}}}
+\newcommand{\erratumflag}{\leavevmode\llap{\textcolor{bad}{\bfseries !}\hspace{2pt}}}
 \begin{document}
 \scriptsize
 """
