@@ -607,20 +607,6 @@ def _marginal_properties() -> list[Step]:
             method="custom",
             tolerance=1e-12,
         ),
-        Step(
-            "p_theta(x) is a density in x: it integrates to one (same instance)",
-            sp.Integral(marginal, (x, -sp.oo, sp.oo)),
-            sp.Integer(1),
-            custom=spot_check(
-                sp.Integral(marginal, (x, -sp.oo, sp.oo)),
-                1,
-                sampler=sample,
-                substitutions=instance,
-                points=1,
-            ),
-            method="custom",
-            tolerance=1e-12,
-        ),
     ]
 
 
