@@ -63,7 +63,19 @@ def _toy_formulas():
         erratum=Erratum("a", "b", "c", lambda: Evidence(False, True, "sheet form passes")),
     )
     plain = Formula(id="t-plain", title="Not derived #1 & 50%", topic="math", section="14")
-    return [derived, wrong, unchecked_erratum, refuted, plain]
+
+    def steps_need_scipy():
+        raise ModuleNotFoundError("No module named 'scipy'", name="scipy")
+
+    light = Formula(
+        id="t-light",
+        title="A derivation checked against scipy",
+        topic="math",
+        section="14",
+        statement_builder=lambda: sp.Eq(sp.Symbol("y"), x),
+        derivation_builder=steps_need_scipy,
+    )
+    return [derived, wrong, unchecked_erratum, refuted, plain, light]
 
 
 @pytest.fixture
@@ -82,6 +94,8 @@ def test_labels_come_from_the_checks(toy, tmp_path, fmt):
     # A formula without a derivation is never called derived.
     assert labels["t-plain"] == "not checked here"
     assert labels["t-erratum"] != "derived"
+    # the light install: a check that needs scipy is not checked here, never failed
+    assert labels["t-light"] == "not checked here"
     erratum = next(e for e in report["entries"] if e["id"] == "t-erratum")["erratum"]
     assert erratum["state"] == "not checked in this install"
     assert "cheatsheet[models]" in erratum["detail"]
@@ -97,7 +111,7 @@ def test_toy_tex_compiles(toy, tmp_path):
         pytest.skip("no pdflatex here (.ci/run installs TeX Live)")
     report = export.export_sheet(tmp_path / "sheet.pdf", "pdf", "math")
     assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
-    assert report["formulas"] == 5
+    assert report["formulas"] == 6
 
 
 def test_pdf_without_a_compiler_says_how_to_get_one(toy, tmp_path, monkeypatch):

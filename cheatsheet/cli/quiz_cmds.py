@@ -500,7 +500,7 @@ def register(app: typer.Typer) -> None:
                 f"{report['not checked here']} not checked here, {report['errata']} errata marked"
                 + (
                     f" ({report['errata not checked in this install']} not checked in this "
-                    "install: pip install 'cheatsheet[models]')"
+                    "install: pip install 'cheatsheet\\[models]')"
                     if report["errata not checked in this install"]
                     else ""
                 )
