@@ -65,7 +65,10 @@ def emit_json_line(payload: Any) -> None:
 
 
 def print_error(message: str) -> None:
-    error_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    # escaped: "pip install 'cheatsheet[models]'" must not lose its [models] to rich markup
+    error_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
 
 
 def plain_table(headers: list[str], rows: list[list[str]], title: str | None = None) -> None:
