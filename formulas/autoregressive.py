@@ -145,6 +145,7 @@ register(
             "generative",
         ),
         statement_builder=_factorisation_statement,
+        sheet_lines=(42, 46),
         derivation_builder=_factorisation_derivation,
     )
 )
@@ -223,6 +224,7 @@ register(
         "i-th conditional (2^n - 1 in total). Independence (p(x) = prod p(x_i)) is too strong.",
         keywords=("tabular", "parameter count", "2^(i-1)", "exponential", "table", "binary"),
         statement_builder=_tabular_statement,
+        sheet_lines=(46, 46),
         derivation_builder=_tabular_derivation,
         evaluator=tabular_param_count,
     )
@@ -276,6 +278,7 @@ register(
         text="sum_{i=1}^n 2^{i-1} = 2^n - 1 parameters: the full joint table.",
         keywords=("tabular", "parameter count", "2^n", "joint table"),
         statement_builder=_tabular_total_statement,
+        sheet_lines=(46, 46),
         derivation_builder=_tabular_total_derivation,
         evaluator=tabular_total_param_count,
     )
@@ -325,6 +328,7 @@ register(
             "conditional",
         ),
         statement_builder=_fvsbn_statement,
+        sheet_lines=(46, 46),
         evaluator=fvsbn_conditionals,
     )
 )
@@ -380,6 +384,7 @@ register(
         text="FVSBN complexity n^2: the i-th logistic regression has i parameters.",
         keywords=("fvsbn", "parameter count", "complexity", "n^2", "quadratic"),
         statement_builder=_fvsbn_count_statement,
+        sheet_lines=(46, 46),
         derivation_builder=_fvsbn_count_derivation,
         evaluator=fvsbn_param_count,
     )
@@ -481,6 +486,7 @@ register(
             "o(td)",
         ),
         statement_builder=_nade_statement,
+        sheet_lines=(48, 48),
         definition=True,
         properties_builder=_nade_properties,
         evaluator=nade_conditionals,
@@ -533,6 +539,7 @@ register(
         "conditional.",
         keywords=("nade", "parameter count", "complexity"),
         statement_builder=_nade_count_statement,
+        sheet_lines=(48, 48),
         derivation_builder=_nade_count_derivation,
         evaluator=nade_param_count,
     )
@@ -604,6 +611,7 @@ register(
         "fast as an autoencoder (one pass), but sampling needs D forward passes.",
         keywords=("made", "masked autoencoder", "mask", "degrees", "autoregressive property"),
         statement_builder=_made_statement,
+        sheet_lines=(52, 52),
         definition=True,
         properties_builder=_made_properties,
         evaluator=made_mask,
@@ -675,6 +683,7 @@ register(
             "rgb",
         ),
         statement_builder=_pixelcnn_statement,
+        sheet_lines=(54, 54),
         evaluator=pixelcnn_mask,
     )
 )
@@ -816,6 +825,7 @@ register(
             "audio",
         ),
         statement_builder=_wavenet_statement,
+        sheet_lines=(58, 58),
         derivation_builder=_wavenet_derivation,
         evaluator=wavenet_receptive_field,
     )
@@ -968,6 +978,7 @@ register(
             "straight-through",
         ),
         statement_builder=_vq_loss_statement,
+        sheet_lines=(60, 60),
         definition=True,
         properties_builder=_vq_loss_properties,
         evaluator=vq_vae_loss,
@@ -1027,6 +1038,7 @@ register(
         "to evaluate for others. Reported as bits/dim = NLL / (D ln 2).",
         keywords=("nll", "negative log-likelihood", "bits per dim", "bpd", "metric", "evaluation"),
         statement_builder=_bpd_statement,
+        sheet_lines=(56, 56),
         derivation_builder=_bpd_derivation,
         evaluator=bits_per_dim,
     )

@@ -134,6 +134,7 @@ register(
             "explicit density",
         ),
         statement_builder=_mle_statement,
+        sheet_lines=(5, 5),
         derivation_builder=_mle_derivation,
         evaluator=cross_entropy,
     )
@@ -524,6 +525,7 @@ register(
         "with good quality: memorise the training data with sharp peaks.",
         keywords=("likelihood", "metric", "noise", "mixture", "sample quality", "evaluation"),
         statement_builder=_mixture_statement,
+        sheet_lines=(113, 113),
         definition=True,
         properties_builder=_mixture_properties,
         evaluator=mixture_log_likelihood,

@@ -1275,6 +1275,7 @@ register(
         "E_q log p(x|z) is -||x - mu||^2 / (2 sigma^2) - D/2 log(2 pi sigma^2): MSE.",
         keywords=("reconstruction", "gaussian decoder", "mse", "log-likelihood", "nll"),
         statement_builder=_gauss_ll_statement,
+        sheet_lines=(28, 28),
         derivation_builder=_gauss_ll_derivation,
         evaluator=vae_gaussian_log_likelihood,
     )
@@ -1338,6 +1339,7 @@ register(
         "sum_d x_d log p_d + (1 - x_d) log(1 - p_d) = -BCE.",
         keywords=("bernoulli", "binary cross-entropy", "bce", "reconstruction", "decoder"),
         statement_builder=_bern_ll_statement,
+        sheet_lines=(28, 28),
         derivation_builder=_bern_ll_derivation,
         evaluator=vae_bernoulli_log_likelihood,
     )
