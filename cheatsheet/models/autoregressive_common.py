@@ -35,8 +35,9 @@ def bernoulli_log_prob(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return per_dim.flatten(1).sum(1)
 
 
-def load_binary(ctx: RunContext, flatten: bool) -> tuple[torch.Tensor, torch.Tensor, tuple]:
-    """The run's binary train/test tensors on ctx.device, flattened to (N, D) if asked."""
+def load_binary(ctx: RunContext, flatten: bool):
+    """The run's binary (train, valid, test, shape): tensors on ctx.device, flattened to (N, D)
+    if asked; valid is None for data without a validation split (8x8 digits)."""
     from cheatsheet import datasets
     from cheatsheet.errors import CheatsheetError
 
@@ -44,24 +45,44 @@ def load_binary(ctx: RunContext, flatten: bool) -> tuple[torch.Tensor, torch.Ten
     if split.discrete_levels != 2:
         raise CheatsheetError(
             f"this model is a Bernoulli model and needs binary data; '{ctx.data}' is not "
-            "binary (use --data digits-binary)"
+            "binary (use --data digits-binary or --data mnist-binary)"
         )
-    train, test = split.train.float(), split.test.float()
+    parts = [split.train, split.valid, split.test]
+    parts = [None if part is None else part.float() for part in parts]
     if flatten:
-        train, test = train.flatten(1), test.flatten(1)
-    return train.to(ctx.device), test.to(ctx.device), split.shape
+        parts = [None if part is None else part.flatten(1) for part in parts]
+    # Moved to the device once: every batch is then indexed there (no per-batch host copies).
+    train, valid, test = (None if part is None else part.to(ctx.device) for part in parts)
+    return train, valid, test, split.shape
+
+
+def data_dims(ctx: RunContext) -> int:
+    """D, the number of pixels of one example of the run's data (64 for 8x8, 784 for 28x28)."""
+    from cheatsheet import datasets
+
+    return math.prod(datasets.load(ctx.data, seed=ctx.seed).shape)
+
+
+def image_side(images: torch.Tensor) -> int:
+    """The side of square single-channel images given flat or (N, 1, H, W): 8 or 28."""
+    side = math.isqrt(images[0].numel())
+    if side * side != images[0].numel():
+        raise ValueError(f"not a square image: {images[0].numel()} pixels")
+    return side
 
 
 def save_binary_grid(images: torch.Tensor, path: Path, title: str, columns: int = 8) -> Path:
-    """A grid of binary (or [0, 1]) 8x8 images, black on white like ink on paper."""
+    """A grid of binary (or [0, 1]) square images (8x8 or 28x28), black on white like ink."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    images = images.detach().float().cpu().reshape(len(images), 8, 8)
+    side = image_side(images)
+    images = images.detach().float().cpu().reshape(len(images), side, side)
     rows = math.ceil(len(images) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4))
+    cell = 0.9 if side <= 8 else 1.1  # 28x28 digits get more room to be read
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell + 0.4))
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
@@ -100,7 +121,7 @@ class BinaryAutoregressiveExperiment:
     ):
         self.ctx = ctx
         self.title = title
-        self.train_x, self.test_x, self.shape = load_binary(ctx, flatten)
+        self.train_x, self.valid_x, self.test_x, self.shape = load_binary(ctx, flatten)
         self.model = model.to(ctx.device)
         self.trained = ctx.wrap(self.model)
         self.optimizer = torch.optim.Adam(
@@ -123,8 +144,8 @@ class BinaryAutoregressiveExperiment:
         self.before_step(step)
         # The global RNG: the harness seeds it with seed + rank (DDP ranks draw different
         # batches) and checkpoints it (--resume continues the same stream).
-        index = torch.randint(len(self.train_x), (self.batch_size,))
-        x = self.train_x[index.to(self.train_x.device)]
+        index = torch.randint(len(self.train_x), (self.batch_size,), device=self.train_x.device)
+        x = self.train_x[index]
         loss = -self.trained(x).mean()  # NLL in nats per example
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -135,6 +156,15 @@ class BinaryAutoregressiveExperiment:
     def test_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x) used for the reported NLL (MADE overrides: its mask ensemble)."""
         return torch.cat([self.model(chunk) for chunk in x.split(256)])
+
+    @torch.no_grad()
+    def validation_nll(self) -> float | None:
+        """Mean -log p(x) in nats on the validation split (early stopping in `bench density`);
+        None where the data have no validation split."""
+        if self.valid_x is None:
+            return None
+        self.model.eval()
+        return -self.test_log_prob(self.valid_x).mean().item()
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, Any]:

@@ -116,6 +116,7 @@ class BaselineExperiment:
         self.shape = split.shape
         self.train_x = split.train.flatten(1).to(ctx.device)
         self.test_x = split.test.flatten(1).to(ctx.device)
+        self.valid_x = None if split.valid is None else split.valid.flatten(1).to(ctx.device)
         dims = self.train_x.shape[1]
         if mixture:
             config = ctx.settings(BernoulliMixtureConfig, "bernoulli-mixture")
@@ -143,6 +144,13 @@ class BaselineExperiment:
         self.model.fit(self.train_x)
         self.converged = True  # closed form: one step is the fit
         return {"loss": -self.model.log_prob(self.train_x).mean().item()}
+
+    @torch.no_grad()
+    def validation_nll(self) -> float | None:
+        """Mean NLL on the validation split (early stopping in `bench density`)."""
+        if self.valid_x is None:
+            return None
+        return -self.model.log_prob(self.valid_x).mean().item()
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, Any]:

@@ -46,9 +46,11 @@ from torch.nn import functional as F
 
 from cheatsheet.models.glow import ActNorm, InvertibleConv1x1, Shift, zero_conv
 from cheatsheet.models.realnvp import (
+    DIGIT_LEVELS,
     Squeeze,
     dequantise_digits,
     discrete_nll,
+    grey_levels,
     standard_normal_log_prob,
 )
 from cheatsheet.runs.config import param
@@ -284,15 +286,27 @@ def downsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     return F.avg_pool2d(x, factor)
 
 
-def srflow(condition_channels: int = 16, hidden: int = 64, steps_per_level: int = 4):
-    """SRFlow for 8x8 digits from 4x4 inputs."""
-    encoder = LowResolutionEncoder(1, condition_channels, levels=2)
-    return ConditionalFlow((1, 8, 8), encoder, condition_channels, hidden, steps_per_level)
+def srflow(
+    condition_channels: int = 16,
+    hidden: int = 64,
+    steps_per_level: int = 4,
+    in_shape: tuple[int, int, int] = (1, 8, 8),
+):
+    """SRFlow for H x W digits from their H/2 x W/2 versions (8x8 from 4x4, 28x28 from 14x14):
+    the low-res input has the first level's resolution, as the encoder expects."""
+    encoder = LowResolutionEncoder(in_shape[0], condition_channels, levels=2)
+    return ConditionalFlow(in_shape, encoder, condition_channels, hidden, steps_per_level)
 
 
-def class_conditional_flow(num_classes: int = 10, condition_channels: int = 8, hidden: int = 64):
-    encoder = LabelEncoder(num_classes, condition_channels, sizes=[4, 2])
-    return ConditionalFlow((1, 8, 8), encoder, condition_channels, hidden)
+def class_conditional_flow(
+    num_classes: int = 10,
+    condition_channels: int = 8,
+    hidden: int = 64,
+    in_shape: tuple[int, int, int] = (1, 8, 8),
+):
+    side = in_shape[1]
+    encoder = LabelEncoder(num_classes, condition_channels, sizes=[side // 2, side // 4])
+    return ConditionalFlow(in_shape, encoder, condition_channels, hidden)
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,11 +326,15 @@ class ConditionalFlowExperiment:
     kind: str  # "srflow" | "class"
     batch_size: int = 128
     lr: float = 1e-3
+    levels: int = DIGIT_LEVELS  # grey levels (17 digits, 256 MNIST)
 
     def __post_init__(self):
         self.train_model = self.ctx.wrap(self.model)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
-        self.generator = torch.Generator().manual_seed(self.ctx.seed)
+        # Training data and their generator live on the device: batches never leave it.
+        self.train = self.train.to(self.ctx.device)
+        self.train_condition = self.train_condition.to(self.ctx.device)
+        self.generator = torch.Generator(device=self.ctx.device).manual_seed(self.ctx.seed)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"flow": self.model}
@@ -329,9 +347,15 @@ class ConditionalFlowExperiment:
 
     def train_step(self, step: int) -> dict[str, float]:
         self.model.train()
-        index = torch.randint(0, len(self.train), (self.batch_size,), generator=self.generator)
-        x = dequantise_digits(self.train[index], self.generator).to(self.ctx.device)
-        condition = self.train_condition[index].to(self.ctx.device)
+        index = torch.randint(
+            0,
+            len(self.train),
+            (self.batch_size,),
+            generator=self.generator,
+            device=self.train.device,
+        )
+        x = dequantise_digits(self.train[index], self.generator, self.levels)
+        condition = self.train_condition[index]
         z, log_det = self.train_model(x, condition)
         nll = -(standard_normal_log_prob(z) + log_det).mean()
         self.optimizer.zero_grad(set_to_none=True)
@@ -344,13 +368,14 @@ class ConditionalFlowExperiment:
     def evaluate(self) -> dict[str, Any]:
         self.model.eval()
         generator = torch.Generator().manual_seed(1234)
-        x = dequantise_digits(self.test, generator).to(self.ctx.device)
+        x = dequantise_digits(self.test, generator, self.levels).to(self.ctx.device)
         log_prob = self.model.log_prob(x, self.test_condition.to(self.ctx.device)).cpu()
-        nats, bits = discrete_nll(log_prob, self.model.dim)
+        nats, bits = discrete_nll(log_prob, self.model.dim, self.levels)
         metrics: dict[str, Any] = {
             "test_nll_nats": nats,
             "bits_per_dim": bits,
-            "measure": "test NLL of the 17-level digits given the condition (dequantised bound)",
+            "measure": f"test NLL of the {self.levels}-level images given the condition "
+            "(dequantised bound)",
         }
         if self.kind == "srflow":
             torch.manual_seed(0)
@@ -395,14 +420,22 @@ def _make(ctx, kind: str) -> ConditionalFlowExperiment:
 
     torch.manual_seed(ctx.seed)
     split = load(ctx.data, seed=ctx.seed)
-    if split.shape != (1, 8, 8) or split.train_labels is None:
+    # Two squeeze levels halve the side twice: it must divide by 4 (8x8 and 28x28 do).
+    if len(split.shape) != 3 or split.shape[1] % 4 or split.train_labels is None:
         from cheatsheet.errors import CheatsheetError
 
-        raise CheatsheetError(f"this conditional flow runs on 'digits', not '{ctx.data}'")
+        raise CheatsheetError(
+            f"this conditional flow runs on labelled images ('digits', 'mnist'), not '{ctx.data}'"
+        )
     config = ctx.settings(ConditionalFlowConfig, kind)
     hidden = config.hidden
-    model = srflow(hidden=hidden) if kind == "srflow" else class_conditional_flow(hidden=hidden)
+    shape = tuple(split.shape)
+    if kind == "srflow":
+        model = srflow(hidden=hidden, in_shape=shape)
+    else:
+        model = class_conditional_flow(hidden=hidden, in_shape=shape)
     model = model.to(ctx.device)
+    levels = grey_levels(ctx.data)
     if kind == "srflow":
         train_condition, test_condition = downsample(split.train), downsample(split.test)
     else:
@@ -412,7 +445,7 @@ def _make(ctx, kind: str) -> ConditionalFlowExperiment:
     index = torch.randperm(len(split.train), generator=generator)[:512]
     with torch.no_grad():
         model(
-            dequantise_digits(split.train[index], generator).to(ctx.device),
+            dequantise_digits(split.train[index], generator, levels).to(ctx.device),
             train_condition[index].to(ctx.device),
         )
     return ConditionalFlowExperiment(
@@ -424,6 +457,7 @@ def _make(ctx, kind: str) -> ConditionalFlowExperiment:
         test_condition,
         kind,
         lr=config.lr,
+        levels=levels,
     )
 
 

@@ -24,6 +24,7 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
+    data_dims,
 )
 from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
@@ -64,7 +65,7 @@ class FVSBN(nn.Module):
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     config = ctx.settings(FVSBNConfig, "fvsbn")
-    model = FVSBN(dims=64)
+    model = FVSBN(dims=data_dims(ctx))
     return BinaryAutoregressiveExperiment(
         ctx,
         model,

@@ -37,6 +37,7 @@ from cheatsheet.models.realnvp import (
     MultiScaleFlow,
     Squeeze,
     dequantise_digits,
+    grey_levels,
     load_flow_data,
 )
 from cheatsheet.runs.config import param
@@ -270,11 +271,14 @@ def make_experiment(ctx) -> FlowExperiment:
     steps_per_level = config.steps_per_level or (4 if image_data else 8)
     model = glow(tuple(train.shape[1:]), hidden=hidden, steps_per_level=steps_per_level)
     model = model.to(ctx.device)
-    generator = torch.Generator().manual_seed(ctx.seed)
-    init_batch = train[torch.randperm(len(train), generator=generator)[:512]]
+    train = train.to(ctx.device)  # once: batches are drawn on the device
+    generator = torch.Generator(device=ctx.device).manual_seed(ctx.seed)
+    levels = grey_levels(ctx.data)
+    init_index = torch.randperm(len(train), generator=generator, device=ctx.device)[:512]
+    init_batch = train[init_index]
     if image_data:
-        init_batch = dequantise_digits(init_batch, generator)
-    data_dependent_init(model, init_batch.to(ctx.device))
+        init_batch = dequantise_digits(init_batch, generator, levels)
+    data_dependent_init(model, init_batch)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     return FlowExperiment(
         ctx,
@@ -287,4 +291,5 @@ def make_experiment(ctx) -> FlowExperiment:
         generator=generator,
         name="Glow",
         sample_temperature=0.7,  # the paper's samples use T = 0.7
+        levels=levels,
     )

@@ -35,6 +35,7 @@ from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
     build_or_explain,
+    data_dims,
 )
 from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
@@ -209,7 +210,7 @@ def make_experiment(ctx: RunContext) -> MADEExperiment:
     hidden = config.hidden
     model = build_or_explain(
         MADE,
-        dims=64,
+        dims=data_dims(ctx),
         hidden_sizes=(hidden, hidden),
         num_masks=config.num_masks,
         order_agnostic=config.order_agnostic,

@@ -24,6 +24,7 @@ from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
     build_or_explain,
+    data_dims,
 )
 from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
@@ -88,7 +89,7 @@ def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     config = ctx.settings(NADEConfig, "nade")
     model = build_or_explain(
         NADE,
-        dims=64,
+        dims=data_dims(ctx),
         hidden=config.hidden,
         order=config.order,
         seed=ctx.seed,

@@ -323,24 +323,35 @@ def realnvp(
 
 
 DIGIT_LEVELS = 17  # sklearn digits have grey levels 0..16, stored as k / 16
+MNIST_LEVELS = 256  # MNIST grey levels 0..255, stored as k / 255
 
 
-def dequantise_digits(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """k / 16 -> (k + u) / 17 with u ~ U[0, 1): a continuous density on [0, 1]^D whose
-    integral over a pixel's bin lower-bounds P(k) (Theis et al. 2016)."""
-    levels = torch.round(x * (DIGIT_LEVELS - 1))
-    noise = torch.rand(x.shape, generator=generator, device="cpu").to(x.device)
-    return (levels + noise) / DIGIT_LEVELS
+def grey_levels(data: str) -> int:
+    """How many grey levels the image data set has: 17 (8x8 digits) or 256 (MNIST)."""
+    return MNIST_LEVELS if data.startswith("mnist") else DIGIT_LEVELS
 
 
-def discrete_nll(log_prob_unit_cube: torch.Tensor, dim: int) -> tuple[float, float]:
-    """NLL of the discrete data (17 levels) in nats and bits/dim from log p(x) on [0, 1]^D.
+def dequantise_digits(
+    x: torch.Tensor, generator: torch.Generator | None = None, levels: int = DIGIT_LEVELS
+) -> torch.Tensor:
+    """k / (L - 1) -> (k + u) / L with u ~ U[0, 1): a continuous density on [0, 1]^D whose
+    integral over a pixel's bin lower-bounds P(k) (Theis et al. 2016). The noise is drawn on
+    x's device (the generator must live there too): no host round trip per batch."""
+    grey = torch.round(x * (levels - 1))
+    noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return (grey + noise) / levels
 
-    The data were divided by 17 to land in [0, 1]: that scaling has log-det -D log 17, so
-        -log P(k) <= -log p_[0,1](x) + D log 17        (dequantisation bound)
+
+def discrete_nll(
+    log_prob_unit_cube: torch.Tensor, dim: int, levels: int = DIGIT_LEVELS
+) -> tuple[float, float]:
+    """NLL of the discrete data (L levels) in nats and bits/dim from log p(x) on [0, 1]^D.
+
+    The data were divided by L to land in [0, 1]: that scaling has log-det -D log L, so
+        -log P(k) <= -log p_[0,1](x) + D log L        (dequantisation bound)
     bits/dim = nats / (D ln 2).
     """
-    nats = float((-log_prob_unit_cube).mean()) + dim * math.log(DIGIT_LEVELS)
+    nats = float((-log_prob_unit_cube).mean()) + dim * math.log(levels)
     return nats, nats / (dim * math.log(2))
 
 
@@ -364,6 +375,7 @@ class FlowExperiment:
     generator: torch.Generator | None = None
     name: str = "flow"
     sample_temperature: float = 0.8  # z ~ N(0, T^2 I) for the image grid (Glow shows T = 0.7)
+    levels: int = DIGIT_LEVELS  # grey levels of the image data (17 digits, 256 MNIST)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"flow": self.model}
@@ -372,11 +384,18 @@ class FlowExperiment:
         return {"flow": self.optimizer}
 
     def _batch(self) -> torch.Tensor:
-        index = torch.randint(0, len(self.train), (self.batch_size,), generator=self.generator)
+        # train and the generator live on the run's device: a batch never leaves it.
+        index = torch.randint(
+            0,
+            len(self.train),
+            (self.batch_size,),
+            generator=self.generator,
+            device=self.train.device,
+        )
         batch = self.train[index]
         if self.image_data:
-            batch = dequantise_digits(batch, self.generator)
-        return batch.to(self.ctx.device)
+            batch = dequantise_digits(batch, self.generator, self.levels)
+        return batch
 
     def train_step(self, step: int) -> dict[str, float]:
         self.model.train()
@@ -395,17 +414,19 @@ class FlowExperiment:
         generator = torch.Generator().manual_seed(1234)  # the same dequantisation noise each time
         log_probs = []
         for chunk in self.test.split(256):
-            x = dequantise_digits(chunk, generator) if self.image_data else chunk
+            chunk = chunk.cpu()
+            x = dequantise_digits(chunk, generator, self.levels) if self.image_data else chunk
             log_probs.append(self.model.log_prob(x.to(self.ctx.device)).cpu())
         log_prob = torch.cat(log_probs)
         dim = self.model.dim
         if self.image_data:
-            nats, bits = discrete_nll(log_prob, dim)
+            nats, bits = discrete_nll(log_prob, dim, self.levels)
             return {
                 "test_nll_nats": nats,
                 "bits_per_dim": bits,
                 "test_nll_continuous_nats": float(-log_prob.mean()),
-                "measure": "test NLL of the 17-level digits: dequantised, + D log 17 (bound)",
+                "measure": f"test NLL of the {self.levels}-level images: dequantised, "
+                f"+ D log {self.levels} (bound)",
             }
         nats = float(-log_prob.mean())
         return {
@@ -458,9 +479,10 @@ def make_experiment(ctx) -> FlowExperiment:
         model,
         ctx.wrap(model),
         optimizer,
-        train,
+        train.to(ctx.device),
         test,
         image_data,
-        generator=torch.Generator().manual_seed(ctx.seed),
+        generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed),
         name="RealNVP",
+        levels=grey_levels(ctx.data),
     )

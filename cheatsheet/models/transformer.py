@@ -32,6 +32,7 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
+    data_dims,
 )
 from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
@@ -157,7 +158,7 @@ class PixelTransformer(nn.Module):
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     run = ctx.settings(TransformerRunConfig, "transformer")
     config = TransformerConfig(
-        sequence_length=64,
+        sequence_length=data_dims(ctx),
         n_layer=run.n_layer,
         n_head=run.n_head,
         n_embd=run.n_embd,

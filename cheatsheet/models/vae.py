@@ -34,7 +34,9 @@ from cheatsheet.runs.config import param
 
 @dataclass
 class VAEConfig:
-    latent_dim: int | None = param(None, "latent size (None: 8 for images, 2 for 2-D points)")
+    latent_dim: int | None = param(
+        None, "latent size (None: 8 for 8x8 digits, 16 for 28x28 MNIST, 2 for 2-D points)"
+    )
     hidden: int = param(256, "hidden units of encoder and decoder MLPs")
     likelihood: str | None = param(None, "bernoulli or gaussian (None: by the data)")
     beta: float = param(1.0, "weight of the KL term (beta-VAE: beta > 1)")
@@ -183,6 +185,13 @@ class VAE(nn.Module):
 # The run (cheatsheet run vae / beta-vae): see cheatsheet/runs/protocol.py
 
 
+def default_latent_dim(shape: tuple[int, ...]) -> int:
+    """8 for 8x8 digits, 16 for 28x28 MNIST (more pixels carry more to encode), 2 for points."""
+    if len(shape) == 1:
+        return 2
+    return 8 if math.prod(shape) <= 64 else 16
+
+
 class VAEExperiment:
     def __init__(self, ctx: Any, config: VAEConfig):
         from cheatsheet import datasets
@@ -193,9 +202,10 @@ class VAEExperiment:
         likelihood = config.likelihood or ("bernoulli" if self.binary else "gaussian")
         self.train_x = split.train.to(ctx.device)
         self.test_x = split.test.to(ctx.device)
+        self.valid_x = None if split.valid is None else split.valid.to(ctx.device)
         self.model = VAE(
             input_shape=split.shape,
-            latent_dim=config.latent_dim or (8 if len(split.shape) > 1 else 2),
+            latent_dim=config.latent_dim or default_latent_dim(split.shape),
             hidden=config.hidden,
             likelihood=likelihood,
             beta=config.beta,
@@ -212,13 +222,24 @@ class VAEExperiment:
         return {"adam": self.optimizer}
 
     def train_step(self, step: int) -> dict[str, float]:
-        index = torch.randint(len(self.train_x), (self.batch_size,))
-        x = self.train_x[index.to(self.train_x.device)]
+        index = torch.randint(len(self.train_x), (self.batch_size,), device=self.train_x.device)
+        x = self.train_x[index]  # indexed on the device: no per-batch host copy
         loss = self.wrapped(x)  # forward = loss; through DDP when wrapped
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         return {"loss": loss.item()}
+
+    @torch.no_grad()
+    def validation_nll(self) -> float | None:
+        """-ELBO on the validation split (an upper bound on its NLL, cheap to compute): the
+        early-stopping criterion of `bench density`; None without a validation split."""
+        if self.valid_x is None:
+            return None
+        self.model.eval()
+        elbo = torch.cat([self.model.elbo(batch) for batch in self.valid_x.split(256)])
+        self.model.train()
+        return -elbo.mean().item()
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, Any]:
