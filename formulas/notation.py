@@ -123,7 +123,8 @@ def course_latex(expr: Any) -> str:
     for symbol in getattr(expr, "free_symbols", ()):
         if isinstance(symbol, (sp.Symbol, sp.MatrixSymbol)):
             names[symbol] = symbol_latex(symbol.name)
-    return sp.latex(expr, symbol_names=names)
+    # A name such as `#params` would be TeX's macro parameter: escape the `#`.
+    return re.sub(r"(?<!\\)#", r"\\#", sp.latex(expr, symbol_names=names))
 
 
 def display_latex(formula: Any) -> str | None:

@@ -509,7 +509,7 @@ HTML_LABELS = {
 def _tex_span(latex: str, display: bool = True) -> str:
     kind = "math display" if display else "math inline"
     tag = "div" if display else "span"
-    return f'<{tag} class="{kind}" data-tex="{html.escape(latex)}"></{tag}>'
+    return f'<{tag} class="{kind}" data-tex="{html.escape(_tex_math(latex))}"></{tag}>'
 
 
 def _relation_tex(relation: str) -> str:
