@@ -134,6 +134,8 @@ register(
             "explicit density",
         ),
         statement_builder=_mle_statement,
+        latex_override=r"\mathbb{E}_{p_{\text{data}}}[-\log p_{\text{model}}(x)] = "
+        r"H(p_{\text{data}}) + D_{KL}(p_{\text{data}} \| p_{\text{model}})",
         sheet_lines=(5, 5),
         derivation_builder=_mle_derivation,
         evaluator=cross_entropy,

@@ -544,6 +544,8 @@ register(
         "sigma_j^2), the closed-form regulariser of the VAE",
         keywords=("kl", "kullback", "leibler", "gaussian", "elbo", "regulariser", "prior"),
         statement_builder=_kl_gauss_statement,
+        latex_override=r"D_{KL}(q(z \mid x) \| p(z)) = "
+        r"\frac{1}{2}\left(\sigma^2 + \mu^2 - 1 - \log \sigma^2\right)",
         derivation_builder=_kl_gauss_derivation,
         evaluator=kl_gauss,
         sheet_lines=(371, 379),
@@ -778,6 +780,9 @@ register(
             "posterior",
         ),
         statement_builder=_elbo_statement,
+        latex_override=r"\log p_\theta(x) = "
+        r"\mathbb{E}_{z \sim q_\phi(z \mid x)}[\log p_\theta(x \mid z)] - "
+        r"D_{KL}(q_\phi(z \mid x) \| p_\theta(z)) + D_{KL}(q_\phi(z \mid x) \| p_\theta(z \mid x))",
         derivation_builder=_elbo_derivation,
         sheet_lines=(28, 30),
     )
@@ -855,6 +860,9 @@ register(
             "semi-supervised",
         ),
         statement_builder=_beta_vae_statement,
+        latex_override=r"F(\theta, \phi, \beta; x) = "
+        r"\mathbb{E}_{q_\phi}[\log p_\theta(x \mid z)] - \beta "
+        r"D_{KL}(q_\phi(z \mid x) \| p(z)) + \beta \delta",
         derivation_builder=_beta_vae_derivation,
         evaluator=beta_vae_objective,
         sheet_lines=(38, 38),
