@@ -63,7 +63,7 @@ def _best_break(text: str, limit: int) -> int | None:
                 break
             if index >= floor:
                 cut = index + (1 if operator[0] == " " else 0)
-                rank = 0 if operator != " " else 1
+                rank = {"·": 1, " ": 2}.get(operator, 0)  # + - = before ·, · before a space
                 candidates.append((depths[index], rank, -cut))
             start = index + 1
     if not candidates:

@@ -1,0 +1,57 @@
+"""Terminal math: the one-line Unicode form is not sympy code, wrapping keeps every line within
+the width at operators with a hanging indent, and `show --width N` fits N columns."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+from typer.testing import CliRunner
+
+from cheatsheet.cli import render
+
+x, t = sp.Symbol("x", real=True), sp.Symbol("t", positive=True)
+abar = sp.Symbol("alphabar_{t-1}", positive=True)
+
+
+def test_unicode_line_reads_like_math_not_code():
+    expr = sp.Eq(
+        sp.Symbol("mu_tilde_t"),
+        sp.sqrt(abar) * sp.Integral(sp.exp(-(x**2)) * x, (x, -sp.oo, sp.oo)) / (1 - abar),
+    )
+    line = render.unicode_line(expr)
+    for code in ("Integral(", "sqrt(", "**", "oo", "alphabar"):
+        assert code not in line, (code, line)
+    assert "√" in line and "∫" in line and "ᾱ" in line and "μ̃" in line and "∞" in line
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 160])
+def test_wrap_hanging_fits_and_breaks_at_operators(width):
+    text = " + ".join(f"x_{i}·√(1 - ᾱ_{{t-{i}}})/(1 - ᾱ_t)" for i in range(12))
+    wrapped = render.wrap_hanging(f"μ̃_t = {text}", width=width, indent=4)
+    lines = wrapped.split("\n")
+    assert all(len(line) <= width for line in lines)
+    assert "".join(lines).replace(" ", "") == f"μ̃_t = {text}".replace(" ", "")
+    for line in lines[1:]:
+        assert line.startswith("    ") and line.strip()[0] in "+=-"  # hanging, at an operator
+
+
+def test_fit_expression_keeps_2d_when_it_fits_and_falls_back_when_not():
+    small = sp.Eq(sp.Symbol("y"), x / 2)
+    assert "─" in render.fit_expression(small, width=80)
+    wide = sp.Eq(sp.Symbol("y"), sum(sp.sqrt(1 - x**k) / (1 + k * x) for k in range(1, 14)))
+    fitted = render.fit_expression(wide, width=80)
+    assert all(len(line) <= 80 for line in fitted.split("\n"))
+    assert "↪" not in fitted and "sqrt(" not in fitted
+
+
+@pytest.mark.parametrize("formula_id", ["ddpm-posterior-mean", "kl-gauss", "fid"])
+@pytest.mark.parametrize("width", [80, 160])
+def test_show_fits_the_width(formula_id, width, monkeypatch, tmp_path):
+    from cheatsheet.cli import app
+
+    monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["show", formula_id, "--width", str(width)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.split("\n")
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "False" not in result.output.split("LaTeX")[0]
