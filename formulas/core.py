@@ -252,6 +252,8 @@ def _simplifies_to_equal(lhs: Any, rhs: Any) -> bool:
             and len(lhs.args) == len(rhs.args)
         ):
             return all(_simplifies_to_equal(a, b) for a, b in zip(lhs.args, rhs.args))
+        if lhs == rhs:  # identical once the identities were substituted: nothing to do
+            return True
         difference = sp.simplify(lhs.doit() - rhs.doit())
         if isinstance(difference, sp.MatrixExpr):
             return difference.is_ZeroMatrix or sp.simplify(difference.doit()) == 0

@@ -1207,7 +1207,7 @@ register(
 
 
 # --------------------------------------------------------------------------------------------
-# volume-preservation (a definition; the sheet's sentence is cut off after "A function f is")
+# volume-preservation (a definition; the sheet states it on lines 449-451, across a blank line)
 
 
 def _volume_statement():
