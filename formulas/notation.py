@@ -354,6 +354,8 @@ DISPLAY: dict[str, str] = {
     "fid": r"\text{FID} = \|\mu_1 - \mu_2\|_2^2"
     r" + \operatorname{Tr}\!\left(\Sigma_1 + \Sigma_2 - 2\,(\Sigma_1 \Sigma_2)^{1/2}\right)",
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
+    # body
+    "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
     # vae
     "kl-divergence": r"D_{\mathrm{KL}}(P \,\|\, Q)"
     r" = \int_{-\infty}^{\infty} p(x) \log \frac{p(x)}{q(x)} \, dx",
@@ -385,6 +387,11 @@ ATOMS: dict[str, dict[str, str]] = {
     "autoregressive-factorisation": {"p(x)": "p(x)", "p_conditional": r"p(x_i \mid x_{<i})"},
     "fid": {"||mu_1 - mu_2||^2": r"\|\mu_1 - \mu_2\|_2^2"},
     "kl-divergence": {"D_KL(P||Q)": r"D_{\mathrm{KL}}(P \,\|\, Q)"},
+    "smpl-joint-regressor": {
+        "J(beta)": r"J(\beta)",
+        "mathcal{J}": r"\mathcal{J}",
+        "bar{T}": r"\bar{T}",
+    },
     "cross-entropy-decomposition": {
         "H(p_d, p_m)": r"H(p_d, p_m)",
         "D_KL(p_d || p_m)": r"D_{\mathrm{KL}}(p_d \,\|\, p_m)",

@@ -131,6 +131,7 @@ def read_back(formula) -> tuple[bool, str]:
     if latex is None:
         return False, "no display LaTeX"
     declared = _declared(statement)
+    objects = _objects(statement)
     swaps = {}
     from sympy.core.function import AppliedUndef
 
@@ -144,12 +145,16 @@ def read_back(formula) -> tuple[bool, str]:
         placeholder = f"atom{chr(ord('a') + number)}"
         latex = latex.replace(fragment, f" {placeholder} ")
         atom = symbols[0]
+        if isinstance(atom, sp.MatrixSymbol):  # a matrix keeps its shape and its order
+            objects[placeholder] = atom
+            declared.pop(name, None)
+            continue
         kind = _assumption(atom) if isinstance(atom, sp.Symbol) else "complex"
         declared[placeholder] = kind
         swaps[sp.Symbol(placeholder, **_assumptions_of(kind))] = atom
         declared.pop(name, None)
     try:
-        parsed = parse_relation(latex, declared, scale=10, objects=_objects(statement))
+        parsed = parse_relation(latex, declared, scale=10, objects=objects)
     except AnswerError as error:
         return False, f"parser: {error}"
     # A name is a name: the parser's x is the statement's x whatever extra assumptions
