@@ -12,6 +12,13 @@ Conventions (documented for model authors in cheatsheet/runs/protocol.py):
   the wrapped modules), only rank 0 runs `save_figures`.
 - Ctrl-C: the checkpoint is saved at the last completed step, one line, exit code 130.
 - A non-finite loss stops the run (exit 1) instead of writing a NaN model.
+- Early stop: an experiment that sets `self.stopped = "why"` (e.g. "solved at step 50555")
+  ends the loop after that step; the bar ends there and says why, and metrics.json records
+  `steps` = the steps done and `stopped_early` = the reason (None for a run that used its budget).
+- Time: `wall_time_s` is the whole run (setup, training, evaluation, figures, checkpoint);
+  `setup_time_s`, `train_time_s` and `eval_time_s` (evaluate + figures) are its parts.
+- A run whose train_step returns no training loss (a measurement, e.g. rnn-gradients) sets
+  `loss_curve = False`; the harness then draws no loss.png (its own figures show what it measures).
 """
 
 from __future__ import annotations
@@ -192,6 +199,7 @@ def _run(
     options: dict[str, Any],
     config: Any = None,
 ) -> RunResult:
+    run_began = time.perf_counter()
     checkpoint_path = out_dir / ckpt.FILENAME
     if world.rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -258,13 +266,19 @@ def _run(
 
     step = start_step
     began = time.perf_counter()
+    setup_seconds = began - run_began
     try:
         with _bar(spec, start_step, total_steps, progress and world.rank == 0) as bar:
-            while step < total_steps:
-                loss = _finite_loss(experiment.train_step(step), step)
+            trains = getattr(experiment, "loss_curve", True)
+            while step < total_steps and not stopped_reason(experiment):
+                output = experiment.train_step(step)
+                # A measuring run has no loss: its history holds NaN, its bar shows none.
+                loss = _finite_loss(output, step) if trains else float("nan")
                 losses.append(loss)
                 step += 1
-                bar.advance(loss=loss)
+                bar.advance(loss=loss if trains else None)
+            if stopped_reason(experiment):
+                bar.finish(stopped_reason(experiment))
     except KeyboardInterrupt:
         elapsed = time.perf_counter() - began
         save(step, previous_wall + elapsed)
@@ -277,38 +291,54 @@ def _run(
     train_seconds = time.perf_counter() - began
     rng_after_training = ckpt.capture_rng()  # before evaluate() draws: resume continues here
 
+    eval_began = time.perf_counter()
     metrics: dict[str, Any] = dict(experiment.evaluate())
+    files: list[Path] = []
+    if world.rank == 0:
+        from cheatsheet.runs.figures import save_loss_curve
+
+        files.extend(Path(p) for p in experiment.save_figures(out_dir))
+        if getattr(experiment, "loss_curve", True):
+            files.append(save_loss_curve(losses, out_dir / "loss.png", title=f"{spec.name} loss"))
+    eval_seconds = time.perf_counter() - eval_began
+    if world.rank == 0:
+        saved = save(step, previous_wall + train_seconds, rng_after_training)
+        if saved is not None:
+            files.append(saved)
+    wall_seconds = time.perf_counter() - run_began
     metrics.update(
         model=spec.name,
         data=data,
         seed=seed,
         steps=step,
+        steps_requested=total_steps,
+        stopped_early=stopped_reason(experiment) or None,
         steps_this_session=step - start_step,
-        wall_time_s=round(train_seconds, 3),
-        wall_time_total_s=round(previous_wall + train_seconds, 3),
+        wall_time_s=round(wall_seconds, 3),
+        setup_time_s=round(setup_seconds, 3),
+        train_time_s=round(train_seconds, 3),
+        eval_time_s=round(eval_seconds, 3),
+        train_time_total_s=round(previous_wall + train_seconds, 3),
         device=str(torch_device),
         world_size=world.world_size,
         parameters=count_parameters(modules),
-        final_loss=losses[-1] if losses else None,
+        final_loss=losses[-1] if losses and getattr(experiment, "loss_curve", True) else None,
         config=as_dict(config),
     )
     if world.distributed:
         metrics["ddp_parameters_in_sync"] = distributed.parameters_in_sync(world, modules)
     metrics = _json_ready(metrics)
-    files: list[Path] = []
     if world.rank == 0:
-        from cheatsheet.runs.figures import save_loss_curve
-
         metrics_path = out_dir / "metrics.json"
         metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-        files.append(metrics_path)
-        files.extend(Path(p) for p in experiment.save_figures(out_dir))
-        files.append(save_loss_curve(losses, out_dir / "loss.png", title=f"{spec.name} loss"))
-        saved = save(step, previous_wall + train_seconds, rng_after_training)
-        if saved is not None:
-            files.append(saved)
+        files.insert(0, metrics_path)
     distributed.barrier(world)
     return RunResult(metrics=metrics, out_dir=out_dir, files=files)
+
+
+def stopped_reason(experiment: Any) -> str:
+    """Why the experiment ended training early ("" while it goes on): its `stopped` attribute."""
+    return str(getattr(experiment, "stopped", "") or "")
 
 
 def _bar(spec: RunSpec, start: int, total: int, enabled: bool):

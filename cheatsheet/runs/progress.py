@@ -34,6 +34,20 @@ class StepBar:
         if self.progress is not None:
             self.progress.update(self.task, advance=1, loss=self._loss_text())
 
+    def finish(self, reason: str) -> None:
+        """An early stop: the bar ends at the steps done (total = completed, so it reads
+        N/N at 100%) and says why, e.g. "stopped: solved at step 50555 (budget 80000)"."""
+        if self.progress is None:
+            return
+        task = self.progress.tasks[self.progress.task_ids.index(self.task)]
+        budget = int(task.total or 0)
+        done = int(task.completed)
+        self.progress.update(
+            self.task,
+            total=done,
+            loss=f"{self._loss_text()}  stopped: {reason} (budget {budget})".strip(),
+        )
+
     def _loss_text(self) -> str:
         return "" if self.loss_ema is None else f"loss {self.loss_ema:.4g}"
 
@@ -98,6 +112,14 @@ class TimeBar:
         if self.progress is not None:
             text = f"step {steps}" + ("" if loss is None else f"  loss {loss:.4g}")
             self.progress.update(self.task, completed=elapsed_s, loss=text)
+
+    def finish(self, elapsed_s: float, reason: str = "") -> None:
+        """The work ended before the budget (early stopping, or a model with nothing to train):
+        the bar ends at the seconds actually used and says why, instead of reading budget/budget."""
+        if self.progress is not None:
+            task = self.progress.tasks[self.progress.task_ids.index(self.task)]
+            text = str(task.fields.get("loss", "")) + (f"  stopped: {reason}" if reason else "")
+            self.progress.update(self.task, total=elapsed_s, completed=elapsed_s, loss=text)
 
 
 @contextmanager
