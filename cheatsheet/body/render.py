@@ -23,10 +23,15 @@ def _pyplot():
     return plt
 
 
-def _shade(triangles: np.ndarray, base=(0.85, 0.65, 0.5)) -> np.ndarray:
+def _intensity(triangles: np.ndarray) -> np.ndarray:
+    """Lambertian brightness per triangle (two-sided), in [0.3, 1]."""
     normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
     normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
-    intensity = 0.3 + 0.7 * np.abs(normals @ LIGHT)
+    return 0.3 + 0.7 * np.abs(normals @ LIGHT)
+
+
+def _shade(triangles: np.ndarray, base=(0.85, 0.65, 0.5)) -> np.ndarray:
+    intensity = _intensity(triangles)
     return np.concatenate(
         [intensity[:, None] * np.asarray(base)[None], np.ones((len(intensity), 1))], 1
     )
@@ -39,16 +44,19 @@ def draw_mesh_3d(
     title: str = "",
     joints=None,
     base=(0.85, 0.65, 0.5),
+    face_colors: np.ndarray | None = None,
 ) -> None:
+    """A shaded mesh; `face_colors` [F, 3] (e.g. skinning weights as colours) replace the one
+    base colour and are shaded by the same light."""
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     v = np.asarray(vertices)[:, [0, 2, 1]]
     triangles = v[faces]
-    axis.add_collection3d(
-        Poly3DCollection(
-            triangles, facecolors=_shade(np.asarray(vertices)[faces], base), linewidths=0
-        )
-    )
+    colors = _shade(np.asarray(vertices)[faces], base)
+    if face_colors is not None:
+        intensity = _intensity(np.asarray(vertices)[faces])[:, None]
+        colors[:, :3] = np.clip(intensity * np.asarray(face_colors)[:, :3], 0, 1)
+    axis.add_collection3d(Poly3DCollection(triangles, facecolors=colors, linewidths=0))
     if joints is not None:
         j = np.asarray(joints)[:, [0, 2, 1]]
         axis.scatter(j[:, 0], j[:, 1], j[:, 2], color="k", s=6, depthshade=False)

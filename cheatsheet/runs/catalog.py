@@ -434,6 +434,17 @@ SPECS: tuple[RunSpec, ...] = (
         default_data="synthetic",
         datasets=("synthetic",),
     ),
+    RunSpec(
+        name="lstm",
+        family="basics",
+        description="LSTM against a vanilla RNN on the adding problem as the sequence grows: "
+        "the RNN's gradient vanishes, the cell state carries it (Hochreiter & Schmidhuber 1997)",
+        factory="cheatsheet.models.long_range:make_experiment",
+        config="cheatsheet.models.long_range:LongRangeConfig",
+        default_steps=1500,
+        default_data="adding",
+        datasets=("adding",),
+    ),
     # ----------------------------------------------------------------------------------------
     # Neural implicit representations (§8) and body models (§9)
     RunSpec(
@@ -522,6 +533,18 @@ SPECS: tuple[RunSpec, ...] = (
         factory="cheatsheet.body.fitting:make_experiment",
         config="cheatsheet.body.fitting:FitConfig",
         default_steps=400,
+        default_data="procedural",
+        datasets=("procedural",),
+    ),
+    RunSpec(
+        name="lbs",
+        family="body",
+        description="Linear blend skinning on its own: a posed mesh, skinning weights as colours, "
+        "and the candy-wrapper collapse at a twisted joint against dual quaternions "
+        "(Magnenat-Thalmann et al. 1988; Kavan et al. 2007); one step = one twist angle",
+        factory="cheatsheet.body.blend_skinning:make_experiment",
+        config="cheatsheet.body.blend_skinning:LBSConfig",
+        default_steps=37,
         default_data="procedural",
         datasets=("procedural",),
     ),
