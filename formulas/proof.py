@@ -381,7 +381,7 @@ def build_report(formula: Formula) -> dict[str, Any]:
         report["concludes"] = bool(proof.concludes)
         report["chain_ok"] = bool(proof.chain_ok)
         report["conclusion"] = sp.latex(conclusion) if conclusion is not None else None
-        report["conclusion_text"] = sp.sstr(conclusion) if conclusion is not None else None
+        report["conclusion_text"] = _unicode_line(conclusion) if conclusion is not None else None
         report["failures"] = list(proof.failures)
         report["passed"] = bool(proof.passed)
     else:

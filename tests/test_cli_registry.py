@@ -125,3 +125,34 @@ def test_command_groups_table_names_exactly_what_each_module_registers():
         names = {info.name for info in application.registered_commands}
         names |= {info.name for info in application.registered_groups}
         assert names == set(commands), group
+
+
+def test_derive_json_proves_the_statement_it_prints():
+    import sympy as sp
+
+    out = cheatsheet("derive", "ddpm-posterior-variance", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["kind"] == "derived" and report["passed"] is True
+    assert report["concludes"] is True and report["conclusion"]
+    statement = sp.parse_expr(report["statement_srepr"])  # srepr of our own output, not user text
+    chain = [step for step in report["steps"] if step["role"] == "chain"]
+    first = sp.parse_expr(chain[0]["lhs_srepr"])
+    assert {step["relation"] for step in chain} == {"="}
+    # the chain's ends are the statement's sides (up to the declared identities)
+    assert sp.srepr(first) in (sp.srepr(statement.lhs), sp.srepr(statement.rhs))
+    assert all(step["lhs_srepr"] and step["rhs_srepr"] for step in report["steps"])
+
+
+def test_derive_of_a_definition_has_no_steps():
+    out = cheatsheet("derive", "kl-divergence", "--json")
+    report = json.loads(out.stdout)
+    assert out.returncode == 0 and report["kind"] == "definition" and report["steps"] == []
+    assert report["properties"] and all(p["passed"] for p in report["properties"])
+
+
+def test_derive_text_ends_with_what_it_proved():
+    out = cheatsheet("derive", "conv-output-size")
+    assert out.returncode == 0, out.stderr
+    tail = out.stdout.strip().split("\n\n")[-1]  # the last paragraph
+    assert tail.startswith("✓ proved:") and "out =" in tail
