@@ -21,7 +21,7 @@ import math
 import random
 from typing import Any
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 from quizzes.catalog import Catalog, Pick
 from quizzes.store import Store, now_utc
 

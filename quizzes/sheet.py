@@ -30,7 +30,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from cheatsheet.errors import CheatsheetError
+from formulas.errors import CheatsheetError
 
 LABELS = ("derived", "definition", "cross-checked", "not checked here", "failed")
 LABEL_TEXT = {
@@ -62,7 +62,7 @@ def _report(formula: Any) -> dict[str, Any]:
     try:
         from formulas.proof import derivation_report
     except ImportError:  # an older registry without formulas.proof
-        from cheatsheet.check_cache import derivation_report
+        from formulas.proof import derivation_report
     report = derivation_report(formula)
     if isinstance(report, list):  # the older cache returned the steps alone
         report = {"steps": report, "passed": all(step["passed"] for step in report)}
