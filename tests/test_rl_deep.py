@@ -261,17 +261,33 @@ def test_dqn_polyak_update_and_stop_when_solved(tmp_path):
                                            experiment.q_network.parameters()):  # fmt: skip
             torch.testing.assert_close(target, 0.75 * before + 0.25 * online)
 
-    # Once the last-100 mean reaches 195 the run stops: no more environment or gradient steps.
-    for _ in range(100):
+    # Once the last-100 mean reaches 195 the run stops: the experiment sets `stopped` (the
+    # harness's early stop) at the end of the episode that brought the mean there.
+    for _ in range(99):
         experiment.log.add(200.0, 200, experiment.total_steps)
-    while experiment.solved_at_step is None:
-        experiment.train_step(6)
-    steps, weights = experiment.total_steps, experiment.q_network.net[0].weight.clone()
-    assert experiment.solved_at_episode == len(experiment.log.returns)
-    for step in range(7, 20):
+    step = 6
+    while not experiment.stopped:
         experiment.train_step(step)
-    assert experiment.total_steps == steps
-    torch.testing.assert_close(experiment.q_network.net[0].weight, weights)
+        step += 1
+        assert step < 1000
     result = experiment.evaluate()
-    assert result["solved_at_step"] == steps and result["greedy_eval_episodes"] == 2
-    assert result["last_100_mean_return"] == experiment.log.mean_last(100)
+    episodes = len(experiment.log.returns)
+    # One record of when it was solved: the episode counted from 1 and its environment steps.
+    assert result["first_solved_episode"] == episodes
+    assert result["first_solved_env_steps"] == experiment.total_steps == experiment.solved_at_step
+    assert f"solved at step {experiment.total_steps}" in experiment.stopped
+    assert result["greedy_eval_episodes"] == 2
+    assert result["last_100_mean_return"] == experiment.log.mean_last(100) >= 195
+
+
+def test_episode_log_counts_the_solving_episode_from_one():
+    from cheatsheet.rl.episodes import EpisodeLog
+
+    log = EpisodeLog()
+    for episode in range(1, 201):
+        log.add(0.0 if episode <= 60 else 300.0, 10, 10 * episode)
+    # After episode k >= 100 the last 100 hold 160 - k zeros, so their mean 3 (k - 60) first
+    # reaches 195 at k = 125: the 125th episode, 1250 environment steps.
+    metrics = log.metrics(195.0)
+    assert metrics["first_solved_episode"] == 125
+    assert metrics["first_solved_env_steps"] == 1250

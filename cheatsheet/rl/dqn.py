@@ -27,8 +27,9 @@ to the sheet's in cheatsheet.models.optimizers), at a constant lr of 1e-3.
 Behaviour: epsilon-greedy in Q_theta, epsilon decayed linearly from 1 to `epsilon_final`.
 `train_step(step)` is ONE environment step (plus one gradient step every `train_every` steps
 once the buffer holds `learning_starts` transitions). CartPole's "solved" criterion ends the
-training: once the mean return of the last 100 episodes first reaches 195 the agent stops acting
-and learning (`stop_when_solved`), and evaluate() reports `solved_at_episode`/`solved_at_step`,
+training: once the mean return of the last 100 episodes first reaches 195 the run stops (the
+harness's early stop, `stop_when_solved`), and evaluate() reports `first_solved_episode` (from 1)
+and `first_solved_env_steps`,
 `last_100_mean_return` and `greedy_eval_mean_return` over 100 fresh episodes with epsilon = 0.
 
 Why these defaults (measured on CPU, one thread; seeds 0/1/2): plain DQN (max target, hard copy
@@ -44,6 +45,7 @@ the solved criterion is about the epsilon-greedy training episodes, not the fina
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,11 +90,17 @@ class DQNConfig:
     # Polyak averaging theta- <- tau theta + (1 - tau) theta- after every step instead of the
     # hard copy every `target_update` steps (0 = the paper's hard copy).
     tau: float = 0.0
-    # CartPole's "solved" criterion: stop learning (and acting) once the mean of the last 100
-    # episodes first reaches 195; the remaining harness steps are no-ops.
+    # CartPole's "solved" criterion: stop the run (the harness's early stop) once the mean of
+    # the last 100 episodes first reaches 195; metrics.json then says steps = the steps done.
     stop_when_solved: bool = True
     # Episodes of the final greedy evaluation (epsilon = 0, fresh environment; 0 = skip).
     eval_episodes: int = 100
+    # Environment steps between bursts of gradient steps; a burst makes the updates that fell
+    # due since the last one (one per `train_every` steps: the same count, so the same
+    # algorithm up to when they run). 0 = 1 on the CPU (update at once, as the paper), 32 on a
+    # GPU: its minibatches cross to the device in one copy and the CPU acting copy of Q_theta
+    # is refreshed once per burst, instead of a device round trip per environment step.
+    burst: int = 0
 
 
 class QNetwork(nn.Module):
@@ -116,34 +124,60 @@ REPLAY_FIELDS = ("states", "actions", "rewards", "next_states", "terminated")
 
 
 class ReplayBuffer:
-    """A ring buffer of transitions, preallocated on the device, sampled uniformly."""
+    """A ring buffer of transitions, sampled uniformly.
+
+    It lives in CPU memory next to the environment (which runs on the CPU): adding a transition
+    is a host write, never a device copy. A transition is one row of one float32 table
+    [state | next_state | action | reward | terminated], so a sampled minibatch (or a burst of
+    them) reaches `device` as ONE host-to-device copy."""
 
     def __init__(self, capacity: int, observation_size: int, device: Any):
         self.capacity, self.size, self.position = capacity, 0, 0
-        self.states = torch.zeros(capacity, observation_size, device=device)
-        self.next_states = torch.zeros(capacity, observation_size, device=device)
-        self.actions = torch.zeros(capacity, dtype=torch.long, device=device)
-        self.rewards = torch.zeros(capacity, device=device)
-        self.terminated = torch.zeros(capacity, device=device)
+        self.device = torch.device(device)
+        self.observation_size = n = observation_size
+        pin = self.device.type == "cuda" and torch.cuda.is_available()
+        self.table = torch.zeros(capacity, 2 * n + 3, pin_memory=pin)
+        # Named views of the table's columns (no copies).
+        self.states, self.next_states = self.table[:, :n], self.table[:, n : 2 * n]
+        self.rewards, self.terminated = self.table[:, 2 * n + 1], self.table[:, 2 * n + 2]
+
+    @property
+    def actions(self) -> torch.Tensor:
+        return self.table[:, 2 * self.observation_size].long()
 
     def add(self, state: Any, action: int, reward: float, next_state: Any, terminated: bool):
-        i = self.position
-        self.states[i] = torch.as_tensor(state, dtype=torch.float32)
-        self.next_states[i] = torch.as_tensor(next_state, dtype=torch.float32)
-        self.actions[i], self.rewards[i], self.terminated[i] = action, reward, float(terminated)
+        n, row = self.observation_size, self.table[self.position]
+        row[:n] = torch.as_tensor(state, dtype=torch.float32)
+        row[n : 2 * n] = torch.as_tensor(next_state, dtype=torch.float32)
+        row[2 * n], row[2 * n + 1], row[2 * n + 2] = float(action), reward, float(terminated)
         self.position = (self.position + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
-        index = torch.randint(0, self.size, (batch_size,), generator=generator)
-        index = index.to(self.states.device)
+    def sample_rows(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """`count` uniformly drawn rows, moved to the device in one copy."""
+        index = torch.randint(0, self.size, (count,), generator=generator)
+        return self.table[index].to(self.device, non_blocking=True)
+
+    def split(self, rows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(states, actions, rewards, next_states, terminated) of a block of rows."""
+        n = self.observation_size
         return (
-            self.states[index],
-            self.actions[index],
-            self.rewards[index],
-            self.next_states[index],
-            self.terminated[index],
+            rows[:, :n],
+            rows[:, 2 * n].long(),
+            rows[:, 2 * n + 1],
+            rows[:, n : 2 * n],
+            rows[:, 2 * n + 2],
         )
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        return self.split(self.sample_rows(batch_size, generator))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"table": self.table.clone(), "size": self.size, "position": self.position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.table.copy_(state["table"])
+        self.size, self.position = int(state["size"]), int(state["position"])
 
 
 def td_target(
@@ -193,7 +227,12 @@ def dqn_loss(
 
 
 class DQNExperiment:
-    """`cheatsheet run dqn`: one train_step = one CartPole step (see the module docstring)."""
+    """`cheatsheet run dqn`: one train_step = one CartPole step (see the module docstring).
+
+    Device use: the environment and the replay buffer stay on the CPU; the networks and the
+    gradient steps run on `context.device`. Acting needs Q_theta(s, .) every step: on the CPU
+    that is the online network itself, on a GPU a CPU copy refreshed after every burst of
+    updates (so acting never waits on the device)."""
 
     def __init__(self, context: Any, config: DQNConfig | None = None, env_name: str = CARTPOLE):
         self.cpu_start = time.process_time()
@@ -210,6 +249,9 @@ class DQNExperiment:
         self.target_network = QNetwork(observation_size, n_actions, self.config.hidden)
         self.target_network.to(self.device).load_state_dict(self.q_network.state_dict())
         self.target_network.requires_grad_(False)
+        on_cpu = self.device.type == "cpu"
+        self.actor = self.q_network if on_cpu else copy.deepcopy(self.q_network).cpu()
+        self.burst = self.config.burst or (1 if on_cpu else 32)
         self.optimizer = torch.optim.Adam(
             self.q_network.parameters(), lr=self.config.lr, foreach=True
         )
@@ -220,8 +262,9 @@ class DQNExperiment:
         self.episode_return, self.episode_length, self.total_steps = 0.0, 0, 0
         self.log = EpisodeLog()
         self.last_loss = 0.0  # reported until the first update (the harness needs a finite loss)
-        self.solved_at_episode: int | None = None  # episodes played when solved (1-based)
-        self.solved_at_step: int | None = None  # environment steps when it was solved
+        self.updates_due = 0  # gradient steps owed since the last burst
+        self.updates = 0  # gradient steps made
+        self.stopped = ""  # the harness's early stop: set when solved (stop_when_solved)
 
     def epsilon(self, step: int) -> float:
         fraction = min(1.0, step / self.config.epsilon_decay_steps)
@@ -231,8 +274,13 @@ class DQNExperiment:
         if torch.rand((), generator=self.action_generator).item() < epsilon:
             return int(torch.randint(self.n_actions, (), generator=self.action_generator))
         with torch.no_grad():
-            observation = torch.as_tensor(state, dtype=torch.float32, device=self.device)
-            return int(self.q_network(observation[None]).argmax(dim=1).item())
+            observation = torch.as_tensor(state, dtype=torch.float32)
+            return int(self.actor(observation[None]).argmax(dim=1).item())
+
+    @property
+    def solved_at_step(self) -> int | None:
+        """Environment steps when the last-100 mean first reached 195 (from the episode log)."""
+        return self.log.metrics(SOLVED_RETURN).get("first_solved_env_steps")
 
     # --- Experiment protocol -----------------------------------------------------------------
     def modules(self) -> dict[str, Any]:
@@ -241,12 +289,34 @@ class DQNExperiment:
     def optimizers(self) -> dict[str, Any]:
         return {"adam": self.optimizer}
 
+    def _gradient_steps(self, count: int) -> None:
+        """`count` DQN updates; their minibatches reach the device in one copy."""
+        config = self.config
+        rows = self.buffer.sample_rows(count * config.batch_size, self.generator)
+        loss = None
+        for block in rows.split(config.batch_size):
+            batch = self.buffer.split(block)
+            loss, _ = dqn_loss(self.q_network, self.target_network, batch, config.gamma,
+                               config.loss, double=config.double_dqn)  # fmt: skip
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.max_grad_norm > 0:
+                nn.utils.clip_grad_norm_(self.q_network.parameters(), config.max_grad_norm)
+            self.optimizer.step()
+            if config.tau > 0:
+                with torch.no_grad():
+                    for target, online in zip(
+                        self.target_network.parameters(), self.q_network.parameters(), strict=True
+                    ):
+                        target.lerp_(online, config.tau)
+        self.updates += count
+        if loss is not None:
+            self.last_loss = loss.item()  # the one device sync of the burst
+        if self.actor is not self.q_network:
+            self.actor.load_state_dict(self.q_network.state_dict())
+
     def train_step(self, step: int) -> dict[str, float]:
         config = self.config
-        if self.solved_at_step is not None and config.stop_when_solved:
-            # Solved: training has stopped; the harness's remaining steps do nothing.
-            return {"loss": self.last_loss, "epsilon": 0.0,
-                    "mean_return_last_100": self.log.mean_last(100)}  # fmt: skip
         epsilon = self.epsilon(step)
         action = self.act(self.state, epsilon)
         next_state, reward, terminated, truncated, _ = self.env.step(action)
@@ -255,37 +325,31 @@ class DQNExperiment:
         self.episode_return += reward
         self.episode_length += 1
         self.total_steps += 1
+        solved_now = False
         if terminated or truncated:
             self.log.add(self.episode_return, self.episode_length, self.total_steps)
             self.state, _ = self.env.reset()
             self.episode_return, self.episode_length = 0.0, 0
-            solved = len(self.log.returns) >= 100 and self.log.mean_last(100) >= SOLVED_RETURN
-            if solved and self.solved_at_step is None:
-                self.solved_at_episode = len(self.log.returns)  # episodes played, from 1
-                self.solved_at_step = self.total_steps
+            solved_now = self.solved_at_step == self.total_steps
 
         if config.lr_final != config.lr:
             fraction = min(1.0, step / max(self.total_budget, 1))
             for group in self.optimizer.param_groups:
                 group["lr"] = config.lr + fraction * (config.lr_final - config.lr)
         if self.buffer.size >= config.learning_starts and step % config.train_every == 0:
-            batch = self.buffer.sample(config.batch_size, self.generator)
-            loss, _ = dqn_loss(self.q_network, self.target_network, batch, config.gamma,
-                               config.loss, double=config.double_dqn)  # fmt: skip
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.max_grad_norm > 0:
-                nn.utils.clip_grad_norm_(self.q_network.parameters(), config.max_grad_norm)
-            self.optimizer.step()
-            self.last_loss = loss.item()
-        if config.tau > 0:
-            with torch.no_grad():
-                for target, online in zip(
-                    self.target_network.parameters(), self.q_network.parameters(), strict=True
-                ):
-                    target.lerp_(online, config.tau)
-        elif step % config.target_update == 0:
+            self.updates_due += 1
+        stopping = solved_now and config.stop_when_solved
+        if self.updates_due and (self.updates_due >= self.burst or stopping):
+            self._gradient_steps(self.updates_due)
+            self.updates_due = 0
+        if config.tau <= 0 and step % config.target_update == 0:
             self.target_network.load_state_dict(self.q_network.state_dict())
+        if stopping:
+            episodes = self.log.metrics(SOLVED_RETURN)["first_solved_episode"]
+            self.stopped = (
+                f"solved at step {self.total_steps} (episode {episodes}: mean of the last 100 "
+                f"returns >= {SOLVED_RETURN:g})"
+            )
         return {
             "loss": self.last_loss,
             "epsilon": epsilon,
@@ -297,26 +361,25 @@ class DQNExperiment:
         return {
             "log": self.log.state_dict(),
             "total_steps": self.total_steps,
-            "buffer": {name: getattr(self.buffer, name).cpu() for name in REPLAY_FIELDS},
-            "buffer_size": self.buffer.size,
-            "buffer_position": self.buffer.position,
-            "solved_at_episode": self.solved_at_episode,
-            "solved_at_step": self.solved_at_step,
+            "updates": self.updates,
+            "buffer": self.buffer.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.log.load_state_dict(state["log"])
         self.total_steps = int(state["total_steps"])
-        for name in REPLAY_FIELDS:
-            getattr(self.buffer, name).copy_(state["buffer"][name])
-        self.buffer.size = int(state["buffer_size"])
-        self.buffer.position = int(state["buffer_position"])
-        self.solved_at_episode = state.get("solved_at_episode")
-        self.solved_at_step = state.get("solved_at_step")
+        self.updates = int(state.get("updates", 0))
+        self.buffer.load_state_dict(state["buffer"])
+        if self.actor is not self.q_network:
+            self.actor.load_state_dict(self.q_network.state_dict())
+        if self.config.stop_when_solved and self.solved_at_step is not None:
+            self.stopped = f"solved at step {self.solved_at_step} (before this resume)"
 
     def greedy_returns(self, episodes: int) -> list[float]:
         """Returns of `episodes` fresh episodes acting greedily (epsilon = 0) in Q_theta, on a
         separate environment seeded apart from training; the model is not updated."""
+        if self.actor is not self.q_network:
+            self.actor.load_state_dict(self.q_network.state_dict())
         env = make_env(self.env.spec.id, self.seed + 10_000)
         returns = []
         for episode in range(episodes):
@@ -341,17 +404,18 @@ class DQNExperiment:
                 "greedy_eval_episodes": len(returns),
             }
         return {
+            # first_solved_episode / first_solved_env_steps: the episode (counted from 1) and
+            # environment steps at which the last-100 mean first reached 195; one record.
             **self.log.metrics(SOLVED_RETURN),
             # The run's own record: the mean of the last 100 training episodes (epsilon-greedy)
             # when training stopped (at solving, with stop_when_solved, else at the budget's end).
             "last_100_mean_return": self.log.mean_last(100),
-            "solved_at_episode": self.solved_at_episode,
-            "solved_at_step": self.solved_at_step,
             **greedy,
             "env_steps": self.total_steps,
+            "gradient_steps": self.updates,
+            "burst": self.burst,
+            # CPU seconds of this process: comparable across loaded machines, unlike wall time.
             "training_cpu_time_s": round(training_cpu_s, 1),
-            # CPU seconds of this process since construction: comparable across loaded machines,
-            # unlike the harness's wall time.
             "cpu_time_s": round(time.process_time() - self.cpu_start, 1),
         }
 

@@ -53,14 +53,15 @@ class EpisodeLog:
         return sum(tail) / len(tail)
 
     def first_solved(self, threshold: float = SOLVED_RETURN, n: int = 100) -> int | None:
-        """Index of the episode at which the mean of the last n first reached threshold."""
+        """The episode, counted from 1 (= episodes played), whose end first brought the mean of
+        the last n returns to the threshold; None if it never did."""
         running = 0.0
         for index, value in enumerate(self.returns):
             running += value
             if index >= n:
                 running -= self.returns[index - n]
             if index + 1 >= n and running / n >= threshold:
-                return index
+                return index + 1
         return None
 
     def metrics(self, threshold: float | None = SOLVED_RETURN) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class EpisodeLog:
             result["solved"] = result["mean_return_last_100"] >= threshold
             result["first_solved_episode"] = solved
             if solved is not None and self.steps_at_end:
-                result["first_solved_env_steps"] = self.steps_at_end[solved]
+                result["first_solved_env_steps"] = self.steps_at_end[solved - 1]
         return result
 
 
