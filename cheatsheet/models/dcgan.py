@@ -16,9 +16,11 @@ generator loss of gan-non-saturating-gradient); DCGAN is the architecture that m
 - ReLU in G except Tanh at the output (images in [-1, 1]); LeakyReLU (slope 0.2) in D.
 Training details (section 4): weights N(0, 0.02), Adam lr 2e-4, beta1 = 0.5, batch 128.
 
-Shapes on 8x8 digits (c = base channels):
-    G: z (B, nz, 1, 1) -> ConvT 2x2 -> (4c, 2, 2) -> ConvT s2 -> (2c, 4, 4) -> ConvT s2 -> (1, 8, 8)
-    D: x (1, 8, 8) -> Conv s2 -> (c, 4, 4) -> Conv s2 -> (2c, 2, 2) -> Conv 2x2 -> (1, 1, 1)
+Shapes on S x S images, S = 8 (digits) or 28 (MNIST), c = base channels, s = S / 4:
+    G: z (B, nz, 1, 1) -> ConvT s x s -> (4c, s, s) -> ConvT s2 -> (2c, 2s, 2s)
+       -> ConvT s2 -> (1, S, S)
+    D: x (1, S, S) -> Conv s2 -> (c, 2s, 2s) -> Conv s2 -> (2c, s, s) -> Conv s x s -> (1, 1, 1)
+(8x8: s = 2; 28x28: s = 7, the usual MNIST DCGAN.)
 Sample quality: as gan.py (Frechet classifier distance, classifier score).
 """
 
@@ -44,40 +46,45 @@ class DCGANConfig:
 
 
 class DCGANGenerator(nn.Module):
-    """z -> 8x8 image in [-1, 1]: transposed convolutions, BN + ReLU, Tanh output."""
+    """z -> S x S image in [-1, 1]: transposed convolutions, BN + ReLU, Tanh output."""
 
-    def __init__(self, latent_dim: int = 32, base: int = 64, channels: int = 1):
+    def __init__(self, latent_dim: int = 32, base: int = 64, channels: int = 1, side: int = 8):
         super().__init__()
-        self.latent_dim = latent_dim
+        if side % 4:
+            raise ValueError(f"DCGAN needs a side divisible by 4, got {side}")
+        self.latent_dim, self.side = latent_dim, side
+        first = side // 4
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(latent_dim, 4 * base, 2, 1, 0, bias=False),  # 1x1 -> 2x2
+            nn.ConvTranspose2d(latent_dim, 4 * base, first, 1, 0, bias=False),  # 1 -> S/4
             nn.BatchNorm2d(4 * base),
             nn.ReLU(),
-            nn.ConvTranspose2d(4 * base, 2 * base, 4, 2, 1, bias=False),  # 2x2 -> 4x4
+            nn.ConvTranspose2d(4 * base, 2 * base, 4, 2, 1, bias=False),  # S/4 -> S/2
             nn.BatchNorm2d(2 * base),
             nn.ReLU(),
-            nn.ConvTranspose2d(2 * base, channels, 4, 2, 1),  # 4x4 -> 8x8, no BN at the output
+            nn.ConvTranspose2d(2 * base, channels, 4, 2, 1),  # S/2 -> S, no BN at the output
             nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.net(z.view(len(z), self.latent_dim, 1, 1))
-        assert x.shape[-2:] == (8, 8)
+        assert x.shape[-2:] == (self.side, self.side)
         return x
 
 
 class DCGANDiscriminator(nn.Module):
-    """8x8 image -> one logit: strided convolutions, LeakyReLU(0.2), BN except at the input."""
+    """S x S image -> one logit: strided convolutions, LeakyReLU(0.2), BN except at the input."""
 
-    def __init__(self, base: int = 64, channels: int = 1):
+    def __init__(self, base: int = 64, channels: int = 1, side: int = 8):
         super().__init__()
+        if side % 4:
+            raise ValueError(f"DCGAN needs a side divisible by 4, got {side}")
         self.net = nn.Sequential(
-            nn.Conv2d(channels, base, 4, 2, 1),  # 8x8 -> 4x4, no BN on the input layer
+            nn.Conv2d(channels, base, 4, 2, 1),  # S -> S/2, no BN on the input layer
             nn.LeakyReLU(0.2),
-            nn.Conv2d(base, 2 * base, 4, 2, 1, bias=False),  # 4x4 -> 2x2
+            nn.Conv2d(base, 2 * base, 4, 2, 1, bias=False),  # S/2 -> S/4
             nn.BatchNorm2d(2 * base),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * base, 1, 2, 1, 0),  # 2x2 -> 1x1: the logit
+            nn.Conv2d(2 * base, 1, side // 4, 1, 0),  # S/4 -> 1x1: the logit
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -110,8 +117,9 @@ def make_experiment(ctx) -> DCGANExperiment:
     split, train, test, image_data = load_gan_data(ctx, tanh_images=True)
     config = ctx.settings(DCGANConfig, "dcgan")
     latent_dim, base = config.latent, config.base
-    generator_net = DCGANGenerator(latent_dim, base).to(ctx.device)
-    discriminator_net = DCGANDiscriminator(base).to(ctx.device)
+    side = split.shape[-1]
+    generator_net = DCGANGenerator(latent_dim, base, side=side).to(ctx.device)
+    discriminator_net = DCGANDiscriminator(base, side=side).to(ctx.device)
     generator_net.apply(dcgan_init)
     discriminator_net.apply(dcgan_init)
     lr = config.lr

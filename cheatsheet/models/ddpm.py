@@ -169,8 +169,10 @@ class GaussianDiffusion:
     # training -----------------------------------------------------------------------------
     def loss(self, eps_fn, x0: torch.Tensor, generator=None, **kwargs) -> torch.Tensor:
         """Algorithm 1 (L_simple): || eps - eps_theta(x_t, t) ||^2, t ~ U{1..T}."""
-        t = torch.randint(1, self.timesteps + 1, (x0.shape[0],), generator=generator)
-        noise = torch.randn(x0.shape, generator=generator).to(x0.device)
+        # Drawn where the generator lives (the run's device in training: no host copies).
+        where = generator.device if generator is not None else x0.device
+        t = torch.randint(1, self.timesteps + 1, (x0.shape[0],), generator=generator, device=where)
+        noise = torch.randn(x0.shape, generator=generator, device=where).to(x0.device)
         xt = self.q_sample(x0, t, noise)
         return F.mse_loss(eps_fn(xt, t.to(x0.device), **kwargs), noise)
 
@@ -271,7 +273,7 @@ class ResBlock(nn.Module):
 
 
 class UNetEpsNet(nn.Module):
-    """A small U-Net for 8x8 images: 8x8 (c) -> 4x4 (2c) -> 8x8, skip connection at 8x8."""
+    """A small U-Net for S x S images (S even: 8 or 28): S (c) -> S/2 (2c) -> S, skip at S."""
 
     def __init__(self, channels: int = 1, base: int = 32, num_classes: int | None = None):
         super().__init__()
@@ -346,6 +348,7 @@ class DiffusionExperiment:
     name: str = "DDPM"
     eval_samples: int = 200
     vlb_repeats: int = 8
+    levels: int = 17  # grey levels of the image data: 17 (8x8 digits) or 256 (MNIST)
     ema: nn.Module = field(init=False)
     optimizer: torch.optim.Optimizer = field(init=False)
     generator: torch.Generator = field(init=False)
@@ -354,7 +357,12 @@ class DiffusionExperiment:
         self.ema = copy.deepcopy(self.eps_net).requires_grad_(False)
         self.train_net = self.ctx.wrap(self.eps_net)
         self.optimizer = torch.optim.Adam(self.eps_net.parameters(), lr=self.lr)
-        self.generator = torch.Generator().manual_seed(self.ctx.seed + 1000 * self.ctx.rank)
+        # The training data and the batch generator live on the device: no per-batch copies.
+        self.train = self.train.to(self.ctx.device)
+        if self.train_labels is not None:
+            self.train_labels = self.train_labels.to(self.ctx.device)
+        self.generator = torch.Generator(device=self.ctx.device)
+        self.generator.manual_seed(self.ctx.seed + 1000 * self.ctx.rank)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"eps_net": self.eps_net, "ema": self.ema}
@@ -368,9 +376,15 @@ class DiffusionExperiment:
         return self.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def _batch(self):
-        index = torch.randint(0, len(self.train), (self.batch_size,), generator=self.generator)
+        index = torch.randint(
+            0,
+            len(self.train),
+            (self.batch_size,),
+            generator=self.generator,
+            device=self.train.device,
+        )
         labels = None if self.train_labels is None else self.train_labels[index]
-        return self.train[index].to(self.ctx.device), labels
+        return self.train[index], labels
 
     def step_loss(self, x0: torch.Tensor, labels) -> torch.Tensor:
         return self.diffusion.loss(self.train_net, x0, generator=self.generator)
@@ -405,8 +419,8 @@ class DiffusionExperiment:
         # 1000 network calls per sample batch: 200 samples keep the evaluation within seconds.
         n = self.eval_samples
         samples = self.to_data_space(self.generate(n)).cpu()
-        test = self.to_data_space(self.test)
-        train = self.to_data_space(self.train[:n])  # a perfect model at the same sample size
+        test = self.to_data_space(self.test).cpu()
+        train = self.to_data_space(self.train[:n]).cpu()  # a perfect model at the same sample size
         metrics["energy_distance_to_test"] = energy(samples, test)
         metrics["energy_distance_train_vs_test"] = energy(train, test)
         measure = f"energy distance of {n} samples to the test set (train-vs-test as floor)"
@@ -419,7 +433,7 @@ class DiffusionExperiment:
             metrics["bits_per_dim_stderr"] = stderr
             measure += (
                 "; test_nll_nats / bits_per_dim: the variational bound on -log P of the "
-                "17-level test digits (Monte Carlo over t, with its standard error)"
+                f"{self.levels}-level test images (Monte Carlo over t, with its standard error)"
             )
         metrics["measure"] = measure
         return metrics
@@ -428,7 +442,8 @@ class DiffusionExperiment:
         """-log p(x_0) <= L_T + L_0 + sum_{t=2}^T L_{t-1}. L_T and L_0 are computed exactly;
         the sum is estimated as (T - 1) L_{t-1} with t ~ U{2..T} (unbiased; L_0 kept out of the
         lottery because T L_0 would dominate the variance), over the test set `repeats` times.
-        Bin width 2/16: 17 levels in [-1, 1]. Returns bits/dim and its standard error."""
+        Bin width 2/(L - 1): L grey levels in [-1, 1] (2/16 for the 17-level digits, 2/255 for
+        MNIST). Returns bits/dim and its standard error."""
         self.ema.eval()
         torch.manual_seed(4321)
         dim = self.test[0].numel()
@@ -437,13 +452,14 @@ class DiffusionExperiment:
         for chunk in self.test.split(256):
             x0 = chunk.to(self.ctx.device)
             first = torch.ones(len(chunk), dtype=torch.long)
+            bin_width = 2 / (self.levels - 1)
             exact = self.diffusion.prior_term(x0) + self.diffusion.bound_terms(
-                self.ema, x0, first, bin_width=2 / 16
+                self.ema, x0, first, bin_width=bin_width
             )
             sampled = torch.zeros_like(exact)
             for _ in range(repeats):
                 t = torch.randint(2, timesteps + 1, (len(chunk),))
-                terms = self.diffusion.bound_terms(self.ema, x0, t, bin_width=2 / 16)
+                terms = self.diffusion.bound_terms(self.ema, x0, t, bin_width=bin_width)
                 sampled = sampled + (timesteps - 1) * terms / repeats
             totals.append(exact + sampled)
         bits = torch.cat(totals).cpu() / (dim * math.log(2))
@@ -467,8 +483,13 @@ def energy(x: torch.Tensor, y: torch.Tensor) -> float:
     return energy_distance(x, y)
 
 
+def grey_levels(data: str) -> int:
+    """17 grey levels for the 8x8 digits, 256 for MNIST."""
+    return 256 if data.startswith("mnist") else 17
+
+
 def load_diffusion_data(ctx):
-    """Digits -> 2x - 1 in [-1, 1] (N, 1, 8, 8); 2D toy points as they are (N, 2)."""
+    """Images -> 2x - 1 in [-1, 1] (N, 1, S, S), S = 8 or 28; 2D toy points as they are."""
     from cheatsheet.datasets import load
 
     split = load(ctx.data, seed=ctx.seed)
@@ -503,4 +524,5 @@ def make_experiment(ctx) -> DiffusionExperiment:
         lr=config.lr,
         eval_samples=config.eval_samples,
         vlb_repeats=config.vlb_repeats,
+        levels=grey_levels(ctx.data) if image_data else 17,
     )

@@ -168,8 +168,10 @@ class MaxoutDiscriminator(nn.Module):
 
 
 def sample_noise(n: int, latent_dim: int, device, generator: torch.Generator | None = None):
-    """z ~ N(0, I), drawn on the CPU generator (reproducible across devices)."""
-    return torch.randn(n, latent_dim, generator=generator).to(device)
+    """z ~ N(0, I), drawn where the generator lives: on the run's device for training batches
+    (no host copy per step), on the CPU for the seeded figure samples (the same on any device)."""
+    where = generator.device if generator is not None else device
+    return torch.randn(n, latent_dim, generator=generator, device=where).to(device)
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,7 +213,10 @@ class GANExperiment:
             )
         self.G = self.ctx.wrap(self.generator_net)
         self.D = self.ctx.wrap(self.discriminator_net)
-        self.rng = torch.Generator().manual_seed(self.ctx.seed + 1000 * self.ctx.rank)
+        # The training data and the batch generator live on the device: no per-batch copies.
+        self.train = self.train.to(self.ctx.device)
+        self.rng = torch.Generator(device=self.ctx.device)
+        self.rng.manual_seed(self.ctx.seed + 1000 * self.ctx.rank)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"generator": self.generator_net, "discriminator": self.discriminator_net}
@@ -220,8 +225,10 @@ class GANExperiment:
         return {"generator": self.g_optimizer, "discriminator": self.d_optimizer}
 
     def real_batch(self) -> torch.Tensor:
-        index = torch.randint(0, len(self.train), (self.batch_size,), generator=self.rng)
-        return self.train[index].to(self.ctx.device)
+        index = torch.randint(
+            0, len(self.train), (self.batch_size,), generator=self.rng, device=self.train.device
+        )
+        return self.train[index]
 
     def noise(self, n: int) -> torch.Tensor:
         return sample_noise(n, self.latent_dim, self.ctx.device, self.rng)
@@ -332,12 +339,13 @@ def toy_sample_quality(samples, train, test, data: str) -> dict[str, Any]:
 
 
 class DigitClassifier(nn.Module):
-    """64 -> 128 -> 64 (features) -> 10. The features are the second layer's pre-activations:
-    after the ReLU, dead units would make the fitted covariances singular."""
+    """D -> 128 -> 64 (features) -> 10, D = 64 (8x8) or 784 (28x28). The features are the
+    second layer's pre-activations: after the ReLU, dead units would make the fitted
+    covariances singular."""
 
-    def __init__(self):
+    def __init__(self, dims: int = 64):
         super().__init__()
-        self.features = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64))
+        self.features = nn.Sequential(nn.Linear(dims, 128), nn.ReLU(), nn.Linear(128, 64))
         self.head = nn.Sequential(nn.ReLU(), nn.Linear(64, 10))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -358,7 +366,7 @@ def digit_classifier(
     # evaluate() runs under no_grad; the classifier's own training needs gradients.
     with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(10_000 + seed)
-        classifier = DigitClassifier()
+        classifier = DigitClassifier(train[0].numel())
         optimizer = torch.optim.Adam(classifier.parameters(), lr=3e-3)
         x, y = train.flatten(1).float().cpu(), labels.cpu()
         for _ in range(steps):

@@ -60,7 +60,8 @@ def drop_labels(
     labels: torch.Tensor, p_uncond: float, null_label: int, generator=None
 ) -> torch.Tensor:
     """Conditional dropout: each label becomes the null label with probability p_uncond."""
-    drop = torch.rand(labels.shape, generator=generator) < p_uncond
+    where = generator.device if generator is not None else labels.device
+    drop = torch.rand(labels.shape, generator=generator, device=where) < p_uncond
     return torch.where(drop.to(labels.device), torch.full_like(labels, null_label), labels)
 
 

@@ -63,11 +63,14 @@ class LatentDiffusionExperiment:
         torch.manual_seed(ctx.seed)
         self.ctx = ctx
         split = load(ctx.data, seed=ctx.seed)
-        if split.shape != (1, 8, 8):
+        if len(split.shape) != 3:
             from cheatsheet.errors import CheatsheetError
 
-            raise CheatsheetError(f"latent-diffusion runs on 'digits', not '{ctx.data}'")
-        self.train, self.test = split.train, split.test
+            raise CheatsheetError(
+                f"latent-diffusion runs on images ('digits', 'mnist'), not '{ctx.data}'"
+            )
+        # Training images on the device once (batches are indexed there); test stays on host.
+        self.train, self.test = split.train.to(ctx.device), split.test
         self.autoencoder = make_autoencoder(split.shape, latent_dim, beta).to(ctx.device)
         self.eps_net = MLPEpsNet(latent_dim, hidden, blocks=3).to(ctx.device)
         self.ema = copy.deepcopy(self.eps_net).requires_grad_(False)
@@ -78,7 +81,8 @@ class LatentDiffusionExperiment:
         self.autoencoder_optimizer = torch.optim.Adam(self.autoencoder.parameters(), lr=1e-3)
         self.eps_optimizer = torch.optim.Adam(self.eps_net.parameters(), lr=2e-3)
         self.autoencoder_steps = int(0.4 * ctx.steps)
-        self.generator = torch.Generator().manual_seed(ctx.seed + 1000 * ctx.rank)
+        self.generator = torch.Generator(device=ctx.device)
+        self.generator.manual_seed(ctx.seed + 1000 * ctx.rank)
         self.batch_size = 128
         self.latents: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -94,13 +98,19 @@ class LatentDiffusionExperiment:
         return {"autoencoder": self.autoencoder_optimizer, "eps_net": self.eps_optimizer}
 
     def _index(self) -> torch.Tensor:
-        return torch.randint(0, len(self.train), (self.batch_size,), generator=self.generator)
+        return torch.randint(
+            0,
+            len(self.train),
+            (self.batch_size,),
+            generator=self.generator,
+            device=self.train.device,
+        )
 
     @torch.no_grad()
     def _encode_training_set(self) -> None:
         """Stage 1 -> 2: posterior (mu, log_var) of every training image; fit the scale."""
         self.autoencoder.eval()
-        mu, log_var = self.autoencoder.encode(self.train.to(self.ctx.device))
+        mu, log_var = self.autoencoder.encode(self.train)
         self.latents = (mu, log_var)
         if not bool(self.latent_scale.fitted):
             z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
@@ -110,7 +120,7 @@ class LatentDiffusionExperiment:
     def train_step(self, step: int) -> dict[str, float]:
         if step < self.autoencoder_steps:
             self.autoencoder.train()
-            x = self.train[self._index()].to(self.ctx.device)
+            x = self.train[self._index()]
             loss = self.train_autoencoder(x)
             self.autoencoder_optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -120,8 +130,8 @@ class LatentDiffusionExperiment:
             self._encode_training_set()
         self.eps_net.train()
         mu, log_var = self.latents
-        index = self._index().to(mu.device)
-        noise = torch.randn(mu[index].shape, generator=self.generator).to(mu.device)
+        index = self._index()
+        noise = torch.randn(mu[index].shape, generator=self.generator, device=mu.device)
         z0 = (mu[index] + torch.exp(0.5 * log_var[index]) * noise) * self.latent_scale.scale
         loss = self.diffusion.loss(self.train_eps_net, z0, generator=self.generator)
         progress = (step - self.autoencoder_steps) / max(1, self.ctx.steps - self.autoencoder_steps)
@@ -163,7 +173,7 @@ class LatentDiffusionExperiment:
                 self.decode(prior_z.to(self.ctx.device)).cpu(), self.test
             ),
             "energy_distance_train_vs_test": energy_distance(
-                self.train[: len(self.test)], self.test
+                self.train[: len(self.test)].cpu(), self.test
             ),
             "reconstruction_mse": float((reconstructions.cpu() - self.test).pow(2).mean()),
             "latent_scale": float(self.latent_scale.scale),

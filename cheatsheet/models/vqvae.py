@@ -270,7 +270,8 @@ class VQVAEExperiment:
         return {"vqvae": self.model_optimizer, "prior": self.prior_optimizer}
 
     def _batch_index(self) -> torch.Tensor:
-        return torch.randint(len(self.train_x), (self.batch_size,)).to(self.train_x.device)
+        # Drawn on the data's device (the global generator there): no per-batch host copy.
+        return torch.randint(len(self.train_x), (self.batch_size,), device=self.train_x.device)
 
     def train_codes(self) -> torch.Tensor:
         """The frozen encoder's codes of the training set (recomputed, e.g. after --resume)."""

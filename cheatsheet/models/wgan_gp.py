@@ -72,7 +72,8 @@ class Critic(nn.Module):
 def interpolation_epsilon(real: torch.Tensor, generator: torch.Generator | None = None):
     """eps ~ U[0, 1], one per example, shaped (B, 1, ..., 1) to broadcast over the example."""
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    return torch.rand(shape, generator=generator).to(device=real.device, dtype=real.dtype)
+    where = generator.device if generator is not None else real.device
+    return torch.rand(shape, generator=generator, device=where).to(real.device, real.dtype)
 
 
 def interpolate(real: torch.Tensor, fake: torch.Tensor, epsilon: torch.Tensor) -> torch.Tensor:

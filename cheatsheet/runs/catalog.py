@@ -11,7 +11,7 @@ from __future__ import annotations
 from cheatsheet.errors import CheatsheetError
 from cheatsheet.runs.protocol import RunSpec
 
-_BINARY = ("digits-binary",)
+_BINARY = ("digits-binary", "mnist-binary")
 _TOY = ("two-moons", "eight-gaussians", "checkerboard")
 MDPS = ("gridworld-slippery", "gridworld", "chain", "random-mdp")
 _FAMILIES = ("mixed", "sphere", "torus", "box")
@@ -30,7 +30,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.vae:VAEConfig",
         default_steps=3000,
         default_data="digits-binary",
-        datasets=("digits-binary", "digits", "two-moons", "eight-gaussians", "checkerboard"),
+        datasets=("digits-binary", "digits", "mnist-binary", "mnist", *_TOY),
     ),
     RunSpec(
         name="beta-vae",
@@ -41,7 +41,7 @@ SPECS: tuple[RunSpec, ...] = (
         defaults={"beta": 2.0},
         default_steps=3000,
         default_data="digits-binary",
-        datasets=("digits-binary", "digits", "two-moons", "eight-gaussians", "checkerboard"),
+        datasets=("digits-binary", "digits", "mnist-binary", "mnist", *_TOY),
     ),
     RunSpec(
         name="vqvae",
@@ -52,7 +52,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.vqvae:VQVAEConfig",
         default_steps=2000,
         default_data="digits-binary",
-        datasets=("digits-binary", "digits"),
+        datasets=("digits-binary", "digits", "mnist-binary", "mnist"),
     ),
     RunSpec(
         name="bernoulli",
@@ -62,7 +62,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.baselines:BernoulliConfig",
         default_steps=1,
         default_data="digits-binary",
-        datasets=("digits-binary",),
+        datasets=_BINARY,
     ),
     RunSpec(
         name="bernoulli-mixture",
@@ -72,7 +72,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.baselines:BernoulliMixtureConfig",
         default_steps=100,
         default_data="digits-binary",
-        datasets=("digits-binary",),
+        datasets=_BINARY,
     ),
     # ----------------------------------------------------------------------------------------
     # Autoregressive models (sheet §3 and §3.1)
@@ -153,8 +153,8 @@ SPECS: tuple[RunSpec, ...] = (
     RunSpec(
         name="transformer",
         family="autoregressive",
-        description="Causal self-attention transformer over 64 binary pixels (Vaswani et al. "
-        "2017; nanoGPT)",
+        description="Causal self-attention transformer over binary pixels in raster order "
+        "(Vaswani et al. 2017; nanoGPT)",
         factory="cheatsheet.models.transformer:make_experiment",
         config="cheatsheet.models.transformer:TransformerRunConfig",
         default_steps=800,
@@ -172,7 +172,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.realnvp:RealNVPConfig",
         default_steps=1500,
         default_data="digits",
-        datasets=("digits", *_TOY),
+        datasets=("digits", "mnist", *_TOY),
     ),
     RunSpec(
         name="glow",
@@ -183,7 +183,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.glow:GlowConfig",
         default_steps=1500,
         default_data="digits",
-        datasets=("digits", *_TOY),
+        datasets=("digits", "mnist", *_TOY),
     ),
     RunSpec(
         name="conditional-flow",
@@ -194,7 +194,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.conditional_flow:ConditionalFlowConfig",
         default_steps=1500,
         default_data="digits",
-        datasets=("digits",),
+        datasets=("digits", "mnist"),
     ),
     RunSpec(
         name="srflow",
@@ -205,7 +205,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.conditional_flow:ConditionalFlowConfig",
         default_steps=1500,
         default_data="digits",
-        datasets=("digits",),
+        datasets=("digits", "mnist"),
     ),
     RunSpec(
         name="ddpm",
@@ -216,7 +216,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.ddpm:DDPMConfig",
         default_steps=2000,
         default_data="digits",
-        datasets=("digits", *_TOY),
+        datasets=("digits", "mnist", *_TOY),
     ),
     RunSpec(
         name="cfg",
@@ -227,7 +227,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.guidance:CFGConfig",
         default_steps=2000,
         default_data="digits",
-        datasets=("digits",),
+        datasets=("digits", "mnist"),
     ),
     RunSpec(
         name="latent-diffusion",
@@ -237,7 +237,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.latent_diffusion:LatentDiffusionConfig",
         default_steps=4000,
         default_data="digits",
-        datasets=("digits",),
+        datasets=("digits", "mnist"),
     ),
     # ----------------------------------------------------------------------------------------
     # Adversarial models (sheet §5)
@@ -250,7 +250,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.gan:GANConfig",
         default_steps=3000,
         default_data="eight-gaussians",
-        datasets=(*_TOY, "digits"),
+        datasets=(*_TOY, "digits", "mnist"),
     ),
     RunSpec(
         name="dcgan",
@@ -261,7 +261,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.dcgan:DCGANConfig",
         default_steps=2000,
         default_data="digits",
-        datasets=("digits",),
+        datasets=("digits", "mnist"),
     ),
     RunSpec(
         name="wgan-gp",
@@ -272,7 +272,7 @@ SPECS: tuple[RunSpec, ...] = (
         config="cheatsheet.models.wgan_gp:WGANGPConfig",
         default_steps=1500,
         default_data="eight-gaussians",
-        datasets=(*_TOY, "digits"),
+        datasets=(*_TOY, "digits", "mnist"),
     ),
     RunSpec(
         name="pix2pix",
