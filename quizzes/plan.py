@@ -235,3 +235,25 @@ def print_plan(plan: dict[str, Any], console: Any) -> None:
             f"  {day['date']}  {day['kind']:9s} {day['question_count']:4d}  "
             f"{', '.join(parts)}{topics}"
         )
+
+
+def review_picks(catalog: Any, due_cards: list[Any], n: int, seed: int | None):
+    """What `review` asks: the due cards in the store's order (most overdue first), at most n,
+    each a fresh variant of its template; and per topic how many due cards another command
+    asks (backprop drills) or that no bank holds any more."""
+    from quizzes.catalog import Pick
+
+    rng = random.Random(seed)
+    picks: list[Any] = []
+    elsewhere: dict[str, int] = {}
+    for card in due_cards:
+        if len(picks) >= n:
+            break
+        item = catalog.find_item(card.card_id)
+        if item is None:
+            elsewhere[card.topic] = elsewhere.get(card.topic, 0) + 1
+            continue
+        if item.template is not None:
+            item = Pick(template=item.template, variant=rng.randrange(1_000_000))
+        picks.append(item)
+    return picks, elsewhere

@@ -58,12 +58,6 @@ def emit_json(payload: Any) -> None:
     sys.stdout.flush()
 
 
-def emit_json_line(payload: Any) -> None:
-    """One JSON object per line, for streams of results."""
-    sys.stdout.write(json.dumps(payload, default=_default, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
 def print_error(message: str) -> None:
     from rich.markup import escape
 

@@ -13,10 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cheatsheet.cli.output import console, emit_json, emit_json_line
+from cheatsheet.cli.output import JsonOption, console, emit_json
 from cheatsheet.errors import CheatsheetError, CheckFailed
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 HomeOption = Annotated[
     Path | None,
     typer.Option(
@@ -90,7 +89,7 @@ def _run_session(
     session = Session(
         picks=picks,
         read=read,
-        show=json_view(json_display(emit_json_line), exam)
+        show=json_view(json_display(emit_json), exam)
         if as_json
         else human_view(console, human_display(console)),
         interactive=interactive,
@@ -155,396 +154,387 @@ def _finish(results: list[Any], stopped: str | None, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+def quiz(
+    topic: Annotated[
+        str,
+        typer.Argument(help="A topic (see `cheatsheet topics`) or 'all'.", autocompletion=_topics),
+    ],
+    n: Annotated[int, typer.Option("--n", min=1, max=500, help="Number of questions.")] = 10,
+    seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="numeric, symbolic, choice, truefalse, ordering, spot-error or generated.",
+        ),
+    ] = None,
+    due: Annotated[bool, typer.Option("--due", help="Only cards that are due.")] = False,
+    answers: AnswersOption = None,
+    rate: Annotated[
+        bool, typer.Option("--rate", help="Rate each right answer yourself (again..easy).")
+    ] = False,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Ask questions on a topic; answers are marked, explained and remembered.
 
-    @app.command("quiz")
-    def quiz(
-        topic: Annotated[
-            str,
-            typer.Argument(
-                help="A topic (see `cheatsheet topics`) or 'all'.", autocompletion=_topics
-            ),
-        ],
-        n: Annotated[int, typer.Option("--n", min=1, max=500, help="Number of questions.")] = 10,
-        seed: Annotated[int | None, typer.Option("--seed", help="Same seed, same quiz.")] = None,
-        kind: Annotated[
-            str | None,
-            typer.Option(
-                "--kind",
-                help="numeric, symbolic, choice, truefalse, ordering, spot-error or generated.",
-            ),
-        ] = None,
-        due: Annotated[bool, typer.Option("--due", help="Only cards that are due.")] = False,
-        answers: AnswersOption = None,
-        rate: Annotated[
-            bool, typer.Option("--rate", help="Rate each right answer yourself (again..easy).")
-        ] = False,
-        as_json: JsonOption = False,
-        home: HomeOption = None,
-    ) -> None:
-        """Ask questions on a topic; answers are marked, explained and remembered.
+    At the answer prompt: ? skips the question (not counted), h shows the next hint (the
+    formula, then its derivation step by step; a hinted answer is rated Hard at most),
+    arrow keys edit the line and Up recalls earlier answers. ? and h work the same when
+    answers are piped. Choice answers: the letter (either case) or the option's text.
+    Ctrl-C stops; every answer given so far is saved."""
+    from quizzes.catalog import Catalog
 
-        At the answer prompt: ? skips the question (not counted), h shows the next hint (the
-        formula, then its derivation step by step; a hinted answer is rated Hard at most),
-        arrow keys edit the line and Up recalls earlier answers. ? and h work the same when
-        answers are piped. Choice answers: the letter (either case) or the option's text.
-        Ctrl-C stops; every answer given so far is saved."""
-        from quizzes.catalog import Catalog
+    catalog = Catalog()
+    only = None
+    if due:
+        from quizzes.store import open_store
 
-        catalog = Catalog()
-        only = None
-        if due:
-            from quizzes.store import open_store
-
-            store = open_store(home)
-            only = {card.card_id for card in store.due(None if topic == "all" else topic)}
-            store.close()
-        picks = catalog.select(topic, n, seed, kind=kind, only=only)
-        if not picks:
-            if not as_json:
-                console.print("nothing is due" if due else "no questions match")
-            return
-        results, session = _run_session(
-            picks,
-            mode="quiz",
-            topic=topic,
-            seed=seed,
-            answers=answers,
-            as_json=as_json,
-            home=home,
-            rate=rate,
-        )
-        _finish(results, session.stopped, as_json)
-
-    @app.command("exam")
-    def exam(
-        minutes: Annotated[int, typer.Option("--minutes", min=1, help="Time limit.")] = 30,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
-        n: Annotated[int, typer.Option("--n", min=1, max=200, help="Questions.")] = 20,
-        pass_mark: Annotated[
-            float,
-            typer.Option("--pass", min=0, max=100, help="Pass mark in percent of all questions."),
-        ] = 50.0,
-        answers: AnswersOption = None,
-        as_json: JsonOption = False,
-        home: HomeOption = None,
-    ) -> None:
-        """A timed mock exam across topics, graded like an exam: nothing is marked until the
-        end; every question counts (blank = 0); an answer typed after the time limit is not
-        accepted. Then the score, per topic, pass/fail against --pass, and each missed
-        question with its answer, explanation and `derive` pointer. ? leaves a question blank;
-        no hints. Exit 0 passed, 1 not passed."""
-        from quizzes.catalog import Catalog
-        from quizzes.plan import exam_picks
-        from quizzes.session_view import exam_report, print_exam
-
-        picks = exam_picks(Catalog(), n, seed)
-        if not picks:
-            raise CheatsheetError("no questions yet: the banks and templates are empty")
-        deadline = time.monotonic() + 60 * minutes
+        store = open_store(home)
+        only = {card.card_id for card in store.due(None if topic == "all" else topic)}
+        store.close()
+    picks = catalog.select(topic, n, seed, kind=kind, only=only)
+    if not picks:
         if not as_json:
-            console.print(
-                f"[bold]Exam[/]: {len(picks)} questions, {minutes} min, pass mark "
-                f"{pass_mark:g} %. Graded at the end."
-            )
-        results, session = _run_session(
-            picks,
-            mode="exam",
-            topic="all",
-            seed=seed,
-            answers=answers,
-            as_json=as_json,
-            home=home,
-            deadline=deadline,
+            console.print("nothing is due" if due else "no questions match")
+        return
+    results, session = _run_session(
+        picks,
+        mode="quiz",
+        topic=topic,
+        seed=seed,
+        answers=answers,
+        as_json=as_json,
+        home=home,
+        rate=rate,
+    )
+    _finish(results, session.stopped, as_json)
+
+
+def exam(
+    minutes: Annotated[int, typer.Option("--minutes", min=1, help="Time limit.")] = 30,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    n: Annotated[int, typer.Option("--n", min=1, max=200, help="Questions.")] = 20,
+    pass_mark: Annotated[
+        float,
+        typer.Option("--pass", min=0, max=100, help="Pass mark in percent of all questions."),
+    ] = 50.0,
+    answers: AnswersOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """A timed mock exam across topics, graded like an exam: nothing is marked until the
+    end; every question counts (blank = 0); an answer typed after the time limit is not
+    accepted. Then the score, per topic, pass/fail against --pass, and each missed
+    question with its answer, explanation and `derive` pointer. ? leaves a question blank;
+    no hints. Exit 0 passed, 1 not passed."""
+    from quizzes.catalog import Catalog
+    from quizzes.plan import exam_picks
+    from quizzes.session_view import exam_report, print_exam
+
+    picks = exam_picks(Catalog(), n, seed)
+    if not picks:
+        raise CheatsheetError("no questions yet: the banks and templates are empty")
+    deadline = time.monotonic() + 60 * minutes
+    if not as_json:
+        console.print(
+            f"[bold]Exam[/]: {len(picks)} questions, {minutes} min, pass mark "
+            f"{pass_mark:g} %. Graded at the end."
         )
-        report = exam_report(results, pass_mark / 100, session.stopped)
-        if as_json:
-            emit_json({"exam": report})
-        else:
-            print_exam(report, console)
-        if not report["passed"]:
-            raise typer.Exit(1)
+    results, session = _run_session(
+        picks,
+        mode="exam",
+        topic="all",
+        seed=seed,
+        answers=answers,
+        as_json=as_json,
+        home=home,
+        deadline=deadline,
+    )
+    report = exam_report(results, pass_mark / 100, session.stopped)
+    if as_json:
+        emit_json({"exam": report})
+    else:
+        print_exam(report, console)
+    if not report["passed"]:
+        raise typer.Exit(1)
 
-    @app.command("review")
-    def review(
-        n: Annotated[int, typer.Option("--n", min=1, max=500)] = 20,
-        seed: Annotated[int | None, typer.Option("--seed")] = None,
-        answers: AnswersOption = None,
-        as_json: JsonOption = False,
-        home: HomeOption = None,
-    ) -> None:
-        """The cards spaced repetition says are due, across topics (most overdue first).
 
-        After a right answer it asks how well you knew it, as Anki does: 1 again, 2 hard,
-        3 good, 4 easy (Enter = good); the rating schedules the card. ? skips, h hints."""
-        from quizzes.catalog import Catalog, Pick
-        from quizzes.store import open_store
+def review(
+    n: Annotated[int, typer.Option("--n", min=1, max=500)] = 20,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    answers: AnswersOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """The cards spaced repetition says are due, across topics (most overdue first).
 
-        store = open_store(home)
-        due_cards = store.due()
-        store.close()
-        catalog = Catalog()
-        import random
+    After a right answer it asks how well you knew it, as Anki does: 1 again, 2 hard,
+    3 good, 4 easy (Enter = good); the rating schedules the card. ? skips, h hints."""
+    from quizzes.catalog import Catalog
+    from quizzes.plan import review_picks
+    from quizzes.store import open_store
 
-        rng = random.Random(seed)
-        picks = []
-        elsewhere: dict[str, int] = {}
-        for card in due_cards:
-            if len(picks) >= n:
-                break
-            item = catalog.find_item(card.card_id)
-            if item is None:
-                # asked by another command (backprop drills) or removed from its bank
-                elsewhere[card.topic] = elsewhere.get(card.topic, 0) + 1
-                continue
-            if item.template is not None:
-                item = Pick(template=item.template, variant=rng.randrange(1_000_000))
-            picks.append(item)
-        if elsewhere and not as_json:
-            for name, count in sorted(elsewhere.items()):
-                hint = " (`cheatsheet backprop KIND --quiz`)" if name == "backprop" else ""
-                console.print(f"[dim]{count} due {name} card(s) are asked elsewhere{hint}[/]")
-        if not picks:
-            if not as_json:
-                console.print("nothing is due here; `cheatsheet quiz TOPIC` for new questions")
-            return
-        results, session = _run_session(
-            picks,
-            mode="review",
-            topic=None,
-            seed=seed,
-            answers=answers,
-            as_json=as_json,
-            home=home,
-            rate=True,
+    store = open_store(home)
+    due_cards = store.due()
+    store.close()
+    picks, elsewhere = review_picks(Catalog(), due_cards, n, seed)
+    if elsewhere and not as_json:
+        for name, count in sorted(elsewhere.items()):
+            hint = " (`cheatsheet backprop KIND --quiz`)" if name == "backprop" else ""
+            console.print(f"[dim]{count} due {name} card(s) are asked elsewhere{hint}[/]")
+    if not picks:
+        if not as_json:
+            console.print("nothing is due here; `cheatsheet quiz TOPIC` for new questions")
+        return
+    results, session = _run_session(
+        picks,
+        mode="review",
+        topic=None,
+        seed=seed,
+        answers=answers,
+        as_json=as_json,
+        home=home,
+        rate=True,
+    )
+    _finish(results, session.stopped, as_json)
+
+
+def stats(
+    topic: Annotated[str | None, typer.Argument(help="One topic (default: all).")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Draw accuracy per topic and reviews per day to FILE (.png/.pdf/.svg).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Per-topic accuracy, cards due now and this week, weakest formulas, streak."""
+    from quizzes.stats import compute_stats, plot_accuracy
+    from quizzes.store import open_store
+
+    store = open_store(home)
+    report = compute_stats(store, topic)
+    if plot is not None:
+        drawn = plot_accuracy(store, topic, plot)
+        report["plot"] = str(plot)
+    store.close()
+    if as_json:
+        emit_json(report)
+        return
+    from quizzes.stats import print_stats
+
+    print_stats(report, console)
+    if plot is not None:
+        console.print(
+            f"wrote {plot} (accuracy of {drawn['topics']} topic(s), reviews over "
+            f"{drawn['days']} day(s))"
         )
-        _finish(results, session.stopped, as_json)
 
-    @app.command("stats")
-    def stats(
-        topic: Annotated[str | None, typer.Argument(help="One topic (default: all).")] = None,
-        plot: Annotated[
-            Path | None,
-            typer.Option(
-                "--plot",
-                help="Draw accuracy per topic and reviews per day to FILE (.png/.pdf/.svg).",
-            ),
-        ] = None,
-        as_json: JsonOption = False,
-        home: HomeOption = None,
-    ) -> None:
-        """Per-topic accuracy, cards due now and this week, weakest formulas, streak."""
-        from quizzes.stats import compute_stats, plot_accuracy
-        from quizzes.store import open_store
 
-        store = open_store(home)
-        report = compute_stats(store, topic)
-        if plot is not None:
-            drawn = plot_accuracy(store, topic, plot)
-            report["plot"] = str(plot)
-        store.close()
+def check(
+    question_id: Annotated[
+        str,
+        typer.Argument(
+            help="A question id as a quiz reports it (template-id@variant for generated ones)."
+        ),
+    ],
+    answer: Annotated[str, typer.Option("--answer", help="The answer to mark.")],
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="The variant for a bare template id.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark one answer without a session: exit 0 right, 1 wrong, 2 unreadable."""
+    from quizzes.catalog import Catalog
+    from quizzes.engine import invalid_result, mark
+    from quizzes.parser import AnswerError
+
+    question = Catalog().find(question_id, seed=seed)
+    try:
+        result = mark(question, answer)
+    except AnswerError as error:
         if as_json:
-            emit_json(report)
-            return
-        from quizzes.stats import print_stats
-
-        print_stats(report, console)
-        if plot is not None:
-            console.print(
-                f"wrote {plot} (accuracy of {drawn['topics']} topic(s), reviews over "
-                f"{drawn['days']} day(s))"
-            )
-
-    @app.command("check")
-    def check(
-        question_id: Annotated[
-            str,
-            typer.Argument(
-                help="A question id as a quiz reports it (template-id@variant for generated ones)."
-            ),
-        ],
-        answer: Annotated[str, typer.Option("--answer", help="The answer to mark.")],
-        seed: Annotated[
-            int | None, typer.Option("--seed", help="The variant for a bare template id.")
-        ] = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        """Mark one answer without a session: exit 0 right, 1 wrong, 2 unreadable."""
-        from quizzes.catalog import Catalog
-        from quizzes.engine import invalid_result, mark
-        from quizzes.parser import AnswerError
-
-        question = Catalog().find(question_id, seed=seed)
-        try:
-            result = mark(question, answer)
-        except AnswerError as error:
-            if as_json:
-                emit_json(invalid_result(question, answer, error).to_json())
-                raise typer.Exit(2) from None
-            raise CheatsheetError(f"invalid answer: {error}") from None
-        if as_json:
-            emit_json(result.to_json())
-        else:
-            # plain writes: rich.console would cost check a third of its start-up
-            sign = _coloured("✓", "32") if result.correct else _coloured("✗", "31")
-            sys.stdout.write(f"{sign} {result.feedback}\n")
-            if not result.correct:
-                sys.stdout.write(f"  answer: {result.expected}\n")
+            emit_json(invalid_result(question, answer, error).to_json())
+            raise typer.Exit(2) from None
+        raise CheatsheetError(f"invalid answer: {error}") from None
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        # plain writes: rich.console would cost check a third of its start-up
+        sign = _coloured("✓", "32") if result.correct else _coloured("✗", "31")
+        sys.stdout.write(f"{sign} {result.feedback}\n")
         if not result.correct:
-            raise typer.Exit(1)
+            sys.stdout.write(f"  answer: {result.expected}\n")
+    if not result.correct:
+        raise typer.Exit(1)
 
-    @app.command("plan")
-    def plan(
-        exam_date: Annotated[str, typer.Option("--exam", help="Exam date, YYYY-MM-DD.")],
-        per_day: Annotated[
-            int | None, typer.Option("--per-day", min=1, help="Cap on new questions a day.")
-        ] = None,
-        as_json: JsonOption = False,
-        home: HomeOption = None,
-    ) -> None:
-        """A day-by-day plan until the exam: new material spread over the first days, FSRS
-        reviews on the days they fall due, the last days for mock exams and review (weakest
-        topics first). --json: one object per day (date, kind, topics, question_count)."""
-        import datetime as dt
 
-        from quizzes.catalog import Catalog
-        from quizzes.plan import make_plan, print_plan
-        from quizzes.store import open_store
+def plan(
+    exam_date: Annotated[str, typer.Option("--exam", help="Exam date, YYYY-MM-DD.")],
+    per_day: Annotated[
+        int | None, typer.Option("--per-day", min=1, help="Cap on new questions a day.")
+    ] = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """A day-by-day plan until the exam: new material spread over the first days, FSRS
+    reviews on the days they fall due, the last days for mock exams and review (weakest
+    topics first). --json: one object per day (date, kind, topics, question_count)."""
+    import datetime as dt
 
-        try:
-            exam_day = dt.date.fromisoformat(exam_date)
-        except ValueError:
-            raise CheatsheetError(f"--exam {exam_date!r}: give a date as YYYY-MM-DD") from None
-        store = open_store(home)
-        result = make_plan(Catalog(), store, exam_day, per_day=per_day)
-        store.close()
-        if as_json:
-            emit_json(result)
+    from quizzes.catalog import Catalog
+    from quizzes.plan import make_plan, print_plan
+    from quizzes.store import open_store
+
+    try:
+        exam_day = dt.date.fromisoformat(exam_date)
+    except ValueError:
+        raise CheatsheetError(f"--exam {exam_date!r}: give a date as YYYY-MM-DD") from None
+    store = open_store(home)
+    result = make_plan(Catalog(), store, exam_day, per_day=per_day)
+    store.close()
+    if as_json:
+        emit_json(result)
+    else:
+        print_plan(result, console)
+
+
+def export_anki(
+    topic: Annotated[str, typer.Argument(help="A topic or 'all'.", autocompletion=_topics)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .apkg file to write.")] = Path(
+        "cheatsheet.apkg"
+    ),
+    variants: Annotated[
+        int, typer.Option("--variants", min=0, max=50, help="Variants per template.")
+    ] = 3,
+    as_json: JsonOption = False,
+) -> None:
+    """An Anki deck (MathJax formulas, stable note GUIDs from the question ids)."""
+    from quizzes.catalog import Catalog
+    from quizzes.export import export_anki as write_deck
+
+    report = write_deck(Catalog(), topic, output, variants=variants)
+    if as_json:
+        emit_json(report)
+        return
+    console.print(f"wrote {report['notes']} notes to {output}")
+    for skipped in report["skipped"]:
+        from rich.markup import escape
+
+        if "template" in skipped:
+            console.print(
+                f"[yellow]skipped[/] template {skipped['template']}: needs "
+                f"'{skipped['needs']}' ({escape(skipped['install'])})"
+            )
         else:
-            print_plan(result, console)
+            console.print(f"[yellow]skipped[/] {escape(skipped['error'])}")
 
+
+def export_sheet(
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="The file to write (default: sheet.FORMAT)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, tex, pdf or html.")] = "md",
+    topic: Annotated[
+        str | None, typer.Option("--topic", help="One topic.", autocompletion=_topics)
+    ] = None,
+    runs: Annotated[
+        Path | None,
+        typer.Option("--runs", help="html: embed DIR/*/samples.png (cheatsheet run output)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The corrected cheat sheet: each formula in the course's notation with its label."""
+    from formulas.core import TOPICS, UnknownNameError, closest, did_you_mean
+    from quizzes.export import SHEET_FORMATS
+    from quizzes.export import export_sheet as write_sheet
+
+    if fmt not in SHEET_FORMATS:
+        raise CheatsheetError(
+            f"unknown format '{fmt}'{did_you_mean(fmt, SHEET_FORMATS)} "
+            f"(one of {', '.join(SHEET_FORMATS)})"
+        )
+    if topic is not None and topic not in TOPICS:
+        raise UnknownNameError("topic", topic, closest(topic, TOPICS))
+    if runs is not None and fmt != "html":
+        raise CheatsheetError("--runs embeds pictures in the html sheet: add --format html")
+    output = output or Path(f"sheet.{fmt}")
+    report = write_sheet(output, fmt, topic, runs=runs)
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(
+            f"wrote {report['formulas']} formulas to {output}: {report['derived']} derived, "
+            f"{report['definition']} definitions, {report['cross-checked']} cross-checked, "
+            f"{report['not checked here']} not checked here, {report['errata']} errata marked"
+            + (
+                f" ({report['errata not checked in this install']} not checked in this "
+                "install: pip install 'cheatsheet\\[models]')"
+                if report["errata not checked in this install"]
+                else ""
+            )
+            + (f", {report['failed']} FAILED" if report["failed"] else "")
+        )
+    if report["failed"]:
+        raise CheckFailed(f"{report['failed']} formula check(s) failed; see {output}")
+
+
+def bank_check(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A bank file or directory (default: quizzes/banks/ and every template)."
+        ),
+    ] = None,
+    variants: Annotated[
+        int, typer.Option("--variants", min=1, max=100, help="Variants per template.")
+    ] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate banks: schema, own answer accepted, perturbed and mutant answers refused."""
+    from quizzes.bankcheck import check_banks
+
+    report = check_banks(path, variants=variants)
+    if as_json:
+        emit_json(report)
+    else:
+        for problem in report["problems"]:
+            console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+        for warning in report["warnings"]:
+            console.print(f"[yellow]![/] {warning}", soft_wrap=True)
+        console.print(
+            f"{report['questions']} questions in {report['files']} file(s), "
+            f"{report['templates']} template(s) x {variants} variants, "
+            f"{report['mutants']} mutants refused: "
+            + (
+                "[green]ok[/]"
+                if not report["problems"]
+                else f"[red]{len(report['problems'])} problem(s)[/]"
+            )
+        )
+    if report["problems"]:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the app (each command is a function above)."""
+    app.command("quiz")(quiz)
+    app.command("exam")(exam)
+    app.command("review")(review)
+    app.command("stats")(stats)
+    app.command("check")(check)
+    app.command("plan")(plan)
     export_app = typer.Typer(
         help="Export an Anki deck or the verified cheat sheet.", no_args_is_help=True
     )
+    export_app.command("anki")(export_anki)
+    export_app.command("sheet")(export_sheet)
     app.add_typer(export_app, name="export")
-
-    @export_app.command("anki")
-    def export_anki(
-        topic: Annotated[str, typer.Argument(help="A topic or 'all'.", autocompletion=_topics)],
-        output: Annotated[
-            Path, typer.Option("-o", "--output", help="The .apkg file to write.")
-        ] = Path("cheatsheet.apkg"),
-        variants: Annotated[
-            int, typer.Option("--variants", min=0, max=50, help="Variants per template.")
-        ] = 3,
-        as_json: JsonOption = False,
-    ) -> None:
-        """An Anki deck (MathJax formulas, stable note GUIDs from the question ids)."""
-        from quizzes.catalog import Catalog
-        from quizzes.export import export_anki as write_deck
-
-        report = write_deck(Catalog(), topic, output, variants=variants)
-        if as_json:
-            emit_json(report)
-            return
-        console.print(f"wrote {report['notes']} notes to {output}")
-        for skipped in report["skipped"]:
-            from rich.markup import escape
-
-            if "template" in skipped:
-                console.print(
-                    f"[yellow]skipped[/] template {skipped['template']}: needs "
-                    f"'{skipped['needs']}' ({escape(skipped['install'])})"
-                )
-            else:
-                console.print(f"[yellow]skipped[/] {escape(skipped['error'])}")
-
-    @export_app.command("sheet")
-    def export_sheet(
-        output: Annotated[
-            Path | None,
-            typer.Option("-o", "--output", help="The file to write (default: sheet.FORMAT)."),
-        ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="md, tex, pdf or html.")] = "md",
-        topic: Annotated[
-            str | None, typer.Option("--topic", help="One topic.", autocompletion=_topics)
-        ] = None,
-        runs: Annotated[
-            Path | None,
-            typer.Option("--runs", help="html: embed DIR/*/samples.png (cheatsheet run output)."),
-        ] = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        """The corrected cheat sheet: each formula in the course's notation with its label."""
-        from formulas.core import TOPICS, UnknownNameError, closest
-        from quizzes.export import SHEET_FORMATS
-        from quizzes.export import export_sheet as write_sheet
-
-        if fmt not in SHEET_FORMATS:
-            near = closest(fmt, SHEET_FORMATS)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise CheatsheetError(f"--format {fmt!r}: one of {', '.join(SHEET_FORMATS)}{hint}")
-        if topic is not None and topic not in TOPICS:
-            raise UnknownNameError("topic", topic, closest(topic, TOPICS))
-        if runs is not None and fmt != "html":
-            raise CheatsheetError("--runs embeds pictures in the html sheet: add --format html")
-        output = output or Path(f"sheet.{fmt}")
-        report = write_sheet(output, fmt, topic, runs=runs)
-        if as_json:
-            emit_json(report)
-        else:
-            console.print(
-                f"wrote {report['formulas']} formulas to {output}: {report['derived']} derived, "
-                f"{report['definition']} definitions, {report['cross-checked']} cross-checked, "
-                f"{report['not checked here']} not checked here, {report['errata']} errata marked"
-                + (
-                    f" ({report['errata not checked in this install']} not checked in this "
-                    "install: pip install 'cheatsheet\\[models]')"
-                    if report["errata not checked in this install"]
-                    else ""
-                )
-                + (f", {report['failed']} FAILED" if report["failed"] else "")
-            )
-        if report["failed"]:
-            raise CheckFailed(f"{report['failed']} formula check(s) failed; see {output}")
-
     bank_app = typer.Typer(help="Question banks.", no_args_is_help=True)
+    bank_app.command("check")(bank_check)
     app.add_typer(bank_app, name="bank")
-
-    @bank_app.command("check")
-    def bank_check(
-        path: Annotated[
-            Path | None,
-            typer.Argument(
-                help="A bank file or directory (default: quizzes/banks/ and every template)."
-            ),
-        ] = None,
-        variants: Annotated[
-            int, typer.Option("--variants", min=1, max=100, help="Variants per template.")
-        ] = 5,
-        as_json: JsonOption = False,
-    ) -> None:
-        """Validate banks: schema, own answer accepted, perturbed and mutant answers refused."""
-        from quizzes.bankcheck import check_banks
-
-        report = check_banks(path, variants=variants)
-        if as_json:
-            emit_json(report)
-        else:
-            for problem in report["problems"]:
-                console.print(f"[red]✗[/] {problem}", soft_wrap=True)
-            for warning in report["warnings"]:
-                console.print(f"[yellow]![/] {warning}", soft_wrap=True)
-            console.print(
-                f"{report['questions']} questions in {report['files']} file(s), "
-                f"{report['templates']} template(s) x {variants} variants, "
-                f"{report['mutants']} mutants refused: "
-                + (
-                    "[green]ok[/]"
-                    if not report["problems"]
-                    else f"[red]{len(report['problems'])} problem(s)[/]"
-                )
-            )
-        if report["problems"]:
-            raise typer.Exit(1)
