@@ -73,10 +73,10 @@ def test_fair_coin_scores_exactly_d_ln2():
 
 def test_bench_on_a_tiny_budget_and_reports_an_unknown_model(monkeypatch):
     entries = (
-        density.Entry("bernoulli"),
-        density.Entry("bernoulli-mixture"),
-        density.Entry("vae", options={"iwae_k": 4}),
-        density.Entry("not-yet"),
+        density.Entry("bernoulli", data="digits-binary"),
+        density.Entry("bernoulli-mixture", data="digits-binary"),
+        density.Entry("vae", data="digits-binary", options={"iwae_k": 4}),
+        density.Entry("not-yet", data="digits-binary"),
     )
     report = density.run_density_bench(budget=0.3, seed=0, device="cpu", progress=False,
                                        entries=entries)  # fmt: skip
@@ -100,8 +100,8 @@ def test_ordering_notes_name_the_violating_pair():
         {"model": "made", "test_nll_nats": 19.0, "steps": 5},
         {"model": "pixelcnn", "test_nll_nats": 18.0, "steps": 5},
     ]
-    notes = density.ordering_notes(rows)
-    assert len(notes) == 1 and "fvsbn" in notes[0] and "nade overfits" in notes[0]
+    notes = density.ordering_notes(rows, 4000)
+    assert len(notes) == 1 and "fvsbn" in notes[0] and "nade overfits the 4,000" in notes[0]
     rows[1]["test_nll_nats"] = 19.5
     assert "as in the literature" in density.ordering_notes(rows)[0]
 
@@ -110,3 +110,117 @@ def test_bench_cli_rejects_a_non_positive_budget(capsys):
     with pytest.raises(SystemExit) as done:
         main(["bench", "density", "--budget", "0"])
     assert done.value.code == 2 and "--budget" in capsys.readouterr().err
+
+
+def test_ordering_note_says_still_improving_when_the_budget_stopped_the_better_model():
+    rows = [
+        {"model": "made", "test_nll_nats": 100.0, "steps": 900},
+        {"model": "pixelcnn", "test_nll_nats": 120.0, "train_nll_nats": 118.0, "steps": 40,
+         "best_step": 40, "stopped": "budget"},
+    ]  # fmt: skip
+    (note,) = density.ordering_notes(rows)
+    assert "still improving when the budget ran out (40 steps" in note
+
+
+class _Counter:
+    """A fake experiment whose validation NLL falls for 5 checks, then rises: the bench must
+    stop early and restore the weights of the best check."""
+
+    def __init__(self):
+        self.w = torch.nn.Linear(1, 1, bias=False)
+        torch.nn.init.zeros_(self.w.weight)
+        self.t = 0
+
+    def modules(self):
+        return {"model": self.w}
+
+    def train_step(self, step):
+        self.t += 1
+        with torch.no_grad():
+            self.w.weight += 1.0  # the weight counts the steps taken
+        return {"loss": 0.0}
+
+    def validation_nll(self):
+        steps = self.w.weight.item()
+        return 100.0 + abs(steps - 5)  # best after exactly 5 steps
+
+    def evaluate(self):
+        return {"test_nll_nats": self.w.weight.item(), "bits_per_dim": 0.0}
+
+
+def test_early_stopping_restores_the_best_validation_weights(monkeypatch, tmp_path):
+    monkeypatch.setattr(density, "_load", lambda entry: (lambda ctx: _Counter(), None))
+    monkeypatch.setattr(density, "CHECKS_PER_BUDGET", 10**9)  # a check after every step
+    row = density.bench_one(density.Entry("fake"), 60.0, 0, torch.device("cpu"), tmp_path, False)
+    assert row["stopped"] == "early stop"
+    assert row["best_step"] == 5 and row["best_valid_nll_nats"] == 100.0
+    assert row["test_nll_nats"] == 5.0  # evaluated with the restored weights, not the last
+    assert row["steps"] == 5 + density.PATIENCE
+    assert row["wall_time_s"] < 60.0  # the real time, not the budget
+
+
+def test_a_converged_model_reports_its_real_time_not_the_budget(tmp_path):
+    entry = density.Entry("bernoulli", data="mnist-binary")
+    row = density.bench_one(entry, 500.0, 0, torch.device("cpu"), tmp_path, False)
+    assert row["stopped"] == "converged" and row["steps"] == 1
+    assert row["wall_time_s"] < 30.0  # nowhere near the 500 s budget
+    assert row["published_nats"] is None
+
+
+def test_bench_on_mnist_binary_reports_published_numbers_and_train_size(tmp_path):
+    entries = (
+        density.Entry("bernoulli"),
+        density.Entry("fvsbn", options={"lr": 1e-3, "batch_size": 16}),
+    )
+    report = density.run_density_bench(budget=1.0, device="cpu", progress=False,
+                                       entries=entries)  # fmt: skip
+    assert (
+        report["train_size"] == 4000
+        and "4,000 train / 500 validation / 500 test" in (report["data"])
+    )
+    rows = {row["model"]: row for row in report["results"]}
+    assert rows["fvsbn"]["published_nats"] == 97.45
+    assert rows["fvsbn"]["bits_per_dim"] == pytest.approx(
+        rows["fvsbn"]["test_nll_nats"] / (784 * math.log(2))
+    )
+    # far from the paper after 1 s: the note says why
+    assert any(n.startswith("fvsbn:") and "4,000 training digits" in n for n in report["notes"])
+    path = density.save_bar_chart(report, tmp_path / "bench.png")
+    assert path.stat().st_size > 5000
+
+
+def test_entries_presets_and_selection():
+    cpu = {e.model: e for e in density.entries_for("mnist-binary")}
+    gpu = {e.model: e for e in density.entries_for("mnist-binary", "gpu")}
+    assert set(density.LITERATURE_ORDER) <= set(cpu) and {"vae", "gated-pixelcnn"} <= set(cpu)
+    assert gpu["pixelcnn"].options["features"] > cpu["pixelcnn"].options["features"]
+    # every entry's options are fields of its run's typed config (resolved, not guessed)
+    from cheatsheet.runs.catalog import get_spec
+    from cheatsheet.runs.harness import resolve_config
+
+    for entry in (*cpu.values(), *gpu.values()):
+        resolve_config(get_spec(entry.model), dict(entry.options))
+        assert entry.data in get_spec(entry.model).datasets
+    from cheatsheet.errors import CheatsheetError
+
+    with pytest.raises(CheatsheetError, match="pixelcnn"):
+        density.select(tuple(cpu.values()), ["pixelcn"])
+    with pytest.raises(CheatsheetError, match="mnist-binary"):
+        density.entries_for("mnist")
+
+
+def test_bench_cli_json_writes_the_report_and_the_chart(tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "density", "--data", "digits-binary", "--models", "bernoulli",
+              "--budget", "5", "--device", "cpu", "--out", str(tmp_path), "--json"])  # fmt: skip
+    assert done.value.code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [row["model"] for row in report["results"]] == ["bernoulli"]
+    assert (tmp_path / "bench-density-digits-binary.png").is_file()
+    assert json.loads((tmp_path / "bench-density-digits-binary.json").read_text())["seed"] == 0
+
+
+def test_bench_cli_unknown_model_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "density", "--models", "fvsb"])
+    assert done.value.code == 2 and "fvsbn" in capsys.readouterr().err
