@@ -559,7 +559,254 @@ def t64(rows):
     return torch.tensor(rows, dtype=torch.float64)
 
 
+def check_sampling(q):
+    betas = value(q.prompt, "betas")
+    t = int(re.search(r"At step t = (\d)", q.prompt).group(1))
+    xt, eps, z = value(q.prompt, "x_t"), value(q.prompt, "eps_theta(x_t, t)"), value(q.prompt, "z")
+    alphas = 1 - np.array(betas)
+    abar = np.cumprod(alphas)
+    # the x_0 route (as diffusers computes it): predict x_0, then the posterior mean
+    x0_hat = (xt - math.sqrt(1 - abar[t - 1]) * eps) / math.sqrt(abar[t - 1])
+    coef_x0 = math.sqrt(abar[t - 2]) * betas[t - 1] / (1 - abar[t - 1])
+    coef_xt = math.sqrt(alphas[t - 1]) * (1 - abar[t - 2]) / (1 - abar[t - 1])
+    mean = coef_x0 * x0_hat + coef_xt * xt
+    close(q.parts[0].answer, mean)
+    close(q.parts[1].answer, mean + math.sqrt(betas[t - 1]) * z)
+    assert right_option(q.parts[2]).startswith("x_0 is the output")
+
+
+def check_elbo_terms(q):
+    import torch
+    from torch.distributions import Normal, kl_divergence
+
+    mu, sigma = (
+        float(v) for v in re.search(r"q\(z\|x\) = N\((-?[\d.]+), ([\d.]+)\^2\)", q.prompt).groups()
+    )
+    decoded = torch.tensor(value(q.prompt, "mu_dec"), dtype=torch.float64)
+    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64)
+    beta = float(value(q.parts[2].prompt, "beta"))
+    log_likelihood = Normal(decoded, 1.0).log_prob(x).sum().item()
+    kl = kl_divergence(Normal(mu, sigma), Normal(0.0, 1.0)).item()
+    close(q.parts[0].answer, log_likelihood)
+    close(q.parts[1].answer, kl)
+    close(q.parts[2].answer, log_likelihood - beta * kl)
+    assert right_option(q.parts[3]).startswith("reconstruction for a posterior closer")
+
+
+def check_positional_encoding(q):
+    dims = int(value(q.prompt, "D"))
+    pos, index = (int(v) for v in re.search(r"PE\((\d+), (\d+)\)", q.parts[0].prompt).groups())
+    angle = pos / 10000 ** (index / dims)  # index = 2i
+    close(q.parts[0].answer, math.sin(angle))
+    close(q.parts[1].answer, math.cos(angle))
+    close(q.parts[2].answer, 1.0)
+    assert right_option(q.parts[3]).startswith("PE(pos + k) is a rotation")
+
+
+def check_fid(q):
+    from scipy.linalg import sqrtm
+
+    mu_r, mu_g = np.array(value(q.prompt, "mu_r")), np.array(value(q.prompt, "mu_g"))
+    covs = [
+        np.diag([float(v) for v in m.split(",")]) for m in re.findall(r"diag\(([^)]*)\)", q.prompt)
+    ]
+    fid = ((mu_r - mu_g) ** 2).sum() + np.trace(
+        covs[0] + covs[1] - 2 * sqrtm(covs[0] @ covs[1]).real
+    )
+    close(q.parts[0].answer, ((mu_r - mu_g) ** 2).sum())
+    close(q.parts[1].answer, fid)
+    assert right_option(q.parts[2]).startswith("a large FID")
+
+
+def check_adagrad_rmsprop(q):
+    import torch
+
+    g1, g2 = float(value(q.prompt, "g_1")), float(value(q.prompt, "g_2"))
+    lr = float(re.search(r"learning rate is ([\d.]+)", q.prompt).group(1))
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    adagrad = torch.optim.Adagrad([theta], lr=lr, eps=0.0)
+    for g in (g1, g2):  # torch's AdaGrad on the given gradients
+        theta.grad = torch.tensor([g], dtype=torch.float64)
+        adagrad.step()
+    close(q.parts[0].answer, theta.item())
+    rho = float(value(q.parts[1].prompt, "rho"))
+    r = rho * g1 * g1 + (1 - rho) * g2 * g2
+    close(q.parts[1].answer, r)
+    close(q.parts[2].answer, -lr * g2 / math.sqrt(r))
+    assert right_option(q.parts[3]).startswith("AdaGrad's r only grows")
+
+
+def check_mle_map(q):
+    xs = np.array(value(q.prompt, "points x"))
+    ys = np.array(quiz_helpers.leading_literal(re.search(r"y = (\[.*)", q.prompt).group(1)))
+    noise = float(re.search(r"noise ~ N\(0, ([\d.]+)\)", q.prompt).group(1))
+    prior = float(re.search(r"theta ~ N\(0, ([\d.]+)\)", q.parts[1].prompt).group(1))
+    grid_ = np.linspace(-10, 10, 2_000_001)  # maximise the (log) likelihood and posterior
+    log_lik = -((ys[None, :] - grid_[:, None] * xs[None, :]) ** 2).sum(1) / (2 * noise)
+    close(q.parts[0].answer, grid_[np.argmax(log_lik)], rel=1e-4)
+    close(q.parts[1].answer, grid_[np.argmax(log_lik - grid_**2 / (2 * prior))], rel=1e-4)
+    assert right_option(q.parts[2]).startswith("towards the MLE")
+
+
+def check_bernoulli(q):
+    from scipy.optimize import minimize_scalar
+
+    n = int(re.search(r"n = (\d+)", q.prompt).group(1))
+    heads = int(re.search(r"with (\d+) heads", q.prompt).group(1))
+
+    def nll(theta):  # average negative log-likelihood of the tosses
+        return -(heads * math.log(theta) + (n - heads) * math.log(1 - theta)) / n
+
+    best = minimize_scalar(
+        nll, bounds=(1e-9, 1 - 1e-9), method="bounded", options={"xatol": 1e-12}
+    ).x
+    close(q.parts[0].answer, best, rel=1e-5)
+    close(q.parts[1].answer, nll(best), rel=1e-5)
+    other = float(re.search(r"theta = ([\d.]+)", q.parts[2].prompt).group(1))
+    close(q.parts[2].answer, nll(other) - nll(best), rel=1e-5)
+    assert right_option(q.parts[3]).startswith("the average NLL is H(p_data)")
+
+
+def check_vq_vae(q):
+    import torch
+
+    codebook = torch.tensor(value(q.prompt, "e_1, e_2, e_3"), dtype=torch.float64)
+    z_e = torch.tensor(value(q.prompt, "z_e"), dtype=torch.float64)
+    beta = float(value(q.parts[2].prompt, "beta"))
+    distances = torch.cdist(z_e[None], codebook)[0] ** 2
+    k = int(torch.argmin(distances))
+    assert int(q.parts[0].answer) == k + 1
+    close(q.parts[1].answer, distances[k].item())
+    e = codebook[k]
+    loss = ((z_e.detach() - e) ** 2).sum() + beta * ((z_e - e.detach()) ** 2).sum()
+    close(q.parts[2].answer, loss.item())
+    assert right_option(q.parts[3]).startswith("the straight-through estimator")
+
+
+def check_affine_coupling(q):
+    import sympy as sp
+    import torch
+
+    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64)
+    s = torch.tensor(value(q.prompt, "s(x^A)"), dtype=torch.float64)
+    t = torch.tensor(value(q.prompt, "t(x^A)"), dtype=torch.float64)
+
+    def coupling(v):  # with s, t held at their values for this x^A
+        return torch.cat([v[:2], v[2:] * torch.exp(s) + t])
+
+    component = int(re.search(r"y_(\d)", q.parts[0].prompt).group(1)) - 1
+    close(q.parts[0].answer, coupling(x)[component].item())
+    J = torch.autograd.functional.jacobian(coupling, x)
+    close(q.parts[1].answer, torch.linalg.slogdet(J)[1].item())
+    y3, s1, t1 = (
+        sp.Symbol("y_3", real=True),
+        sp.Symbol("s_1", real=True),
+        sp.Symbol("t_1", real=True),
+    )
+    x3 = sp.solve(sp.Eq(y3, sp.Symbol("x3") * sp.exp(s1) + t1), sp.Symbol("x3"))[0]
+    points = [{"y_3": 0.7, "s_1": -0.4, "t_1": 0.2}, {"y_3": -1.5, "s_1": 1.1, "t_1": -0.6}]
+    same_expression(q.parts[2].answer, x3, {"y_3": "real", "s_1": "real", "t_1": "real"}, points)
+    assert right_option(q.parts[3]).startswith("they only ever take x^A")
+
+
+def check_sarsa_q(q):
+    Q = np.array([value(q.prompt, "Q(s1, .)"), value(q.prompt, "Q(s2, .)")])
+    r, gamma, alpha = value(q.prompt, "r"), value(q.prompt, "gamma"), value(q.prompt, "alpha")
+    taken = int(re.search(r"takes a(\d) there", q.prompt).group(1)) - 1
+    close(q.parts[0].answer, Q[0, 0] + alpha * (r + gamma * Q[1].max() - Q[0, 0]))
+    close(q.parts[1].answer, Q[0, 0] + alpha * (r + gamma * Q[1, taken] - Q[0, 0]))
+    assert right_option(q.parts[2]).startswith("Q-learning is off-policy")
+
+
+def check_splat(q):
+    from scipy.spatial.transform import Rotation
+
+    scale = np.array(value(q.prompt, "s"))
+    degrees = float(re.search(r"rotated by (\d+) degrees", q.prompt).group(1))
+    R = Rotation.from_euler("z", degrees, degrees=True).as_matrix()
+    cov = R @ np.diag(scale**2) @ R.T
+    ratio = float(value(q.prompt, "f")) / float(value(q.prompt, "t_z"))
+    i, j = (int(v) - 1 for v in re.search(r"Sigma\[(\d)\]\[(\d)\]", q.parts[0].prompt).groups())
+    samples = np.random.default_rng(0).multivariate_normal(np.zeros(3), cov, 200_000)
+    projected = ratio * samples[:, :2]  # the camera's linearised projection, applied to samples
+    close(q.parts[0].answer, cov[i, j])
+    assert math.isclose(
+        float(q.parts[1].answer), np.cov(projected.T)[i, j], rel_tol=0.03, abs_tol=0.02
+    )
+    close(q.parts[1].answer, ratio**2 * cov[i, j])
+    assert right_option(q.parts[2]).startswith("R S S^T R^T is positive semi-definite")
+
+
+def check_smpl_joint(q):
+    template_mesh = np.array(value(q.prompt, "T_bar"), float)
+    axis = "xyz".index(re.search(r"along (\w) by", q.prompt).group(1))
+    moves = np.array(quiz_helpers.leading_literal(q.prompt[q.prompt.index(" by [") + 4 :]))
+    start = q.prompt.index("the weights ") + len("the weights ")
+    weights = np.array(quiz_helpers.leading_literal(q.prompt[start:]))
+    beta = float(re.search(r"beta_1 = (-?[\d.]+)", q.parts[1].prompt).group(1))
+    shaped = template_mesh.copy()
+    shaped[:, axis] += moves * beta
+    close(q.parts[0].answer, (weights @ template_mesh)[axis])
+    close(q.parts[1].answer, (weights @ shaped)[axis])
+    assert right_option(q.parts[2]).startswith("bodies of different shape")
+
+
+def check_transposed(q):
+    import torch.nn.functional as F
+
+    stride = int(re.search(r"stride (\d)", q.prompt).group(1))
+    kernel, x = t64(value(q.prompt, "K")), t64(value(q.prompt, "x"))
+    out = F.conv_transpose2d(x[None, None], kernel[None, None], stride=stride)[0, 0]
+    assert int(q.parts[0].answer) == out.shape[-1]
+    p, c = (int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[1].prompt).groups())
+    close(q.parts[1].answer, out[p, c].item())
+    assert right_option(q.parts[2]).startswith("it is the transpose of the convolution's matrix")
+
+
+def check_vanilla_bptt(q):
+    import torch
+
+    w_hh, w_xh = float(value(q.prompt, "W_hh")), float(value(q.prompt, "W_xh"))
+    x1, x2 = float(value(q.prompt, "x_1")), float(value(q.prompt, "x_2"))
+    h1 = torch.tanh(torch.tensor(w_xh * x1, dtype=torch.float64)).requires_grad_(True)
+    h2 = torch.tanh(w_hh * h1 + w_xh * x2)
+    h2.backward()
+    close(q.parts[0].answer, h1.item())
+    close(q.parts[1].answer, h2.item())
+    close(q.parts[2].answer, h1.grad.item())
+    assert right_option(q.parts[3]).startswith("when |W_hh| < 1")
+
+
+def check_secant(q):
+    c = float(re.search(r"x\^2 - ([\d.]+)", q.prompt).group(1))
+    x0, x1 = float(value(q.prompt, "x_0")), float(value(q.prompt, "x_1"))
+    points = [x0, x1]
+    for _ in range(2):  # the line through the last two points, where it crosses 0
+        a, b = points[-2], points[-1]
+        fa, fb = a * a - c, b * b - c
+        slope = (fb - fa) / (b - a)
+        points.append(b - fb / slope)
+    close(q.parts[0].answer, points[2])
+    close(q.parts[1].answer, points[3])
+    assert right_option(q.parts[2]).startswith("it needs only values of f")
+
+
 CHECKS = {
+    "diffusion-sampling-multipart": check_sampling,
+    "vae-elbo-terms-multipart": check_elbo_terms,
+    "attn-positional-encoding-multipart": check_positional_encoding,
+    "gan-fid-multipart": check_fid,
+    "opt-adagrad-rmsprop-multipart": check_adagrad_rmsprop,
+    "ml-mle-map-multipart": check_mle_map,
+    "gen-bernoulli-mle-multipart": check_bernoulli,
+    "ar-vq-vae-multipart": check_vq_vae,
+    "flows-affine-coupling-multipart": check_affine_coupling,
+    "rl-sarsa-q-learning-multipart": check_sarsa_q,
+    "splat-covariance-multipart": check_splat,
+    "smpl-joint-multipart": check_smpl_joint,
+    "cnn-transposed-multipart": check_transposed,
+    "rnn-vanilla-bptt-multipart": check_vanilla_bptt,
+    "math-secant-multipart": check_secant,
     "gen-linear-ae-multipart": check_linear_ae,
     "ar-wavenet-multipart": check_wavenet,
     "flows-glow-logdet-multipart": check_glow,

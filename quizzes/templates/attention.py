@@ -430,4 +430,66 @@ def causal_cost_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "attn-positional-encoding-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("positional-encoding",),
+    difficulty=2,
+    tags=("positional-encoding", "multipart"),
+)
+def positional_encoding_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    dims = rng.choice([4, 8])
+    pos = rng.randint(1, 9)
+    i = rng.randrange(dims // 2)
+    table = np.asarray(formulas.get("positional-encoding").evaluate(T=pos + 1, D=dims))
+    return problem(
+        question_id,
+        TOPIC,
+        f"Sinusoidal positional encodings with D = {dims}: PE(pos, 2i) = sin(pos / "
+        f"10000^(2i/D)) and PE(pos, 2i+1) = cos(pos / 10000^(2i/D)) (i counted from 0, angles "
+        "in radians).",
+        [
+            part(
+                "numeric",
+                f"What is PE({pos}, {2 * i})?",
+                table[pos, 2 * i],
+                "sin of pos over the i-th wavelength.",
+            ),
+            part(
+                "numeric",
+                f"What is PE({pos}, {2 * i + 1})?",
+                table[pos, 2 * i + 1],
+                "cos of the same angle.",
+            ),
+            part(
+                "numeric",
+                f"What is PE({pos}, {2 * i})^2 + PE({pos}, {2 * i + 1})^2?",
+                table[pos, 2 * i] ** 2 + table[pos, 2 * i + 1] ** 2,
+                "sin^2 + cos^2 = 1.",
+            ),
+            choice_part(
+                rng,
+                "Why sines and cosines of the same angle in pairs?",
+                "PE(pos + k) is a rotation of PE(pos) in each pair, so relative offsets are a "
+                "linear map the model can learn",
+                {
+                    "to keep the encodings in [0, 1]": "they lie in [-1, 1]",
+                    "to make the encoding causal": "causality comes from the mask",
+                    "so that every position gets the same encoding": "each position gets a "
+                    "different one",
+                },
+                "sin(a + b), cos(a + b) are linear in sin a, cos a.",
+            ),
+        ],
+        formulas=("positional-encoding",),
+    )
+
+
 guard_module(__name__)

@@ -488,4 +488,80 @@ def wavenet_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "ar-vq-vae-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("vq-vae-quantisation", "vq-vae-loss"),
+    difficulty=2,
+    tags=("vq-vae", "multipart"),
+)
+def vq_vae_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, matrix, number, part, show, vector
+
+    codebook = [[grid(rng, -2, 2, 1), grid(rng, -2, 2, 1)] for _ in range(3)]
+    while len({tuple(c) for c in codebook}) < 3:
+        codebook[2] = [codebook[2][0] + 1, codebook[2][1]]
+    z_e = [grid(rng, -2, 2, 0.1), grid(rng, -2, 2, 0.1)]
+    distances = [float(np.sum((np.array(z_e) - np.array(c)) ** 2)) for c in codebook]
+    while sorted(distances)[1] - sorted(distances)[0] < 0.1:
+        z_e[0] = round(z_e[0] + 0.3, 10)
+        distances = [float(np.sum((np.array(z_e) - np.array(c)) ** 2)) for c in codebook]
+    beta = rng.choice([0.25, 0.5])
+    quantised = np.asarray(
+        formulas.get("vq-vae-quantisation").evaluate(z_e=[z_e], codebook=codebook)
+    )[0]
+    index = [list(map(float, c)) for c in codebook].index(list(map(float, quantised)))
+    loss = float(
+        np.ravel(formulas.get("vq-vae-loss").evaluate(z_e=[z_e], codebook=codebook, beta=beta))[0]
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"VQ-VAE with the codebook e_1, e_2, e_3 = {matrix(codebook)} quantises the encoder "
+        f"output z_e = {vector(z_e)}.",
+        [
+            part(
+                "numeric",
+                "Which code does z_e map to (its number, counting from 1)?",
+                index + 1,
+                "k = argmin_j ||z_e - e_j||.",
+                numeric_rule="decimals:0",
+            ),
+            part(
+                "numeric",
+                "What is ||z_e - e_k||^2 for that code?",
+                min(distances),
+                "The squared distance to the nearest code.",
+            ),
+            part(
+                "numeric",
+                f"What is the value of the codebook plus commitment loss with beta = {show(beta)}?",
+                loss,
+                "||sg[z_e] - e||^2 + beta ||z_e - sg[e]||^2: the same distance, twice weighted.",
+            ),
+            choice_part(
+                rng,
+                "How does the encoder get a gradient through the argmin?",
+                "the straight-through estimator copies the decoder's gradient at z_q to z_e",
+                {
+                    "the argmin is differentiable almost everywhere": "its derivative is 0 "
+                    "almost everywhere: no signal",
+                    "through the codebook loss only": "that term has sg[z_e]: it trains the "
+                    "codebook, not the encoder",
+                    "it does not: the encoder is pretrained and frozen": "the encoder is "
+                    "trained jointly",
+                },
+                "z_q = z_e + sg[z_q - z_e] in the forward pass.",
+            ),
+        ],
+        formulas=("vq-vae-quantisation", "vq-vae-loss"),
+        carried={1: f"(a) the code is e_{index + 1}", 2: f"(b) {number(min(distances))}"},
+    )
+
+
 guard_module(__name__)

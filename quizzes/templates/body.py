@@ -478,4 +478,77 @@ def pca_shape_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "smpl-joint-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("smpl-joint-regressor",),
+    difficulty=2,
+    tags=("smpl", "joints", "multipart"),
+)
+def smpl_joint_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, matrix, number, part, show, vector
+
+    template_mesh = np.array([[grid(rng, -2, 2, 1) for _ in range(3)] for _ in range(3)])
+    weights = rng.choice([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.2, 0.3, 0.5]])
+    shape_dirs = np.zeros((3, 3, 1))
+    axis = rng.randrange(3)
+    for v in range(3):
+        shape_dirs[v, axis, 0] = rng.choice([-1.0, 0.5, 1.0, 2.0])
+    beta = [rng.choice([-2.0, -1.0, 1.0, 1.5])]
+    regressor = formulas.get("smpl-joint-regressor")
+    rest = np.asarray(
+        regressor.evaluate(
+            regressor=[weights], template=template_mesh, shape_dirs=shape_dirs, beta=[0.0]
+        )
+    )[0]
+    shaped = np.asarray(
+        regressor.evaluate(
+            regressor=[weights], template=template_mesh, shape_dirs=shape_dirs, beta=beta
+        )
+    )[0]
+    name = "xyz"[axis]
+    return problem(
+        question_id,
+        TOPIC,
+        f"A toy SMPL mesh has 3 template vertices (rows) T_bar = {matrix(template_mesh)}. One "
+        f"shape direction moves the vertices along {name} by {vector(shape_dirs[:, axis, 0])} "
+        f"per unit beta_1, and a joint is regressed with the weights {vector(weights)}.",
+        [
+            part(
+                "numeric",
+                f"What is the joint's {name} coordinate for beta = 0?",
+                rest[axis],
+                "J = sum_v w_v T_bar_v.",
+            ),
+            part(
+                "numeric",
+                f"What is it for beta_1 = {show(beta[0])}?",
+                shaped[axis],
+                "J(beta) = W (T_bar + S beta): regress the shaped mesh.",
+            ),
+            choice_part(
+                rng,
+                "Why does SMPL regress joints from the shaped mesh instead of fixing them?",
+                "bodies of different shape have their joints in different places; regressing "
+                "from T_bar + S beta moves them with the shape",
+                {
+                    "to let the pose theta move the joints": "the pose rotates about the "
+                    "joints; it does not place them",
+                    "because the regressor is learned per frame": "W is fixed, learned once",
+                    "to make skinning weights unnecessary": "LBS still blends with the "
+                    "skinning weights",
+                },
+                "Loper et al.: J(beta) = J (T_bar + B_S(beta)).",
+            ),
+        ],
+        formulas=("smpl-joint-regressor",),
+        carried={1: f"(a) {number(rest[axis])}"},
+    )
+
+
 guard_module(__name__)

@@ -499,4 +499,66 @@ def conv_vs_correlation_multipart(rng: random.Random, question_id: str) -> Quest
     )
 
 
+@template(
+    "cnn-transposed-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("transposed-conv",),
+    difficulty=3,
+    tags=("transposed-convolution", "upsampling", "multipart"),
+)
+def transposed_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, matrix, part
+
+    x = _image(rng, 2, -2, 3)
+    while not x.all():
+        x = _image(rng, 2, -2, 3)
+    kernel = _kernel(rng, 3)
+    stride = rng.choice([1, 2])
+    out = np.asarray(formulas.get("transposed-conv").evaluate(x=x, kernel=kernel, stride=stride))
+    size = out.shape[0]
+    cells = [(p, q) for p in range(size) for q in range(size) if out[p, q] != 0]
+    p, q = rng.choice(cells)
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"A transposed convolution with stride {stride}, no padding, the 3x3 kernel K = "
+        f"{matrix(kernel)} and the 2x2 input x = {matrix(x)} (rows top to bottom).",
+        [
+            part(
+                "numeric", "What is the output's height (= width)?", size, "(n - 1) s + k.", **exact
+            ),
+            part(
+                "numeric",
+                f"What is the output entry at row {p + 1}, column {q + 1} "
+                "(counting from 1 at the top left)?",
+                out[p, q],
+                "Each input stamps x(i, j) K at offset (s i, s j); overlaps add.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "How is a transposed convolution related to a convolution?",
+                "it is the transpose of the convolution's matrix: it maps the output shape "
+                "back to the input shape (it is not the inverse)",
+                {
+                    "it is the convolution's inverse, so it undoes it": "the transpose of the "
+                    "Toeplitz matrix is not its inverse",
+                    "it is a convolution with the kernel transposed (K^T)": "the kernel is "
+                    "not transposed; the linear map is",
+                    "it is a convolution followed by max-unpooling": "no pooling is involved",
+                },
+                "Its backward pass is a convolution, and vice versa.",
+            ),
+        ],
+        formulas=("transposed-conv",),
+        carried={1: f"(a) the output is {size}x{size}"},
+    )
+
+
 guard_module(__name__, allow_zero=("cnn-max-pool-gradient-draw",))

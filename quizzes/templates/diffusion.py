@@ -583,4 +583,61 @@ def _slip(value, answer, feedback):
     return mistake(value, answer, feedback)
 
 
+@template(
+    "diffusion-sampling-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("ddpm-epsilon-mean", "ddpm-sampling-step"),
+    difficulty=3,
+    tags=("sampling", "multipart"),
+)
+def sampling_multipart(rng: random.Random, question_id: str) -> Question:
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, number, part, show, vector
+
+    betas = [grid(rng, 0.05, 0.3, 0.05) for _ in range(3)]
+    t = rng.randint(2, 3)
+    xt, eps_pred = grid(rng, -2, 2, 0.5) or 1.0, grid(rng, -1, 1, 0.5) or 0.5
+    z = rng.choice([-1.0, -0.5, 0.5, 1.0])
+    mean = formulas.get("ddpm-epsilon-mean").evaluate(betas=betas, t=t, xt=xt, eps=eps_pred)
+    sample = formulas.get("ddpm-sampling-step").evaluate(
+        betas=betas, t=t, xt=xt, eps_pred=eps_pred, z=z
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"DDPM sampling with betas = {vector(betas)} (beta_1 first), alpha_t = 1 - beta_t, "
+        f"sigma_t^2 = beta_t. At step t = {t} the current sample is x_t = {show(xt)}, the "
+        f"network predicts eps_theta(x_t, t) = {show(eps_pred)}, and the fresh noise is "
+        f"z = {show(z)}.",
+        [
+            part(
+                "numeric",
+                "What is the mean mu_theta(x_t, t)?",
+                mean,
+                "mu_theta = (x_t - beta_t/sqrt(1 - alpha-bar_t) eps_theta)/sqrt(alpha_t).",
+            ),
+            part(
+                "numeric", "What is the sample x_{t-1}?", sample, "x_{t-1} = mu_theta + sigma_t z."
+            ),
+            choice_part(
+                rng,
+                "Why does the last step (t = 1) add no noise?",
+                "x_0 is the output: adding sigma_1 z would only blur the final sample",
+                {
+                    "because beta_1 = 0": "beta_1 > 0 in every schedule",
+                    "because alpha-bar_1 = 0": "alpha-bar_1 = alpha_1 is close to 1",
+                    "because the network cannot predict noise at t = 1": "it predicts eps at "
+                    "every t; the choice z = 0 is about the output",
+                },
+                "Algorithm 2 of Ho et al.: z ~ N(0, I) if t > 1, else z = 0.",
+            ),
+        ],
+        formulas=("ddpm-epsilon-mean", "ddpm-sampling-step"),
+        carried={1: f"(a) mu_theta = {number(mean)}"},
+    )
+
+
 guard_module(__name__)

@@ -551,4 +551,69 @@ def glow_logdet_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "flows-affine-coupling-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("affine-coupling-logdet",),
+    difficulty=3,
+    tags=("coupling", "multipart"),
+)
+def affine_coupling_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, number, part, vector
+
+    x = [grid(rng, -2, 2, 0.5) for _ in range(4)]
+    log_scale = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    while not any(log_scale):
+        log_scale[0] = 0.5
+    shift = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    component = rng.randrange(2)
+    y = x[2 + component] * math.exp(log_scale[component]) + shift[component]
+    logdet = formulas.get("affine-coupling-logdet").evaluate(log_scale=log_scale)
+    return problem(
+        question_id,
+        TOPIC,
+        f"An affine coupling layer splits x = {vector(x)} into x^A = (x_1, x_2) and x^B = "
+        f"(x_3, x_4). Its networks give, for this x^A, the log-scales s(x^A) = "
+        f"{vector(log_scale)} and the shifts t(x^A) = {vector(shift)}; y^A = x^A and y^B = "
+        "x^B * exp(s) + t (elementwise).",
+        [
+            part("numeric", f"What is y_{3 + component}?", y, "x * exp(s) + t."),
+            part(
+                "numeric",
+                "What is log|det dy/dx|?",
+                logdet,
+                "The Jacobian is triangular with diagonal (1, 1, exp(s_1), exp(s_2)).",
+            ),
+            part(
+                "symbolic",
+                "Invert the coupling: write x_3 in terms of y_3, s_1 and t_1.",
+                "(y_3 - t_1)*exp(-s_1)",
+                "Subtract t, divide by exp(s); s and t are recomputed from y^A = x^A.",
+                symbols={"y_3": "real", "s_1": "real", "t_1": "real"},
+            ),
+            choice_part(
+                rng,
+                "Why can s and t be arbitrary neural networks?",
+                "they only ever take x^A, which passes through unchanged: the Jacobian stays "
+                "triangular and the inverse never has to invert s or t",
+                {
+                    "because they are invertible by construction": "s and t need not be "
+                    "invertible at all",
+                    "because their Jacobians are computed by autograd": "their Jacobians "
+                    "never enter log|det|",
+                    "because the coupling is volume preserving": "it changes volume by exp(sum s)",
+                },
+                "Dinh et al. (RealNVP): the off-diagonal block never enters the determinant.",
+            ),
+        ],
+        formulas=("affine-coupling-logdet",),
+        carried={1: f"(a) y_{3 + component} = {number(y)}"},
+    )
+
+
 guard_module(__name__)

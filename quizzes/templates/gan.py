@@ -461,4 +461,71 @@ def generator_loss_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "gan-fid-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("fid",),
+    difficulty=2,
+    tags=("fid", "evaluation", "multipart"),
+)
+def fid_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, number, part, show, vector
+
+    mu1 = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    mu2 = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    var1 = [rng.choice([1.0, 4.0, 0.25]) for _ in range(2)]
+    var2 = [rng.choice([1.0, 9.0, 0.25, 4.0]) for _ in range(2)]
+    while mu1 == mu2 and var1 == var2:
+        var2 = [9.0, 1.0]
+    mean_term = float(sum((a - b) ** 2 for a, b in zip(mu1, mu2)))
+    fid = formulas.get("fid").evaluate(
+        mu1=mu1, sigma1=np.diag(var1).tolist(), mu2=mu2, sigma2=np.diag(var2).tolist()
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"The Inception features of real images are modelled as N(mu_r, Sigma_r) with mu_r = "
+        f"{vector(mu1)} and Sigma_r = diag({', '.join(show(v) for v in var1)}), those of "
+        f"generated images as N(mu_g, Sigma_g) with mu_g = {vector(mu2)} and Sigma_g = "
+        f"diag({', '.join(show(v) for v in var2)}).",
+        [
+            part(
+                "numeric",
+                "What is the mean term ||mu_r - mu_g||^2?",
+                mean_term,
+                "Squared Euclidean distance of the means.",
+            ),
+            part(
+                "numeric",
+                "What is the FID?",
+                fid,
+                "||mu_r - mu_g||^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2)); for diagonal "
+                "covariances the trace term is sum (sqrt(s_r) - sqrt(s_g))^2.",
+            ),
+            choice_part(
+                rng,
+                "A generator that copies one training image perfectly every time: what does "
+                "FID say?",
+                "a large FID: the generated features have (almost) no spread, so the "
+                "covariance term is large",
+                {
+                    "FID = 0, since each image is perfect": "FID compares distributions, not "
+                    "single images",
+                    "FID is undefined for identical images": "it is defined; the covariance "
+                    "of the fakes is just near 0",
+                    "FID equals the mean term only": "the covariance term is what grows here",
+                },
+                "FID sees mode collapse through the covariance.",
+            ),
+        ],
+        formulas=("fid",),
+        carried={1: f"(a) the mean term is {number(mean_term)}"},
+    )
+
+
 guard_module(__name__)

@@ -448,4 +448,71 @@ def linear_ae_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "gen-bernoulli-mle-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("mle-kl",),
+    difficulty=2,
+    tags=("likelihood", "mle", "multipart"),
+)
+def bernoulli_mle_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part, show
+
+    n = rng.choice([10, 20, 40])
+    ones = rng.randint(1, n - 1)
+    while ones * 2 == n:
+        ones = rng.randint(1, n - 1)
+    theta = ones / n
+    other = rng.choice([0.5, 0.25, 0.75])
+    while abs(other - theta) < 0.05:
+        other = 0.9
+    data = [1 - theta, theta]
+    nll = formulas.get("mle-kl").evaluate(p_data=data, p_model=data)
+    nll_other = formulas.get("mle-kl").evaluate(p_data=data, p_model=[1 - other, other])
+    return problem(
+        question_id,
+        TOPIC,
+        f"A coin model p_theta(x = 1) = theta is fitted by maximum likelihood to n = {n} "
+        f"tosses with {ones} heads (x = 1). Natural logarithms.",
+        [
+            part(
+                "numeric",
+                "What is the maximum-likelihood theta?",
+                theta,
+                "d/dtheta [k log theta + (n - k) log(1 - theta)] = 0 gives k/n.",
+            ),
+            part(
+                "numeric",
+                "What is the average negative log-likelihood per toss at that theta?",
+                nll,
+                "The entropy of the empirical distribution.",
+            ),
+            part(
+                "numeric",
+                f"How much larger is it for theta = {show(other)}?",
+                nll_other - nll,
+                "The difference is KL(p_data || p_theta) >= 0.",
+            ),
+            choice_part(
+                rng,
+                "Why can no theta beat the maximum-likelihood one on the training tosses?",
+                "the average NLL is H(p_data) + KL(p_data || p_theta), and the KL is 0 only at "
+                "p_theta = p_data",
+                {
+                    "because theta = k/n is unbiased": "unbiasedness is about repeated "
+                    "samples, not about this likelihood",
+                    "because the NLL is linear in theta": "it is convex, not linear",
+                    "because larger theta always fits better": "the NLL grows again past k/n",
+                },
+                "Gibbs' inequality: the cross-entropy is smallest at the data distribution.",
+            ),
+        ],
+        formulas=("mle-kl",),
+        carried={1: f"(a) theta = {number(theta)}", 2: f"(b) {number(nll)}"},
+    )
+
+
 guard_module(__name__)

@@ -471,4 +471,77 @@ def sdf_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "splat-covariance-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("covariance-from-scale-rotation", "splat-covariance-2d"),
+    difficulty=3,
+    tags=("splatting", "multipart"),
+)
+def splat_covariance_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, matrix, part, show, vector
+
+    scale = [rng.choice([0.5, 1.0, 2.0]) for _ in range(3)]
+    degrees = rng.choice([90, 180, 60, 120])
+    half = math.radians(degrees) / 2
+    quaternion = [math.cos(half), 0.0, 0.0, math.sin(half)]  # about the z axis
+    cov3d = np.asarray(
+        formulas.get("covariance-from-scale-rotation").evaluate(scale=scale, quaternion=quaternion)
+    )
+    focal, depth = rng.choice([(1.0, 2.0), (1.0, 4.0), (2.0, 4.0), (1.0, 0.5)])  # f/t_z != 1
+    J = [[focal / depth, 0.0, 0.0], [0.0, focal / depth, 0.0]]  # at a point on the optical axis
+    cov2d = np.asarray(
+        formulas.get("splat-covariance-2d").evaluate(cov3d=cov3d, W=np.eye(3).tolist(), J=J)
+    )
+    i, j = rng.choice([(0, 0), (0, 1), (1, 1)])
+    while abs(cov3d[i, j]) < 1e-9:
+        i, j = (0, 0)
+    return problem(
+        question_id,
+        TOPIC,
+        f"A 3D Gaussian splat has scales s = {vector(scale)} and is rotated by {degrees} "
+        "degrees counter-clockwise about the z axis (seen from +z): Sigma = R S S^T R^T. The "
+        f"camera looks down the z axis (W = I) and the splat sits on the optical axis at depth "
+        f"t_z = {show(depth)} with focal length f = {show(focal)}, so J = diag(f/t_z, f/t_z) "
+        "padded with a zero column.",
+        [
+            part(
+                "numeric",
+                f"What is Sigma[{i + 1}][{j + 1}] (counting from 1)?",
+                cov3d[i, j],
+                "R S S^T R^T with R the rotation about z.",
+            ),
+            part(
+                "numeric",
+                f"What is the projected 2D covariance Sigma'[{i + 1}][{j + 1}]?",
+                cov2d[i, j],
+                "Sigma' = J W Sigma W^T J^T.",
+            ),
+            choice_part(
+                rng,
+                "Why optimise R and S instead of Sigma's entries directly?",
+                "R S S^T R^T is positive semi-definite for any R, S; free entries can leave "
+                "the covariances, and gradient steps would break that",
+                {
+                    "it has fewer parameters than a symmetric 3x3 matrix": "both have six "
+                    "degrees of freedom (3 scales + 3 rotation)",
+                    "it makes the projection linear": "the projection uses J either way",
+                    "it is required by the rasteriser's sorting": "sorting uses depths, not "
+                    "the parametrisation",
+                },
+                "Kerbl et al.: covariances must stay PSD under optimisation.",
+            ),
+        ],
+        formulas=("covariance-from-scale-rotation", "splat-covariance-2d"),
+        carried={1: f"(a) Sigma = {matrix(np.round(cov3d, 6))}"},
+    )
+
+
 guard_module(__name__)

@@ -479,4 +479,53 @@ def determinant_lemma_multipart(rng: random.Random, question_id: str) -> Questio
     )
 
 
+@template(
+    "math-secant-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("secant-step",),
+    difficulty=2,
+    tags=("root-finding", "secant", "multipart"),
+)
+def secant_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part, show
+
+    c = rng.choice([2.0, 3.0, 5.0, 7.0])
+    x0, x1 = rng.choice([(1.0, 2.0), (1.0, 3.0), (2.0, 3.0)])
+    f = lambda x: x * x - c  # noqa: E731
+    step = formulas.get("secant-step")
+    x2 = step.evaluate(x0=x0, x1=x1, f0=f(x0), f1=f(x1))
+    x3 = step.evaluate(x0=x1, x1=x2, f0=f(x1), f1=f(x2))
+    return problem(
+        question_id,
+        TOPIC,
+        f"The secant method looks for the root of f(x) = x^2 - {show(c)} from x_0 = "
+        f"{show(x0)} and x_1 = {show(x1)}.",
+        [
+            part(
+                "numeric", "What is x_2?", x2, "x_2 = x_1 - f(x_1) (x_1 - x_0)/(f(x_1) - f(x_0))."
+            ),
+            part("numeric", "What is x_3?", x3, "The same step from x_1, x_2."),
+            choice_part(
+                rng,
+                "Why do DVR and implicit-surface renderers use the secant method along a ray?",
+                "it needs only values of f (no derivatives) and converges superlinearly once "
+                "a sign change brackets the surface",
+                {
+                    "it converges in one step for any f": "only for linear f",
+                    "it needs the gradient of f": "it replaces the derivative by a finite "
+                    "difference of two values",
+                    "it finds every root along the ray": "it refines one root near the first "
+                    "sign change",
+                },
+                "Order (1 + sqrt 5)/2 near a simple root.",
+            ),
+        ],
+        formulas=("secant-step",),
+        carried={1: f"(a) x_2 = {number(x2)}"},
+    )
+
+
 guard_module(__name__)

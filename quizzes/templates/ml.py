@@ -446,4 +446,66 @@ def cross_entropy_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "ml-mle-map-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("mle-estimate", "map-estimate"),
+    difficulty=3,
+    tags=("mle", "map", "multipart"),
+)
+def mle_map_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, number, part, show, vector
+
+    xs = sorted(rng.sample([-2.0, -1.0, 1.0, 2.0, 3.0], 3))
+    ys = [grid(rng, -3, 3, 0.5) for _ in xs]
+    noise, prior = rng.choice([1.0, 0.5, 2.0]), rng.choice([0.5, 1.0, 4.0])
+    X = [[x] for x in xs]
+    mle = float(formulas.get("mle-estimate").evaluate(X=X, y=ys)[0])
+    while abs(mle) < 0.05:
+        ys[0] += 1.0
+        mle = float(formulas.get("mle-estimate").evaluate(X=X, y=ys)[0])
+    mapped = float(
+        formulas.get("map-estimate").evaluate(X=X, y=ys, noise_var=noise, prior_var=prior)[0]
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"A line through the origin y = theta x + noise, noise ~ N(0, {show(noise)}), fitted "
+        f"to the points x = {vector(xs)}, y = {vector(ys)}.",
+        [
+            part(
+                "numeric",
+                "What is the maximum-likelihood theta?",
+                mle,
+                "Least squares: sum x y / sum x^2.",
+            ),
+            part(
+                "numeric",
+                f"With the prior theta ~ N(0, {show(prior)}), what is the MAP theta?",
+                mapped,
+                "sum x y / (sum x^2 + noise_var/prior_var): ridge.",
+            ),
+            choice_part(
+                rng,
+                "How does the MAP estimate move as the prior variance grows to infinity, and why?",
+                "towards the MLE: a flat prior adds nothing to the likelihood",
+                {
+                    "towards 0: a wide prior shrinks harder": "a wide prior shrinks less; the "
+                    "penalty noise_var/prior_var vanishes",
+                    "it stays where it is: the prior does not enter the MAP": "the prior is "
+                    "exactly what MAP adds",
+                    "it diverges: the posterior becomes improper": "the likelihood alone is "
+                    "proper here (sum x^2 > 0)",
+                },
+                "lambda = noise_var/prior_var -> 0 recovers least squares.",
+            ),
+        ],
+        formulas=("mle-estimate", "map-estimate"),
+        carried={1: f"(a) theta_MLE = {number(mle)}"},
+    )
+
+
 guard_module(__name__)

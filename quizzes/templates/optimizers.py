@@ -450,4 +450,72 @@ def adam_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "opt-adagrad-rmsprop-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("adagrad-update", "rmsprop-update"),
+    difficulty=3,
+    tags=("adagrad", "rmsprop", "multipart"),
+)
+def adagrad_rmsprop_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part, show
+
+    lr = rng.choice([0.1, 0.5, 1.0])
+    g1, g2 = rng.choice([1.0, 2.0, -2.0, 3.0]), rng.choice([1.0, -1.0, 2.0, 4.0])
+    rho = rng.choice([0.5, 0.9])
+    adagrad = formulas.get("adagrad-update")
+    theta1 = adagrad.evaluate(theta=0.0, grad=g1, r=0.0, lr=lr, eps=0.0)
+    r1 = g1 * g1  # the accumulator after step 1 (AdaGrad's definition)
+    theta2 = adagrad.evaluate(theta=theta1, grad=g2, r=r1, lr=lr, eps=0.0)
+    r_rms = rho * r1 + (1 - rho) * g2 * g2
+    rms_theta = formulas.get("rmsprop-update").evaluate(
+        theta=0.0, grad=g2, r=r1, lr=lr, rho=rho, eps=0.0
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"Two gradients arrive for one parameter: g_1 = {show(g1)}, then g_2 = {show(g2)}. "
+        f"The learning rate is {show(lr)} and eps is 0.",
+        [
+            part(
+                "numeric",
+                "AdaGrad from theta_0 = 0, r_0 = 0: what is theta_2?",
+                theta2,
+                "r <- r + g^2; theta <- theta - lr g/sqrt(r).",
+            ),
+            part(
+                "numeric",
+                f"RMSProp with rho = {show(rho)}, starting the second step from "
+                f"r = {show(r1)} and theta = 0: what is r after the step?",
+                r_rms,
+                "r <- rho r + (1 - rho) g^2.",
+            ),
+            part(
+                "numeric",
+                "And theta after that RMSProp step?",
+                rms_theta,
+                "theta <- theta - lr g/sqrt(r).",
+            ),
+            choice_part(
+                rng,
+                "Why does RMSProp keep learning where AdaGrad stalls?",
+                "AdaGrad's r only grows, so its steps shrink for good; RMSProp's moving "
+                "average forgets old gradients",
+                {
+                    "RMSProp uses second derivatives": "both use squared first derivatives",
+                    "RMSProp has a per-parameter learning rate and AdaGrad does not": "both "
+                    "scale per parameter",
+                    "RMSProp adds momentum": "plain RMSProp has no momentum term",
+                },
+                "Exponential forgetting keeps r at the recent gradient scale.",
+            ),
+        ],
+        formulas=("adagrad-update", "rmsprop-update"),
+        carried={2: f"(b) r = {number(r_rms)}"},
+    )
+
+
 guard_module(__name__)

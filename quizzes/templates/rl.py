@@ -515,4 +515,69 @@ def value_iteration_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "rl-sarsa-q-learning-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("q-learning-update", "sarsa-update"),
+    difficulty=2,
+    tags=("td-control", "multipart"),
+)
+def sarsa_q_learning_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, part, show, vector
+
+    Q = np.array([[grid(rng, -1, 3, 0.5) for _ in range(2)] for _ in range(2)])
+    while Q[1, 0] == Q[1, 1]:
+        Q[1, 1] += 1.0
+    r = rng.choice([-1.0, 0.0, 1.0, 2.0])
+    gamma, alpha = rng.choice([0.5, 0.9]), rng.choice([0.1, 0.5])
+    worse = int(np.argmin(Q[1]))  # the exploratory next action SARSA actually takes
+    q_learning = formulas.get("q-learning-update").evaluate(
+        Q=Q, s=0, a=0, r=r, s_next=1, gamma=gamma, alpha=alpha
+    )
+    sarsa = formulas.get("sarsa-update").evaluate(
+        Q=Q, s=0, a=0, r=r, s_next=1, a_next=worse, gamma=gamma, alpha=alpha
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"A Q-table over states s1, s2 and actions a1, a2: Q(s1, .) = {vector(Q[0])}, "
+        f"Q(s2, .) = {vector(Q[1])}. The agent takes a1 in s1, receives r = {show(r)}, lands "
+        f"in s2 and then (exploring) takes a{worse + 1} there. gamma = {show(gamma)}, "
+        f"alpha = {show(alpha)}.",
+        [
+            part(
+                "numeric",
+                "What is Q(s1, a1) after a Q-learning update?",
+                q_learning[0, 0],
+                "Target r + gamma max_a' Q(s2, a').",
+            ),
+            part(
+                "numeric",
+                "What is Q(s1, a1) after a SARSA update instead?",
+                sarsa[0, 0],
+                "Target r + gamma Q(s2, a') with the action actually taken.",
+            ),
+            choice_part(
+                rng,
+                "Why do the two targets differ here?",
+                "Q-learning is off-policy (it bootstraps from the greedy action); SARSA is "
+                "on-policy (from the exploratory action taken)",
+                {
+                    "SARSA ignores the reward": "both add r",
+                    "Q-learning uses a smaller step size": "both use the same alpha",
+                    "they do not differ when gamma < 1": "they differ whenever the action "
+                    "taken is not the greedy one",
+                },
+                "Sutton and Barto, 6.4-6.5: cliff walking shows the difference.",
+            ),
+        ],
+        formulas=("q-learning-update", "sarsa-update"),
+    )
+
+
 guard_module(__name__)

@@ -491,4 +491,56 @@ def clipping_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "rnn-vanilla-bptt-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("vanilla-rnn", "rnn-hidden-jacobian"),
+    difficulty=3,
+    tags=("bptt", "multipart"),
+)
+def vanilla_bptt_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, number, part, show
+
+    w_hh = rng.choice([0.5, -0.5, 1.0, 2.0])
+    w_xh = rng.choice([1.0, 0.5, -1.0])
+    xs = [grid(rng, -1, 1, 0.5) or 0.5 for _ in range(2)]
+    h = np.asarray(
+        formulas.get("vanilla-rnn").evaluate(
+            x=[[v] for v in xs], h0=[0.0], W_hh=[[w_hh]], W_xh=[[w_xh]]
+        )
+    )[:, 0]
+    jacobian = float(w_hh * (1 - h[1] ** 2))  # dh_2/dh_1 = tanh'(a_2) W_hh
+    return problem(
+        question_id,
+        TOPIC,
+        f"A scalar vanilla RNN h_t = tanh(W_hh h_{{t-1}} + W_xh x_t) with W_hh = {show(w_hh)}, "
+        f"W_xh = {show(w_xh)}, h_0 = 0 reads x_1 = {show(xs[0])}, x_2 = {show(xs[1])}.",
+        [
+            part("numeric", "What is h_1?", h[0], "tanh(W_xh x_1)."),
+            part("numeric", "What is h_2?", h[1], "tanh(W_hh h_1 + W_xh x_2)."),
+            part("numeric", "What is dh_2/dh_1?", jacobian, "tanh'(a_2) W_hh = (1 - h_2^2) W_hh."),
+            choice_part(
+                rng,
+                "Over many steps, dh_t/dh_1 is a product of such factors. When does it vanish "
+                "for sure?",
+                "when |W_hh| < 1: every factor (1 - h^2) W_hh is then below 1 in size",
+                {
+                    "when |W_hh| > 1": "then it can explode, or vanish only if tanh saturates",
+                    "never: tanh' = 1 everywhere": "tanh' = 1 - tanh^2 <= 1, and < 1 away from 0",
+                    "only when x_t = 0": "the inputs change a_t, but the bound comes from "
+                    "|W_hh| and tanh' <= 1",
+                },
+                "|prod (1 - h_k^2) W_hh| <= |W_hh|^(t-1).",
+            ),
+        ],
+        formulas=("vanilla-rnn", "rnn-hidden-jacobian"),
+        carried={1: f"(a) h_1 = {number(h[0])}", 2: f"(b) h_2 = {number(h[1])}"},
+    )
+
+
 guard_module(__name__)

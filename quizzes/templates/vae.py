@@ -498,4 +498,79 @@ def reparametrisation_multipart(rng: random.Random, question_id: str) -> Questio
     )
 
 
+@template(
+    "vae-elbo-terms-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("vae-gaussian-log-likelihood", "kl-gauss", "beta-vae-objective"),
+    difficulty=3,
+    tags=("elbo", "beta-vae", "multipart"),
+)
+def elbo_terms_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, grid, number, part, show, vector
+
+    x = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    decoded = [grid(rng, -1, 1, 0.5) for _ in range(2)]
+    while decoded == x:
+        decoded[0] = x[0] + 0.5
+    mu = [rng.choice([-1.0, -0.5, 0.5, 1.0])]
+    sigma = [rng.choice([0.5, 2.0])]
+    beta = rng.choice([2.0, 4.0, 0.5])
+    log_likelihood = formulas.get("vae-gaussian-log-likelihood").evaluate(
+        x=x, mu=decoded, sigma=[1.0, 1.0]
+    )
+    kl = formulas.get("kl-gauss").evaluate(mu=mu, sigma=sigma)
+    objective = formulas.get("beta-vae-objective").evaluate(
+        log_likelihood=log_likelihood, mu=mu, sigma=sigma, beta=beta
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"A VAE with a one-dimensional latent: the encoder gives q(z|x) = N({show(mu[0])}, "
+        f"{show(sigma[0])}^2), the prior is N(0, 1), and for the sampled z the Gaussian "
+        f"decoder outputs the mean mu_dec = {vector(decoded)} with unit variance for the data "
+        f"point "
+        f"x = {vector(x)}. Natural logarithms.",
+        [
+            part(
+                "numeric",
+                "What is the reconstruction term log p(x|z)?",
+                log_likelihood,
+                "log N(x; mu_dec, I) = -||x - mu_dec||^2/2 - (D/2) log 2 pi.",
+            ),
+            part(
+                "numeric",
+                "What is KL(q(z|x) || p(z))?",
+                kl,
+                "(sigma^2 + mu^2 - 1 - log sigma^2)/2.",
+            ),
+            part(
+                "numeric",
+                f"What is the beta-VAE objective with beta = {show(beta)} "
+                "(this one-sample estimate)?",
+                objective,
+                "log p(x|z) - beta KL.",
+            ),
+            choice_part(
+                rng,
+                "What does beta > 1 trade, and why?",
+                "reconstruction for a posterior closer to the prior: the KL is weighted more, "
+                "which encourages disentangled, factorised latents",
+                {
+                    "nothing: it rescales the whole ELBO": "only the KL term is scaled",
+                    "a tighter bound on log p(x)": "for beta > 1 the objective is a looser "
+                    "bound than the ELBO",
+                    "sharper reconstructions for a worse prior match": "it is the other way "
+                    "round: reconstructions get blurrier",
+                },
+                "Higgins et al.: beta > 1 pressures q(z|x) towards N(0, I).",
+            ),
+        ],
+        formulas=("vae-gaussian-log-likelihood", "kl-gauss", "beta-vae-objective"),
+        carried={2: f"(a) {number(log_likelihood)}; (b) {number(kl)}"},
+    )
+
+
 guard_module(__name__)
