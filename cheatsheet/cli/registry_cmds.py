@@ -239,7 +239,12 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
     )
     statement = report.get("statement")
     if statement:
-        console.print(_fit(statement), markup=False, highlight=False)
+        # The statement itself, not the report's cached pretty text: fit_expression renames
+        # its symbols into the course's notation (μ̃ₜ, not mu_tilde_t) before printing.
+        from cheatsheet.cli import render
+
+        shown = render.fit_expression(formula.statement, console.width - 4, indent=0)
+        console.print(shown, markup=False, highlight=False)
     if report["kind"] != "derived":
         console.print(f"\n{_KIND_WORDS[report['kind']]}", highlight=False)
         for number, item in enumerate(report.get("properties", []), start=1):
