@@ -48,7 +48,9 @@ class LongRangeConfig:
     lr: float = param(1e-2, "Adam learning rate")
     max_grad_norm: float = param(1.0, "gradient-norm clipping (0 = off)")
     forget_bias: float = param(1.0, "initial bias of the LSTM forget gate (Gers et al. 2000)")
-    solved_mse: float = param(0.01, "a pair stops training once its validation MSE is below")
+    solved_mse: float = param(
+        0.02, "solved: validation MSE below this (1/6 = nothing learnt); that model then stops"
+    )
     check_every: int = param(50, "steps between validation checks")
     test_size: int = param(1000, "sequences in the validation and test sets")
 
@@ -229,7 +231,7 @@ class LongRangeExperiment:
             table[pair.cell][str(pair.length)] = {
                 "test_mse": mse,
                 "error_vs_mean_predictor": mse / MEAN_PREDICTOR_MSE,
-                "solved": mse < self.config.solved_mse,
+                "solved": pair.solved_at is not None,
                 "solved_at_step": pair.solved_at,
                 "steps_trained": pair.steps_trained,
             }
@@ -269,6 +271,7 @@ class LongRangeExperiment:
                      label=f"solved (MSE {self.config.solved_mse:g})")  # fmt: skip
         left.set_xscale("log")
         left.set_yscale("log")
+        left.minorticks_off()
         left.set_xticks(lengths)
         left.set_xticklabels([str(T) for T in lengths])
         left.set_xlabel("sequence length T (first marker at least T/2 steps before the end)")

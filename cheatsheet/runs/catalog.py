@@ -441,7 +441,7 @@ SPECS: tuple[RunSpec, ...] = (
         "the RNN's gradient vanishes, the cell state carries it (Hochreiter & Schmidhuber 1997)",
         factory="cheatsheet.models.long_range:make_experiment",
         config="cheatsheet.models.long_range:LongRangeConfig",
-        default_steps=1500,
+        default_steps=1200,
         default_data="adding",
         datasets=("adding",),
     ),
