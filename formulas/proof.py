@@ -10,7 +10,9 @@
    declared identities).
 
 `derivation_report(formula)` is the same proof rendered for the CLI and the exports, cached on
-disk keyed by a hash of the formula's module source, this module, the core and sympy's version.
+disk keyed by a hash of the formula's module source, this module, the core, the notation
+printer and sympy's version; a fresh install reads the same reports from formulas/proofs.json
+(shipped, used only when its key and library versions match: formulas/shipped.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import inspect
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -291,17 +294,35 @@ def _cache_dir() -> Path:
     return Path(user_cache_dir("cheatsheet"))
 
 
+@cache
+def source_digest(path: str) -> bytes:
+    """SHA-256 of a source file, read once per process (an export hashes each topic module
+    for every one of its formulas)."""
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
+
 def _key(formula: Formula) -> str:
+    """A hash of everything a formula's report and display depend on: the modules that build
+    its statement, derivation and properties, the helpers they share (formulas._chain), the
+    core, this module, the printer of its Unicode/course forms (formulas.notation), sympy's
+    version and the id. The user cache and the shipped results (formulas.shipped) use it."""
+    import formulas._chain
     import formulas.core
+    import formulas.notation
 
     digest = hashlib.sha256()
-    modules = [formulas.core, inspect.getmodule(prove)]
-    if formula.derivation_builder is not None:
-        modules.append(inspect.getmodule(formula.derivation_builder))
-    if formula.properties_builder is not None:
-        modules.append(inspect.getmodule(formula.properties_builder))
+    modules = [formulas.core, inspect.getmodule(prove), formulas._chain, formulas.notation]
+    for builder in (
+        formula.statement_builder,
+        formula.derivation_builder,
+        formula.properties_builder,
+    ):
+        if builder is not None:
+            module = inspect.getmodule(builder)
+            if module is not None and module not in modules:
+                modules.append(module)
     for source_module in modules:
-        digest.update(Path(inspect.getfile(source_module)).read_bytes())
+        digest.update(source_digest(inspect.getfile(source_module)))
     digest.update(version("sympy").encode())
     digest.update(formula.id.encode())
     return digest.hexdigest()[:32]
@@ -401,7 +422,9 @@ def build_report(formula: Formula) -> dict[str, Any]:
 
 
 def derivation_report(formula: Formula, recheck: bool = False) -> dict[str, Any]:
-    """build_report from the on-disk cache when the source is unchanged (`recheck` ignores it)."""
+    """build_report from the on-disk cache when the source is unchanged, else from the results
+    shipped with the package when they were computed from this very source and these library
+    versions (formulas.shipped); `recheck` ignores both and proves it now."""
     path = _cache_dir() / "derivations" / f"{formula.id}.json"
     key = _key(formula)
     if not recheck and path.exists():
@@ -412,6 +435,13 @@ def derivation_report(formula: Formula, recheck: bool = False) -> dict[str, Any]
                 return stored["report"]
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is simply checked again
+    if not recheck:
+        from formulas.shipped import lookup
+
+        shipped = lookup("derivations", formula.id, key)
+        if shipped is not None:
+            shipped["cached"] = True
+            return shipped
     report = build_report(formula)
     report["cached"] = False
     try:

@@ -69,10 +69,17 @@ def _report(formula: Any) -> dict[str, Any]:
     return report
 
 
-def _evidence_state(erratum: Any) -> tuple[str, str]:
-    """(state, detail): confirmed / NOT confirmed / not checked in this install."""
+def _evidence_state(erratum: Any, formula_id: str | None = None) -> tuple[str, str]:
+    """(state, detail): confirmed / NOT confirmed / not checked in this install. With the
+    formula's id, the evidence comes from the same cache as `cheatsheet errata` (and the
+    evidence shipped with the package), recomputed whenever the code behind it changed."""
     try:
-        evidence = erratum.evidence()
+        if formula_id is None:
+            evidence = erratum.evidence()
+        else:
+            from formulas.errata import cached_status
+
+            evidence, _state = cached_status(formula_id, erratum.evidence)
     except ModuleNotFoundError as error:
         return NOT_CHECKED, (
             f"{NOT_CHECKED}: needs '{error.name}' (pip install 'cheatsheet[models]')"
@@ -83,6 +90,18 @@ def _evidence_state(erratum: Any) -> tuple[str, str]:
         return NOT_CHECKED, evidence.detail
     confirmed = bool(evidence.sheet_fails and evidence.correct_passes)
     return ("confirmed" if confirmed else "NOT confirmed"), evidence.detail
+
+
+def _display_latex(formula: Any, display_latex: Any) -> str | None:
+    """The formula's display LaTeX, as shipped with the package when it was computed from this
+    very source (building every statement costs sympy seconds); else computed here."""
+    from formulas.proof import _key
+    from formulas.shipped import lookup
+
+    shipped = lookup("display", formula.id, _key(formula))
+    if shipped is not None:
+        return shipped["latex"]
+    return display_latex(formula)
 
 
 def _step_latex(rendered: dict[str, str] | None) -> str | None:
@@ -100,7 +119,7 @@ def entry(formula: Any) -> dict[str, Any]:
         "section": formula.section,
     }
     try:
-        item["latex"] = display_latex(formula)
+        item["latex"] = _display_latex(formula, display_latex)
     except Exception:  # noqa: BLE001 - a formula without a usable statement shows its text
         item["latex"] = None
     if not item["latex"]:
@@ -141,7 +160,7 @@ def entry(formula: Any) -> dict[str, Any]:
             item["label"] = "failed"
             item["failures"] = [f"{type(error).__name__}: {error}"]
     if formula.erratum is not None:
-        state, detail = _evidence_state(formula.erratum)
+        state, detail = _evidence_state(formula.erratum, formula.id)
         item["erratum"] = {
             "sheet": formula.erratum.sheet,
             "correct": formula.erratum.correct,
