@@ -111,6 +111,16 @@ def test_pixelcnn_and_gated_on_28x28_are_causal_and_train(tmp_path):
         assert flat[: row * 28 + col].abs().max() > 0
     metrics = tiny_run("pixelcnn", "mnist-binary", tmp_path, features=8, blocks=1, samples=2)
     assert metrics["dims"] == D and math.isfinite(metrics["test_nll_nats"])
+    from cheatsheet.models import pixelcnn, pixelrnn
+
+    # the samplers draw 28x28 images (they once drew 8x8 whatever the data)
+    for make in (pixelcnn.make_experiment, pixelcnn.make_gated_experiment):
+        model = make(context("mnist-binary", tmp_path, features=8)).model
+        assert (model.height, model.width) == (28, 28)
+    rnn = pixelrnn.make_experiment(context("mnist-binary", tmp_path, features=4, layers=1)).model
+    assert (rnn.height, rnn.width) == (28, 28)
+    small = pixelcnn.make_experiment(context("mnist-binary", tmp_path, features=4, blocks=1))
+    assert small.model.sample(1).shape == (1, 1, 28, 28)
 
 
 def test_binary_grid_shows_28x28_samples(tmp_path):

@@ -63,6 +63,13 @@ def data_dims(ctx: RunContext) -> int:
     return math.prod(datasets.load(ctx.data, seed=ctx.seed).shape)
 
 
+def data_shape(ctx: RunContext) -> tuple[int, ...]:
+    """One example's shape, (C, H, W): image models size their sampler from it (8 or 28)."""
+    from cheatsheet import datasets
+
+    return tuple(datasets.load(ctx.data, seed=ctx.seed).shape)
+
+
 def image_side(images: torch.Tensor) -> int:
     """The side of square single-channel images given flat or (N, 1, H, W): 8 or 28."""
     side = math.isqrt(images[0].numel())

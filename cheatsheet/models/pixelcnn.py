@@ -46,6 +46,7 @@ from torch import nn
 from cheatsheet.models.autoregressive_common import (
     BinaryAutoregressiveExperiment,
     bernoulli_log_prob,
+    data_shape,
 )
 from cheatsheet.runs.config import param
 from cheatsheet.runs.protocol import RunContext
@@ -323,8 +324,11 @@ def image_experiment(
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     config = ctx.settings(PixelCNNConfig, "pixelcnn")
+    _, height, width = data_shape(ctx)  # 8x8 digits or 28x28 MNIST
     model = PixelCNN(
         channels=1,
+        height=height,
+        width=width,
         features=config.features,
         blocks=config.blocks,
         first_kernel=config.first_kernel,
@@ -334,8 +338,11 @@ def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
 
 def make_gated_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     config = ctx.settings(GatedPixelCNNConfig, "gated-pixelcnn")
+    _, height, width = data_shape(ctx)  # 8x8 digits or 28x28 MNIST
     model = GatedPixelCNN(
         channels=1,
+        height=height,
+        width=width,
         features=config.features,
         layers=config.layers,
         kernel_size=config.kernel_size,

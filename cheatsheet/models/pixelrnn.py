@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cheatsheet.models.autoregressive_common import BinaryAutoregressiveExperiment
+from cheatsheet.models.autoregressive_common import BinaryAutoregressiveExperiment, data_shape
 from cheatsheet.models.pixelcnn import (
     MaskedConv2d,
     RasterBernoulliModel,
@@ -97,8 +97,11 @@ class PixelRNN(RasterBernoulliModel):
 
 def make_experiment(ctx: RunContext) -> BinaryAutoregressiveExperiment:
     config = ctx.settings(PixelRNNConfig, "pixelrnn")
+    _, height, width = data_shape(ctx)  # 8x8 digits or 28x28 MNIST
     model = PixelRNN(
         channels=1,
+        height=height,
+        width=width,
         features=config.features,
         layers=config.layers,
         first_kernel=config.first_kernel,
