@@ -172,8 +172,11 @@ class GradientFlowConfig:
 @dataclass
 class GradientFlowExperiment:
     """`cheatsheet run rnn-gradients`: each step is one random draw (orthogonal Q, inputs) for
-    every spectral norm; figures and metrics average log10 ||dh_t/dh_0|| over the draws. The
-    returned 'loss' is not a training loss: it is the mean log10 ||dh_T/dh_0|| over scales."""
+    every spectral norm; figures and metrics average log10 ||dh_t/dh_0|| over the draws. Nothing
+    is trained, so the harness draws no loss curve (loss_curve = False): rnn_gradients.png
+    shows what is measured."""
+
+    loss_curve = False
 
     context: Any
     config: GradientFlowConfig = field(default_factory=GradientFlowConfig)
@@ -216,7 +219,7 @@ class GradientFlowExperiment:
         for scale in config.linear_scales:
             finals.append(self._curves("linear", scale, gamma, lambda a: gamma * a)[-1])
         self.draws += 1
-        return {"loss": float(torch.stack(finals).mean())}
+        return {"mean_log10_norm_at_T": float(torch.stack(finals).mean())}
 
     def mean_curves(self) -> dict[tuple[str, float], torch.Tensor]:
         return {key: total / max(self.draws, 1) for key, total in self.sums.items()}
