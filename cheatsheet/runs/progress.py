@@ -22,6 +22,7 @@ class StepBar:
     smoothing: float = 0.9
     loss_ema: float | None = None
     extras: dict[str, float] = field(default_factory=dict)
+    start: int = 0  # the step the bar started at (a resumed run)
 
     def advance(self, loss: float | None = None, **extras: float) -> None:
         if loss is not None and math.isfinite(loss):
@@ -47,6 +48,8 @@ class StepBar:
             total=done,
             loss=f"{self._loss_text()}  stopped: {reason} (budget {budget})".strip(),
         )
+        if task.elapsed:  # a new total resets rich's rate: show the mean rate of the steps done
+            task.finished_speed = (done - self.start) / task.elapsed
 
     def _loss_text(self) -> str:
         return "" if self.loss_ema is None else f"loss {self.loss_ema:.4g}"
@@ -98,7 +101,7 @@ def step_bar(
     )
     with progress:
         task = progress.add_task(description, total=total, completed=start, loss="")
-        yield StepBar(progress=progress, task=task)
+        yield StepBar(progress=progress, task=task, start=start)
 
 
 @dataclass
