@@ -116,15 +116,133 @@ def symbol_latex(name: str) -> str:
 
 
 def course_latex(expr: Any) -> str:
-    """sympy's LaTeX of `expr` with every symbol printed in the course's notation."""
+    """sympy's LaTeX of `expr` with every symbol printed in the course's notation: names as
+    the course writes them, `norm(x, 2)` as \\|x\\|_2, an undefined function's name like a
+    symbol's (`p_theta` -> `p_{\\theta}`)."""
     import sympy as sp
 
     names = {}
     for symbol in getattr(expr, "free_symbols", ()):
         if isinstance(symbol, (sp.Symbol, sp.MatrixSymbol)):
             names[symbol] = symbol_latex(symbol.name)
+    text = _latex_printer()(dict(symbol_names=names)).doprint(expr)
     # A name such as `#params` would be TeX's macro parameter: escape the `#`.
-    return re.sub(r"(?<!\\)#", r"\\#", sp.latex(expr, symbol_names=names))
+    return re.sub(r"(?<!\\)#", r"\\#", text)
+
+
+_PRINTER_CLASS: list[Any] = []
+
+
+def _latex_printer():
+    """sympy's LatexPrinter with the course's functions (built once, lazily: sympy is heavy)."""
+    if _PRINTER_CLASS:
+        return _PRINTER_CLASS[0]
+    from sympy.core.function import AppliedUndef
+    from sympy.printing.latex import LatexPrinter
+
+    class CourseLatexPrinter(LatexPrinter):
+        def _print_Function(self, expr, exp=None):
+            if not isinstance(expr, AppliedUndef):
+                return super()._print_Function(expr, exp)
+            name = expr.func.__name__
+            arguments = [self._print(argument) for argument in expr.args]
+            if name == "norm":  # the parser's norm: \\|x\\| or \\|x\\|_p
+                text = rf"\left\|{arguments[0]}\right\|"
+                if len(arguments) > 1:
+                    text += "_{" + arguments[1] + "}"
+                return text if exp is None else f"{text}^{{{exp}}}"
+            else:
+                head = symbol_latex(name)
+                if head == name and not re.fullmatch(r"[A-Za-z]", name):
+                    return super()._print_Function(expr, exp)
+                text = head + r"\left(" + ", ".join(arguments) + r"\right)"
+            if exp is not None:
+                return rf"\left({text}\right)^{{{exp}}}"
+            return text
+
+    _PRINTER_CLASS.append(CourseLatexPrinter)
+    return CourseLatexPrinter
+
+
+# --------------------------------------------------------------------------------------------
+# Functions that print as the course writes them (and that the parser reads back):
+# a conditional density p(x | z), a divergence D_KL(P || Q), an expectation E_q[..].
+
+
+def _notation_function(name: str, latex, text):
+    """An undefined sympy function whose applications print by `latex(printer, args)` and
+    `text(printer, args)` (its str, its one-line Unicode form and its 2D form)."""
+    import sympy as sp
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    return sp.Function(
+        name,
+        __dict__={
+            "_latex": lambda self, printer: latex(printer, self.args),
+            "_sympystr": lambda self, printer: text(printer, self.args),
+            "_pretty": lambda self, printer: prettyForm(unicode_line(self)),
+        },
+    )
+
+
+def _head_text(printer, name: str) -> str:
+    import sympy as sp
+
+    return printer._print(sp.Symbol(name))
+
+
+def conditional(name: str, given: int = 1):
+    """p(x | z): an undefined function whose last `given` arguments are what it is conditioned
+    on; `conditional("q_phi")(z, x)` prints `q_{\\phi}(z \\mid x)` and reads back as q_phi(z, x)."""
+
+    def split(printer, args):
+        shown = [printer._print(argument) for argument in args]
+        return shown[: len(shown) - given], shown[len(shown) - given :]
+
+    def latex(printer, args):
+        outcome, condition = split(printer, args)
+        inner = ", ".join(outcome) + (r" \mid " + ", ".join(condition) if condition else "")
+        return symbol_latex(name) + r"\left(" + inner + r"\right)"
+
+    def text(printer, args):
+        outcome, condition = split(printer, args)
+        inner = ", ".join(outcome) + ("|" + ", ".join(condition) if condition else "")
+        return f"{_head_text(printer, name)}({inner})"
+
+    return _notation_function(name, latex, text)
+
+
+def divergence(name: str = "D_KL"):
+    """D_KL(P || Q): a two-place function printed with the double bar."""
+
+    def latex(printer, args):
+        left, right = (printer._print(argument) for argument in args)
+        head = r"D_{\mathrm{" + name.partition("_")[2] + "}}"
+        return head + r"\left(" + left + r" \,\|\, " + right + r"\right)"
+
+    def text(printer, args):
+        left, right = (printer._print(argument) for argument in args)
+        return f"{_head_text(printer, name)}({left} || {right})"
+
+    return _notation_function(name, latex, text)
+
+
+def expectation(label_latex: str, label_text: str):
+    """E_{label}[..]: the expectation the sheet writes `\\mathbb{E}_{label}[..]`, an undefined
+    function of its body named as the parser names it (E_ + the label's letters and digits)."""
+    from quizzes.parser import normalize
+
+    name = "E_" + re.sub(r"[^A-Za-z0-9]", "", normalize("{" + label_latex + "}"))
+
+    def latex(printer, args):
+        (body,) = (printer._print(argument) for argument in args)
+        return r"\mathbb{E}_{" + label_latex + r"}\left[" + body + r"\right]"
+
+    def text(printer, args):
+        (body,) = (printer._print(argument) for argument in args)
+        return f"E_{{{label_text}}}[{body}]"
+
+    return _notation_function(name, latex, text)
 
 
 def display_latex(formula: Any) -> str | None:
@@ -205,8 +323,8 @@ def unicode_name_rest(rest: str) -> str:
     inner = rest[1:].strip("{}")
     if re.fullmatch(r"[0-9+\-()]+", inner):
         return inner.translate(SUBSCRIPT)
-    words = [UNICODE_GREEK.get(word, word) for word in re.split(r"(\W)", inner)]
-    return "_" + "".join(words) if len(inner) == 1 else "_{" + "".join(words) + "}"
+    shown = "".join(UNICODE_GREEK.get(word, word) for word in re.split(r"(\W)", inner))
+    return "_" + shown if len(shown) == 1 else "_{" + shown + "}"
 
 
 def _printer():
@@ -271,6 +389,11 @@ def _printer():
             return f"|{self._print(expr.args[0])}|"
 
         def _print_Function(self, expr):
+            if expr.func.__name__ == "norm":  # the parser's norm(x, p): ‖x‖ₚ
+                order = "".join(self._print(a) for a in expr.args[1:])
+                return f"‖{self._print(expr.args[0])}‖" + order.translate(SUBSCRIPT).replace(
+                    "oo", "∞"
+                )
             name = unicode_name(expr.func.__name__)
             return f"{name}({', '.join(self._print(arg) for arg in expr.args)})"
 

@@ -259,6 +259,17 @@ MATRIX_ENVIRONMENTS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
 # Marks the LaTeX reader leaves for the tokenizer (characters no one types in an answer).
 TRANSPOSE = "⊤"
 NORM = "‖"
+GIVEN = "∣"  # \mid: p(x ∣ z), a conditional density's bar
+# A superscript that belongs to the name before it: a layer index \delta^{(l)}, W^{(l+1)} or an
+# inverse f^{-1}.
+LAYER = re.compile(r"\(\s*[A-Za-z0-9+\-]+\s*\)|-1")
+
+
+def _ends_name(text: str) -> bool:
+    """The reader's output so far ends with a name (`delta`, `x_i`, `W_{hh}`)."""
+    return bool(
+        re.search(r"[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*$", text)
+    )
 
 
 def normalize(text: str, max_length: int = MAX_LENGTH) -> str:
@@ -362,6 +373,10 @@ class _LatexReader:
                     parts.append(TRANSPOSE)
                 elif exponent.strip() == "T":
                     parts.append("^T")  # the parser decides: transpose unless T is declared
+                elif LAYER.fullmatch(exponent.strip()) and parts and _ends_name(parts[-1]):
+                    # \delta^{(l)}, f^{-1}: part of the name (the parser falls back to a power
+                    # when no such name exists)
+                    parts.append("^(" + exponent.strip().strip("()") + ")")
                 else:
                     parts.append("^(" + exponent + ")")
             else:
@@ -417,6 +432,10 @@ class _LatexReader:
             return "|"
         if name in ("top", "intercal"):
             return TRANSPOSE
+        if name == "mid":
+            return f" {GIVEN} "  # p(x \mid z): a conditional's bar (read inside a call)
+        if name == "sim":
+            return "~"  # x \sim p in an expectation's subscript (its label)
         if name in ("le", "leq"):
             return "<="
         if name in ("ge", "geq"):
@@ -582,8 +601,9 @@ TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
-  | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*)
-  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤])
+  | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*
+      (?:\^\([A-Za-z0-9+\-]+\)(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*)?)
+  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤∣])
     """,
     re.VERBOSE,
 )
@@ -941,12 +961,14 @@ class Parser:
         return self.sp.Rational(value.numerator, value.denominator)
 
     # names ------------------------------------------------------------------------------------
-    def _name(self, token: Token) -> Any:
+    def _name(self, token: Token, whole: bool = False) -> Any:
         sp = self.sp
         name = token.text
         table = self.table
         if name in BIG_OPERATORS and self.token.text == "[":
             return self._big_operator(name)
+        if "^(" in name and not whole:
+            return self._superscripted(token)
         if name in self.bound:
             return self.bound[name]
         indexed = self._indexed(name)
@@ -1008,6 +1030,34 @@ class Parser:
             )
         raise UnknownSymbolError(name, table.suggestions(name))
 
+    def _superscripted(self, token: Token) -> Any:
+        """`delta^(l)` / `z_i^(l-1)`: a declared name with its layer index; `f^(-1)`: the inverse
+        the question declares as `f^{-1}`; anything else is a power (`x^(2)`, `ab^(-1)` is a
+        times b^-1)."""
+        name = token.text
+        base, _, rest = name.partition("^(")
+        exponent_text, _, after = rest.partition(")")
+        for spelling in (name, f"{base}^{{({exponent_text})}}", f"{base}^{{{exponent_text}}}"):
+            obj = self.objects.get(spelling)
+            if obj is not None:
+                return self._name(Token("name", spelling, token.pos), whole=True)
+            resolved = self.table.resolve(spelling)
+            if resolved is not None:
+                return self._name(Token("name", resolved, token.pos), whole=True)
+        if after:
+            raise UnknownSymbolError(name, self.table.suggestions(name))
+        inner = Parser(tokenize(exponent_text), self.table, self.objects)
+        inner.bound, inner.depth = self.bound, self.depth
+        exponent = inner.parse()
+        parts = self._split_parts(base)
+        if parts is None or len(parts) < 2:
+            return self._pow(self._name(Token("name", base, token.pos)), exponent)
+        value = self.sp.Integer(1)
+        for part in parts[:-1]:
+            value *= self.table.symbols.get(part, self.sp.pi)
+        last = self.table.symbols.get(parts[-1], self.sp.pi)
+        return value * self._pow(last, exponent)
+
     def _function(self, name: str) -> Any:
         """A whitelisted function: f(x), f x y (the run after it), f^2 x, f**2 (x)."""
         exponent = None
@@ -1047,7 +1097,7 @@ class Parser:
 
     def _indexed(self, name: str) -> Any:
         """Inside a sum over i, `x_i` / `x_{k+t+1}` is the entry of the sequence x."""
-        if "_" not in name:
+        if "_" not in name or "^(" in name:
             return None
         base, _, subscript = name.partition("_")
         subscript = subscript.strip("{}")
@@ -1180,6 +1230,16 @@ class Parser:
 
     def _split(self, name: str) -> Any:
         """'xy' as x*y when both are declared and 'xy' is not; None when no split exists."""
+        parts = self._split_parts(name)
+        if not parts or len(parts) < 2:
+            return None
+        value = self.sp.Integer(1)
+        for part in parts:
+            value *= self.table.symbols.get(part, self.sp.pi)
+        return value
+
+    def _split_parts(self, name: str) -> list[str] | None:
+        """The declared names (and pi) that spell `name` one after another, or None."""
         if "_" in name or "{" in name or "'" in name or len(name) > 24 or name in RESERVED:
             return None
         known = [n for n in self.table.symbols if "{" not in n and "_" not in n]
@@ -1195,21 +1255,22 @@ class Parser:
                         return [part, *tail]
             return None
 
-        parts = split(name)
-        if not parts or len(parts) < 2:
-            return None
-        value = self.sp.Integer(1)
-        for part in parts:
-            value *= self.table.symbols.get(part, self.sp.pi)
-        return value
+        return split(name)
 
     def _call_arguments(self, name: str) -> list[Any]:
+        """f(a, b): the arguments. A conditional's bar separates them too, p(x ∣ z) is p(x, z)
+        (the function's own printing puts the bar back), and so does a divergence's double
+        bar, D_KL(P ‖ Q) is D_KL(P, Q): inside D_..( ) a ‖ is never a norm."""
         closer = "]" if self.token.text == "[" else ")"
         self._expect("[" if closer == "]" else "(")
+        divergence = name.startswith("D_")
+        self.in_norm += divergence
+        separators = (",", GIVEN, NORM) if divergence else (",", GIVEN)
         arguments = [self.expr()]
-        while self.token.text == ",":
+        while self.token.text in separators:
             self._advance()
             arguments.append(self.expr())
+        self.in_norm -= divergence
         self._expect(closer)
         return arguments
 
