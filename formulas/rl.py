@@ -451,8 +451,10 @@ def _contraction_parts():
     import sympy as sp
 
     gamma = sp.Symbol("gamma", positive=True)
-    lhs, rhs = sp.symbols("||T^*V_1-T^*V_2||_inf ||V_1-V_2||_inf", nonnegative=True)
-    return sp, gamma, lhs, rhs
+    # max norms ||T*V_1 - T*V_2||_oo and ||V_1 - V_2||_oo of two value functions
+    norm = sp.Function("norm")
+    T1, T2, V1, V2 = sp.symbols("T^*V_1 T^*V_2 V_1 V_2", real=True)
+    return sp, gamma, norm(T1 - T2, sp.oo), norm(V1 - V2, sp.oo)
 
 
 def _contraction_statement():
@@ -645,7 +647,15 @@ def _vi_parts():
 
 def _vi_statement():
     sp, k, gamma = _vi_parts()
-    return sp.Le(sp.Symbol("||V_k - v_*||_inf"), gamma**k * sp.Symbol("||V_0 - v_*||_inf"))
+    return sp.Le(_max_norm_gap("V_k"), gamma**k * _max_norm_gap("V_0"))
+
+
+def _max_norm_gap(name: str, optimum: str = "v_*"):
+    """||V - v_*||_oo: the max-norm distance of a value function from the optimal one."""
+    import sympy as sp
+
+    value, best = sp.symbols(f"{name} {optimum}", real=True)
+    return sp.Function("norm")(value - best, sp.oo)
 
 
 def value_iteration(P, R, gamma, V, iterations):
@@ -684,9 +694,9 @@ def _vi_derivation() -> list[Step]:
     import numpy as np
 
     sp, k, gamma = _vi_parts()
-    error_k = sp.Symbol("||V_k - v_*||_inf")
-    error_prev = sp.Symbol("||V_{k-1} - v_*||_inf")
-    error_0 = sp.Symbol("||V_0 - v_*||_inf")
+    error_k = _max_norm_gap("V_k")
+    error_prev = _max_norm_gap("V_{k-1}")
+    error_0 = _max_norm_gap("V_0")
 
     def norm(x):
         return float(np.max(np.abs(x)))
@@ -710,7 +720,7 @@ def _vi_derivation() -> list[Step]:
         Step(
             "V_k = T* V_{k-1} and v_* = T* v_* (v_* is the fixed point)",
             error_k,
-            sp.Symbol("||T^*V_{k-1} - T^*v_*||_inf"),
+            _max_norm_gap("T^*V_{k-1}", "T^*v_*"),
             method="custom",
             custom=comparison(
                 lambda P, R, g, V, Vn, vs, V0, k: norm(Vn - vs),
@@ -995,9 +1005,10 @@ register_claim(
 def _td_statement():
     import sympy as sp
 
-    V, Vn, r, alpha = sp.symbols("V(s) V(s') r alpha", real=True)
+    s, s_next, r, alpha = sp.symbols("s s' r alpha", real=True)
+    V, V_new = sp.Function("V"), sp.Function("V_new")
     gamma = sp.Symbol("gamma", positive=True)
-    return sp.Eq(sp.Symbol("V(s)_new"), V + alpha * (r + gamma * Vn - V))
+    return sp.Eq(V_new(s), V(s) + alpha * (r + gamma * V(s_next) - V(s)))
 
 
 def td0_update(V, s, r, s_next, gamma, alpha):
@@ -1064,9 +1075,10 @@ def _sarsa_evidence() -> Evidence:
 def _sarsa_statement():
     import sympy as sp
 
-    Q, Qn, r, alpha = (sp.Symbol(n, real=True) for n in ("Q(S,A)", "Q(S',A')", "r", "alpha"))
+    S, A, S_next, A_next, r, alpha = sp.symbols("S A S' A' r alpha", real=True)
+    Q, Q_new = sp.Function("Q"), sp.Function("Q_new")
     gamma = sp.Symbol("gamma", positive=True)
-    return sp.Eq(sp.Symbol("Q(S,A)_new"), Q + alpha * (r + gamma * Qn - Q))
+    return sp.Eq(Q_new(S, A), Q(S, A) + alpha * (r + gamma * Q(S_next, A_next) - Q(S, A)))
 
 
 def sarsa_update(Q, s, a, r, s_next, a_next, gamma, alpha):
@@ -1133,11 +1145,11 @@ def _q_learning_evidence() -> Evidence:
 def _q_learning_statement():
     import sympy as sp
 
-    Q, r, alpha = (sp.Symbol(n, real=True) for n in ("Q(S,A)", "R_{t+1}", "alpha"))
+    S, A, S_next, a_next, r, alpha = sp.symbols("S A S' a' R_{t+1} alpha", real=True)
+    Q, Q_new = sp.Function("Q"), sp.Function("Q_new")
+    best_next = sp.Function("max_a'")(Q(S_next, a_next))  # max over the next action a'
     gamma = sp.Symbol("gamma", positive=True)
-    return sp.Eq(
-        sp.Symbol("Q(S,A)_new"), Q + alpha * (r + gamma * sp.Symbol("max_a' Q(S',a')") - Q)
-    )
+    return sp.Eq(Q_new(S, A), Q(S, A) + alpha * (r + gamma * best_next - Q(S, A)))
 
 
 def q_learning_update(Q, s, a, r, s_next, gamma, alpha):
@@ -1183,9 +1195,11 @@ register(
 def _dqn_statement():
     import sympy as sp
 
-    r, q, qn = (sp.Symbol(n, real=True) for n in ("R", "Q_theta(S,A)", "max_a' Q(S',a')"))
+    S, A, S_next, a_next, r, theta = sp.symbols("S A S' a' R theta", real=True)
+    Q, Q_theta = sp.Function("Q"), sp.Function("Q_theta")
+    best_next = sp.Function("max_a'")(Q(S_next, a_next))  # the target network's max over a'
     gamma = sp.Symbol("gamma", positive=True)
-    return sp.Eq(sp.Symbol("L(theta)"), (r + gamma * qn - q) ** 2)
+    return sp.Eq(sp.Function("L")(theta), (r + gamma * best_next - Q_theta(S, A)) ** 2)
 
 
 def dqn_loss(q, action, reward, q_next, gamma, done=0.0):
@@ -1486,13 +1500,27 @@ register_claim(
 # reinforce-gradient: Monte Carlo estimate with a baseline, for a softmax (categorical) policy
 
 
-def _reinforce_statement():
+def _sampled_trajectories():
+    """N sampled trajectories tau_i of T steps: states s_{i,t}, actions a_{i,t}, the policy
+    pi_theta(a | s) and its score d/dtheta log pi_theta(a_{i,t} | s_{i,t})."""
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("hat{nabla}J"),
-        sp.Symbol("1/N sum_i (sum_t nabla log pi_theta(a_t^i|s_t^i)) (r(tau^i) - b)"),
-    )
+    from formulas.notation import conditional
+
+    theta = sp.Symbol("theta", real=True)
+    i, t = sp.symbols("i t", integer=True)
+    N, T = sp.symbols("N T", integer=True, positive=True)
+    a, s = sp.IndexedBase("a"), sp.IndexedBase("s")
+    score = sp.Derivative(sp.log(conditional("pi_theta")(a[i, t], s[i, t])), theta)
+    return sp, i, t, N, T, a, s, score
+
+
+def _reinforce_statement():
+    sp, i, t, N, T, a, s, score = _sampled_trajectories()
+    b = sp.Symbol("b", real=True)
+    tau = sp.IndexedBase("tau")
+    estimate = sp.Sum(sp.Sum(score, (t, 1, T)) * (sp.Function("r")(tau[i]) - b), (i, 1, N)) / N
+    return sp.Eq(sp.Symbol("g_hat"), estimate)  # g_hat: the estimate of grad_theta J
 
 
 def _reinforce_properties() -> list[Step]:
@@ -1584,15 +1612,12 @@ register(
 
 
 def _ac_statement():
-    import sympy as sp
-
-    return sp.Eq(
-        sp.Symbol("nabla_theta J"),
-        sp.Symbol(
-            "1/N sum_i sum_t nabla log pi_theta(a_t^i|s_t^i) (r(s_t^i,a_t^i) + gamma "
-            "V(s_{t+1}^i) - V(s_t^i))"
-        ),
-    )
+    sp, i, t, N, T, a, s, score = _sampled_trajectories()
+    gamma = sp.Symbol("gamma", positive=True)
+    r, V = sp.Function("r"), sp.Function("V")
+    advantage = r(s[i, t], a[i, t]) + gamma * V(s[i, t + 1]) - V(s[i, t])
+    estimate = sp.Sum(sp.Sum(score * advantage, (t, 1, T)), (i, 1, N)) / N
+    return sp.Eq(sp.Symbol("g_hat"), estimate)  # g_hat: the estimate of grad_theta J
 
 
 def _ac_properties() -> list[Step]:
