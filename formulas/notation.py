@@ -93,6 +93,12 @@ def _subscript(text: str) -> str:
     return "".join(_letters(part) if part.isalpha() else part for part in parts)
 
 
+def _subscript_latex(text: str) -> str:
+    """A subscript's letters in the course's notation (theta -> \\theta, a' stays)."""
+    text = text.strip("{}")
+    return re.sub(r"[A-Za-z]+", lambda m: _letters(m.group(0)), text)
+
+
 def symbol_latex(name: str) -> str:
     """A registry symbol name in the course's notation:
     `alphabar_{t-1}` -> `\\bar{\\alpha}_{t-1}`, `p_data` -> `p_{\\text{data}}`,
@@ -100,19 +106,32 @@ def symbol_latex(name: str) -> str:
     Names it cannot read (opaque phrases) come back as sympy would print them."""
     primes = len(name) - len(name.rstrip("'"))
     name = name.rstrip("'")
-    match = re.fullmatch(r"(hat\{\w+\}|[A-Za-z]+)('*)((?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*)", name)
+    # a superscript that is part of the name: a layer delta^(l), an optimum D^*, T^*V, f^{-1}
+    upper = re.search(r"\^(\{?\(([^()]*)\)\}?|\*[A-Za-z]*(?:_\w+)*|\{-1\})$", name)
+    if upper:
+        name = name[: upper.start()]
+        text = upper.group(1)
+        if upper.group(2) is not None:
+            upper = "^{(" + upper.group(2) + ")}"
+        elif text.startswith("*"):
+            upper = "^{*}" + (symbol_latex(text[1:]) if text[1:] else "")
+        else:
+            upper = "^{-1}"
+    else:
+        upper = ""
+    match = re.fullmatch(r"(hat\{\w+\}|[A-Za-z]+)('*)((?:_(?:\{[^{}]*\}|[A-Za-z0-9*]+))*)", name)
     if not match:
-        return name + "'" * primes
+        return name + upper + "'" * primes
     head, rest = match.group(1), match.group(3)
     primes += len(match.group(2))
-    parts = re.findall(r"_(\{[^{}]*\}|[A-Za-z0-9]+)", rest)
+    parts = re.findall(r"_(\{[^{}]*\}|[A-Za-z0-9*]+)", rest)
     # `mu_tilde_t`, `x_hat_i`: a decoration written as the first subscript.
     if parts and parts[0] in DECORATIONS:
         head, parts = head + parts[0], parts[1:]
     latex = _head(head) + "'" * primes
     if parts:
         latex += "_{" + ",".join(_subscript(part) for part in parts) + "}"
-    return latex
+    return latex + upper
 
 
 def course_latex(expr: Any) -> str:
@@ -151,6 +170,17 @@ def _latex_printer():
                 if len(arguments) > 1:
                     text += "_{" + arguments[1] + "}"
                 return text if exp is None else f"{text}^{{{exp}}}"
+            elif re.fullmatch(r"(arg)?(max|min)_.+", name):  # max over a variable: \max_{a'}
+                kind, _, variable = name.partition("_")
+                head = rf"\{kind}" if kind in ("max", "min") else rf"\operatorname{{{kind}}}"
+                text = (
+                    head
+                    + "_{"
+                    + _subscript_latex(variable)
+                    + r"}\left("
+                    + ", ".join(arguments)
+                    + r"\right)"
+                )
             else:
                 head = symbol_latex(name)
                 if head == name and not re.fullmatch(r"[A-Za-z]", name):

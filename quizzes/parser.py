@@ -373,6 +373,8 @@ class _LatexReader:
                     parts.append(TRANSPOSE)
                 elif exponent.strip() == "T":
                     parts.append("^T")  # the parser decides: transpose unless T is declared
+                elif exponent.strip() == "*" and parts and _ends_name(parts[-1]):
+                    parts.append("^*")  # an optimum or a fixed point: D^*, z^*, T^*V, v^*
                 elif LAYER.fullmatch(exponent.strip()) and parts and _ends_name(parts[-1]):
                     # \delta^{(l)}, f^{-1}: part of the name (the parser falls back to a power
                     # when no such name exists)
@@ -411,7 +413,7 @@ class _LatexReader:
     def _subscript(self) -> str:
         content = self._group().strip().replace(" ", "")
         content = content.replace("(", "").replace(")", "") if content.isalnum() else content
-        if re.fullmatch(r"[A-Za-z0-9]+", content):
+        if re.fullmatch(r"[A-Za-z0-9]+'*", content):
             return content
         return "{" + content.replace("(", "").replace(")", "") + "}"
 
@@ -505,11 +507,13 @@ class _LatexReader:
             if LATEX_DECORATIONS[name] == "bar" and inner == "alpha":
                 return " abar"
             return f" {inner}{LATEX_DECORATIONS[name]}"
+        if name in ("max", "min") and self._peek() == "_":
+            return f" {name}"  # \max_{a'} Q(S', a'): the name max_a', a maximum over a'
         if name in LATEX_FUNCTIONS:
             return f" {name} "
         if name in ("det", "tr", "Tr"):
             return f" {name} "
-        if name in GREEK or name in ("pi", "infty"):
+        if name in GREEK or name in ("pi", "infty", "nabla"):
             return " oo" if name == "infty" else f" {name}"
         raise AnswerError(f"unknown LaTeX command '\\{name}'")
 
@@ -601,8 +605,8 @@ TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
-  | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*'*
-      (?:\^\([A-Za-z0-9+\-]+\)(?:_(?:\{[A-Za-z0-9+\-,]*\}|[A-Za-z0-9]+))*)?)
+  | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,*]*\}|[A-Za-z0-9]+))*'*
+      (?:\^(?:\([A-Za-z0-9+\-]+\)|\*[A-Za-z]*)(?:_(?:\{[A-Za-z0-9+\-,*]*\}|[A-Za-z0-9*]+))*)?)
   | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤∣])
     """,
     re.VERBOSE,
@@ -1097,7 +1101,7 @@ class Parser:
 
     def _indexed(self, name: str) -> Any:
         """Inside a sum over i, `x_i` / `x_{k+t+1}` is the entry of the sequence x."""
-        if "_" not in name or "^(" in name:
+        if "_" not in name or "^" in name:
             return None
         base, _, subscript = name.partition("_")
         subscript = subscript.strip("{}")
@@ -1240,7 +1244,14 @@ class Parser:
 
     def _split_parts(self, name: str) -> list[str] | None:
         """The declared names (and pi) that spell `name` one after another, or None."""
-        if "_" in name or "{" in name or "'" in name or len(name) > 24 or name in RESERVED:
+        if (
+            "^" in name
+            or "_" in name
+            or "{" in name
+            or "'" in name
+            or len(name) > 24
+            or name in RESERVED
+        ):
             return None
         known = [n for n in self.table.symbols if "{" not in n and "_" not in n]
         known += [n for n in ("pi",) if n not in self.table.declared]
