@@ -193,7 +193,13 @@ register(
 def _sdpa_statement():
     sp, T, D, X, W_Q, W_K, W_V, Q, K, V, M = _matrices()
     Softmax = softmax_rows()
-    return sp.Eq(sp.MatrixSymbol("Attention(Q, K, V)", T, D), Softmax(_scores(sp, Q, K, D)) * V)
+    return sp.Eq(_attention_head()(Q, K, V), Softmax(_scores(sp, Q, K, D)) * V)
+
+
+def _attention_head():
+    """Attention(Q, K, V): a matrix function of the three matrices, shaped like V (T x D)."""
+    head = matrix_function("Attention")
+    return type("Attention", (head,), {"shape": property(lambda self: self.args[2].shape)})
 
 
 def _permutation_check() -> Comparison:
@@ -483,7 +489,8 @@ def _cost_symbols():
     import sympy as sp
 
     T, D = sp.symbols("T D", positive=True, integer=True)
-    return sp, T, D, sp.Symbol("FLOPs(QK^T, alpha V)")
+    # the FLOPs of the attention's two products, Q K^T and alpha V
+    return sp, T, D, sp.Symbol("FLOPs_attention", positive=True, integer=True)
 
 
 def _cost_statement():
@@ -558,7 +565,7 @@ def _pe_statement():
 
     pos, i = sp.symbols("pos i", nonnegative=True, integer=True)
     D = sp.Symbol("D", positive=True, integer=True)
-    return sp.Eq(sp.Symbol("PE(pos, 2i)"), sp.sin(pos / 10000 ** (2 * i / D)))
+    return sp.Eq(sp.Function("PE")(pos, 2 * i), sp.sin(pos / 10000 ** (2 * i / D)))
 
 
 def _pe_properties() -> list[Step]:
