@@ -918,10 +918,13 @@ def _pix2pix_statement():
     import sympy as sp
 
     lam = sp.Symbol("lambda", positive=True)
-    return sp.Eq(
-        sp.Symbol("L(G, D)"),
-        sp.Symbol("L_cGAN(G, D)") + lam * sp.Symbol("E_{x,y}||y - G(x)||_1"),
-    )
+    from formulas.notation import expectation
+
+    x, y = sp.symbols("x y", real=True)
+    G = sp.Function("G")
+    l1 = expectation("x, y", "x,y")(sp.Function("norm")(y - G(x), 1))  # E_{x,y} ||y - G(x)||_1
+    # L and L_cGAN are the objectives over the pair (G, D)
+    return sp.Eq(sp.Symbol("L", real=True), sp.Symbol("L_cGAN", real=True) + lam * l1)
 
 
 def _translation_pairs():
@@ -998,10 +1001,13 @@ register(
 def _cycle_statement():
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("L_cyc(F, G)"),
-        sp.Symbol("E_x||G(F(x)) - x||_1") + sp.Symbol("E_y||F(G(y)) - y||_1"),
-    )
+    from formulas.notation import expectation
+
+    x, y = sp.symbols("x y", real=True)
+    F, G, norm = sp.Function("F"), sp.Function("G"), sp.Function("norm")
+    forward = expectation("x", "x")(norm(G(F(x)) - x, 1))
+    backward = expectation("y", "y")(norm(F(G(y)) - y, 1))
+    return sp.Eq(sp.Symbol("L_cyc", real=True), forward + backward)  # L_cyc of the pair (F, G)
 
 
 def _cycle_loss(F, G, x, y):
@@ -1071,11 +1077,17 @@ def _wgan_statement():
     import sympy as sp
 
     lam = sp.Symbol("lambda", positive=True)
+    from formulas.notation import expectation
+
+    x, x_hat, x_tilde = sp.symbols("x x_hat x_tilde", real=True)
+    D = sp.Function("D")
+    # x_tilde on the line between a data and a generated sample; grad D as d/dx_tilde D
+    slope = sp.Function("norm")(sp.Derivative(D(x_tilde), x_tilde), 2)
     return sp.Eq(
         sp.Symbol("L_D"),
-        sp.Symbol("E_{p_m} D(x_hat)")
-        - sp.Symbol("E_{p_d} D(x)")
-        + lam * sp.Symbol("E_{x_tilde} (||grad D(x_tilde)||_2 - 1)^2"),
+        expectation(r"\hat{x} \sim p_m", "x_hat~p_m")(D(x_hat))
+        - expectation(r"x \sim p_d", "x~p_d")(D(x))
+        + lam * expectation(r"\tilde{x}", "x_tilde")((slope - 1) ** 2),
     )
 
 
@@ -1142,10 +1154,11 @@ register(
 def _adain_statement():
     import sympy as sp
 
+    x_i, y = sp.symbols("x_i y", real=True)
+    mu, sigma = sp.Function("mu"), sp.Function("sigma")  # the feature map's mean and std
     return sp.Eq(
-        sp.Symbol("AdaIN(x_i, y)"),
-        sp.Symbol("y_{s,i}") * (sp.Symbol("x_i") - sp.Symbol("mu(x_i)")) / sp.Symbol("sigma(x_i)")
-        + sp.Symbol("y_{b,i}"),
+        sp.Function("AdaIN")(x_i, y),
+        sp.Symbol("y_{s,i}") * (x_i - mu(x_i)) / sigma(x_i) + sp.Symbol("y_{b,i}"),
     )
 
 
@@ -1195,7 +1208,9 @@ register(
 def _inversion_statement():
     import sympy as sp
 
-    return sp.Eq(sp.Symbol("z^*"), sp.Symbol("argmin_z ||G(z) - x||^2"))
+    z, x = sp.symbols("z x", real=True)
+    distance = sp.Function("norm")(sp.Function("G")(z) - x, 2) ** 2
+    return sp.Eq(sp.Symbol("z^*"), sp.Function("argmin_z")(distance))
 
 
 def _inversion_properties() -> list[Step]:
