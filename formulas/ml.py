@@ -41,9 +41,9 @@ def _perceptron_statement():
 
     w, x = sp.Symbol("w"), sp.Symbol("x")
     y = sp.Symbol("y")
-    return sp.Eq(
-        sp.Symbol("w_new"), sp.Piecewise((w + y * x, sp.Symbol("y w^T x") <= 0), (w, True))
-    )
+    # one feature (w, x scalars): the margin y w^T x is y w x
+    margin = y * sp.transpose(w) * x
+    return sp.Eq(sp.Symbol("w_new"), sp.Piecewise((w + y * x, margin <= 0), (w, True)))
 
 
 def _perceptron_properties() -> list[Step]:
@@ -276,7 +276,11 @@ def _regression_symbols():
 def _mle_statement():
     import sympy as sp
 
-    return sp.Eq(sp.Symbol("theta_MLE"), sp.Symbol("argmax_theta p(y | X, theta)"))
+    from formulas.notation import conditional
+
+    y, X, theta = sp.symbols("y X theta")
+    likelihood = conditional("p", given=2)(y, X, theta)  # p(y | X, theta)
+    return sp.Eq(sp.Symbol("theta_MLE"), sp.Function("argmax_theta")(likelihood))
 
 
 def _mle_properties() -> list[Step]:
@@ -363,7 +367,11 @@ register_claim(
 def _map_statement():
     import sympy as sp
 
-    return sp.Eq(sp.Symbol("theta_MAP"), sp.Symbol("argmax_theta p(theta | X, y)"))
+    from formulas.notation import conditional
+
+    y, X, theta = sp.symbols("y X theta")
+    posterior = conditional("p", given=2)(theta, X, y)  # p(theta | X, y)
+    return sp.Eq(sp.Symbol("theta_MAP"), sp.Function("argmax_theta")(posterior))
 
 
 def _map_properties() -> list[Step]:
@@ -605,7 +613,8 @@ def _interpolation_error_check() -> Comparison:
 def _uat_symbols():
     import sympy as sp
 
-    gap = sp.Symbol("|g(x) - f(x)|", nonnegative=True)
+    x = sp.Symbol("x", real=True)
+    gap = sp.Abs(sp.Function("g")(x) - sp.Function("f")(x))  # the network g against f
     eps, h, M = (sp.Symbol(n, positive=True) for n in ("epsilon", "h", "M"))
     return sp, gap, eps, h, M
 
