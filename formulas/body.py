@@ -384,7 +384,7 @@ def _pose_corrective_statement():
     P = sp.Symbol("P_n", commutative=False)
     return sp.Eq(
         sp.Function("p", commutative=False)(theta),
-        sp.Sum(P * (R(theta) - R(theta_rest)), (n, 1, sp.Symbol("9K", integer=True))),
+        sp.Sum(P * (R(theta) - R(theta_rest)), (n, 1, 9 * sp.Symbol("K", integer=True))),
     )
 
 

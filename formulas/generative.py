@@ -212,7 +212,13 @@ register(
 def _ae_statement():
     import sympy as sp
 
-    return sp.Eq(sp.Symbol("min_{f,g} L"), sp.Symbol("E_x ||x - g(f(x))||^2"))
+    from formulas.notation import expectation
+
+    x = sp.Symbol("x", real=True)
+    f, g = sp.Function("f"), sp.Function("g")
+    # the loss L that training minimises over the encoder f and the decoder g
+    reconstruction = sp.Function("norm")(x - g(f(x)), 2) ** 2
+    return sp.Eq(sp.Symbol("L", nonnegative=True), expectation("x", "x")(reconstruction))
 
 
 def _ae_properties() -> list[Step]:
@@ -281,10 +287,18 @@ def _pca_statement():
     import sympy as sp
 
     i, k, D = sp.symbols("i k D", positive=True, integer=True)
-    return sp.Eq(
-        sp.Symbol("min_{linear f, g} sum_n ||x_n - g(f(x_n))||^2"),
-        sp.Sum(sp.Indexed("lambda", i), (i, k + 1, D)),
-    )
+    return sp.Eq(_pca_minimum(), sp.Sum(sp.Indexed("lambda", i), (i, k + 1, D)))
+
+
+def _pca_minimum():
+    """min over linear f, g of sum_n ||x_n - g(f(x_n))||^2, the N centred points x_n."""
+    import sympy as sp
+
+    n = sp.Symbol("n", integer=True)
+    N = sp.Symbol("N", integer=True, positive=True)
+    x, f, g = sp.IndexedBase("x"), sp.Function("f"), sp.Function("g")
+    error = sp.Sum(sp.Function("norm")(x[n] - g(f(x[n])), 2) ** 2, (n, 1, N))
+    return sp.Function("min_{f,g}")(error)  # f, g linear: f(x) = A x, g(z) = B z
 
 
 def _pca_symbols():
@@ -292,7 +306,7 @@ def _pca_symbols():
 
     i, k, D = sp.symbols("i k D", positive=True, integer=True)
     eigenvalue = sp.IndexedBase("lambda")
-    minimum = sp.Symbol("min_{linear f, g} sum_n ||x_n - g(f(x_n))||^2")
+    minimum = _pca_minimum()
     trace = sp.Symbol("tr S")
     best = sp.Symbol("max_U tr(U^T S U)")
     return sp, i, k, D, eigenvalue, minimum, trace, best
@@ -476,7 +490,7 @@ def _mixture_statement():
 
     w = sp.Symbol("w", positive=True)
     p, q = sp.symbols("p_model p_noise", positive=True)
-    return sp.Eq(sp.Symbol("log p_mix"), sp.log(w * p + (1 - w) * q))
+    return sp.Eq(sp.log(sp.Symbol("p_mix", positive=True)), sp.log(w * p + (1 - w) * q))
 
 
 def _mixture_properties() -> list[Step]:

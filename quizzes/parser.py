@@ -975,7 +975,12 @@ class Parser:
             return self._superscripted(token)
         if name in self.bound:
             return self.bound[name]
-        indexed = self._indexed(name)
+        # A name the question gives itself (R_n a function, P_n a symbol) stays that name inside
+        # a sum over n; other subscripted names there are entries of a sequence.
+        own = name in self.table.declared or (
+            name in self.objects and not isinstance(self.objects[name], self.sp.IndexedBase)
+        )
+        indexed = None if own else self._indexed(name)
         if indexed is not None:
             return indexed
         if name in self.objects:
