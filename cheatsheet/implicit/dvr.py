@@ -298,8 +298,8 @@ class DVRExperiment:
             save_image_grid(
                 torch.cat([self.test_images[:4], renders[:4]]),
                 Path(out_dir) / "samples.png",
-                title="held-out views: truth / DVR",
-                nrow=4,
+                title="held-out views\nrows: truth / DVR",
+                nrow=len(self.test_images[:4]),
             )
         ]
         mesh = marching_cubes(

@@ -495,7 +495,10 @@ class SplattingExperiment:
         grid = torch.cat([self.test_images[:4], renders[:4]])
         return [
             save_image_grid(
-                grid, Path(out_dir) / "samples.png", title="held-out views: truth / splats", nrow=4
+                grid,
+                Path(out_dir) / "samples.png",
+                title="held-out views\nrows: truth / splats",
+                nrow=len(self.test_images[:4]),
             )
         ]
 

@@ -67,14 +67,19 @@ def save_image_grid(
         row, col = divmod(index, nrow)
         top, left = pad + row * (height + pad), pad + col * (width + pad)
         grid[top : top + height, left : left + width] = array[index].transpose(1, 2, 0)
-    figure, axis = plt.subplots(figsize=(max(3, nrow * 0.6), max(3, ncol * 0.6) + 0.4), dpi=100)
+    # At least 8 inches (800 px) wide so a grid of a few renders is not a thumbnail; the height
+    # follows the grid's aspect, plus room for a title of up to three lines.
+    width = max(8.0, nrow * 0.8)
+    title_room = 0.3 + 0.25 * title.count("\n") if title else 0.1
+    figsize = (width, width * grid.shape[0] / grid.shape[1] + title_room)
+    figure, axis = plt.subplots(figsize=figsize, dpi=100)
     if channels == 1:
         axis.imshow(grid[..., 0], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     else:
         axis.imshow(grid, interpolation="nearest")
     axis.set_axis_off()
     if title:
-        axis.set_title(title, fontsize=9)
+        axis.set_title(title, fontsize=12)
     figure.tight_layout()
     path = Path(path)
     figure.savefig(path)
