@@ -28,8 +28,9 @@ from formulas.core import (
 def _secant_symbols():
     import sympy as sp
 
-    x0, x1, f0, f1 = (sp.Symbol(n, real=True) for n in ("x_0", "x_1", "f(x_0)", "f(x_1)"))
-    return sp, x0, x1, f0, f1, sp.Symbol("x_2", real=True)
+    x0, x1 = sp.symbols("x_0 x_1", real=True)
+    f = sp.Function("f", real=True)
+    return sp, x0, x1, f(x0), f(x1), sp.Symbol("x_2", real=True)
 
 
 def _secant_statement():
@@ -906,7 +907,7 @@ def _gsum_parts():
     t = sp.Symbol("t", real=True)
     m1, m2 = sp.symbols("mu_1 mu_2", real=True)
     s1, s2 = sp.symbols("sigma_1 sigma_2", positive=True)
-    phi = sp.Function("phi_{X_1+X_2}")
+    phi = sp.Function("phi_{X1+X2}")  # the characteristic function of X_1 + X_2
 
     def gaussian_cf(mean, variance):
         return sp.exp(sp.I * mean * t - variance * t**2 / 2)
@@ -1149,9 +1150,12 @@ register(
 def _bayes_symbols():
     import sympy as sp
 
-    return (sp,) + tuple(
-        sp.Symbol(n, positive=True) for n in ("P(A|B)", "P(B|A)", "P(A)", "P(B)", "P(A,B)")
-    )
+    from formulas.notation import conditional
+
+    A, B = sp.symbols("A B")
+    P = conditional("P")  # P(A | B); applied to one event, P(A)
+    joint = sp.Symbol("P(A,B)", positive=True)  # only inside the derivation
+    return sp, P(A, B), P(B, A), P(A), P(B), joint
 
 
 def _bayes_statement():
@@ -1213,7 +1217,9 @@ register(
 def _volume_statement():
     import sympy as sp
 
-    return sp.Eq(sp.Abs(sp.Symbol("det(df^{-1}(x)/dx)")), 1)
+    x = sp.Symbol("x", real=True)
+    jacobian = sp.Matrix([[sp.Derivative(sp.Function("f^{-1}")(x), x)]])  # of the inverse map
+    return sp.Eq(sp.Abs(sp.Determinant(jacobian)), 1)
 
 
 def _volume_properties() -> list[Step]:

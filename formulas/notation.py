@@ -227,6 +227,8 @@ def conditional(name: str, given: int = 1):
 
     def split(printer, args):
         shown = [printer._print(argument) for argument in args]
+        if len(shown) <= given:  # P(A): a marginal, nothing to condition on
+            return shown, []
         return shown[: len(shown) - given], shown[len(shown) - given :]
 
     def latex(printer, args):

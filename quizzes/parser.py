@@ -676,9 +676,10 @@ class SymbolTable:
             if assumption == "function":
                 self.functions[name] = sp.Function(name)
             elif assumption == "constant":
-                constant = {"E": sp.E, "e": sp.E, "I": sp.I, "pi": sp.pi, "oo": sp.oo}.get(name)
+                constants = {"E": sp.E, "e": sp.E, "I": sp.I, "i": sp.I, "pi": sp.pi, "oo": sp.oo}
+                constant = constants.get(name)
                 if constant is None:
-                    raise ValueError(f"'{name}' has no constant meaning (E, e, I, pi, oo)")
+                    raise ValueError(f"'{name}' has no constant meaning (E, e, I, i, pi, oo)")
                 self.constants[name] = constant
             else:
                 if assumption not in ASSUMPTIONS:

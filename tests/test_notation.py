@@ -69,6 +69,8 @@ def _declared(statement) -> dict[str, str]:
         declared[application.func.__name__] = "function"
     for base in statement.atoms(sp.IndexedBase):
         declared.pop(str(base.label), None)
+    if statement.has(sp.I):
+        declared.setdefault("i", "constant")  # the imaginary unit, printed i
     return declared
 
 
