@@ -291,10 +291,19 @@ register(
 )
 
 
+def _forward_density(outcome: str, given: str):
+    """q(x_t | x_{t-1}) or q(x_t | x_0): the forward process's density, a conditional."""
+    import sympy as sp
+
+    from formulas.notation import conditional
+
+    return conditional("q")(*sp.symbols(f"{outcome} {given}", real=True))
+
+
 def _forward_step_statement():
     s = _symbols()
     return s.sp.Eq(
-        s.sp.Symbol("q(x_t | x_{t-1})"),
+        _forward_density("x_t", "x_{t-1}"),
         s.normal(s.sp.sqrt(1 - s.beta) * s.x_prev, s.beta * s.identity),
     )
 
@@ -359,7 +368,7 @@ register(
 def _forward_marginal_statement():
     s = _symbols()
     mean, variance = forward_marginal_moments(s.x0, s.abar, s.sp.sqrt)
-    return s.sp.Eq(s.sp.Symbol("q(x_t | x_0)"), s.normal(mean, variance * s.identity))
+    return s.sp.Eq(_forward_density("x_t", "x_0"), s.normal(mean, variance * s.identity))
 
 
 def _marginalise_by_quadrature() -> Comparison:
@@ -413,7 +422,7 @@ def _forward_marginal_derivation() -> Derivation:
             ),
             Step(
                 "one forward step: q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, (1 - alpha_t) I)",
-                sp.Symbol("q(x_t | x_{t-1})"),
+                _forward_density("x_t", "x_{t-1}"),
                 s.normal(sp.sqrt(s.alpha) * s.x_prev, (1 - s.alpha) * s.identity),
                 premise="formula:ddpm-forward-step",
                 name="step",
@@ -422,7 +431,7 @@ def _forward_marginal_derivation() -> Derivation:
                 "integrate x_{t-1} out: a Gaussian pushed through a linear-Gaussian step is "
                 "Gaussian, mean scaled by sqrt(alpha_t), variances added (alpha_t times the "
                 "old one plus 1 - alpha_t)",
-                sp.Symbol("q(x_t | x_0)"),
+                _forward_density("x_t", "x_0"),
                 composed,
                 premise="lemma",
                 name="marginalise",
@@ -432,7 +441,7 @@ def _forward_marginal_derivation() -> Derivation:
             ),
             Step(
                 "so q(x_t | x_0) is that Gaussian",
-                sp.Symbol("q(x_t | x_0)"),
+                _forward_density("x_t", "x_0"),
                 composed,
                 uses=("hypothesis", "step", "marginalise"),
             ),
@@ -1393,14 +1402,22 @@ def _cfg_parts():
     sp = s.sp
     x = sp.Symbol("x", real=True)
     rho = sp.Symbol("rho", nonnegative=True)
-    eps_c = sp.Symbol("epsilon_theta(x, c; t)", real=True)
-    eps_u = sp.Symbol("epsilon_theta(x; t)", real=True)
+    c, t = sp.symbols("c t")  # the condition (a class, a prompt) and the time step
+    eps_theta = sp.Function("epsilon_theta", real=True)
+    eps_c, eps_u = eps_theta(x, c, t), eps_theta(x, t)  # with and without the condition
     return s, sp, x, rho, eps_c, eps_u
+
+
+def _guided_prediction():
+    """epsilon_tilde(x, c, t): the guided noise prediction."""
+    import sympy as sp
+
+    return sp.Function("epsilon_tilde")(sp.Symbol("x", real=True), *sp.symbols("c t"))
 
 
 def _cfg_statement():
     _, sp, _, rho, eps_c, eps_u = _cfg_parts()
-    return sp.Eq(sp.Symbol("epsilon_tilde(x,c;t)"), guided_prediction(eps_c, eps_u, rho))
+    return sp.Eq(_guided_prediction(), guided_prediction(eps_c, eps_u, rho))
 
 
 def _cfg_derivation() -> list[Step]:
@@ -1410,7 +1427,7 @@ def _cfg_derivation() -> list[Step]:
     log_classifier = sp.Function("log_p_c_given_x")(x)  # log p(c | x)
     log_prior_c = sp.Symbol("log_p(c)", real=True)
     scale = sp.sqrt(1 - s.abar)  # eps = -sqrt(1 - alpha_bar_t) * score
-    guided = sp.Symbol("epsilon_tilde(x,c;t)")
+    guided = _guided_prediction()
 
     def score(f):
         return sp.Derivative(f, x)
