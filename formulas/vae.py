@@ -448,13 +448,23 @@ register(
 def _kl_gauss_statement():
     sp, z, mu, s, q, p = _posterior_symbols()
     # one latent dimension; the vector form sums this over j = 1..J
-    return sp.Eq(sp.Symbol("D_KL(q(z|x)||p(z))"), _kl_gauss_closed(sp, mu, s))
+    return sp.Eq(_kl_posterior_prior(), _kl_gauss_closed(sp, mu, s))
+
+
+def _kl_posterior_prior():
+    """D_KL(q(z | x) || p(z)): the divergence of the encoder's posterior from the prior."""
+    import sympy as sp
+
+    from formulas.notation import conditional, divergence
+
+    z, x = sp.symbols("z x", real=True)
+    return divergence("D_KL")(conditional("q")(z, x), sp.Function("p")(z))
 
 
 def _kl_gauss_derivation() -> list[Step]:
     sp, z, mu, s, q, p = _posterior_symbols()
     R = (z, -sp.oo, sp.oo)
-    kl = sp.Symbol("D_KL(q(z|x)||p(z))")
+    kl = _kl_posterior_prior()
     q_def = definition("q(z|x) = N(z; mu, sigma^2)", q, _normal_pdf(sp, z, mu, s**2), "q")
     p_def = definition("p(z) = N(z; 0, 1)", p, _normal_pdf(sp, z, 0, 1), "p")
     kl_def = definition(
@@ -1229,7 +1239,7 @@ def _gauss_ll_symbols():
 
     x, mu = sp.symbols("x mu", real=True)
     s = sp.Symbol("sigma", positive=True)
-    return sp, x, mu, s, sp.Symbol("log p(x|z)")
+    return sp, x, mu, s, _log_likelihood()
 
 
 def _gauss_ll_statement():
@@ -1241,8 +1251,8 @@ def _gauss_ll_derivation() -> list[Step]:
     sp, x, mu, s, log_lik = _gauss_ll_symbols()
     decoder = definition(
         "Gaussian decoder: p(x|z) = N(x; mu_{x|z}, sigma^2) (one dimension; D add up)",
-        log_lik,
-        sp.log(_normal_pdf(sp, x, mu, s**2)),
+        log_lik.args[0],
+        _normal_pdf(sp, x, mu, s**2),
         "decoder",
     )
     quotient = -((x - mu) ** 2) / (2 * s**2) - sp.log(sp.sqrt(2 * sp.pi * s**2))
@@ -1295,7 +1305,16 @@ def _bern_symbols():
 
     x = sp.Symbol("x", real=True)
     p = sp.Symbol("p", positive=True)
-    return sp, x, p, sp.Symbol("log p(x|z)")
+    return sp, x, p, _log_likelihood()
+
+
+def _log_likelihood():
+    """log p_theta(x | z): the decoder's log-likelihood of x given the code z."""
+    import sympy as sp
+
+    from formulas.notation import conditional
+
+    return sp.log(conditional("p_theta")(*sp.symbols("x z", real=True)))
 
 
 def _bern_ll_statement():
@@ -1313,8 +1332,8 @@ def _bern_ll_derivation() -> list[Step]:
     return [
         definition(
             "Bernoulli decoder: p(x|z) = p^x (1 - p)^(1 - x), p = mu_{x|z}, x in {0, 1}",
-            log_lik,
-            sp.log(pmf),
+            log_lik.args[0],
+            pmf,
             "decoder",
         ),
         Step("the log of the mass function", log_lik, sp.log(pmf), uses=("decoder",)),
