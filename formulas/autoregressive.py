@@ -838,10 +838,8 @@ register(
 def _vq_statement():
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("z_q(x)"),
-        sp.Symbol("e_k"),
-    )
+    # z_q(x): the encoder output's nearest codebook vector e_k
+    return sp.Eq(sp.Function("z_q")(sp.Symbol("x")), sp.Symbol("e_k"))
 
 
 def vq_quantise(z_e, codebook):

@@ -1055,10 +1055,11 @@ register_claim(
 def _clip_statement():
     import sympy as sp
 
-    g, th = sp.Symbol("||g||", positive=True), sp.Symbol("threshold", positive=True)
+    gradient, th = sp.Symbol("g"), sp.Symbol("threshold", positive=True)
+    size = sp.Function("norm")(gradient)  # ||g||
     return sp.Eq(
         sp.Symbol("g_clipped"),
-        sp.Piecewise((th / g * sp.Symbol("g"), g > th), (sp.Symbol("g"), True)),
+        sp.Piecewise((th / size * gradient, size > th), (gradient, True)),
     )
 
 
