@@ -946,7 +946,8 @@ class Parser:
             raise AnswerError(f"expected '‖' at position {closing.pos + 1}, found {found}")
         self._advance()
         order = closing.text[len(NORM) :].lstrip("_").strip("{}")
-        norm = self.sp.Function("norm")
+        # the question's own norm when it brings one (with its assumptions: nonnegative)
+        norm = self.objects.get("norm", self.sp.Function("norm"))
         if not order:
             return norm(value)
         if order in ("oo", "infty", "inf"):
