@@ -7,7 +7,10 @@ Each command is timed right after its floor (`python -c "import typer, rich"` or
 the paired ratios is what is compared with the target, so a machine slowed down by other work
 slows both halves of a pair alike. Caches are warm (one run first; bytecode is written even
 where PYTHONDONTWRITEBYTECODE is set, as an installed package has it) except for the "cold"
-rows, which get a fresh CHEATSHEET_HOME (empty derivation cache) on every run.
+rows, which get a fresh CHEATSHEET_HOME (empty derivation cache) on every run. A fresh
+install reads the proofs, errata evidence and display LaTeX shipped in formulas/proofs.json
+(used only when they were computed from the installed code); the "unshipped" rows set
+CHEATSHEET_IGNORE_SHIPPED=1 to time proving everything here, as an install without it would.
 
 Targets (issue 13): check of a numeric or choice question <= 2x the typer+rich import; of a
 symbolic one <= 1.3x the sympy import; errata, bank check and a cached derive <= 1.5x the
@@ -42,6 +45,7 @@ class Case:
     floor: str
     target: float
     cold: bool = False  # a fresh CHEATSHEET_HOME (no derivation cache) every run
+    unshipped: bool = False  # ignore formulas/proofs.json: prove everything, as before it
     ok_codes: tuple[int, ...] = (0, 1)  # check exits 1 on a wrong answer: still a full run
 
 
@@ -69,12 +73,32 @@ def cases() -> list[Case]:
         Case("derive-cached", ["derive", "ddpm-forward-marginal"], "sympy", 1.5),
         Case("derive-first", ["derive", "ddpm-forward-marginal"], "sympy", 5.0, cold=True),
         Case("export-sheet-cold", ["export", "sheet", "-o", sheet], "sympy", 5.0, cold=True),
+        # the same two with the shipped results ignored: what proving everything here costs
+        Case(
+            "derive-first-unshipped",
+            ["derive", "ddpm-forward-marginal"],
+            "sympy",
+            5.0,
+            cold=True,
+            unshipped=True,
+        ),
+        Case(
+            "export-sheet-unshipped",
+            ["export", "sheet", "-o", sheet],
+            "sympy",
+            5.0,
+            cold=True,
+            unshipped=True,
+        ),
     ]
 
 
-def _env(home: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def _env(home: str, unshipped: bool = False) -> dict[str, str]:
+    dropped = ("PYTHONDONTWRITEBYTECODE", "CHEATSHEET_IGNORE_SHIPPED")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update({"CHEATSHEET_HOME": home, "NO_COLOR": "1", "COLUMNS": "120"})
+    if unshipped:
+        env["CHEATSHEET_IGNORE_SHIPPED"] = "1"
     return env
 
 
@@ -92,14 +116,15 @@ def measure(case: Case, runs: int, warm_home: str) -> tuple[float, float, float]
     """(median seconds, median floor seconds, median of the paired ratios)."""
     command = [PY, "-m", "cheatsheet", *case.args]
     floor = FLOORS[case.floor]
-    _time(command, _env(warm_home), case.ok_codes)  # warm: bytecode, file cache, derive cache
+    # warm: bytecode, file cache, derive cache
+    _time(command, _env(warm_home, case.unshipped), case.ok_codes)
     _time(floor, _env(warm_home))
     seconds, floors, ratios = [], [], []
     for _ in range(runs):
         home = tempfile.mkdtemp(prefix="study-bench-") if case.cold else warm_home
         try:
             base = _time(floor, _env(home))
-            spent = _time(command, _env(home), case.ok_codes)
+            spent = _time(command, _env(home, case.unshipped), case.ok_codes)
         finally:
             if case.cold:
                 shutil.rmtree(home, ignore_errors=True)
@@ -120,7 +145,9 @@ def main() -> None:
     print(f"{'command':20} {'median':>9} {'floor':>9} {'ratio':>7} {'target':>7}")
     with tempfile.TemporaryDirectory(prefix="study-bench-home-") as warm_home:
         for case in chosen:
-            runs = max(3, args.runs // 2) if case.cold or case.name == "bank-check" else args.runs
+            slow = case.unshipped or case.name == "bank-check"
+            runs = max(3, args.runs // 2) if case.cold or slow else args.runs
+            runs = min(runs, 3) if case.unshipped else runs
             spent, base, ratio = measure(case, runs, warm_home)
             verdict = "meets" if ratio <= case.target else "MISSES"
             print(

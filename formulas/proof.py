@@ -340,6 +340,39 @@ def _unicode_line(expression: Any) -> str:
         return sp.sstr(expression)
 
 
+def course_renamed(expression: Any) -> Any:
+    """`expression` with each symbol renamed as a reader writes it (mu_tilde_t -> μ̃_t,
+    alphabar_t -> ᾱ_t), so that sympy's 2D printer shows the course's notation too (the
+    terminal's printer, cheatsheet.cli.render, renames through this one function)."""
+    import sympy as sp
+
+    from formulas.notation import unicode_name
+
+    try:
+        symbols = expression.atoms(sp.Symbol)
+    except AttributeError:
+        return expression
+    swaps = {}
+    for symbol in symbols:
+        if isinstance(symbol, sp.Dummy):
+            continue
+        name = unicode_name(symbol.name).replace("{", "").replace("}", "")
+        if name != symbol.name:
+            swaps[symbol] = sp.Symbol(name, **symbol.assumptions0)
+    return expression.xreplace(swaps) if swaps else expression
+
+
+def _course_pretty(expression: Any) -> str | None:
+    """The 2D form `derive` prints as its heading, kept in the report so that a cached derive
+    shows it without building the statement (seconds of sympy)."""
+    import sympy as sp
+
+    try:
+        return sp.pretty(course_renamed(expression), use_unicode=True, wrap_line=False)
+    except Exception:  # noqa: BLE001 - derive then builds the statement and prints it itself
+        return None
+
+
 def _render(expression: Any) -> dict[str, str] | None:
     if expression is None:
         return None
@@ -383,6 +416,8 @@ def build_report(formula: Formula) -> dict[str, Any]:
     report: dict[str, Any] = {"id": formula.id, "kind": formula.kind}
     if formula.statement_builder is not None:
         report["statement"] = _render(formula.statement)
+        if report["statement"] is not None:
+            report["statement"]["course_pretty"] = _course_pretty(formula.statement)
     else:
         report["statement"] = None
     if formula.kind == "derived":

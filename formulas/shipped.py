@@ -102,8 +102,32 @@ def _entry(section: str, name: str, key: str, result: Any) -> dict[str, Any]:
     return {"key": key, "digest": digest(section, name, key, result), "result": result}
 
 
+def _sources() -> dict[str, str]:
+    """{file: SHA-256} of every module of the registry, read from disk now."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(Path(__file__).parent.glob("*.py"))
+    }
+
+
 def generate(log=print) -> dict[str, Any]:
-    """Compute every result fresh (never from a cache) and return the file's contents."""
+    """Compute every result fresh (never from a cache) and return the file's contents.
+
+    A source edited while this runs would pair one version's results with another's key, so
+    the sources are read before anything is imported and again at the end: any change and
+    nothing is returned (SystemExit: run it again)."""
+    before = _sources()
+    data = _compute(log)
+    changed = [name for name, sha in _sources().items() if before.get(name) != sha]
+    if changed:
+        raise SystemExit(
+            f"formulas/{', formulas/'.join(changed)} changed while generating: run "
+            f"`{REGENERATE}` again (nothing written)"
+        )
+    return data
+
+
+def _compute(log) -> dict[str, Any]:
     import formulas
     from formulas.core import REGISTRY
     from formulas.errata import _evidence_key

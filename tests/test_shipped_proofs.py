@@ -247,3 +247,26 @@ def test_the_key_changes_with_the_formulas_source(tmp_path, monkeypatch):
 
     monkeypatch.setattr(proof, "source_digest", digest_with_edit)
     assert _key(formula) != before
+
+
+@needs_same_libraries
+@pytest.mark.parametrize("width", [60, 200])
+def test_cached_derive_heading_equals_the_statement_printed_live(width):
+    """derive prints its heading from the report's course_pretty (no sympy for a cached
+    derive): the same text render.fit_expression gives from the statement itself."""
+    from cheatsheet.cli import render
+
+    differ = []
+    for formula_id, entry in SHIPPED.get("derivations", {}).items():
+        formula = formulas.get(formula_id)
+        statement = entry["result"].get("statement")
+        if statement is None or shipped.entry_state("derivations", formula_id, _key(formula)) != (
+            "current"
+        ):
+            continue
+        cached = {"pretty": statement["course_pretty"], "unicode": statement["unicode"]}
+        if render.fit_expression(cached, width, indent=0) != render.fit_expression(
+            formula.statement, width, indent=0
+        ):
+            differ.append(formula_id)
+    assert not differ

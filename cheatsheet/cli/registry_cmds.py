@@ -243,7 +243,13 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
         # its symbols into the course's notation (μ̃ₜ, not mu_tilde_t) before printing.
         from cheatsheet.cli import render
 
-        shown = render.fit_expression(formula.statement, console.width - 4, indent=0)
+        # The report's course_pretty is that same renamed 2D form, cached with the proof.
+        heading = (
+            {"pretty": statement["course_pretty"], "unicode": statement.get("unicode")}
+            if statement.get("course_pretty")
+            else formula.statement
+        )
+        shown = render.fit_expression(heading, console.width - 4, indent=0)
         console.print(shown, markup=False, highlight=False)
     if report["kind"] != "derived":
         console.print(f"\n{_KIND_WORDS[report['kind']]}", highlight=False)

@@ -17,7 +17,7 @@ import re
 import shutil
 from typing import Any
 
-from formulas.notation import unicode_line, unicode_name  # one printer for every caller
+from formulas.notation import unicode_line  # one printer for every caller
 
 
 def terminal_width(override: int | None = None) -> int:
@@ -107,21 +107,11 @@ def wrap_words(text: str, width: int = 80, indent: int = 4) -> str:
 
 def _renamed(expr: Any) -> Any:
     """`expr` with each symbol renamed as a reader writes it (mu_tilde_t -> μ̃_t, alphabar_t ->
-    ᾱ_t) so that sympy's 2D printer shows the course's notation too."""
-    import sympy as sp
+    ᾱ_t) so that sympy's 2D printer shows the course's notation too. One function with the
+    derivation reports' cached heading (formulas.proof.course_renamed)."""
+    from formulas.proof import course_renamed
 
-    try:
-        symbols = expr.atoms(sp.Symbol)
-    except AttributeError:
-        return expr
-    swaps = {}
-    for symbol in symbols:
-        if isinstance(symbol, sp.Dummy):
-            continue
-        name = unicode_name(symbol.name).replace("{", "").replace("}", "")
-        if name != symbol.name:
-            swaps[symbol] = sp.Symbol(name, **symbol.assumptions0)
-    return expr.xreplace(swaps) if swaps else expr
+    return course_renamed(expr)
 
 
 def fit_expression(expr: Any, width: int | None = None, indent: int = 4) -> str:
