@@ -187,3 +187,26 @@ def test_fuzz_notation_never_crashes_and_never_evaluates(parts, monkeypatch):
         assert isinstance(result, sp.Basic)
     monkeypatch.undo()
     assert calls == [], f"{text!r} called {calls}"
+
+
+def test_the_sheets_conditionals_divergences_layers_and_optima():
+    """p(x | z) is p(x, z); D_KL(P || Q) is D_KL(P, Q); delta^{(l)} and D^* are names when the
+    question declares them; f^{-1} is the declared inverse; \\max_{a'} is a max over a'."""
+    z, y = sp.Symbol("z", real=True), sp.Symbol("y", real=True)
+    D_KL, inverse, best = sp.Function("D_KL"), sp.Function("f^{-1}"), sp.Function("max_a'")
+    objects = {"D_KL": D_KL, "f^{-1}": inverse, "max_a'": best}
+    names = {**SYMBOLS, "z": "real", "y": "real", "delta^(l)": "real", "D^*": "real"}
+    read = parse_relation(
+        r"D_{\mathrm{KL}}\left(q(z \mid x) \,\|\, p(z)\right) = \delta^{(l)} + D^{*}"
+        r" + f^{-1}(y) + \max_{a'}(y)",
+        names,
+        objects=objects,
+    )
+    assert read.lhs == D_KL(q(z, x), p(z))
+    delta, optimum = sp.Symbol("delta^(l)", real=True), sp.Symbol("D^*", real=True)
+    assert read.rhs == delta + optimum + inverse(y) + best(y)
+
+
+def test_a_superscript_that_is_no_name_stays_a_power():
+    assert parse(r"x^{(2)} + x^{-1}", SYMBOLS) == x**2 + 1 / x
+    assert parse(r"x m^{-1}", SYMBOLS) == x / m
