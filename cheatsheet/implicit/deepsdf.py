@@ -18,7 +18,12 @@ latent code z_i (sheet 8: "DeepSDF: predict SDF", conditioned on the shape).
 With `latent_size=0` the model is a single-shape SDF network (no codes).
 Training samples: points near the surface with two noise levels (as in the paper's data
 preparation) plus uniform points, labelled with the analytic SDF (shapes.py).
-Metrics: IoU and Chamfer distance of the marching-cubes mesh vs the analytic shape.
+Metrics: IoU and Chamfer distance of the marching-cubes mesh vs the analytic shape, and the
+decoded SDF at the first training torus's centre (positive: the hole is there).
+Defaults (measured, seed 0, "mixed"): the former 128 units, lr 5e-4 / 1e-3 and 600 steps decoded
+blobs (torus without a hole, IoU 0.60 train / 0.62 test); 64 units, lr 2e-3 / 3e-3 and 1,500 steps
+train faster per step and decode the torus with its hole (SDF +0.14 at its centre, IoU 0.89) and
+a box with flat faces (IoU 0.85), test IoU 0.94, in ~36 s of training on one CPU core.
 """
 
 from __future__ import annotations
@@ -38,9 +43,9 @@ from cheatsheet.runs.config import param
 class DeepSDFConfig:
     latent_size: int = param(16, "size of each shape's latent code (0: one shape, no codes)")
     train_shapes: int = param(12, "shapes auto-decoded in training")
-    hidden: int = param(128, "units of the SDF decoder")
-    lr: float = param(5e-4, "Adam learning rate of the decoder")
-    code_lr: float = param(1e-3, "Adam learning rate of the codes")
+    hidden: int = param(64, "units of the SDF decoder")
+    lr: float = param(2e-3, "Adam learning rate of the decoder")
+    code_lr: float = param(3e-3, "Adam learning rate of the codes")
     eval_points: int = param(50_000, "points for the volumetric IoU")
     mesh_resolution: int = param(48, "marching-cubes grid for the figure")
     infer_steps: int = param(200, "steps that infer an unseen shape's code")
@@ -214,7 +219,21 @@ class DeepSDFExperiment:
         metrics: dict[str, Any] = {
             "train_iou": sum(train_ious) / len(train_ious),
             "train_chamfer_l1": sum(chamfers) / len(chamfers) if chamfers else None,
+            "train_iou_by_shape": {
+                f"{shape.kind}#{i}": iou
+                for i, (shape, iou) in enumerate(zip(self.shapes, train_ious, strict=False))
+            },
         }
+        # Does the decoded torus have its hole? Its centre lies outside the torus (true SDF
+        # R - r > 0): the decoded SDF there must be positive too.
+        for i, shape in enumerate(self.shapes):
+            if shape.kind == "torus":
+                code = self.model.codes.weight[i : i + 1].detach()
+                with torch.no_grad():
+                    centre = torch.zeros(1, 3, device=device)
+                    metrics["torus_centre_sdf"] = float(self.sdf_fn(code)(centre))
+                metrics["torus_centre_sdf_true"] = float(shape.sdf(torch.zeros(1, 3)))
+                break
         if self.model.decoder.latent_size > 0 and self.held_out:
             self._codes = self._held_out_codes()
             ious = [
