@@ -465,7 +465,7 @@ SPECS: tuple[RunSpec, ...] = (
         "shapes (Park et al. 2019)",
         factory="cheatsheet.implicit.deepsdf:make_experiment",
         config="cheatsheet.implicit.deepsdf:DeepSDFConfig",
-        default_steps=1500,
+        default_steps=2500,
         default_data="mixed",
         datasets=_FAMILIES,
     ),
