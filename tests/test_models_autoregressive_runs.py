@@ -11,10 +11,10 @@ import torch
 
 from cheatsheet.errors import CheatsheetError
 from cheatsheet.runs.catalog import specs_of_family
-
-SPECS = specs_of_family("autoregressive")
 from cheatsheet.runs.protocol import RunContext
 from formulas import get
+
+SPECS = specs_of_family("autoregressive")
 
 TINY_OPTIONS = {
     "fvsbn": {},
