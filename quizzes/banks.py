@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formulas.errors import CheatsheetError
-from quizzes.questions import KINDS, Mistake, Question, parse_numeric_rule
+from quizzes.questions import KINDS, Mistake, Question, letters, parse_numeric_rule
 
 BANK_DIR = Path(__file__).parent / "banks"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -62,10 +62,6 @@ class Problem:
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
-
-
-def letters(count: int) -> list[str]:
-    return [chr(ord("A") + index) for index in range(count)]
 
 
 def shuffle_steps(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from quizzes.engine import letters
+from quizzes.questions import letters
 
 
 def _escape(text: str) -> str:

@@ -29,6 +29,7 @@ from quizzes.questions import (
     Mistake,
     Question,
     effective_numeric_rule,
+    letters,
     numeric_rule_text,
     parse_numeric_rule,
     rule_stated_in,
@@ -123,10 +124,6 @@ def finish_preload(timeout: float = 5.0) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Rendering what was expected
-
-
-def letters(count: int) -> list[str]:
-    return [chr(ord("A") + index) for index in range(count)]
 
 
 def expected_text(question: Question) -> str:

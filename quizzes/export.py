@@ -21,7 +21,8 @@ from typing import Any
 
 from formulas.errors import CheatsheetError
 from quizzes.catalog import Catalog, generate
-from quizzes.engine import expected_expr, letters
+from quizzes.engine import expected_expr
+from quizzes.questions import letters
 
 MODEL_ID = 1_640_715_203  # fixed forever: Anki matches note types by id
 MODEL_NAME = "cheatsheet question (v1)"

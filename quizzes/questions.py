@@ -120,6 +120,11 @@ class Question:
 NUMERIC_RULES = ("sigfigs", "decimals", "rel", "abs")
 
 
+def letters(count: int) -> list[str]:
+    """The option letters A, B, C, ... of a choice, ordering or spot-the-error question."""
+    return [chr(ord("A") + index) for index in range(count)]
+
+
 def parse_numeric_rule(rule: str) -> tuple[str, float]:
     """("sigfigs", 3) from "sigfigs:3"; ValueError naming the accepted forms otherwise."""
     name, _, value_text = rule.strip().partition(":")
