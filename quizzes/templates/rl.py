@@ -580,4 +580,193 @@ def sarsa_q_learning_multipart(rng: random.Random, question_id: str) -> Question
     )
 
 
+@template(
+    "rl-policy-evaluation-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("bellman-expectation", "bellman-contraction"),
+    difficulty=3,
+    tags=("policy-evaluation", "contraction", "multipart"),
+)
+def policy_evaluation_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    backup = formulas.get("bellman-expectation")
+    P, R, V = _mdp(rng, 2)
+    gamma = rng.choice(GAMMAS)
+    first = rng.choice([0.2, 0.5, 0.8, 1.0])
+    second = rng.choice([0.0, 0.3, 0.6, 0.9])
+    policy = np.array([[first, 1 - first], [second, 1 - second]])
+    s = rng.randrange(2)
+    once = np.asarray(backup.evaluate(P=P, R=R, gamma=gamma, policy=policy, V=V), float)
+    fixed = V.copy()  # v_pi: the fixed point of the backup, by iterating it
+    for _ in range(5000):
+        nxt = np.asarray(backup.evaluate(P=P, R=R, gamma=gamma, policy=policy, V=fixed), float)
+        if np.max(np.abs(nxt - fixed)) < 1e-13:
+            break
+        fixed = nxt
+    after = float(np.max(np.abs(once - fixed)))
+    before = float(np.max(np.abs(V - fixed)))
+    pi_text = "; ".join(
+        f"pi(a1 | s{i + 1}) = {show(policy[i, 0])}, pi(a2 | s{i + 1}) = {show(policy[i, 1])}"
+        for i in range(2)
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        _mdp_text(P, R, V, gamma)
+        + f" The policy evaluated is {pi_text}. T^pi is the Bellman expectation backup "
+        "(T^pi V)(s) = sum_a pi(a|s) (r(s,a) + gamma sum_s' P(s'|s,a) V(s')); v_pi is its "
+        "fixed point. ||.||_inf is the largest absolute entry over the states.",
+        [
+            part(
+                "numeric",
+                f"What is (T^pi V)(s{s + 1}), one backup of the current estimate V?",
+                once[s],
+                "Average the action values r + gamma E[V(s')] with the weights pi(a|s).",
+            ),
+            part(
+                "numeric",
+                f"Solve the Bellman expectation equation v_pi = R^pi + gamma P^pi v_pi: what is "
+                f"v_pi(s{s + 1})? (A 2 x 2 linear system; 3 significant figures.)",
+                fixed[s],
+                "v_pi = (I - gamma P^pi)^(-1) R^pi with R^pi(s) = sum_a pi(a|s) r(s,a) and "
+                "P^pi(s, s') = sum_a pi(a|s) P(s'|s,a).",
+            ),
+            part(
+                "numeric",
+                "What is ||T^pi V - v_pi||_inf, the error after the one backup of (a)?",
+                after,
+                "Subtract v_pi from T^pi V state by state; take the largest absolute value.",
+            ),
+            choice_part(
+                rng,
+                "Compare (c) with the error before the backup, ||V - v_pi||_inf = "
+                f"{show(before, 4)}. Which statement is right, and why?",
+                "(c) is at most gamma times it: T^pi is a gamma-contraction in the max norm, "
+                "since |(T^pi V - T^pi U)(s)| = gamma |sum pi P (V - U)| <= gamma ||V - U||_inf",
+                {
+                    "(c) can be larger: one backup may move V away from v_pi": "a contraction "
+                    "never increases the distance to its fixed point",
+                    "(c) is exactly gamma times it, for every V": "the bound is an inequality; "
+                    "averaging over s' can shrink the error more",
+                    "(c) is smaller only because the rewards are bounded": "the rewards cancel "
+                    "in T^pi V - T^pi U; the factor gamma < 1 does the work",
+                },
+                "The rewards cancel in T V - T U, the probabilities average, gamma remains.",
+            ),
+            part(
+                "symbolic",
+                "Justify why iterating the backup converges from any start: write the bound on "
+                "||(T^pi)^k V - v_pi||_inf after k backups, in terms of gamma, k and "
+                "D = ||V - v_pi||_inf.",
+                "gamma^k*D",
+                "Apply the contraction k times (v_pi = T^pi v_pi): the error is at most "
+                "gamma^k D -> 0, and the fixed point is unique (Banach).",
+                symbols={"gamma": "positive", "k": "positive-integer", "D": "positive"},
+            ),
+        ],
+        formulas=("bellman-expectation", "bellman-contraction"),
+        carried={
+            2: f"(a) (T^pi V)(s{s + 1}) = {number(once[s])}; T^pi V = "
+            f"{vector([number(v) for v in once])}; (b) v_pi = {vector([number(v) for v in fixed])}",
+            3: f"(c) ||T^pi V - v_pi||_inf = {number(after)}",
+        },
+    )
+
+
+@template(
+    "rl-reinforce-baseline-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("reinforce-gradient", "policy-gradient"),
+    difficulty=3,
+    tags=("policy-gradient", "reinforce", "baseline", "multipart"),
+)
+def reinforce_baseline_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    logits = [grid(rng, -1, 1, 0.5) for _ in range(3)]
+    while len(set(logits)) < 3:
+        logits = [grid(rng, -1, 1, 0.5) for _ in range(3)]
+    action = rng.randrange(3)
+    component = rng.choice([j for j in range(3) if j != action])
+    G = float(rng.choice([1, 2, 3, 4, 5]))
+    b = float(rng.choice([1, 2, 3, 4, 5]))
+    while b == G:
+        b = float(rng.choice([1, 2, 3, 4, 5]))
+    probs = np.exp(logits) / np.exp(logits).sum()
+    estimator = formulas.get("reinforce-gradient")
+    plain_grad = estimator.evaluate(logits=logits, actions=[action], rewards=[G])
+    with_baseline = estimator.evaluate(logits=logits, actions=[action], rewards=[G], baseline=b)
+    return problem(
+        question_id,
+        TOPIC,
+        f"A one-step task (a bandit): the policy is a softmax over the logits theta = "
+        f"{vector(logits)} of the actions a1, a2, a3 (pi(a_j) = exp(theta_j) / sum_k "
+        f"exp(theta_k)). One episode samples a{action + 1} and receives the return G = "
+        f"{show(G)}. REINFORCE estimates grad_theta J by (G - b) grad_theta log pi(a) from "
+        "this one sample; b is a baseline (b = 0: none).",
+        [
+            part(
+                "symbolic",
+                f"Derive d log pi(a{action + 1}) / d theta_{action + 1} in terms of theta_1, "
+                "theta_2, theta_3.",
+                f"1 - exp(theta_{action + 1})/(exp(theta_1) + exp(theta_2) + exp(theta_3))",
+                "log pi(a_j) = theta_j - log sum_k exp(theta_k); its derivative in theta_j is "
+                "1 - pi(a_j) (and -pi(a_k) in theta_k, k != j).",
+                symbols={"theta_1": "real", "theta_2": "real", "theta_3": "real"},
+            ),
+            part(
+                "numeric",
+                f"What is pi(a{action + 1})?",
+                probs[action],
+                "exp(theta_j) / sum_k exp(theta_k).",
+            ),
+            part(
+                "numeric",
+                f"With no baseline (b = 0), what is component {component + 1} (counting from "
+                "1) of the one-sample gradient estimate?",
+                plain_grad[component],
+                f"G (1[j = a] - pi(a_j)) = -G pi(a{component + 1}) for an action not taken.",
+            ),
+            part(
+                "numeric",
+                f"With the baseline b = {show(b)}, what is the same component?",
+                with_baseline[component],
+                "(G - b)(1[j = a] - pi(a_j)).",
+            ),
+            choice_part(
+                rng,
+                "Which statement about the baseline is right, and why?",
+                "it leaves the expected gradient unchanged: E_a[grad log pi(a)] = sum_a "
+                "grad pi(a) = grad 1 = 0, so E[b grad log pi(a)] = 0; it only changes the "
+                "variance",
+                {
+                    "it biases the gradient towards actions with return above b, which is why "
+                    "it helps": "E[b grad log pi(a)] = b grad sum_a pi(a) = 0: no bias",
+                    "it must equal the return G of the sampled action to be unbiased": "any b "
+                    "that does not depend on the action keeps the estimate unbiased",
+                    "it is unbiased only for b = 0": "the score has expectation 0, so any "
+                    "constant b leaves the expectation unchanged",
+                },
+                "The score function has zero mean; a good b (about E[G]) cuts the variance.",
+            ),
+        ],
+        formulas=("reinforce-gradient", "policy-gradient"),
+        carried={
+            2: f"(a) 1 - pi(a{action + 1}); (b) pi(a{action + 1}) = {number(probs[action])}",
+            3: f"(c) {number(plain_grad[component])}",
+        },
+    )
+
+
 guard_module(__name__)
