@@ -259,12 +259,27 @@ def divergence(name: str = "D_KL"):
     return _notation_function(name, latex, text)
 
 
+# Every label an expectation was built with (the layer test checks each against the parser).
+EXPECTATION_LABELS: set[str] = set()
+
+
+def _label_name(label_latex: str) -> str:
+    """The letters and digits of an expectation's label as the answer parser spells them
+    (`z \\sim q_{\\phi}(z \\mid x)` -> `zqphizx`, `\\hat{x}` -> `xhat`): relations and
+    punctuation drop out, accents follow their letter, other commands keep their name.
+    formulas sits below quizzes, so this mirrors the parser rather than importing it;
+    tests/test_notation.py proves the two agree for every label the registry uses."""
+    text = re.sub(r"\\(mid|sim|,|;|!|quad)(?![A-Za-z])", " ", label_latex)
+    text = re.sub(r"\\(hat|tilde|bar)\{([^{}]*)\}", r"\2\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    return re.sub(r"[^A-Za-z0-9]", "", text)
+
+
 def expectation(label_latex: str, label_text: str):
     """E_{label}[..]: the expectation the sheet writes `\\mathbb{E}_{label}[..]`, an undefined
     function of its body named as the parser names it (E_ + the label's letters and digits)."""
-    from quizzes.parser import normalize
-
-    name = "E_" + re.sub(r"[^A-Za-z0-9]", "", normalize("{" + label_latex + "}"))
+    EXPECTATION_LABELS.add(label_latex)
+    name = "E_" + _label_name(label_latex)
 
     def latex(printer, args):
         (body,) = (printer._print(argument) for argument in args)

@@ -47,3 +47,21 @@ def test_lower_layers_import_without_the_cli():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_expectation_names_agree_with_the_parser():
+    """formulas.notation spells an expectation's name without importing the parser (it sits
+    below it); for every label the registry's statements use, the two spellings agree, so the
+    read-back of E_{label}[..] finds the same function."""
+    import re
+
+    import formulas
+    from formulas import notation
+    from quizzes.parser import normalize
+
+    for formula in formulas.all():
+        formula.statement  # noqa: B018 - building the statement records its labels
+    assert notation.EXPECTATION_LABELS, "no expectation was built: the check would be empty"
+    for label in sorted(notation.EXPECTATION_LABELS):
+        parsed = re.sub(r"[^A-Za-z0-9]", "", normalize("{" + label + "}"))
+        assert notation._label_name(label) == parsed, label
