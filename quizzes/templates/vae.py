@@ -573,4 +573,180 @@ def elbo_terms_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "vae-elbo-gap-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("elbo-decomposition", "vae-marginal-likelihood", "gauss-cross-entropy", "kl-gauss"),
+    difficulty=4,
+    tags=("elbo", "posterior", "multipart"),
+)
+def elbo_gap_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    s = rng.choice([0.5, 1.0, 2.0])
+    x = grid(rng, -2, 2, 0.5) or 1.0
+    m = grid(rng, -1.5, 1.5, 0.5)
+    v = rng.choice([0.5, 0.8, 1.0])
+    # log p(x) = log int p(x|z) p(z) dz: the convolution of two Gaussians, N(x; 0, 1 + s^2)
+    log_px = float(formulas.get("gauss-negative-entropy").evaluate(sigma=math.sqrt(1 + s * s)))
+    log_px -= x * x / (2 * (1 + s * s)) - 0.5
+    expected_log_lik = float(
+        formulas.get("gauss-cross-entropy").evaluate(mu_p=m, sigma_p=v, mu_q=x, sigma_q=s)
+    )
+    kl_prior = float(formulas.get("kl-gauss").evaluate(mu=[m], sigma=[v]))
+    elbo = expected_log_lik - kl_prior
+    gap = log_px - elbo  # elbo-decomposition: log p(x) = ELBO + KL(q || p(z|x))
+    return problem(
+        question_id,
+        TOPIC,
+        f"A latent-variable model with one latent: prior p(z) = N(0, 1), likelihood p(x|z) = "
+        f"N(x; z, s^2) with s = {show(s)} (standard deviation), and the observation x = "
+        f"{show(x)}. The approximate posterior is q(z) = N(m, v^2) with m = {show(m)}, v = "
+        f"{show(v)}. ELBO = E_q[log p(x|z)] - D_KL(q(z) || p(z)), natural logarithms, "
+        "3 significant figures.",
+        [
+            part(
+                "numeric",
+                "What is the log-evidence log p(x) = log int p(x|z) p(z) dz?",
+                log_px,
+                "x = z + s n with z, n ~ N(0, 1) independent: p(x) = N(x; 0, 1 + s^2).",
+            ),
+            part(
+                "numeric",
+                "What is the ELBO for this q (both terms in closed form)?",
+                elbo,
+                "E_q[log p(x|z)] = -1/2 log(2 pi s^2) - ((x - m)^2 + v^2)/(2 s^2); "
+                "KL = (v^2 + m^2 - 1 - log v^2)/2.",
+            ),
+            part(
+                "numeric",
+                "What is D_KL(q(z) || p(z|x)), the gap between the log-evidence and the ELBO?",
+                gap,
+                "log p(x) = ELBO + D_KL(q(z) || p(z|x)): the gap is (a) - (b).",
+            ),
+            choice_part(
+                rng,
+                "For which q is the ELBO equal to log p(x), and why?",
+                "q = p(z|x): the gap is D_KL(q || p(z|x)), which is 0 only when the two are equal",
+                {
+                    "q = p(z) = N(0, 1): then the KL term of the ELBO vanishes": "the KL to "
+                    "the prior is 0 then, but the gap is the KL to the posterior",
+                    "q = N(x, s^2): it puts its mass where the likelihood is highest": "that "
+                    "ignores the prior; the posterior combines both",
+                    "no q: the ELBO is always strictly below log p(x)": "the bound is tight "
+                    "at the exact posterior",
+                },
+                "The ELBO is log p(x) minus a KL divergence; a KL is 0 only for equal "
+                "distributions.",
+            ),
+            part(
+                "symbolic",
+                "Justify it with the posterior: write the mean of p(z|x) for this model in "
+                "terms of x and s.",
+                "x/(1 + s^2)",
+                "p(z|x) is proportional to exp(-z^2/2 - (x - z)^2/(2 s^2)); completing the "
+                "square gives N(x/(1 + s^2), s^2/(1 + s^2)).",
+                symbols={"x": "real", "s": "positive"},
+            ),
+        ],
+        formulas=("elbo-decomposition", "vae-marginal-likelihood", "gauss-cross-entropy"),
+        carried={2: f"(a) log p(x) = {number(log_px)}; (b) ELBO = {number(elbo)}"},
+    )
+
+
+@template(
+    "vae-gradient-estimators-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("reparametrisation-gradient", "reparametrisation"),
+    difficulty=4,
+    tags=("reparametrisation", "score-function", "variance", "multipart"),
+)
+def gradient_estimators_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    mu = rng.choice([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5])
+    sigma = rng.choice([0.5, 1.0, 1.5, 2.0])
+    eps = rng.choice([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5])
+    z = float(formulas.get("reparametrisation").evaluate(mu=[mu], sigma=[sigma], eps=[eps])[0])
+    pathwise = 2 * z  # d/dmu f(mu + sigma eps) = f'(z) with f(z) = z^2
+    score = z * z * (z - mu) / sigma**2  # f(z) d/dmu log N(z; mu, sigma^2)
+    var_pathwise = 4 * sigma**2  # Var[2 (mu + sigma eps)]
+    # E[(z^2 (z - mu)/sigma^2)^2] = (mu^4 + 18 mu^2 sigma^2 + 15 sigma^4)/sigma^2, minus (2 mu)^2
+    var_score = mu**4 / sigma**2 + 14 * mu**2 + 15 * sigma**2
+    return problem(
+        question_id,
+        TOPIC,
+        f"We want d/dmu E_{{z ~ q}}[f(z)] for f(z) = z^2 and q = N(mu, sigma^2) with mu = "
+        f"{show(mu)}, sigma = {show(sigma)} (exact value: 2 mu). Two one-sample estimators, "
+        f"both unbiased: the reparametrised (pathwise) one, with z = mu + sigma eps and eps ~ "
+        f"N(0, 1), and the score-function (REINFORCE) one, f(z) d/dmu log q(z). The draw is "
+        f"eps = {show(eps)}. Moments of N(0, 1): E[eps^2] = 1, E[eps^4] = 3, E[eps^6] = 15. "
+        "3 significant figures.",
+        [
+            part(
+                "symbolic",
+                "Derive the pathwise estimator d/dmu f(mu + sigma eps) in terms of mu, sigma "
+                "and eps.",
+                "2*(mu + sigma*eps)",
+                "Differentiate under the expectation over eps: f'(mu + sigma eps) dz/dmu, "
+                "dz/dmu = 1.",
+                symbols={"mu": "real", "sigma": "positive", "eps": "real"},
+            ),
+            part(
+                "numeric",
+                "What is the pathwise estimate for the draw eps above?",
+                pathwise,
+                "2 z with z = mu + sigma eps.",
+            ),
+            part(
+                "numeric",
+                "What is the score-function estimate f(z) d/dmu log q(z) for the same draw?",
+                score,
+                "d/dmu log N(z; mu, sigma^2) = (z - mu)/sigma^2, times f(z) = z^2.",
+            ),
+            part(
+                "numeric",
+                "What is the variance (over eps) of the pathwise estimator?",
+                var_pathwise,
+                "Var[2 mu + 2 sigma eps] = 4 sigma^2.",
+            ),
+            part(
+                "numeric",
+                "What is the variance (over eps) of the score-function estimator?",
+                var_score,
+                "E[z^4 eps^2]/sigma^2 - 4 mu^2 = mu^4/sigma^2 + 14 mu^2 + 15 sigma^2.",
+            ),
+            choice_part(
+                rng,
+                "Which estimator does a VAE use for its encoder, and why?",
+                "the pathwise one: it uses the derivative of f, so its variance is far lower "
+                "(compare (d) and (e)); it needs f differentiable and z continuous",
+                {
+                    "the score-function one: it is unbiased and the pathwise one is not": "both "
+                    "are unbiased; they differ in variance",
+                    "the score-function one: its variance is lower because it does not "
+                    "differentiate f": "(e) is larger than (d): using only f's values costs "
+                    "variance",
+                    "either: both have the same variance because both are unbiased": "the same "
+                    "mean does not give the same variance",
+                },
+                "Kingma and Welling: the reparametrisation trick gives low-variance gradients.",
+            ),
+        ],
+        formulas=("reparametrisation-gradient", "reparametrisation"),
+        carried={
+            1: "(a) 2 (mu + sigma eps)",
+            5: f"(d) {number(var_pathwise)}; (e) {number(var_score)}",
+        },
+    )
+
+
 guard_module(__name__)
