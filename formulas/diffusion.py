@@ -1256,22 +1256,38 @@ register(
 
 
 def _elbo_parts():
+    """The bound's right side, E_{q(x_1|x_0)}[log p_theta(x_0|x_1)] - D_KL(q(x_T|x_0) || p(x_T))
+    - sum_{t=2}^T E_{q(x_t|x_0)}[D_KL(q(x_{t-1}|x_t, x_0) || p_theta(x_{t-1}|x_t))], built from
+    the chain's states x_t (a sequence), the densities q, p, p_theta and the course's E, D_KL."""
     import sympy as sp
 
-    t, T = sp.Symbol("t"), sp.Symbol("T")
-    decomposition = (
-        sp.Symbol("E_q(x_1|x_0) log p_theta(x_0|x_1)")
-        - sp.Symbol("D_KL(q(x_T|x_0)||p(x_T))")
-        - sp.Sum(
-            sp.Symbol("E_q(x_t|x_0) D_KL(q(x_{t-1}|x_t,x_0)||p_theta(x_{t-1}|x_t))"), (t, 2, T)
-        )
+    from formulas.notation import conditional, divergence, expectation
+
+    t, T = sp.Symbol("t", integer=True), sp.Symbol("T", integer=True, positive=True)
+    x = sp.IndexedBase("x")
+    q, p, p_theta = conditional("q"), conditional("p"), conditional("p_theta")
+    kl = divergence("D_KL")
+    reconstruction = expectation(r"q(x_1 \mid x_0)", "q(x_1|x_0)")(sp.log(p_theta(x[0], x[1])))
+    prior = kl(q(x[T], x[0]), p(x[T]))
+    denoising = expectation(r"q(x_t \mid x_0)", "q(x_t|x_0)")(
+        kl(conditional("q", given=2)(x[t - 1], x[t], x[0]), p_theta(x[t - 1], x[t]))
     )
+    decomposition = reconstruction - prior - sp.Sum(denoising, (t, 2, T))
     return sp, decomposition
+
+
+def _log_evidence():
+    """log p(x_0): the log-likelihood of a data point under the model."""
+    import sympy as sp
+
+    from formulas.notation import conditional
+
+    return sp.log(conditional("p")(sp.IndexedBase("x")[0]))
 
 
 def _elbo_statement():
     sp, decomposition = _elbo_parts()
-    return sp.Ge(sp.Symbol("log p(x_0)"), decomposition, evaluate=False)
+    return sp.Ge(_log_evidence(), decomposition, evaluate=False)
 
 
 def _discrete_chains(count=6, states=3, steps=4, seed=0):
@@ -1345,7 +1361,7 @@ def _elbo_derivation() -> list[Step]:
         Step(
             "Jensen: log p(x_0) = log E_q[p(x_{0:T})/q(x_{1:T}|x_0)] >= E_q log(p(x_{0:T})/"
             "q(x_{1:T}|x_0))",
-            sp.Symbol("log p(x_0)"),
+            _log_evidence(),
             sp.Symbol("E_q(x_1:T|x_0) log(p(x_0:T)/q(x_1:T|x_0))"),
             relation=">=",
             method="custom",

@@ -526,7 +526,21 @@ DISPLAY: dict[str, str] = {
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
     # body
     "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
+    # diffusion
+    "diffusion-elbo": r"\log p(x_0) \geq \mathbb{E}_{q(x_1 \mid x_0)}\!\left["
+    r"\log p_{\theta}(x_0 \mid x_1)\right] - D_{\mathrm{KL}}(q(x_T \mid x_0) \,\|\, p(x_T))"
+    r" - \sum_{t=2}^{T} \mathbb{E}_{q(x_t \mid x_0)}\!\left[D_{\mathrm{KL}}("
+    r"q(x_{t-1} \mid x_t, x_0) \,\|\, p_{\theta}(x_{t-1} \mid x_t))\right]",
     # vae
+    "vae-marginal-likelihood": r"p_{\theta}(x) = \int_{-\infty}^{\infty}"
+    r" p_{\theta}(x \mid z)\, p_{\theta}(z) \, dz",
+    "elbo-decomposition": r"\log p_{\theta}(x) = \mathbb{E}_{z \sim q_{\phi}(z \mid x)}\!\left["
+    r"\log p_{\theta}(x \mid z)\right]"
+    r" - D_{\mathrm{KL}}(q_{\phi}(z \mid x) \,\|\, p_{\theta}(z))"
+    r" + D_{\mathrm{KL}}(q_{\phi}(z \mid x) \,\|\, p_{\theta}(z \mid x))",
+    "beta-vae-objective": r"F(\theta, \phi, \beta; x) = \mathbb{E}_{z \sim q_{\phi}(z \mid x)}\!"
+    r"\left[\log p_{\theta}(x \mid z)\right]"
+    r" - \beta\, D_{\mathrm{KL}}(q_{\phi}(z \mid x) \,\|\, p(z)) + \beta \delta",
     "kl-divergence": r"D_{\mathrm{KL}}(P \,\|\, Q)"
     r" = \int_{-\infty}^{\infty} p(x) \log \frac{p(x)}{q(x)} \, dx",
 }

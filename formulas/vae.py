@@ -11,7 +11,7 @@ evaluators.
 
 from __future__ import annotations
 
-from formulas._chain import definition, density, numeric_value, spot_check
+from formulas._chain import definition, numeric_value, spot_check
 from formulas.core import (
     Claim,
     Derivation,
@@ -194,8 +194,8 @@ def _lemma_symbols():
     z = sp.Symbol("z", real=True)
     mu_p, mu_q = sp.symbols("mu_p mu_q", real=True)
     s_p, s_q = sp.symbols("sigma_p sigma_q", positive=True)
-    p = density("p_lemma", "p(z)", "p(z)")(z)
-    q = density("q_lemma", "q(z)", "q(z)")(z)
+    p = sp.Function("p")(z)  # two densities of z: p(z), q(z)
+    q = sp.Function("q")(z)
     return sp, z, mu_p, mu_q, s_p, s_q, p, q
 
 
@@ -337,8 +337,10 @@ def _posterior_symbols():
 
     z, mu = sp.symbols("z mu", real=True)
     s = sp.Symbol("sigma", positive=True)
-    q = density("q_posterior", r"q(z \mid x)", "q(z|x)")(z)
-    p = density("p_prior", "p(z)", "p(z)")(z)
+    from formulas.notation import conditional
+
+    q = conditional("q")(z, sp.Symbol("x", real=True))  # q(z | x)
+    p = sp.Function("p")(z)
     return sp, z, mu, s, q, p
 
 
@@ -574,12 +576,15 @@ def _latent_model():
 
     z, x, m = sp.symbols("z x m", real=True)
     w, s, v = sp.symbols("w s v", positive=True)
+    from formulas.notation import conditional
+
+    q, p = conditional("q_phi"), conditional("p_theta")  # q_phi(z | x), p_theta(x | z), ...
     densities = {
-        "q": density("q_phi", r"q_\phi(z \mid x)", "q_phi(z|x)")(z),
-        "prior": density("p_theta_z", r"p_\theta(z)", "p_theta(z)")(z),
-        "likelihood": density("p_theta_x_given_z", r"p_\theta(x \mid z)", "p_theta(x|z)")(z),
-        "posterior": density("p_theta_z_given_x", r"p_\theta(z \mid x)", "p_theta(z|x)")(z),
-        "evidence": density("p_theta_x", r"p_\theta(x)", "p_theta(x)")(x),
+        "q": q(z, x),
+        "prior": p(z),
+        "likelihood": p(x, z),
+        "posterior": p(z, x),
+        "evidence": p(x),
     }
     instance = {
         densities["q"]: _normal_pdf(sp, z, m, v),
@@ -641,10 +646,17 @@ register(
 
 
 def _elbo_terms(sp):
+    """E_{z ~ q_phi(z|x)}[log p_theta(x|z)], D_KL(q_phi(z|x) || p_theta(z)) and
+    D_KL(q_phi(z|x) || p_theta(z|x)), built from the densities of `_latent_model`."""
+    from formulas.notation import divergence, expectation
+
+    _, _, _, d, _, _ = _latent_model()
+    q = d["q"]
+    within = expectation(r"z \sim q_{\phi}(z \mid x)", "z~q_φ(z|x)")
     return (
-        sp.Symbol("E_q log p_theta(x|z)"),
-        sp.Symbol("D_KL(q_phi(z|x)||p_theta(z))"),
-        sp.Symbol("D_KL(q_phi(z|x)||p_theta(z|x))"),
+        within(sp.log(d["likelihood"])),
+        divergence("D_KL")(q, d["prior"]),
+        divergence("D_KL")(q, d["posterior"]),
     )
 
 
@@ -652,9 +664,8 @@ def _elbo_statement():
     import sympy as sp
 
     reconstruction, kl_prior, kl_posterior = _elbo_terms(sp)
-    x = sp.Symbol("x", real=True)
-    evidence = density("p_theta_x", r"p_\theta(x)", "p_theta(x)")(x)
-    return sp.Eq(sp.log(evidence), reconstruction - kl_prior + kl_posterior)
+    _, _, _, d, _, _ = _latent_model()
+    return sp.Eq(sp.log(d["evidence"]), reconstruction - kl_prior + kl_posterior)
 
 
 def _elbo_derivation() -> Derivation:
@@ -805,10 +816,16 @@ register(
 def _beta_vae_symbols():
     import sympy as sp
 
+    from formulas.notation import conditional, divergence, expectation
+
     beta, delta = sp.symbols("beta delta", nonnegative=True)
-    reconstruction = sp.Symbol("E_q log p_theta(x|z)")
-    kl = sp.Symbol("D_KL(q_phi(z|x)||p(z))")
-    lagrangian = sp.Symbol("F(theta, phi, beta; x)")
+    theta, phi, x, z = sp.symbols("theta phi x z", real=True)
+    q = conditional("q_phi")(z, x)
+    reconstruction = expectation(r"z \sim q_{\phi}(z \mid x)", "z~q_φ(z|x)")(
+        sp.log(conditional("p_theta")(x, z))
+    )
+    kl = divergence("D_KL")(q, sp.Function("p")(z))
+    lagrangian = sp.Function("F")(theta, phi, beta, x)  # F(theta, phi, beta; x)
     return sp, beta, delta, reconstruction, kl, lagrangian
 
 
@@ -964,17 +981,15 @@ def _gradient_setting():
     z, eps, phi, u = sp.symbols("z epsilon phi u", real=True)
     f, g = sp.Function("f"), sp.Function("g")
     mu_of, sigma_of = sp.Function("mu"), sp.Function("sigma")
-    p_phi = density("p_phi", r"p_\phi(z)", "p_phi(z)")(z)
-    p_eps = density("p_eps", r"p(\epsilon)", "p(eps)")(eps)
-    expect_phi = density(
-        "E_p_phi", r"\mathbb{E}_{p_\phi(z)}\left[f(z)\right]", "E_{p_phi(z)}[f(z)]"
-    )(z)
-    expect_eps = density(
-        "E_p_eps",
-        r"\mathbb{E}_{p(\epsilon)}\left[\frac{\partial}{\partial \phi} f(g(\epsilon, \phi))"
-        r"\right]",
-        "E_{p(eps)}[d/dphi f(g(eps, phi))]",
-    )(eps)
+    from formulas.notation import expectation
+
+    p_phi = sp.Function("p_phi")(z)
+    p_eps = sp.Function("p")(eps)
+    # E_{z ~ p_phi(z)}[f(z)] and E_{eps ~ p(eps)}[d/dphi f(g(eps, phi))]
+    expect_phi = expectation(r"z \sim p_{\phi}(z)", "z~p_φ(z)")(f(z))
+    expect_eps = expectation(r"\epsilon \sim p(\epsilon)", "ε~p(ε)")(
+        sp.Derivative(f(g(eps, phi)), phi)
+    )
     functions = {
         f: sp.Lambda(u, u**3 + sp.exp(u)),
         mu_of: sp.Lambda(u, u**2 - sp.Rational(1, 2)),

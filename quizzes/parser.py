@@ -1283,7 +1283,8 @@ class Parser:
         self._expect("[" if closer == "]" else "(")
         divergence = name.startswith("D_")
         self.in_norm += divergence
-        separators = (",", GIVEN, NORM) if divergence else (",", GIVEN)
+        # F(theta, phi, beta; x): the parameters before the semicolon, the data after it
+        separators = (",", ";", GIVEN, NORM) if divergence else (",", ";", GIVEN)
         arguments = [self.expr()]
         while self.token.text in separators:
             self._advance()
