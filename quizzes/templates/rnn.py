@@ -543,4 +543,178 @@ def vanilla_bptt_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "rnn-lstm-cell-path-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("lstm-cell",),
+    difficulty=3,
+    tags=("lstm", "vanishing", "multipart"),
+)
+def lstm_cell_path_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    z_i, z_f, z_o, z_g = (grid(rng, -2, 2, 0.5) for _ in range(4))
+    z_f = abs(z_f) + 1.0  # a forget gate that keeps most of the cell
+    c_prev = grid(rng, -1.5, 1.5, 0.5) or 1.0
+    steps = rng.choice([10, 20, 50])
+    W = [[z_i, 0.0], [z_f, 0.0], [z_o, 0.0], [z_g, 0.0]]  # x = 1: the pre-activations are z
+    h, c = (
+        float(v[0])
+        for v in formulas.get("lstm-cell").evaluate(x=[1.0], h_prev=[0.0], c_prev=[c_prev], W=W)
+    )
+    f = 1 / (1 + math.exp(-z_f))
+    o = 1 / (1 + math.exp(-z_o))
+    through_cell = o * (1 - math.tanh(c) ** 2) * f
+    return problem(
+        question_id,
+        TOPIC,
+        f"One step of a scalar LSTM cell: the gate pre-activations are z_i = {show(z_i)}, "
+        f"z_f = {show(z_f)}, z_o = {show(z_o)} and the candidate's is z_g = {show(z_g)}; "
+        "i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o), g = tanh(z_g), "
+        f"c_t = f c_{{t-1}} + i g, h_t = o tanh(c_t). The previous cell state is c_{{t-1}} = "
+        f"{show(c_prev)}. 3 significant figures.",
+        [
+            part("numeric", "What is c_t?", c, "c_t = f c_{t-1} + i g."),
+            part("numeric", "What is h_t?", h, "h_t = o tanh(c_t)."),
+            part(
+                "symbolic",
+                "Derive dh_t/dc_{t-1} (through the cell, with the gates held fixed) in terms "
+                "of o, f and c_t.",
+                "o*f*(1 - tanh(c_t)^2)",
+                "dh_t/dc_t = o tanh'(c_t) = o (1 - tanh(c_t)^2), and dc_t/dc_{t-1} = f.",
+                symbols={"o": "unit", "f": "unit", "c_t": "real"},
+            ),
+            part(
+                "numeric",
+                "What is its value here?",
+                through_cell,
+                "o f (1 - tanh(c_t)^2) with the gate values of this step.",
+            ),
+            part(
+                "numeric",
+                f"If the forget gate stayed at this step's value f for {steps} steps, what would "
+                f"dc_{{t+{steps}}}/dc_t along the cell path be?",
+                f**steps,
+                "The cell path multiplies only the forget gates: f^k.",
+            ),
+            choice_part(
+                rng,
+                "The LSTM's cell carries gradients over long spans better than a vanilla RNN's "
+                "hidden state. Which explanation is right?",
+                "the cell update is additive, so dc_t/dc_{t-1} = f: no W_hh and no tanh' in the "
+                "product, and a forget gate near 1 keeps it near 1",
+                {
+                    "the output gate rescales every gradient to norm 1": "o multiplies h_t; "
+                    "it does not normalise gradients",
+                    "the cell has no nonlinearity at all, so every gradient is exactly 1": "the "
+                    "factor is the forget gate f, which is below 1",
+                    "it has fewer parameters, so its Jacobians are smaller": "it has about four "
+                    "times the parameters of a vanilla RNN of the same width",
+                },
+                "Hochreiter and Schmidhuber's constant error carousel, gated by f.",
+            ),
+        ],
+        formulas=("lstm-cell",),
+        carried={
+            1: f"(a) c_t = {number(c)}",
+            3: f"(a) c_t = {number(c)}; f = {number(f)}, o = {number(o)}",
+            4: f"f = {number(f)}",
+        },
+    )
+
+
+@template(
+    "rnn-bptt-bound-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("bptt-exploding-condition", "bptt-jacobian-product"),
+    difficulty=4,
+    tags=("bptt", "vanishing", "exploding", "multipart"),
+)
+def bptt_bound_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    while True:
+        W = np.array([[grid(rng, -2, 2, 0.5) for _ in range(2)] for _ in range(2)])
+        lam = float(np.linalg.svd(W, compute_uv=False)[0])
+        if 1.2 < lam < 3.5 and abs(np.linalg.det(W)) > 0.1:
+            break
+    span = rng.choice([5, 10, 20])
+    # sheet 13: ||dh_i/dh_{i-1}|| <= ||W_hh^T|| ||diag f'|| <= lambda_1 gamma =: eta
+    sigmoid_bound = (lam / 4) ** span
+    tanh_bound = lam**span
+    return problem(
+        question_id,
+        TOPIC,
+        f"An RNN h_i = f(W_hh h_{{i-1}} + W_xh x_i) has W_hh = {matrix(W)}. BPTT multiplies "
+        "the Jacobians dh_i/dh_{i-1} = diag(f'(a_i)) W_hh; lambda_1 is the largest singular "
+        "value of W_hh, gamma a bound on ||diag f'|| (spectral norms). 3 significant figures.",
+        [
+            part(
+                "numeric",
+                "What is lambda_1?",
+                lam,
+                "The square root of the largest eigenvalue of W_hh^T W_hh.",
+            ),
+            part(
+                "symbolic",
+                "Derive the bound on ||dh_t/dh_k|| (t > k) in terms of lambda_1, gamma, t and k.",
+                "(lambda_1*gamma)^(t - k)",
+                "Each factor has norm <= ||W_hh|| ||diag f'|| <= lambda_1 gamma; the norm of a "
+                "product is at most the product of the norms, over t - k factors.",
+                symbols={
+                    "lambda_1": "positive",
+                    "gamma": "positive",
+                    "t": "positive-integer",
+                    "k": "positive-integer",
+                },
+            ),
+            part(
+                "numeric",
+                f"With f = sigmoid (gamma = 1/4, the largest sigmoid'), what is the bound for "
+                f"t - k = {span}?",
+                sigmoid_bound,
+                "(lambda_1 / 4)^(t - k).",
+            ),
+            part(
+                "numeric",
+                f"With f = tanh (gamma = 1), what is the bound for t - k = {span}?",
+                tanh_bound,
+                "lambda_1^(t - k).",
+            ),
+            choice_part(
+                rng,
+                "What do (c) and (d) prove about the gradients, and why?",
+                "the sigmoid RNN's gradients vanish (lambda_1 < 1/gamma = 4), but nothing "
+                "follows for tanh: lambda_1 > 1/gamma is necessary for exploding, not "
+                "sufficient, since the bound only caps the norm",
+                {
+                    "both explode, since lambda_1 > 1 in both cases": "the sigmoid's gamma = "
+                    "1/4 makes its bound shrink, and a bound above 1 proves nothing",
+                    "the tanh RNN's gradients explode, since lambda_1 > 1/gamma = 1": "an upper "
+                    "bound that grows does not make the norm grow (saturated units, tanh' << 1)",
+                    "both vanish, since sigmoid' and tanh' are below 1": "for tanh the bound "
+                    "lambda_1^(t - k) grows; vanishing is not proved",
+                },
+                "Pascanu et al.: lambda_1 < 1/gamma is sufficient for vanishing; the converse "
+                "only gives a necessary condition for exploding.",
+            ),
+        ],
+        formulas=("bptt-exploding-condition", "bptt-jacobian-product"),
+        carried={
+            2: f"(a) lambda_1 = {number(lam)}; (b) (lambda_1 gamma)^(t - k)",
+            3: f"(a) lambda_1 = {number(lam)}; (b) (lambda_1 gamma)^(t - k)",
+            4: f"(c) {number(sigmoid_bound)}; (d) {number(tanh_bound)}",
+        },
+    )
+
+
 guard_module(__name__)

@@ -1,0 +1,127 @@
+"""RNN multipart problems (rnn-lstm-cell-path-multipart, rnn-bptt-bound-multipart): every part
+recomputed by an independent route (torch.nn.LSTMCell and autograd through it, singular
+values by eigenvalues of W^T W, the bound checked against real Jacobian products of a sigmoid
+RNN), and each part marked on its own."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def check_lstm(q):
+    import sympy as sp
+    import torch
+
+    z = [float(value(q.prompt, n)) for n in ("z_i", "z_f", "z_g", "z_o")]  # torch's order
+    c_prev = float(value(q.prompt, "c_{t-1}"))
+    cell = torch.nn.LSTMCell(1, 1, dtype=torch.float64)
+    with torch.no_grad():  # x = 1, h_{t-1} = 0: the pre-activations are the input weights
+        cell.weight_ih.copy_(torch.tensor(z, dtype=torch.float64)[:, None])
+        cell.weight_hh.zero_()
+        cell.bias_ih.zero_()
+        cell.bias_hh.zero_()
+    c0 = torch.tensor([[c_prev]], dtype=torch.float64, requires_grad=True)
+    h, c = cell(torch.ones(1, 1, dtype=torch.float64), (torch.zeros(1, 1, dtype=torch.float64), c0))
+    close(q.parts[0].answer, c.item())
+    close(q.parts[1].answer, h.item())
+    h.backward()  # the gates do not depend on c_{t-1}: autograd follows the cell path only
+    close(q.parts[3].answer, c0.grad.item())
+    forget = torch.sigmoid(torch.tensor(z[1])).item()
+    steps = int(re.search(r"for (\d+) steps", q.parts[4].prompt).group(1))
+    carried = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    state = carried
+    for _ in range(steps):  # c <- f c + (input term that does not depend on c)
+        state = forget * state + 0.3
+    state.backward()
+    close(q.parts[4].answer, carried.grad.item())
+    assert right_option(q.parts[5]).startswith("the cell update is additive")
+    o, f, c_t, c_p, i, g = sp.symbols("o f c_t c_p i g", real=True)
+    truth = sp.diff(o * sp.tanh(f * c_p + i * g), c_p).subs(f * c_p + i * g, c_t)
+    points = [{"o": 0.3, "f": 0.8, "c_t": 1.2}, {"o": 0.9, "f": 0.4, "c_t": -0.5}]
+    same_expression(q.parts[2].answer, truth, {"o": "unit", "f": "unit", "c_t": "real"}, points)
+    return {
+        2: "o*(1 - tanh(c_t)^2)",  # the forget gate dropped
+        4: repr(forget * steps),
+        5: option_letter(q.parts[5], "the cell has no nonlinearity"),
+    }
+
+
+def check_bptt_bound(q):
+    import sympy as sp
+    import torch
+
+    W = np.array(value(q.prompt, "W_hh"), float)
+    lam = float(np.sqrt(np.linalg.eigvalsh(W.T @ W).max()))
+    span = int(re.search(r"t - k = (\d+)", q.parts[2].prompt).group(1))
+    close(q.parts[0].answer, lam)
+    close(q.parts[2].answer, (lam / 4) ** span)
+    close(q.parts[3].answer, lam**span)
+    # a real sigmoid RNN: the Jacobian product's norm stays under the bound
+    rng = np.random.default_rng(0)
+    W_t = torch.tensor(W)
+    for _ in range(5):
+        h = torch.tensor(rng.normal(size=2), requires_grad=True)
+        xs = torch.tensor(rng.normal(size=(span, 2)))
+
+        def unroll(h0, W_t=W_t, xs=xs):
+            for x in xs:
+                h0 = torch.sigmoid(W_t @ h0 + x)
+            return h0
+
+        J = torch.autograd.functional.jacobian(unroll, h)
+        assert torch.linalg.matrix_norm(J, ord=2).item() <= (lam / 4) ** span * (1 + 1e-9)
+    assert right_option(q.parts[4]).startswith("the sigmoid RNN's gradients vanish")
+    lam_s, gam, t, k = sp.symbols("lambda_1 gamma t k", positive=True)
+    truth = (lam_s * gam) ** (t - k)
+    points = [
+        {"lambda_1": 1.5, "gamma": 0.25, "t": 7, "k": 2},
+        {"lambda_1": 3.0, "gamma": 1.0, "t": 4, "k": 1},
+    ]
+    symbols = {
+        "lambda_1": "positive",
+        "gamma": "positive",
+        "t": "positive-integer",
+        "k": "positive-integer",
+    }
+    same_expression(q.parts[1].answer, truth, symbols, points)
+    return {
+        1: "(lambda_1*gamma)^t",
+        2: repr(lam**span / 4),  # only one factor of 1/4
+        4: option_letter(q.parts[4], "the tanh RNN's gradients explode"),
+    }
+
+
+CHECKS = {
+    "rnn-lstm-cell-path-multipart": check_lstm,
+    "rnn-bptt-bound-multipart": check_bptt_bound,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_rnn_has_five_multipart_problems():
+    ids = [t for t, tmpl in TEMPLATES.items() if tmpl.kind == "multipart" and tmpl.topic == "rnn"]
+    assert len(ids) >= 5, ids
