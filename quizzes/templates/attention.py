@@ -18,6 +18,7 @@ from quizzes.templates._kit import (
     matrix,
     mistake,
     number,
+    show,
     symbolic_question,
     vector,
 )
@@ -489,6 +490,174 @@ def positional_encoding_multipart(rng: random.Random, question_id: str) -> Quest
             ),
         ],
         formulas=("positional-encoding",),
+    )
+
+
+@template(
+    "attn-multi-head-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("multi-head-attention", "attention-cost"),
+    difficulty=3,
+    tags=("multi-head", "multipart"),
+)
+def multi_head_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    dims, heads = rng.choice([(64, 4), (128, 8), (256, 8), (512, 8), (96, 6)])
+    tokens = rng.choice([10, 20, 50])
+    X = _rows(rng, 3, 2)
+    while len({tuple(row) for row in X}) < 3 or not all(any(row) for row in X):
+        X = _rows(rng, 3, 2)
+    row, column = rng.randint(1, 3), rng.randint(1, 2)
+    eye = np.eye(2).tolist()
+    mha = formulas.get("multi-head-attention")
+    two = float(mha.evaluate(X=X, W_Q=eye, W_K=eye, W_V=eye, W_O=eye, heads=2)[row - 1, column - 1])
+    one = float(mha.evaluate(X=X, W_Q=eye, W_K=eye, W_V=eye, W_O=eye, heads=1)[row - 1, column - 1])
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        "Multi-head self-attention: Q = X W_Q, K = X W_K, V = X W_V (X has one token per row); "
+        "the D columns of Q, K and V are split into h heads of D/h consecutive columns each, "
+        "head_i = Softmax(Q_i K_i^T / sqrt(D/h)) V_i (softmax along each row), and MHA(X) = "
+        "Concat(head_1, ..., head_h) W_O; W_Q, W_K, W_V, W_O are D x D, without biases.",
+        [
+            part(
+                "numeric",
+                f"With D = {dims} and h = {heads} heads: how many learnable parameters do W_Q, "
+                "W_K, W_V and W_O hold together?",
+                4 * dims * dims,
+                "Four D x D matrices, 4 D^2, whatever h: the heads split the columns, they do "
+                "not add weights.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"With D = {dims}, h = {heads} and T = {tokens} tokens: how many FLOPs do the "
+                "score products Q_i K_i^T of all heads take together (2 per multiply-add)?",
+                formulas.get("attention-cost").evaluate(T=tokens, D=dims) / 2,
+                "Each head: 2 T^2 (D/h); h heads: 2 T^2 D, the same as one head of width D.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"A toy layer with D = 2, h = 2 and W_Q = W_K = W_V = W_O = I (the 2 x 2 "
+                f"identity) on the T = 3 tokens X = {matrix(X)}: what is the entry of MHA(X) "
+                f"in row {row}, column {column} (counting from 1)?",
+                two,
+                "Head c sees only column c: its scores are x_ic x_jc / sqrt(1).",
+            ),
+            part(
+                "numeric",
+                "The same toy layer with one head of width 2 (h = 1): what is that entry "
+                f"(row {row}, column {column}) now?",
+                one,
+                "One head: the scores are x_i . x_j / sqrt(2), one softmax for both columns.",
+            ),
+            choice_part(
+                rng,
+                "Which is right about h heads of width D/h versus one head of width D, and why?",
+                "each head forms its own attention pattern over its own subspace, at the same "
+                "parameter count and score FLOPs as one head of width D",
+                {
+                    "h heads have h times the parameters, so more capacity": "W_Q, W_K, W_V, "
+                    "W_O stay D x D: 4 D^2 whatever h",
+                    "h heads cut the cost of the scores by a factor h": "h T^2 (D/h) = T^2 D: "
+                    "the same cost",
+                    "the heads share one softmax, so the output equals one wide head's": "each "
+                    "head has its own softmax: the toy entries differ",
+                },
+                "Parameters 4 D^2 and score cost 2 T^2 D do not depend on h; the h softmaxes "
+                "let different heads attend to different positions.",
+            ),
+        ],
+        formulas=("multi-head-attention", "attention-cost"),
+    )
+
+
+@template(
+    "attn-causal-equivariance-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("attention-causal", "scaled-dot-product-attention", "causal-mask"),
+    difficulty=3,
+    tags=("mask", "permutation-equivariance", "multipart"),
+)
+def causal_equivariance_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    x = [grid(rng, -2, 2, 0.5) for _ in range(3)]
+    while len(set(x)) < 3 or 0 in x:
+        x = [grid(rng, -2, 2, 0.5) for _ in range(3)]
+    wq, wk, wv = (rng.choice([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0]) for _ in range(3))
+    X = [[v] for v in x]
+    causal = float(
+        formulas.get("attention-causal").evaluate(X=X, W_Q=[[wq]], W_K=[[wk]], W_V=[[wv]])[1, 0]
+    )
+    sdpa = formulas.get("scaled-dot-product-attention")
+    Q, K, V = ([[w * v] for v in x] for w in (wq, wk, wv))
+    full = float(sdpa.evaluate(Q=Q, K=K, V=V)[1, 0])
+    reverse = [[M[1], M[2], M[0]] for M in (Q, K, V)]
+    swapped = float(sdpa.evaluate(Q=reverse[0], K=reverse[1], V=reverse[2])[0, 0])
+    symbols = {"s_21": "real", "s_22": "real", "s_23": "real"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"Self-attention over T = 3 scalar tokens (D = 1) x_1, x_2, x_3 = {vector(x)} (counting "
+        f"from 1), without positional encodings: q_i = {show(wq)} x_i, k_i = {show(wk)} x_i, "
+        f"v_i = {show(wv)} x_i, the scores s_ij = q_i k_j / sqrt(D), and y_i = sum_j alpha_ij "
+        "v_j with alpha_i. = Softmax(s_i. + M_i.) (M = 0 when unmasked).",
+        [
+            part(
+                "symbolic",
+                "With the causal mask (M_ij = -infinity for j > i, else 0), write the weight "
+                "alpha_21 that query 2 puts on key 1, using s_21, s_22 and s_23 (as needed).",
+                "exp(s_21)/(exp(s_21) + exp(s_22))",
+                "Row 2 of the mask blocks j = 3: exp(-inf) = 0 drops s_23 from the softmax.",
+                symbols=symbols,
+            ),
+            part(
+                "numeric",
+                "With the causal mask: what is y_2?",
+                causal,
+                "y_2 = alpha_21 v_1 + alpha_22 v_2.",
+            ),
+            part(
+                "numeric",
+                "Without the mask: what is y_2?",
+                full,
+                "All three keys enter the softmax.",
+            ),
+            part(
+                "numeric",
+                "Without the mask, the tokens are fed in the order (x_2, x_3, x_1). What is the "
+                "output at position 1 (which now holds x_2)?",
+                swapped,
+                "Permuting the tokens permutes the outputs: the output for x_2 is unchanged.",
+            ),
+            choice_part(
+                rng,
+                "Why does a transformer need positional encodings?",
+                "unmasked self-attention is permutation equivariant: permuting the tokens only "
+                "permutes the outputs, so without positions word order is invisible",
+                {
+                    "the softmax needs positive inputs, which the encodings add": "the softmax "
+                    "accepts any real scores",
+                    "to make attention causal": "causality comes from the mask M",
+                    "to keep the scores from growing with D": "that is the 1/sqrt(D) scaling",
+                },
+                "y_{pi(i)}(X permuted) = y_i(X): each output is a weighted sum over a set of "
+                "keys; only positional encodings (or a mask) break the symmetry.",
+            ),
+        ],
+        formulas=("attention-causal", "scaled-dot-product-attention", "causal-mask"),
     )
 
 

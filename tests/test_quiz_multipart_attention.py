@@ -1,0 +1,127 @@
+"""Attention multipart problems (attn-multi-head-multipart, attn-causal-equivariance-multipart):
+every part recomputed by an independent route (torch.nn.MultiheadAttention's parameters and
+outputs, torch's FLOP counter, torch SDPA with is_causal, a softmax written in sympy), and each
+part marked on its own."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def check_multi_head(q):
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode
+
+    dims, heads = (
+        int(v) for v in re.search(r"D = (\d+) and h = (\d+)", q.parts[0].prompt).groups()
+    )
+    tokens = int(re.search(r"T = (\d+) tokens", q.parts[1].prompt).group(1))
+    layer = torch.nn.MultiheadAttention(dims, heads, bias=False)
+    assert int(q.parts[0].answer) == sum(p.numel() for p in layer.parameters())
+    # the score products of every head, counted by torch's FLOP counter
+    Q, K = torch.randn(heads, tokens, dims // heads), torch.randn(heads, tokens, dims // heads)
+    with FlopCounterMode(display=False) as counter:
+        torch.bmm(Q, K.transpose(1, 2))
+    assert int(q.parts[1].answer) == counter.get_total_flops()
+    X = torch.tensor(value(q.parts[2].prompt, "X"), dtype=torch.float64)
+    row, column = (
+        int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[2].prompt).groups()
+    )
+    outputs = []
+    for h in (2, 1):
+        toy = torch.nn.MultiheadAttention(2, h, bias=False, dtype=torch.float64)
+        with torch.no_grad():
+            toy.in_proj_weight.copy_(torch.eye(2, dtype=torch.float64).repeat(3, 1))
+            toy.out_proj.weight.copy_(torch.eye(2, dtype=torch.float64))
+            out, _ = toy(X[:, None], X[:, None], X[:, None], need_weights=False)
+        outputs.append(out[row, 0, column].item())
+    close(q.parts[2].answer, outputs[0])
+    close(q.parts[3].answer, outputs[1])
+    # by hand for h = 2: head c is one-dimensional attention on column c
+    c = X[:, column : column + 1]
+    close(q.parts[2].answer, F.scaled_dot_product_attention(c, c, c)[row, 0].item())
+    assert right_option(q.parts[4]).startswith("each head forms its own attention pattern")
+    return {
+        0: str(3 * dims * dims),  # W_O forgotten
+        1: str(heads * int(q.parts[1].answer)),  # cost taken to grow with h
+        2: repr(outputs[1]),  # one head's softmax for both columns
+        3: repr(outputs[0]),
+        4: option_letter(q.parts[4], "h heads have h times the parameters"),
+    }
+
+
+def check_causal_equivariance(q):
+    import sympy as sp
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.tensor(value(q.prompt, "x_1, x_2, x_3"), dtype=torch.float64)[:, None]
+    wq, wk, wv = (
+        float(w)
+        for w in re.search(
+            r"q_i = (-?[\d.]+) x_i, k_i = (-?[\d.]+) x_i, v_i = (-?[\d.]+) x_i", q.prompt
+        ).groups()
+    )
+    Q, K, V = wq * x, wk * x, wv * x
+    causal = F.scaled_dot_product_attention(Q, K, V, is_causal=True)
+    full = F.scaled_dot_product_attention(Q, K, V)
+    order = [1, 2, 0]  # (x_2, x_3, x_1)
+    permuted = F.scaled_dot_product_attention(Q[order], K[order], V[order])
+    close(q.parts[1].answer, causal[1, 0].item())
+    close(q.parts[2].answer, full[1, 0].item())
+    close(q.parts[3].answer, permuted[0, 0].item())
+    assert torch.allclose(permuted, full[order])  # equivariance, observed
+    s21, s22, s23 = (sp.Symbol(n, real=True) for n in ("s_21", "s_22", "s_23"))
+    masked = [s21, s22, s23 + sp.Symbol("M_23")]
+    weights = [sp.exp(s) for s in masked]
+    truth = (weights[0] / sum(weights)).subs(sp.Symbol("M_23"), -sp.oo)
+    points = [{"s_21": 0.3, "s_22": -1.2, "s_23": 2.0}, {"s_21": -0.7, "s_22": 0.4, "s_23": 0.1}]
+    same_expression(
+        q.parts[0].answer, truth, dict.fromkeys(("s_21", "s_22", "s_23"), "real"), points
+    )
+    assert right_option(q.parts[4]).startswith("unmasked self-attention is permutation equivariant")
+    return {
+        0: "exp(s_21)/(exp(s_21) + exp(s_22) + exp(s_23))",  # the mask forgotten
+        1: repr(full[1, 0].item()),
+        2: repr(causal[1, 0].item()),
+        3: repr(full[0, 0].item()),  # the output that used to sit at position 1
+        4: option_letter(q.parts[4], "to make attention causal"),
+    }
+
+
+CHECKS = {
+    "attn-multi-head-multipart": check_multi_head,
+    "attn-causal-equivariance-multipart": check_causal_equivariance,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_attention_has_five_multipart_problems():
+    ids = [
+        t for t, tmpl in TEMPLATES.items() if tmpl.kind == "multipart" and tmpl.topic == "attention"
+    ]
+    assert len(ids) >= 5, ids
