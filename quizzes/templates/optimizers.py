@@ -518,4 +518,200 @@ def adagrad_rmsprop_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "opt-nesterov-lookahead-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("nesterov-update", "polyak-momentum-update"),
+    difficulty=3,
+    tags=("nesterov", "momentum", "multipart"),
+)
+def nesterov_lookahead_multipart(rng: random.Random, question_id: str) -> Question:
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    lam = rng.choice([1.0, 2.0, 4.0])
+    lr = rng.choice([0.05, 0.1, 0.2])
+    alpha = rng.choice([0.5, 0.8, 0.9])
+    theta = rng.choice([-2.0, -1.0, 1.0, 2.0])
+    v = -theta * rng.choice([0.5, 1.0, 1.5])  # moving towards the minimum at 0
+    ahead = theta + alpha * v
+    grad_ahead = lam * ahead
+    nesterov = float(
+        formulas.get("nesterov-update").evaluate(
+            theta=theta, grad=grad_ahead, v=v, lr=lr, momentum=alpha
+        )
+    )
+    polyak = float(
+        formulas.get("polyak-momentum-update").evaluate(
+            theta=theta, grad=lam * theta, v=v, lr=lr, momentum=alpha
+        )
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"Minimise L(theta) = lambda theta^2 / 2 with lambda = {show(lam)} (minimum at 0). The "
+        f"parameter is theta = {show(theta)} and the velocity v = {show(v)}; learning rate "
+        f"epsilon = {show(lr)}, momentum alpha = {show(alpha)}. Polyak: v <- alpha v - epsilon "
+        "grad L(theta), theta <- theta + v. Nesterov: v <- alpha v - epsilon grad L(theta + "
+        "alpha v), theta <- theta + v. 3 significant figures.",
+        [
+            part(
+                "symbolic",
+                "Derive Nesterov's new theta for this L in terms of theta, v, alpha, epsilon "
+                "and lambda.",
+                "theta + alpha*v - epsilon*lambda*(theta + alpha*v)",
+                "grad L(theta + alpha v) = lambda (theta + alpha v); theta + (alpha v - "
+                "epsilon grad).",
+                symbols={
+                    "theta": "real",
+                    "v": "real",
+                    "alpha": "positive",
+                    "epsilon": "positive",
+                    "lambda": "positive",
+                },
+            ),
+            part(
+                "numeric",
+                "What is the gradient at Nesterov's look-ahead point, grad L(theta + alpha v)?",
+                grad_ahead,
+                "lambda (theta + alpha v).",
+            ),
+            part(
+                "numeric",
+                "What is theta after one Nesterov step?",
+                nesterov,
+                "theta + alpha v - epsilon grad L(theta + alpha v).",
+            ),
+            part(
+                "numeric",
+                "What is theta after one Polyak (heavy-ball) step from the same state instead?",
+                polyak,
+                "theta + alpha v - epsilon grad L(theta): the gradient at theta itself.",
+            ),
+            choice_part(
+                rng,
+                "Which statement about the two steps is right, and why?",
+                "they differ because Nesterov takes the gradient at the look-ahead point "
+                "theta + alpha v, where momentum is about to carry theta: the velocity is "
+                "corrected before an overshoot",
+                {
+                    "they are the same step, since the velocity is the same": "the gradients "
+                    "are taken at different points, theta and theta + alpha v",
+                    "Nesterov uses a second-order (Hessian) correction": "it uses only a "
+                    "gradient, at the look-ahead point",
+                    "Polyak looks ahead and Nesterov does not": "it is the other way round",
+                },
+                "The look-ahead gradient corrects the velocity before the overshoot.",
+            ),
+        ],
+        formulas=("nesterov-update", "polyak-momentum-update"),
+        carried={
+            1: "(a) theta + alpha v - epsilon lambda (theta + alpha v)",
+            2: f"(b) grad L(theta + alpha v) = {number(grad_ahead)}",
+            4: f"(c) Nesterov: {number(nesterov)}; (d) Polyak: {number(polyak)}",
+        },
+    )
+
+
+@template(
+    "opt-gd-conditioning-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("sgd-update",),
+    difficulty=3,
+    tags=("gradient-descent", "conditioning", "learning-rate", "multipart"),
+)
+def gd_conditioning_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part, vector
+
+    steep = rng.choice([4.0, 5.0, 8.0, 10.0])
+    flat = rng.choice([0.2, 0.5, 1.0])
+    lr = rng.choice([0.05, 0.1, 0.15])
+    while lr >= 2 / steep:
+        lr /= 2
+    theta0 = [rng.choice([1.0, 2.0, -1.0]), rng.choice([1.0, 2.0, -2.0])]
+    k = rng.choice([3, 4, 5])
+    update = formulas.get("sgd-update")
+    theta = list(theta0)
+    for _ in range(k):
+        theta = [
+            float(v)
+            for v in update.evaluate(theta=theta, grad=[steep * theta[0], flat * theta[1]], lr=lr)
+        ]
+    largest = 2 / steep
+    factor = abs(1 - lr * flat)
+    steps = math.ceil(math.log(0.01) / math.log(factor))
+    return problem(
+        question_id,
+        TOPIC,
+        f"Gradient descent theta <- theta - epsilon grad L(theta) on L(theta) = (a theta_1^2 + "
+        f"b theta_2^2)/2 with a = {show(steep)}, b = {show(flat)}, from theta = "
+        f"{vector(theta0)}. 3 significant figures.",
+        [
+            part(
+                "symbolic",
+                "Derive theta_1 after k steps in terms of epsilon, a, k and its start value "
+                "theta_0.",
+                "(1 - epsilon*a)^k*theta_0",
+                "grad_1 L = a theta_1, so each step multiplies theta_1 by (1 - epsilon a).",
+                symbols={
+                    "epsilon": "positive",
+                    "a": "positive",
+                    "k": "positive-integer",
+                    "theta_0": "real",
+                },
+            ),
+            part(
+                "numeric",
+                f"With epsilon = {show(lr)}, what is theta_1 after {k} steps?",
+                theta[0],
+                "(1 - epsilon a)^k theta_1(0).",
+            ),
+            part(
+                "numeric",
+                "Above which learning rate does gradient descent diverge on this L (the "
+                "largest stable epsilon)?",
+                largest,
+                "Every |1 - epsilon lambda_i| < 1 is needed: epsilon < 2/lambda_max = 2/a.",
+            ),
+            part(
+                "numeric",
+                f"With epsilon = {show(lr)}, how many steps does theta_2 need to fall below 1% "
+                "of its start value (the smallest whole number)?",
+                steps,
+                "The smallest k with |1 - epsilon b|^k < 0.01: k > log 0.01 / log|1 - epsilon b|.",
+                numeric_rule="abs:0",
+            ),
+            choice_part(
+                rng,
+                "Which statement about gradient descent on this L is right, and why?",
+                "the flat direction is slow because epsilon is capped by the steep one: "
+                "epsilon < 2/a leaves theta_2 shrinking by at least 1 - 2b/a per step, so "
+                "the condition number a/b sets the speed",
+                {
+                    "raising epsilon to 3/a would converge faster in both directions": "then "
+                    "|1 - epsilon a| = 2 > 1 and theta_1 diverges",
+                    "the number of steps does not depend on a/b, only on the start": "the "
+                    "largest stable step is set by a, the speed of theta_2 by b",
+                    "momentum cannot help here because L is quadratic": "momentum helps most "
+                    "on ill-conditioned quadratics",
+                },
+                "On a quadratic, lambda_min / lambda_max sets the rate of gradient descent.",
+            ),
+        ],
+        formulas=("sgd-update",),
+        carried={
+            1: "(a) (1 - epsilon a)^k theta_0",
+            3: f"(c) 2/a = {number(largest)}",
+            4: f"(c) 2/a = {number(largest)}; (d) {steps} steps",
+        },
+    )
+
+
 guard_module(__name__)
