@@ -564,4 +564,174 @@ def vq_vae_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "ar-made-masks-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("made-mask", "autoregressive-factorisation"),
+    difficulty=3,
+    tags=("made", "masks", "multipart"),
+)
+def made_masks_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    inputs = [1, 2, 3, 4]
+    degrees = [rng.randint(1, 3) for _ in range(5)]
+    j = rng.randint(1, 3)
+    d = rng.randint(j + 1, 4)
+    made = formulas.get("made-mask")
+    hidden = np.asarray(made.evaluate(m_in=inputs, m_out=degrees))
+    output = np.asarray(made.evaluate(m_in=degrees, m_out=inputs, output=True))
+    paths = int((output @ hidden)[d - 1, j - 1])
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        "MADE on D = 4 binary inputs in the order x_1, x_2, x_3, x_4 (input d has degree d, "
+        "counting from 1), one hidden layer of 5 units with the degrees m(1), ..., m(5) = "
+        f"{vector(degrees)}, and 4 outputs, output d giving p(x_d | x_<d). A hidden unit of "
+        "degree m may depend on x_1, ..., x_m only; a weight is kept (mask entry 1) exactly when "
+        "the autoregressive property allows it.",
+        [
+            part(
+                "numeric",
+                "How many entries of the input-to-hidden mask M^W (5 x 4) are 1?",
+                int(hidden.sum()),
+                "M^W_{k,d} = 1 iff m(k) >= d: unit k sees m(k) inputs, sum_k m(k).",
+                **exact,
+            ),
+            part(
+                "numeric",
+                "How many entries of the hidden-to-output mask M^V (4 x 5) are 1?",
+                int(output.sum()),
+                "M^V_{d,k} = 1 iff d > m(k): unit k feeds the 4 - m(k) outputs after its degree.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"Through how many hidden units does input x_{j} reach output {d} (the entry "
+                f"({d}, {j}) of M^V M^W)?",
+                paths,
+                f"Units with {j} <= m(k) < {d}: they see x_{j} and feed output {d}.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "Which rule decides whether output d may use hidden unit k (mask entry M^V_{d,k} "
+                "= 1), and why?",
+                "d > m(k), strictly: with d >= m(k), a unit of degree d would pass x_d to "
+                "output d, so p(x_d | x_<d) would see x_d and the product of conditionals would "
+                "no longer be a normalised p(x)",
+                {
+                    "d >= m(k), as in the hidden layers": "then output d sees x_d through a "
+                    "unit of degree d",
+                    "d < m(k): an output uses the units of higher degree": "those units see "
+                    "x_d and later inputs",
+                    "every k: once the hidden layers are masked, the output layer needs no "
+                    "mask": "unit k of degree m(k) >= d would carry x_d to output d",
+                },
+                "p(x) = prod_d p(x_d | x_<d) needs output d to depend on x_1..x_{d-1} only; "
+                "paths x_j -> output d exist only for j <= m(k) < d, so j < d.",
+            ),
+        ],
+        formulas=("made-mask", "autoregressive-factorisation"),
+        carried={2: f"(a) {int(hidden.sum())}; (b) {int(output.sum())}"},
+    )
+
+
+@template(
+    "ar-chain-rule-bits-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("autoregressive-factorisation", "bits-per-dim"),
+    difficulty=2,
+    tags=("chain-rule", "bits-per-dim", "multipart"),
+)
+def chain_rule_bits_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    def prob() -> float:
+        return rng.choice([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+
+    a = prob()
+    b = [prob(), prob()]
+    c = [prob() for _ in range(4)]
+    x = [rng.randint(0, 1) for _ in range(3)]
+    pieces = [
+        a if x[0] else 1 - a,
+        b[x[0]] if x[1] else 1 - b[x[0]],
+        c[2 * x[0] + x[1]] if x[2] else 1 - c[2 * x[0] + x[1]],
+    ]
+    p_x = math.prod(pieces)
+    bits = formulas.get("bits-per-dim").evaluate(nll=-math.log(p_x), dims=3)
+    marginal = (1 - a) * b[0] + a * b[1]
+    nll = rng.choice([2000, 2200, 2400, 2600, 3000])
+    image_bits = formulas.get("bits-per-dim").evaluate(nll=nll, dims=32 * 32 * 3)
+    return problem(
+        question_id,
+        TOPIC,
+        "An autoregressive model of three binary pixels, x_1 first: p(x_1 = 1) = "
+        f"{show(a)}; p(x_2 = 1 | x_1 = 0) = {show(b[0])}, p(x_2 = 1 | x_1 = 1) = {show(b[1])}; "
+        "p(x_3 = 1 | x_1, x_2) = "
+        f"{show(c[0])}, {show(c[1])}, {show(c[2])}, {show(c[3])} for (x_1, x_2) = (0, 0), "
+        "(0, 1), (1, 0), (1, 1).",
+        [
+            part(
+                "numeric",
+                f"What is p(x) for the image x = (x_1, x_2, x_3) = ({x[0]}, {x[1]}, {x[2]})?",
+                p_x,
+                "The chain rule: p(x_1) p(x_2 | x_1) p(x_3 | x_1, x_2).",
+            ),
+            part(
+                "numeric",
+                "What is its negative log-likelihood in bits per dimension?",
+                bits,
+                "-log2 p(x) / D with D = 3 pixels.",
+            ),
+            part(
+                "numeric",
+                "What is the marginal probability p(x_2 = 1)?",
+                marginal,
+                "Sum over x_1: p(x_1 = 0) p(x_2 = 1 | 0) + p(x_1 = 1) p(x_2 = 1 | 1).",
+            ),
+            part(
+                "numeric",
+                f"A PixelCNN reaches a test NLL of {nll} nats per image on 32 x 32 x 3 images "
+                "(each colour value one dimension). What is that in bits per dimension?",
+                image_bits,
+                "nats / (D ln 2) with D = 3072.",
+            ),
+            choice_part(
+                rng,
+                "For a trained PixelCNN, which takes one network pass per pixel, and why?",
+                "sampling: each pixel's conditional needs the earlier pixels, which must be "
+                "sampled first; log p(x) of a given image evaluates every conditional in one "
+                "masked pass",
+                {
+                    "computing log p(x): the conditionals must be evaluated one after another": (
+                        "for a given image all x_<i are known: the masked convolutions give "
+                        "every conditional at once"
+                    ),
+                    "both: the chain rule is sequential": "only sampling is; evaluating the "
+                    "product for known pixels is parallel",
+                    "neither: the masks make sampling one pass too": "a sampled pixel is an "
+                    "input to the next conditional, so sampling stays sequential",
+                },
+                "Training and likelihood use teacher forcing (all conditionals in parallel); "
+                "sampling needs D passes.",
+            ),
+        ],
+        formulas=("autoregressive-factorisation", "bits-per-dim"),
+        carried={1: f"(a) p(x) = {number(p_x)}"},
+    )
+
+
 guard_module(__name__)

@@ -1,0 +1,113 @@
+"""Autoregressive multipart problems (ar-made-masks-multipart, ar-chain-rule-bits-multipart):
+every part recomputed by an independent route (masks written from the degree rule and checked
+on a masked torch MLP whose Jacobian must be strictly lower triangular, the full joint table of
+three pixels enumerated and summed), and each part marked on its own."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+
+import numpy as np
+import pytest
+from multipart_topic_checks import SEEDS, check_marking, close, option_letter, right_option, value
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def _jacobian(mask_w, mask_v):
+    """d outputs / d inputs of a masked 4-5-4 tanh MLP with random weights."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(5, 4, generator=gen, dtype=torch.float64) * torch.tensor(mask_w)
+    V = torch.randn(4, 5, generator=gen, dtype=torch.float64) * torch.tensor(mask_v)
+    x = torch.randn(4, generator=gen, dtype=torch.float64)
+    return torch.autograd.functional.jacobian(lambda v: V @ torch.tanh(W @ v), x).numpy()
+
+
+def check_made(q):
+    degrees = value(q.prompt, "m(1), ..., m(5)")
+    j, d = (
+        int(v) for v in re.search(r"input x_(\d) reach output (\d)", q.parts[2].prompt).groups()
+    )
+    # from the definition: unit k sees x_1..x_m(k); output d may see x_1..x_{d-1} only
+    mask_w = np.array([[1.0 if i <= m else 0.0 for i in range(1, 5)] for m in degrees])
+    mask_v = np.array([[1.0 if m <= out - 1 else 0.0 for m in degrees] for out in range(1, 5)])
+    jac = _jacobian(mask_w, mask_v)
+    assert np.allclose(np.triu(jac), 0.0)  # output d depends on x_<d only
+    assert int(q.parts[0].answer) == int(mask_w.sum())
+    assert int(q.parts[1].answer) == int(mask_v.sum())
+    routes = sum(1 for m in degrees if j <= m and m <= d - 1)
+    assert int(q.parts[2].answer) == routes
+    # the non-strict output mask lets x_d reach output d through a unit of degree d
+    loose = np.array([[1.0 if m <= out else 0.0 for m in degrees] for out in range(1, 5)])
+    if any(m in degrees for m in (1, 2, 3)):
+        assert not np.allclose(np.diag(_jacobian(mask_w, loose)), 0.0)
+    assert right_option(q.parts[3]).startswith("d > m(k), strictly")
+    return {
+        0: str(sum(m - 1 for m in degrees)),  # m(k) > d in the hidden mask
+        1: str(int(loose.sum())),  # d >= m(k) in the output mask
+        3: option_letter(q.parts[3], "d >= m(k), as in the hidden layers"),
+    }
+
+
+def check_chain_rule(q):
+    a = float(value(q.prompt, "p(x_1 = 1)"))
+    b0, b1 = (
+        float(value(q.prompt, "p(x_2 = 1 | x_1 = 0)")),
+        float(value(q.prompt, "p(x_2 = 1 | x_1 = 1)")),
+    )
+    c = [
+        float(v)
+        for v in re.search(
+            r"p\(x_3 = 1 \| x_1, x_2\) = ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+)", q.prompt
+        ).groups()
+    ]
+    x = tuple(int(v) for v in re.search(r"= \((\d), (\d), (\d)\)\?", q.parts[0].prompt).groups())
+    joint = {}
+    for x1, x2, x3 in itertools.product((0, 1), repeat=3):
+        p1 = a if x1 else 1 - a
+        p2 = (b1 if x1 else b0) if x2 else 1 - (b1 if x1 else b0)
+        p3 = c[2 * x1 + x2] if x3 else 1 - c[2 * x1 + x2]
+        joint[x1, x2, x3] = p1 * p2 * p3
+    assert math.isclose(sum(joint.values()), 1.0)
+    close(q.parts[0].answer, joint[x])
+    close(q.parts[1].answer, -math.log2(joint[x]) / 3)
+    close(q.parts[2].answer, sum(p for k, p in joint.items() if k[1] == 1))
+    nll = float(re.search(r"NLL of (\d+) nats", q.parts[3].prompt).group(1))
+    close(q.parts[3].answer, nll * math.log2(math.e) / 3072)
+    assert right_option(q.parts[4]).startswith("sampling: each pixel's conditional")
+    return {
+        1: repr(-math.log(joint[x]) / 3),  # nats, not bits
+        2: repr((b0 + b1) / 2),  # the conditionals averaged without p(x_1)
+        3: repr(nll / 3072),
+        4: option_letter(q.parts[4], "computing log p(x)"),
+    }
+
+
+CHECKS = {
+    "ar-made-masks-multipart": check_made,
+    "ar-chain-rule-bits-multipart": check_chain_rule,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_autoregressive_has_five_multipart_problems():
+    ids = [
+        t
+        for t, tmpl in TEMPLATES.items()
+        if tmpl.kind == "multipart" and tmpl.topic == "autoregressive"
+    ]
+    assert len(ids) >= 5, ids
