@@ -551,4 +551,183 @@ def smpl_joint_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+def _rot_z(degrees: float):
+    """The 4 x 4 homogeneous rotation about the z axis, counter-clockwise seen from +z."""
+    import numpy as np
+
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    G = np.eye(4)
+    G[:2, :2] = [[c, -s], [s, c]]
+    return G
+
+
+@template(
+    "smpl-pose-correctives-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("smpl-pose-correctives", "linear-blend-skinning"),
+    difficulty=3,
+    tags=("smpl", "pose-blend-shapes", "multipart"),
+)
+def pose_correctives_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    degrees = rng.choice([30, 45, 60, 90, 120, 135, 150])
+    c1, c2 = (rng.choice([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0]) for _ in range(2))
+    vertex = np.array([rng.choice([-2, -1, 1, 2]), rng.choice([-1, 1, 2]), 0.0])
+    pose_dirs = np.zeros((1, 3, 9))
+    pose_dirs[0, 1, 0], pose_dirs[0, 1, 3] = c1, c2  # y offset from (R - I)[1][1], (R - I)[2][1]
+    offset = formulas.get("smpl-pose-correctives").evaluate(
+        pose_dirs=pose_dirs, axis_angles=[[0.0, 0.0, math.radians(degrees)]]
+    )[0]
+    posed = formulas.get("linear-blend-skinning").evaluate(
+        vertices=(vertex + offset)[None], weights=[[1.0]], transforms=_rot_z(degrees)[None]
+    )[0]
+    return problem(
+        question_id,
+        TOPIC,
+        "A toy SMPL model with one joint at the origin. In the pose theta the joint rotates by "
+        f"{degrees} degrees counter-clockwise about the z axis (seen from +z, taking x towards "
+        "y); the rest pose theta* has R(theta*) = I. One pose blend shape moves the rest-pose "
+        f"vertex t = {vector(vertex)} along y only, by p(theta) = {show(c1)} (R(theta) - "
+        f"R(theta*))_11 + {show(c2)} (R(theta) - R(theta*))_21 (matrix entries row, column, "
+        "counting from 1).",
+        [
+            part(
+                "symbolic",
+                "Write the y offset p as a function of the rotation angle theta (in radians).",
+                f"{show(c1)}*(cos(theta) - 1) + {show(c2)}*sin(theta)",
+                "R(theta)_11 - 1 = cos theta - 1 and R(theta)_21 - 0 = sin theta.",
+                symbols={"theta": "real"},
+            ),
+            part(
+                "numeric",
+                "What is p for this pose?",
+                offset[1],
+                f"theta = {degrees} degrees in the expression of (a).",
+            ),
+            part(
+                "numeric",
+                "The vertex is skinned with weight 1 to this joint: t' = R(theta) (t + p(theta) "
+                "e_y). What is the x coordinate of t'?",
+                posed[0],
+                "Add the corrective in the rest pose, then rotate.",
+            ),
+            choice_part(
+                rng,
+                "Why does SMPL feed R(theta) - R(theta*) rather than R(theta) to the pose blend "
+                "shapes?",
+                "so that the correctives vanish in the rest pose: the template T_bar stays the "
+                "rest-pose mesh and shape and pose offsets do not mix there",
+                {
+                    "so that p(theta) is linear in the joint angles": "the entries cos theta - 1 "
+                    "and sin theta are not linear in theta",
+                    "because R(theta) - R(theta*) is again a rotation": "a difference of "
+                    "rotations is not a rotation (here its determinant is not 1)",
+                    "to make the skinning weights sum to one": "the weights are a separate "
+                    "constraint of LBS",
+                },
+                "At theta = theta*, R - R(theta*) = 0, so p(theta*) = 0 and t + s(beta) is the "
+                "rest mesh.",
+            ),
+        ],
+        formulas=("smpl-pose-correctives", "linear-blend-skinning"),
+        carried={2: f"(b) p = {number(offset[1])}"},
+    )
+
+
+@template(
+    "lbs-kinematic-chain-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("linear-blend-skinning",),
+    difficulty=3,
+    tags=("skinning", "kinematic-chain", "multipart"),
+)
+def kinematic_chain_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    length = rng.choice([1, 2, 3])
+    first, second = rng.choice([30, 45, 60, 90, 120]), rng.choice([30, 45, 60, 90, -45, -90])
+    vertex = np.array([length + rng.choice([0.5, 1.0]), rng.choice([-0.5, 0.5]), 0.0])
+    w = rng.choice([0.25, 0.5, 0.75])
+    elbow = np.eye(4)
+    elbow[0, 3] = length
+    back = np.eye(4)
+    back[0, 3] = -length
+    G1 = _rot_z(first)
+    G2 = G1 @ elbow @ _rot_z(second) @ back
+    lbs = formulas.get("linear-blend-skinning")
+    alone = lbs.evaluate(vertices=vertex[None], weights=[[0.0], [1.0]], transforms=[G1, G2])[0]
+    blended = lbs.evaluate(vertices=vertex[None], weights=[[w], [1 - w]], transforms=[G1, G2])[0]
+    axis = rng.randrange(2)
+    name = AXES[axis]
+    direction = "counter-clockwise" if second > 0 else "clockwise"
+    return problem(
+        question_id,
+        TOPIC,
+        "A planar arm in the xy plane: joint 1 (the shoulder) at the origin, joint 2 (the "
+        f"elbow) at rest at j_2 = [{length}, 0, 0]. In the pose, bone 1 rotates by {first} "
+        "degrees counter-clockwise about the z axis through joint 1 (seen from +z, taking x "
+        f"towards y), and bone 2 rotates by a further {abs(second)} degrees {direction} about "
+        "the z axis through joint 2, relative to bone 1.",
+        [
+            part(
+                "symbolic",
+                "Write the posed x coordinate of joint 2 using L = |j_2| (the bone length) and "
+                "theta_1 (bone 1's angle, counter-clockwise, in radians).",
+                "L*cos(theta_1)",
+                "The elbow rides on bone 1: G_1 j_2 = L (cos theta_1, sin theta_1, 0).",
+                symbols={"L": "positive", "theta_1": "real"},
+            ),
+            part(
+                "numeric",
+                f"The rest-pose vertex t = {vector(vertex)} is bound to bone 2 alone (weight 1). "
+                f"What is the {name} coordinate of its posed position?",
+                alone[axis],
+                "Rotate about the elbow by bone 2's own angle, then apply bone 1's transform.",
+            ),
+            part(
+                "numeric",
+                f"The same vertex with weight {show(w)} on bone 1 and {show(1 - w)} on bone 2: "
+                f"what is the {name} coordinate of the skinned vertex?",
+                blended[axis],
+                "t' = w_1 G_1 t + w_2 G_2 t.",
+            ),
+            choice_part(
+                rng,
+                "Which is the world transform G_2 of bone 2, and why? (T(j) translates by j, "
+                "R_2 is bone 2's own rotation.)",
+                "G_2 = G_1 T(j_2) R_2 T(-j_2): rotate about the elbow in bone 1's frame, then "
+                "apply the parent's transform, so moving the shoulder moves everything below it",
+                {
+                    "G_2 = T(j_2) R_2 T(-j_2): each bone's transform is independent of its "
+                    "parent": "then bending the shoulder would leave the forearm where it was",
+                    "G_2 = T(j_2) R_2 T(-j_2) G_1: the parent's transform is applied last": (
+                        "after G_1 the elbow has moved: this turns about the rest elbow "
+                        "position, the wrong point"
+                    ),
+                    "G_2 = G_1 + T(j_2) R_2 T(-j_2): the transforms add along the chain": (
+                        "rigid transforms compose by products, not sums"
+                    ),
+                },
+                "Forward kinematics: G_k = G_parent(k) T(j_k) R_k T(-j_k), a product along the "
+                "kinematic chain.",
+            ),
+        ],
+        formulas=("linear-blend-skinning",),
+        carried={2: f"(b) {number(alone[axis])}"},
+    )
+
+
 guard_module(__name__)

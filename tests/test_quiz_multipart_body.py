@@ -1,0 +1,111 @@
+"""Body-model multipart problems (smpl-pose-correctives-multipart,
+lbs-kinematic-chain-multipart): every part recomputed by an independent route (scipy rotations,
+forward kinematics by summed angles, sympy expressions), and each part marked on its own."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def _rz(degrees: float):
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler("z", degrees, degrees=True).as_matrix()
+
+
+def check_pose_correctives(q):
+    import sympy as sp
+
+    degrees = float(re.search(r"rotates by (\d+) degrees counter-clockwise", q.prompt).group(1))
+    c1, c2 = (
+        float(v)
+        for v in re.search(
+            r"p\(theta\) = (-?[\d.]+) \(R\(theta\) - R\(theta\*\)\)_11 \+ (-?[\d.]+)", q.prompt
+        ).groups()
+    )
+    t = np.array(value(q.prompt, "t"), float)
+    R = _rz(degrees)
+    p = c1 * (R[0, 0] - 1) + c2 * (R[1, 0] - 0)
+    close(q.parts[1].answer, p)
+    close(q.parts[2].answer, (R @ (t + np.array([0.0, p, 0.0])))[0])
+    theta = sp.Symbol("theta", real=True)
+    rotation = sp.Matrix([[sp.cos(theta), -sp.sin(theta)], [sp.sin(theta), sp.cos(theta)]])
+    feature = rotation - sp.eye(2)
+    truth = sp.nsimplify(c1) * feature[0, 0] + sp.nsimplify(c2) * feature[1, 0]
+    assert truth.subs(theta, 0) == 0  # no corrective in the rest pose
+    points = [{"theta": 0.4}, {"theta": -2.1}, {"theta": 3.0}]
+    same_expression(q.parts[0].answer, truth, {"theta": "real"}, points)
+    assert right_option(q.parts[3]).startswith("so that the correctives vanish in the rest pose")
+    return {
+        0: f"{c1}*cos(theta) + {c2}*sin(theta)",  # R(theta) instead of R(theta) - I
+        1: repr(float(c1 * R[0, 0] + c2 * R[1, 0])),
+        2: repr(float((R @ t)[0])),  # the corrective forgotten
+        3: option_letter(q.parts[3], "so that p(theta) is linear"),
+    }
+
+
+def check_kinematic_chain(q):
+    import sympy as sp
+
+    length = float(value(q.prompt, "j_2")[0])
+    first = float(re.search(r"bone 1 rotates by (\d+) degrees", q.prompt).group(1))
+    second, direction = re.search(r"a further (\d+) degrees (\S+) about", q.prompt).groups()
+    second = float(second) * (-1 if direction == "clockwise" else 1)
+    t = np.array(value(q.parts[1].prompt, "t"), float)
+    axis = "xyz".index(re.search(r"What is the (\w) coordinate", q.parts[1].prompt).group(1))
+    w = float(re.search(r"weight ([\d.]+) on bone 1", q.parts[2].prompt).group(1))
+    elbow = np.array([length, 0.0, 0.0])
+    # forward kinematics by angles: bone 2's direction turns by theta_1 + theta_2
+    on_bone_2 = _rz(first) @ elbow + _rz(first + second) @ (t - elbow)
+    on_bone_1 = _rz(first) @ t
+    close(q.parts[1].answer, on_bone_2[axis])
+    close(q.parts[2].answer, (w * on_bone_1 + (1 - w) * on_bone_2)[axis])
+    L, th = sp.Symbol("L", positive=True), sp.Symbol("theta_1", real=True)
+    truth = (sp.Matrix([[sp.cos(th), -sp.sin(th)], [sp.sin(th), sp.cos(th)]]) * sp.Matrix([L, 0]))[
+        0
+    ]
+    points = [{"L": 2.0, "theta_1": 0.7}, {"L": 0.5, "theta_1": -2.0}]
+    same_expression(q.parts[0].answer, truth, {"L": "positive", "theta_1": "real"}, points)
+    assert right_option(q.parts[3]).startswith("G_2 = G_1 T(j_2) R_2 T(-j_2)")
+    independent = elbow + _rz(second) @ (t - elbow)  # bone 2 ignoring its parent
+    return {
+        0: "L*sin(theta_1)",
+        1: repr(float(independent[axis])),
+        3: option_letter(q.parts[3], "G_2 = T(j_2) R_2 T(-j_2) G_1"),
+    }
+
+
+CHECKS = {
+    "smpl-pose-correctives-multipart": check_pose_correctives,
+    "lbs-kinematic-chain-multipart": check_kinematic_chain,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_body_has_five_multipart_problems():
+    ids = [t for t, tmpl in TEMPLATES.items() if tmpl.kind == "multipart" and tmpl.topic == "body"]
+    assert len(ids) >= 5, ids
