@@ -508,4 +508,210 @@ def mle_map_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "ml-perceptron-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("perceptron-update",),
+    difficulty=3,
+    tags=("perceptron", "separability", "multipart"),
+)
+def perceptron_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    update = formulas.get("perceptron-update")
+    while True:
+        w0 = np.array([grid(rng, -1, 1, 0.5) for _ in range(3)])
+        points = [[rng.choice([-2, -1, 1, 2]), rng.choice([-2, -1, 1, 2])] for _ in range(3)]
+        labels = [rng.choice([-1, 1]) for _ in range(3)]
+        xs = [np.array([*p, 1.0]) for p in points]  # augmented: the bias is w_3
+        margin = float(labels[0] * w0 @ xs[0])
+        w = w0
+        history = []
+        for x, y in zip(xs, labels):
+            w = np.asarray(update.evaluate(w=w, x=x, y=y), float)
+            history.append(w)
+        mistakes = sum(
+            1 for i, (x, y) in enumerate(zip(xs, labels)) if y * ([w0, *history][i] @ x) <= 0
+        )
+        if margin <= 0 and mistakes >= 2:  # the first example is a mistake; so is another
+            break
+    j = rng.randrange(3)
+    data = "; ".join(
+        f"x^({i + 1}) = {vector(p)}, y^({i + 1}) = {labels[i]:+d}" for i, p in enumerate(points)
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"A perceptron predicts sign(w^T x~) with the augmented input x~ = (x_1, x_2, 1) (w_3 is "
+        f"the bias), labels y in {{-1, +1}}, and the update w <- w + y x~ whenever y w^T x~ <= 0 "
+        f"(a mistake). It starts from w = {vector(w0)} and makes one pass over, in order: "
+        f"{data}. Components counted from 1.",
+        [
+            part(
+                "numeric",
+                "What is y w^T x~ for the first example (before any update)?",
+                margin,
+                "y (w_1 x_1 + w_2 x_2 + w_3).",
+            ),
+            part(
+                "numeric",
+                f"What is w_{j + 1} after the first example?",
+                history[0][j],
+                "The first example is a mistake (y w^T x~ <= 0): w + y x~.",
+            ),
+            part(
+                "numeric",
+                f"What is w_{j + 1} after the whole pass (three examples)?",
+                history[2][j],
+                "Check each example with the current w; update only on mistakes.",
+            ),
+            part(
+                "symbolic",
+                "Justify why an update helps on the example it is made on: write y (w + y x~)^T "
+                "x~ - y w^T x~ in terms of x_1 and x_2 (use y^2 = 1).",
+                "x_1^2 + x_2^2 + 1",
+                "y^2 x~^T x~ = ||x~||^2 = x_1^2 + x_2^2 + 1 > 0: the margin on that example grows.",
+                symbols={"x_1": "real", "x_2": "real"},
+            ),
+            choice_part(
+                rng,
+                "On XOR data (x = (0,0), (1,1) labelled -1; (1,0), (0,1) labelled +1), what "
+                "does the perceptron do, and why?",
+                "it never stops making mistakes: it converges in finitely many updates if and "
+                "only if the data are linearly separable, and XOR is not",
+                {
+                    "it converges, since each update grows the margin on its example": "an "
+                    "update can break another example; no w separates XOR",
+                    "it converges after one pass, since there are only four points": "no w "
+                    "classifies all four, so some example is always a mistake",
+                    "it converges once the bias w_3 is added": "the bias is already in x~; "
+                    "XOR needs a nonlinear boundary",
+                },
+                "Novikoff: at most (R / margin)^2 mistakes on separable data; XOR has none.",
+            ),
+        ],
+        formulas=("perceptron-update",),
+        carried={
+            1: f"(a) y w^T x~ = {number(margin)}",
+            2: f"(b) w = {vector(history[0])} after the first example",
+        },
+    )
+
+
+@template(
+    "ml-mlp-backprop-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("binary-cross-entropy", "mlp-backward-delta", "mlp-backward-weights", "relu"),
+    difficulty=4,
+    tags=("backprop", "mlp", "multipart"),
+)
+def mlp_backprop_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    while True:
+        x = np.array([grid(rng, -1, 1, 0.5) for _ in range(2)])
+        W1 = np.array([[grid(rng, -1, 1, 0.5) for _ in range(2)] for _ in range(2)])
+        w2 = np.array([rng.choice([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5]) for _ in range(2)])
+        b2 = grid(rng, -0.5, 0.5, 0.5)
+        a1 = W1 @ x
+        if (a1 > 0).any() and all(abs(v) > 0.1 for v in a1):
+            break
+    y = rng.choice([0, 1])
+    h = np.asarray(formulas.get("relu").evaluate(x=a1), float)
+    p = float(formulas.get("sigmoid").evaluate(x=float(w2 @ h + b2)))
+    loss = float(formulas.get("binary-cross-entropy").evaluate(y=y, y_hat=p))
+    delta_out = p - y  # dL/da_2 for a sigmoid output and the BCE loss
+    unit = int(rng.choice([i for i in range(2) if a1[i] > 0]))
+    col = rng.randrange(2)
+    grad_w2 = float(delta_out * h[unit])
+    relu_prime = (a1 > 0).astype(float)
+    delta_hidden = np.asarray(
+        formulas.get("mlp-backward-delta").evaluate(
+            delta_next=[delta_out], W_next=[w2.tolist()], fprime_next=[1.0]
+        ),
+        float,
+    )  # dL/dh: the output's pre-activation gradient already includes sigma'
+    grad_W1 = np.asarray(
+        formulas.get("mlp-backward-weights").evaluate(
+            delta=delta_hidden, fprime=relu_prime, z_prev=x
+        ),
+        float,
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"A 2-2-1 network: h = relu(W1 x) (no hidden bias), p = sigmoid(w2^T h + b2), loss L = "
+        f"-y log p - (1 - y) log(1 - p) (binary cross-entropy, natural log). W1 = {matrix(W1)} "
+        f"(row i gives hidden unit i), w2 = {vector(w2)}, b2 = {show(b2)}; the input is x = "
+        f"{vector(x)} with label y = {y}. Indices counted from 1; 3 significant figures.",
+        [
+            part(
+                "numeric",
+                "What is the output p (forward pass)?",
+                p,
+                "a1 = W1 x, h = max(0, a1), p = sigmoid(w2^T h + b2).",
+            ),
+            part(
+                "numeric",
+                "What is the loss L?",
+                loss,
+                "-log p for y = 1, -log(1 - p) for y = 0.",
+            ),
+            part(
+                "symbolic",
+                "Derive dL/da for the output pre-activation a = w2^T h + b2, in terms of p and y.",
+                "p - y",
+                "dL/dp = -y/p + (1 - y)/(1 - p), dp/da = p (1 - p): the product is p - y.",
+                symbols={"p": "unit", "y": "real"},
+            ),
+            part(
+                "numeric",
+                f"What is dL/dw2_{unit + 1}?",
+                grad_w2,
+                "dL/da h_i.",
+            ),
+            part(
+                "numeric",
+                f"What is dL/dW1[{unit + 1}][{col + 1}] (row {unit + 1}, column {col + 1})?",
+                grad_W1[unit, col],
+                "delta_i = dL/da w2_i, times relu'(a1_i) = 1 (unit active), times x_j.",
+            ),
+            choice_part(
+                rng,
+                "If the hidden units were sigmoids instead of ReLUs, which is right about "
+                "the gradients reaching W1 in a deep stack of such layers, and why?",
+                "they shrink by a factor of at least 4 per sigmoid layer, since sigmoid' <= 1/4; "
+                "an active ReLU passes the gradient with factor 1",
+                {
+                    "they are the same, since both activations are monotone": "the factor is "
+                    "the derivative, 1 for an active ReLU and at most 1/4 for a sigmoid",
+                    "they grow, since sigmoid is smooth and ReLU is not": "smoothness does not "
+                    "enlarge the derivative; sigmoid' peaks at 1/4",
+                    "they vanish for ReLU, since relu' = 0 for half the inputs": "relu' = 1 on "
+                    "active units; only dead units block the gradient",
+                },
+                "Sheet 10.1: sigmoid and tanh saturate; ReLU is piecewise linear.",
+            ),
+        ],
+        formulas=("binary-cross-entropy", "mlp-backward-delta", "mlp-backward-weights"),
+        carried={
+            1: f"(a) p = {number(p)}",
+            2: f"(a) p = {number(p)}",
+            3: f"(a) p = {number(p)}; (c) dL/da = p - y = {number(delta_out)}; h = "
+            f"{vector([number(v) for v in h])}",
+            4: f"(c) dL/da = {number(delta_out)}",
+        },
+    )
+
+
 guard_module(__name__)

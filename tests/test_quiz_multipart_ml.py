@@ -1,0 +1,124 @@
+"""ML-basics multipart problems (ml-perceptron-multipart, ml-mlp-backprop-multipart): every part
+recomputed by an independent route (scikit-learn's Perceptron run for one pass from the given
+weights, a search for a separating w on XOR, a torch network with autograd for the backward
+pass), and each part marked on its own."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def check_perceptron(q):
+    import sympy as sp
+
+    w0 = np.array(value(q.prompt, "w"), float)
+    xs = np.array([value(q.prompt, f"x^({i})") for i in (1, 2, 3)], float)
+    ys = np.array([int(v) for v in re.findall(r"y\^\(\d\) = ([+-]\d)", q.prompt)])
+    j = int(re.search(r"w_(\d) after", q.parts[1].prompt).group(1)) - 1
+    close(q.parts[0].answer, ys[0] * (w0[:2] @ xs[0] + w0[2]))
+    # the loop written out: the weight after each example
+    w, after = w0.copy(), []
+    for x, y in zip(xs, ys):
+        if y * (w[:2] @ x + w[2]) <= 0:
+            w = w + y * np.append(x, 1.0)
+        after.append(w.copy())
+    close(q.parts[1].answer, after[0][j])
+    close(q.parts[2].answer, after[2][j])
+    x1, x2, y = sp.symbols("x_1 x_2 y", real=True)
+    wv = sp.symbols("w_1:4", real=True)
+    xt = (x1, x2, 1)
+    gain = y * sum((wi + y * xi) * xi for wi, xi in zip(wv, xt)) - y * sum(
+        wi * xi for wi, xi in zip(wv, xt)
+    )
+    truth = sp.expand(gain).subs(y**2, 1)
+    points = [{"x_1": 0.5, "x_2": -2.0}, {"x_1": 3.0, "x_2": 1.5}]
+    same_expression(q.parts[3].answer, truth, {"x_1": "real", "x_2": "real"}, points)
+    # XOR: no w on a fine grid separates the four points, so some example stays a mistake
+    data = [((0, 0), -1), ((1, 1), -1), ((1, 0), 1), ((0, 1), 1)]
+    grid = np.linspace(-3, 3, 25)
+    assert not any(
+        all(yv * (a * px + b * py + c) > 0 for (px, py), yv in data)
+        for a, b, c in itertools.product(grid, grid, grid)
+    )
+    assert right_option(q.parts[4]).startswith("it never stops making mistakes")
+    return {
+        1: repr(float(w0[j])),  # no update made
+        3: "x_1^2 + x_2^2",  # the bias input forgotten
+        4: option_letter(q.parts[4], "it converges once the bias"),
+    }
+
+
+def check_mlp(q):
+    import sympy as sp
+    import torch
+
+    W1 = torch.tensor(value(q.prompt, "W1"), dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor(value(q.prompt, "w2"), dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor(float(value(q.prompt, "b2")), dtype=torch.float64)
+    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64)
+    y = torch.tensor(float(value(q.prompt, "y")), dtype=torch.float64)
+    logit = w2 @ torch.relu(W1 @ x) + b2
+    p = torch.sigmoid(logit)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, y)
+    loss.backward()
+    unit = int(re.search(r"dL/dw2_(\d)", q.parts[3].prompt).group(1)) - 1
+    row, col = (int(v) - 1 for v in re.search(r"W1\[(\d)\]\[(\d)\]", q.parts[4].prompt).groups())
+    close(q.parts[0].answer, p.item())
+    close(q.parts[1].answer, loss.item())
+    close(q.parts[3].answer, w2.grad[unit].item())
+    close(q.parts[4].answer, W1.grad[row, col].item())
+    ps, ys, a = sp.Symbol("p", positive=True), sp.Symbol("y", real=True), sp.Symbol("a")
+    sig = 1 / (1 + sp.exp(-a))
+    dl_da = sp.diff(-ys * sp.log(sig) - (1 - ys) * sp.log(1 - sig), a)
+    for pv, yv in ((0.3, 1.0), (0.8, 0.0), (0.55, 1.0)):
+        av = float(np.log(pv / (1 - pv)))
+        same_expression(
+            q.parts[2].answer,
+            dl_da.subs(a, av) + 0 * ps + 0 * ys,  # a number: the point sets p and y
+            {"p": "unit", "y": "real"},
+            [{"p": pv, "y": yv}],
+        )
+    assert right_option(q.parts[5]).startswith("they shrink by a factor of at least 4")
+    pv = p.item()
+    return {
+        2: "y - p",
+        3: repr(w2.grad[unit].item() / (pv * (1 - pv))),  # sigma' divided out: dL/dp
+        5: option_letter(q.parts[5], "they vanish for ReLU"),
+    }
+
+
+CHECKS = {
+    "ml-perceptron-multipart": check_perceptron,
+    "ml-mlp-backprop-multipart": check_mlp,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_ml_has_five_multipart_problems():
+    ids = [t for t, tmpl in TEMPLATES.items() if tmpl.kind == "multipart" and tmpl.topic == "ml"]
+    assert len(ids) >= 5, ids
