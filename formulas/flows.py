@@ -29,6 +29,39 @@ from formulas.core import (
 )
 
 # --------------------------------------------------------------------------------------------
+# shared symbolic helper
+
+
+def _det_jacobian(size, name="J"):
+    """det J of the layer's size x size Jacobian J (a matrix symbol: \\det J, as the sheet)."""
+    import sympy as sp
+
+    return sp.Determinant(sp.MatrixSymbol(name, size, size))
+
+
+def _with_real_determinant(lhs, rhs, det, *sizes):
+    """A custom check for a step about the number det W (log|(det W)^{HW}| = H W log|det W|):
+    det W is a real, nonzero number d, so the step is checked with d and the sizes drawn at
+    random (d from [-3, 3] without 0, sizes from 1..6), exactly to 50 digits."""
+
+    def check() -> Comparison:
+        import random
+
+        import sympy as sp
+
+        rng = random.Random(0)
+        left, right = [], []
+        for _ in range(6):
+            d = sp.Rational(rng.choice([-1, 1]) * rng.randint(10, 300), 100)
+            values = {size: sp.Integer(rng.randint(1, 6)) for size in sizes}
+            left.append(complex(sp.N(lhs.xreplace({det: d}).xreplace(values), 50)))
+            right.append(complex(sp.N(rhs.xreplace({det: d}).xreplace(values), 50)))
+        return Comparison(left, right, "det W a real nonzero number: 6 random values and sizes")
+
+    return check
+
+
+# --------------------------------------------------------------------------------------------
 # shared numeric helpers
 
 
@@ -591,9 +624,9 @@ def _affine_symbols():
     import sympy as sp
 
     i = sp.Symbol("i", integer=True)
-    d_a = sp.Symbol("d_A", positive=True, integer=True)
-    s = sp.IndexedBase("s(x^B)", real=True)
-    return sp, i, d_a, (lambda k: s[k]), sp.Symbol("det J", real=True)
+    d_a, d_b = sp.symbols("d_A d_B", positive=True, integer=True)
+    s = sp.IndexedBase("s", real=True)  # the log-scales s(x^B), one per coordinate of x^A
+    return sp, i, d_a, (lambda k: s[k]), _det_jacobian(d_a + d_b)
 
 
 def _affine_statement():
@@ -682,7 +715,7 @@ def _actnorm_symbols():
     H, W, C = sp.symbols("H W C", positive=True, integer=True)
     c = sp.Symbol("i", integer=True)
     s = sp.IndexedBase("s", real=True)
-    return sp, H, W, C, c, (lambda k: s[k]), sp.Symbol("det J", real=True)
+    return sp, H, W, C, c, (lambda k: s[k]), _det_jacobian(C * H * W)
 
 
 def _actnorm_statement():
@@ -786,9 +819,9 @@ register(
 def _conv1x1_symbols():
     import sympy as sp
 
-    H, W = sp.symbols("H W", positive=True, integer=True)
-    det_j = sp.Symbol("det J", real=True)
-    det_w = sp.Symbol("det W", real=True, nonzero=True)
+    H, W, C = sp.symbols("H W C", positive=True, integer=True)
+    det_j = _det_jacobian(C * H * W)
+    det_w = _det_jacobian(C, "mathbf{W}")  # the C x C kernel, bold as on the sheet (W: width)
     return sp, H, W, det_j, det_w
 
 
@@ -832,6 +865,10 @@ def _conv1x1_derivation() -> list[Step]:
         Step(
             "= H W log|det W|; computing det W costs O(C^3)",
             rhs=_conv1x1_statement().rhs,
+            method="custom",
+            custom=_with_real_determinant(
+                sp.log(sp.Abs(det_w ** (H * W))), _conv1x1_statement().rhs, det_w, H, W
+            ),
         ),
     ]
 
@@ -1004,9 +1041,9 @@ def _lu_layer_symbols():
 
     H, W, C = sp.symbols("H W C", positive=True, integer=True)
     i = sp.Symbol("i", integer=True)
-    det_j = sp.Symbol("det J", real=True)
-    det_w = sp.Symbol("det W", real=True, nonzero=True)
-    sign = sp.Symbol("det P", real=True)
+    det_j = _det_jacobian(C * H * W)
+    det_w = _det_jacobian(C, "mathbf{W}")  # the C x C kernel W = P L (U + diag s)
+    sign = _det_jacobian(C, "mathbf{P}")  # the permutation's det P = +-1
     s = sp.IndexedBase("s", real=True)
     return sp, H, W, C, i, (lambda k: s[k]), det_j, det_w, sign
 
@@ -1052,7 +1089,14 @@ def _lu_layer_derivation() -> list[Step]:
             sp.log(sp.Abs(det_w ** (H * W))),
             uses=("layer",),
         ),
-        Step("= H W log|det W|", rhs=H * W * sp.log(sp.Abs(det_w))),
+        Step(
+            "= H W log|det W|",
+            rhs=H * W * sp.log(sp.Abs(det_w)),
+            method="custom",
+            custom=_with_real_determinant(
+                sp.log(sp.Abs(det_w ** (H * W))), H * W * sp.log(sp.Abs(det_w)), det_w, H, W
+            ),
+        ),
         Step(
             "= H W log|det P prod_i s_i|",
             rhs=H * W * sp.log(sp.Abs(sign * sp.Product(s(i), (i, 1, C)))),
@@ -1213,10 +1257,10 @@ def _srflow_symbols():
 
     i, j, k = sp.symbols("i j k", integer=True)
     H, W, C = sp.symbols("H W C", positive=True, integer=True)
-    beta_s = sp.Function("beta^n_{theta,s}", real=True)
+    beta_s = sp.Function("beta_{theta,s}^{(n)}", real=True)  # the scale net of flow step n
     u = sp.IndexedBase("u")
-    limits = ((i, 1, H), (j, 1, W), (k, 1, C))
-    return sp, beta_s(u[i, j, k]), limits, sp.Symbol("det J", real=True)
+    limits = ((k, 1, C), (j, 1, W), (i, 1, H))  # sum_i sum_j sum_k (k innermost)
+    return sp, beta_s(u[i, j, k]), limits, _det_jacobian(C * H * W)
 
 
 def _srflow_statement():

@@ -104,6 +104,9 @@ def symbol_latex(name: str) -> str:
     `alphabar_{t-1}` -> `\\bar{\\alpha}_{t-1}`, `p_data` -> `p_{\\text{data}}`,
     `mu_tilde_t` -> `\\tilde{\\mu}_{t}`, `x_hat_i` -> `\\hat{x}_{i}`.
     Names it cannot read (opaque phrases) come back as sympy would print them."""
+    bold = re.fullmatch(r"(mathbf|boldsymbol|bm)\{(\w+)\}", name)
+    if bold:  # a matrix set in bold to tell it from a size (\mathbf{W} against the width W)
+        return rf"\{bold.group(1)}{{{bold.group(2)}}}"
     primes = len(name) - len(name.rstrip("'"))
     name = name.rstrip("'")
     # a superscript that is part of the name: a layer delta^(l), an optimum D^*, T^*V, f^{-1}
@@ -160,6 +163,23 @@ def _latex_printer():
     from sympy.printing.latex import LatexPrinter
 
     class CourseLatexPrinter(LatexPrinter):
+        def _print_Determinant(self, expr, exp=None):
+            import sympy as sp
+
+            inner = self._print(expr.arg)
+            if isinstance(expr.arg, sp.MatrixSymbol):
+                text = rf"\det {inner}"  # \det J, as the sheet writes it
+            else:
+                text = rf"\det\left({inner}\right)"
+            return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+        def _print_Pow(self, expr):
+            import sympy as sp
+
+            if isinstance(expr.base, sp.Determinant):  # (\det W)^{HW}, never \det W^{HW}
+                return self._print_Determinant(expr.base, exp=self._print(expr.exp))
+            return super()._print_Pow(expr)
+
         def _print_Function(self, expr, exp=None):
             if not isinstance(expr, AppliedUndef):
                 return super()._print_Function(expr, exp)
@@ -352,6 +372,13 @@ COMBINING = {"tilde": "\u0303", "hat": "\u0302", "bar": "\u0304"}
 def unicode_name(name: str) -> str:
     """A registry symbol name as a reader writes it: alphabar_{t-1} -> ᾱ_{t-1}, sigma_q -> σ_q,
     mu_tilde_t -> μ̃_t, x_hat_i -> x̂_i."""
+    bold = re.fullmatch(r"(?:mathbf|boldsymbol|bm)\{([A-Za-z])\}", name)
+    if bold:  # \mathbf{W}: the bold letter (a matrix, told from a size W)
+        import unicodedata
+
+        letter = bold.group(1)
+        case = "CAPITAL" if letter.isupper() else "SMALL"
+        return unicodedata.lookup(f"MATHEMATICAL BOLD {case} {letter.upper()}")
     for spelled, letter in DECORATED.items():
         if name == spelled or name.startswith(spelled + "_"):
             return letter + unicode_name_rest(name[len(spelled) :])
@@ -416,6 +443,11 @@ def _printer():
 
         def _print_Transpose(self, expr):
             return self.parenthesize(expr.arg, PRECEDENCE["Pow"]) + "ᵀ"
+
+        def _print_Determinant(self, expr):
+            if isinstance(expr.arg, sp.MatrixSymbol):
+                return f"det {self._print(expr.arg)}"
+            return f"det({self._print(expr.arg)})"
 
         def _print_Exp1(self, expr):
             return "e"
@@ -526,6 +558,14 @@ DISPLAY: dict[str, str] = {
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
     # body
     "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
+    # flows
+    "affine-coupling-logdet": r"\log\left|\det J\right| = \sum_{i=1}^{d_A} s_i",
+    "actnorm-logdet": r"\log\left|\det J\right| = H \cdot W \cdot \sum_{i=1}^{C} \log|s_i|",
+    "conv1x1-logdet": r"\log\left|\det J\right| = H \cdot W \cdot \log\left|\det \mathbf{W}\right|",
+    "conv1x1-lu-layer-logdet": r"\log\left|\det J\right| = H \cdot W \cdot \sum_{i=1}^{C}"
+    r" \log|s_i|",
+    "srflow-affine-injector-logdet": r"\log\left|\det J\right| = \sum_{i=1}^{H} \sum_{j=1}^{W}"
+    r" \sum_{k=1}^{C} \beta_{\theta,s}^{(n)}(u_{i,j,k})",
     # diffusion
     "diffusion-elbo": r"\log p(x_0) \geq \mathbb{E}_{q(x_1 \mid x_0)}\!\left["
     r"\log p_{\theta}(x_0 \mid x_1)\right] - D_{\mathrm{KL}}(q(x_T \mid x_0) \,\|\, p(x_T))"
@@ -576,6 +616,7 @@ ATOMS: dict[str, dict[str, str]] = {
         "mathcal{J}": r"\mathcal{J}",
         "bar{T}": r"\bar{T}",
     },
+    "conv1x1-logdet": {"mathbf{W}": r"\mathbf{W}"},  # the kernel matrix; W is the width
     "cross-entropy-decomposition": {
         "H(p_d, p_m)": r"H(p_d, p_m)",
         "D_KL(p_d || p_m)": r"D_{\mathrm{KL}}(p_d \,\|\, p_m)",

@@ -134,7 +134,8 @@ def _equal_under_identities(a: Any, b: Any, identities: dict) -> bool:
 
 
 def _substitutions(step: Step, premises: dict[str, Step]) -> dict:
-    """A used premise `symbol = expression` (or f(x) = expression) is substituted."""
+    """A used premise `symbol = expression` (or f(x) = expression, det J = expression) is
+    substituted."""
     import sympy as sp
 
     table = {}
@@ -143,7 +144,13 @@ def _substitutions(step: Step, premises: dict[str, Step]) -> dict:
         if premise is None or premise.relation != "=" or premise.lhs is None:
             continue
         lhs = sp.sympify(premise.lhs)
-        substitutable = (sp.Symbol, sp.Indexed, sp.MatrixSymbol, sp.core.function.AppliedUndef)
+        substitutable = (
+            sp.Symbol,
+            sp.Indexed,
+            sp.MatrixSymbol,
+            sp.core.function.AppliedUndef,
+            sp.Determinant,  # a lemma det J = ..., det J of a named matrix
+        )
         if isinstance(lhs, substitutable):
             table[lhs] = sp.sympify(premise.rhs)
     return table

@@ -373,9 +373,11 @@ class _LatexReader:
                     parts.append(TRANSPOSE)
                 elif exponent.strip() == "T":
                     parts.append("^T")  # the parser decides: transpose unless T is declared
-                elif exponent.strip() == "*" and parts and _ends_name(parts[-1]):
+                elif exponent.strip() == "*" and parts and _ends_name("".join(parts[-3:])):
                     parts.append("^*")  # an optimum or a fixed point: D^*, z^*, T^*V, v^*
-                elif LAYER.fullmatch(exponent.strip()) and parts and _ends_name(parts[-1]):
+                elif (
+                    LAYER.fullmatch(exponent.strip()) and parts and _ends_name("".join(parts[-3:]))
+                ):
                     # \delta^{(l)}, f^{-1}: part of the name (the parser falls back to a power
                     # when no such name exists)
                     parts.append("^(" + exponent.strip().strip("()") + ")")
@@ -1013,6 +1015,18 @@ class Parser:
             return self._function(name)
         if name == "sigma" and self.token.text == "(":
             return self._function("sigmoid")  # σ(x), the logistic function (σ not a symbol here)
+        if name in ("det", "Tr", "tr") and not follows_paren and self._starts_factor():
+            # \det J, \det \mathbf{W}: the determinant (trace) of the matrix that follows
+            argument = self.power()
+            if not getattr(argument, "is_Matrix", False) or not argument.is_square:
+                raise AnswerError(f"{name} of something that is not a square matrix")
+            if name == "det":
+                return (
+                    sp.Determinant(argument)
+                    if isinstance(argument, sp.MatrixExpr)
+                    else sp.det(argument)
+                )
+            return sp.Trace(argument)
         if name in OPERATOR_FUNCTIONS and follows_paren:
             arguments = self._call_arguments(name)
             if name == "det" and len(arguments) == 1 and getattr(arguments[0], "is_Matrix", 0):

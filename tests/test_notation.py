@@ -44,11 +44,6 @@ EXEMPT: dict[str, str] = {
 NOT_YET_STRUCTURED: dict[str, str] = {
     "made-mask": "Symbol M^W_{k,d} and the function m(k) read as a superscript W",
     "pixelcnn-mask": "Symbol p(x_i,R|x_<i) p(x_i,G|..) p(x_i,B|..), bound n^2",
-    "affine-coupling-logdet": "Symbol det J",
-    "actnorm-logdet": "Symbol det J",
-    "conv1x1-logdet": "Symbols det J, det W",
-    "conv1x1-lu-layer-logdet": "Symbol det J",
-    "srflow-affine-injector-logdet": "Symbol det J, function beta^n_{theta,s}",
     "policy-gradient": "Symbols nabla_theta J(theta), E_tau[..] (a structured form makes the "
     "chain's numeric check recurse in sympy's Derivative of Indexed)",
     "igr-eikonal-loss": "Symbols E_x(||grad_x f_theta(x)|| - 1)^2, sum_i |f_theta(x_i)|^2",
