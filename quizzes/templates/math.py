@@ -528,4 +528,197 @@ def secant_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "math-plane-three-points-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("cross-product", "plane-from-points", "plane-intercept-form"),
+    difficulty=3,
+    tags=("geometry", "plane", "multipart"),
+)
+def plane_three_points_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    axes = "xyz"
+    while True:
+        points = [np.array([rng.randint(-2, 3) for _ in range(3)], float) for _ in range(3)]
+        n1, n2, n3, k = (
+            float(v)
+            for v in formulas.get("plane-from-points").evaluate(
+                p1=points[0], p2=points[1], p3=points[2]
+            )
+        )
+        n = np.array([n1, n2, n3])
+        if k != 0 and all(v != 0 for v in n):
+            break
+    j = rng.randrange(3)
+    axis = rng.randrange(3)
+    intercepts = [-k / v for v in n]
+    # the intercept form x/x_1 + y/y_1 + z/z_1 - 1 vanishes on the three given points
+    assert all(
+        abs(
+            float(
+                formulas.get("plane-intercept-form").evaluate(
+                    point=p, x1=intercepts[0], y1=intercepts[1], z1=intercepts[2]
+                )
+            )
+        )
+        < 1e-9
+        for p in points
+    )
+    query = np.array([rng.randint(-2, 3) for _ in range(3)], float)
+    distance = abs(float(n @ query) + k) / math.sqrt(float(n @ n))
+    names = ("p_1", "p_2", "p_3")
+    listing = ", ".join(f"{name} = {vector(p)}" for name, p in zip(names, points))
+    return problem(
+        question_id,
+        TOPIC,
+        f"A plane passes through {listing}. Write it as n_1 x + n_2 y + n_3 z + k = 0 with "
+        "n = (p_2 - p_1) x (p_3 - p_1) (the cross product, in this order) and k fixed by a "
+        "point. Components counted from 1; 3 significant figures.",
+        [
+            part(
+                "numeric",
+                f"What is n_{j + 1}?",
+                n[j],
+                "a x b = (a_2 b_3 - a_3 b_2, a_3 b_1 - a_1 b_3, a_1 b_2 - a_2 b_1) with "
+                "a = p_2 - p_1, b = p_3 - p_1.",
+            ),
+            part(
+                "numeric",
+                "What is k?",
+                k,
+                "Substitute p_1: k = -n . p_1.",
+            ),
+            part(
+                "numeric",
+                f"In the intercept form x/x_1 + y/y_1 + z/z_1 = 1, what is the {axes[axis]} "
+                f"intercept {axes[axis]}_1?",
+                intercepts[axis],
+                f"Set the other two coordinates to 0: n_{axis + 1} {axes[axis]}_1 + k = 0.",
+            ),
+            part(
+                "numeric",
+                f"What is the distance from the point {vector(query)} to the plane?",
+                distance,
+                "|n . q + k| / ||n||.",
+            ),
+            choice_part(
+                rng,
+                "Why is n = (p_2 - p_1) x (p_3 - p_1) a normal of the plane?",
+                "a x b is orthogonal to both a and b, so to every direction p - p_1 in the "
+                "plane (a combination of a and b)",
+                {
+                    "a x b has length 1, as a normal must": "its length is ||a|| ||b|| sin "
+                    "theta; any non-zero multiple of a normal is a normal",
+                    "a x b is parallel to a + b, the plane's diagonal": "a x b . a = 0 and "
+                    "a x b . b = 0: it is orthogonal to the plane, not in it",
+                    "any non-zero vector is normal to a plane through three points": "only the "
+                    "multiples of a x b are orthogonal to both edge vectors",
+                },
+                "a . (a x b) = 0 = b . (a x b) (a determinant with two equal rows).",
+            ),
+        ],
+        formulas=("cross-product", "plane-from-points", "plane-intercept-form"),
+        carried={
+            1: f"(a) n = {vector([number(v) for v in n])}",
+            2: f"n = {vector([number(v) for v in n])}; (b) k = {number(k)}",
+            3: f"n = {vector([number(v) for v in n])}; (b) k = {number(k)}",
+        },
+    )
+
+
+@template(
+    "math-gaussian-jensen-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("gaussian-scaling", "gaussian-sum", "jensen-inequality"),
+    difficulty=3,
+    tags=("gaussian", "jensen", "multipart"),
+)
+def gaussian_jensen_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    mu1, mu2 = rng.choice([-1.0, -0.5, 0.5, 1.0]), rng.choice([-0.5, 0.0, 0.5])
+    s1, s2 = rng.choice([0.5, 1.0]), rng.choice([0.5, 1.0])
+    a = rng.choice([-2.0, -1.0, 0.5, 2.0])
+    scaled_mean, scaled_var = (
+        float(v) for v in formulas.get("gaussian-scaling").evaluate(a=a, mu=mu1, cov=s1**2)
+    )
+    mean, var = (
+        float(v)
+        for v in formulas.get("gaussian-sum").evaluate(
+            mu1=scaled_mean, cov1=scaled_var, mu2=mu2, cov2=s2**2
+        )
+    )
+    mgf = math.exp(mean + var / 2)  # E[e^Z] for Z ~ N(mean, var)
+    gap = math.log(mgf) - mean
+    return problem(
+        question_id,
+        TOPIC,
+        f"X ~ N({show(mu1)}, {show(s1)}^2) and Y ~ N({show(mu2)}, {show(s2)}^2) are "
+        f"independent (mean, standard deviation^2), and Z = a X + Y with a = {show(a)}. "
+        "Natural logarithms; 3 significant figures.",
+        [
+            part(
+                "numeric",
+                "What is Var[Z]?",
+                var,
+                "Var[a X] = a^2 Var[X]; variances of independent variables add.",
+            ),
+            part(
+                "numeric",
+                "What is E[e^Z]?",
+                mgf,
+                "Z is Gaussian, N(m, v) with m = a mu_X + mu_Y: E[e^Z] = exp(m + v/2).",
+            ),
+            part(
+                "numeric",
+                "What is log E[e^Z] - E[log e^Z] (= log E[e^Z] - E[Z])?",
+                gap,
+                "log E[e^Z] - E[Z] = v/2.",
+            ),
+            choice_part(
+                rng,
+                "Which inequality holds for every random variable W > 0 (here W = e^Z), and why?",
+                "E[log W] <= log E[W], by Jensen: log is concave (the step that turns log p(x) "
+                "into the ELBO)",
+                {
+                    "E[log W] >= log E[W], by Jensen: log is increasing": "Jensen needs "
+                    "concavity, not monotonicity, and it gives <= for a concave f",
+                    "E[log W] = log E[W], since log is continuous": "(c) is positive: "
+                    "they differ whenever W is random",
+                    "neither in general: it depends on the distribution of W": "Jensen holds "
+                    "for every distribution",
+                },
+                "For concave f, f(E[W]) >= E[f(W)]; equality only when W is constant.",
+            ),
+            part(
+                "symbolic",
+                "Justify it for a Gaussian: write log E[e^Z] - E[Z] for Z ~ N(m, v) with "
+                "standard deviation s = sqrt(v), in terms of s.",
+                "s^2/2",
+                "log E[e^Z] = m + s^2/2: the gap s^2/2 >= 0, and 0 only for s = 0.",
+                symbols={"s": "positive"},
+            ),
+        ],
+        formulas=("gaussian-scaling", "gaussian-sum", "jensen-inequality"),
+        carried={
+            1: f"(a) Var[Z] = {number(var)}",
+            2: f"(a) Var[Z] = {number(var)}; (b) E[e^Z] = {number(mgf)}",
+            3: f"(c) {number(gap)}",
+        },
+    )
+
+
 guard_module(__name__)

@@ -1,0 +1,107 @@
+"""Math-toolbox multipart problems (math-plane-three-points-multipart,
+math-gaussian-jensen-multipart): every part recomputed by an independent route (the normal
+from the null space of the edge vectors by SVD and its scale from the determinant, the
+intercept and the distance by solving and projecting, Gauss-Hermite quadrature over X and Y
+for the moments of Z), and each part marked on its own."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import quiz_helpers
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def check_plane(q):
+    p1, p2, p3 = (np.array(value(q.prompt, f"p_{i}"), float) for i in (1, 2, 3))
+    a, b = p2 - p1, p3 - p1
+    # the normal spans the null space of [a; b]; its scale and sign: n_i = det[a; b; e_i]
+    null = np.linalg.svd(np.stack([a, b]))[2][-1]
+    n = np.array([np.linalg.det(np.stack([a, b, e])) for e in np.eye(3)])
+    assert np.allclose(np.cross(null, n), 0, atol=1e-9)
+    j = int(re.search(r"n_(\d)", q.parts[0].prompt).group(1)) - 1
+    close(q.parts[0].answer, n[j])
+    k = -n @ p3  # any point of the plane fixes k: take another one than the template
+    close(q.parts[1].answer, k)
+    axis = "xyz".index(re.search(r"the (\w) intercept", q.parts[2].prompt).group(1))
+    direction = np.eye(3)[axis]
+    # where the axis line t e_axis meets the plane through the three points: solve for t
+    t, *_ = np.linalg.solve(np.stack([direction, -a, -b]).T, p1)
+    close(q.parts[2].answer, t)
+    asked = q.parts[3].prompt
+    query = np.array(quiz_helpers.leading_literal(asked[asked.index("point ") + 6 :]), float)
+    unit = null / np.linalg.norm(null)
+    close(q.parts[3].answer, abs((query - p1) @ unit))
+    assert right_option(q.parts[4]).startswith("a x b is orthogonal to both")
+    return {
+        1: repr(float(n @ p1)),  # the sign of k flipped
+        3: repr(float(abs((query - p1) @ n))),  # n not normalised
+        4: option_letter(q.parts[4], "a x b has length 1"),
+    }
+
+
+def check_jensen(q):
+    import sympy as sp
+
+    mu1, s1 = (float(v) for v in re.search(r"X ~ N\((-?[\d.]+), ([\d.]+)\^2\)", q.prompt).groups())
+    mu2, s2 = (float(v) for v in re.search(r"Y ~ N\((-?[\d.]+), ([\d.]+)\^2\)", q.prompt).groups())
+    a = float(value(q.prompt, "a"))
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    weights = weights / weights.sum()
+    X = mu1 + s1 * nodes[:, None]
+    Y = mu2 + s2 * nodes[None, :]
+    W = weights[:, None] * weights[None, :]
+    Z = a * X + Y
+    mean = (W * Z).sum()
+    close(q.parts[0].answer, (W * (Z - mean) ** 2).sum())
+    moment = (W * np.exp(Z)).sum()
+    close(q.parts[1].answer, moment)
+    close(q.parts[2].answer, math.log(moment) - mean)
+    assert right_option(q.parts[3]).startswith("E[log W] <= log E[W]")
+    s, m, z = sp.Symbol("s", positive=True), sp.Symbol("m", real=True), sp.Symbol("z", real=True)
+    density = sp.exp(-((z - m) ** 2) / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    log_mgf = sp.log(sp.integrate(sp.exp(z) * density, (z, -sp.oo, sp.oo)))
+    truth = sp.simplify(log_mgf - m)
+    points = [{"s": 0.7}, {"s": 2.0}]
+    same_expression(q.parts[4].answer, truth, {"s": "positive"}, points)
+    return {
+        0: repr(float(a * s1**2 + s2**2)),  # a instead of a^2
+        1: repr(math.exp(mean)),  # e^{E[Z]}: Jensen's gap forgotten
+        3: option_letter(q.parts[3], "E[log W] >= log E[W]"),
+        4: "s^2",
+    }
+
+
+CHECKS = {
+    "math-plane-three-points-multipart": check_plane,
+    "math-gaussian-jensen-multipart": check_jensen,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_math_has_five_multipart_problems():
+    ids = [t for t, tmpl in TEMPLATES.items() if tmpl.kind == "multipart" and tmpl.topic == "math"]
+    assert len(ids) >= 5, ids
