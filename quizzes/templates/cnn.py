@@ -13,7 +13,15 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._kit import guard_module, matrix, numeric, ordering_question, wrong
+from quizzes.templates._kit import (
+    guard_module,
+    matrix,
+    number,
+    numeric,
+    ordering_question,
+    show,
+    wrong,
+)
 
 TOPIC = "cnn"
 
@@ -558,6 +566,179 @@ def transposed_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("transposed-conv",),
         carried={1: f"(a) the output is {size}x{size}"},
+    )
+
+
+@template(
+    "cnn-conv-backprop-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("conv-forward", "conv-backward-kernel", "conv-backward-input"),
+    difficulty=3,
+    tags=("backpropagation", "convolution", "multipart"),
+)
+def conv_backprop_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    x = np.array([[rng.randint(-2, 3) for _ in range(3)] for _ in range(3)], float)
+    w = np.array([[rng.choice([-2, -1, 1, 2]) for _ in range(2)] for _ in range(2)], float)
+    delta = np.array([[rng.choice([-2, -1, 1, 2, 3]) for _ in range(2)] for _ in range(2)], float)
+    z = formulas.get("conv-forward").evaluate(z_prev=x, w=w)
+    dw = formulas.get("conv-backward-kernel").evaluate(delta=delta, z_prev=x)
+    dx = formulas.get("conv-backward-input").evaluate(delta=delta, w=w)
+    (zi, zj), (wi, wj), (xi, xj) = (
+        (rng.randint(1, 2), rng.randint(1, 2)),
+        (rng.randint(1, 2), rng.randint(1, 2)),
+        (rng.randint(1, 3), rng.randint(1, 3)),
+    )
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"A convolutional layer computes z = w * x, a true convolution in valid mode, of the "
+        f"3 x 3 input x = {matrix(x)} with the 2 x 2 kernel w = {matrix(w)} (rows top to "
+        "bottom; rows and columns counting from 1): z_ij = sum over m, n in {1, 2} of w_mn "
+        "x_(i+2-m),(j+2-n), for i, j in {1, 2}. The loss L has the upstream gradient dL/dz = "
+        f"delta = {matrix(delta)}.",
+        [
+            part(
+                "numeric",
+                f"What is the output entry z_{zi}{zj} (row {zi}, column {zj})?",
+                z[zi - 1, zj - 1],
+                "Flip the kernel by 180 degrees, then slide it over x.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"What is dL/dw_{wi}{wj} (row {wi}, column {wj} of the kernel gradient)?",
+                dw[wi - 1, wj - 1],
+                "dL/dw_mn = sum_ij delta_ij x_(i+2-m),(j+2-n): delta * ROT180(x), valid mode.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"What is dL/dx_{xi}{xj} (row {xi}, column {xj} of the input gradient)?",
+                dx[xi - 1, xj - 1],
+                "Every z_ij that x touched sends delta_ij times the weight that touched it: "
+                "delta * ROT180(w) in full mode.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "Which is the gradient dL/dx for this layer, and why?",
+                "the full convolution of delta with ROT180(w), a 3 x 3 map: each x_ab reaches "
+                "every output it entered, weighted by the kernel entry it met there",
+                {
+                    "the valid convolution of delta with w, a 1 x 1 map": "dL/dx has the "
+                    "input's shape, 3 x 3: border inputs enter fewer outputs, not none",
+                    "delta times w elementwise, a 2 x 2 map": "shapes differ (2 x 2 vs 3 x 3) "
+                    "and each x_ab collects from several outputs",
+                    "the full convolution of ROT180(delta) with ROT180(w)": "rotating delta too "
+                    "sends each output's gradient to the mirrored inputs",
+                },
+                "dL/dx_ab = sum_ij delta_ij dz_ij/dx_ab = sum_ij delta_ij w_(i+2-a),(j+2-b), a "
+                "full-mode sum over the outputs. See `cheatsheet derive conv-backward-input`.",
+            ),
+        ],
+        formulas=("conv-forward", "conv-backward-kernel", "conv-backward-input"),
+    )
+
+
+@template(
+    "cnn-overlapping-pool-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("max-pool-gradient",),
+    difficulty=3,
+    tags=("pooling", "gradient-routing", "multipart"),
+)
+def overlapping_pool_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    values = list(range(-5, 11)) + [11, 12, 13]
+    rng.shuffle(values)
+    x = np.array(values[:16], float).reshape(4, 4)
+    g = np.array(
+        [[rng.choice([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0]) for _ in range(2)] for _ in range(2)]
+    )
+    route = formulas.get("max-pool-gradient")
+    y = np.zeros((2, 2))
+    grad = np.zeros((4, 4))
+    for i in range(2):
+        for j in range(2):
+            window = x[i : i + 3, j : j + 3]
+            y[i, j] = window.max()
+            grad[i : i + 3, j : j + 3] += np.asarray(
+                route.evaluate(z_prev=window.reshape(-1), delta=g[i, j])
+            ).reshape(3, 3)
+    top = np.unravel_index(np.argmax(x), x.shape)
+    winners = len(
+        {
+            tuple(np.unravel_index(np.argmax(x[i : i + 3, j : j + 3]), (3, 3)) + np.array([i, j]))
+            for i in range(2)
+            for j in range(2)
+        }
+    )
+    r, c = rng.randint(1, 2), rng.randint(1, 2)
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"Max pooling with 3 x 3 windows and stride 1 (overlapping) maps the 4 x 4 input X = "
+        f"{matrix(x)} (rows top to bottom) to a 2 x 2 output Y; the upstream gradient is "
+        f"dL/dY = {matrix(g)}. Rows and columns are counted from 1.",
+        [
+            part(
+                "numeric",
+                f"What is Y at row {r}, column {c}?",
+                y[r - 1, c - 1],
+                "The largest entry of the window starting at that row and column.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"What is dL/dX at the cell holding the largest entry of X ({show(x.max())})?",
+                grad[top],
+                "Each window routes its gradient to its arg max; overlapping windows that share "
+                "the same arg max add up.",
+            ),
+            part(
+                "numeric",
+                "How many cells of X are the arg max of at least one window (the cells that can "
+                "receive a nonzero gradient)?",
+                winners,
+                "Count the distinct arg max positions of the four windows.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "Which is right about convolution and max pooling under a small shift of the "
+                "input, and why?",
+                "convolution is shift-equivariant (shifting x shifts its output), while max "
+                "pooling makes the features roughly invariant to shifts within a window",
+                {
+                    "convolution is shift-invariant: the output does not move with the input": (
+                        "a shifted input gives a shifted output: that is equivariance"
+                    ),
+                    "max pooling is exactly shift-invariant for every shift": "only shifts that "
+                    "keep each maximum inside its window leave Y unchanged",
+                    "neither: only fully connected layers respect shifts": "a fully connected "
+                    "layer has no built-in shift structure at all",
+                },
+                "Conv(shift(x)) = shift(Conv(x)); the max over a window ignores where in the "
+                "window the maximum sits.",
+            ),
+        ],
+        formulas=("max-pool-gradient",),
+        carried={2: f"(b) dL/dX there = {number(grad[top])}"},
     )
 
 
