@@ -544,4 +544,196 @@ def splat_covariance_multipart(rng: random.Random, question_id: str) -> Question
     )
 
 
+@template(
+    "implicit-dvr-depth-gradient-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("dvr-implicit-gradient", "implicit-surface"),
+    difficulty=4,
+    tags=("dvr", "implicit-differentiation", "multipart"),
+)
+def dvr_depth_gradient_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    while True:
+        radius = rng.choice([1.0, 1.5, 2.0])
+        centre = np.array([grid(rng, -1, 1, 0.5), grid(rng, -1, 1, 0.5), 0.0])
+        distance = float(rng.choice([4, 5, 6]))
+        off_axis = float(centre[0] ** 2 + centre[1] ** 2)
+        if off_axis < radius**2 - 0.2:
+            break
+    origin = np.array([0.0, 0.0, -distance])
+    w = np.array([0.0, 0.0, 1.0])
+    depth = distance - math.sqrt(radius**2 - off_axis)  # the first root of ||r_0 + d w - c|| = r
+    hit = origin + depth * w
+    normal = (hit - centre) / np.linalg.norm(hit - centre)  # df/dp of ||p - c|| - r
+    directional = float(normal @ w)
+    dp_dr = np.asarray(
+        formulas.get("dvr-implicit-gradient").evaluate(df_dp=normal, w=w, df_dtheta=[-1.0]),
+        float,
+    )
+    d_depth = float(dp_dr[2, 0])  # w = e_z: dp/dr = w dd/dr
+    return problem(
+        question_id,
+        TOPIC,
+        f"DVR renders the surface f_theta(p) = tau of f_theta(p) = ||p - c|| - r (a sphere's "
+        f"signed distance, tau = 0) with centre c = {vector(centre)} and radius r = "
+        f"{show(radius)}; the parameter theta is r. A camera at r_0 = {vector(origin)} shoots "
+        "the ray p = r_0 + d w with the unit direction w = [0, 0, 1]; p^ = r_0 + d^ w is the "
+        "first surface point. 3 significant figures.",
+        [
+            part(
+                "numeric",
+                "What is the depth d^ of the first hit?",
+                depth,
+                "Solve ||r_0 + d w - c|| = r for the smaller root.",
+            ),
+            part(
+                "symbolic",
+                "Derive dd^/dtheta by differentiating f_theta(r_0 + d^ w) = tau, in terms of "
+                "g = df/dtheta and s = (df/dp at p^) . w.",
+                "-g/s",
+                "d/dtheta: df/dtheta + (df/dp . w) dd^/dtheta = 0, so dd^/dtheta = -g/s and "
+                "dp^/dtheta = -w (df/dp . w)^(-1) df/dtheta.",
+                symbols={"g": "real", "s": "real"},
+            ),
+            part(
+                "numeric",
+                "What is s = (df/dp at p^) . w for this sphere?",
+                directional,
+                "df/dp = (p - c)/||p - c||, the outward unit normal; dot it with w.",
+            ),
+            part(
+                "numeric",
+                "What is dd^/dr?",
+                d_depth,
+                "df/dr = -1, so dd^/dr = -(-1)/s = 1/s: a larger sphere is hit earlier.",
+            ),
+            choice_part(
+                rng,
+                "Which is right about DVR's backward pass, and why?",
+                "it needs no backpropagation through the ray marching or the secant steps: "
+                "implicit differentiation gives dp^/dtheta at the surface point alone, so "
+                "memory does not grow with the number of steps",
+                {
+                    "it backpropagates through every secant iteration, which is why it needs a "
+                    "fixed number of steps": "the implicit-function result uses only p^; "
+                    "the root finder is not differentiated",
+                    "the gradient is 0, since f(p^) = tau holds for every theta": "p^ moves "
+                    "with theta; differentiating the constraint gives dd^/dtheta = -g/s",
+                    "it needs ground-truth depth to have any gradient": "DVR learns from "
+                    "images: the colour and mask losses reach theta through dp^/dtheta",
+                },
+                "Niemeyer et al.: dp^/dtheta = -w (df/dp . w)^(-1) df/dtheta, constant memory.",
+            ),
+        ],
+        formulas=("dvr-implicit-gradient", "implicit-surface"),
+        carried={
+            2: f"(a) d^ = {number(depth)}, so p^ = {vector([number(v) for v in hit])}",
+            3: f"(b) dd^/dtheta = -g/s; (c) s = {number(directional)}",
+        },
+    )
+
+
+@template(
+    "nerf-positional-encoding-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("nerf-positional-encoding",),
+    difficulty=3,
+    tags=("nerf", "positional-encoding", "multipart"),
+)
+def positional_encoding_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, number, part
+
+    encode = formulas.get("nerf-positional-encoding")
+    levels = rng.choice([4, 6, 8, 10])
+    dims = rng.choice([2, 3])
+    p = grid(rng, -1, 1, 0.05)
+    while abs(math.cos(2 ** (levels - 1) * math.pi * p)) < 0.05:
+        p = grid(rng, -1, 1, 0.05)
+    delta = rng.choice([0.01, 0.02, 0.05])
+    size = len(np.ravel(encode.evaluate(x=[0.0] * dims, num_frequencies=levels)))
+    top = 2 ** (levels - 1) * math.pi
+    slope = top * math.cos(top * p)
+    full = float(
+        np.linalg.norm(
+            np.asarray(encode.evaluate(x=[p], num_frequencies=levels), float)
+            - np.asarray(encode.evaluate(x=[p + delta], num_frequencies=levels), float)
+        )
+    )
+    lowest = float(
+        np.linalg.norm(
+            np.asarray(encode.evaluate(x=[p], num_frequencies=1), float)
+            - np.asarray(encode.evaluate(x=[p + delta], num_frequencies=1), float)
+        )
+    )
+    return problem(
+        question_id,
+        TOPIC,
+        f"NeRF encodes each coordinate p of its input with L = {levels} frequencies: gamma(p) = "
+        "(sin(2^0 pi p), cos(2^0 pi p), ..., sin(2^(L-1) pi p), cos(2^(L-1) pi p)) (radians), "
+        "the coordinates' encodings concatenated (the raw input is not appended). "
+        "3 significant figures.",
+        [
+            part(
+                "numeric",
+                f"How many numbers does gamma give for a {dims}-D input point?",
+                size,
+                "2L per coordinate (a sin and a cos per frequency), times the dimension.",
+                numeric_rule="abs:0",
+            ),
+            part(
+                "numeric",
+                f"At p = {show(p)}, what is d/dp of the highest-frequency entry sin(2^(L-1) pi p)?",
+                slope,
+                "2^(L-1) pi cos(2^(L-1) pi p): the slope grows with the frequency.",
+            ),
+            part(
+                "numeric",
+                f"For one coordinate, what is the Euclidean distance ||gamma(p) - gamma(p')|| "
+                f"between p = {show(p)} and p' = p + {show(delta)}?",
+                full,
+                "Each frequency's (sin, cos) pair contributes 2 - 2 cos(2^l pi (p' - p)).",
+            ),
+            part(
+                "numeric",
+                "And the same distance with the lowest frequency alone (L = 1)?",
+                lowest,
+                "sqrt(2 - 2 cos(pi (p' - p))), about pi |p' - p| for close points.",
+            ),
+            choice_part(
+                rng,
+                "Why does NeRF feed gamma(p) rather than p to its MLP? Which is right?",
+                "an MLP on raw coordinates is biased towards low frequencies; the high "
+                "frequencies of gamma pull nearby points apart (compare (c) and (d)), so fine "
+                "detail can be fitted",
+                {
+                    "it normalises the input to [-1, 1], which stabilises training": "sin "
+                    "and cos are bounded, but the point is the frequencies, not the range",
+                    "it makes the density independent of the viewing direction": "the view "
+                    "direction enters later; gamma is about spatial detail",
+                    "it reduces the number of inputs, so the MLP is smaller": "gamma has 2L "
+                    "numbers per coordinate, more than p",
+                },
+                "Tancik et al.: Fourier features overcome the spectral bias of MLPs.",
+            ),
+        ],
+        formulas=("nerf-positional-encoding",),
+        carried={4: f"(c) {number(full)}; (d) {number(lowest)}"},
+    )
+
+
 guard_module(__name__)
