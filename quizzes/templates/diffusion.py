@@ -640,4 +640,189 @@ def sampling_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "diffusion-guidance-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("classifier-free-guidance",),
+    difficulty=3,
+    tags=("guidance", "score", "multipart"),
+)
+def guidance_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    eps_c = np.array([grid(rng, -1.5, 1.5, 0.5) for _ in range(2)])
+    eps_u = np.array([grid(rng, -1.5, 1.5, 0.5) for _ in range(2)])
+    rho = rng.choice([0.5, 1.0, 2.0, 3.0])
+    noise_var = rng.choice([0.25, 0.36, 0.64, 0.81])
+    j = rng.randint(1, 2)
+    guided = np.asarray(
+        formulas.get("classifier-free-guidance").evaluate(eps_cond=eps_c, eps_uncond=eps_u, rho=rho)
+    )
+    scale = math.sqrt(noise_var)
+    classifier = -(eps_c - eps_u) / scale
+    score = -eps_u / scale + (1 + rho) * classifier
+    symbols = {"eps_c": "real", "eps_u": "real", "rho": "nonnegative"}
+    return problem(
+        question_id,
+        TOPIC,
+        "Classifier-free guidance: one network predicts the noise eps_c = eps_theta(x_t, c; t) "
+        "with the condition c and eps_u = eps_theta(x_t; t) with c dropped; the sampler uses "
+        "the guided prediction with guidance weight rho. At one step, for a 2-D x_t (components "
+        f"counting from 1): eps_c = {vector(eps_c)}, eps_u = {vector(eps_u)}, rho = {show(rho)}, "
+        f"and 1 - alpha-bar_t = {show(noise_var)}. A noise prediction is a scaled score: "
+        "eps_theta(x_t; t) = -sqrt(1 - alpha-bar_t) grad log p_t(x_t), and likewise with c.",
+        [
+            part(
+                "symbolic",
+                "Write one component of the guided prediction eps_tilde using eps_c, eps_u and "
+                "rho (rho = 0 gives the conditional prediction).",
+                "(1 + rho)*eps_c - rho*eps_u",
+                "eps_tilde = eps_u + (1 + rho)(eps_c - eps_u): extrapolate past eps_c, away "
+                "from eps_u. See `cheatsheet derive classifier-free-guidance`.",
+                symbols=symbols,
+            ),
+            part(
+                "numeric",
+                f"What is component {j} of eps_tilde?",
+                guided[j - 1],
+                "(1 + rho) eps_c - rho eps_u, componentwise.",
+            ),
+            part(
+                "numeric",
+                f"By Bayes, grad log p_t(c | x_t) = grad log p_t(x_t | c) - grad log p_t(x_t). "
+                f"What is its component {j} implied by the two predictions?",
+                classifier[j - 1],
+                "-(eps_c - eps_u)/sqrt(1 - alpha-bar_t): an implicit classifier, no classifier "
+                "network.",
+            ),
+            part(
+                "numeric",
+                f"What is component {j} of the score the guided sampler follows, grad log "
+                "p_t(x_t) + (1 + rho) grad log p_t(c | x_t)?",
+                score[j - 1],
+                "-eps_u/sqrt(1 - abar_t) + (1 + rho) times (c); it equals "
+                "-eps_tilde/sqrt(1 - abar_t).",
+            ),
+            choice_part(
+                rng,
+                "What does a guidance weight rho > 0 do to the samples, and why?",
+                "they follow c more closely and are less diverse: the sampler follows p_t(x_t) "
+                "p_t(c | x_t)^(1 + rho), a sharpened classifier term",
+                {
+                    "they become more diverse, since two predictions are mixed": "the "
+                    "extrapolation sharpens p(c | x): diversity drops",
+                    "nothing new: rho = 0 already gives the unconditional model": "rho = 0 gives "
+                    "eps_c, the conditional model; rho = -1 gives eps_u",
+                    "it needs a separately trained classifier on noisy images": "the classifier "
+                    "is implicit, by Bayes on the two predictions of one network",
+                },
+                "Guided score = grad log p_t(x_t) + (1 + rho) grad log p_t(c | x_t): the "
+                "exponent 1 + rho > 1 trades diversity for fidelity to c.",
+            ),
+        ],
+        formulas=("classifier-free-guidance",),
+        carried={
+            1: "(a) eps_tilde = (1 + rho) eps_c - rho eps_u",
+            3: f"(c) {number(classifier[j - 1])}",
+        },
+    )
+
+
+@template(
+    "diffusion-loss-weight-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("ddpm-linear-schedule", "ddpm-loss-weight", "ddpm-loss"),
+    difficulty=3,
+    tags=("loss-weight", "schedule", "multipart"),
+)
+def loss_weight_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    first, last = rng.choice([0.05, 0.1]), rng.choice([0.2, 0.3, 0.4])
+    betas = np.asarray(
+        formulas.get("ddpm-linear-schedule").evaluate(T=5, beta_start=first, beta_end=last)
+    )
+    t = rng.randint(2, 4)
+    weight = formulas.get("ddpm-loss-weight")
+    lam = float(weight.evaluate(betas=betas, t=t, sigma2=betas[t - 1]))
+    lam_1 = float(weight.evaluate(betas=betas, t=1, sigma2=betas[0]))
+    closed = "b_t/(2*(1 - b_t)*(1 - abar_t))"
+    return problem(
+        question_id,
+        TOPIC,
+        f"A DDPM with T = 5 steps uses the linear schedule from beta_1 = {show(first)} to "
+        f"beta_T = {show(last)} (beta_t = beta_1 + (t - 1)(beta_T - beta_1)/(T - 1)), alpha_t "
+        "= 1 - beta_t, alpha-bar_t = alpha_1 ... alpha_t, and the sampler's variance sigma_t^2 "
+        "= beta_t. In the epsilon-parametrisation the t-th KL term of the ELBO is lambda_t "
+        "||eps - eps_theta(x_t, t)||^2 plus a constant.",
+        [
+            part(
+                "symbolic",
+                "Write lambda_t (with sigma_t^2 = beta_t) using b_t (beta_t) and abar_t "
+                "(alpha-bar_t).",
+                closed,
+                "lambda_t = beta_t^2/(2 sigma_t^2 alpha_t (1 - alpha-bar_t)) with sigma_t^2 = "
+                "beta_t and alpha_t = 1 - beta_t. See `cheatsheet derive ddpm-loss-weight`.",
+                symbols={"b_t": "positive", "abar_t": "positive"},
+                constraints=("0 < b_t < 1", "0 < abar_t < 1"),
+            ),
+            part(
+                "numeric",
+                f"What is beta_{t}?",
+                betas[t - 1],
+                "Linear in t between beta_1 and beta_T.",
+            ),
+            part(
+                "numeric",
+                f"What is lambda_{t}?",
+                lam,
+                "Multiply the alphas up to t for alpha-bar_t, then use (a).",
+            ),
+            part(
+                "numeric",
+                "What is lambda_1?",
+                lam_1,
+                "1 - alpha-bar_1 = beta_1, so lambda_1 = 1/(2 alpha_1).",
+            ),
+            choice_part(
+                rng,
+                "Ho et al. train on L_simple = ||eps - eps_theta||^2 with lambda_t dropped. "
+                "Which is right, and why?",
+                "it reweights the bound: lambda_1 is the largest weight, so L_simple "
+                "down-weights the easy small-t terms relative to the ELBO and gives better "
+                "samples, but it is no longer the ELBO",
+                {
+                    "it is exactly the ELBO, since lambda_t = 1 for every t": "lambda_t varies "
+                    "with t and is not 1 (compare (c) and (d))",
+                    "it up-weights the small-t terms relative to the ELBO": "the t = 1 term "
+                    "had the largest lambda_t; setting all to 1 lowers it relatively",
+                    "it is only valid because sigma_t^2 = beta_t makes lambda_t constant": (
+                        "with sigma_t^2 = beta_t lambda_t still changes with t"
+                    ),
+                },
+                "lambda_1 = 1/(2 alpha_1) exceeds every later lambda_t = beta_t/(2 alpha_t (1 - "
+                "alpha-bar_t)) here (for Ho's schedule by orders of magnitude): dropping the "
+                "weights favours the noisier steps.",
+            ),
+        ],
+        formulas=("ddpm-linear-schedule", "ddpm-loss-weight", "ddpm-loss"),
+        carried={
+            2: f"(a) lambda_t = {closed}; (b) beta_{t} = {number(betas[t - 1])}",
+            4: f"(c) lambda_{t} = {number(lam)}; (d) lambda_1 = {number(lam_1)}",
+        },
+    )
+
+
 guard_module(__name__)

@@ -1,0 +1,126 @@
+"""Diffusion multipart problems (diffusion-guidance-multipart, diffusion-loss-weight-multipart):
+every part recomputed by an independent route (scores from the predictions and Bayes' rule;
+lambda_t as the KL between the x_0-form posterior and the model's step, divided by the squared
+noise error, with the schedule and alpha-bar looped), and each part marked on its own."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import quiz_helpers
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def check_guidance(q):
+    import sympy as sp
+
+    eps_c, eps_u = (
+        np.array(quiz_helpers.leading_literal(re.search(name + r" = (\[.*)", q.prompt).group(1)))
+        for name in ("eps_c", "eps_u")
+    )
+    rho, noise_var = float(value(q.prompt, "rho")), float(value(q.prompt, "1 - alpha-bar_t"))
+    j = int(re.search(r"component (\d)", q.parts[1].prompt).group(1)) - 1
+    scale = math.sqrt(noise_var)
+    score_c, score_u = -eps_c / scale, -eps_u / scale  # a noise prediction is a scaled score
+    classifier = score_c - score_u  # Bayes: log p(c | x) = log p(x | c) - log p(x) + const
+    guided_score = score_u + (1 + rho) * classifier
+    guided_eps = -scale * guided_score  # back to a noise prediction
+    close(q.parts[1].answer, guided_eps[j])
+    close(q.parts[2].answer, classifier[j])
+    close(q.parts[3].answer, guided_score[j])
+    c, u, r = (sp.Symbol(n, real=True) for n in ("eps_c", "eps_u", "rho"))
+    truth = u + (1 + r) * (c - u)
+    assert truth.subs(r, 0) == c and sp.simplify(truth.subs(r, -1) - u) == 0
+    points = [{"eps_c": 0.3, "eps_u": -1.1, "rho": 2.0}, {"eps_c": -0.8, "eps_u": 0.4, "rho": 0.5}]
+    symbols = {"eps_c": "real", "eps_u": "real", "rho": "nonnegative"}
+    same_expression(q.parts[0].answer, truth, symbols, points)
+    assert right_option(q.parts[4]).startswith("they follow c more closely")
+    return {
+        0: "(1 + rho)*eps_u - rho*eps_c",
+        1: repr(float((1 + rho) * eps_u[j] - rho * eps_c[j])),
+        2: repr(float(-classifier[j])),  # the sign of the score lost
+        3: repr(float(score_u[j] + rho * classifier[j])),  # rho instead of 1 + rho
+        4: option_letter(q.parts[4], "nothing new"),
+    }
+
+
+def _weight_by_kl(betas, t, rng):
+    """lambda_t = KL(q(x_{t-1} | x_t, x_0) || p_theta(x_{t-1} | x_t)) / ||eps - eps_theta||^2,
+    both means in the x_0 form of the posterior, sigma_t^2 = beta_t."""
+    abar = np.cumprod(1 - np.asarray(betas))
+    abar_t, abar_p = abar[t - 1], (abar[t - 2] if t > 1 else 1.0)
+    beta, alpha = betas[t - 1], 1 - betas[t - 1]
+
+    def posterior_mean(x0, xt):
+        return (
+            math.sqrt(abar_p) * beta / (1 - abar_t) * x0
+            + math.sqrt(alpha) * (1 - abar_p) / (1 - abar_t) * xt
+        )
+
+    x0, eps, error = rng.normal(size=3)
+    xt = math.sqrt(abar_t) * x0 + math.sqrt(1 - abar_t) * eps
+    x0_hat = (xt - math.sqrt(1 - abar_t) * (eps + error)) / math.sqrt(abar_t)
+    kl = (posterior_mean(x0, xt) - posterior_mean(x0_hat, xt)) ** 2 / (2 * beta)
+    return kl / error**2
+
+
+def check_loss_weight(q):
+    import sympy as sp
+
+    first, last = float(value(q.prompt, "beta_1")), float(value(q.prompt, "beta_T"))
+    t = int(re.search(r"beta_(\d)\?", q.parts[1].prompt).group(1))
+    betas = [first + (s - 1) * (last - first) / 4 for s in range(1, 6)]
+    rng = np.random.default_rng(0)
+    weights = [_weight_by_kl(betas, s, rng) for s in range(1, 6)]
+    close(q.parts[1].answer, betas[t - 1])
+    close(q.parts[2].answer, weights[t - 1])
+    close(q.parts[3].answer, weights[0])
+    assert all(weights[0] > w for w in weights[1:])  # the choice's claim, for this schedule
+    b, a = sp.Symbol("b_t", positive=True), sp.Symbol("abar_t", positive=True)
+    truth = (b / (sp.sqrt(1 - b) * sp.sqrt(1 - a))) ** 2 / (2 * b)
+    points = [{"b_t": 0.2, "abar_t": 0.5}, {"b_t": 0.05, "abar_t": 0.9}]
+    same_expression(q.parts[0].answer, truth, {"b_t": "positive", "abar_t": "positive"}, points)
+    assert right_option(q.parts[4]).startswith("it reweights the bound")
+    return {
+        0: "b_t/(2*(1 - abar_t))",  # alpha_t lost
+        1: repr(first + t * (last - first) / 4),  # the schedule off by one
+        2: repr(1 / (2 * (1 - betas[t - 1]))),  # alpha-bar_t replaced by alpha_t
+        4: option_letter(q.parts[4], "it up-weights the small-t terms"),
+    }
+
+
+CHECKS = {
+    "diffusion-guidance-multipart": check_guidance,
+    "diffusion-loss-weight-multipart": check_loss_weight,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_diffusion_has_five_multipart_problems():
+    ids = [
+        t for t, tmpl in TEMPLATES.items() if tmpl.kind == "multipart" and tmpl.topic == "diffusion"
+    ]
+    assert len(ids) >= 5, ids
