@@ -172,12 +172,15 @@ def spot_check(
 _MATRIX_FUNCTIONS: dict[str, Any] = {}
 
 
-def matrix_function(name: str, rowwise: Callable[[Any], Any] | None = None):
+def matrix_function(
+    name: str, rowwise: Callable[[Any], Any] | None = None, latex_head: str | None = None
+):
     """A matrix-valued function head (e.g. a row-wise Softmax) that keeps its place in matrix
     products: Softmax(Q K^T / sqrt(D)) V prints and multiplies in that order. `rowwise(row)`
     maps one explicit row (a list of sympy expressions) to its image, so `.doit()` on an
     explicit matrix argument computes the entries. Created once per name (sympy is imported
-    on first use)."""
+    on first use). `latex_head` prints the head as written (f' for an elementwise slope f'(a),
+    read back by name) instead of \\operatorname{name}."""
     if name in _MATRIX_FUNCTIONS:
         return _MATRIX_FUNCTIONS[name]
     import sympy as sp
@@ -208,7 +211,8 @@ def matrix_function(name: str, rowwise: Callable[[Any], Any] | None = None):
 
     def _latex(self, printer):
         inner = ", ".join(printer._print(arg) for arg in self.args)
-        return rf"\operatorname{{{name}}}\left({inner}\right)"
+        head = latex_head if latex_head is not None else rf"\operatorname{{{name}}}"
+        return rf"{head}\left({inner}\right)"
 
     def _sympystr(self, printer):
         return f"{name}(" + ", ".join(printer._print(arg) for arg in self.args) + ")"
@@ -223,6 +227,9 @@ def matrix_function(name: str, rowwise: Callable[[Any], Any] | None = None):
             "_entry": _entry,
             "_latex": _latex,
             "_sympystr": _sympystr,
+            # an application names one matrix (f'(a^(l)) := the slopes): a premise about it
+            # is substituted like one about a matrix symbol (formulas.proof)
+            "named_application": True,
         },
     )
     _MATRIX_FUNCTIONS[name] = cls

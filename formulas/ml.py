@@ -1078,13 +1078,27 @@ def _vector(name, rows=2, cols=1):
     return sp.MatrixSymbol(name, rows, cols)
 
 
+def _slopes(layer):
+    """f'(a^(layer)): the activation's derivative applied entry by entry to the pre-activation
+    a^(layer) (a vector of the layer's slopes)."""
+    from formulas._chain import matrix_function
+
+    return matrix_function("f'", latex_head="f'")(_vector(f"a^({layer})"))
+
+
+def _gradient(name, rows=2, cols=1):
+    """dL/dW^(l): the gradient of the loss L in the matrix (vector) `name`."""
+    import sympy as sp
+
+    return sp.Derivative(sp.Symbol("L", real=True), _vector(name, rows, cols))
+
+
 def _delta_statement():
     import sympy as sp
 
     return sp.Eq(
         _vector("delta^(l)"),
-        _vector("W^(l+1)", 2, 2).T
-        * sp.HadamardProduct(_vector("f'(a^(l+1))"), _vector("delta^(l+1)")),
+        _vector("W^(l+1)", 2, 2).T * sp.HadamardProduct(_slopes("l+1"), _vector("delta^(l+1)")),
         evaluate=False,
     )
 
@@ -1101,7 +1115,7 @@ def _delta_derivation() -> list[Step]:
             "delta",
         ),
         _premise("the next layer's weights", _vector("W^(l+1)", 2, 2), W, "weights"),
-        _premise("its slopes f'(a^(l+1))", _vector("f'(a^(l+1))"), slopes, "slopes"),
+        _premise("its slopes f'(a^(l+1))", _slopes("l+1"), slopes, "slopes"),
         _premise("delta^(l+1) := dL/dz^(l+1)", _vector("delta^(l+1)"), upstream, "upstream"),
         Step(
             "by definition (2x2 layer, generic f and L)",
@@ -1117,7 +1131,7 @@ def _delta_derivation() -> list[Step]:
         Step(
             "as matrices: W^T times the elementwise product",
             rhs=_vector("W^(l+1)", 2, 2).T
-            * sp.HadamardProduct(_vector("f'(a^(l+1))"), _vector("delta^(l+1)")),
+            * sp.HadamardProduct(_slopes("l+1"), _vector("delta^(l+1)")),
             uses=("weights", "slopes", "upstream"),
         ),
     ]
@@ -1144,8 +1158,8 @@ def _weights_statement():
     import sympy as sp
 
     return sp.Eq(
-        _vector("dL/dW^(l)", 2, 2),
-        sp.HadamardProduct(_vector("delta^(l)"), _vector("f'(a^(l))")) * _vector("z^(l-1)").T,
+        _gradient("W^(l)", 2, 2),
+        sp.HadamardProduct(_vector("delta^(l)"), _slopes("l")) * _vector("z^(l-1)").T,
         evaluate=False,
     )
 
@@ -1155,7 +1169,7 @@ def _layer_premises(sp, z, upstream, slopes):
         _premise(
             "delta^(l) := dL/dz^(l), the layer's output", _vector("delta^(l)"), upstream, "delta"
         ),
-        _premise("the slopes f'(a^(l))", _vector("f'(a^(l))"), slopes, "slopes"),
+        _premise("the slopes f'(a^(l))", _slopes("l"), slopes, "slopes"),
         _premise("the layer's input z^(l-1)", _vector("z^(l-1)"), z, "input"),
     ]
 
@@ -1166,12 +1180,12 @@ def _weights_derivation() -> list[Step]:
     chain = sp.Matrix(2, 2, lambda i, j: upstream[i] * slopes[i] * z[j])
     return [
         _premise(
-            "dL/dW^(l), entry (i, j) = dL/dw_ij", _vector("dL/dW^(l)", 2, 2), gradient, "gradient"
+            "dL/dW^(l), entry (i, j) = dL/dw_ij", _gradient("W^(l)", 2, 2), gradient, "gradient"
         ),
         *_layer_premises(sp, z, upstream, slopes),
         Step(
             "by definition (2x2 layer, generic f and L)",
-            _vector("dL/dW^(l)", 2, 2),
+            _gradient("W^(l)", 2, 2),
             gradient,
             uses=("gradient",),
         ),
@@ -1182,8 +1196,7 @@ def _weights_derivation() -> list[Step]:
         ),
         Step(
             "as matrices: an outer product with the input z^(l-1)",
-            rhs=sp.HadamardProduct(_vector("delta^(l)"), _vector("f'(a^(l))"))
-            * _vector("z^(l-1)").T,
+            rhs=sp.HadamardProduct(_vector("delta^(l)"), _slopes("l")) * _vector("z^(l-1)").T,
             uses=("delta", "slopes", "input"),
         ),
     ]
@@ -1302,8 +1315,8 @@ def _bias_statement():
     import sympy as sp
 
     return sp.Eq(
-        _vector("dL/db^(l)"),
-        sp.HadamardProduct(_vector("delta^(l)"), _vector("f'(a^(l))")),
+        _gradient("b^(l)"),
+        sp.HadamardProduct(_vector("delta^(l)"), _slopes("l")),
         evaluate=False,
     )
 
@@ -1313,11 +1326,11 @@ def _bias_derivation() -> list[Step]:
     gradient = sp.Matrix([sp.Derivative(loss, bi) for bi in b])
     chain = sp.Matrix([upstream[i] * slopes[i] for i in range(2)])
     return [
-        _premise("dL/db^(l), entry i = dL/db_i", _vector("dL/db^(l)"), gradient, "gradient"),
+        _premise("dL/db^(l), entry i = dL/db_i", _gradient("b^(l)"), gradient, "gradient"),
         *_layer_premises(sp, z, upstream, slopes)[:2],
         Step(
             "by definition (2x2 layer, generic f and L)",
-            _vector("dL/db^(l)"),
+            _gradient("b^(l)"),
             gradient,
             uses=("gradient",),
         ),
@@ -1327,7 +1340,7 @@ def _bias_derivation() -> list[Step]:
         ),
         Step(
             "as vectors: an elementwise product",
-            rhs=sp.HadamardProduct(_vector("delta^(l)"), _vector("f'(a^(l))")),
+            rhs=sp.HadamardProduct(_vector("delta^(l)"), _slopes("l")),
             uses=("delta", "slopes"),
         ),
     ]

@@ -173,6 +173,19 @@ def _latex_printer():
                 text = rf"\det\left({inner}\right)"
             return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
+        def _print_HadamardProduct(self, expr):  # the sheet's elementwise product
+            return super()._print_HadamardProduct(expr).replace(r"\circ", r"\odot")
+
+        def _print_Derivative(self, expr):
+            import sympy as sp
+
+            (variable, *rest) = expr.variables
+            if not rest and isinstance(variable, sp.MatrixSymbol) and expr.expr.is_Symbol:
+                # dL/dW^(l): the gradient in a matrix, \frac{\partial L}{\partial W^{(l)}}
+                top, bottom = self._print(expr.expr), self._print(variable)
+                return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+            return super()._print_Derivative(expr)
+
         def _print_Pow(self, expr):
             import sympy as sp
 
@@ -444,6 +457,9 @@ def _printer():
         def _print_Transpose(self, expr):
             return self.parenthesize(expr.arg, PRECEDENCE["Pow"]) + "ᵀ"
 
+        def _print_HadamardProduct(self, expr):
+            return " ⊙ ".join(self.parenthesize(arg, PRECEDENCE["Mul"]) for arg in expr.args)
+
         def _print_Determinant(self, expr):
             if isinstance(expr.arg, sp.MatrixSymbol):
                 return f"det {self._print(expr.arg)}"
@@ -505,6 +521,9 @@ def _printer():
             return f"{text} {body} " + " ".join(f"d{v}" for v in variables)
 
         def _print_Derivative(self, expr):
+            (variable, *rest) = expr.variables
+            if not rest and isinstance(variable, sp.MatrixSymbol) and expr.expr.is_Symbol:
+                return f"∂{self._print(expr.expr)}/∂{self._print(variable)}"  # dL/dW^(l)
             variables = "".join(
                 f"d{self._print(v)}" for v, count in expr.variable_count for _ in range(count)
             )

@@ -151,7 +151,10 @@ def _substitutions(step: Step, premises: dict[str, Step]) -> dict:
             sp.core.function.AppliedUndef,
             sp.Determinant,  # a lemma det J = ..., det J of a named matrix
         )
-        if isinstance(lhs, substitutable):
+        gradient = isinstance(lhs, sp.Derivative) and any(  # dL/dW^(l), in a matrix
+            isinstance(variable, sp.MatrixSymbol) for variable in lhs.variables
+        )
+        if isinstance(lhs, substitutable) or gradient or getattr(lhs, "named_application", 0):
             table[lhs] = sp.sympify(premise.rhs)
     return table
 

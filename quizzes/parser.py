@@ -252,7 +252,7 @@ LATEX_WRAPPERS = {
     "mathcal",
     "mathsf",
 }
-LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/", "ast": "*"}
+LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/", "ast": "*", "odot": "⊙"}
 # Big operators: \sum_{i=1}^{n} body -> "sum[i;1;n] body" (the parser binds the index).
 LATEX_BIG_OPERATORS = {"sum": "sum", "prod": "prod", "int": "int"}
 MATRIX_ENVIRONMENTS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
@@ -260,6 +260,8 @@ MATRIX_ENVIRONMENTS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
 TRANSPOSE = "⊤"
 NORM = "‖"
 GIVEN = "∣"  # \mid: p(x ∣ z), a conditional density's bar
+HADAMARD = "⊙"  # \odot: the elementwise (Hadamard) product of two vectors or matrices
+PARTIAL = "∂"  # \partial, until \frac decides what it is (read as d elsewhere)
 # A superscript that belongs to the name before it: a layer index \delta^{(l)}, W^{(l+1)} or an
 # inverse f^{-1}.
 LAYER = re.compile(r"\(\s*[A-Za-z0-9+\-]+\s*\)|-1")
@@ -340,7 +342,7 @@ class _LatexReader:
         self.depth = 0
 
     def read_all(self) -> str:
-        return self._read_until(None)
+        return self._read_until(None).replace(PARTIAL, " d")
 
     def _peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -476,7 +478,7 @@ class _LatexReader:
                 return " abs(" if name == "left" else ")"
             return ""
         if name == "partial":
-            return " d"
+            return f" {PARTIAL}"
         if name in ("lfloor", "rfloor", "lceil", "rceil"):
             return {"lfloor": " floor(", "lceil": " ceiling(", "rfloor": ")", "rceil": ")"}[name]
         if name == "middle":
@@ -484,9 +486,16 @@ class _LatexReader:
         if name in ("frac", "dfrac", "tfrac"):
             numerator = self._argument()
             denominator = self._argument()
-            variable = re.fullmatch(r"\s*d\s*([A-Za-z][A-Za-z0-9_]*)\s*", denominator)
-            if numerator.strip() == "d" and variable:
+            name_pattern = r"([A-Za-z][A-Za-z0-9_{},]*(?:\^\([A-Za-z0-9+\-]+\))?)"
+            variable = re.fullmatch(rf"\s*[d{PARTIAL}]\s*{name_pattern}\s*", denominator)
+            if numerator.replace(PARTIAL, "d").strip() == "d" and variable:
                 return f" deriv[{variable.group(1)}] "  # d/dx of what follows
+            # \partial L / \partial W^{(l)}: the derivative of that one name (the gradient)
+            whole = re.fullmatch(rf"\s*{PARTIAL}\s*{name_pattern}\s*", numerator)
+            if whole and variable and PARTIAL in denominator:
+                return f" deriv[{variable.group(1)};] ({whole.group(1)}) "
+            numerator = numerator.replace(PARTIAL, " d")
+            denominator = denominator.replace(PARTIAL, " d")
             return f"(({numerator})/({denominator}))"
         if name == "sqrt":
             self._skip_spaces()
@@ -609,7 +618,7 @@ TOKEN = re.compile(
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
   | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,*]*\}|[A-Za-z0-9]+))*'*
       (?:\^(?:\([A-Za-z0-9+\-]+\)|\*[A-Za-z]*)(?:_(?:\{[A-Za-z0-9+\-,*]*\}|[A-Za-z0-9*]+))*)?)
-  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤∣])
+  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤∣⊙])
     """,
     re.VERBOSE,
 )
@@ -833,7 +842,15 @@ class Parser:
         self._enter()
         value = self.unary()
         while True:
-            if self.token.text in ("*", "/"):
+            if self.token.text == HADAMARD:
+                self._advance()
+                right = self.unary()
+                if not (getattr(value, "is_Matrix", False) and getattr(right, "is_Matrix", False)):
+                    raise AnswerError(
+                        "⊙ (\\odot) multiplies two vectors or matrices entry by entry"
+                    )
+                value = self.sp.HadamardProduct(value, right)
+            elif self.token.text in ("*", "/"):
                 op = self._advance().text
                 right = self.unary()
                 if op == "/":
@@ -1157,10 +1174,18 @@ class Parser:
         if kind == "deriv":
             if self.token.kind != "name":
                 raise AnswerError("d/d? needs a variable")
-            variable = self._bound_symbol(self._advance().text, integer=False)
+            name = self._advance().text
+            tight = self.token.text == ";"  # dL/dW: the derivative of the one name L
+            if tight:
+                self._advance()
             self._expect("]")
-            body = self.term()
-            if not isinstance(variable, sp.Symbol):
+            own = self.objects.get(name)
+            if isinstance(own, sp.MatrixSymbol):  # a gradient in a matrix, dL/dW^(l)
+                variable = own
+            else:
+                variable = self._bound_symbol(name, integer=False)
+            body = self.atom() if tight else self.term()
+            if not isinstance(variable, (sp.Symbol, sp.MatrixSymbol)):
                 raise AnswerError("d/d? needs a variable")
             return sp.Derivative(body, variable)
         if kind == "expect":
