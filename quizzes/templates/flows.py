@@ -616,4 +616,166 @@ def affine_coupling_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "flows-composition-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("flow-composition", "change-of-variables"),
+    difficulty=3,
+    tags=("composition", "change-of-variables", "multipart"),
+)
+def composition_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part, show
+
+    a = rng.choice([-2.0, -1.5, -0.5, 0.5, 1.5, 2.0])
+    b = grid(rng, -1, 1, 0.5)
+    x = rng.choice([0.5, 2.0, 3.0, 4.0])
+    y = math.log(x)
+    z = (y - b) / a
+    # flow-composition: p_x(x) = p_z(f_1^{-1}(f_2^{-1}(x))) |d f_2^{-1}/dx| |d f_1^{-1}/dy|
+    log_density = (
+        -0.5 * z * z - 0.5 * math.log(2 * math.pi) + math.log(1 / x) + math.log(1 / abs(a))
+    )
+    forward = math.log(abs(a)) + y  # log|f_1'(z)| + log|f_2'(y)|, f_2' = exp(y)
+    return problem(
+        question_id,
+        TOPIC,
+        "A 1-D flow maps z ~ N(0, 1) to x in two steps: y = f_1(z) = a z + b with a = "
+        f"{show(a)}, b = {show(b)}, then x = f_2(y) = exp(y); f = f_2 o f_1. Natural "
+        "logarithms.",
+        [
+            part(
+                "symbolic",
+                "Write |d f^{-1}(x)/dx| for the composed flow, using a and x (for x > 0, any "
+                "a != 0).",
+                "1/(abs(a)*x)",
+                "f^{-1}(x) = (log x - b)/a: the chain rule gives 1/(a x); the density needs "
+                "its absolute value.",
+                symbols={"a": "real", "x": "positive"},
+            ),
+            part(
+                "numeric",
+                f"What is log p_x(x) at x = {show(x)}?",
+                log_density,
+                "log N(z; 0, 1) + log|d f^{-1}/dx| with z = (log x - b)/a.",
+            ),
+            part(
+                "numeric",
+                "What is log|df/dz| = log|f_1'(z)| + log|f_2'(f_1(z))| at the z that f maps to "
+                "that x?",
+                forward,
+                "log|a| + y with y = log x: the layers' log-determinants add, and it is minus "
+                "the log|d f^{-1}/dx| of (a).",
+            ),
+            choice_part(
+                rng,
+                "Which is right about inverting and scoring a stack f = f_2 o f_1, and why?",
+                "f^{-1} = f_1^{-1} o f_2^{-1} and the layers' log-determinants add, so each "
+                "layer needs only its own inverse and its own log-determinant",
+                {
+                    "f^{-1} = f_2^{-1} o f_1^{-1}: the layers are undone in the order they were "
+                    "applied": "x came out of f_2 last, so f_2 must be undone first",
+                    "the log-determinants multiply, since the Jacobians multiply": "the log of "
+                    "a product of determinants is a sum",
+                    "only volume-preserving layers can be stacked": "any invertible layers "
+                    "with tractable log-determinants can be stacked; volumes multiply",
+                },
+                "The Jacobian of a composition is the product of the layers' Jacobians (chain "
+                "rule), so log|det| is a sum. See `cheatsheet derive flow-composition`.",
+            ),
+        ],
+        formulas=("flow-composition", "change-of-variables"),
+        carried={2: "(a) |d f^{-1}/dx| = 1/(|a| x)"},
+    )
+
+
+@template(
+    "flows-multiscale-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("squeeze",),
+    difficulty=2,
+    tags=("squeeze", "multi-scale", "multipart"),
+)
+def multiscale_multipart(rng: random.Random, question_id: str) -> Question:
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    channels = rng.choice([1, 3])
+    size = rng.choice([16, 32, 64])
+    level = rng.randint(2, 3)
+    shape = (channels, size, size)
+    weights = []
+    for _ in range(level):
+        shape = (4 * shape[0], shape[1] // 2, shape[2] // 2)  # squeeze
+        weights.append(shape[0] ** 2)  # the 1x1 convolution's C x C matrix at this level
+        shape = (shape[0] // 2, shape[1], shape[2])  # split: half goes to z
+    passed = shape[0] * shape[1] * shape[2]
+    exact = {"numeric_rule": "decimals:0"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"A Glow-style multi-scale flow on {channels} x {size} x {size} inputs (C x H x W, "
+        "channels first). One level = squeeze (each 2 x 2 spatial block becomes 4 channels: C "
+        "x H x W -> 4C x H/2 x W/2), then K flow steps (ActNorm, an invertible 1x1 "
+        "convolution with a C' x C' matrix, an affine coupling), then split (half of the "
+        "channels are factored out into z, the other half go on to the next level). Levels "
+        "are counted from 1.",
+        [
+            part(
+                "numeric",
+                "How many channels does the activation have right after the first squeeze?",
+                4 * channels,
+                "4C: each 2 x 2 block of every channel becomes 4 channels.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"How many numbers (C x H x W) go on to level {level + 1} after {level} levels?",
+                passed,
+                f"Each level halves what goes on: C H W / 2^{level}.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                f"How many entries has the 1x1 convolution's C' x C' matrix in level {level}?",
+                weights[-1],
+                "The channels after that level's squeeze: 4C, then 8C, 16C, ... (the split "
+                "halves, the squeeze quadruples); C'^2 entries.",
+                **exact,
+            ),
+            part(
+                "numeric",
+                "How many dimensions does the whole latent z have (every factored-out half "
+                "plus the last level's output)?",
+                channels * size * size,
+                "A bijection keeps the dimension: C H W.",
+                **exact,
+            ),
+            choice_part(
+                rng,
+                "Why is the split-off half kept as part of z instead of discarded?",
+                "a flow must stay a bijection: the factored-out half gets its own density term "
+                "in log p(x), so dim z = dim x and the change of variables holds",
+                {
+                    "it is only kept to save memory; discarding it gives the same likelihood": (
+                        "a map that drops dimensions is not invertible and has no change-of-"
+                        "variables density"
+                    ),
+                    "the squeeze lowers the dimension, so the split must restore it": "the "
+                    "squeeze only reshapes: 4C x H/2 x W/2 = C x H x W numbers",
+                    "the split-off half is transformed again at the next level": "it leaves "
+                    "the flow; only the other half continues",
+                },
+                "log p(x) = sum over levels of log p(z_l) + the log-determinants; every number "
+                "of x ends up in exactly one z_l.",
+            ),
+        ],
+        formulas=("squeeze",),
+    )
+
+
 guard_module(__name__)
