@@ -528,4 +528,172 @@ def fid_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "gan-wgan-gp-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("wgan-gp",),
+    difficulty=3,
+    tags=("wgan", "gradient-penalty", "multipart"),
+)
+def wgan_gp_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    w = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    k = rng.choice([-1.0, -0.5, 0.5, 1.0])
+    real = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    fake = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    while np.array_equal(real, fake):
+        fake = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
+    eps = rng.choice([0.25, 0.5, 0.75])
+    lam = rng.choice([1.0, 5.0, 10.0])
+
+    def critic(x):
+        return float(w @ x + k / 2 * x @ x)
+
+    tilde = eps * real + (1 - eps) * fake
+    norm = float(np.linalg.norm(w + k * tilde))  # grad D(x) = w + k x
+    penalty = lam * (norm - 1) ** 2
+    loss = critic(fake) - critic(real) + penalty
+    symbols = dict.fromkeys(("w_1", "w_2", "k", "x_1", "x_2"), "real")
+    return problem(
+        question_id,
+        TOPIC,
+        "A WGAN-GP critic on R^2: D(x) = w^T x + (k/2) ||x||^2 with w = "
+        f"{vector(w)} and k = {show(k)}. One real sample x = {vector(real)}, one generated "
+        f"sample x_hat = {vector(fake)}, the interpolate x_tilde = eps x + (1 - eps) x_hat with "
+        f"eps = {show(eps)}, and lambda = {show(lam)}. The critic minimises L_D = D(x_hat) - "
+        "D(x) + lambda (||grad_x D(x_tilde)||_2 - 1)^2 (one sample of each).",
+        [
+            part(
+                "symbolic",
+                "Write ||grad_x D(x)||_2 at x = (x_1, x_2) using w_1, w_2, k, x_1 and x_2.",
+                "sqrt((w_1 + k*x_1)^2 + (w_2 + k*x_2)^2)",
+                "grad D(x) = w + k x; take its Euclidean norm.",
+                symbols=symbols,
+            ),
+            part(
+                "numeric",
+                "What is the gradient penalty lambda (||grad D(x_tilde)|| - 1)^2?",
+                penalty,
+                "Evaluate (a) at x_tilde, subtract 1, square, times lambda.",
+            ),
+            part(
+                "numeric",
+                "What is the critic's loss L_D?",
+                loss,
+                "D(x_hat) - D(x) plus the penalty of (b).",
+            ),
+            choice_part(
+                rng,
+                "Why does WGAN-GP penalise (||grad D|| - 1)^2 at interpolates between real and "
+                "generated samples?",
+                "the Wasserstein dual needs a 1-Lipschitz critic, and an optimal one has "
+                "gradient norm 1 on the lines between real and generated samples: the penalty "
+                "enforces this softly where it matters",
+                {
+                    "to keep D's output in [0, 1] like a probability": "a WGAN critic outputs "
+                    "any real score; there is no sigmoid",
+                    "to make the generator's gradient vanish near the data": "the point is to "
+                    "keep useful, non-vanishing gradients for the generator",
+                    "it is the same as clipping the weights to [-c, c]": "clipping constrains "
+                    "the weights crudely and wastes capacity; the penalty constrains the "
+                    "gradient norm itself",
+                },
+                "W(p_d, p_g) = sup over 1-Lipschitz D of E_{p_d} D - E_{p_g} D; a "
+                "differentiable D is 1-Lipschitz iff ||grad D|| <= 1.",
+            ),
+        ],
+        formulas=("wgan-gp",),
+        carried={
+            1: "(a) ||grad D(x)|| = sqrt((w_1 + k x_1)^2 + (w_2 + k x_2)^2)",
+            2: f"(b) {number(penalty)}",
+        },
+    )
+
+
+@template(
+    "gan-adain-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("stylegan-adain",),
+    difficulty=2,
+    tags=("stylegan", "adain", "multipart"),
+)
+def adain_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    import formulas
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, matrix, part
+
+    x = np.array([[rng.randint(-3, 4) for _ in range(2)] for _ in range(2)], float)
+    while x.std() == 0:
+        x = np.array([[rng.randint(-3, 4) for _ in range(2)] for _ in range(2)], float)
+    scale = rng.choice([0.5, 1.5, 2.0, 3.0])
+    bias = grid(rng, -1, 1, 0.5)
+    gain, shift = rng.choice([2, 3, 0.5]), rng.choice([-2, 1, 4])
+    r, c = rng.randint(1, 2), rng.randint(1, 2)
+    adain = formulas.get("stylegan-adain")
+    out = np.asarray(adain.evaluate(x=x[None], scale=[scale], bias=[bias], eps=0.0))[0]
+    moved = np.asarray(
+        adain.evaluate(x=(gain * x + shift)[None], scale=[scale], bias=[bias], eps=0.0)
+    )[0]
+    return problem(
+        question_id,
+        TOPIC,
+        "StyleGAN's AdaIN on one channel: the 2 x 2 feature map x_i = "
+        f"{matrix(x)} (rows top to bottom, rows and columns counting from 1); the style w gives "
+        f"the scale y_s = {show(scale)} and the bias y_b = {show(bias)}. AdaIN(x_i, y) = y_s "
+        "(x_i - mu(x_i))/sigma(x_i) + y_b, with mu and sigma the mean and the population "
+        "standard deviation (divide by 4) over the channel's entries, and no epsilon.",
+        [
+            part(
+                "numeric",
+                "What is sigma(x_i)?",
+                x.std(),
+                "sqrt of the mean squared deviation from mu over the 4 entries.",
+            ),
+            part(
+                "numeric",
+                f"What is the AdaIN output in row {r}, column {c}?",
+                out[r - 1, c - 1],
+                "Normalise with the channel's own mu and sigma, then scale by y_s and shift "
+                "by y_b.",
+            ),
+            part(
+                "numeric",
+                f"The same channel arrives as x'_i = {show(gain)} x_i {'+' if shift > 0 else '-'} "
+                f"{show(abs(shift))}. What "
+                f"is the AdaIN output in row {r}, column {c} now?",
+                moved[r - 1, c - 1],
+                "The normalisation removes the input's own mean and scale: the output is "
+                "unchanged.",
+            ),
+            choice_part(
+                rng,
+                "Which is right about how AdaIN injects a style, and why?",
+                "per channel and per image, it replaces the content's own mean and standard "
+                "deviation by (y_b, y_s) from the style: the channel statistics carry the "
+                "style",
+                {
+                    "it normalises over the batch, like batch normalisation": "mu and sigma "
+                    "are taken per image and per channel (instance normalisation)",
+                    "it adds the style vector w to every pixel": "w enters only through the "
+                    "per-channel scale and bias y_s, y_b",
+                    "y_s and y_b are learned constants shared by all images": "they are "
+                    "computed from each image's style w by a learned affine map",
+                },
+                "Instance normalisation, then a style-dependent affine map per channel; (c) "
+                "shows the input's own mean and scale are removed.",
+            ),
+        ],
+        formulas=("stylegan-adain",),
+        carried={1: f"(a) sigma = {number(x.std())}, mu = {number(x.mean())}"},
+    )
+
+
 guard_module(__name__)
