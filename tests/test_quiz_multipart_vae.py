@@ -94,7 +94,7 @@ def check_estimators(q):
     same_expression(q.parts[0].answer, truth, symbols, points)
     return {
         0: "2*mu",  # the sample's noise forgotten
-        3: repr(2 * sigma0),  # the standard deviation for the variance
+        3: repr(sigma0**2),  # the factor 2^2 of Var[2 sigma eps] forgotten
         5: option_letter(q.parts[5], "the score-function one: its variance"),
     }
 
