@@ -536,7 +536,8 @@ def _conv_symbols():
         "valid": sp.Function("conv"),
         "rot": sp.Function("ROT180"),
     }
-    names = {n: sp.Symbol(n) for n in ("delta^(l)", "delta^(l-1)", "w^(l)", "z^(l-1)", "dC/dw^(l)")}
+    names = {n: sp.Symbol(n) for n in ("delta^(l)", "delta^(l-1)", "w^(l)", "z^(l-1)")}
+    names["dC/dw^(l)"] = sp.Derivative(sp.Symbol("C"), names["w^(l)"])  # the kernel's gradient
     return sp, x, w, delta, z, cost, heads, names
 
 

@@ -173,15 +173,19 @@ def _latex_printer():
                 text = rf"\det\left({inner}\right)"
             return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
+        def _print_KroneckerDelta(self, expr, exp=None):  # the sheet's Iverson bracket [i = j]
+            left, right = (self._print(argument) for argument in expr.args)
+            text = f"[{left} = {right}]"
+            return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
         def _print_HadamardProduct(self, expr):  # the sheet's elementwise product
             return super()._print_HadamardProduct(expr).replace(r"\circ", r"\odot")
 
         def _print_Derivative(self, expr):
-            import sympy as sp
 
             (variable, *rest) = expr.variables
-            if not rest and isinstance(variable, sp.MatrixSymbol) and expr.expr.is_Symbol:
-                # dL/dW^(l): the gradient in a matrix, \frac{\partial L}{\partial W^{(l)}}
+            if not rest and expr.expr.is_Symbol and expr.expr != variable:
+                # dL/dW^(l): a named gradient (of a bare name L), \frac{\partial L}{\partial W}
                 top, bottom = self._print(expr.expr), self._print(variable)
                 return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
             return super()._print_Derivative(expr)
@@ -214,6 +218,8 @@ def _latex_printer():
                     + ", ".join(arguments)
                     + r"\right)"
                 )
+            elif name in ("ROT180", "sg", "diag", "Concat"):  # the sheet's named operators
+                text = rf"\operatorname{{{name}}}\left(" + ", ".join(arguments) + r"\right)"
             else:
                 head = symbol_latex(name)
                 if head == name and not re.fullmatch(r"[A-Za-z]", name):
@@ -457,6 +463,9 @@ def _printer():
         def _print_Transpose(self, expr):
             return self.parenthesize(expr.arg, PRECEDENCE["Pow"]) + "ᵀ"
 
+        def _print_KroneckerDelta(self, expr):
+            return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
         def _print_HadamardProduct(self, expr):
             return " ⊙ ".join(self.parenthesize(arg, PRECEDENCE["Mul"]) for arg in expr.args)
 
@@ -522,7 +531,7 @@ def _printer():
 
         def _print_Derivative(self, expr):
             (variable, *rest) = expr.variables
-            if not rest and isinstance(variable, sp.MatrixSymbol) and expr.expr.is_Symbol:
+            if not rest and expr.expr.is_Symbol and expr.expr != variable:
                 return f"∂{self._print(expr.expr)}/∂{self._print(variable)}"  # dL/dW^(l)
             variables = "".join(
                 f"d{self._print(v)}" for v, count in expr.variable_count for _ in range(count)
@@ -577,6 +586,8 @@ DISPLAY: dict[str, str] = {
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
     # body
     "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
+    # cnn
+    "max-pool-gradient": r"\delta_i^{(l-1)} = [i = i^*]\, \delta^{(l)}",
     # flows
     "affine-coupling-logdet": r"\log\left|\det J\right| = \sum_{i=1}^{d_A} s_i",
     "actnorm-logdet": r"\log\left|\det J\right| = H \cdot W \cdot \sum_{i=1}^{C} \log|s_i|",

@@ -151,8 +151,9 @@ def _substitutions(step: Step, premises: dict[str, Step]) -> dict:
             sp.core.function.AppliedUndef,
             sp.Determinant,  # a lemma det J = ..., det J of a named matrix
         )
-        gradient = isinstance(lhs, sp.Derivative) and any(  # dL/dW^(l), in a matrix
-            isinstance(variable, sp.MatrixSymbol) for variable in lhs.variables
+        # a named gradient: dL/dW^(l) (in a matrix) or dC/dw^(l), the derivative of a bare name
+        gradient = isinstance(lhs, sp.Derivative) and (
+            lhs.expr.is_Symbol or any(isinstance(v, sp.MatrixSymbol) for v in lhs.variables)
         )
         if isinstance(lhs, substitutable) or gradient or getattr(lhs, "named_application", 0):
             table[lhs] = sp.sympify(premise.rhs)

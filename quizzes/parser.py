@@ -800,7 +800,7 @@ class Parser:
         token = self.token
         if self._is_differential(token):
             return False
-        if _starts_atom(token):
+        if _starts_atom(token) or token.text == "[":  # [i = j] x: an Iverson bracket's product
             return True
         return (token.text == "|" and not self.in_abs) or (token.text == NORM and not self.in_norm)
 
@@ -945,6 +945,15 @@ class Parser:
             return sp.Abs(value)
         if token.text == NORM and not self.in_norm:
             return self._norm()
+        if token.text == "[":  # an Iverson bracket [i = i^*]: 1 when equal, else 0
+            self._advance()
+            left = self.expr()
+            if self.token.text != "=":
+                raise AnswerError("a bracket [..] is read as an Iverson bracket, e.g. [i = j]")
+            self._advance()
+            right = self.expr()
+            self._expect("]")
+            return sp.KroneckerDelta(left, right)
         if token.kind == "name":
             self._advance()
             return self._name(token)
