@@ -515,4 +515,175 @@ def bernoulli_mle_multipart(rng: random.Random, question_id: str) -> Question:
     )
 
 
+@template(
+    "gen-forward-kl-fit-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("mle-kl",),
+    difficulty=3,
+    tags=("mle", "kl", "mode-covering", "multipart"),
+)
+def forward_kl_fit_multipart(rng: random.Random, question_id: str) -> Question:
+    import math
+
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, part
+
+    weight = rng.choice([0.25, 0.4, 0.6, 0.75])
+    m1, m2 = rng.choice([-3, -2]), rng.choice([2, 3, 4])
+    s = rng.choice([0.5, 1.0])
+    mean = weight * m1 + (1 - weight) * m2
+    second = weight * (s * s + m1 * m1) + (1 - weight) * (s * s + m2 * m2)
+    var = second - mean * mean
+
+    def normal(x, mu, v):
+        return math.exp(-((x - mu) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)
+
+    data_at_mean = weight * normal(mean, m1, s * s) + (1 - weight) * normal(mean, m2, s * s)
+    ratio = normal(mean, mean, var) / data_at_mean
+    symbols = {"pi": "positive", "m_1": "real", "m_2": "real"}
+    return problem(
+        question_id,
+        TOPIC,
+        f"Data come from the mixture p_data = pi N(m_1, s^2) + (1 - pi) N(m_2, s^2) with pi = "
+        f"{show(weight)}, m_1 = {m1}, m_2 = {m2} and s = {show(s)}. A single Gaussian p_model "
+        "= N(mu, sigma^2) is fitted by maximum likelihood on infinitely many samples, i.e. by "
+        "minimising KL(p_data || p_model).",
+        [
+            part(
+                "symbolic",
+                "Setting d/dmu E_{p_data}[log N(x; mu, sigma^2)] = 0 gives the fitted mean mu*. "
+                "Write it using pi, m_1 and m_2.",
+                "pi*m_1 + (1 - pi)*m_2",
+                "d/dmu E[-(x - mu)^2/(2 sigma^2)] = E[x - mu]/sigma^2 = 0: mu* = E_{p_data}[x].",
+                symbols=symbols,
+                constraints=("0 < pi < 1",),
+            ),
+            part(
+                "numeric",
+                "What is the fitted variance sigma*^2?",
+                var,
+                "sigma*^2 = E_{p_data}[(x - mu*)^2] = pi (s^2 + m_1^2) + (1 - pi)(s^2 + m_2^2) "
+                "- mu*^2: the mixture's own variance.",
+            ),
+            part(
+                "numeric",
+                "What is the ratio p_model(mu*) / p_data(mu*) at the fitted mean?",
+                ratio,
+                "The fit puts its peak between the modes, where the data have little mass.",
+            ),
+            choice_part(
+                rng,
+                "Fitting the same Gaussian by minimising the reverse KL(p_model || p_data) "
+                "instead: which is right, and why?",
+                "it tends to lock onto one mode: KL(p_model || p_data) is large wherever "
+                "p_model has mass and p_data has little, so it avoids the gap; the forward KL "
+                "(maximum likelihood) is large wherever p_data has mass and p_model has little, "
+                "so it covers both modes",
+                {
+                    "it gives the same fit, since KL is symmetric": "KL(p || q) != KL(q || p) in "
+                    "general; here the two fits differ",
+                    "it spreads even wider than the maximum-likelihood fit": "the reverse KL "
+                    "punishes mass where p_data has none: it narrows onto a mode",
+                    "it cannot be minimised for a Gaussian model": "it can (for example by "
+                    "reparametrised samples); it just has several local optima here",
+                },
+                "Forward KL: mass-covering (moment matching for a Gaussian); reverse KL: "
+                "mode-seeking. See `cheatsheet derive mle-kl`.",
+            ),
+        ],
+        formulas=("mle-kl",),
+        carried={
+            1: f"(a) mu* = pi m_1 + (1 - pi) m_2 = {number(mean)}",
+            2: f"(a) mu* = {number(mean)}; (b) sigma*^2 = {number(var)}",
+        },
+    )
+
+
+@template(
+    "gen-autoencoder-multipart",
+    topic=TOPIC,
+    kind="multipart",
+    formulas=("autoencoder-objective",),
+    difficulty=2,
+    tags=("autoencoder", "multipart"),
+)
+def autoencoder_multipart(rng: random.Random, question_id: str) -> Question:
+    import numpy as np
+
+    from quizzes.multipart import problem
+    from quizzes.templates._kit import choice_part, matrix, part
+
+    def draw(low, high):
+        return [
+            rng.choice([v / 2 for v in range(int(2 * low), int(2 * high) + 1) if v])
+            for _ in range(2)
+        ]
+
+    e, d = np.array(draw(-1, 1)), np.array(draw(-1.5, 1.5))
+    X = np.array([draw(-2, 2) for _ in range(3)])
+    codes = X @ e
+    recon = codes[:, None] * d[None, :]
+    loss = float(((X - recon) ** 2).sum(axis=1).mean())
+    n, j = rng.randint(1, 3), rng.randint(1, 2)
+    grad = float((2 * (recon[:, j - 1] - X[:, j - 1]) * codes).mean())
+    symbols = {"d_j": "real", "z": "real", "x_j": "real"}
+    return problem(
+        question_id,
+        TOPIC,
+        "An undercomplete autoencoder R^2 -> R -> R^2: encoder f(x) = e^T x with e = "
+        f"{vector(e)}, decoder g(z) = d z with d = {vector(d)}, trained on L = (1/N) sum_n "
+        f"||x_n - g(f(x_n))||^2 over the N = 3 points X = {matrix(X)} (one point per row; "
+        "points and components counting from 1).",
+        [
+            part(
+                "numeric",
+                f"What is component {j} of the reconstruction g(f(x_{n})) of point {n}?",
+                recon[n - 1, j - 1],
+                "Encode z = e^T x, then decode d z.",
+            ),
+            part(
+                "numeric",
+                "What is the objective L over the three points?",
+                loss,
+                "The mean over the points of the squared reconstruction error.",
+            ),
+            part(
+                "symbolic",
+                "For one point with code z = f(x), write the derivative of ||x - d z||^2 with "
+                "respect to d_j, using d_j, z and x_j.",
+                "2*z*(d_j*z - x_j)",
+                "Only component j of the error depends on d_j: d/dd_j (x_j - d_j z)^2.",
+                symbols=symbols,
+            ),
+            part(
+                "numeric",
+                f"What is dL/dd_{j} over the three points (e held fixed)?",
+                grad,
+                "The mean over the points of (c).",
+            ),
+            choice_part(
+                rng,
+                "After training, why can this autoencoder not generate new data by decoding "
+                "random codes?",
+                "nothing shapes its code space: no prior density on z says where codes lie, "
+                "so a random z may decode to nothing like the data and the space is not made "
+                "continuous or interpolable (a VAE adds a prior and a KL term)",
+                {
+                    "its decoder is not differentiable": "g(z) = d z is linear and "
+                    "differentiable; differentiability is not what sampling needs",
+                    "an undercomplete code keeps no information about x": "the code keeps the "
+                    "information that minimises L; the problem is the missing density on z",
+                    "it can: decoding z ~ N(0, 1) samples p_data exactly": "nothing trains the "
+                    "codes to follow N(0, 1), so the decoded samples follow no known law",
+                },
+                "An autoencoder learns g o f ~ id; only reconstruction is trained, not a "
+                "distribution over codes.",
+            ),
+        ],
+        formulas=("autoencoder-objective",),
+        carried={3: f"(c) d/dd_j ||x - d z||^2 = 2 z (d_j z - x_j); (b) L = {number(loss)}"},
+    )
+
+
 guard_module(__name__)

@@ -1,0 +1,138 @@
+"""Generative-modelling multipart problems (gen-forward-kl-fit-multipart,
+gen-autoencoder-multipart): every part recomputed by an independent route (the cross-entropy
+minimised numerically by quadrature and scipy, the reverse-KL fit found the same way to confirm
+it seeks a mode; torch autograd through the autoencoder, sympy for the one-point derivative),
+and each part marked on its own."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from multipart_topic_checks import (
+    SEEDS,
+    check_marking,
+    close,
+    option_letter,
+    right_option,
+    same_expression,
+    value,
+)
+
+from quizzes.catalog import generate, load_templates
+from quizzes.questions import TEMPLATES
+
+load_templates()
+
+
+def check_forward_kl(q):
+    import sympy as sp
+    from scipy.optimize import minimize
+    from scipy.stats import norm
+
+    weight, s = float(value(q.prompt, "pi")), float(value(q.prompt, "s"))
+    m1, m2 = float(value(q.prompt, "m_1")), float(value(q.prompt, "m_2"))
+    grid = np.linspace(-12, 12, 24_001)
+    p_data = weight * norm.pdf(grid, m1, s) + (1 - weight) * norm.pdf(grid, m2, s)
+
+    def cross_entropy(params):  # E_{p_data}[-log N(x; mu, sigma^2)] by quadrature
+        mu, log_sigma = params
+        return -np.trapezoid(p_data * norm.logpdf(grid, mu, math.exp(log_sigma)), grid)
+
+    mu, log_sigma = minimize(
+        cross_entropy, [0.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-12}
+    ).x
+    var = math.exp(2 * log_sigma)
+    close(q.parts[1].answer, var, rel=1e-4)
+    data_at_mu = weight * norm.pdf(mu, m1, s) + (1 - weight) * norm.pdf(mu, m2, s)
+    close(q.parts[2].answer, norm.pdf(mu, mu, math.sqrt(var)) / data_at_mu, rel=1e-3)
+
+    def reverse_kl(params):  # KL(p_model || p_data) by quadrature
+        m, log_sd = params
+        q_model = norm.pdf(grid, m, math.exp(log_sd))
+        return np.trapezoid(q_model * (np.log(q_model + 1e-300) - np.log(p_data + 1e-300)), grid)
+
+    heavier = m1 if weight > 0.5 else m2
+    seeking = minimize(reverse_kl, [heavier, 0.0], method="Nelder-Mead").x[0]
+    assert abs(seeking - heavier) < abs(mu - heavier)  # it stays at a mode; MLE sits between
+    pi, a, b = (
+        sp.Symbol("pi", positive=True),
+        sp.Symbol("m_1", real=True),
+        sp.Symbol("m_2", real=True),
+    )
+    x, mean = sp.Symbol("x", real=True), sp.Symbol("mu", real=True)
+    # d/dmu of E[-(x - mu)^2/2] = E[x] - mu for each component, weighted
+    stationary = pi * sp.diff(-((a - mean) ** 2) / 2, mean) + (1 - pi) * sp.diff(
+        -((b - mean) ** 2) / 2, mean
+    )
+    truth = sp.solve(stationary, mean)[0]
+    assert x not in truth.free_symbols
+    points = [{"pi": 0.3, "m_1": -2.0, "m_2": 3.0}, {"pi": 0.8, "m_1": 1.5, "m_2": -0.5}]
+    same_expression(
+        q.parts[0].answer, truth, {"pi": "positive", "m_1": "real", "m_2": "real"}, points
+    )
+    assert right_option(q.parts[3]).startswith("it tends to lock onto one mode")
+    return {
+        0: "(m_1 + m_2)/2",
+        1: repr(s * s),  # one component's variance
+        2: repr(float(data_at_mu / norm.pdf(mu, mu, math.sqrt(var)))),
+        3: option_letter(q.parts[3], "it gives the same fit"),
+    }
+
+
+def check_autoencoder(q):
+    import sympy as sp
+    import torch
+
+    e = torch.tensor(value(q.prompt, "e"), dtype=torch.float64)
+    d = torch.tensor(value(q.prompt, "d"), dtype=torch.float64, requires_grad=True)
+    X = torch.tensor(value(q.prompt, "X"), dtype=torch.float64)
+    j, n = (
+        int(v) - 1
+        for v in re.search(
+            r"component (\d) of the reconstruction g\(f\(x_(\d)\)\)", q.parts[0].prompt
+        ).groups()
+    )
+    recon = torch.outer(X @ e, d)
+    loss = ((X - recon) ** 2).sum(dim=1).mean()
+    loss.backward()
+    close(q.parts[0].answer, recon[n, j].item())
+    close(q.parts[1].answer, loss.item())
+    jj = int(re.search(r"dL/dd_(\d)", q.parts[3].prompt).group(1)) - 1
+    close(q.parts[3].answer, d.grad[jj].item())
+    dj, z, xj = (sp.Symbol(name, real=True) for name in ("d_j", "z", "x_j"))
+    truth = sp.diff((xj - dj * z) ** 2, dj)
+    points = [{"d_j": 0.5, "z": -1.2, "x_j": 2.0}, {"d_j": -1.5, "z": 0.7, "x_j": -0.4}]
+    same_expression(q.parts[2].answer, truth, dict.fromkeys(("d_j", "z", "x_j"), "real"), points)
+    assert right_option(q.parts[4]).startswith("nothing shapes its code space")
+    return {
+        1: repr(3 * loss.item()),  # summed, not averaged
+        2: "2*z*(x_j - d_j*z)",  # the inner derivative's sign lost
+        3: repr(3 * d.grad[jj].item()),
+        4: option_letter(q.parts[4], "its decoder is not differentiable"),
+    }
+
+
+CHECKS = {
+    "gen-forward-kl-fit-multipart": check_forward_kl,
+    "gen-autoencoder-multipart": check_autoencoder,
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(CHECKS))
+def test_parts_recomputed_and_marked_one_by_one(template_id):
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        wrong = CHECKS[template_id](question)
+        check_marking(question, wrong)
+
+
+def test_generative_has_five_multipart_problems():
+    ids = [
+        t
+        for t, tmpl in TEMPLATES.items()
+        if tmpl.kind == "multipart" and tmpl.topic == "generative"
+    ]
+    assert len(ids) >= 5, ids
