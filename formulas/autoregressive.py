@@ -552,9 +552,11 @@ register(
 def _made_statement():
     import sympy as sp
 
+    k, d = sp.symbols("k d", integer=True, positive=True)
+    degree = sp.Function("m")  # m(k): the degree of hidden unit k
     return sp.Eq(
-        sp.Symbol("M^W_{k,d}"),
-        sp.Piecewise((1, sp.Symbol("m(k)") >= sp.Symbol("d")), (0, True)),
+        sp.Symbol("M^(W)_{k,d}"),  # the mask of the weight matrix W, entry (k, d)
+        sp.Piecewise((1, degree(k) >= d), (0, True)),
     )
 
 

@@ -104,6 +104,9 @@ def symbol_latex(name: str) -> str:
     `alphabar_{t-1}` -> `\\bar{\\alpha}_{t-1}`, `p_data` -> `p_{\\text{data}}`,
     `mu_tilde_t` -> `\\tilde{\\mu}_{t}`, `x_hat_i` -> `\\hat{x}_{i}`.
     Names it cannot read (opaque phrases) come back as sympy would print them."""
+    gradient = re.fullmatch(r"nabla([A-Za-z])", name)
+    if gradient:  # nablaL: the gradient of L, \nabla L (a function of the point)
+        return rf"\nabla {gradient.group(1)}"
     bold = re.fullmatch(r"(mathbf|boldsymbol|bm)\{(\w+)\}", name)
     if bold:  # a matrix set in bold to tell it from a size (\mathbf{W} against the width W)
         return rf"\{bold.group(1)}{{{bold.group(2)}}}"
@@ -391,6 +394,8 @@ COMBINING = {"tilde": "\u0303", "hat": "\u0302", "bar": "\u0304"}
 def unicode_name(name: str) -> str:
     """A registry symbol name as a reader writes it: alphabar_{t-1} -> ᾱ_{t-1}, sigma_q -> σ_q,
     mu_tilde_t -> μ̃_t, x_hat_i -> x̂_i."""
+    if re.fullmatch(r"nabla[A-Za-z]", name):
+        return "∇" + name[-1]
     bold = re.fullmatch(r"(?:mathbf|boldsymbol|bm)\{([A-Za-z])\}", name)
     if bold:  # \mathbf{W}: the bold letter (a matrix, told from a size W)
         import unicodedata
@@ -586,6 +591,12 @@ DISPLAY: dict[str, str] = {
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
     # body
     "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
+    # autoregressive (MADE)
+    "made-mask": r"M^{W}_{k,d} = \begin{cases} 1 & \text{if } d \leq m(k) \\"
+    r" 0 & \text{otherwise} \end{cases}",
+    # optimizers
+    "nesterov-update": r"\theta_{\text{new}} = \theta + \alpha v"
+    r" - \epsilon\, \nabla L(\theta + \alpha v)",
     # cnn
     "max-pool-gradient": r"\delta_i^{(l-1)} = [i = i^*]\, \delta^{(l)}",
     # flows

@@ -296,7 +296,16 @@ def _nesterov_symbols():
 
     theta, v, alpha, lr = _symbols("theta", "v", "alpha", "epsilon", positive=("alpha", "epsilon"))
     v_new, theta_new = _symbols("v_new", "theta_new")
-    return sp, theta, v, alpha, lr, v_new, theta_new, sp.Function("nabla L")
+    return (
+        sp,
+        theta,
+        v,
+        alpha,
+        lr,
+        v_new,
+        theta_new,
+        sp.Function("nablaL"),
+    )  # the gradient of L, a function of the point
 
 
 def _nesterov_statement():

@@ -1001,6 +1001,11 @@ class Parser:
         table = self.table
         if name in BIG_OPERATORS and self.token.text == "[":
             return self._big_operator(name)
+        if name == "nabla" and self.token.kind == "name" and "nabla" not in self.table.declared:
+            joined = "nabla" + self.token.text  # \nabla L(..): the gradient function nablaL
+            if joined in self.objects or self.table.resolve(joined) is not None:
+                self._advance()
+                return self._name(Token("name", joined, token.pos))
         if "^(" in name and not whole:
             return self._superscripted(token)
         if name in self.bound:
