@@ -173,14 +173,18 @@ _MATRIX_FUNCTIONS: dict[str, Any] = {}
 
 
 def matrix_function(
-    name: str, rowwise: Callable[[Any], Any] | None = None, latex_head: str | None = None
+    name: str,
+    rowwise: Callable[[Any], Any] | None = None,
+    latex_head: str | None = None,
+    square: bool = False,
 ):
     """A matrix-valued function head (e.g. a row-wise Softmax) that keeps its place in matrix
     products: Softmax(Q K^T / sqrt(D)) V prints and multiplies in that order. `rowwise(row)`
     maps one explicit row (a list of sympy expressions) to its image, so `.doit()` on an
     explicit matrix argument computes the entries. Created once per name (sympy is imported
     on first use). `latex_head` prints the head as written (f' for an elementwise slope f'(a),
-    read back by name) instead of \\operatorname{name}."""
+    read back by name) instead of \\operatorname{name}; `square`: an n x n image of an n-vector
+    (diag(v))."""
     if name in _MATRIX_FUNCTIONS:
         return _MATRIX_FUNCTIONS[name]
     import sympy as sp
@@ -189,6 +193,8 @@ def matrix_function(
         return sp.Basic.__new__(cls, *map(sp.sympify, args))
 
     def shape(self):
+        if square:
+            return (self.args[0].shape[0], self.args[0].shape[0])
         if len(self.args) == 1:
             return self.args[0].shape
         rows = self.args[0].shape[0]

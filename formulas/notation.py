@@ -185,9 +185,11 @@ def _latex_printer():
             return super()._print_HadamardProduct(expr).replace(r"\circ", r"\odot")
 
         def _print_Derivative(self, expr):
+            import sympy as sp
 
             (variable, *rest) = expr.variables
-            if not rest and expr.expr.is_Symbol and expr.expr != variable:
+            named = expr.expr.is_Symbol or isinstance(expr.expr, sp.MatrixSymbol)
+            if not rest and named and expr.expr != variable:
                 # dL/dW^(l): a named gradient (of a bare name L), \frac{\partial L}{\partial W}
                 top, bottom = self._print(expr.expr), self._print(variable)
                 return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
@@ -536,7 +538,8 @@ def _printer():
 
         def _print_Derivative(self, expr):
             (variable, *rest) = expr.variables
-            if not rest and expr.expr.is_Symbol and expr.expr != variable:
+            named = expr.expr.is_Symbol or isinstance(expr.expr, sp.MatrixSymbol)
+            if not rest and named and expr.expr != variable:
                 return f"∂{self._print(expr.expr)}/∂{self._print(variable)}"  # dL/dW^(l)
             variables = "".join(
                 f"d{self._print(v)}" for v, count in expr.variable_count for _ in range(count)

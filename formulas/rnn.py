@@ -343,8 +343,14 @@ _UNITS, _INPUTS = 3, 2  # the generic instance the proof computes with (any f, a
 def _jacobian_symbols():
     import sympy as sp
 
-    J = sp.MatrixSymbol("dh_{i}/dh_{i-1}", _UNITS, _UNITS)
-    D = sp.MatrixSymbol("diag(f'(a_{i}))", _UNITS, _UNITS)
+    from formulas._chain import matrix_function
+
+    def vector(name):
+        return sp.MatrixSymbol(name, _UNITS, 1)
+
+    J = sp.Derivative(vector("h_{i}"), vector("h_{i-1}"))  # the Jacobian dh_i/dh_{i-1}
+    slopes = matrix_function("f'", latex_head="f'")(vector("a_{i}"))  # f'(a_i), entry by entry
+    D = matrix_function("diag", square=True)(slopes)  # diag(f'(a_i))
     W = sp.MatrixSymbol("W_{hh}", _UNITS, _UNITS)
     return sp, J, D, W
 
@@ -471,8 +477,12 @@ def _product_symbols():
 
     t, k, i = (sp.Symbol(n, integer=True, positive=True) for n in ("t", "k", "i"))
     J = sp.Function("J", commutative=False)  # J(i) = dh_i/dh_{i-1}
-    long_range = {  # dh_t/dh_k and dh_{t-1}/dh_k (symbols: substituted into products below)
-        name: sp.Symbol(f"dh_{{{name}}}/dh_{{k}}", commutative=False) for name in ("t", "t-1")
+
+    def state(name):  # the hidden state h_name, a vector
+        return sp.MatrixSymbol(f"h_{{{name}}}", _UNITS, 1)
+
+    long_range = {  # dh_t/dh_k and dh_{t-1}/dh_k, Jacobians (noncommutative)
+        name: sp.Derivative(state(name), state("k")) for name in ("t", "t-1")
     }
     return sp, t, k, i, J, long_range
 

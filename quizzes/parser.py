@@ -486,7 +486,7 @@ class _LatexReader:
         if name in ("frac", "dfrac", "tfrac"):
             numerator = self._argument()
             denominator = self._argument()
-            name_pattern = r"([A-Za-z][A-Za-z0-9_{},]*(?:\^\([A-Za-z0-9+\-]+\))?)"
+            name_pattern = r"([A-Za-z][A-Za-z0-9_{},+\-]*(?:\^\([A-Za-z0-9+\-]+\))?)"
             variable = re.fullmatch(rf"\s*[d{PARTIAL}]\s*{name_pattern}\s*", denominator)
             if numerator.replace(PARTIAL, "d").strip() == "d" and variable:
                 return f" deriv[{variable.group(1)}] "  # d/dx of what follows

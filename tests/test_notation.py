@@ -49,8 +49,6 @@ NOT_YET_STRUCTURED: dict[str, str] = {
     "dvr-implicit-gradient": "Symbols partial hat{p}/partial theta, partial f/partial ..",
     "dvr-color-gradient": "Symbols partial u/partial theta, partial t_theta(hat{p})/..",
     "bptt-gradient": "Symbols dL_{t}/dW, dL_{t}/dh_{t}, function d^+h/dW",
-    "rnn-hidden-jacobian": "Symbols dh_{i}/dh_{i-1}, diag(f'(a_{i}))",
-    "bptt-jacobian-product": "Symbol dh_{t}/dh_{k}",
 }
 NOT_READ_BACK = EXEMPT | NOT_YET_STRUCTURED
 
