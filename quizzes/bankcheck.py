@@ -5,10 +5,26 @@ answer marked right, a perturbed answer marked wrong, every foreseen mistake mar
 for symbolic questions every mutant of the answer (quizzes.mutations) marked wrong. For each
 template: several variants, each reproducible from its id, right on its own answer and wrong on
 a perturbed one.
+
+Verdicts are cached as `derive` caches its steps (formulas/proof.py): under the cache dir,
+keyed by a hash of everything that decides them. The code key hashes every file of the
+`quizzes` and `formulas` packages except the bank files (templates, the marking engine, the
+parser, the registry, shipped data) and the versions of Python, sympy, numpy, mpmath, scipy
+and torch; a change to any of it drops every cached verdict. Under it, each bank question's
+verdict is keyed by the question as read from its file (all of its fields and its file:line)
+and each template variant's by the template, the variant and its module's source; the whole
+report is keyed by the code key, the bank files' paths and contents, the arguments and the
+topic lists. So a warm `bank check` with nothing changed hashes ~100 files and prints the
+stored report; an edited bank file re-checks the questions that changed (a planted wrong
+answer is caught); `recheck=True` (`--recheck`) ignores the cache and checks everything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -149,12 +165,32 @@ def _check_multipart(question: Question) -> tuple[list[str], int]:
     return problems, refused
 
 
-def check_templates(variants: int) -> tuple[list[str], int, int]:
+def _check_variant(template: Any, variant: int) -> tuple[list[str], int, bool]:
+    """Problems with one template variant, the mutants it refused, and whether generating it
+    failed (the template's later variants are then not tried)."""
+    from quizzes.catalog import generate
+
+    try:
+        question = generate(template, variant)
+        again = generate(template, variant)
+    except Exception as error:  # noqa: BLE001 - report any template bug as a problem
+        return [f"template {template.id}@{variant}: {type(error).__name__}: {error}"], 0, True
+    problems = []
+    if question != again:
+        problems.append(f"template {template.id}@{variant}: not reproducible from its id")
+    if question.kind not in KINDS:
+        problems.append(f"template {template.id}@{variant}: unknown kind {question.kind}")
+        return problems, 0, False
+    found, refused = check_question(question)
+    return problems + found, refused, False
+
+
+def check_templates(variants: int, verdicts: Verdicts | None = None) -> tuple[list[str], int, int]:
     """Problems with the templates' variants, how many templates, and how many mutants their
-    symbolic variants refused."""
+    symbolic variants refused; `verdicts`: a cache of per-variant verdicts to read and fill."""
     from formulas.core import TOPICS
     from quizzes.banks import EXTRA_TOPICS
-    from quizzes.catalog import generate, load_templates
+    from quizzes.catalog import load_templates
     from quizzes.questions import TEMPLATES
 
     problems = [f"{module}: import failed: {error}" for module, error in load_templates().items()]
@@ -163,26 +199,28 @@ def check_templates(variants: int) -> tuple[list[str], int, int]:
         if template.topic not in TOPICS and template.topic not in EXTRA_TOPICS:
             problems.append(f"template {template.id}: unknown topic {template.topic}")
         for variant in range(variants):
-            try:
-                question = generate(template, variant)
-                again = generate(template, variant)
-            except Exception as error:  # noqa: BLE001 - report any template bug as a problem
-                problems.append(
-                    f"template {template.id}@{variant}: {type(error).__name__}: {error}"
-                )
-                break
-            if question != again:
-                problems.append(f"template {template.id}@{variant}: not reproducible from its id")
-            if question.kind not in KINDS:
-                problems.append(f"template {template.id}@{variant}: unknown kind {question.kind}")
-                continue
-            found, refused_here = check_question(question)
+            key = _template_key(template, variant) if verdicts is not None else ""
+            verdict = verdicts.get(key) if verdicts is not None else None
+            if verdict is None:
+                verdict = _check_variant(template, variant)
+                if verdicts is not None:
+                    verdicts.put(key, verdict)
+            found, refused_here, broken = verdict
             problems.extend(found)
             refused += refused_here
+            if broken:
+                break
     return problems, len(TEMPLATES), refused
 
 
-def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, Any]:
+def check_banks(
+    path: Path | str | None = None, variants: int = 5, recheck: bool = False, cache: bool = True
+) -> dict[str, Any]:
+    """Check every bank question and (without `path`) every template's first `variants`
+    variants. Verdicts come from the cache while nothing that decides them changed (see the
+    module docstring); `recheck` checks everything again (and refreshes the cache), `cache`
+    False neither reads nor writes it. The report's `cached` says it was read whole from the
+    cache, `reused` how many question and variant verdicts were."""
     from quizzes.catalog import bank_directories
 
     if path is None:
@@ -197,6 +235,24 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
             from formulas.errors import CheatsheetError
 
             raise CheatsheetError(f"no bank file or directory at {path}")
+    if not cache:
+        return _check(files, path, variants, None)
+    code = code_key()
+    run_key = _run_key(code, files, path, variants)
+    store = _Store(code, path, variants)
+    if not recheck:
+        report = store.report(run_key)
+        if report is not None:
+            return {**report, "cached": True}
+    verdicts = Verdicts({} if recheck else store.verdicts())
+    report = _check(files, path, variants, verdicts)
+    store.save(run_key, report, verdicts)
+    return report
+
+
+def _check(
+    files: list[Path], path: Path | None, variants: int, verdicts: Verdicts | None
+) -> dict[str, Any]:
     problems: list[str] = []
     questions = 0
     mutants = 0
@@ -211,7 +267,13 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
                     f"{question.source}: id: '{question.id}' also in {seen[question.id]}"
                 )
             seen[question.id] = question.source or str(file)
-            found_here, refused = check_question(question)
+            key = _question_key(question) if verdicts is not None else ""
+            verdict = verdicts.get(key) if verdicts is not None else None
+            if verdict is None:
+                verdict = check_question(question)
+                if verdicts is not None:
+                    verdicts.put(key, verdict)
+            found_here, refused = verdict
             problems.extend(found_here)
             mutants += refused
     templates = 0
@@ -221,7 +283,7 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
         from quizzes.catalog import COURSE_TOPICS
         from quizzes.questions import TEMPLATES
 
-        template_problems, templates, template_refused = check_templates(variants)
+        template_problems, templates, template_refused = check_templates(variants, verdicts)
         problems.extend(template_problems)
         mutants += template_refused
         # The issue's target: every registry topic has >= 20 questions, >= 5 of them templates.
@@ -245,4 +307,158 @@ def check_banks(path: Path | str | None = None, variants: int = 5) -> dict[str, 
         "coverage": coverage,
         "warnings": warnings,
         "ok": not problems,
+        "cached": False,
+        "reused": verdicts.reused if verdicts is not None else 0,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The verdict cache
+
+
+PACKAGES = (Path(__file__).resolve().parent, Path(__file__).resolve().parents[1] / "formulas")
+CACHE_FORMAT = 1
+
+
+def _digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def code_key() -> str:
+    """A hash of the code and data every verdict depends on: each file of `quizzes` and
+    `formulas` (bytecode aside) except the bank files, which are keyed question by
+    question, and the versions of Python and of the libraries a check computes with."""
+    from formulas.shipped import library_versions
+    from quizzes.banks import BANK_DIR
+
+    banks = BANK_DIR.resolve()
+    digest = hashlib.sha256(f"bank-check {CACHE_FORMAT}".encode())
+    for package in PACKAGES:
+        for file in sorted(package.rglob("*")):
+            if "__pycache__" in file.parts or file.suffix in (".pyc", ".pyo"):
+                continue
+            if file.parent == banks and file.suffix == ".toml":
+                continue
+            if file.is_file():
+                digest.update(f"{file.relative_to(package.parent).as_posix()}\0".encode())
+                digest.update(_digest(file))
+    digest.update(sys.version.encode())
+    for package, installed in library_versions().items():
+        digest.update(f"{package}={installed}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def _run_key(code: str, files: list[Path], path: Path | None, variants: int) -> str:
+    """The whole report's key: the code, the bank files (path and contents), the arguments,
+    the topic lists and the templates registered in this process (none in a fresh one)."""
+    from quizzes.catalog import COURSE_TOPICS
+    from quizzes.questions import TEMPLATES
+
+    digest = hashlib.sha256(code.encode())
+    header = [str(path) if path is not None else None, variants, list(COURSE_TOPICS)]
+    digest.update(json.dumps(header).encode())
+    for file in files:
+        digest.update(f"\0{file}\0".encode())
+        try:
+            digest.update(_digest(file))
+        except OSError as error:
+            digest.update(f"unreadable: {error}".encode())
+    for template in TEMPLATES.values():
+        digest.update(_template_identity(template).encode())
+    return digest.hexdigest()[:32]
+
+
+def _question_key(question: Question) -> str:
+    """A bank question's key (under the code key): every field, its source file:line too."""
+    return "q:" + hashlib.sha256(repr(question).encode()).hexdigest()[:32]
+
+
+def _template_identity(template: Any) -> str:
+    make = template.make
+    module = sys.modules.get(getattr(make, "__module__", ""), None)
+    file = getattr(module, "__file__", None)
+    source = _digest(Path(file)).hex() if file and Path(file).is_file() else "no source"
+    fields = (template.id, template.topic, template.kind, template.formulas, template.difficulty)
+    return repr((fields, template.tags, make.__module__, make.__qualname__, source))
+
+
+def _template_key(template: Any, variant: int) -> str:
+    """A template variant's key (under the code key): the template, its module's source, the
+    variant."""
+    identity = f"{_template_identity(template)}@{variant}"
+    return "t:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+class Verdicts:
+    """Per-question and per-variant verdicts: those read from the cache, and those checked in
+    this run (the only ones written back)."""
+
+    def __init__(self, stored: dict[str, Any]):
+        self.stored = stored
+        self.fresh: dict[str, Any] = {}
+        self.reused = 0
+
+    def get(self, key: str) -> tuple | None:
+        if key in self.fresh:
+            return self.fresh[key]
+        verdict = self.stored.get(key)
+        if verdict is None:
+            return None
+        self.reused += 1
+        self.fresh[key] = tuple(verdict)
+        return self.fresh[key]
+
+    def put(self, key: str, verdict: tuple) -> None:
+        self.fresh[key] = tuple(verdict)
+
+
+class _Store:
+    """bankcheck/ under the cache dir: verdicts.json (the per-item verdicts of one code key)
+    and one report file per (path, variants)."""
+
+    def __init__(self, code: str, path: Path | None, variants: int):
+        from formulas.proof import _cache_dir
+
+        self.code = code
+        self.directory = _cache_dir() / "bankcheck"
+        where = json.dumps([str(Path(path).resolve()) if path is not None else None, variants])
+        name = hashlib.sha256(where.encode()).hexdigest()[:16]
+        self.report_path = self.directory / f"report-{name}.json"
+        self.verdicts_path = self.directory / "verdicts.json"
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # absent or damaged: checked again
+        return stored if isinstance(stored, dict) else {}
+
+    def report(self, run_key: str) -> dict[str, Any] | None:
+        stored = self._read(self.report_path)
+        if stored.get("key") != run_key or not isinstance(stored.get("report"), dict):
+            return None
+        return stored["report"]
+
+    def verdicts(self) -> dict[str, Any]:
+        stored = self._read(self.verdicts_path)
+        if stored.get("code") != self.code or not isinstance(stored.get("items"), dict):
+            return {}
+        return stored["items"]
+
+    def _write(self, path: Path, data: dict[str, Any]) -> None:
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.replace(path)
+
+    def save(self, run_key: str, report: dict[str, Any], verdicts: Verdicts) -> None:
+        """Best effort: a read-only cache dir costs speed, not correctness. The verdicts of
+        other questions with this code key are kept (another path's, an edited question's
+        older form until the code changes)."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            items = {**self.verdicts(), **{k: list(v) for k, v in verdicts.fresh.items()}}
+            self._write(self.verdicts_path, {"code": self.code, "items": items})
+            self._write(self.report_path, {"key": run_key, "report": report})
+        except OSError:
+            pass

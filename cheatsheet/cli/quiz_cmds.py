@@ -494,12 +494,18 @@ def bank_check(
     variants: Annotated[
         int, typer.Option("--variants", min=1, max=100, help="Variants per template.")
     ] = 5,
+    recheck: Annotated[
+        bool,
+        typer.Option("--recheck", help="Check every question again; ignore cached verdicts."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate banks: schema, own answer accepted, perturbed and mutant answers refused."""
+    """Validate banks: schema, own answer accepted, perturbed and mutant answers refused.
+    Verdicts are cached until a bank file, the quiz or formula code or a library version
+    changes; --recheck checks everything again."""
     from quizzes.bankcheck import check_banks
 
-    report = check_banks(path, variants=variants)
+    report = check_banks(path, variants=variants, recheck=recheck)
     if as_json:
         emit_json(report)
     else:
@@ -515,6 +521,11 @@ def bank_check(
                 "[green]ok[/]"
                 if not report["problems"]
                 else f"[red]{len(report['problems'])} problem(s)[/]"
+            )
+            + (
+                " (cached: nothing they depend on changed; --recheck checks again)"
+                if report.get("cached")
+                else ""
             )
         )
     if report["problems"]:
