@@ -251,3 +251,57 @@ def softmax_rows():
         return [sp.exp(entry) / total for entry in row]
 
     return matrix_function("Softmax", rowwise)
+
+
+_JACOBIAN: list[Any] = []
+
+
+def jacobian(top: Any, bottom: Any):
+    """d top / d bottom as a matrix: the Jacobian of a named vector (or scalar, or a named
+    application such as t_theta(p_hat)) in a named vector (or scalar), rows x columns = the
+    sizes of top x bottom. It stays unevaluated (a matrix of its own in products and inverses,
+    like a matrix symbol); it prints \\frac{\\partial top}{\\partial bottom}, the parser reads that
+    fraction back to it, and a premise about it is substituted like one about a matrix symbol
+    (formulas.proof)."""
+    if not _JACOBIAN:
+        import sympy as sp
+
+        def size(value):
+            return value.shape[0] if getattr(value, "is_Matrix", False) else sp.Integer(1)
+
+        def __new__(cls, top, bottom):
+            return sp.Basic.__new__(cls, sp.sympify(top), sp.sympify(bottom))
+
+        def shape(self):
+            return (size(self.args[0]), size(self.args[1]))
+
+        def _entry(self, i, j, **kwargs):
+            top, bottom = self.args
+            numerator = top[i, 0] if getattr(top, "is_Matrix", False) else top
+            denominator = bottom[j, 0] if getattr(bottom, "is_Matrix", False) else bottom
+            return sp.Derivative(numerator, denominator)
+
+        def _latex(self, printer):
+            top, bottom = (printer._print(argument) for argument in self.args)
+            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+
+        def _sympystr(self, printer):
+            top, bottom = (printer._print(argument) for argument in self.args)
+            return f"∂{top}/∂{bottom}"
+
+        _JACOBIAN.append(
+            type(
+                "Jacobian",
+                (sp.MatrixExpr,),
+                {
+                    "__new__": __new__,
+                    "shape": property(shape),
+                    "doit": lambda self, **hints: self,
+                    "_entry": _entry,
+                    "_latex": _latex,
+                    "_sympystr": _sympystr,
+                    "named_application": True,
+                },
+            )
+        )
+    return _JACOBIAN[0](top, bottom)

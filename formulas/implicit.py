@@ -1005,12 +1005,17 @@ _DVR_PARAMETERS = 2  # theta has two entries in the symbolic statement (any numb
 def _dvr_parts():
     import sympy as sp
 
+    from formulas._chain import jacobian
+
     P = _DVR_PARAMETERS
     w = sp.MatrixSymbol("w", 3, 1)  # ray direction
-    df_dp = sp.MatrixSymbol("partial f/partial hat{p}", 1, 3)
-    df_dtheta = sp.MatrixSymbol("partial f/partial theta", 1, P)
-    dd_dtheta = sp.MatrixSymbol("partial hat{d}/partial theta", 1, P)
-    dp_dtheta = sp.MatrixSymbol("partial hat{p}/partial theta", 3, P)
+    p_hat = sp.MatrixSymbol("hat{p}", 3, 1)  # the surface point
+    theta = sp.MatrixSymbol("theta", P, 1)  # the network's parameters
+    f, d_hat = sp.Symbol("f", real=True), sp.Symbol("hat{d}", real=True)  # f_theta, distance
+    df_dp = jacobian(f, p_hat)  # 1 x 3
+    df_dtheta = jacobian(f, theta)  # 1 x P
+    dd_dtheta = jacobian(d_hat, theta)  # 1 x P
+    dp_dtheta = jacobian(p_hat, theta)  # 3 x P
     return sp, w, df_dp, df_dtheta, dd_dtheta, dp_dtheta
 
 
@@ -1140,11 +1145,16 @@ register(
 def _dvr_color_parts():
     import sympy as sp
 
+    from formulas._chain import jacobian, matrix_function
+
     P = _DVR_PARAMETERS
-    dt_dtheta = sp.MatrixSymbol("partial t_theta(hat{p})/partial theta", 3, P)
-    dt_dp = sp.MatrixSymbol("partial t_theta(hat{p})/partial hat{p}", 3, 3)
-    dp_dtheta = sp.MatrixSymbol("partial hat{p}/partial theta", 3, P)
-    du_dtheta = sp.MatrixSymbol("partial u/partial theta", 3, P)
+    p_hat = sp.MatrixSymbol("hat{p}", 3, 1)  # the surface point
+    theta = sp.MatrixSymbol("theta", P, 1)
+    texture = matrix_function("t_theta", latex_head=r"t_{\theta}")(p_hat)  # the colour there
+    dt_dtheta = jacobian(texture, theta)  # theta directly (p_hat held)
+    dt_dp = jacobian(texture, p_hat)
+    dp_dtheta = jacobian(p_hat, theta)
+    du_dtheta = jacobian(sp.MatrixSymbol("u", 3, 1), theta)
     return sp, du_dtheta, dt_dtheta + dt_dp * dp_dtheta
 
 

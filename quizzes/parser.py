@@ -491,7 +491,7 @@ class _LatexReader:
             if numerator.replace(PARTIAL, "d").strip() == "d" and variable:
                 return f" deriv[{variable.group(1)}] "  # d/dx of what follows
             # \partial L / \partial W^{(l)}: the derivative of that one name (the gradient)
-            whole = re.fullmatch(rf"\s*{PARTIAL}\s*{name_pattern}\s*", numerator)
+            whole = re.fullmatch(rf"\s*{PARTIAL}\s*([^{PARTIAL}]+?)\s*", numerator)
             if whole and variable and PARTIAL in denominator:
                 return f" deriv[{variable.group(1)};] ({whole.group(1)}) "
             numerator = numerator.replace(PARTIAL, " d")
@@ -1018,6 +1018,8 @@ class Parser:
         indexed = None if own else self._indexed(name)
         if indexed is not None:
             return indexed
+        if name not in self.objects and self._object(name) is not None:
+            name = next(k for k in self.objects if canonical(k) == canonical(name))
         if name in self.objects:
             obj = self.objects[name]
             if isinstance(obj, (sp.FunctionClass, type)):  # a function or an operator class
@@ -1170,6 +1172,16 @@ class Parser:
             indices.append(inner.parse())
         return sp.IndexedBase(base)[tuple(indices)]
 
+    def _object(self, name: str) -> Any:
+        """The question's object of that name, in any spelling of its decoration (hat{p}, phat)."""
+        if name in self.objects:
+            return self.objects[name]
+        wanted = canonical(name)
+        for key, obj in self.objects.items():
+            if canonical(key) == wanted:
+                return obj
+        return None
+
     def _bound_symbol(self, name: str, integer: bool) -> Any:
         resolved = self.table.resolve(name)
         if resolved is not None and resolved in self.table.symbols:
@@ -1193,7 +1205,7 @@ class Parser:
             if tight:
                 self._advance()
             self._expect("]")
-            own = self.objects.get(name)
+            own = self._object(name)
             if isinstance(own, sp.MatrixSymbol):  # a gradient in a matrix, dL/dW^(l)
                 variable = own
             else:
@@ -1201,6 +1213,9 @@ class Parser:
             body = self.atom() if tight else self.term()
             if not isinstance(variable, (sp.Symbol, sp.MatrixSymbol)):
                 raise AnswerError("d/d? needs a variable")
+            jacobian = self.objects.get("Jacobian")  # the question's own d top/d bottom
+            if tight and jacobian is not None:
+                return jacobian(body, variable)
             return sp.Derivative(body, variable)
         if kind == "expect":
             label = ""

@@ -261,4 +261,4 @@ def test_implicit_statements_print_as_formulas_and_keep_matrix_order():
     cov = sp.sstr(formulas.get("splat-covariance-2d").statement.rhs)
     assert cov == "J*W*Sigma*W.T*J.T"
     dvr = sp.sstr(formulas.get("dvr-implicit-gradient").statement.rhs)
-    assert dvr.index("w") < dvr.index("partial f/partial theta")
+    assert dvr.index("w") < dvr.index("∂f/∂theta")  # w first, the Jacobian df/dtheta last

@@ -46,8 +46,6 @@ NOT_YET_STRUCTURED: dict[str, str] = {
     "policy-gradient": "Symbols nabla_theta J(theta), E_tau[..] (a structured form makes the "
     "chain's numeric check recurse in sympy's Derivative of Indexed)",
     "igr-eikonal-loss": "Symbols E_x(||grad_x f_theta(x)|| - 1)^2, sum_i |f_theta(x_i)|^2",
-    "dvr-implicit-gradient": "Symbols partial hat{p}/partial theta, partial f/partial ..",
-    "dvr-color-gradient": "Symbols partial u/partial theta, partial t_theta(hat{p})/..",
     "bptt-gradient": "Symbols dL_{t}/dW, dL_{t}/dh_{t}, function d^+h/dW",
 }
 NOT_READ_BACK = EXEMPT | NOT_YET_STRUCTURED
