@@ -7,8 +7,6 @@ import os
 import sys
 from typing import Annotated, Any
 
-import typer
-
 
 class _LazyConsole:
     """A rich Console made on first use: importing rich.console costs ~13 ms that
@@ -48,8 +46,16 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-# The one `--json` flag of every command.
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+def __getattr__(name: str) -> Any:
+    """`JsonOption`, the one `--json` flag of every command, made on first import: this module
+    imports no typer, so that `check` (cheatsheet.cli.quick) prints without it."""
+    if name == "JsonOption":
+        import typer
+
+        option = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+        globals()["JsonOption"] = option
+        return option
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def emit_json(payload: Any) -> None:

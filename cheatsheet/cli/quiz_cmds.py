@@ -33,15 +33,6 @@ AnswersOption = Annotated[
 ]
 
 
-def _coloured(text: str, ansi: str) -> str:
-    """`text` in an ANSI colour at a terminal that allows colour (NO_COLOR is respected)."""
-    import os
-
-    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
-        return f"\033[{ansi}m{text}\033[0m"
-    return text
-
-
 def _topics(incomplete: str) -> list[str]:
     from quizzes.catalog import Catalog
 
@@ -349,28 +340,12 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Mark one answer without a session: exit 0 right, 1 wrong, 2 unreadable."""
-    from quizzes.catalog import Catalog
-    from quizzes.engine import invalid_result, mark
-    from quizzes.parser import AnswerError
+    # The same function that `main` runs without typer for a plain `check` line (quick.py).
+    from cheatsheet.cli.quick import run_check
 
-    question = Catalog().find(question_id, seed=seed)
-    try:
-        result = mark(question, answer)
-    except AnswerError as error:
-        if as_json:
-            emit_json(invalid_result(question, answer, error).to_json())
-            raise typer.Exit(2) from None
-        raise CheatsheetError(f"invalid answer: {error}") from None
-    if as_json:
-        emit_json(result.to_json())
-    else:
-        # plain writes: rich.console would cost check a third of its start-up
-        sign = _coloured("✓", "32") if result.correct else _coloured("✗", "31")
-        sys.stdout.write(f"{sign} {result.feedback}\n")
-        if not result.correct:
-            sys.stdout.write(f"  answer: {result.expected}\n")
-    if not result.correct:
-        raise typer.Exit(1)
+    code = run_check(question_id, answer, seed, as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def plan(
