@@ -222,7 +222,10 @@ def _same_as_built(lhs: Any, rhs: Any) -> bool:
 def substitute(expression: Any, identities: Mapping[Any, Any]) -> Any:
     """Apply declared identities (symbol -> expression), repeatedly until nothing changes."""
     for _ in range(4):
-        replaced = expression.subs(dict(identities)) if identities else expression
+        try:
+            replaced = expression.subs(dict(identities)) if identities else expression
+        except ValueError:  # sympy will not put a sum over tau in for E_tau[..] inside another
+            replaced = expression.xreplace(dict(identities))  # sum over tau: replace subtrees
         if replaced == expression:
             return replaced
         expression = replaced

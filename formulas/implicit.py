@@ -150,10 +150,17 @@ register(
 def _igr_statement():
     import sympy as sp
 
+    from formulas.notation import expectation, gradient
+
     lam = sp.Symbol("lambda", positive=True)
+    i, N = sp.Symbol("i", integer=True), sp.Symbol("N", integer=True, positive=True)
+    x = sp.Symbol("x", real=True)  # a point in space, E_x over space samples
+    surface = sp.IndexedBase("x")  # the N surface samples x_i of the point cloud
+    f = sp.Function("f_theta")
+    eikonal = (sp.Function("norm")(gradient("x")(f(x))) - 1) ** 2  # (||grad_x f(x)|| - 1)^2
     return sp.Eq(
         sp.Symbol("L"),
-        sp.Symbol("sum_i |f_theta(x_i)|^2") + lam * sp.Symbol("E_x(||grad_x f_theta(x)|| - 1)^2"),
+        sp.Sum(sp.Abs(f(surface[i])) ** 2, (i, 1, N)) + lam * expectation("x", "x")(eikonal),
     )
 
 

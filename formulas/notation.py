@@ -336,6 +336,29 @@ def expectation(label_latex: str, label_text: str):
     return _notation_function(name, latex, text)
 
 
+def gradient(variable: str):
+    """nabla_x f: the gradient in `variable` of what follows, an undefined function of its body
+    named as the parser names \\nabla_{x} (nabla_ + the variable); `gradient("theta")(J(theta))`
+    prints `\\nabla_{\\theta} J(\\theta)` and reads back as nabla_theta(J(theta))."""
+    import sympy as sp
+
+    name = "nabla_" + variable
+
+    def shown(printer, args, wrap):
+        (body,) = args
+        text = printer._print(body)
+        return wrap(text) if isinstance(body, (sp.Add, sp.Mul)) else text
+
+    def latex(printer, args):
+        body = shown(printer, args, lambda text: r"\left(" + text + r"\right)")
+        return r"\nabla_{" + symbol_latex(variable) + "} " + body
+
+    def text(printer, args):
+        return f"∇_{unicode_name(variable)} " + shown(printer, args, lambda text: f"({text})")
+
+    return _notation_function(name, latex, text)
+
+
 def display_latex(formula: Any) -> str | None:
     """The one LaTeX shown for this formula everywhere (None when it has no statement)."""
     if formula.id in DISPLAY:
@@ -600,6 +623,13 @@ DISPLAY: dict[str, str] = {
     # optimizers
     "nesterov-update": r"\theta_{\text{new}} = \theta + \alpha v"
     r" - \epsilon\, \nabla L(\theta + \alpha v)",
+    # implicit
+    "igr-eikonal-loss": r"L = \sum_{i=1}^{N} |f_{\theta}(x_i)|^2 + \lambda\, \mathbb{E}_{x}\!\left["
+    r"\left(\|\nabla_{x} f_{\theta}(x)\| - 1\right)^2\right]",
+    # rl
+    "policy-gradient": r"\nabla_{\theta} J(\theta) = \mathbb{E}_{\tau}\!\left[\left(\sum_{t=1}^{T}"
+    r" \nabla_{\theta} \log \pi_{\theta}(a_t \mid s_t)\right)\left(\sum_{t=1}^{T} \gamma^{t}\,"
+    r" r(s_t, a_t)\right)\right]",
     # cnn
     "max-pool-gradient": r"\delta_i^{(l-1)} = [i = i^*]\, \delta^{(l)}",
     # flows

@@ -1235,13 +1235,28 @@ register(
 # policy-gradient: grad J = E_tau[grad log p(tau) r(tau)], the dynamics drop out
 
 
+def _pg_sides():
+    """nabla_theta J(theta) and E_tau[(sum_t nabla_theta log pi_theta(a_t|s_t)) (sum_t gamma^t
+    r(s_t, a_t))] over the horizon t = 1..T (states s_t, actions a_t: sequences)."""
+    import sympy as sp
+
+    from formulas.notation import conditional, expectation, gradient
+
+    theta = sp.Symbol("theta", real=True)
+    t = sp.Symbol("t", integer=True, positive=True)
+    T = sp.Symbol("T", integer=True, positive=True)
+    gamma = sp.Symbol("gamma", positive=True)
+    s, a = sp.IndexedBase("s"), sp.IndexedBase("a")
+    nabla = gradient("theta")
+    score = sp.Sum(nabla(sp.log(conditional("pi_theta")(a[t], s[t]))), (t, 1, T))
+    discounted = sp.Sum(gamma**t * sp.Function("r")(s[t], a[t]), (t, 1, T))
+    return nabla(sp.Function("J")(theta)), expectation(r"\tau", "τ")(score * discounted)
+
+
 def _pg_statement():
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("nabla_theta J(theta)"),
-        sp.Symbol("E_tau[(sum_t nabla_theta log pi_theta(a_t|s_t)) (sum_t gamma^t r(s_t,a_t))]"),
-    )
+    return sp.Eq(*_pg_sides())
 
 
 def _two_step_policy_gradient(seed: int):
@@ -1308,8 +1323,7 @@ def _pg_derivation() -> list[Step]:
     rho = sp.Function("rho")(tau)  # p(s_1) prod_t p(s_{t+1} | a_t, s_t): free of theta
     policy_product = sp.Function("Pi_theta")(theta, tau)  # prod_t pi_theta(a_t | s_t)
     reward = sp.Function("r")(tau)  # sum_t gamma^t r(s_t, a_t)
-    gradient = sp.Symbol("nabla_theta J(theta)")
-    expectation = _pg_statement().rhs
+    gradient, expectation = _pg_sides()
 
     def check() -> Comparison:
         left, right = zip(*(_two_step_policy_gradient(seed) for seed in range(3)))

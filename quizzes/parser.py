@@ -1027,7 +1027,10 @@ class Parser:
                 if self.token.text == "^":  # g^{2}(x): sympy's way to print g(x)**2
                     self._advance()
                     exponent = self.atom()
-                value = obj(*self._call_arguments(name))
+                if self.token.text not in ("(", "[") and self._starts_factor():
+                    value = obj(self.power())  # an operator before its operand: \nabla_x f(x)
+                else:
+                    value = obj(*self._call_arguments(name))
                 return value if exponent is None else self._pow(value, exponent)
             if not isinstance(obj, sp.IndexedBase):
                 return obj
