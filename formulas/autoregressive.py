@@ -627,13 +627,17 @@ register(
 def _pixelcnn_statement():
     import sympy as sp
 
-    return sp.Eq(
-        sp.Symbol("p(x)"),
-        sp.Product(
-            sp.Symbol("p(x_i,R|x_<i) p(x_i,G|x_<i,x_i,R) p(x_i,B|x_<i,x_i,R,x_i,G)"),
-            (sp.Symbol("i"), 1, sp.Symbol("n^2")),
-        ),
+    from formulas._chain import density
+
+    i, n = sp.symbols("i n", positive=True, integer=True)
+    # the three colour conditionals of pixel i, R given the pixels before i, G also given R,
+    # B also given R and G (functions of the pixel index, as p_conditional of the factorisation)
+    red = density("p_R", r"p(x_{i,R} \mid \mathbf{x}_{<i})", "p(x_i,R|x_<i)")
+    green = density("p_G", r"p(x_{i,G} \mid \mathbf{x}_{<i}, x_{i,R})", "p(x_i,G|x_<i,x_i,R)")
+    blue = density(
+        "p_B", r"p(x_{i,B} \mid \mathbf{x}_{<i}, x_{i,R}, x_{i,G})", "p(x_i,B|x_<i,x_i,R,x_i,G)"
     )
+    return sp.Eq(sp.Symbol("p(x)"), sp.Product(red(i) * green(i) * blue(i), (i, 1, n**2)))
 
 
 def pixelcnn_mask(kernel, in_channels, out_channels, mask_type):

@@ -617,7 +617,9 @@ DISPLAY: dict[str, str] = {
     "cross-entropy-decomposition": r"H(p_d, p_m) = D_{\mathrm{KL}}(p_d \,\|\, p_m) + H(p_d)",
     # body
     "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
-    # autoregressive (MADE)
+    # autoregressive (PixelCNN, MADE)
+    "pixelcnn-mask": r"p(x) = \prod_{i=1}^{n^2} p(x_{i,R} \mid \mathbf{x}_{<i})\,"
+    r" p(x_{i,G} \mid \mathbf{x}_{<i}, x_{i,R})\, p(x_{i,B} \mid \mathbf{x}_{<i}, x_{i,R}, x_{i,G})",
     "made-mask": r"M^{W}_{k,d} = \begin{cases} 1 & \text{if } d \leq m(k) \\"
     r" 0 & \text{otherwise} \end{cases}",
     # optimizers
@@ -683,6 +685,12 @@ ATOMS: dict[str, dict[str, str]] = {
     },
     "bits-per-dim": {"bits/dim": r"\text{bits/dim}"},
     "autoregressive-factorisation": {"p(x)": "p(x)", "p_conditional": r"p(x_i \mid x_{<i})"},
+    "pixelcnn-mask": {
+        "p(x)": "p(x)",
+        "p_R": r"p(x_{i,R} \mid \mathbf{x}_{<i})",
+        "p_G": r"p(x_{i,G} \mid \mathbf{x}_{<i}, x_{i,R})",
+        "p_B": r"p(x_{i,B} \mid \mathbf{x}_{<i}, x_{i,R}, x_{i,G})",
+    },
     "fid": {"||mu_1 - mu_2||^2": r"\|\mu_1 - \mu_2\|_2^2"},
     "kl-divergence": {"D_KL(P||Q)": r"D_{\mathrm{KL}}(P \,\|\, Q)"},
     "smpl-joint-regressor": {
