@@ -619,7 +619,8 @@ DISPLAY: dict[str, str] = {
     "smpl-joint-regressor": r"J(\beta) = \mathcal{J}\,(S \beta + \bar{T})",
     # autoregressive (PixelCNN, MADE)
     "pixelcnn-mask": r"p(x) = \prod_{i=1}^{n^2} p(x_{i,R} \mid \mathbf{x}_{<i})\,"
-    r" p(x_{i,G} \mid \mathbf{x}_{<i}, x_{i,R})\, p(x_{i,B} \mid \mathbf{x}_{<i}, x_{i,R}, x_{i,G})",
+    r" p(x_{i,G} \mid \mathbf{x}_{<i}, x_{i,R})\,"
+    r" p(x_{i,B} \mid \mathbf{x}_{<i}, x_{i,R}, x_{i,G})",
     "made-mask": r"M^{W}_{k,d} = \begin{cases} 1 & \text{if } d \leq m(k) \\"
     r" 0 & \text{otherwise} \end{cases}",
     # optimizers
