@@ -243,7 +243,7 @@ def _latex_printer():
 # a conditional density p(x | z), a divergence D_KL(P || Q), an expectation E_q[..].
 
 
-def _notation_function(name: str, latex, text):
+def _notation_function(name: str, latex, text, **assumptions):
     """An undefined sympy function whose applications print by `latex(printer, args)` and
     `text(printer, args)` (its str, its one-line Unicode form and its 2D form)."""
     import sympy as sp
@@ -251,6 +251,7 @@ def _notation_function(name: str, latex, text):
 
     return sp.Function(
         name,
+        **assumptions,
         __dict__={
             "_latex": lambda self, printer: latex(printer, self.args),
             "_sympystr": lambda self, printer: text(printer, self.args),
@@ -357,6 +358,25 @@ def gradient(variable: str):
         return f"∇_{unicode_name(variable)} " + shown(printer, args, lambda text: f"({text})")
 
     return _notation_function(name, latex, text)
+
+
+def partial(immediate: bool = False):
+    """d top / d bottom as one factor that keeps its place in a product (noncommutative):
+    `partial()(L_t, h_t)` prints `\\frac{\\partial L_t}{\\partial h_t}`; `partial(True)` is
+    the immediate derivative d^+ h_k / d W (h_{k-1} held fixed), `\\frac{\\partial^{+} h_k}
+    {\\partial W}`. The parser reads both fractions back (as partial / partialplus)."""
+    mark = "^{+}" if immediate else ""
+
+    def latex(printer, args):
+        top, bottom = (printer._print(argument) for argument in args)
+        return rf"\frac{{\partial{mark} {top}}}{{\partial {bottom}}}"
+
+    def text(printer, args):
+        top, bottom = (printer._print(argument) for argument in args)
+        return f"∂{'⁺' if immediate else ''}{top}/∂{bottom}"
+
+    name = "partialplus" if immediate else "partial"
+    return _notation_function(name, latex, text, commutative=False)
 
 
 def display_latex(formula: Any) -> str | None:

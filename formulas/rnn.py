@@ -158,13 +158,19 @@ register(
 def _bptt_symbols():
     import sympy as sp
 
+    from formulas.notation import partial
+
     t, k, i = (sp.Symbol(n, integer=True, positive=True) for n in ("t", "k", "i"))
     J = sp.Function("J", commutative=False)  # J(i) = dh_i/dh_{i-1}
-    immediate = sp.Function("d^+h/dW", commutative=False)  # d^+h_k/dW: h_{k-1} held fixed
+    h, W = sp.IndexedBase("h"), sp.Symbol("W", commutative=False)  # states h_t, weights W
+
+    def immediate(step):  # d^+h_k/dW: h_{k-1} held fixed
+        return partial(immediate=True)(h[step], W)
+
     # dh_t/dW and dh_{t-1}/dW, through the recurrence too (symbols: sympy cannot substitute
     # a function application into the sums below)
     total = {name: sp.Symbol(f"dh_{{{name}}}/dW", commutative=False) for name in ("t", "t-1")}
-    upstream = sp.Symbol("dL_{t}/dh_{t}", commutative=False)  # dL_t/dy_t dy_t/dh_t
+    upstream = partial()(sp.Symbol("L_t"), h[t])  # dL_t/dh_t = dL_t/dy_t dy_t/dh_t
 
     def bptt_sum(T):  # sum_{k=1}^T (J(T) ... J(k+1)) d^+h_k/dW
         return sp.Sum(sp.Product(J(i), (i, k + 1, T)) * immediate(k), (k, 1, T))
@@ -172,9 +178,18 @@ def _bptt_symbols():
     return sp, t, J, immediate, total, upstream, bptt_sum
 
 
+def _bptt_loss_gradient():
+    """dL_t/dW: the gradient of the step-t loss in the recurrent weights."""
+    import sympy as sp
+
+    from formulas.notation import partial
+
+    return partial()(sp.Symbol("L_t"), sp.Symbol("W", commutative=False))
+
+
 def _bptt_statement():
     sp, t, J, immediate, total, upstream, bptt_sum = _bptt_symbols()
-    return sp.Eq(sp.Symbol("dL_{t}/dW"), upstream * bptt_sum(t))
+    return sp.Eq(_bptt_loss_gradient(), upstream * bptt_sum(t))
 
 
 def _recursion_check() -> Comparison:
@@ -232,7 +247,7 @@ def _unrolled_sum_check() -> Comparison:
 
 def _bptt_derivation() -> list[Step]:
     sp, t, J, immediate, total, upstream, bptt_sum = _bptt_symbols()
-    loss_gradient = sp.Symbol("dL_{t}/dW")
+    loss_gradient = _bptt_loss_gradient()
     return [
         _premise(
             "L_t depends on W through h_t only (y_t = W_hy h_t): dL_t/dW = dL_t/dy_t dy_t/dh_t "

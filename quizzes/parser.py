@@ -491,6 +491,9 @@ class _LatexReader:
             if numerator.replace(PARTIAL, "d").strip() == "d" and variable:
                 return f" deriv[{variable.group(1)}] "  # d/dx of what follows
             # \partial L / \partial W^{(l)}: the derivative of that one name (the gradient)
+            plus = re.fullmatch(rf"\s*{PARTIAL}\^\(\+\)\s*{name_pattern}\s*", numerator)
+            if plus and variable and PARTIAL in denominator:  # the immediate derivative d^+h/dW
+                return f" deriv[{variable.group(1)};+] ({plus.group(1)}) "
             whole = re.fullmatch(rf"\s*{PARTIAL}\s*([^{PARTIAL}]+?)\s*", numerator)
             if whole and variable and PARTIAL in denominator:
                 return f" deriv[{variable.group(1)};] ({whole.group(1)}) "
@@ -1205,20 +1208,33 @@ class Parser:
                 raise AnswerError("d/d? needs a variable")
             name = self._advance().text
             tight = self.token.text == ";"  # dL/dW: the derivative of the one name L
+            immediate = False
             if tight:
                 self._advance()
+                immediate = self.token.text == "+"  # d^+h_k/dW: h_{k-1} held fixed
+                if immediate:
+                    self._advance()
             self._expect("]")
             own = self._object(name)
+            indexed = self._indexed(name) if tight and "_" in name else None
             if isinstance(own, sp.MatrixSymbol):  # a gradient in a matrix, dL/dW^(l)
                 variable = own
+            elif indexed is not None:  # dL_t/dh_t, h a sequence of states
+                variable = indexed
             else:
                 variable = self._bound_symbol(name, integer=False)
             body = self.atom() if tight else self.term()
-            if not isinstance(variable, (sp.Symbol, sp.MatrixSymbol)):
+            if not isinstance(variable, (sp.Symbol, sp.MatrixSymbol, sp.Indexed)):
                 raise AnswerError("d/d? needs a variable")
-            jacobian = self.objects.get("Jacobian")  # the question's own d top/d bottom
-            if tight and jacobian is not None:
-                return jacobian(body, variable)
+            # the question's own derivative when it brings one: a Jacobian matrix, a factor
+            # that keeps its place in a product, the immediate derivative
+            own_operator = self.objects.get("partialplus" if immediate else "Jacobian")
+            if tight and own_operator is None and not immediate:
+                own_operator = self.objects.get("partial")
+            if immediate and own_operator is None:
+                raise AnswerError("an immediate derivative d^+ is not read here")
+            if tight and own_operator is not None:
+                return own_operator(body, variable)
             return sp.Derivative(body, variable)
         if kind == "expect":
             label = ""
