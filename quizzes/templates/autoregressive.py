@@ -503,14 +503,19 @@ def vq_vae_multipart(rng: random.Random, question_id: str) -> Question:
     from quizzes.multipart import problem
     from quizzes.templates._kit import choice_part, grid, matrix, number, part, show, vector
 
-    codebook = [[grid(rng, -2, 2, 1), grid(rng, -2, 2, 1)] for _ in range(3)]
-    while len({tuple(c) for c in codebook}) < 3:
-        codebook[2] = [codebook[2][0] + 1, codebook[2][1]]
-    z_e = [grid(rng, -2, 2, 0.1), grid(rng, -2, 2, 0.1)]
-    distances = [float(np.sum((np.array(z_e) - np.array(c)) ** 2)) for c in codebook]
-    while sorted(distances)[1] - sorted(distances)[0] < 0.1:
-        z_e[0] = round(z_e[0] + 0.3, 10)
-        distances = [float(np.sum((np.array(z_e) - np.array(c)) ** 2)) for c in codebook]
+    # Three distinct codes (redrawn on a repeat: nudging one code cannot separate the other two).
+    codebook: list[list[float]] = []
+    while len(codebook) < 3:
+        code = [grid(rng, -2, 2, 1), grid(rng, -2, 2, 1)]
+        if code not in codebook:
+            codebook.append(code)
+    # An encoder output with one clearly nearest code (redrawn near a tie: moving one
+    # coordinate cannot break a tie between codes that differ only in the other).
+    while True:
+        z_e = [grid(rng, -2, 2, 0.1), grid(rng, -2, 2, 0.1)]
+        distances = sorted(float(np.sum((np.array(z_e) - np.array(c)) ** 2)) for c in codebook)
+        if distances[1] - distances[0] >= 0.1:
+            break
     beta = rng.choice([0.25, 0.5])
     quantised = np.asarray(
         formulas.get("vq-vae-quantisation").evaluate(z_e=[z_e], codebook=codebook)
