@@ -420,11 +420,16 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _letter(question: Question, given: str, count: int) -> str:
-    """The option chosen: a letter in either case ("b", "(B)", "B."), the option's full text,
-    or both as `expected` prints them ("B) the noise eps"): then the text decides, so an
-    answer copied from a shuffled attempt still names the same option."""
+    """The option chosen: a letter in either case ("b", "(B)", "B."; a lone letter is always
+    read as a letter), the option's full text, or both as `expected` prints them ("B) the
+    noise eps"): then the text decides, so an answer copied from a shuffled attempt still
+    names the same option."""
     names = letters(count)
     text = given.strip()
+    # A lone letter is a letter first, even where an option's text is that letter ("a").
+    lone = re.fullmatch(r"\(?([A-Za-z])[).]?", text)
+    if lone and lone.group(1).upper() in names:
+        return lone.group(1).upper()
     for index, option in enumerate(question.choices):
         if _same_text(text, option):
             return names[index]

@@ -127,6 +127,17 @@ def test_choice_accepts_letter_in_either_case_or_the_option_text(typed):
     assert mark(CHOICE, typed).correct
 
 
+def test_a_lone_letter_is_a_letter_even_where_an_option_reads_as_that_letter():
+    from dataclasses import replace
+
+    # choice-mutants-gan drew options "a/(a + b)", "a", ...: "A" must pick the first, not "a"
+    letters_as_text = replace(CHOICE, choices=("a/(a + b)", "a", "1/(a + b)", "-a/(a + b)"))
+    letters_as_text = replace(letters_as_text, answer="A")
+    assert mark(letters_as_text, "A").correct and mark(letters_as_text, "a").correct
+    assert not mark(letters_as_text, "B").correct
+    assert mark(letters_as_text, "A) a/(a + b)").correct
+
+
 def test_shuffled_options_keep_answer_and_reasons_and_expected_is_accepted_by_check():
     orders = set()
     for seed in range(12):
