@@ -156,7 +156,8 @@ def quiz(
         str | None,
         typer.Option(
             "--kind",
-            help="numeric, symbolic, choice, truefalse, ordering, spot-error or generated.",
+            help="numeric, symbolic, choice, truefalse, ordering, spot-error, multipart "
+            "or generated.",
         ),
     ] = None,
     due: Annotated[bool, typer.Option("--due", help="Only cards that are due.")] = False,
