@@ -308,6 +308,8 @@ _CHOICE = {
     tags=("mutants", "log-det"),
 )
 def logdet_choice(rng: random.Random, question_id: str) -> Question:
+    import sympy as sp
+
     import formulas
 
     key = rng.choice(sorted(_CHOICE))
@@ -318,6 +320,11 @@ def logdet_choice(rng: random.Random, question_id: str) -> Question:
     else:
         formula_id = key
         rhs = formulas.get(formula_id).statement.rhs
+        # det W, the determinant of the kernel matrix, is one real number in the options
+        rhs = rhs.replace(
+            lambda e: isinstance(e, sp.Determinant),
+            lambda e: sp.Symbol("det W", real=True, nonzero=True),
+        )
     return mutant_choice_question(
         rng,
         question_id,
@@ -398,6 +405,8 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
             )
         rhs = formulas.get(formula_id).statement.rhs
         table = {name: sp.Symbol(name, **ASSUMPTIONS[a]) for name, a in symbols.items()}
+        if "d" in table:  # det W (a determinant of the kernel matrix) is the number d here
+            rhs = rhs.replace(lambda e: isinstance(e, sp.Determinant), lambda e: table["d"])
         mapping = {}
         for symbol in rhs.free_symbols:
             if symbol.name == "H":
@@ -406,8 +415,6 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
                 mapping[symbol] = table["w"]
             elif symbol.name == "C":
                 mapping[symbol] = channels
-            elif symbol.name == "det W":
-                mapping[symbol] = table["d"]
         expr = rhs.xreplace(mapping).doit()
         # the registry indexes the scales as s[i] (Indexed) or s(i) (an applied function)
         expr = expr.replace(
