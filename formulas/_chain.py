@@ -289,6 +289,13 @@ def jacobian(top: Any, bottom: Any):
             top, bottom = (printer._print(argument) for argument in self.args)
             return f"∂{top}/∂{bottom}"
 
+        def _pretty(self, printer):  # the terminal's 2D form: the one-line course form
+            from sympy.printing.pretty.stringpict import prettyForm
+
+            from formulas.notation import unicode_line
+
+            return prettyForm(unicode_line(self))
+
         _JACOBIAN.append(
             type(
                 "Jacobian",
@@ -300,6 +307,7 @@ def jacobian(top: Any, bottom: Any):
                     "_entry": _entry,
                     "_latex": _latex,
                     "_sympystr": _sympystr,
+                    "_pretty": _pretty,
                     "named_application": True,
                 },
             )

@@ -441,6 +441,12 @@ def unicode_name(name: str) -> str:
     mu_tilde_t -> μ̃_t, x_hat_i -> x̂_i."""
     if re.fullmatch(r"nabla[A-Za-z]", name):
         return "∇" + name[-1]
+    decorated = re.fullmatch(r"(hat|bar|tilde)\{([A-Za-z]+)\}", name)
+    if decorated:  # hat{p} -> p̂
+        return (
+            UNICODE_GREEK.get(decorated.group(2), decorated.group(2))
+            + COMBINING[decorated.group(1)]
+        )
     bold = re.fullmatch(r"(?:mathbf|boldsymbol|bm)\{([A-Za-z])\}", name)
     if bold:  # \mathbf{W}: the bold letter (a matrix, told from a size W)
         import unicodedata
@@ -601,8 +607,15 @@ def _printer():
             return "{ " + "; ".join(pieces) + " }"
 
         def _print_Indexed(self, expr):
-            indices = ",".join(self._print(index) for index in expr.indices)
+            indices = ",".join(sp.sstr(index) for index in expr.indices)  # t - 1, in order
+            if re.fullmatch(r"[A-Za-z0-9]", indices):
+                return f"{unicode_name(str(expr.base.label))}_{indices}"
             return f"{unicode_name(str(expr.base.label))}_{{{indices}}}"
+
+        def _print(self, expr, **kwargs):
+            if isinstance(expr, sp.Indexed):  # x_t, not sympy's own x[t] (its _sympystr)
+                return self._print_Indexed(expr)
+            return super()._print(expr, **kwargs)
 
     return UnicodeLinePrinter(dict(order="none"))
 
