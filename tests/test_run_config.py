@@ -54,6 +54,9 @@ def test_values_are_parsed_to_the_field_type():
     assert config == _Example(beta=8.0, steps=4, flag=True, lambda_=2.0)
     assert isinstance(config.beta, float)
     assert resolve(_Example, {"name": "none"}, "example").name is None
+    # options handed over as text (a script, a test) read as `--option KEY=VALUE` does
+    text = resolve(_Example, {"beta": "8", "steps": "4", "flag": "true", "name": "x"}, "example")
+    assert text == _Example(beta=8.0, steps=4, flag=True, name="x")
 
 
 @pytest.mark.parametrize(

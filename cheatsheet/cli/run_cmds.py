@@ -108,25 +108,16 @@ def run(
 
 
 def parse_options(pairs: list[str]) -> dict[str, object]:
-    """KEY=VALUE strings to a dict; values become int, float or bool when they read as one
-    (parsed, never evaluated), else stay strings."""
+    """KEY=VALUE strings to a dict of values (`cheatsheet.runs.config.parse_value`)."""
+    from cheatsheet.runs.config import parse_value
+
     options: dict[str, object] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         key = key.strip()
         if not sep or not key:
             raise CheatsheetError(f"--option takes KEY=VALUE, got '{pair}'")
-        value: object = text
-        if text.lower() in ("true", "false"):
-            value = text.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(text)
-                    break
-                except ValueError:
-                    continue
-        options[key.replace("-", "_")] = value
+        options[key.replace("-", "_")] = parse_value(text)
     return options
 
 

@@ -51,11 +51,28 @@ def _type_name(annotation: Any) -> str:
     return f"{name} | None" if optional else name
 
 
+def parse_value(text: str) -> Any:
+    """An option's text as a value: int, float or bool when it reads as one (parsed, never
+    evaluated), else the text. `--option KEY=VALUE` and options handed over as text (by a
+    script or a test) read the same way."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
 def _coerce(value: Any, annotation: Any) -> Any:
-    """value (already parsed by the CLI: bool, int, float or str) as the field's type."""
+    """value (parsed by the CLI: bool, int, float or str; or text) as the field's type."""
     concrete, optional = _allowed(annotation)
     if optional and (value is None or (isinstance(value, str) and value.lower() == "none")):
         return None
+    if isinstance(value, str) and str not in concrete:
+        value = parse_value(value)
     for kind in concrete:
         if kind is bool:
             if isinstance(value, bool):
