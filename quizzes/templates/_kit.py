@@ -247,6 +247,8 @@ def ordering_question(
         k: [j for j in range(k) if (indices[j], indices[k]) in implied] for k in range(len(indices))
     }
     steps, answer, pairs = arrange(rng, claims, needs)
+    if not pairs:  # independent premises only: every order would be right
+        raise ValueError(f"{formula_id}: steps {indices} do not depend on each other")
     if example:
         prompt += (
             " Answer with the letters in order, e.g. "

@@ -376,12 +376,12 @@ _ORDERINGS = {
         "Put the derivation of the DDPM forward posterior q(x_{t-1} | x_t, x_0) in order.",
     ),
     "ddpm-loss": (
-        (0, 1, 2),
+        (0, 1, 2, 3, 4),
         "Put the steps from the t-th ELBO term of a DDPM to the simple noise-prediction loss "
         "in order.",
     ),
     "ddpm-forward-marginal": (
-        (0, 1, 2),
+        (0, 1, 2, 3, 4),
         "Put the induction proof of the closed-form forward marginal q(x_t | x_0) in order.",
     ),
 }
