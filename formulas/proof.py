@@ -21,6 +21,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import version
@@ -360,17 +361,40 @@ def course_renamed(expression: Any) -> Any:
     from formulas.notation import unicode_name
 
     try:
-        symbols = expression.atoms(sp.Symbol)
+        symbols = expression.atoms(sp.Symbol, sp.MatrixSymbol)
     except AttributeError:
         return expression
     swaps = {}
     for symbol in symbols:
         if isinstance(symbol, sp.Dummy):
             continue
-        name = unicode_name(symbol.name).replace("{", "").replace("}", "")
-        if name != symbol.name:
+        name = _reader_name(symbol.name, unicode_name)
+        if name == symbol.name:
+            continue
+        if isinstance(symbol, sp.MatrixSymbol):
+            swaps[symbol] = sp.MatrixSymbol(name, *symbol.shape)
+        else:
             swaps[symbol] = sp.Symbol(name, **symbol.assumptions0)
-    return expression.xreplace(swaps) if swaps else expression
+    renamed = expression.xreplace(swaps) if swaps else expression
+    # sympy draws det(J) as ||J||, which a reader takes for a norm: print it as det J.
+    determinants = {
+        det: sp.Symbol("det " + sp.pretty(det.arg, use_unicode=True))
+        for det in renamed.atoms(sp.Determinant)
+        if isinstance(det.arg, sp.MatrixSymbol)
+    }
+    return renamed.xreplace(determinants) if determinants else renamed
+
+
+# Unicode superscripts for a layer index written name^(l+1): sympy's 2D printer would show
+# the caret as a raw "__(l+1)".
+_SUPERSCRIPT = str.maketrans("0123456789+-()lnkLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ˡⁿᵏᴸᵀ")
+
+
+def _reader_name(name: str, unicode_name) -> str:
+    head, caret, layer = name.partition("^")
+    if caret and re.fullmatch(r"\(?[0-9+\-lnkLT]+\)?", layer):
+        return unicode_name(head).replace("{", "").replace("}", "") + layer.translate(_SUPERSCRIPT)
+    return unicode_name(name).replace("{", "").replace("}", "")
 
 
 def _course_pretty(expression: Any) -> str | None:

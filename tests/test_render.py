@@ -55,3 +55,15 @@ def test_show_fits_the_width(formula_id, width, monkeypatch, tmp_path):
     lines = result.output.split("\n")
     assert all(len(line) <= width for line in lines), max(lines, key=len)
     assert "False" not in result.output.split("LaTeX")[0]
+
+
+def test_layer_superscripts_and_determinants_print_as_the_course_writes_them():
+    """delta^(l) as δ⁽ˡ⁾ (sympy alone prints a raw `δ__(l)`), det J as det J (sympy alone draws
+    ||J||, which reads as a norm)."""
+    import formulas
+    from formulas.proof import course_renamed
+
+    backward = sp.pretty(course_renamed(formulas.get("mlp-backward-delta").statement))
+    assert "δ⁽ˡ⁾" in backward and "W⁽ˡ⁺¹⁾" in backward and "__" not in backward
+    coupling = sp.pretty(course_renamed(formulas.get("affine-coupling-logdet").statement))
+    assert "det J" in coupling and "││" not in coupling
