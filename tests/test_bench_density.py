@@ -151,6 +151,7 @@ class _Counter:
 def test_early_stopping_restores_the_best_validation_weights(monkeypatch, tmp_path):
     monkeypatch.setattr(density, "_load", lambda entry: (lambda ctx: _Counter(), None))
     monkeypatch.setattr(density, "CHECKS_PER_BUDGET", 10**9)  # a check after every step
+    monkeypatch.setattr(density, "VALIDATION_SHARE", 1.0)  # however long the check takes
     row = density.bench_one(density.Entry("fake"), 60.0, 0, torch.device("cpu"), tmp_path, False)
     assert row["stopped"] == "early stop"
     assert row["best_step"] == 5 and row["best_valid_nll_nats"] == 100.0
@@ -224,3 +225,22 @@ def test_bench_cli_unknown_model_is_a_one_line_error(capsys):
     with pytest.raises(SystemExit) as done:
         main(["bench", "density", "--models", "fvsb"])
     assert done.value.code == 2 and "fvsbn" in capsys.readouterr().err
+
+
+class _SlowValidation(_Counter):
+    """Instant steps, a validation pass of 50 ms that keeps improving."""
+
+    def validation_nll(self):
+        import time
+
+        time.sleep(0.05)
+        return 100.0 - self.w.weight.item()
+
+
+def test_slow_validation_checks_take_at_most_their_share_of_the_budget(monkeypatch, tmp_path):
+    monkeypatch.setattr(density, "_load", lambda entry: (lambda ctx: _SlowValidation(), None))
+    monkeypatch.setattr(density, "CHECKS_PER_BUDGET", 1000)  # asks for a check every 1 ms
+    row = density.bench_one(density.Entry("fake"), 1.0, 0, torch.device("cpu"), tmp_path, False)
+    # 20% of 1 s is 4 checks of 50 ms (+ the first and the final one); every 1 ms would be ~20
+    assert row["stopped"] == "budget" and 3 <= len(row["validation_curve"]) <= 7
+    assert row["steps"] > 100  # the rest of the budget trained

@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 import quiz_helpers
+from multipart_topic_checks import close, right_option, same_expression, value
 
 from quizzes.catalog import generate, load_templates
 from quizzes.engine import mark, perturbed_answer
@@ -22,27 +23,13 @@ MULTIPART = sorted(t for t, template in TEMPLATES.items() if template.kind == "m
 SEEDS = range(8)
 
 
-def value(text: str, name: str):
-    match = re.search(r"(?<![\w^])" + re.escape(name) + r" = ", text)
-    assert match, f"no '{name} = ' in {text}"
-    return quiz_helpers.leading_literal(text[match.end() :])
+def test_every_topic_has_five_multipart_problems():
+    from formulas.core import TOPICS
 
-
-def close(answer: str, truth: float, rel: float = 1e-4) -> None:
-    assert math.isclose(float(answer), truth, rel_tol=rel, abs_tol=1e-9), (answer, truth)
-
-
-def right_option(part) -> str:
-    return part.choices[ord(part.answer) - ord("A")]
-
-
-def same_expression(text: str, truth, symbols: dict[str, str], points) -> None:
-    from quizzes.parser import parse
-
-    expr = parse(text, symbols)
-    for point in points:
-        sub = {s: point[s.name] for s in expr.free_symbols | truth.free_symbols}
-        assert abs(complex(expr.subs(sub).evalf()) - complex(truth.subs(sub).evalf())) < 1e-9
+    counts = {topic: 0 for topic in TOPICS}
+    for template_id in MULTIPART:
+        counts[TEMPLATES[template_id].topic] += 1
+    assert all(count >= 5 for count in counts.values()), counts
 
 
 def check_diffusion(q):
