@@ -147,7 +147,23 @@ class Pick:
 
     @property
     def card_id(self) -> str:
-        return self.question_.id if self.question_ is not None else self.template.id
+        """The FSRS card this pick reviews: the question's (a fact card for recall forms);
+        a recall template's fact card once its variant is drawn, before that the fact of
+        its first formula (what `plan` counts as new material)."""
+        from quizzes.repetition import FACT_PREFIX, RECALL_KINDS
+
+        if self.question_ is not None:
+            return self.question_.card_id
+        if self.template.kind not in RECALL_KINDS:
+            return self.template.id
+        if self.variant is not None:
+            try:
+                return self.question().card_id
+            except CheatsheetError:
+                return self.template.id
+        if self.template.formulas:
+            return FACT_PREFIX + self.template.formulas[0]
+        return self.template.id
 
     @property
     def topic(self) -> str:
@@ -249,7 +265,12 @@ class Catalog:
         return None
 
     def find_item(self, card_id: str) -> Pick | None:
-        """The bank question or template with this card id (None if gone)."""
+        """The bank question or template with this card id (None if gone); for a fact card,
+        one of its forms (quizzes.repetition.forms), drawn with a seed of the card id."""
+        from quizzes.repetition import is_fact_card, pick_for_card
+
+        if is_fact_card(card_id):
+            return pick_for_card(self, card_id, None, random.Random(card_id))
         if card_id in TEMPLATES:
             return Pick(template=TEMPLATES[card_id])
         found = self._bank_with(card_id)
@@ -309,17 +330,43 @@ class Catalog:
                 f"unknown kind '{kind}'" + (f"; did you mean {', '.join(near)}?" if near else "")
             )
         pool = self.pool(topic, kind)
-        if only is not None:
-            pool = [pick for pick in pool if pick.card_id in only]
         rng = random.Random(seed)
+        if only is not None:
+            pool = self._due_pool(pool, only, topic, kind, rng)
         chosen = rng.sample(pool, min(n, len(pool))) if pool else []
         # A short pool repeats its templates with fresh variants until n questions.
-        templates = [pick for pick in pool if pick.template is not None]
+        templates = [pick for pick in pool if pick.template is not None and pick.variant is None]
         while len(chosen) < n and templates:
             chosen.append(rng.choice(templates))
         return [
             Pick(template=pick.template, variant=rng.randrange(VARIANT_RANGE))
-            if pick.template is not None
+            if pick.template is not None and pick.variant is None
             else pick
             for pick in chosen
         ]
+
+    def _due_pool(
+        self, pool: list[Pick], only: set[str], topic: str, kind: str | None, rng: random.Random
+    ) -> list[Pick]:
+        """The picks that ask the due cards `only`: bank questions and computation templates
+        by their card, and one form (seeded) of each due fact card."""
+        from quizzes.repetition import RECALL_KINDS, is_fact_card, pick_for_card
+
+        due = [
+            pick
+            for pick in pool
+            if not is_fact_card(pick.card_id)
+            and pick.card_id in only
+            and (pick.question_ is not None or pick.template.kind not in RECALL_KINDS)
+        ]
+        scope = None if topic == "all" else topic
+        for card_id in sorted(card for card in only if is_fact_card(card)):
+            pick = pick_for_card(self, card_id, scope, rng)
+            if pick is None or (scope is not None and pick.topic != scope):
+                continue
+            if kind not in (None, (pick.question_ or pick.template).kind) and not (
+                kind == "generated" and pick.template is not None
+            ):
+                continue
+            due.append(pick)
+        return due

@@ -237,23 +237,35 @@ def print_plan(plan: dict[str, Any], console: Any) -> None:
         )
 
 
-def review_picks(catalog: Any, due_cards: list[Any], n: int, seed: int | None):
+def review_picks(
+    catalog: Any,
+    due_cards: list[Any],
+    n: int,
+    seed: int | None,
+    last: dict[str, str] | None = None,
+):
     """What `review` asks: the due cards in the store's order (most overdue first), at most n,
-    each a fresh variant of its template; and per topic how many due cards another command
-    asks (backprop drills) or that no bank holds any more."""
+    each a fresh variant of its template (a fact card: one of its forms, seeded, not the one
+    asked last time, `last` card id -> question id, where it has another); and per topic how
+    many due cards another command asks (backprop drills) or that no bank holds any more."""
     from quizzes.catalog import Pick
+    from quizzes.repetition import is_fact_card, pick_for_card
 
     rng = random.Random(seed)
     picks: list[Any] = []
     elsewhere: dict[str, int] = {}
+    last = last or {}
     for card in due_cards:
         if len(picks) >= n:
             break
-        item = catalog.find_item(card.card_id)
+        if is_fact_card(card.card_id):
+            item = pick_for_card(catalog, card.card_id, card.topic, rng, last.get(card.card_id))
+        else:
+            item = catalog.find_item(card.card_id)
         if item is None:
             elsewhere[card.topic] = elsewhere.get(card.topic, 0) + 1
             continue
-        if item.template is not None:
+        if item.template is not None and item.variant is None:
             item = Pick(template=item.template, variant=rng.randrange(1_000_000))
         picks.append(item)
     return picks, elsewhere

@@ -94,7 +94,20 @@ class Question:
 
     @property
     def card_id(self) -> str:
-        """The spaced-repetition card: one per bank question, one per template."""
+        """The spaced-repetition card. A recall question (symbolic, choice, true/false,
+        spot-the-error) is one form of a fact, its first formula: all forms of that fact share
+        the card `fact:<formula-id>` (quizzes.repetition). Computations keep one card per
+        bank question and one per template."""
+        from quizzes.repetition import fact_card
+
+        card = fact_card(self)
+        if card is not None:
+            return card
+        return self.template if self.template else self.id
+
+    @property
+    def form_id(self) -> str:
+        """What asked this question: its template (generated) or its own id (bank)."""
         return self.template if self.template else self.id
 
     @property

@@ -15,7 +15,8 @@ Safety, as the issue asks:
   exactly as it is, never replaced;
 - the schema is versioned with PRAGMA user_version and upgraded by the MIGRATIONS list.
 
-Scheduling is FSRS (the `fsrs` package): one card per bank question, one per template.
+Scheduling is FSRS (the `fsrs` package): one card per fact for recall questions (every form of
+a formula, `fact:<formula-id>`), one per bank question or template for computations.
 """
 
 from __future__ import annotations
@@ -36,8 +37,61 @@ DB_NAME = "progress.sqlite3"
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
 
-# Each entry upgrades the schema from version i to i + 1; never edit an applied one.
-MIGRATIONS: list[str] = [
+
+def _fact_cards(store: Store) -> None:
+    """1 -> 2: every form of a fact shares one FSRS card (quizzes.repetition). Answers to recall
+    questions move from their question's or template's card to `fact:<formula-id>`, as their
+    own kind and formulas say; every card that gained or lost answers is rebuilt by replaying
+    its answers, in order, through FSRS, so no review is lost. Runs inside the migration's
+    transaction: all of it or none of it."""
+    from fsrs import Card, Rating
+
+    from quizzes.repetition import card_for
+
+    moved: set[str] = set()
+    rows = store.db.execute("SELECT id, card_id, kind, formulas FROM answers").fetchall()
+    for answer_id, card_id, kind, formulas in rows:
+        try:
+            names = json.loads(formulas or "[]")
+        except ValueError:
+            continue
+        target = card_for(kind, names if isinstance(names, list) else [], card_id)
+        if target != card_id:
+            store.db.execute("UPDATE answers SET card_id = ? WHERE id = ?", (target, answer_id))
+            moved.update((card_id, target))
+    for card_id in sorted(moved):
+        answers = store.db.execute(
+            "SELECT answered_at, topic, correct, rating FROM answers WHERE card_id = ? "
+            "ORDER BY answered_at, id",
+            (card_id,),
+        ).fetchall()
+        if not answers:
+            store.db.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
+            continue
+        card = Card(card_id=_stable_int(card_id))
+        for answered_at, _, _, rating in answers:
+            grade = RATING_NAMES.index(rating) + 1 if rating in RATING_NAMES else 3
+            card, _ = store.scheduler.review_card(
+                card, Rating(grade), review_datetime=dt.datetime.fromisoformat(answered_at)
+            )
+        store.db.execute(
+            "INSERT INTO cards (card_id, topic, fsrs, due, reviews, lapses) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(card_id) DO UPDATE SET topic = excluded.topic, fsrs = excluded.fsrs, "
+            "due = excluded.due, reviews = excluded.reviews, lapses = excluded.lapses",
+            (
+                card_id,
+                answers[-1][1],
+                card.to_json(),
+                card.due.isoformat(),
+                len(answers),
+                sum(1 for answer in answers if not answer[2]),
+            ),
+        )
+
+
+# Each entry upgrades the schema from version i to i + 1; never edit an applied one. An entry
+# is SQL, or a function of the store run inside the same transaction.
+MIGRATIONS: list[Any] = [
     # 0 -> 1: answers, cards, sessions
     """
     CREATE TABLE answers (
@@ -73,6 +127,8 @@ MIGRATIONS: list[str] = [
         seed INTEGER
     );
     """,
+    # 1 -> 2: FSRS cards per fact (recall forms of one formula share a card)
+    _fact_cards,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 RATING_NAMES = ("again", "hard", "good", "easy")
@@ -115,6 +171,7 @@ class Store:
         self.path = Path(path)
         self._check_file()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._scheduler = None
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -126,7 +183,6 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise self._damaged(str(error)) from None
-        self._scheduler = None
 
     # opening ------------------------------------------------------------------------------------
     def _damaged(self, detail: str) -> StoreDamaged:
@@ -155,9 +211,13 @@ class Store:
                 # re-read under the write lock: another process may have migrated meanwhile
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
                 if version < SCHEMA_VERSION:
-                    for statement in MIGRATIONS[version].split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
+                    step = MIGRATIONS[version]
+                    if callable(step):
+                        step(self)
+                    else:
+                        for statement in step.split(";"):
+                            if statement.strip():
+                                self.db.execute(statement)
                     version += 1
                     self.db.execute(f"PRAGMA user_version = {version}")
                 self.db.execute("COMMIT")
@@ -281,6 +341,14 @@ class Store:
             "SELECT card_id, topic, due, reviews, lapses FROM cards WHERE card_id = ?", (card_id,)
         ).fetchone()
         return _card_state(row) if row else None
+
+    def last_questions(self) -> dict[str, str]:
+        """card id -> the question id of its latest answer (what was asked last time)."""
+        rows = self.db.execute(
+            "SELECT card_id, question_id FROM answers WHERE id IN "
+            "(SELECT MAX(id) FROM answers GROUP BY card_id)"
+        ).fetchall()
+        return dict(rows)
 
     def cards(self, topic: str | None = None) -> list[CardState]:
         rows = self.db.execute(

@@ -269,8 +269,9 @@ def review(
 
     store = open_store(home)
     due_cards = store.due()
+    last = store.last_questions()
     store.close()
-    picks, elsewhere = review_picks(Catalog(), due_cards, n, seed)
+    picks, elsewhere = review_picks(Catalog(), due_cards, n, seed, last)
     if elsewhere and not as_json:
         for name, count in sorted(elsewhere.items()):
             hint = " (`cheatsheet backprop KIND --quiz`)" if name == "backprop" else ""
