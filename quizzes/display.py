@@ -49,8 +49,13 @@ def human_display(console: Any) -> Callable[[str, dict[str, Any]], None]:
             if "remaining" in payload:
                 minutes, seconds = divmod(int(payload["remaining"]), 60)
                 clock = f" [bold]{minutes:02d}:{seconds:02d} left[/]"
+            heading = (
+                f"Part ({payload['part']}) of {payload['parts']}"
+                if "part" in payload  # the next part of a multipart problem
+                else f"Question {payload['number']}/{payload['total']}"
+            )
             console.print(
-                f"[bold]Question {payload['number']}/{payload['total']}[/] "
+                f"[bold]{heading}[/] "
                 f"[dim]{_escape(question.topic)} · {question.kind} · {_escape(question.id)}[/]"
                 + clock
             )

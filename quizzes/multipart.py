@@ -149,13 +149,16 @@ def ask_parts(session: Any, question: Question) -> Any:
                 for i, (part, answer) in enumerate(zip(question.parts, answers))
             ]
         return result
-    from quizzes.engine import Result, expected_text
+    from quizzes.engine import Result, expected_text, h_is_an_answer
 
     results = []
     for index, part in enumerate(question.parts):
         shown = as_asked(part)
         if index > 0:
-            session.show("question", {"number": f"{label(index)}", "total": "", "question": shown})
+            payload = {"part": label(index), "parts": len(question.parts), "question": shown}
+            if h_is_an_answer(shown):
+                payload["help"] = "here h is an answer, :h asks for a hint"
+            session.show("question", payload)
         result = session._answer(shown)
         if result is None:
             if index == 0:

@@ -30,10 +30,11 @@ def human_view(console: Any, base: Show) -> Show:
         nonlocal helped
         if event == "question":
             base(event, payload)
-            if not helped:
+            help_line = payload.get("help", "")  # a multipart problem's later parts have none
+            if not helped and help_line:
                 helped = True
-                console.print(f"[dim]({_escape(payload['help'])})[/]")
-            elif "h is an answer" in payload["help"]:
+                console.print(f"[dim]({_escape(help_line)})[/]")
+            elif "h is an answer" in help_line:
                 console.print("[dim](here h is an answer: :h asks for a hint)[/]")
         elif event == "hint":
             if payload["text"] is None:

@@ -888,6 +888,33 @@ def test_at_a_terminal_each_part_is_asked_on_its_own():
     assert result.to_json()["parts"][1]["expected"] == question.parts[1].answer
 
 
+def test_the_terminal_view_asks_each_part_under_its_own_heading():
+    """The view a student sees (rich console): the later parts have no help line of their own
+    and must not break it (they did: "error: help" after part (a))."""
+    import io
+
+    from rich.console import Console
+
+    from quizzes.display import human_display
+    from quizzes.engine import Session, lines_reader
+    from quizzes.session_view import human_view
+
+    question = generate(TEMPLATES["rl-returns-td-multipart"], 2)
+    out = io.StringIO()
+    console = Console(file=out, width=100, color_system=None)
+    session = Session(
+        picks=[question],
+        read=lines_reader(iter(part.answer + "\n" for part in question.parts)),
+        show=human_view(console, human_display(console)),
+        interactive=True,
+    )
+    (result,) = session.run()
+    text = out.getvalue()
+    assert result.correct, text
+    assert "Question 1/1" in text and "Part (b) of 3" in text and "Part (c) of 3" in text
+    assert text.count("? to skip") == 1  # the help line once, at the first prompt
+
+
 def test_from_a_pipe_a_problem_takes_one_line_and_reports_each_part():
     from quizzes.engine import Session, lines_reader
     from quizzes.multipart import SEPARATOR
