@@ -739,3 +739,217 @@ ATOMS: dict[str, dict[str, str]] = {
         "H(p_d)": r"H(p_d)",
     },
 }
+
+
+# --------------------------------------------------------------------------------------------
+# LaTeX as a terminal reads it: the sheet's and the errata's LaTeX strings, shown in a terminal
+# (errata, spot-the-error options), as Unicode text (\mathcal N -> 𝒩, \frac{a}{b} -> (a)/(b),
+# \sqrt{D} -> √(D), \alpha -> α). The LaTeX itself is what the exports render.
+
+_LATEX_SYMBOLS = {
+    "sim": "~",
+    "Rightarrow": "⇒",
+    "rightarrow": "→",
+    "to": "→",
+    "leftarrow": "←",
+    "mapsto": "↦",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "neq": "≠",
+    "approx": "≈",
+    "propto": "∝",
+    "cdot": "·",
+    "times": "×",
+    "odot": "⊙",
+    "circ": "∘",
+    "infty": "∞",
+    "partial": "∂",
+    "nabla": "∇",
+    "sum": "Σ",
+    "prod": "Π",
+    "int": "∫",
+    "in": "∈",
+    "forall": "∀",
+    "exists": "∃",
+    "mid": "|",
+    "|": "‖",
+    "top": "ᵀ",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "⋯",
+    "pm": "±",
+    "emptyset": "∅",
+    "cup": "∪",
+    "cap": "∩",
+    "subset": "⊂",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lfloor": "⌊",
+    "rfloor": "⌋",
+    "{": "{",
+    "}": "}",
+    "%": "%",
+    "&": "&",
+}
+_SPACES = {",", ";", ":", "!", " ", "quad", "qquad"}
+_DROPPED = {"left", "right", "big", "Big", "bigg", "Bigg", "displaystyle", "limits"}
+_WORDS = {"log", "exp", "det", "max", "min", "sup", "inf", "arg", "sin", "cos", "tanh", "lim"}
+_FONTS = {"text", "mathrm", "operatorname", "textrm", "mathit", "textit", "emph", "boldsymbol"}
+_LETTER_STYLES = {
+    "mathcal": "𝒜ℬ𝒞𝒟ℰℱ𝒢ℋℐ𝒥𝒦ℒℳ𝒩𝒪𝒫𝒬ℛ𝒮𝒯𝒰𝒱𝒲𝒳𝒴𝒵",
+    "mathbb": "𝔸𝔹ℂ𝔻𝔼𝔽𝔾ℍ𝕀𝕁𝕂𝕃𝕄ℕ𝕆ℙℚℝ𝕊𝕋𝕌𝕍𝕎𝕏𝕐ℤ",
+}
+
+
+def _group(text: str, start: int) -> tuple[str, int]:
+    """The argument at `start` (after spaces): a {...} group's inside, a command's name, or one
+    character; and where it ends."""
+    while start < len(text) and text[start] == " ":
+        start += 1
+    if start >= len(text):
+        return "", start
+    if text[start] == "{":
+        depth = 0
+        for index in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[index], 0)
+            if depth == 0:
+                return text[start + 1 : index], index + 1
+        return text[start + 1 :], len(text)
+    if text[start] == "\\":
+        match = re.match(r"\\([A-Za-z]+|.)", text[start:])
+        return match.group(0), start + match.end()
+    return text[start], start + 1
+
+
+# Superscripts a terminal font draws well (layer indices, transposes, inverses).
+_SUPERSCRIPT_TEXT = str.maketrans("0123456789-+()nliT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡⁱᵀ")
+
+
+def _enclosed(text: str) -> bool:
+    """One pair of parentheses encloses all of `text` ("(a + b)", not "(a)(b)")."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for index, character in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0 and index < len(text) - 1:
+            return False
+    return True
+
+
+def _atomic(text: str) -> bool:
+    """Needs no parentheses as a numerator or denominator: a name, a number, √(..), (..)."""
+    if re.fullmatch(r"[\w.′'∂ᵀ⁻¹²^*]+", text):
+        return True
+    return _enclosed(text) or (text.startswith("√") and _enclosed(text[1:]))
+
+
+def _script(inner: str, table, mark: str) -> str:
+    """A sub- or superscript: Unicode script characters when every one has one, else mark+()."""
+    plain = latex_text(inner)
+    if mark == "^":
+        table = _SUPERSCRIPT_TEXT
+        if plain and all(character in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡⁱᵀ" for character in plain):
+            return plain  # already a superscript (\top)
+    if plain and all(character.translate(table) != character for character in plain):
+        return plain.translate(table)
+    if len(plain) == 1 or _enclosed(plain) or (mark == "_" and plain.isalnum()):
+        return mark + plain
+    return f"{mark}({plain})"
+
+
+def _matrix(body: str) -> str:
+    rows = [row for row in re.split(r"\\\\", body) if row.strip()]
+    return (
+        "["
+        + "; ".join(", ".join(latex_text(cell).strip() for cell in row.split("&")) for row in rows)
+        + "]"
+    )
+
+
+def latex_text(latex: str) -> str:
+    """`latex` as readable Unicode text for a terminal (never sympy code, never a backslash)."""
+    out: list[str] = []
+    index = 0
+    text = latex
+    while index < len(text):
+        character = text[index]
+        if character == "\\":
+            match = re.match(r"\\([A-Za-z]+|.)", text[index:])
+            if not match:
+                index += 1
+                continue
+            name, index = match.group(1), index + match.end()
+            if name == "begin":
+                environment, after = _group(text, index)
+                end = text.find(r"\end{" + environment + "}", after)
+                end = len(text) if end < 0 else end
+                body = text[after:end]
+                index = end + len(r"\end{" + environment + "}")
+                out.append(_matrix(body) if "matrix" in environment else latex_text(body))
+            elif name == "frac":
+                numerator, index = _group(text, index)
+                denominator, index = _group(text, index)
+                top, bottom = latex_text(numerator), latex_text(denominator)
+                wrap = lambda part: part if _atomic(part) else f"({part})"  # noqa: E731
+                out.append(f"{wrap(top)}/{wrap(bottom)}")
+            elif name == "sqrt":
+                argument, index = _group(text, index)
+                inner = latex_text(argument)
+                out.append("√" + (inner if len(inner) == 1 else f"({inner})"))
+            elif name in ("xrightarrow", "overset", "stackrel"):
+                label, index = _group(text, index)
+                if name != "xrightarrow":
+                    base, index = _group(text, index)
+                    out.append(latex_text(base) + "^(" + latex_text(label) + ")")
+                else:
+                    out.append(f" —{latex_text(label)}→ ")
+            elif name in ("hat", "bar", "tilde", "overline", "widehat", "widetilde", "vec", "dot"):
+                argument, index = _group(text, index)
+                inner = latex_text(argument)
+                accent = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar",
+                          "tilde": "tilde", "widetilde": "tilde"}.get(name)  # fmt: skip
+                if accent and len(inner) == 1:
+                    out.append(inner + COMBINING[accent])
+                else:
+                    out.append(f"{name}({inner})")
+            elif name in _LETTER_STYLES or name in ("mathbf", "bm"):
+                argument, index = _group(text, index)
+                letters = latex_text(argument)
+                if name in _LETTER_STYLES and len(letters) == 1 and letters.isupper():
+                    out.append(_LETTER_STYLES[name][ord(letters) - ord("A")])
+                else:
+                    out.append(letters)
+            elif name in _FONTS:
+                argument, index = _group(text, index)
+                out.append(latex_text(argument))
+            elif name in _SPACES:
+                out.append(" ")
+            elif name in _DROPPED:
+                pass
+            elif name == "\\":
+                out.append("; ")
+            elif name in UNICODE_GREEK:
+                out.append(UNICODE_GREEK[name])
+            elif name in _LATEX_SYMBOLS:
+                out.append(_LATEX_SYMBOLS[name])
+            elif name in _WORDS:
+                out.append(name + (" " if index < len(text) and text[index] not in "_^({" else ""))
+            else:
+                out.append(name)  # an unknown command keeps its name, never its backslash
+        elif character in "_^":
+            argument, index = _group(text, index + 1)
+            table = SUBSCRIPT if character == "_" else SUPERSCRIPT
+            out.append(_script(argument, table, character))
+        elif character in "{}":
+            index += 1
+        elif character == "~":
+            out.append(" ")
+            index += 1
+        else:
+            out.append(character)
+            index += 1
+    joined = re.sub(r" {2,}", " ", "".join(out)).strip()
+    return re.sub(r"([∂∇]) ", r"\1", joined)  # \partial h reads ∂h

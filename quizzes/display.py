@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from formulas.notation import latex_text
 from quizzes.questions import letters
 
 
@@ -23,7 +24,8 @@ def question_lines(question: Any) -> list[str]:
     lines = [question.prompt]
     if question.kind in ("choice", "spot-error"):
         for letter, choice in zip(letters(len(question.choices)), question.choices):
-            lines.append(f"  {letter}) {choice}")
+            # LaTeX options (the sheet's own lines) read as Unicode text at a terminal
+            lines.append(f"  {letter}) {latex_text(choice) if chr(92) in choice else choice}")
         if question.kind == "spot-error":
             lines.append("Which line is wrong? (a letter)")
     elif question.kind == "ordering":

@@ -67,3 +67,48 @@ def test_layer_superscripts_and_determinants_print_as_the_course_writes_them():
     assert "δ⁽ˡ⁾" in backward and "W⁽ˡ⁺¹⁾" in backward and "__" not in backward
     coupling = sp.pretty(course_renamed(formulas.get("affine-coupling-logdet").statement))
     assert "det J" in coupling and "││" not in coupling
+
+
+@pytest.mark.parametrize(
+    "latex,text",
+    [
+        (r"\mathcal N(\mu_1, \Sigma_1)", "𝒩(μ₁, Σ₁)"),
+        (r"\frac{1}{\sqrt{\alpha_t}}", "1/√(α_t)"),
+        (r"\alpha = \text{Softmax}(QK^T / \sqrt{D}) \in \mathbb{R}^{T \times T}", None),
+        (r"J = \begin{pmatrix} a & b \\ 0 & 1 \end{pmatrix}", "J = [a, b; 0, 1]"),
+        (r"\delta^{(l)} = W^{(l+1)\top}", "δ⁽ˡ⁾ = W^((l+1)ᵀ)"),
+        (r"x \xrightarrow{\text{enc}} z_e", "x —enc→ z_e"),
+        (r"\|\epsilon - \epsilon_\theta\|^2", "‖ε - ε_θ‖²"),
+    ],
+)
+def test_latex_reads_as_unicode_text(latex, text):
+    from formulas.notation import latex_text
+
+    shown = latex_text(latex)
+    assert "\\" not in shown and "{" not in shown
+    if text is not None:
+        assert shown == text
+    else:
+        assert shown == "α = Softmax(QKᵀ / √D) ∈ ℝ^(T × T)"
+
+
+def test_errata_and_spot_the_error_options_show_no_raw_latex(tmp_path):
+    """Every erratum's sheet and right form, as `errata` prints them, and the options of the
+    errata spot-the-error questions, as the quiz shows them at a terminal."""
+    import formulas
+    from formulas.notation import latex_text
+    from quizzes.catalog import generate, load_templates
+    from quizzes.display import question_lines
+    from quizzes.questions import TEMPLATES
+
+    for formula in formulas.all():
+        if formula.erratum:
+            for form in (formula.erratum.sheet, formula.erratum.correct):
+                assert "\\" not in latex_text(form), (formula.id, form)
+    load_templates()
+    spot = [t for t in TEMPLATES if t.startswith("errata-spot")]
+    assert spot
+    for template_id in spot:
+        for seed in range(5):
+            lines = question_lines(generate(TEMPLATES[template_id], seed))
+            assert not any("\\" in line for line in lines[1:]), (template_id, lines)

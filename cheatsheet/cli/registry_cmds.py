@@ -165,8 +165,11 @@ def show(formula_id: FormulaId, width: WidthOption = None, as_json: JsonOption =
         out(render.wrap_words(f"evaluate: cheatsheet eval {formula.id} {call}", columns, 10))
     if formula.erratum:
         console.print("\n[bold red]Erratum.[/]")
-        out(render.wrap_hanging(f"sheet:   {formula.erratum.sheet}", columns, indent=9))
-        out(render.wrap_hanging(f"right:   {formula.erratum.correct}", columns, indent=9))
+        from formulas.notation import latex_text
+
+        sheet, right = latex_text(formula.erratum.sheet), latex_text(formula.erratum.correct)
+        out(render.wrap_hanging(f"sheet:   {sheet}", columns, indent=9))
+        out(render.wrap_hanging(f"right:   {right}", columns, indent=9))
         out(render.wrap_words(f"why:     {formula.erratum.explanation}", columns, indent=9))
     if formula.has_derivation:
         out(f"\nderivation: cheatsheet derive {formula.id}")
@@ -457,6 +460,8 @@ def errata(
             "not checked in this install": "[yellow]not checked in this install[/]",
             "decided from the source": "[cyan]decided from the source[/]",
         }
+        from formulas.notation import latex_text
+
         heading = None
         for row in rows:
             if row["severity"] != heading:
@@ -474,7 +479,8 @@ def errata(
                 ("check:", "evidence"),
             ):
                 if row.get(key):
-                    console.print(hanging(label, row[key]), markup=False, highlight=False)
+                    text = latex_text(row[key]) if key in ("sheet", "correct") else row[key]
+                    console.print(hanging(label, text), markup=False, highlight=False)
         errors = sum(row["severity"] == "error" for row in rows)
         console.print(f"\n{len(rows)} errata: {errors} errors, {len(rows) - errors} typos")
     if any(row["state"] == "NOT confirmed" for row in rows):
