@@ -19,13 +19,18 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def readable(text: str) -> str:
+    """`text` as a terminal shows it: a LaTeX option (the sheet's own line) as Unicode text."""
+    return latex_text(text) if "\\" in text else text
+
+
 def question_lines(question: Any) -> list[str]:
     """The question as shown (prompt, then lettered choices or steps, then the symbols)."""
     lines = [question.prompt]
     if question.kind in ("choice", "spot-error"):
         for letter, choice in zip(letters(len(question.choices)), question.choices):
             # LaTeX options (the sheet's own lines) read as Unicode text at a terminal
-            lines.append(f"  {letter}) {latex_text(choice) if chr(92) in choice else choice}")
+            lines.append(f"  {letter}) {readable(choice)}")
         if question.kind == "spot-error":
             lines.append("Which line is wrong? (a letter)")
     elif question.kind == "ordering":
@@ -78,7 +83,7 @@ def human_display(console: Any) -> Callable[[str, dict[str, Any]], None]:
             else:
                 console.print(f"[red]✗ {_escape(result.feedback)}[/]")
             if not result.correct:
-                console.print(f"  answer: {_escape(result.expected)}")
+                console.print(f"  answer: {_escape(readable(result.expected))}")
             if result.explanation:
                 console.print(f"  [dim]why:[/] {_escape(result.explanation)}")
             for formula_id in result.formulas:

@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from quizzes.display import readable
+
 Show = Callable[[str, dict[str, Any]], None]
 
 
@@ -180,7 +182,7 @@ def print_exam(report: dict[str, Any], console: Any) -> None:
             console.print(
                 f"  [red]yours:[/] {_escape(entry['given'])}  {_escape(entry['feedback'])}"
             )
-        console.print(f"  [green]answer:[/] {_escape(entry['expected'])}")
+        console.print(f"  [green]answer:[/] {_escape(readable(entry['expected']))}")
         if entry["explanation"]:
             console.print(f"  [dim]why:[/] {_escape(entry['explanation'])}")
         for pointer in entry["derive"]:

@@ -98,7 +98,8 @@ def test_errata_and_spot_the_error_options_show_no_raw_latex(tmp_path):
     import formulas
     from formulas.notation import latex_text
     from quizzes.catalog import generate, load_templates
-    from quizzes.display import question_lines
+    from quizzes.display import question_lines, readable
+    from quizzes.engine import expected_text
     from quizzes.questions import TEMPLATES
 
     for formula in formulas.all():
@@ -110,5 +111,8 @@ def test_errata_and_spot_the_error_options_show_no_raw_latex(tmp_path):
     assert spot
     for template_id in spot:
         for seed in range(5):
-            lines = question_lines(generate(TEMPLATES[template_id], seed))
+            question = generate(TEMPLATES[template_id], seed)
+            lines = question_lines(question)
             assert not any("\\" in line for line in lines[1:]), (template_id, lines)
+            assert "\\" not in question.explanation, (template_id, question.explanation)
+            assert "\\" not in readable(expected_text(question)), template_id

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 
+from formulas.notation import latex_text
 from quizzes.catalog import COURSE_TOPICS
 from quizzes.questions import Question, template
 
@@ -33,7 +34,9 @@ def _from_erratum(rng: random.Random, question_id: str, topic: str, formula) -> 
             "the course sheet's misprint. Which one is wrong?"
         ),
         answer="A" if sheet_first else "B",
-        explanation=f"{erratum.explanation.rstrip('. ')}. Right form: {erratum.correct}",
+        explanation=(
+            f"{erratum.explanation.rstrip('. ')}. Right form: {latex_text(erratum.correct)}"
+        ),
         formulas=(formula.id,),
         choices=choices,
         tags=("errata",),
@@ -69,7 +72,7 @@ def _from_mutant(rng: random.Random, question_id: str, topic: str, candidates) -
             kind="spot-error",
             prompt=f"{formula.title}: one of these two forms is wrong. Which one?",
             answer="B" if right_first else "A",
-            explanation=f"The wrong form has {mutant.description}. Right form: {right}",
+            explanation=f"The wrong form has {mutant.description}. Right form: {latex_text(right)}",
             formulas=(formula.id,),
             choices=(right, wrong) if right_first else (wrong, right),
             tags=("mutant",),
