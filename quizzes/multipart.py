@@ -149,7 +149,47 @@ def ask_parts(session: Any, question: Question) -> Any:
                 for i, (part, answer) in enumerate(zip(question.parts, answers))
             ]
         return result
-    from quizzes.engine import Result, expected_text, h_is_an_answer
+    from quizzes.engine import Result, cap_rating, expected_text, rating_for
+
+    # One FSRS card for the problem: a self-rating is asked once, after the last part, not
+    # after every right part.
+    rate_at_the_end, session.ask_rating = session.ask_rating, False
+    try:
+        results = _ask_each_part(session, question)
+    finally:
+        session.ask_rating = rate_at_the_end
+    if results is None:
+        return None
+    correct, feedback, method = summarise(question, results)
+    combined = Result(
+        id=question.id,
+        topic=question.topic,
+        kind=question.kind,
+        prompt=question.prompt,
+        given=f" {SEPARATOR} ".join(r.given for r in results),
+        expected=expected_text(question),
+        correct=correct,
+        feedback=feedback,
+        explanation=question.explanation,
+        formulas=tuple(question.formulas),
+        method=method,
+        card_id=question.card_id,
+        valid=all(r.valid for r in results),
+    )
+    combined.parts = [_part_record(i, r) for i, r in enumerate(results)]
+    seconds = [r.seconds for r in results if getattr(r, "seconds", None) is not None]
+    combined.seconds = sum(seconds) if seconds else None
+    hints = sum(getattr(r, "hints", 0) or 0 for r in results)
+    combined.hints = hints
+    combined.rating = rating_for(correct, combined.seconds, hints)
+    if rate_at_the_end and correct and not getattr(session, "exam", False):
+        combined.rating = cap_rating(session._ask_rating(), hints)
+    return combined
+
+
+def _ask_each_part(session: Any, question: Question) -> list[Any] | None:
+    """The parts asked one by one (each marked on its own); None when the first is skipped."""
+    from quizzes.engine import h_is_an_answer
 
     results = []
     for index, part in enumerate(question.parts):
@@ -172,29 +212,7 @@ def ask_parts(session: Any, question: Question) -> Any:
             # out of time: the parts not reached are blanks
             results.extend(_blank(p, result.blank) for p in question.parts[index + 1 :])
             break
-    correct, feedback, method = summarise(question, results)
-    combined = Result(
-        id=question.id,
-        topic=question.topic,
-        kind=question.kind,
-        prompt=question.prompt,
-        given=f" {SEPARATOR} ".join(r.given for r in results),
-        expected=expected_text(question),
-        correct=correct,
-        feedback=feedback,
-        explanation=question.explanation,
-        formulas=tuple(question.formulas),
-        method=method,
-        card_id=question.card_id,
-        valid=all(r.valid for r in results),
-    )
-    combined.parts = [_part_record(i, r) for i, r in enumerate(results)]
-    seconds = [r.seconds for r in results if getattr(r, "seconds", None) is not None]
-    combined.seconds = sum(seconds) if seconds else None
-    from quizzes.engine import rating_for
-
-    combined.rating = rating_for(correct, combined.seconds)
-    return combined
+    return results
 
 
 def _part_record(index: int, result: Any) -> dict[str, Any]:

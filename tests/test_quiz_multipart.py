@@ -939,3 +939,25 @@ def test_quiz_kind_multipart_selects_only_multipart_problems():
 
     picks = Catalog().select("all", 6, seed=1, kind="multipart")
     assert picks and all(pick.question().kind == "multipart" for pick in picks)
+
+
+def test_review_rates_a_problem_once_after_its_last_part():
+    """One card per problem: the self-rating (Again/Hard/Good/Easy) is asked once, after the
+    last part, not after each right part."""
+    from quizzes.engine import RATING_PROMPT, Session
+
+    question = generate(TEMPLATES["rl-returns-td-multipart"], 2)
+    lines = iter([part.answer for part in question.parts] + ["4"])
+    prompts: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(lines)
+
+    session = Session(
+        picks=[question], read=read, show=lambda event, payload: None, interactive=True
+    )
+    session.ask_rating = True
+    (result,) = session.run()
+    assert result.correct and result.rating == "easy"
+    assert prompts.count(RATING_PROMPT) == 1 and prompts[-1] == RATING_PROMPT
