@@ -13,6 +13,11 @@ Masks from degrees (the paper's section 4):
 M^V M^L ... M^1 counts the paths from input j to output d; it is non-zero only where
 m^0(j) < m^0(d): strictly lower-triangular in the ordering (tested).
 
+Direct input-to-output connections (the paper's section 4): a D x D layer masked by
+1[m^0(d) > m^0(j)], strictly lower-triangular in the ordering, adds a logistic autoregression
+(an FVSBN) to the output logits: logits = M^V-layer(h^L) + (A * W_direct) x. It starts at zero
+and has no bias of its own (tested: autograd Jacobian, every mask set).
+
 Order-agnostic training draws a new ordering for each of `num_masks` mask sets and
 connectivity-agnostic training new hidden degrees; training cycles through the sets (one per
 step). The K sets define K autoregressive models, and the model evaluated is their uniform
@@ -51,14 +56,20 @@ class MADEConfig:
     lr: float = param(3e-3, "Adam learning rate")
     batch_size: int = param(128, "digits per step")
     weight_decay: float = param(0.0, "Adam weight decay")
+    direct: bool = param(
+        True, "direct input-to-output connections through a strictly autoregressive mask"
+    )
+    bias_init: bool = param(
+        True, "start each output bias at the training pixels' log-odds (else PyTorch's init)"
+    )
     samples: int = param(64, "samples drawn for samples.png")
 
 
 class MaskedLinear(nn.Linear):
     """A linear layer with K alternative binary masks on its weight; `mask_index` picks one."""
 
-    def __init__(self, in_features: int, out_features: int, masks: torch.Tensor):
-        super().__init__(in_features, out_features)
+    def __init__(self, in_features: int, out_features: int, masks: torch.Tensor, bias: bool = True):
+        super().__init__(in_features, out_features, bias=bias)
         self.register_buffer("masks", masks.float())  # (K, out, in)
         self.mask_index = 0
 
@@ -105,6 +116,7 @@ class MADE(nn.Module):
         connectivity_agnostic: bool = False,
         order: str = "raster",
         seed: int = 0,
+        direct: bool = False,
     ):
         super().__init__()
         if num_masks > 1 and not (order_agnostic or connectivity_agnostic):
@@ -134,10 +146,26 @@ class MADE(nn.Module):
             MaskedLinear(n_in, n_out, torch.stack([masks[layer] for masks in mask_sets]))
             for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
         )
+        # The paper's direct input-to-output connections (section 4): a D x D layer masked by
+        # 1[m^0(d) > m^0(j)], strictly lower-triangular in each ordering, added to the output
+        # logits; with it MADE contains FVSBN (the logistic autoregression) as a special case.
+        self.direct = None
+        if direct:
+            direct_masks = []
+            for ordering in orderings:
+                position = torch.empty(dims, dtype=torch.long)
+                position[ordering] = torch.arange(dims)
+                direct_masks.append(position[:, None] > position[None, :])
+            # No bias of its own (the output layer has one); starts at 0, i.e. at plain MADE.
+            self.direct = MaskedLinear(dims, dims, torch.stack(direct_masks), bias=False)
+            nn.init.zeros_(self.direct.weight)
 
     def set_mask(self, k: int) -> None:
-        for layer in self.layers:
+        for layer in self.masked_layers():
             layer.mask_index = k % self.num_masks
+
+    def masked_layers(self) -> list[MaskedLinear]:
+        return [*self.layers, *([self.direct] if self.direct is not None else [])]
 
     @property
     def mask_index(self) -> int:
@@ -155,7 +183,10 @@ class MADE(nn.Module):
         h = x
         for layer in self.layers[:-1]:
             h = F.relu(layer(h))
-        return self.layers[-1](h)
+        out = self.layers[-1](h)
+        if self.direct is not None:
+            out = out + self.direct(x)
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """log p_k(x) in nats under the current mask set k (training uses one set a step)."""
@@ -194,6 +225,14 @@ class MADE(nn.Module):
 
 
 class MADEExperiment(BinaryAutoregressiveExperiment):
+    def init_output_bias(self) -> None:
+        """Output biases at the logit of each pixel's training frequency (add-one smoothed):
+        the untrained model starts at the independent-Bernoulli fit, as NADE's does."""
+        x = self.train_x
+        p = (x.sum(0) + 1) / (len(x) + 2)
+        with torch.no_grad():
+            self.model.layers[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
+
     def before_step(self, step: int) -> None:
         self.model.set_mask(step)  # cycle through the mask sets, the same on every rank
 
@@ -217,8 +256,9 @@ def make_experiment(ctx: RunContext) -> MADEExperiment:
         connectivity_agnostic=config.connectivity_agnostic,
         order=config.order,
         seed=ctx.seed,
+        direct=config.direct,
     )
-    return MADEExperiment(
+    experiment = MADEExperiment(
         ctx,
         model,
         title="MADE",
@@ -228,3 +268,6 @@ def make_experiment(ctx: RunContext) -> MADEExperiment:
         weight_decay=config.weight_decay,
         figure_samples=config.samples,
     )
+    if config.bias_init:
+        experiment.init_output_bias()
+    return experiment
