@@ -214,14 +214,14 @@ def test_wgan_gp_runs_under_torchrun_with_two_cpu_processes(tmp_path):
     both ranks train and end with the same parameters; only rank 0 writes outputs."""
     import os
 
-    from torchrun_helpers import run_torchrun
+    from torchrun_helpers import failure_report, run_torchrun
 
     arguments = [
         "run", "wgan-gp", "--device", "cpu", "--steps", "3",
         "--out", str(tmp_path), "--json", "--option", "hidden=16", "--option", "n_critic=2",
     ]  # fmt: skip
     done = run_torchrun(arguments, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, failure_report(done)
     reports = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(reports) == 1
     metrics = json.loads(reports[0])

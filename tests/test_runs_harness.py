@@ -186,14 +186,14 @@ def test_list_does_not_import_torch():
 def test_torchrun_two_cpu_processes(tmp_path):
     """DDP with gloo: both ranks train, gradients are averaged (parameters stay equal across
     ranks), and only rank 0 writes the outputs."""
-    from torchrun_helpers import run_torchrun
+    from torchrun_helpers import failure_report, run_torchrun
 
     arguments = [
         "run", "vae", "--device", "cpu", "--steps", "4",
         "--out", str(tmp_path), "--json", "--option", "hidden=32", "--option", "iwae_k=8",
     ]  # fmt: skip
     done = run_torchrun(arguments, env=_env())
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, failure_report(done)
     reports = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(reports) == 1  # rank 1 prints nothing
     metrics = json.loads(reports[0])

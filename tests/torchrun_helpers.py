@@ -11,6 +11,13 @@ import subprocess
 import sys
 
 
+def failure_report(done) -> str:
+    """What a failed torchrun printed: the ranks' own output first (where a rank says why it
+    died), then the agent's summary, so that a rare teardown failure can be diagnosed."""
+    ranks = [line for line in done.stderr.splitlines() if "torch/distributed/elastic" not in line]
+    return "\n".join(["stdout:", done.stdout[-3000:], "ranks' stderr:", *ranks[-60:]])
+
+
 def run_torchrun(arguments: list[str], env: dict[str, str], timeout: int = 150):
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
