@@ -47,6 +47,17 @@ def same_expression(text: str, truth, symbols: dict[str, str], points) -> None:
         assert abs(got - want) < 1e-9 * max(1.0, abs(want)), (text, truth, point)
 
 
+def check_problem(checks: dict, template_id: str) -> None:
+    """Every seed of a problem: its parts recomputed by the topic's independent check (which
+    returns a typical wrong answer per part), then marked as `check_marking` requires."""
+    from quizzes.catalog import generate
+    from quizzes.questions import TEMPLATES
+
+    for seed in SEEDS:
+        question = generate(TEMPLATES[template_id], seed)
+        check_marking(question, checks[template_id](question))
+
+
 def check_marking(question, wrong: dict[int, str]) -> None:
     """Full marks for the problem's own answers (and `bank check` finds nothing); a typical
     wrong answer in part i (`wrong[i]`, else the engine's perturbed answer) loses part i

@@ -9,8 +9,7 @@ import re
 
 import pytest
 from multipart_topic_checks import (
-    SEEDS,
-    check_marking,
+    check_problem,
     close,
     option_letter,
     right_option,
@@ -18,8 +17,7 @@ from multipart_topic_checks import (
     value,
 )
 
-from quizzes.catalog import generate, load_templates
-from quizzes.questions import TEMPLATES
+from quizzes.catalog import load_templates
 
 load_templates()
 
@@ -104,7 +102,4 @@ CHECKS = {
 
 @pytest.mark.parametrize("template_id", sorted(CHECKS))
 def test_parts_recomputed_and_marked_one_by_one(template_id):
-    for seed in SEEDS:
-        question = generate(TEMPLATES[template_id], seed)
-        wrong = CHECKS[template_id](question)
-        check_marking(question, {k: v for k, v in wrong.items() if v is not None})
+    check_problem(CHECKS, template_id)  # a None answer: the engine's perturbed one
