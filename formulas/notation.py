@@ -823,8 +823,10 @@ def _group(text: str, start: int) -> tuple[str, int]:
     return text[start], start + 1
 
 
-# Superscripts a terminal font draws well (layer indices, transposes, inverses).
-_SUPERSCRIPT_TEXT = str.maketrans("0123456789-+()nliT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡⁱᵀ")
+# Superscripts a terminal font draws well (layer indices ^(l+1), transposes, inverses); the
+# 2D printer's symbol names (formulas.proof.course_renamed) use the same table.
+_SUPERSCRIPT_PLAIN, _SUPERSCRIPT_SHOWN = "0123456789-+()nlikLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡⁱᵏᴸᵀ"
+LAYER_SUPERSCRIPT = str.maketrans(_SUPERSCRIPT_PLAIN, _SUPERSCRIPT_SHOWN)
 
 
 def _enclosed(text: str) -> bool:
@@ -850,8 +852,8 @@ def _script(inner: str, table, mark: str) -> str:
     """A sub- or superscript: Unicode script characters when every one has one, else mark+()."""
     plain = latex_text(inner)
     if mark == "^":
-        table = _SUPERSCRIPT_TEXT
-        if plain and all(character in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡⁱᵀ" for character in plain):
+        table = LAYER_SUPERSCRIPT
+        if plain and all(character in _SUPERSCRIPT_SHOWN for character in plain):
             return plain  # already a superscript (\top)
     if plain and all(character.translate(table) != character for character in plain):
         return plain.translate(table)

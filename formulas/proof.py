@@ -385,16 +385,16 @@ def course_renamed(expression: Any) -> Any:
     return renamed.xreplace(determinants) if determinants else renamed
 
 
-# Unicode superscripts for a layer index written name^(l+1): sympy's 2D printer would show
-# the caret as a raw "__(l+1)".
-_SUPERSCRIPT = str.maketrans("0123456789+-()lnkLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ˡⁿᵏᴸᵀ")
-
-
 def _reader_name(name: str, unicode_name) -> str:
+    """A symbol name as the 2D printer should show it: a layer index name^(l+1) as Unicode
+    superscripts (sympy would print the caret as a raw "__(l+1)")."""
+    from formulas.notation import LAYER_SUPERSCRIPT
+
     head, caret, layer = name.partition("^")
+    plain = lambda text: unicode_name(text).replace("{", "").replace("}", "")  # noqa: E731
     if caret and re.fullmatch(r"\(?[0-9+\-lnkLT]+\)?", layer):
-        return unicode_name(head).replace("{", "").replace("}", "") + layer.translate(_SUPERSCRIPT)
-    return unicode_name(name).replace("{", "").replace("}", "")
+        return plain(head) + layer.translate(LAYER_SUPERSCRIPT)
+    return plain(name)
 
 
 def _course_pretty(expression: Any) -> str | None:
