@@ -91,6 +91,10 @@ class Question:
     # Numeric bank questions whose answer a registry formula gives: {"formula": id, "inputs":
     # {name: value}, "index": [..] into the result}; bank check and the tests recompute it.
     compute: dict[str, Any] = field(default_factory=dict)
+    # Generated questions: the values the template drew and the prompt states, by the names the
+    # prompt uses ({"mu": [0.5, -1.0], "T": 1000}), plain numbers and nested lists only. Tests
+    # recompute the answer from these by an independent route instead of reading the prompt.
+    drawn: dict[str, Any] = field(default_factory=dict)
 
     @property
     def card_id(self) -> str:
