@@ -38,10 +38,12 @@ def problem(
     formulas: tuple[str, ...] = (),
     difficulty: int = 3,
     carried: dict[int, str] | None = None,
+    drawn: dict[str, Any] | None = None,
 ) -> Question:
     """A multipart Question from its stem and parts. `carried` {part index: text} is what part k
     is told of the earlier right results ("(a) gives mu = 0.42"); it is shown only when part k
-    is asked, after the earlier parts were answered."""
+    is asked, after the earlier parts were answered. `drawn`: the values the stem states, by
+    its names (Question.drawn); a part's own values go in that part's `drawn`."""
     carried = carried or {}
     named = []
     for index, part in enumerate(parts):
@@ -67,6 +69,7 @@ def problem(
         formulas=tuple(formulas) or tuple(f for part in parts for f in part.formulas),
         difficulty=difficulty,
         parts=tuple(named),
+        drawn=dict(drawn or {}),
     )
 
 

@@ -317,10 +317,12 @@ def numeric(
     exact: bool = False,
     mistakes: tuple[Mistake, ...] = (),
     difficulty: int = 2,
+    drawn: dict[str, Any] | None = None,
 ) -> Question:
     """A numeric question whose answer is `value` (from the registry). Hand computation to 3
     significant digits passes (`tol` relative, so intermediate rounding is forgiven, and a
-    small `abs_tol` for answers near 0); `exact` for integers (sizes)."""
+    small `abs_tol` for answers near 0); `exact` for integers (sizes). `drawn`: the values the
+    prompt states, by its names (Question.drawn)."""
     answer = str(int(round(float(value)))) if exact else number(value)
     return Question(
         id=question_id,
@@ -334,6 +336,7 @@ def numeric(
         abs_tol=0.0 if exact else abs_tol,
         rel_tol=0.0 if exact else tol,
         mistakes=mistakes,
+        drawn=dict(drawn or {}),
     )
 
 
@@ -422,9 +425,15 @@ def part(kind: str, prompt: str, answer: Any, explanation: str, **fields: Any) -
 
 
 def choice_part(
-    rng: random.Random, prompt: str, right: str, wrong: dict[str, str], explanation: str
+    rng: random.Random,
+    prompt: str,
+    right: str,
+    wrong: dict[str, str],
+    explanation: str,
+    drawn: dict[str, Any] | None = None,
 ) -> Question:
-    """A "which is right and why" part: `right` among `wrong` {option: why it is wrong}."""
+    """A "which is right and why" part: `right` among `wrong` {option: why it is wrong};
+    `drawn`: the values its prompt states (Question.drawn)."""
     choices, answer = shuffled_choices(rng, right, list(wrong))
     reasons = tuple("" if text == right else wrong[text] for text in choices)
     return Question(
@@ -436,4 +445,5 @@ def choice_part(
         explanation=explanation,
         choices=choices,
         option_reasons=reasons,
+        drawn=dict(drawn or {}),
     )
