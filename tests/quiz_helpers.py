@@ -118,3 +118,51 @@ def integer(text: str, pattern: str) -> int:
     match = re.search(pattern, text)
     assert match, f"{pattern!r} not in: {text}"
     return int(match.group(1))
+
+
+# --------------------------------------------------------------------------------------------
+# Question.drawn: what a generated template drew, as the prompt states it
+
+
+def drawn_scalars(values) -> list:
+    """Every scalar leaf of a drawn value (a number, a string, or nested lists of them)."""
+    if isinstance(values, dict):
+        return [leaf for value in values.values() for leaf in drawn_scalars(value)]
+    if isinstance(values, (list, tuple)):
+        return [leaf for value in values for leaf in drawn_scalars(value)]
+    return [values]
+
+
+def check_drawn_in_prompt(question: Question) -> None:
+    """`drawn` is plain data (JSON round-trips it unchanged) and every scalar in it is printed in
+    the prompt as the kit prints it (`_kit.show`, a whole token: 0.5 is not found in 0.55), so
+    the values the tests recompute from are the ones the student reads. A multipart problem:
+    the stem's values in its prompt, each part's in that part's prompt."""
+    import json
+    import re
+
+    from quizzes.templates._kit import show
+
+    assert json.loads(json.dumps(question.drawn)) == question.drawn, question.drawn
+    for leaf in drawn_scalars(question.drawn):
+        text = leaf if isinstance(leaf, str) else show(leaf)
+        token = r"(?<![\w.])" + re.escape(text) + r"(?![\w]|\.\d)"
+        if isinstance(leaf, str):
+            token = re.escape(text)
+        assert re.search(token, question.prompt), (
+            f"drawn {leaf!r} (printed {text!r}) not in: {question.prompt}"
+        )
+    for part in question.parts:
+        check_drawn_in_prompt(part)
+
+
+def check_templates_draw_what_they_state(
+    template_ids: Iterable[str], variants: Iterable[int]
+) -> None:
+    """Every template that draws numbers records them (`drawn` not empty) and states them."""
+    variants = list(variants)
+    for template_id in template_ids:
+        for variant in variants:
+            question = generate(TEMPLATES[template_id], variant)
+            assert question.drawn or any(p.drawn for p in question.parts), template_id
+            check_drawn_in_prompt(question)
