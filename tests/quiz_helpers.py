@@ -1,5 +1,7 @@
-"""Checks shared by the generated-template test files (test_quiz_templates_a.py for the
-generative-modelling topics, test_quiz_templates_b.py for the second half of the course).
+"""Checks shared by the generated-template test files (tests/test_quiz_templates_<topic>.py,
+one per topic; test_quiz_templates_b.py until the second half of the course is split too):
+same seed same question, bank check, the CLI, counts, `drawn` stated in the prompt, and the
+small independent-check tools (parsing an answer, comparing at points, derivation order).
 
 Not a test module (no `test_` prefix); the test files import it as `quiz_helpers`, which
 pytest's default import mode makes importable by putting tests/ on sys.path.
@@ -136,8 +138,9 @@ def drawn_scalars(values) -> list:
 def check_drawn_in_prompt(question: Question) -> None:
     """`drawn` is plain data (JSON round-trips it unchanged) and every scalar in it is printed in
     the prompt as the kit prints it (`_kit.show`, a whole token: 0.5 is not found in 0.55), so
-    the values the tests recompute from are the ones the student reads. A multipart problem:
-    the stem's values in its prompt, each part's in that part's prompt."""
+    the values the tests recompute from are the ones the student reads (an index after "_", as
+    in x_3, counts). A multipart problem: the stem's values in its prompt, each part's in that
+    part's prompt."""
     import json
     import re
 
@@ -146,9 +149,9 @@ def check_drawn_in_prompt(question: Question) -> None:
     assert json.loads(json.dumps(question.drawn)) == question.drawn, question.drawn
     for leaf in drawn_scalars(question.drawn):
         text = leaf if isinstance(leaf, str) else show(leaf)
-        token = r"(?<![\w.])" + re.escape(text) + r"(?![\w]|\.\d)"
-        if isinstance(leaf, str):
-            token = re.escape(text)
+        token = re.escape(text)
+        if not isinstance(leaf, str):  # a whole number: not 3 in 13, 3.5 or 0.35
+            token = r"(?<![\d.])" + token + r"(?!\d|\.\d)"
         assert re.search(token, question.prompt), (
             f"drawn {leaf!r} (printed {text!r}) not in: {question.prompt}"
         )
@@ -157,12 +160,64 @@ def check_drawn_in_prompt(question: Question) -> None:
 
 
 def check_templates_draw_what_they_state(
-    template_ids: Iterable[str], variants: Iterable[int]
+    template_ids: Iterable[str], drawing: Iterable[str], variants: Iterable[int]
 ) -> None:
-    """Every template that draws numbers records them (`drawn` not empty) and states them."""
-    variants = list(variants)
+    """Every template's drawn values are stated in its prompt, and those in `drawing` (whose
+    checks recompute from drawn values) record some."""
+    variants, drawing = list(variants), set(drawing)
     for template_id in template_ids:
         for variant in variants:
             question = generate(TEMPLATES[template_id], variant)
-            assert question.drawn or any(p.drawn for p in question.parts), template_id
+            if template_id in drawing:
+                assert question.drawn or any(p.drawn for p in question.parts), template_id
             check_drawn_in_prompt(question)
+
+
+# --------------------------------------------------------------------------------------------
+# Independent checks shared by the per-topic template tests
+
+
+def close(answer: str, truth: float, rel: float = 1e-4, abs_: float = 1e-5) -> None:
+    import math
+
+    assert math.isclose(float(answer), float(truth), rel_tol=rel, abs_tol=abs_), (answer, truth)
+
+
+def parsed(text: str, symbols: dict[str, str]):
+    """An answer text read by the quiz's parser (never evaluated)."""
+    from quizzes.parser import parse
+
+    return parse(text, symbols)
+
+
+def numerically_equal(expr, truth, points) -> bool:
+    """expr and truth (sympy) agree at every point {symbol name: value}."""
+    for point in points:
+        sub = {s: point[s.name] for s in expr.free_symbols | truth.free_symbols}
+        left, right = complex(expr.subs(sub).evalf()), complex(truth.subs(sub).evalf())
+        if not abs(left - right) <= 1e-9 * max(1.0, abs(right)):
+            return False
+    return True
+
+
+def right_choices(question, truth, symbols: dict[str, str], points, clean=lambda t: t):
+    """Letters of the choices whose right-hand side equals `truth` at the points."""
+    found = []
+    for index, choice in enumerate(question.choices):
+        rhs = clean(choice.split(" = ", 1)[1])
+        if numerically_equal(parsed(rhs, symbols), truth, points):
+            found.append(chr(ord("A") + index))
+    return found
+
+
+def check_ordering(question) -> None:
+    """The answer's order follows the registry derivation's, and the steps are not shown
+    already in order."""
+    import formulas
+
+    (formula_id,) = question.formulas
+    claims = [step.claim for step in formulas.get(formula_id).derivation]
+    chosen = [question.steps[ord(letter) - ord("A")] for letter in question.answer.split()]
+    positions = [claims.index(step) for step in chosen]
+    assert positions == sorted(positions), "the answer does not follow the derivation's order"
+    assert list(question.steps) != chosen, "shown already in order"
