@@ -1,23 +1,21 @@
 """Diffusion multipart problems (diffusion-guidance-multipart, diffusion-loss-weight-multipart):
-every part recomputed by an independent route (scores from the predictions and Bayes' rule;
-lambda_t as the KL between the x_0-form posterior and the model's step, divided by the squared
-noise error, with the schedule and alpha-bar looped), and each part marked on its own."""
+every part recomputed from the values the problem drew (`drawn`) by an independent route
+(scores from the predictions and Bayes' rule; lambda_t as the KL between the x_0-form posterior
+and the model's step, divided by the squared noise error, with the schedule and alpha-bar
+looped), and each part marked on its own."""
 
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
-import quiz_helpers
 from multipart_topic_checks import (
     check_problem,
     close,
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -28,12 +26,10 @@ load_templates()
 def check_guidance(q):
     import sympy as sp
 
-    eps_c, eps_u = (
-        np.array(quiz_helpers.leading_literal(re.search(name + r" = (\[.*)", q.prompt).group(1)))
-        for name in ("eps_c", "eps_u")
-    )
-    rho, noise_var = float(value(q.prompt, "rho")), float(value(q.prompt, "1 - alpha-bar_t"))
-    j = int(re.search(r"component (\d)", q.parts[1].prompt).group(1)) - 1
+    eps_c, eps_u = np.array(q.drawn["eps_c"]), np.array(q.drawn["eps_u"])
+    rho, noise_var = q.drawn["rho"], q.drawn["1 - alpha-bar_t"]
+    j = q.parts[1].drawn["component"] - 1
+    assert all(q.parts[k].drawn["component"] - 1 == j for k in (2, 3))
     scale = math.sqrt(noise_var)
     score_c, score_u = -eps_c / scale, -eps_u / scale  # a noise prediction is a scaled score
     classifier = score_c - score_u  # Bayes: log p(c | x) = log p(x | c) - log p(x) + const
@@ -81,11 +77,12 @@ def _weight_by_kl(betas, t, rng):
 def check_loss_weight(q):
     import sympy as sp
 
-    first, last = float(value(q.prompt, "beta_1")), float(value(q.prompt, "beta_T"))
-    t = int(re.search(r"beta_(\d)\?", q.parts[1].prompt).group(1))
-    betas = [first + (s - 1) * (last - first) / 4 for s in range(1, 6)]
+    first, last, steps = q.drawn["beta_1"], q.drawn["beta_T"], q.drawn["T"]
+    t = q.parts[1].drawn["t"]
+    assert q.parts[2].drawn["t"] == t
+    betas = [first + (s - 1) * (last - first) / (steps - 1) for s in range(1, steps + 1)]
     rng = np.random.default_rng(0)
-    weights = [_weight_by_kl(betas, s, rng) for s in range(1, 6)]
+    weights = [_weight_by_kl(betas, s, rng) for s in range(1, steps + 1)]
     close(q.parts[1].answer, betas[t - 1])
     close(q.parts[2].answer, weights[t - 1])
     close(q.parts[3].answer, weights[0])
@@ -97,7 +94,7 @@ def check_loss_weight(q):
     assert right_option(q.parts[4]).startswith("it reweights the bound")
     return {
         0: "b_t/(2*(1 - abar_t))",  # alpha_t lost
-        1: repr(first + t * (last - first) / 4),  # the schedule off by one
+        1: repr(first + t * (last - first) / (steps - 1)),  # the schedule off by one
         2: repr(1 / (2 * (1 - betas[t - 1]))),  # alpha-bar_t replaced by alpha_t
         4: option_letter(q.parts[4], "it up-weights the small-t terms"),
     }

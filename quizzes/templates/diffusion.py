@@ -72,6 +72,7 @@ def forward_sample(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"betas": betas, "t": t, "x_0": x0, "eps": eps},
         mistakes=mistake(
             one_step,
             value,
@@ -112,6 +113,7 @@ def posterior_variance(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-4,
         rel_tol=5e-3,
+        drawn={"betas": betas, "t": t},
         mistakes=mistake(
             betas[t - 1],
             value,
@@ -163,6 +165,7 @@ def sampling_step(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"betas": betas, "t": t, "x_t": xt, "eps_theta": eps_pred, "z": z},
         mistakes=mistake(
             sheet,
             value,
@@ -209,6 +212,12 @@ def guidance(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=1e-3,
         rel_tol=1e-3,
+        drawn={
+            "rho": rho,
+            "eps_theta(x, c; t)": eps_cond,
+            "eps_theta(x; t)": eps_uncond,
+            "component": component,
+        },
         mistakes=mistake(
             swapped,
             value,
@@ -432,6 +441,7 @@ def alpha_bar(rng: random.Random, question_id: str) -> Question:
         formulas=("ddpm-linear-schedule", "ddpm-alpha-bar"),
         abs_tol=1e-4,
         rel_tol=1e-3,
+        drawn={"T": steps, "beta_1": beta_start, "beta_T": beta_end, "t": t},
     )
 
 
@@ -475,6 +485,7 @@ def posterior_multipart(rng: random.Random, question_id: str) -> Question:
                 f"Compute tilde-beta_t at t = {t} for this schedule.",
                 variance,
                 f"tilde-beta_{t} = beta_{t} (1 - alpha-bar_{t - 1})/(1 - alpha-bar_{t}).",
+                drawn={"t": t},
             ),
             choice_part(
                 rng,
@@ -494,6 +505,7 @@ def posterior_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("ddpm-posterior-variance",),
+        drawn={"betas": betas},
         carried={
             1: f"(a) tilde-beta_t = {closed}",
             2: f"(a) tilde-beta_t = {closed}; (b) tilde-beta_{t} = {number(variance)}",
@@ -534,6 +546,7 @@ def forward_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is alpha-bar_{t}?",
                 abar,
                 "alpha-bar_t = alpha_1 alpha_2 ... alpha_t.",
+                drawn={"t": t},
             ),
             part(
                 "numeric",
@@ -574,6 +587,7 @@ def forward_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("ddpm-alpha-bar", "ddpm-forward-marginal"),
         carried={1: f"(a) alpha-bar_{t} = {number(abar)}", 2: f"(b) x_{t} = {number(xt)}"},
+        drawn={"betas": betas, "x_0": x0, "eps": eps},
     )
 
 
@@ -637,6 +651,7 @@ def sampling_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("ddpm-epsilon-mean", "ddpm-sampling-step"),
         carried={1: f"(a) mu_theta = {number(mean)}"},
+        drawn={"betas": betas, "t": t, "x_t": xt, "eps_theta": eps_pred, "z": z},
     )
 
 
@@ -693,6 +708,7 @@ def guidance_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is component {j} of eps_tilde?",
                 guided[j - 1],
                 "(1 + rho) eps_c - rho eps_u, componentwise.",
+                drawn={"component": j},
             ),
             part(
                 "numeric",
@@ -701,6 +717,7 @@ def guidance_multipart(rng: random.Random, question_id: str) -> Question:
                 classifier[j - 1],
                 "-(eps_c - eps_u)/sqrt(1 - alpha-bar_t): an implicit classifier, no classifier "
                 "network.",
+                drawn={"component": j},
             ),
             part(
                 "numeric",
@@ -709,6 +726,7 @@ def guidance_multipart(rng: random.Random, question_id: str) -> Question:
                 score[j - 1],
                 "-eps_u/sqrt(1 - abar_t) + (1 + rho) times (c); it equals "
                 "-eps_tilde/sqrt(1 - abar_t).",
+                drawn={"component": j},
             ),
             choice_part(
                 rng,
@@ -728,6 +746,12 @@ def guidance_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("classifier-free-guidance",),
+        drawn={
+            "eps_c": [float(v) for v in eps_c],
+            "eps_u": [float(v) for v in eps_u],
+            "rho": rho,
+            "1 - alpha-bar_t": noise_var,
+        },
         carried={
             1: "(a) eps_tilde = (1 + rho) eps_c - rho eps_u",
             3: f"(c) {number(classifier[j - 1])}",
@@ -783,12 +807,14 @@ def loss_weight_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is beta_{t}?",
                 betas[t - 1],
                 "Linear in t between beta_1 and beta_T.",
+                drawn={"t": t},
             ),
             part(
                 "numeric",
                 f"What is lambda_{t}?",
                 lam,
                 "Multiply the alphas up to t for alpha-bar_t, then use (a).",
+                drawn={"t": t},
             ),
             part(
                 "numeric",
@@ -818,6 +844,7 @@ def loss_weight_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("ddpm-linear-schedule", "ddpm-loss-weight", "ddpm-loss"),
+        drawn={"T": 5, "beta_1": first, "beta_T": last},
         carried={
             2: f"(a) lambda_t = {closed}; (b) beta_{t} = {number(betas[t - 1])}",
             4: f"(c) lambda_{t} = {number(lam)}; (d) lambda_1 = {number(lam_1)}",
