@@ -5,9 +5,6 @@ own."""
 
 from __future__ import annotations
 
-import ast
-import re
-
 import numpy as np
 import pytest
 from multipart_topic_checks import (
@@ -16,7 +13,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -24,25 +20,13 @@ from quizzes.catalog import load_templates
 load_templates()
 
 
-def _mdp(prompt: str):
-    lines = re.findall(
-        r"from s(\d) action a(\d): reward r = (-?[\d.]+), P\(s' \| s\d, a\d\) = (\[[^\]]*\])",
-        prompt,
-    )
-    R, P = np.zeros((2, 2)), np.zeros((2, 2, 2))
-    for s, a, r, p in lines:
-        R[int(s) - 1, int(a) - 1] = float(r)
-        P[int(s) - 1, int(a) - 1] = ast.literal_eval(p)
-    pi = np.array([[float(value(prompt, f"pi(a{a} | s{s})")) for a in (1, 2)] for s in (1, 2)])
-    return P, R, pi
-
-
 def check_policy_evaluation(q):
     import sympy as sp
 
-    P, R, pi = _mdp(q.prompt)
-    gamma, V = float(value(q.prompt, "gamma")), np.array(value(q.prompt, "V"), float)
-    s = int(re.search(r"V\)\(s(\d)\)", q.parts[0].prompt).group(1)) - 1
+    # P[s, a, s'], r[s, a] and pi[s, a] as the prompt states them
+    P, R, pi = (np.array(q.drawn[name], float) for name in ("P", "r", "pi"))
+    gamma, V = q.drawn["gamma"], np.array(q.drawn["V"], float)
+    s = q.parts[0].drawn["s"] - 1
     r_pi = (pi * R).sum(1)
     p_pi = np.einsum("sa,sat->st", pi, P)
     backed = r_pi + gamma * p_pi @ V  # the backup, as matrices
@@ -68,11 +52,10 @@ def check_reinforce(q):
     import sympy as sp
     import torch
 
-    logits = value(q.prompt, "theta")
-    action = int(re.search(r"samples a(\d)", q.prompt).group(1)) - 1
-    G = float(value(q.prompt, "G"))
-    b = float(re.search(r"baseline b = (\d+)", q.parts[3].prompt).group(1))
-    j = int(re.search(r"component (\d)", q.parts[2].prompt).group(1)) - 1
+    logits, G = q.drawn["theta"], q.drawn["G"]
+    action = q.drawn["a"] - 1
+    b = q.parts[3].drawn["b"]
+    j = q.parts[2].drawn["component"] - 1
     theta = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
     torch.log_softmax(theta, 0)[action].backward()
     score = theta.grad

@@ -42,6 +42,12 @@ def _mdp(rng: random.Random, states: int, actions: int = 2):
     return P, R, V
 
 
+def _mdp_drawn(P, R, V, gamma) -> dict:
+    """The MDP as the prompt states it (Question.drawn): P[s][a] the transition vector, r[s][a]
+    the reward, V the value estimate (V(s1) first), gamma."""
+    return {"P": P.tolist(), "r": R.tolist(), "V": V.tolist(), "gamma": gamma}
+
+
 def _mdp_text(P, R, V, gamma) -> str:
     states, actions = R.shape
     lines = []
@@ -101,6 +107,7 @@ def value_iteration_backup(rng: random.Random, question_id: str) -> Question:
             (float(np.max(R[s])), "the look-ahead term gamma sum_s' P(s'|s,a) V(s') is missing."),
             answer=value,
         ),
+        drawn=_mdp_drawn(P, R, V, gamma) | {"s": s + 1},
     )
 
 
@@ -156,6 +163,7 @@ def greedy_action(rng: random.Random, question_id: str) -> Question:
                 "counts gamma times the expected value of where it leads.",
             ),
         ),
+        drawn=_mdp_drawn(P, R, V, gamma) | {"s": s + 1},
     )
 
 
@@ -191,6 +199,7 @@ def discounted_return(rng: random.Random, question_id: str) -> Question:
             (sum(rewards[t:]), "the discount gamma^k is missing."),
             answer=value,
         ),
+        drawn={"R": rewards, "gamma": gamma, "t": t},
     )
 
 
@@ -276,6 +285,15 @@ def td_control(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={
+            "Q": Q.tolist(),  # Q[s - 1][a - 1]
+            "a": a + 1,
+            "r": r,
+            "a_next": a_next + 1,
+            "alpha": alpha,
+            "gamma": gamma,
+            "method": method,
+        },
     )
 
 
@@ -317,6 +335,14 @@ def td0(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={
+            "V": V.tolist(),
+            "s": s + 1,
+            "s_next": s_next + 1,
+            "r": r,
+            "alpha": alpha,
+            "gamma": gamma,
+        },
     )
 
 
@@ -353,6 +379,7 @@ def actor_critic(rng: random.Random, question_id: str) -> Question:
             (reward + next_value - value, "the discount gamma on V(s') is missing."),
             answer=advantage,
         ),
+        drawn={"r(s,a)": reward, "V(s)": value, "V(s')": next_value, "gamma": gamma},
     )
 
 
@@ -438,6 +465,13 @@ def returns_td_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("discounted-return", "td0-update"),
         carried={2: f"(a) G_0 = {number(returns[0])}; (b) V(s_0) = {number(updated[0])}"},
+        drawn={
+            "r_1, r_2, r_3": rewards,
+            "gamma": gamma,
+            "V(s_0)": values[0],
+            "V(s_1)": values[1],
+            "alpha": alpha,
+        },
     )
 
 
@@ -512,6 +546,7 @@ def value_iteration_multipart(rng: random.Random, question_id: str) -> Question:
             2: f"(a), (b) as above; V_2 = {vector([number(v) for v in twice])}",
             3: f"V_1 = {vector([number(v) for v in once])}",
         },
+        drawn=_mdp_drawn(P, R, V, gamma) | {"s": s + 1},
     )
 
 
@@ -577,6 +612,13 @@ def sarsa_q_learning_multipart(rng: random.Random, question_id: str) -> Question
             ),
         ],
         formulas=("q-learning-update", "sarsa-update"),
+        drawn={
+            "Q": Q.tolist(),  # Q[s - 1][a - 1]
+            "r": r,
+            "a_next": worse + 1,
+            "gamma": gamma,
+            "alpha": alpha,
+        },
     )
 
 
@@ -628,6 +670,7 @@ def policy_evaluation_multipart(rng: random.Random, question_id: str) -> Questio
                 f"What is (T^pi V)(s{s + 1}), one backup of the current estimate V?",
                 once[s],
                 "Average the action values r + gamma E[V(s')] with the weights pi(a|s).",
+                drawn={"s": s + 1},
             ),
             part(
                 "numeric",
@@ -676,6 +719,7 @@ def policy_evaluation_multipart(rng: random.Random, question_id: str) -> Questio
             f"{vector([number(v) for v in once])}; (b) v_pi = {vector([number(v) for v in fixed])}",
             3: f"(c) ||T^pi V - v_pi||_inf = {number(after)}",
         },
+        drawn=_mdp_drawn(P, R, V, gamma) | {"pi": policy.tolist()},  # pi[s - 1][a - 1]
     )
 
 
@@ -737,12 +781,14 @@ def reinforce_baseline_multipart(rng: random.Random, question_id: str) -> Questi
                 "1) of the one-sample gradient estimate?",
                 plain_grad[component],
                 f"G (1[j = a] - pi(a_j)) = -G pi(a{component + 1}) for an action not taken.",
+                drawn={"component": component + 1},
             ),
             part(
                 "numeric",
                 f"With the baseline b = {show(b)}, what is the same component?",
                 with_baseline[component],
                 "(G - b)(1[j = a] - pi(a_j)).",
+                drawn={"b": b},
             ),
             choice_part(
                 rng,
@@ -766,6 +812,7 @@ def reinforce_baseline_multipart(rng: random.Random, question_id: str) -> Questi
             2: f"(a) 1 - pi(a{action + 1}); (b) pi(a{action + 1}) = {number(probs[action])}",
             3: f"(c) {number(plain_grad[component])}",
         },
+        drawn={"theta": logits, "a": action + 1, "G": G},
     )
 
 
