@@ -7,7 +7,6 @@ marked on its own."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -29,9 +27,7 @@ def check_dvr(q):
     import sympy as sp
     import torch
 
-    c = np.array(value(q.prompt, "c"), float)
-    r = float(value(q.prompt, "r"))
-    r0 = np.array(value(q.prompt, "r_0"), float)
+    c, r, r0 = np.array(q.drawn["c"], float), float(q.drawn["r"]), np.array(q.drawn["r_0"], float)
     w = np.array([0.0, 0.0, 1.0])
 
     def sdf(d):
@@ -73,10 +69,9 @@ def check_dvr(q):
 def check_encoding(q):
     import torch
 
-    levels = int(value(q.prompt, "L"))
-    dims = int(re.search(r"a (\d)-D input", q.parts[0].prompt).group(1))
-    p = float(value(q.parts[1].prompt, "p"))
-    delta = float(re.search(r"p \+ ([\d.]+)", q.parts[2].prompt).group(1))
+    levels, dims = q.drawn["L"], q.parts[0].drawn["D"]
+    p, delta = q.parts[1].drawn["p"], q.parts[2].drawn["delta"]
+    assert q.parts[2].drawn["p"] == p  # (c) asks about the same point
 
     def gamma(x, count):  # written out: for each frequency, sin then cos
         out = []

@@ -74,6 +74,7 @@ def nerf_weight(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={"sigma": sigma, "delta": delta, "i": i},
     )
 
 
@@ -107,6 +108,7 @@ def nerf_transmittance(rng: random.Random, question_id: str) -> Question:
             (1 - alpha[i - 2], "that is only the last segment in front; multiply over all j < i."),
             answer=value,
         ),
+        drawn={"sigma": sigma, "delta": delta, "i": i},
     )
 
 
@@ -146,6 +148,7 @@ def nerf_colour(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={"sigma": sigma, "delta": delta, "c": grey},
     )
 
 
@@ -185,6 +188,7 @@ def positional_encoding(rng: random.Random, question_id: str) -> Question:
             (trig(2**k * p), "the factor pi is missing."),
             answer=value,
         ),
+        drawn={"L": levels, "p": p, "entry": entry},
     )
 
 
@@ -229,6 +233,7 @@ def eikonal(rng: random.Random, question_id: str) -> Question:
             (squared, "the norm ||grad f|| is not squared inside (||grad f|| - 1)^2."),
             answer=value,
         ),
+        drawn={"f": surface, "gradients": gradients, "lambda": lam},
     )
 
 
@@ -285,6 +290,12 @@ def splat_covariance(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={
+            "diag(Sigma)": scales,  # Sigma = diag(scales)
+            "t": t.tolist(),
+            "f": focal,
+            "entry": [row + 1, col + 1],
+        },
     )
 
 
@@ -324,6 +335,7 @@ def splat_opacity(rng: random.Random, question_id: str) -> Question:
             (opacity * np.exp(-(d @ np.linalg.inv(cov) @ d)), "the factor 1/2 is missing."),
             answer=value,
         ),
+        drawn={"mu'": mean.tolist(), "Sigma'": cov.tolist(), "o": opacity, "x": pixel.tolist()},
     )
 
 
@@ -362,18 +374,21 @@ def compositing_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is the opacity alpha_{i} = 1 - exp(-sigma_{i} delta) of sample {i}?",
                 alpha[i - 1],
                 "alpha_i = 1 - exp(-sigma_i delta_i).",
+                drawn={"i": i},
             ),
             part(
                 "numeric",
                 f"What is the transmittance T_{i} in front of sample {i}?",
                 transmittance[i - 1],
                 "T_i = exp(-sum_{j<i} sigma_j delta_j): the light that got past samples 1..i-1.",
+                drawn={"i": i},
             ),
             part(
                 "numeric",
                 f"What is the compositing weight w_{i} of sample {i}?",
                 weights[i - 1],
                 "w_i = T_i alpha_i.",
+                drawn={"i": i},
             ),
             part(
                 "numeric",
@@ -401,6 +416,7 @@ def compositing_multipart(rng: random.Random, question_id: str) -> Question:
             f"{number(transmittance[i - 1])}",
             3: f"the weights w_1, w_2, w_3 = {vector([float(w) for w in weights])}",
         },
+        drawn={"sigma": sigma, "delta": delta, "c": colours},
     )
 
 
@@ -442,6 +458,7 @@ def sdf_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is the {'xyz'[axis]} component of the gradient of f at x?",
                 gradient[axis],
                 "grad f = (x - c)/||x - c||: a unit vector.",
+                drawn={"component": "xyz"[axis]},
             ),
             part(
                 "numeric",
@@ -468,6 +485,7 @@ def sdf_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("implicit-surface",),
         carried={2: f"(b) the {'xyz'[axis]} component is {number(gradient[axis])}"},
+        drawn={"c": center.tolist(), "r": radius, "x": x.tolist()},
     )
 
 
@@ -517,12 +535,14 @@ def splat_covariance_multipart(rng: random.Random, question_id: str) -> Question
                 f"What is Sigma[{i + 1}][{j + 1}] (counting from 1)?",
                 cov3d[i, j],
                 "R S S^T R^T with R the rotation about z.",
+                drawn={"entry": [i + 1, j + 1]},
             ),
             part(
                 "numeric",
                 f"What is the projected 2D covariance Sigma'[{i + 1}][{j + 1}]?",
                 cov2d[i, j],
                 "Sigma' = J W Sigma W^T J^T.",
+                drawn={"entry": [i + 1, j + 1]},
             ),
             choice_part(
                 rng,
@@ -541,6 +561,7 @@ def splat_covariance_multipart(rng: random.Random, question_id: str) -> Question
         ],
         formulas=("covariance-from-scale-rotation", "splat-covariance-2d"),
         carried={1: f"(a) Sigma = {matrix(np.round(cov3d, 6))}"},
+        drawn={"s": scale, "degrees": degrees, "t_z": depth, "f": focal},
     )
 
 
@@ -638,6 +659,7 @@ def dvr_depth_gradient_multipart(rng: random.Random, question_id: str) -> Questi
             2: f"(a) d^ = {number(depth)}, so p^ = {vector([number(v) for v in hit])}",
             3: f"(b) dd^/dtheta = -g/s; (c) s = {number(directional)}",
         },
+        drawn={"c": centre.tolist(), "r": radius, "r_0": origin.tolist()},
     )
 
 
@@ -694,12 +716,14 @@ def positional_encoding_multipart(rng: random.Random, question_id: str) -> Quest
                 size,
                 "2L per coordinate (a sin and a cos per frequency), times the dimension.",
                 numeric_rule="abs:0",
+                drawn={"D": dims},
             ),
             part(
                 "numeric",
                 f"At p = {show(p)}, what is d/dp of the highest-frequency entry sin(2^(L-1) pi p)?",
                 slope,
                 "2^(L-1) pi cos(2^(L-1) pi p): the slope grows with the frequency.",
+                drawn={"p": p},
             ),
             part(
                 "numeric",
@@ -707,6 +731,7 @@ def positional_encoding_multipart(rng: random.Random, question_id: str) -> Quest
                 f"between p = {show(p)} and p' = p + {show(delta)}?",
                 full,
                 "Each frequency's (sin, cos) pair contributes 2 - 2 cos(2^l pi (p' - p)).",
+                drawn={"p": p, "delta": delta},
             ),
             part(
                 "numeric",
@@ -733,6 +758,7 @@ def positional_encoding_multipart(rng: random.Random, question_id: str) -> Quest
         ],
         formulas=("nerf-positional-encoding",),
         carried={4: f"(c) {number(full)}; (d) {number(lowest)}"},
+        drawn={"L": levels},
     )
 
 
