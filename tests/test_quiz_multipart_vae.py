@@ -1,7 +1,8 @@
 """VAE multipart problems (vae-elbo-gap-multipart, vae-gradient-estimators-multipart): every
-part recomputed by an independent route (quadrature of the evidence and of the ELBO, the exact
-Gaussian posterior by conjugacy with torch.distributions, torch autograd for both gradient
-estimators, Gauss-Hermite quadrature for their variances), and each part marked on its own."""
+part recomputed from the values the problem drew (`drawn`) by an independent route (quadrature
+of the evidence and of the ELBO, the exact Gaussian posterior by conjugacy with
+torch.distributions, torch autograd for both gradient estimators, Gauss-Hermite quadrature for
+their variances), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -32,8 +32,7 @@ def check_elbo_gap(q):
     import torch
     from torch.distributions import Normal, kl_divergence
 
-    s, x = float(value(q.prompt, "s")), float(value(q.prompt, "x"))
-    m, v = float(value(q.prompt, "m")), float(value(q.prompt, "v"))
+    s, x, m, v = (float(q.drawn[name]) for name in ("s", "x", "m", "v"))
     z = np.linspace(-15, 15, 600_001)
     joint = np.exp(_log_normal(x, z, s) + _log_normal(z, 0.0, 1.0))
     log_px = math.log(np.trapezoid(joint, z))  # the evidence by quadrature
@@ -66,8 +65,7 @@ def check_estimators(q):
     import sympy as sp
     import torch
 
-    mu0, sigma0 = float(value(q.prompt, "mu")), float(value(q.prompt, "sigma"))
-    eps = float(value(q.prompt, "eps"))
+    mu0, sigma0, eps = (float(q.drawn[name]) for name in ("mu", "sigma", "eps"))
     mu = torch.tensor(mu0, dtype=torch.float64, requires_grad=True)
     z = mu + sigma0 * eps
     (z**2).backward()  # the pathwise estimate: autograd through the sample

@@ -67,6 +67,7 @@ def reparam_logvar(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"mu": mu, "log sigma^2": log_var, "eps": eps},
         mistakes=mistake(
             as_sigma, value, "the network's output is log sigma^2, not sigma: sigma = exp(v/2)."
         )
@@ -116,6 +117,7 @@ def kl_two_gaussians(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p},
         mistakes=mistake(
             swapped,
             value,
@@ -151,6 +153,7 @@ def elbo_one_sample(rng: random.Random, question_id: str) -> Question:
             f"binary image x = {vector(x)}."
         )
         recon_formula = "vae-bernoulli-log-likelihood"
+        decoder_drawn = {"decoder": "Bernoulli", "p": probs, "x": x}
     else:
         x = [grid(rng, -1, 1, 0.1) for _ in range(pixels)]
         mean = [grid(rng, -1, 1, 0.1) for _ in range(pixels)]
@@ -160,6 +163,7 @@ def elbo_one_sample(rng: random.Random, question_id: str) -> Question:
             f"mu_x = {vector(mean)} for the data x = {vector(x)}."
         )
         recon_formula = "vae-gaussian-log-likelihood"
+        decoder_drawn = {"decoder": "Gaussian", "mu_x": mean, "x": x}
     objective = formulas.get("beta-vae-objective")
     value = objective.evaluate(log_likelihood=log_lik, mu=mu, sigma=sigma, beta=beta)
     plus_kl = 2 * float(log_lik) - float(value)  # log p + beta KL: the KL sign flipped
@@ -183,6 +187,7 @@ def elbo_one_sample(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=1e-2,
         rel_tol=5e-3,
+        drawn={"mu": mu, "sigma": sigma, "beta": beta, **decoder_drawn},
         mistakes=mistake(
             plus_kl, value, "the KL is subtracted: the ELBO is a lower bound on log p(x)."
         ),
@@ -325,7 +330,7 @@ def kl_gauss_value(rng: random.Random, question_id: str) -> Question:
         topic="vae",
         kind="numeric",
         prompt=(
-            f"q(z|x) = N(mu, diag(sigma^2)) with mu = {mu} and sigma = {sigma}. "
+            f"q(z|x) = N(mu, diag(sigma^2)) with mu = {vector(mu)} and sigma = {vector(sigma)}. "
             "What is D_KL(q(z|x) || N(0, I))? (3 significant digits are enough)"
         ),
         answer=number(value),
@@ -337,6 +342,7 @@ def kl_gauss_value(rng: random.Random, question_id: str) -> Question:
         formulas=("kl-gauss",),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"mu": mu, "sigma": sigma},
     )
 
 
@@ -433,6 +439,7 @@ def kl_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("kl-gauss",),
         carried={1: f"(a) KL = {closed} per dimension", 2: f"(b) D_KL = {number(total)}"},
+        drawn={"mu": mu, "sigma": sigma},
     )
 
 
@@ -495,6 +502,7 @@ def reparametrisation_multipart(rng: random.Random, question_id: str) -> Questio
         ],
         formulas=("reparametrisation",),
         carried={1: f"(a) sigma = {number(sigma)}", 2: f"(a) sigma = {number(sigma)}"},
+        drawn={"mu": mu, "log sigma^2": log_var, "eps": eps},
     )
 
 
@@ -552,6 +560,7 @@ def elbo_terms_multipart(rng: random.Random, question_id: str) -> Question:
                 "(this one-sample estimate)?",
                 objective,
                 "log p(x|z) - beta KL.",
+                drawn={"beta": beta},
             ),
             choice_part(
                 rng,
@@ -570,6 +579,7 @@ def elbo_terms_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("vae-gaussian-log-likelihood", "kl-gauss", "beta-vae-objective"),
         carried={2: f"(a) {number(log_likelihood)}; (b) {number(kl)}"},
+        drawn={"mu": mu[0], "sigma": sigma[0], "mu_dec": decoded, "x": x},
     )
 
 
@@ -656,6 +666,7 @@ def elbo_gap_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("elbo-decomposition", "vae-marginal-likelihood", "gauss-cross-entropy"),
         carried={2: f"(a) log p(x) = {number(log_px)}; (b) ELBO = {number(elbo)}"},
+        drawn={"s": s, "x": x, "m": m, "v": v},
     )
 
 
@@ -742,6 +753,7 @@ def gradient_estimators_multipart(rng: random.Random, question_id: str) -> Quest
             ),
         ],
         formulas=("reparametrisation-gradient", "reparametrisation"),
+        drawn={"mu": mu, "sigma": sigma, "eps": eps},
         carried={
             1: "(a) 2 (mu + sigma eps)",
             5: f"(d) {number(var_pathwise)}; (e) {number(var_score)}",
