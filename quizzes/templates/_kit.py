@@ -31,6 +31,12 @@ def show(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def shown(value: Any, digits: int = 4) -> float:
+    """The number `show` prints, read back: what a student computes from, and so what a
+    template records in Question.drawn for a value it rounds in the prompt."""
+    return float(show(value, digits))
+
+
 def vector(values: Iterable[Any], digits: int = 4) -> str:
     """A list in a prompt, as a Python-style literal: [0.1, -0.3]."""
     return "[" + ", ".join(show(v, digits) for v in values) + "]"
