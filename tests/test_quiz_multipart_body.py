@@ -4,8 +4,6 @@ forward kinematics by summed angles, sympy expressions), and each part marked on
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from multipart_topic_checks import (
@@ -14,7 +12,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -31,14 +28,9 @@ def _rz(degrees: float):
 def check_pose_correctives(q):
     import sympy as sp
 
-    degrees = float(re.search(r"rotates by (\d+) degrees counter-clockwise", q.prompt).group(1))
-    c1, c2 = (
-        float(v)
-        for v in re.search(
-            r"p\(theta\) = (-?[\d.]+) \(R\(theta\) - R\(theta\*\)\)_11 \+ (-?[\d.]+)", q.prompt
-        ).groups()
-    )
-    t = np.array(value(q.prompt, "t"), float)
+    degrees = q.drawn["rotates by"]
+    c1, c2 = q.drawn["p(theta) coefficients"]  # of (R - R*)_11 and (R - R*)_21
+    t = np.array(q.drawn["t"], float)
     R = _rz(degrees)
     p = c1 * (R[0, 0] - 1) + c2 * (R[1, 0] - 0)
     close(q.parts[1].answer, p)
@@ -62,13 +54,13 @@ def check_pose_correctives(q):
 def check_kinematic_chain(q):
     import sympy as sp
 
-    length = float(value(q.prompt, "j_2")[0])
-    first = float(re.search(r"bone 1 rotates by (\d+) degrees", q.prompt).group(1))
-    second, direction = re.search(r"a further (\d+) degrees (\S+) about", q.prompt).groups()
-    second = float(second) * (-1 if direction == "clockwise" else 1)
-    t = np.array(value(q.parts[1].prompt, "t"), float)
-    axis = "xyz".index(re.search(r"What is the (\w) coordinate", q.parts[1].prompt).group(1))
-    w = float(re.search(r"weight ([\d.]+) on bone 1", q.parts[2].prompt).group(1))
+    length = float(q.drawn["j_2"][0])
+    first = q.drawn["bone 1 rotates by"]
+    second = q.drawn["bone 2 rotates by"] * (-1 if q.drawn["direction"] == "clockwise" else 1)
+    t = np.array(q.parts[1].drawn["t"], float)
+    axis = "xyz".index(q.parts[1].drawn["coordinate"])
+    assert q.parts[2].drawn["coordinate"] == q.parts[1].drawn["coordinate"]
+    w = q.parts[2].drawn["weights"][0]  # on bone 1
     elbow = np.array([length, 0.0, 0.0])
     # forward kinematics by angles: bone 2's direction turns by theta_1 + theta_2
     on_bone_2 = _rz(first) @ elbow + _rz(first + second) @ (t - elbow)

@@ -13,14 +13,25 @@ from __future__ import annotations
 import random
 
 from quizzes.questions import Question, template
-from quizzes.templates._kit import grid, guard_module, matrix, numeric, show, vector, wrong
+from quizzes.templates._kit import (
+    grid,
+    guard_module,
+    matrix,
+    numeric,
+    show,
+    shown,
+    vector,
+    wrong,
+)
 
 TOPIC = "body"
 AXES = "xyz"
 
 
 def _bone(rng: random.Random, rotate: bool):
-    """A rigid transform G = [R t; 0 1], R about the z axis by a multiple of 90 degrees."""
+    """A rigid transform G = [R t; 0 1], R about the z axis by a multiple of 90 degrees; returns
+    (G, its text, what the text states: {"rotates by": degrees (when it rotates),
+    "translates by": t} for Question.drawn)."""
     import numpy as np
 
     degrees = rng.choice([90, 180, 270]) if rotate else 0
@@ -34,7 +45,8 @@ def _bone(rng: random.Random, rotate: bool):
         if degrees
         else "translates by "
     ) + vector(G[:3, 3])
-    return G, text
+    stated = {"rotates by": degrees} if degrees else {}
+    return G, text, stated | {"translates by": G[:3, 3].tolist()}
 
 
 def _weights(rng: random.Random) -> list[float]:
@@ -56,8 +68,8 @@ def lbs_vertex(rng: random.Random, question_id: str) -> Question:
     import formulas
 
     vertex = np.array([rng.randint(-2, 2) for _ in range(3)], float)
-    G1, text1 = _bone(rng, rotate=rng.random() < 0.5)
-    G2, text2 = _bone(rng, rotate=True)
+    G1, text1, bone1 = _bone(rng, rotate=rng.random() < 0.5)
+    G2, text2, bone2 = _bone(rng, rotate=True)
     w = _weights(rng)
     transforms = np.stack([G1, G2])
     posed = formulas.get("linear-blend-skinning").evaluate(
@@ -85,6 +97,13 @@ def lbs_vertex(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={
+            "t": vertex.tolist(),
+            "weights": w,
+            "G_1": bone1,
+            "G_2": bone2,
+            "coordinate": AXES[axis],
+        },
     )
 
 
@@ -133,6 +152,7 @@ def candy_wrapper(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={"t": [radius, 0.0, 0.0], "twists by": phi, "weights": [1 - w, w]},
     )
 
 
@@ -186,6 +206,7 @@ def pca_shape(rng: random.Random, question_id: str) -> Question:
             (value - mu[index], "the mean shape mu is missing."),
             answer=value,
         ),
+        drawn={"S": S.tolist(), "mu": mu.tolist(), "beta": beta.tolist(), "entry": index + 1},
     )
 
 
@@ -227,6 +248,12 @@ def pca_coefficients(rng: random.Random, question_id: str) -> Question:
             ((S.T @ T)[k], "subtract the mean shape before projecting: beta = S^T (T - mu)."),
             answer=value,
         ),
+        drawn={
+            "S": S.tolist(),
+            "mu": mu.tolist(),
+            "T": [shown(v) for v in T],  # as printed (exact here: sums of tenths)
+            "k": k + 1,
+        },
     )
 
 
@@ -248,8 +275,8 @@ def smpl_vertex(rng: random.Random, question_id: str) -> Question:
     beta = np.array([grid(rng, -2, 2, 0.5) for _ in range(2)])
     pose_dirs = np.array([[grid(rng, -1, 1, 0.5)] for _ in range(3)])
     pose_feature = np.array([rng.choice([-1.0, -0.5, 0.5, 1.0])])
-    G1, text1 = _bone(rng, rotate=False)
-    G2, text2 = _bone(rng, rotate=True)
+    G1, text1, bone1 = _bone(rng, rotate=False)
+    G2, text2, bone2 = _bone(rng, rotate=True)
     w = _weights(rng)
     transforms, weights = np.stack([G1, G2]), np.array(w)[:, None]
     posed = formulas.get("smpl-model").evaluate(
@@ -291,6 +318,17 @@ def smpl_vertex(rng: random.Random, question_id: str) -> Question:
             (shape_only[0, axis], "the pose corrective P (R(theta) - R(theta*)) is missing."),
             answer=value,
         ),
+        drawn={
+            "t": template_vertex.tolist(),
+            "S": shape_dirs.tolist(),
+            "beta": beta.tolist(),
+            "P": pose_dirs.tolist(),
+            "(R(theta) - R(theta*))": pose_feature.tolist(),
+            "weights": w,
+            "G_1": bone1,
+            "G_2": bone2,
+            "coordinate": AXES[axis],
+        },
     )
 
 
@@ -336,6 +374,13 @@ def smpl_joint(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={
+            "regressor row": regressor[0].tolist(),
+            "template positions": template_vertices.tolist(),
+            "offsets": shape_dirs[:, :, 0].tolist(),
+            "beta": beta[0],
+            "coordinate": AXES[axis],
+        },
     )
 
 
@@ -355,8 +400,8 @@ def lbs_multipart(rng: random.Random, question_id: str) -> Question:
     from quizzes.templates._kit import choice_part, number, part
 
     vertex = np.array([rng.choice([-2, -1, 1, 2]) for _ in range(2)] + [rng.randint(-1, 1)], float)
-    G1, text1 = _bone(rng, rotate=rng.random() < 0.5)
-    G2, text2 = _bone(rng, rotate=True)
+    G1, text1, bone1 = _bone(rng, rotate=rng.random() < 0.5)
+    G2, text2, bone2 = _bone(rng, rotate=True)
     w = _weights(rng)
     lbs = formulas.get("linear-blend-skinning")
     alone = [
@@ -382,18 +427,21 @@ def lbs_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is the {name} coordinate of G_1 t (bone 1 alone)?",
                 alone[0][axis],
                 "Rotate, then translate.",
+                drawn={"coordinate": name},
             ),
             part(
                 "numeric",
                 f"What is the {name} coordinate of G_2 t (bone 2 alone)?",
                 alone[1][axis],
                 "Rotate, then translate.",
+                drawn={"coordinate": name},
             ),
             part(
                 "numeric",
                 f"What is the {name} coordinate of the skinned vertex t'?",
                 posed[axis],
                 "t' = w_1 G_1 t + w_2 G_2 t.",
+                drawn={"coordinate": name},
             ),
             choice_part(
                 rng,
@@ -414,6 +462,7 @@ def lbs_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("linear-blend-skinning",),
         carried={2: f"(a) {number(alone[0][axis])}; (b) {number(alone[1][axis])}"},
+        drawn={"t": vertex.tolist(), "weights": w, "G_1": bone1, "G_2": bone2},
     )
 
 
@@ -451,6 +500,7 @@ def pca_shape_multipart(rng: random.Random, question_id: str) -> Question:
                 "T (counting from 1)?",
                 T[index],
                 "T = S beta + mu.",
+                drawn={"beta": beta.tolist(), "entry": index + 1},
             ),
             part(
                 "numeric",
@@ -458,6 +508,8 @@ def pca_shape_multipart(rng: random.Random, question_id: str) -> Question:
                 f"shape coefficient beta_{k + 1} (counting from 1)?",
                 recovered[k],
                 "beta = S^T (T_scan - mu): S is orthonormal.",
+                # as printed (3 digits; exact here: sums of tenths)
+                drawn={"T_scan": [shown(v, 3) for v in scan], "k": k + 1},
             ),
             choice_part(
                 rng,
@@ -475,6 +527,7 @@ def pca_shape_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("pca-shape-space",),
         carried={1: f"(a) {number(T[index])}"},
+        drawn={"S": S.tolist(), "mu": mu.tolist()},
     )
 
 
@@ -530,6 +583,7 @@ def smpl_joint_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is it for beta_1 = {show(beta[0])}?",
                 shaped[axis],
                 "J(beta) = W (T_bar + S beta): regress the shaped mesh.",
+                drawn={"beta_1": beta[0]},
             ),
             choice_part(
                 rng,
@@ -548,6 +602,12 @@ def smpl_joint_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("smpl-joint-regressor",),
         carried={1: f"(a) {number(rest[axis])}"},
+        drawn={
+            "T_bar": template_mesh.tolist(),
+            "along": name,
+            "by": shape_dirs[:, axis, 0].tolist(),
+            "weights": weights,
+        },
     )
 
 
@@ -639,6 +699,12 @@ def pose_correctives_multipart(rng: random.Random, question_id: str) -> Question
         ],
         formulas=("smpl-pose-correctives", "linear-blend-skinning"),
         carried={2: f"(b) p = {number(offset[1])}"},
+        drawn={
+            "rotates by": degrees,
+            "t": vertex.tolist(),
+            # p(theta) = c[0] (R(theta) - R(theta*))_11 + c[1] (R(theta) - R(theta*))_21
+            "p(theta) coefficients": [c1, c2],
+        },
     )
 
 
@@ -696,6 +762,7 @@ def kinematic_chain_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is the {name} coordinate of its posed position?",
                 alone[axis],
                 "Rotate about the elbow by bone 2's own angle, then apply bone 1's transform.",
+                drawn={"t": vertex.tolist(), "coordinate": name},
             ),
             part(
                 "numeric",
@@ -703,6 +770,7 @@ def kinematic_chain_multipart(rng: random.Random, question_id: str) -> Question:
                 f"what is the {name} coordinate of the skinned vertex?",
                 blended[axis],
                 "t' = w_1 G_1 t + w_2 G_2 t.",
+                drawn={"weights": [w, 1 - w], "coordinate": name},
             ),
             choice_part(
                 rng,
@@ -727,6 +795,12 @@ def kinematic_chain_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("linear-blend-skinning",),
         carried={2: f"(b) {number(alone[axis])}"},
+        drawn={
+            "j_2": [length, 0, 0],
+            "bone 1 rotates by": first,
+            "bone 2 rotates by": abs(second),
+            "direction": direction,  # of bone 2's turn
+        },
     )
 
 
