@@ -1,11 +1,9 @@
-"""GAN multipart problems (gan-wgan-gp-multipart, gan-adain-multipart): every part recomputed by
-an independent route (torch autograd for the critic's gradient at the interpolate, sympy for its
-norm; torch's instance_norm for AdaIN, with the rescaled input run through it again), and each
-part marked on its own."""
+"""GAN multipart problems (gan-wgan-gp-multipart, gan-adain-multipart): every part recomputed from
+the values the problem drew (`drawn`) by an independent route (torch autograd for the critic's
+gradient at the interpolate, sympy for its norm; torch's instance_norm for AdaIN, with the rescaled
+input run through it again), and each part marked on its own."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from multipart_topic_checks import (
@@ -14,7 +12,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -30,12 +27,12 @@ def check_wgan_gp(q):
     import sympy as sp
     import torch
 
-    def t(text, name):
-        return torch.tensor(value(text, name), dtype=torch.float64)
+    def t(name):
+        return torch.tensor(q.drawn[name], dtype=torch.float64)
 
-    w, k = t(q.prompt, "w"), float(value(q.prompt, "k"))
-    real, fake = t(q.prompt, "x"), t(q.prompt, "x_hat")
-    eps, lam = float(value(q.prompt, "eps")), float(value(q.prompt, "lambda"))
+    w, k = t("w"), float(q.drawn["k"])
+    real, fake = t("x"), t("x_hat")
+    eps, lam = float(q.drawn["eps"]), float(q.drawn["lambda"])
 
     def critic(x):
         return w @ x + k / 2 * (x * x).sum()
@@ -69,13 +66,12 @@ def check_adain(q):
     import torch
     import torch.nn.functional as F
 
-    x = torch.tensor(value(q.prompt, "x_i"), dtype=torch.float64)
-    scale, bias = float(value(q.prompt, "y_s")), float(value(q.prompt, "y_b"))
-    r, c = (int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[1].prompt).groups())
-    gain, sign, shift = re.search(
-        r"x'_i = ([\d.]+) x_i ([+-]) ([\d.]+)", q.parts[2].prompt
-    ).groups()
-    moved = float(gain) * x + (1 if sign == "+" else -1) * float(shift)
+    x = torch.tensor(q.drawn["x_i"], dtype=torch.float64)
+    scale, bias = float(q.drawn["y_s"]), float(q.drawn["y_b"])
+    r, c = q.parts[1].drawn["row"] - 1, q.parts[1].drawn["column"] - 1
+    later = q.parts[2].drawn  # x'_i = gain x_i + sign |shift|, the same entry
+    assert (later["row"] - 1, later["column"] - 1) == (r, c)
+    moved = later["gain"] * x + (1 if later["sign"] == "+" else -1) * later["|shift|"]
 
     def adain(v):
         return scale * F.instance_norm(v[None, None], eps=0.0)[0, 0] + bias

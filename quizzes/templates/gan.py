@@ -63,6 +63,7 @@ def optimal_discriminator(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=2e-3,
         rel_tol=5e-3,
+        drawn={"p_d(x)": p_data, "p_m(x)": p_model},
         mistakes=mistake(
             swapped, value, "that is 1 - D*: D is the probability that x is real, p_d on top."
         ),
@@ -101,6 +102,7 @@ def jsd_value(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-4,
         rel_tol=1e-2,
+        drawn={"P": p, "Q": q},
         mistakes=mistake(kl, value, "that is D_KL(P || Q); the JSD compares each with M."),
     )
 
@@ -139,6 +141,7 @@ def value_at_optimum(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=2e-3,
         rel_tol=5e-3,
+        drawn={"p_d": p_data, "p_m": p_model},
         mistakes=mistake(
             sheet,
             value,
@@ -193,6 +196,7 @@ def generator_gradient(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=1e-3,
         rel_tol=1e-3,
+        drawn={"D(G(z))": d_fake, "term": term},
         mistakes=mistake(
             other_value, value, f"that is the gradient of the other generator loss ({other})."
         ),
@@ -238,6 +242,8 @@ def fid_value(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        # the covariances by their diagonals, as the prompt prints them (diag([..]))
+        drawn={"mu_1": mu1, "Sigma_1": var1, "mu_2": mu2, "Sigma_2": var2},
     )
 
 
@@ -372,6 +378,7 @@ def optimum_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is D*(x_{k + 1})?",
                 optimal[k],
                 "Insert the two probabilities of that outcome.",
+                drawn={"outcome": k + 1},
             ),
             part(
                 "numeric",
@@ -396,6 +403,7 @@ def optimum_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("gan-optimal-discriminator", "gan-value-at-optimum"),
+        drawn={"p_d": p_data, "p_g": p_model},
         carried={
             1: "(a) D*(x) = p_d/(p_d + p_g)",
             2: "(a) D*(x) = p_d/(p_d + p_g)",
@@ -458,6 +466,7 @@ def generator_loss_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("gan-saturating-gradient", "gan-non-saturating-gradient"),
+        drawn={"ell": logit},
     )
 
 
@@ -525,6 +534,8 @@ def fid_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("fid",),
         carried={1: f"(a) the mean term is {number(mean_term)}"},
+        # the covariances by their diagonals, as the prompt prints them (diag(..))
+        drawn={"mu_r": mu1, "Sigma_r": var1, "mu_g": mu2, "Sigma_g": var2},
     )
 
 
@@ -608,6 +619,14 @@ def wgan_gp_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("wgan-gp",),
+        drawn={
+            "w": w.tolist(),
+            "k": k,
+            "x": real.tolist(),
+            "x_hat": fake.tolist(),
+            "eps": eps,
+            "lambda": lam,
+        },
         carried={
             1: "(a) ||grad D(x)|| = sqrt((w_1 + k x_1)^2 + (w_2 + k x_2)^2)",
             2: f"(b) {number(penalty)}",
@@ -663,6 +682,7 @@ def adain_multipart(rng: random.Random, question_id: str) -> Question:
                 out[r - 1, c - 1],
                 "Normalise with the channel's own mu and sigma, then scale by y_s and shift "
                 "by y_b.",
+                drawn={"row": r, "column": c},
             ),
             part(
                 "numeric",
@@ -672,6 +692,14 @@ def adain_multipart(rng: random.Random, question_id: str) -> Question:
                 moved[r - 1, c - 1],
                 "The normalisation removes the input's own mean and scale: the output is "
                 "unchanged.",
+                # x'_i = gain x_i + sign |shift|, as printed
+                drawn={
+                    "row": r,
+                    "column": c,
+                    "gain": gain,
+                    "sign": "+" if shift > 0 else "-",
+                    "|shift|": abs(shift),
+                },
             ),
             choice_part(
                 rng,
@@ -692,6 +720,7 @@ def adain_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("stylegan-adain",),
+        drawn={"x_i": x.tolist(), "y_s": scale, "y_b": bias},
         carried={1: f"(a) sigma = {number(x.std())}, mu = {number(x.mean())}"},
     )
 
