@@ -172,9 +172,11 @@ def symbolic_question(
     formula_id: str,
     note: str = "",
     mistakes: tuple[Mistake, ...] = (),
+    drawn: dict[str, Any] | None = None,
 ) -> Question:
     """A "closed-form" question: write the registry statement `expr` over `symbols`; the
-    explanation is the answer, `note` (text right after it), and the derivation to read."""
+    explanation is the answer, `note` (text right after it), and the derivation to read.
+    `drawn`: the values the prompt states, if it draws any (Question.drawn)."""
     return Question(
         id=question_id,
         topic=topic,
@@ -185,6 +187,7 @@ def symbolic_question(
         formulas=(formula_id,),
         symbols=symbols,
         mistakes=mistakes,
+        drawn=dict(drawn or {}),
     )
 
 
