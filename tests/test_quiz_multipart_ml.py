@@ -6,7 +6,6 @@ pass), and each part marked on its own."""
 from __future__ import annotations
 
 import itertools
-import re
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -27,10 +25,10 @@ load_templates()
 def check_perceptron(q):
     import sympy as sp
 
-    w0 = np.array(value(q.prompt, "w"), float)
-    xs = np.array([value(q.prompt, f"x^({i})") for i in (1, 2, 3)], float)
-    ys = np.array([int(v) for v in re.findall(r"y\^\(\d\) = ([+-]\d)", q.prompt)])
-    j = int(re.search(r"w_(\d) after", q.parts[1].prompt).group(1)) - 1
+    w0 = np.array(q.drawn["w"], float)
+    xs, ys = np.array(q.drawn["x"], float), np.array(q.drawn["y"])  # x^(i), y^(i) in order
+    j = q.parts[1].drawn["j"] - 1
+    assert q.parts[2].drawn["j"] == j + 1  # (c) asks about the same weight
     close(q.parts[0].answer, ys[0] * (w0[:2] @ xs[0] + w0[2]))
     # the loop written out: the weight after each example
     w, after = w0.copy(), []
@@ -68,17 +66,17 @@ def check_mlp(q):
     import sympy as sp
     import torch
 
-    W1 = torch.tensor(value(q.prompt, "W1"), dtype=torch.float64, requires_grad=True)
-    w2 = torch.tensor(value(q.prompt, "w2"), dtype=torch.float64, requires_grad=True)
-    b2 = torch.tensor(float(value(q.prompt, "b2")), dtype=torch.float64)
-    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64)
-    y = torch.tensor(float(value(q.prompt, "y")), dtype=torch.float64)
+    W1 = torch.tensor(q.drawn["W1"], dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor(q.drawn["w2"], dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor(float(q.drawn["b2"]), dtype=torch.float64)
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64)
+    y = torch.tensor(float(q.drawn["y"]), dtype=torch.float64)
     logit = w2 @ torch.relu(W1 @ x) + b2
     p = torch.sigmoid(logit)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, y)
     loss.backward()
-    unit = int(re.search(r"dL/dw2_(\d)", q.parts[3].prompt).group(1)) - 1
-    row, col = (int(v) - 1 for v in re.search(r"W1\[(\d)\]\[(\d)\]", q.parts[4].prompt).groups())
+    unit = q.parts[3].drawn["unit"] - 1
+    row, col = q.parts[4].drawn["row"] - 1, q.parts[4].drawn["column"] - 1
     close(q.parts[0].answer, p.item())
     close(q.parts[1].answer, loss.item())
     close(q.parts[3].answer, w2.grad[unit].item())

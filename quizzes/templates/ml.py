@@ -74,6 +74,7 @@ def activation(rng: random.Random, question_id: str) -> Question:
         (forms[name] if derivative else values[name]) + f". See `cheatsheet derive {formula_id}`.",
         (formula_id,),
         mistakes=wrong(*pairs, answer=value),
+        drawn={"function": f"{name}'" if derivative else name, "x": x},  # f' for the derivative
     )
 
 
@@ -110,6 +111,7 @@ def bce(rng: random.Random, question_id: str) -> Question:
             (value / math.log(10), "use the natural logarithm, not log base 10."),
             answer=value,
         ),
+        drawn={"y_hat": y_hat, "y": y},
     )
 
 
@@ -142,7 +144,7 @@ def cross_entropy_kl(rng: random.Random, question_id: str) -> Question:
     )
     ask_kl = rng.random() < 0.5
     if ask_kl:
-        value, what = cross - entropy, "the KL divergence D_KL(p_d || p_m)"
+        value, what, asked = cross - entropy, "the KL divergence D_KL(p_d || p_m)", "D_KL"
         pairs = [
             (
                 swapped,
@@ -152,7 +154,7 @@ def cross_entropy_kl(rng: random.Random, question_id: str) -> Question:
             (cross, "that is the cross-entropy; subtract the entropy H(p_d)."),
         ]
     else:
-        value, what = cross, "the cross-entropy H(p_d, p_m) = -sum p_d log p_m"
+        value, what, asked = cross, "the cross-entropy H(p_d, p_m) = -sum p_d log p_m", "H"
         pairs = [(entropy, "that is the entropy H(p_d); the cross-entropy adds the KL.")]
     return numeric(
         question_id,
@@ -165,6 +167,7 @@ def cross_entropy_kl(rng: random.Random, question_id: str) -> Question:
         "cross-entropy-decomposition`.",
         ("cross-entropy-decomposition",),
         mistakes=wrong(*pairs, answer=value),
+        drawn={"p_d": p, "p_m": q, "asked": asked},  # D_KL(p_d || p_m) or H(p_d, p_m)
     )
 
 
@@ -208,6 +211,7 @@ def perceptron(rng: random.Random, question_id: str) -> Question:
             ((w - y * x)[j], "the update adds y x, it does not subtract it."),
             answer=value,
         ),
+        drawn={"w": w.tolist(), "x": x.tolist(), "y": y, "j": j + 1},  # w_j asked
     )
 
 
@@ -254,6 +258,12 @@ def mlp_delta(rng: random.Random, question_id: str) -> Question:
             ((W.T @ delta_next)[j], "the factor f'(a^(l+1)) is missing."),
             answer=value,
         ),
+        drawn={
+            "W^(l+1)": W.tolist(),
+            "dL/dz^(l+1)": delta_next.tolist(),
+            "f'(a^(l+1))": fprime.tolist(),
+            "entry": j + 1,
+        },
     )
 
 
@@ -299,6 +309,13 @@ def mlp_weight(rng: random.Random, question_id: str) -> Question:
             (delta[i] * z_prev[j], "the factor f'(a_i^(l)) is missing."),
             answer=value,
         ),
+        drawn={
+            "z^(l-1)": z_prev.tolist(),
+            "z^(l)": z_here.tolist(),
+            "f'(a^(l))": fprime.tolist(),
+            "dL/dz^(l)": delta.tolist(),
+            "weight": f"w_{i + 1}{j + 1}",  # the weight asked, as the prompt names it
+        },
     )
 
 
@@ -348,6 +365,7 @@ def derivative_symbolic(rng: random.Random, question_id: str) -> Question:
         formulas=(formula_id,),
         symbols=symbols,
         mistakes=(Mistake(plain(wrong_form), feedback),),
+        drawn={"activation": name},
     )
 
 
@@ -393,6 +411,7 @@ def sigmoid_unit_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("sigmoid", "mlp-backward-weights", "mlp-backward-bias"),
         carried={1: f"(a) z = {number(z)}", 2: f"(a) z = {number(z)}"},
+        drawn={"w": w, "b": b, "x": x, "dL/dz": upstream},
     )
 
 
@@ -443,6 +462,7 @@ def cross_entropy_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("cross-entropy-decomposition",),
         carried={2: f"(a) H(p, q) = {number(cross)}; (b) H(p) = {number(entropy)}"},
+        drawn={"p": p, "q": q},
     )
 
 
@@ -487,6 +507,7 @@ def mle_map_multipart(rng: random.Random, question_id: str) -> Question:
                 f"With the prior theta ~ N(0, {show(prior)}), what is the MAP theta?",
                 mapped,
                 "sum x y / (sum x^2 + noise_var/prior_var): ridge.",
+                drawn={"prior variance": prior},
             ),
             choice_part(
                 rng,
@@ -505,6 +526,7 @@ def mle_map_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("mle-estimate", "map-estimate"),
         carried={1: f"(a) theta_MLE = {number(mle)}"},
+        drawn={"x": xs, "y": ys, "noise variance": noise},
     )
 
 
@@ -563,12 +585,14 @@ def perceptron_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is w_{j + 1} after the first example?",
                 history[0][j],
                 "The first example is a mistake (y w^T x~ <= 0): w + y x~.",
+                drawn={"j": j + 1},
             ),
             part(
                 "numeric",
                 f"What is w_{j + 1} after the whole pass (three examples)?",
                 history[2][j],
                 "Check each example with the current w; update only on mistakes.",
+                drawn={"j": j + 1},
             ),
             part(
                 "symbolic",
@@ -600,6 +624,7 @@ def perceptron_multipart(rng: random.Random, question_id: str) -> Question:
             1: f"(a) y w^T x~ = {number(margin)}",
             2: f"(b) w = {vector(history[0])} after the first example",
         },
+        drawn={"w": w0.tolist(), "x": points, "y": labels},  # x^(i) = x[i - 1], y^(i) likewise
     )
 
 
@@ -679,12 +704,14 @@ def mlp_backprop_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is dL/dw2_{unit + 1}?",
                 grad_w2,
                 "dL/da h_i.",
+                drawn={"unit": unit + 1},
             ),
             part(
                 "numeric",
                 f"What is dL/dW1[{unit + 1}][{col + 1}] (row {unit + 1}, column {col + 1})?",
                 grad_W1[unit, col],
                 "delta_i = dL/da w2_i, times relu'(a1_i) = 1 (unit active), times x_j.",
+                drawn={"row": unit + 1, "column": col + 1},
             ),
             choice_part(
                 rng,
@@ -711,6 +738,7 @@ def mlp_backprop_multipart(rng: random.Random, question_id: str) -> Question:
             f"{vector([number(v) for v in h])}",
             4: f"(c) dL/da = {number(delta_out)}",
         },
+        drawn={"W1": W1.tolist(), "w2": w2.tolist(), "b2": b2, "x": x.tolist(), "y": y},
     )
 
 
