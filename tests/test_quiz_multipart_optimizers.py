@@ -5,8 +5,6 @@ descent looped until the flat coordinate is small), and each part marked on its 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from multipart_topic_checks import (
     check_problem,
@@ -14,7 +12,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -41,8 +38,8 @@ def check_nesterov(q):
     import sympy as sp
     import torch
 
-    lam, lr, alpha = (float(value(q.prompt, n)) for n in ("lambda", "epsilon", "alpha"))
-    theta, v = float(value(q.prompt, "theta")), float(value(q.prompt, "v"))
+    lam, lr, alpha = (float(q.drawn[n]) for n in ("lambda", "epsilon", "alpha"))
+    theta, v = float(q.drawn["theta"]), float(q.drawn["v"])
     point = torch.tensor(theta + alpha * v, dtype=torch.float64, requires_grad=True)
     (lam * point**2 / 2).backward()
     close(q.parts[1].answer, point.grad.item())
@@ -71,10 +68,10 @@ def check_conditioning(q):
     import sympy as sp
     import torch
 
-    a, b = float(value(q.prompt, "a")), float(value(q.prompt, "b"))
-    theta0 = value(q.prompt, "theta")
-    lr = float(value(q.parts[1].prompt, "epsilon"))
-    k = int(re.search(r"after (\d+) steps", q.parts[1].prompt).group(1))
+    a, b = float(q.drawn["a"]), float(q.drawn["b"])
+    theta0 = q.drawn["theta"]
+    lr, k = float(q.parts[1].drawn["epsilon"]), q.parts[1].drawn["k"]
+    assert q.parts[3].drawn["epsilon"] == lr  # (d) counts steps at the same rate
     p = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
     optimiser = torch.optim.SGD([p], lr=lr)
     scale = torch.tensor([a, b], dtype=torch.float64)

@@ -18,8 +18,9 @@ from quizzes.templates._kit import grid, guard_module, numeric, show, wrong
 TOPIC = "optimizers"
 
 
-def _step(question_id, prompt, theta, value, explanation, formula_id, pairs) -> Question:
-    """A 'new parameter' question: tolerance 1% of the step (4 decimals are always enough)."""
+def _step(question_id, prompt, theta, value, explanation, formula_id, pairs, drawn) -> Question:
+    """A 'new parameter' question: tolerance 1% of the step (4 decimals are always enough);
+    `drawn` the values the prompt states (Question.drawn)."""
     step = abs(float(value) - float(theta))
     abs_tol = max(0.01 * step, 5e-5)
     return numeric(
@@ -33,6 +34,7 @@ def _step(question_id, prompt, theta, value, explanation, formula_id, pairs) -> 
         abs_tol=abs_tol,
         # a mistake counts when it is 3 tolerances away from the answer
         mistakes=wrong(*pairs, answer=value, gap=3 * abs_tol / max(1.0, abs(float(value)))),
+        drawn=drawn,
     )
 
 
@@ -79,6 +81,7 @@ def sgd_minibatch(rng: random.Random, question_id: str) -> Question:
                 "mini-batch; the gradient is the mean too, not the sum.",
             ),
         ],
+        {"(x, y)": [[x, y] for x, y in zip(xs, ys)], "w": w, "epsilon": lr},
     )
 
 
@@ -123,6 +126,7 @@ def momentum(rng: random.Random, question_id: str) -> Question:
             ),
             (theta + v, "that moves by the old velocity; update v first."),
         ],
+        {"theta": theta, "v": v, "g": grad, "epsilon": lr, "alpha": mu},
     )
 
 
@@ -166,6 +170,7 @@ def nesterov(rng: random.Random, question_id: str) -> Question:
                 "look-ahead point theta + alpha v, not at theta.",
             ),
         ],
+        {"a": a, "theta": theta, "v": v, "epsilon": lr, "alpha": mu},  # L = a/2 theta^2
     )
 
 
@@ -206,6 +211,7 @@ def adagrad(rng: random.Random, question_id: str) -> Question:
         "counts, so the step size only shrinks.",
         "adagrad-update",
         pairs,
+        {"epsilon": lr, "r": r, "theta": theta, "g": grad},
     )
 
 
@@ -246,6 +252,7 @@ def rmsprop(rng: random.Random, question_id: str) -> Question:
                 "that accumulates like AdaGrad; RMSProp decays r by rho.",
             ),
         ],
+        {"epsilon": lr, "rho": rho, "r": r, "theta": theta, "g": grad},
     )
 
 
@@ -304,6 +311,17 @@ def adam(rng: random.Random, question_id: str) -> Question:
             ),
             (no_correction, "the bias corrections 1/(1 - beta^t) are missing."),
         ],
+        {
+            "eta": lr,
+            "beta_1": beta1,
+            "beta_2": beta2,
+            "epsilon": eps,
+            "m": m,  # 0 at t = 1 ("m = v = 0")
+            "v": v,
+            "theta": theta,
+            "t": t,
+            "g": grad,
+        },
     )
 
 
@@ -376,6 +394,7 @@ def momentum_multipart(rng: random.Random, question_id: str) -> Question:
             2: "(b) |v| = epsilon*abs(g)/(1 - alpha)",
             3: f"(c) the terminal speed is {number(terminal)}",
         },
+        drawn={"alpha": alpha, "epsilon": lr, "g": g},
     )
 
 
@@ -447,6 +466,7 @@ def adam_multipart(rng: random.Random, question_id: str) -> Question:
             1: f"(a) theta_1 = {number(theta1)}",
             2: f"(a) theta_1 = {number(theta1)}; (b) m_2 = {number(m2)}",
         },
+        drawn={"lr": lr, "g_1": g1, "g_2": g2},
     )
 
 
@@ -492,6 +512,7 @@ def adagrad_rmsprop_multipart(rng: random.Random, question_id: str) -> Question:
                 f"r = {show(r1)} and theta = 0: what is r after the step?",
                 r_rms,
                 "r <- rho r + (1 - rho) g^2.",
+                drawn={"rho": rho, "r": r1},
             ),
             part(
                 "numeric",
@@ -515,6 +536,7 @@ def adagrad_rmsprop_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("adagrad-update", "rmsprop-update"),
         carried={2: f"(b) r = {number(r_rms)}"},
+        drawn={"g_1": g1, "g_2": g2, "learning rate": lr},
     )
 
 
@@ -612,6 +634,7 @@ def nesterov_lookahead_multipart(rng: random.Random, question_id: str) -> Questi
             2: f"(b) grad L(theta + alpha v) = {number(grad_ahead)}",
             4: f"(c) Nesterov: {number(nesterov)}; (d) Polyak: {number(polyak)}",
         },
+        drawn={"lambda": lam, "theta": theta, "v": v, "epsilon": lr, "alpha": alpha},
     )
 
 
@@ -672,6 +695,7 @@ def gd_conditioning_multipart(rng: random.Random, question_id: str) -> Question:
                 f"With epsilon = {show(lr)}, what is theta_1 after {k} steps?",
                 theta[0],
                 "(1 - epsilon a)^k theta_1(0).",
+                drawn={"epsilon": lr, "k": k},
             ),
             part(
                 "numeric",
@@ -687,6 +711,7 @@ def gd_conditioning_multipart(rng: random.Random, question_id: str) -> Question:
                 steps,
                 "The smallest k with |1 - epsilon b|^k < 0.01: k > log 0.01 / log|1 - epsilon b|.",
                 numeric_rule="abs:0",
+                drawn={"epsilon": lr},
             ),
             choice_part(
                 rng,
@@ -711,6 +736,7 @@ def gd_conditioning_multipart(rng: random.Random, question_id: str) -> Question:
             3: f"(c) 2/a = {number(largest)}",
             4: f"(c) 2/a = {number(largest)}; (d) {steps} steps",
         },
+        drawn={"a": steep, "b": flat, "theta": theta0},
     )
 
 
