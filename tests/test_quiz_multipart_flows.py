@@ -1,13 +1,12 @@
 """Flow multipart problems (flows-composition-multipart, flows-multiscale-multipart): every part
-recomputed by an independent route (torch's TransformedDistribution with an affine and an exp
-transform, autograd for the forward derivative, sympy for the inverse's derivative; torch
-pixel_unshuffle and chunk run level by level on a real tensor), and each part marked on its
-own."""
+recomputed from the values the problem drew (`drawn`) by an independent route (torch's
+TransformedDistribution with an affine and an exp transform, autograd for the forward derivative,
+sympy for the inverse's derivative; torch pixel_unshuffle and chunk run level by level on a real
+tensor), and each part marked on its own."""
 
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 from multipart_topic_checks import (
@@ -16,7 +15,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -29,8 +27,8 @@ def check_composition(q):
     import torch
     from torch.distributions import AffineTransform, ExpTransform, Normal, TransformedDistribution
 
-    a, b = float(value(q.prompt, "a")), float(value(q.prompt, "b"))
-    x = float(value(q.parts[1].prompt, "x"))
+    a, b = float(q.drawn["a"]), float(q.drawn["b"])
+    x = float(q.parts[1].drawn["x"])
     base = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
     flow = TransformedDistribution(base, [AffineTransform(b, a), ExpTransform()])
     close(q.parts[1].answer, flow.log_prob(torch.tensor(x, dtype=torch.float64)).item())
@@ -53,8 +51,10 @@ def check_multiscale(q):
     import torch
     import torch.nn.functional as F
 
-    channels, size = (int(v) for v in re.search(r"on (\d) x (\d+) x", q.prompt).groups())
-    level = int(re.search(r"after (\d) levels", q.parts[1].prompt).group(1))
+    channels, size, width = q.drawn["C x H x W"]
+    assert width == size
+    level = q.parts[1].drawn["levels"]
+    assert q.parts[2].drawn["level"] == level
     x = torch.randn(1, channels, size, size)
     latent, h, squeezed, matrices = [], x, [], []
     for _ in range(level):

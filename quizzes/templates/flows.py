@@ -21,6 +21,7 @@ from quizzes.templates._kit import (
     mutant_choice_question,
     number,
     plain,
+    shown,
     symbolic_question,
     vector,
 )
@@ -80,6 +81,7 @@ def actnorm_logdet(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"H x W x C": [height, width, channels], "s": scales},
         mistakes=mistake(
             per_pixel, value, "every one of the H*W pixels contributes: multiply by H * W."
         ),
@@ -120,6 +122,7 @@ def conv1x1_logdet(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"H x W x C": [height, width, 2], "W": weight},
         mistakes=mistake(
             formulas.get("conv1x1-logdet").evaluate(W=weight, height=1, width=1),
             value,
@@ -157,6 +160,9 @@ def lu_logdet(rng: random.Random, question_id: str) -> Question:
         else f"What is log|det J| of the 1x1 convolution on a {height} x {width} x 3 activation "
         "(natural log)?"
     )
+    drawn = {"P": permutation.tolist(), "L": lower, "U": upper, "s": s}
+    if height * width != 1:  # the activation's size is stated only when it is not one pixel
+        drawn["H x W x C"] = [height, width, 3]
     return Question(
         id=question_id,
         topic=TOPIC,
@@ -176,6 +182,7 @@ def lu_logdet(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn=drawn,
     )
 
 
@@ -218,6 +225,7 @@ def affine_density(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"A": A, "b": b, "x": [shown(v) for v in x]},  # x = A z + b: exact on this grid
         mistakes=mistake(
             wrong_sign,
             value,
@@ -247,6 +255,7 @@ def triangular_logdet(rng: random.Random, question_id: str) -> Question:
             f"s(x^B) = {vector(log_scale)}. What is log|det J| of the layer?"
         )
         formula_id = "affine-coupling-logdet"
+        drawn = {"x^B": x_b, "s(x^B)": log_scale}
         explanation = (
             "J is block-triangular with diag(exp(s)) and I on the diagonal: log|det J| = sum_i "
             "s_i(x^B); no Jacobian of s or t is needed. See `cheatsheet derive "
@@ -265,6 +274,7 @@ def triangular_logdet(rng: random.Random, question_id: str) -> Question:
             "(rows) at a point. What is log|det J| (natural log)?"
         )
         formula_id = "triangular-determinant"
+        drawn = {"J": jacobian}
         explanation = (
             "The determinant of a triangular matrix is the product of its diagonal: "
             "log|det J| = sum_i log|J_ii|, O(n) work. See `cheatsheet derive "
@@ -280,6 +290,7 @@ def triangular_logdet(rng: random.Random, question_id: str) -> Question:
         formulas=(formula_id,),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn=drawn,
     )
 
 
@@ -376,6 +387,7 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
     from quizzes.parser import ASSUMPTIONS
 
     which = rng.choice(["affine-1d", "actnorm", "conv1x1"])
+    drawn = {}
     if which == "affine-1d":
         formula_id = "change-of-variables"
         symbols = {"x": "real", "b": "real", "a": "positive"}
@@ -386,6 +398,7 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
         )
     else:
         channels = rng.randint(2, 3)
+        drawn = {"C": channels}
         names = [f"s_{c}" for c in range(1, channels + 1)]
         symbols = {"h": "positive-integer", "w": "positive-integer"}
         if which == "actnorm":
@@ -437,6 +450,7 @@ def closed_form(rng: random.Random, question_id: str) -> Question:
         symbols,
         formula_id,
         note=": the log-determinant of the inverse map adds to log p_z; every pixel contributes",
+        drawn=drawn,
     )
 
 
@@ -477,6 +491,7 @@ def linear_density_multipart(rng: random.Random, question_id: str) -> Question:
                 log_px,
                 "log p_x(x) = log p_z(A^{-1}(x - b)) - log |det A| with "
                 "log p_z(z) = -|z|^2/2 - log 2 pi.",
+                drawn={"x": x},
             ),
             choice_part(
                 rng,
@@ -497,6 +512,7 @@ def linear_density_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("triangular-determinant", "change-of-variables"),
         carried={1: f"(a) log |det A| = {number(logdet)}"},
+        drawn={"A": A, "b": b},
     )
 
 
@@ -555,6 +571,7 @@ def glow_logdet_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("actnorm-logdet", "conv1x1-logdet"),
         carried={2: f"(a) {number(actnorm)}; (b) {number(conv)}"},
+        drawn={"H x W x C": [height, width, 2], "s": s, "W": W},
     )
 
 
@@ -589,7 +606,13 @@ def affine_coupling_multipart(rng: random.Random, question_id: str) -> Question:
         f"{vector(log_scale)} and the shifts t(x^A) = {vector(shift)}; y^A = x^A and y^B = "
         "x^B * exp(s) + t (elementwise).",
         [
-            part("numeric", f"What is y_{3 + component}?", y, "x * exp(s) + t."),
+            part(
+                "numeric",
+                f"What is y_{3 + component}?",
+                y,
+                "x * exp(s) + t.",
+                drawn={"component": 3 + component},
+            ),
             part(
                 "numeric",
                 "What is log|det dy/dx|?",
@@ -620,6 +643,7 @@ def affine_coupling_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("affine-coupling-logdet",),
         carried={1: f"(a) y_{3 + component} = {number(y)}"},
+        drawn={"x": x, "s(x^A)": log_scale, "t(x^A)": shift},
     )
 
 
@@ -668,6 +692,7 @@ def composition_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is log p_x(x) at x = {show(x)}?",
                 log_density,
                 "log N(z; 0, 1) + log|d f^{-1}/dx| with z = (log x - b)/a.",
+                drawn={"x": x},
             ),
             part(
                 "numeric",
@@ -696,6 +721,7 @@ def composition_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("flow-composition", "change-of-variables"),
         carried={2: "(a) |d f^{-1}/dx| = 1/(|a| x)"},
+        drawn={"a": a, "b": b},
     )
 
 
@@ -744,6 +770,7 @@ def multiscale_multipart(rng: random.Random, question_id: str) -> Question:
                 f"How many numbers (C x H x W) go on to level {level + 1} after {level} levels?",
                 passed,
                 f"Each level halves what goes on: C H W / 2^{level}.",
+                drawn={"levels": level},
                 **exact,
             ),
             part(
@@ -752,6 +779,7 @@ def multiscale_multipart(rng: random.Random, question_id: str) -> Question:
                 weights[-1],
                 "The channels after that level's squeeze: 4C, then 8C, 16C, ... (the split "
                 "halves, the squeeze quadruples); C'^2 entries.",
+                drawn={"level": level},
                 **exact,
             ),
             part(
@@ -782,6 +810,7 @@ def multiscale_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("squeeze",),
+        drawn={"C x H x W": [channels, size, size]},
     )
 
 
