@@ -5,15 +5,12 @@ part marked on its own."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from multipart_topic_checks import (
     check_problem,
     close,
     option_letter,
     right_option,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -27,8 +24,9 @@ def _unless_right(part, text: str) -> str | None:
     return None if float(text) == float(part.answer) else text
 
 
-def _cell(prompt: str) -> tuple[int, int]:
-    return tuple(int(v) - 1 for v in re.search(r"row (\d), column (\d)", prompt).groups())
+def _cell(part) -> tuple[int, int]:
+    """The (row, column) a part asks about, 0-based (the prompt counts from 1)."""
+    return part.drawn["row"] - 1, part.drawn["column"] - 1
 
 
 def check_conv_backprop(q):
@@ -36,7 +34,7 @@ def check_conv_backprop(q):
     import torch.nn.functional as F
 
     def t(name):
-        return torch.tensor(value(q.prompt, name), dtype=torch.float64)
+        return torch.tensor(q.drawn[name], dtype=torch.float64)
 
     x, w, delta = t("x").requires_grad_(True), t("w").requires_grad_(True), t("delta")
     z = F.conv2d(x[None, None], w.flip(0, 1)[None, None])[0, 0]  # conv2d correlates: flip w
@@ -51,7 +49,7 @@ def check_conv_backprop(q):
         for i in range(2)
     ]
     assert torch.allclose(z.detach(), torch.tensor(looped, dtype=torch.float64))
-    (zi, zj), (wi, wj), (xi, xj) = (_cell(part.prompt) for part in q.parts[:3])
+    (zi, zj), (wi, wj), (xi, xj) = (_cell(part) for part in q.parts[:3])
     close(q.parts[0].answer, z[zi, zj].item())
     close(q.parts[1].answer, w.grad[wi, wj].item())
     close(q.parts[2].answer, x.grad[xi, xj].item())
@@ -72,11 +70,11 @@ def check_overlapping_pool(q):
     import torch
     import torch.nn.functional as F
 
-    X = torch.tensor(value(q.prompt, "X"), dtype=torch.float64, requires_grad=True)
-    G = torch.tensor(value(q.prompt, "dL/dY"), dtype=torch.float64)
+    X = torch.tensor(q.drawn["X"], dtype=torch.float64, requires_grad=True)
+    G = torch.tensor(q.drawn["dL/dY"], dtype=torch.float64)
     Y, indices = F.max_pool2d(X[None, None], 3, stride=1, return_indices=True)
     (Y[0, 0] * G).sum().backward()
-    r, c = _cell(q.parts[0].prompt)
+    r, c = _cell(q.parts[0])
     close(q.parts[0].answer, Y[0, 0, r, c].item())
     top = int(torch.argmax(X))
     close(q.parts[1].answer, X.grad.reshape(-1)[top].item())

@@ -63,6 +63,13 @@ def dilated_size(rng: random.Random, question_id: str) -> Question:
             (undilated, "that ignores the dilation: the kernel spans d (k - 1) + 1 cells."),
             answer=value,
         ),
+        drawn={
+            "size": size,
+            "kernel": kernel,
+            "dilation": dilation,
+            "stride": stride,
+            "padding": padding,
+        },
     )
 
 
@@ -94,6 +101,12 @@ def stack_size(rng: random.Random, question_id: str) -> Question:
         "conv-output-size`.",
         ("conv-output-size",),
         exact=True,
+        drawn={
+            "size": size,
+            "(1) convolution": {"kernel": k1, "stride": s1, "padding": p1},
+            "(2) max pooling": pool,  # pool x pool windows, stride pool
+            "(3) convolution": {"kernel": k2, "stride": s2, "padding": p2},
+        },
     )
 
 
@@ -142,6 +155,7 @@ def correlation_vs_convolution(rng: random.Random, question_id: str) -> Question
         else "cross-correlation (what a deep-learning 'conv' layer computes)"
     )
     formula_id = "convolution-2d" if true_conv else "correlation-2d"
+    operation = "true convolution" if true_conv else "cross-correlation"
     return numeric(
         question_id,
         TOPIC,
@@ -161,6 +175,13 @@ def correlation_vs_convolution(rng: random.Random, question_id: str) -> Question
             ),
             answer=value,
         ),
+        drawn={
+            "I": image.tolist(),
+            "K": kernel.tolist(),
+            "operation": operation,
+            "row": i + 1,
+            "column": j + 1,
+        },
     )
 
 
@@ -208,6 +229,7 @@ def backward_input(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={"w": w.tolist(), "dL/dz^(l)": delta.tolist(), "row": p + 1, "column": q + 1},
     )
 
 
@@ -265,6 +287,12 @@ def max_pool_gradient(rng: random.Random, question_id: str) -> Question:
             answer=value,
             gap=0.0,
         ),
+        drawn={
+            "input": image.tolist(),
+            "upstream gradient": delta.tolist(),
+            "row": r + 1,
+            "column": c + 1,
+        },
     )
 
 
@@ -301,6 +329,14 @@ def transposed_conv(rng: random.Random, question_id: str) -> Question:
         "derive transposed-conv`.",
         ("transposed-conv",),
         exact=True,
+        drawn={
+            "stride": stride,
+            "K": kernel.tolist(),
+            "x": x.tolist(),
+            "output size": size,  # the prompt states it: "The output is NxN"
+            "row": p + 1,
+            "column": q + 1,
+        },
     )
 
 
@@ -371,6 +407,7 @@ def conv_output_size(rng: random.Random, question_id: str) -> Question:
         formulas=("conv-output-size",),
         abs_tol=0.0,
         rel_tol=0.0,
+        drawn={"size": size, "kernel": kernel, "stride": stride, "padding": padding},
     )
 
 
@@ -443,6 +480,14 @@ def layer_shapes_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("conv-output-size",),
         carried={1: f"(a) the first output is {first}x{first}"},
+        drawn={
+            "channels": channels_in,
+            "size": size,
+            "filters": channels_out,
+            "kernel": kernel,
+            "stride": stride,
+            "padding": padding,
+        },
     )
 
 
@@ -478,6 +523,7 @@ def conv_vs_correlation_multipart(rng: random.Random, question_id: str) -> Quest
                 f"column {j + 1} (counting from 1)?",
                 correlated[i][j],
                 "sum_mn K(m, n) I(i + m, j + n).",
+                drawn={"row": i + 1, "column": j + 1},
                 **exact,
             ),
             part(
@@ -485,6 +531,7 @@ def conv_vs_correlation_multipart(rng: random.Random, question_id: str) -> Quest
                 f"True convolution: the output entry at row {i + 1}, column {j + 1}?",
                 convolved[i][j],
                 "Correlation with ROT180(K).",
+                drawn={"row": i + 1, "column": j + 1},
                 **exact,
             ),
             choice_part(
@@ -504,6 +551,7 @@ def conv_vs_correlation_multipart(rng: random.Random, question_id: str) -> Quest
             ),
         ],
         formulas=("correlation-2d", "convolution-2d"),
+        drawn={"I": image.tolist(), "K": kernel.tolist()},
     )
 
 
@@ -547,6 +595,7 @@ def transposed_multipart(rng: random.Random, question_id: str) -> Question:
                 "(counting from 1 at the top left)?",
                 out[p, q],
                 "Each input stamps x(i, j) K at offset (s i, s j); overlaps add.",
+                drawn={"row": p + 1, "column": q + 1},
                 **exact,
             ),
             choice_part(
@@ -566,6 +615,7 @@ def transposed_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("transposed-conv",),
         carried={1: f"(a) the output is {size}x{size}"},
+        drawn={"stride": stride, "K": kernel.tolist(), "x": x.tolist()},
     )
 
 
@@ -610,6 +660,7 @@ def conv_backprop_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is the output entry z_{zi}{zj} (row {zi}, column {zj})?",
                 z[zi - 1, zj - 1],
                 "Flip the kernel by 180 degrees, then slide it over x.",
+                drawn={"row": zi, "column": zj},
                 **exact,
             ),
             part(
@@ -617,6 +668,7 @@ def conv_backprop_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is dL/dw_{wi}{wj} (row {wi}, column {wj} of the kernel gradient)?",
                 dw[wi - 1, wj - 1],
                 "dL/dw_mn = sum_ij delta_ij x_(i+2-m),(j+2-n): delta * ROT180(x), valid mode.",
+                drawn={"row": wi, "column": wj},
                 **exact,
             ),
             part(
@@ -625,6 +677,7 @@ def conv_backprop_multipart(rng: random.Random, question_id: str) -> Question:
                 dx[xi - 1, xj - 1],
                 "Every z_ij that x touched sends delta_ij times the weight that touched it: "
                 "delta * ROT180(w) in full mode.",
+                drawn={"row": xi, "column": xj},
                 **exact,
             ),
             choice_part(
@@ -645,6 +698,7 @@ def conv_backprop_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("conv-forward", "conv-backward-kernel", "conv-backward-input"),
+        drawn={"x": x.tolist(), "w": w.tolist(), "delta": delta.tolist()},
     )
 
 
@@ -701,6 +755,7 @@ def overlapping_pool_multipart(rng: random.Random, question_id: str) -> Question
                 f"What is Y at row {r}, column {c}?",
                 y[r - 1, c - 1],
                 "The largest entry of the window starting at that row and column.",
+                drawn={"row": r, "column": c},
                 **exact,
             ),
             part(
@@ -739,6 +794,7 @@ def overlapping_pool_multipart(rng: random.Random, question_id: str) -> Question
         ],
         formulas=("max-pool-gradient",),
         carried={2: f"(b) dL/dX there = {number(grad[top])}"},
+        drawn={"X": x.tolist(), "dL/dY": g.tolist()},
     )
 
 
