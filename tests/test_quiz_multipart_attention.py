@@ -1,11 +1,9 @@
 """Attention multipart problems (attn-multi-head-multipart, attn-causal-equivariance-multipart):
-every part recomputed by an independent route (torch.nn.MultiheadAttention's parameters and
-outputs, torch's FLOP counter, torch SDPA with is_causal, a softmax written in sympy), and each
-part marked on its own."""
+every part recomputed from the values the problem drew (`drawn`) by an independent route
+(torch.nn.MultiheadAttention's parameters and outputs, torch's FLOP counter, torch SDPA with
+is_causal, a softmax written in sympy), and each part marked on its own."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from multipart_topic_checks import (
@@ -14,7 +12,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -27,10 +24,9 @@ def check_multi_head(q):
     import torch.nn.functional as F
     from torch.utils.flop_counter import FlopCounterMode
 
-    dims, heads = (
-        int(v) for v in re.search(r"D = (\d+) and h = (\d+)", q.parts[0].prompt).groups()
-    )
-    tokens = int(re.search(r"T = (\d+) tokens", q.parts[1].prompt).group(1))
+    dims, heads = q.parts[0].drawn["D"], q.parts[0].drawn["h"]
+    assert (q.parts[1].drawn["D"], q.parts[1].drawn["h"]) == (dims, heads)
+    tokens = q.parts[1].drawn["T"]
     layer = torch.nn.MultiheadAttention(dims, heads, bias=False)
     assert int(q.parts[0].answer) == sum(p.numel() for p in layer.parameters())
     # the score products of every head, counted by torch's FLOP counter
@@ -38,10 +34,10 @@ def check_multi_head(q):
     with FlopCounterMode(display=False) as counter:
         torch.bmm(Q, K.transpose(1, 2))
     assert int(q.parts[1].answer) == counter.get_total_flops()
-    X = torch.tensor(value(q.parts[2].prompt, "X"), dtype=torch.float64)
-    row, column = (
-        int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[2].prompt).groups()
-    )
+    toy_drawn = q.parts[2].drawn
+    X = torch.tensor(toy_drawn["X"], dtype=torch.float64)
+    row, column = toy_drawn["row"] - 1, toy_drawn["column"] - 1
+    assert (q.parts[3].drawn["row"] - 1, q.parts[3].drawn["column"] - 1) == (row, column)
     outputs = []
     for h in (2, 1):
         toy = torch.nn.MultiheadAttention(2, h, bias=False, dtype=torch.float64)
@@ -70,13 +66,8 @@ def check_causal_equivariance(q):
     import torch
     import torch.nn.functional as F
 
-    x = torch.tensor(value(q.prompt, "x_1, x_2, x_3"), dtype=torch.float64)[:, None]
-    wq, wk, wv = (
-        float(w)
-        for w in re.search(
-            r"q_i = (-?[\d.]+) x_i, k_i = (-?[\d.]+) x_i, v_i = (-?[\d.]+) x_i", q.prompt
-        ).groups()
-    )
+    x = torch.tensor(q.drawn["x_1, x_2, x_3"], dtype=torch.float64)[:, None]
+    wq, wk, wv = (float(q.drawn[name]) for name in ("w_q", "w_k", "w_v"))  # q_i = w_q x_i
     Q, K, V = wq * x, wk * x, wv * x
     causal = F.scaled_dot_product_attention(Q, K, V, is_causal=True)
     full = F.scaled_dot_product_attention(Q, K, V)

@@ -67,6 +67,7 @@ def attention_weights(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=2e-3,
         rel_tol=5e-3,
+        drawn={"D": dims, "q": q[0], "k_1, k_2, k_3": keys, "j": j},
         mistakes=mistake(
             unscaled, value, "the dot products are divided by sqrt(D) before the softmax."
         ),
@@ -108,6 +109,7 @@ def attention_output(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=3e-3,
         rel_tol=5e-3,
+        drawn={"q": q[0], "k_1, k_2": keys, "v_1, v_2": values, "component": component},
     )
 
 
@@ -158,6 +160,7 @@ def causal_output(rng: random.Random, question_id: str) -> Question:
             value[position - 1][component - 1],
             "that lets the token attend to future positions; the causal mask removes j > i.",
         ),
+        drawn={"T": tokens, "X": X, "W_V": W_V, "position": position, "component": component},
     )
 
 
@@ -190,6 +193,7 @@ def causal_mask(rng: random.Random, question_id: str) -> Question:
             "M_ij = 0 for j <= i (past and present) and -inf for j > i (future), so "
             "exp(-inf) = 0 weight on the future. See `cheatsheet derive causal-mask`."
         ),
+        drawn={"T": tokens, "i": i, "j": j},
     )
 
 
@@ -230,6 +234,7 @@ def attention_cost(rng: random.Random, question_id: str) -> Question:
         mistakes=mistake(
             halved, value, "that is one of the two products, or multiply-adds instead of FLOPs."
         ),
+        drawn={"T": tokens, "D": dims},
     )
 
 
@@ -266,6 +271,7 @@ def positional_encoding(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-4,
         rel_tol=5e-3,
+        drawn={"D": dims, "pos": pos, "index": index},
     )
 
 
@@ -334,12 +340,14 @@ def attention_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What attention weight alpha_{j} does q put on key k_{j}?",
                 weights[j - 1],
                 "alpha = Softmax(q K^T / sqrt(D)).",
+                drawn={"j": j},
             ),
             part(
                 "numeric",
                 f"What is component {component} of the output Attention(q, K, V)?",
                 output[component - 1],
                 "The output is sum_i alpha_i v_i.",
+                drawn={"component": component},
             ),
             choice_part(
                 rng,
@@ -357,6 +365,7 @@ def attention_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("attention-weights", "scaled-dot-product-attention"),
         carried={1: f"(a) the weights alpha_1, alpha_2, alpha_3 = {shown}"},
+        drawn={"q": q[0], "k_1, k_2, k_3": keys, "v_1, v_2, v_3": values},
     )
 
 
@@ -411,6 +420,7 @@ def causal_cost_multipart(rng: random.Random, question_id: str) -> Question:
                 ratio,
                 "The cost is quadratic in T.",
                 **exact,
+                drawn={"factor": factor},
             ),
             choice_part(
                 rng,
@@ -428,6 +438,7 @@ def causal_cost_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("causal-mask", "attention-cost"),
+        drawn={"T": tokens, "D": dims},
     )
 
 
@@ -462,12 +473,14 @@ def positional_encoding_multipart(rng: random.Random, question_id: str) -> Quest
                 f"What is PE({pos}, {2 * i})?",
                 table[pos, 2 * i],
                 "sin of pos over the i-th wavelength.",
+                drawn={"pos": pos, "index": 2 * i},
             ),
             part(
                 "numeric",
                 f"What is PE({pos}, {2 * i + 1})?",
                 table[pos, 2 * i + 1],
                 "cos of the same angle.",
+                drawn={"pos": pos, "index": 2 * i + 1},
             ),
             part(
                 "numeric",
@@ -490,6 +503,7 @@ def positional_encoding_multipart(rng: random.Random, question_id: str) -> Quest
             ),
         ],
         formulas=("positional-encoding",),
+        drawn={"D": dims},
     )
 
 
@@ -535,6 +549,7 @@ def multi_head_multipart(rng: random.Random, question_id: str) -> Question:
                 "Four D x D matrices, 4 D^2, whatever h: the heads split the columns, they do "
                 "not add weights.",
                 **exact,
+                drawn={"D": dims, "h": heads},
             ),
             part(
                 "numeric",
@@ -543,6 +558,7 @@ def multi_head_multipart(rng: random.Random, question_id: str) -> Question:
                 formulas.get("attention-cost").evaluate(T=tokens, D=dims) / 2,
                 "Each head: 2 T^2 (D/h); h heads: 2 T^2 D, the same as one head of width D.",
                 **exact,
+                drawn={"D": dims, "h": heads, "T": tokens},
             ),
             part(
                 "numeric",
@@ -551,6 +567,7 @@ def multi_head_multipart(rng: random.Random, question_id: str) -> Question:
                 f"in row {row}, column {column} (counting from 1)?",
                 two,
                 "Head c sees only column c: its scores are x_ic x_jc / sqrt(1).",
+                drawn={"X": X, "row": row, "column": column},
             ),
             part(
                 "numeric",
@@ -558,6 +575,7 @@ def multi_head_multipart(rng: random.Random, question_id: str) -> Question:
                 f"(row {row}, column {column}) now?",
                 one,
                 "One head: the scores are x_i . x_j / sqrt(2), one softmax for both columns.",
+                drawn={"row": row, "column": column},
             ),
             choice_part(
                 rng,
@@ -658,6 +676,7 @@ def causal_equivariance_multipart(rng: random.Random, question_id: str) -> Quest
             ),
         ],
         formulas=("attention-causal", "scaled-dot-product-attention", "causal-mask"),
+        drawn={"x_1, x_2, x_3": x, "w_q": wq, "w_k": wk, "w_v": wv},  # q_i = w_q x_i, ...
     )
 
 
