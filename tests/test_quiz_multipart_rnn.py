@@ -5,8 +5,6 @@ RNN), and each part marked on its own."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from multipart_topic_checks import (
@@ -15,7 +13,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -27,8 +24,8 @@ def check_lstm(q):
     import sympy as sp
     import torch
 
-    z = [float(value(q.prompt, n)) for n in ("z_i", "z_f", "z_g", "z_o")]  # torch's order
-    c_prev = float(value(q.prompt, "c_{t-1}"))
+    z = [float(q.drawn[n]) for n in ("z_i", "z_f", "z_g", "z_o")]  # torch's order
+    c_prev = float(q.drawn["c_{t-1}"])
     cell = torch.nn.LSTMCell(1, 1, dtype=torch.float64)
     with torch.no_grad():  # x = 1, h_{t-1} = 0: the pre-activations are the input weights
         cell.weight_ih.copy_(torch.tensor(z, dtype=torch.float64)[:, None])
@@ -42,7 +39,7 @@ def check_lstm(q):
     h.backward()  # the gates do not depend on c_{t-1}: autograd follows the cell path only
     close(q.parts[3].answer, c0.grad.item())
     forget = torch.sigmoid(torch.tensor(z[1])).item()
-    steps = int(re.search(r"for (\d+) steps", q.parts[4].prompt).group(1))
+    steps = q.parts[4].drawn["steps"]
     carried = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
     state = carried
     for _ in range(steps):  # c <- f c + (input term that does not depend on c)
@@ -65,9 +62,10 @@ def check_bptt_bound(q):
     import sympy as sp
     import torch
 
-    W = np.array(value(q.prompt, "W_hh"), float)
+    W = np.array(q.drawn["W_hh"], float)
     lam = float(np.sqrt(np.linalg.eigvalsh(W.T @ W).max()))
-    span = int(re.search(r"t - k = (\d+)", q.parts[2].prompt).group(1))
+    span = q.parts[2].drawn["t - k"]
+    assert q.parts[3].drawn["t - k"] == span  # (d) bounds the same span
     close(q.parts[0].answer, lam)
     close(q.parts[2].answer, (lam / 4) ** span)
     close(q.parts[3].answer, lam**span)

@@ -66,6 +66,7 @@ def vanilla_step(rng: random.Random, question_id: str) -> Question:
             (one_step, "that skips step 1: h_2 uses h_1, not h_0."),
             answer=value,
         ),
+        drawn={"W_hh": w_hh, "W_xh": w_xh, "h_0": h0, "x_1": xs[0], "x_2": xs[1]},
     )
 
 
@@ -124,6 +125,14 @@ def lstm_cell(rng: random.Random, question_id: str) -> Question:
         "c_(t-1) + i g, h_t = o tanh(c_t). See `cheatsheet derive lstm-cell`.",
         ("lstm-cell",),
         mistakes=wrong(*pairs, answer=value),
+        drawn={
+            # per gate: its weights on [x_t, h_(t-1)] and its bias
+            "rows": {name: W[k].tolist() for k, name in enumerate(("i", "f", "o", "g"))},
+            "biases": {name: float(b[k]) for k, name in enumerate(("i", "f", "o", "g"))},
+            "[x_t, h_(t-1)]": [x, h_prev],
+            "c_(t-1)": c_prev,
+            "asked": "h_t" if ask_h else "c_t",
+        },
     )
 
 
@@ -176,6 +185,14 @@ def lstm_from_gates(rng: random.Random, question_id: str) -> Question:
         "tanh(c_t). See `cheatsheet derive lstm-cell`.",
         ("lstm-cell",),
         mistakes=wrong(*pairs, answer=value),
+        drawn={
+            "i": i,
+            "f": f,
+            "o": o,
+            "g": g,
+            "c_(t-1)": c_prev,
+            "asked": "h_t" if ask_h else "c_t",
+        },
     )
 
 
@@ -223,6 +240,12 @@ def hidden_jacobian(rng: random.Random, question_id: str) -> Question:
             (W_hh[r, c], "the factor f'(a_i) = 1 - tanh(a_i)^2 is missing."),
             answer=value,
         ),
+        drawn={
+            "W_hh": W_hh.tolist(),
+            "h_(i-1)": h_prev.tolist(),
+            "x_i": x.tolist(),
+            "entry": [r + 1, c + 1],
+        },
     )
 
 
@@ -267,6 +290,7 @@ def linear_power(rng: random.Random, question_id: str) -> Question:
             (power.evaluate(W=W.T, h1=h1, t=t)[j], "the recurrence multiplies by W^T, not W."),
             answer=value,
         ),
+        drawn={"W": W.tolist(), "h_1": h1.tolist(), "t": t, "component": j + 1},
     )
 
 
@@ -310,6 +334,7 @@ def bptt_bound(rng: random.Random, question_id: str) -> Question:
             ((lam * gamma) ** t, "the product runs from step k + 1 to t: exponent t - k."),
             answer=value,
         ),
+        drawn={"activation": activation, "lambda_1": lam, "gamma": gamma, "t": t, "k": k},
     )
 
 
@@ -351,6 +376,7 @@ def clipping(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={"threshold": threshold, "g": grad.tolist(), "component": j + 1},
     )
 
 
@@ -407,12 +433,14 @@ def linear_gradients_multipart(rng: random.Random, question_id: str) -> Question
                 f"What is component {component} of h_{t} (components counted from 1)?",
                 h_t[component - 1],
                 f"h_t = W^(t-1) h_1 = W^{t - 1} h_1.",
+                drawn={"t": t, "component": component},
             ),
             part(
                 "numeric",
                 f"What is the spectral norm (largest singular value) of the Jacobian dh_{t}/dh_1?",
                 norm,
                 "dh_t/dh_1 = W^(t-1); for a diagonal W its singular values are |w_ii|^(t-1).",
+                drawn={"t": t},
             ),
             choice_part(
                 rng,
@@ -432,6 +460,7 @@ def linear_gradients_multipart(rng: random.Random, question_id: str) -> Question
         ],
         formulas=("linear-rnn-power",),
         carried={1: f"(a) h_{t} = {vector([number(v) for v in h_t])}"},
+        drawn={"W": W.tolist(), "h_1": h1},
     )
 
 
@@ -469,6 +498,7 @@ def clipping_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is component {component + 1} (counting from 1) of the clipped gradient?",
                 clipped[component],
                 "g <- threshold g/||g|| when ||g|| > threshold.",
+                drawn={"component": component + 1},
             ),
             choice_part(
                 rng,
@@ -488,6 +518,7 @@ def clipping_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("gradient-clipping",),
         carried={1: f"(a) ||g|| = {number(np.linalg.norm(grad))}"},
+        drawn={"g": grad.tolist(), "threshold": threshold},
     )
 
 
@@ -540,6 +571,7 @@ def vanilla_bptt_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("vanilla-rnn", "rnn-hidden-jacobian"),
         carried={1: f"(a) h_1 = {number(h[0])}", 2: f"(b) h_2 = {number(h[1])}"},
+        drawn={"W_hh": w_hh, "W_xh": w_xh, "x_1": xs[0], "x_2": xs[1]},
     )
 
 
@@ -601,6 +633,7 @@ def lstm_cell_path_multipart(rng: random.Random, question_id: str) -> Question:
                 f"dc_{{t+{steps}}}/dc_t along the cell path be?",
                 f**steps,
                 "The cell path multiplies only the forget gates: f^k.",
+                drawn={"steps": steps},
             ),
             choice_part(
                 rng,
@@ -625,6 +658,7 @@ def lstm_cell_path_multipart(rng: random.Random, question_id: str) -> Question:
             3: f"(a) c_t = {number(c)}; f = {number(f)}, o = {number(o)}",
             4: f"f = {number(f)}",
         },
+        drawn={"z_i": z_i, "z_f": z_f, "z_o": z_o, "z_g": z_g, "c_{t-1}": c_prev},
     )
 
 
@@ -683,12 +717,14 @@ def bptt_bound_multipart(rng: random.Random, question_id: str) -> Question:
                 f"t - k = {span}?",
                 sigmoid_bound,
                 "(lambda_1 / 4)^(t - k).",
+                drawn={"t - k": span},
             ),
             part(
                 "numeric",
                 f"With f = tanh (gamma = 1), what is the bound for t - k = {span}?",
                 tanh_bound,
                 "lambda_1^(t - k).",
+                drawn={"t - k": span},
             ),
             choice_part(
                 rng,
@@ -714,6 +750,7 @@ def bptt_bound_multipart(rng: random.Random, question_id: str) -> Question:
             3: f"(a) lambda_1 = {number(lam)}; (b) (lambda_1 gamma)^(t - k)",
             4: f"(c) {number(sigmoid_bound)}; (d) {number(tanh_bound)}",
         },
+        drawn={"W_hh": W.tolist()},
     )
 
 
