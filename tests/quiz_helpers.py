@@ -139,8 +139,8 @@ def check_drawn_in_prompt(question: Question) -> None:
     """`drawn` is plain data (JSON round-trips it unchanged) and every scalar in it is printed in
     the prompt as the kit prints it (`_kit.show`, a whole token: 0.5 is not found in 0.55), so
     the values the tests recompute from are the ones the student reads (an index after "_", as
-    in x_3, counts). A multipart problem: the stem's values in its prompt, each part's in that
-    part's prompt."""
+    in x_3, counts; so does a value printed in full, as show(nll, 8) prints it). A multipart
+    problem: the stem's values in its prompt, each part's in that part's prompt."""
     import json
     import re
 
@@ -148,12 +148,12 @@ def check_drawn_in_prompt(question: Question) -> None:
 
     assert json.loads(json.dumps(question.drawn)) == question.drawn, question.drawn
     for leaf in drawn_scalars(question.drawn):
-        text = leaf if isinstance(leaf, str) else show(leaf)
-        token = re.escape(text)
-        if not isinstance(leaf, str):  # a whole number: not 3 in 13, 3.5 or 0.35
-            token = r"(?<![\d.])" + token + r"(?!\d|\.\d)"
-        assert re.search(token, question.prompt), (
-            f"drawn {leaf!r} (printed {text!r}) not in: {question.prompt}"
+        if isinstance(leaf, str):
+            tokens = [re.escape(leaf)]
+        else:  # a whole number: not 3 in 13, 3.5 or 0.35
+            tokens = [r"(?<![\d.])" + re.escape(show(leaf, d)) + r"(?!\d|\.\d)" for d in (4, 12)]
+        assert any(re.search(token, question.prompt) for token in tokens), (
+            f"drawn {leaf!r} not in: {question.prompt}"
         )
     for part in question.parts:
         check_drawn_in_prompt(part)

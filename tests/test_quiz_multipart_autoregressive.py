@@ -1,17 +1,17 @@
-"""Autoregressive multipart problems (ar-made-masks-multipart, ar-chain-rule-bits-multipart):
-every part recomputed by an independent route (masks written from the degree rule and checked
-on a masked torch MLP whose Jacobian must be strictly lower triangular, the full joint table of
-three pixels enumerated and summed), and each part marked on its own."""
+"""Autoregressive multipart problems (ar-made-masks-multipart, ar-chain-rule-bits-multipart): every
+part recomputed from the values the problem drew (`drawn`) by an independent route (masks written
+from the degree rule and checked on a masked torch MLP whose Jacobian must be strictly lower
+triangular, the full joint table of three pixels enumerated and summed), and each part marked on its
+own."""
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
 
 import numpy as np
 import pytest
-from multipart_topic_checks import check_problem, close, option_letter, right_option, value
+from multipart_topic_checks import check_problem, close, option_letter, right_option
 
 from quizzes.catalog import load_templates
 
@@ -30,10 +30,8 @@ def _jacobian(mask_w, mask_v):
 
 
 def check_made(q):
-    degrees = value(q.prompt, "m(1), ..., m(5)")
-    j, d = (
-        int(v) for v in re.search(r"input x_(\d) reach output (\d)", q.parts[2].prompt).groups()
-    )
+    degrees = q.drawn["m(1), ..., m(5)"]
+    j, d = q.parts[2].drawn["j"], q.parts[2].drawn["d"]
     # from the definition: unit k sees x_1..x_m(k); output d may see x_1..x_{d-1} only
     mask_w = np.array([[1.0 if i <= m else 0.0 for i in range(1, 5)] for m in degrees])
     mask_v = np.array([[1.0 if m <= out - 1 else 0.0 for m in degrees] for out in range(1, 5)])
@@ -56,18 +54,10 @@ def check_made(q):
 
 
 def check_chain_rule(q):
-    a = float(value(q.prompt, "p(x_1 = 1)"))
-    b0, b1 = (
-        float(value(q.prompt, "p(x_2 = 1 | x_1 = 0)")),
-        float(value(q.prompt, "p(x_2 = 1 | x_1 = 1)")),
-    )
-    c = [
-        float(v)
-        for v in re.search(
-            r"p\(x_3 = 1 \| x_1, x_2\) = ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+)", q.prompt
-        ).groups()
-    ]
-    x = tuple(int(v) for v in re.search(r"= \((\d), (\d), (\d)\)\?", q.parts[0].prompt).groups())
+    a = q.drawn["p(x_1 = 1)"]
+    b0, b1 = q.drawn["p(x_2 = 1 | x_1 = 0)"], q.drawn["p(x_2 = 1 | x_1 = 1)"]
+    c = q.drawn["p(x_3 = 1 | x_1, x_2)"]  # for (x_1, x_2) = (0, 0), (0, 1), (1, 0), (1, 1)
+    x = tuple(q.parts[0].drawn["x"])
     joint = {}
     for x1, x2, x3 in itertools.product((0, 1), repeat=3):
         p1 = a if x1 else 1 - a
@@ -78,7 +68,7 @@ def check_chain_rule(q):
     close(q.parts[0].answer, joint[x])
     close(q.parts[1].answer, -math.log2(joint[x]) / 3)
     close(q.parts[2].answer, sum(p for k, p in joint.items() if k[1] == 1))
-    nll = float(re.search(r"NLL of (\d+) nats", q.parts[3].prompt).group(1))
+    nll = q.parts[3].drawn["NLL"]
     close(q.parts[3].answer, nll * math.log2(math.e) / 3072)
     assert right_option(q.parts[4]).startswith("sampling: each pixel's conditional")
     return {

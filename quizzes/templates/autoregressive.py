@@ -38,6 +38,7 @@ def param_count(rng: random.Random, question_id: str) -> Question:
             "parameters does it have in total?"
         )
         formula_id = "tabular-total-param-count"
+        drawn = {"n": n, "model": "full table"}
         explanation = "sum_{i=1}^{n} 2^{i-1} = 2^n - 1: exponential in n."
     elif model == "fvsbn":
         n = rng.randint(4, 100)
@@ -48,6 +49,7 @@ def param_count(rng: random.Random, question_id: str) -> Question:
             "parameters does it have in total?"
         )
         formula_id = "fvsbn-param-count"
+        drawn = {"n": n, "model": "FVSBN"}
         explanation = "conditional i has a bias and i - 1 weights: sum_i i = n(n + 1)/2 = O(n^2)."
     else:
         n = rng.choice([16, 64, 100, 784, 1000])
@@ -59,6 +61,7 @@ def param_count(rng: random.Random, question_id: str) -> Question:
             "How many parameters (W, b, V, c) does it have in total?"
         )
         formula_id = "nade-param-count"
+        drawn = {"n": n, "d": hidden, "model": "NADE"}
         explanation = "W is d x n, b has d, V is n x d, c has n: 2nd + n + d = O(nd)."
     return Question(
         id=question_id,
@@ -70,6 +73,7 @@ def param_count(rng: random.Random, question_id: str) -> Question:
         formulas=(formula_id,),
         abs_tol=0.0,
         rel_tol=0.0,
+        drawn=drawn,
     )
 
 
@@ -97,6 +101,9 @@ def wavenet_receptive_field(rng: random.Random, question_id: str) -> Question:
         if blocks == 1
         else f"the dilation block {vector(dilations[:layers])} repeated {blocks} times"
     )
+    drawn = {"kernel size": kernel, "dilations": dilations[:layers]}
+    if blocks > 1:  # stated only when the block repeats
+        drawn["repeated"] = blocks
     return Question(
         id=question_id,
         topic=TOPIC,
@@ -113,6 +120,7 @@ def wavenet_receptive_field(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=0.0,
         rel_tol=0.0,
+        drawn=drawn,
         mistakes=mistake(
             undilated, value, "that ignores the dilations: layer l reaches d_l (k - 1) further."
         ),
@@ -143,6 +151,7 @@ def made_mask(rng: random.Random, question_id: str) -> Question:
             f"{vector(m_hidden)} to the {dims} outputs x_hat_1..x_hat_{dims}"
         )
         rule = "output d connects to hidden unit k iff d > m(k) (strict)"
+        drawn = {"D": dims, "m(k)": m_hidden, "layer": "the output layer"}
     else:
         mask = formulas.get("made-mask").evaluate(
             m_in=list(range(1, dims + 1)), m_out=m_hidden, output=False
@@ -152,6 +161,7 @@ def made_mask(rng: random.Random, question_id: str) -> Question:
             f"{hidden} hidden units with degrees m(k) = {vector(m_hidden)}"
         )
         rule = "hidden unit k connects to input d iff m(k) >= d"
+        drawn = {"D": dims, "m(k)": m_hidden, "layer": "the first layer"}
     return Question(
         id=question_id,
         topic=TOPIC,
@@ -167,6 +177,7 @@ def made_mask(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=0.0,
         rel_tol=0.0,
+        drawn=drawn,
     )
 
 
@@ -202,6 +213,14 @@ def pixelcnn_mask(rng: random.Random, question_id: str) -> Question:
         if (row, col) == (centre, centre)
         else f"the position {row - centre:+d} rows, {col - centre:+d} columns from the centre"
     )
+    drawn = {
+        "kernel": kernel,
+        "type": mask_type,
+        "input channel": _COLOURS[in_c],
+        "output channel": _COLOURS[out_c],
+    }
+    if (row, col) != (centre, centre):  # the offset from the centre, as printed (+1, -2)
+        drawn.update({"rows": row - centre, "columns": col - centre})
     return Question(
         id=question_id,
         topic=TOPIC,
@@ -221,6 +240,7 @@ def pixelcnn_mask(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=0.0,
         rel_tol=0.0,
+        drawn=drawn,
     )
 
 
@@ -260,6 +280,7 @@ def bits_per_dim(rng: random.Random, question_id: str) -> Question:
         abs_tol=5e-3,
         rel_tol=5e-3,
         mistakes=mistake(in_nats, value, "that is nats per dimension: divide by ln 2 for bits."),
+        drawn={"H x W x C": [side, side, channels], "NLL": nll},
     )
 
 
@@ -307,6 +328,7 @@ def vq_vae_loss(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"e_1, e_2, e_3": codes, "beta": beta, "z_e(x)": z_e},
     )
 
 
@@ -348,6 +370,13 @@ def fvsbn_conditional(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=2e-3,
         rel_tol=5e-3,
+        drawn={
+            "alpha_0": alpha0,
+            "alpha^(2)": alpha[1][:1],
+            "alpha^(3)": alpha[2][:2],
+            "x": x,
+            "i": i,
+        },
     )
 
 
@@ -398,6 +427,7 @@ def parameter_counts_multipart(rng: random.Random, question_id: str) -> Question
                 nade,
                 "W (d x n) + b (d) + V (n x d) + c (n) = 2 n d + n + d.",
                 **exact,
+                drawn={"d": hidden},
             ),
             choice_part(
                 rng,
@@ -414,6 +444,7 @@ def parameter_counts_multipart(rng: random.Random, question_id: str) -> Question
             ),
         ],
         formulas=("tabular-total-param-count", "fvsbn-param-count", "nade-param-count"),
+        drawn={"n": n},
     )
 
 
@@ -469,6 +500,7 @@ def wavenet_multipart(rng: random.Random, question_id: str) -> Question:
                 needed,
                 "The field is 2^L for k = 2.",
                 **exact,
+                drawn={"target": target},
             ),
             choice_part(
                 rng,
@@ -485,6 +517,7 @@ def wavenet_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("wavenet-receptive-field",),
+        drawn={"layers": layers, "kernel size": kernel},
     )
 
 
@@ -548,6 +581,7 @@ def vq_vae_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is the value of the codebook plus commitment loss with beta = {show(beta)}?",
                 loss,
                 "||sg[z_e] - e||^2 + beta ||z_e - sg[e]||^2: the same distance, twice weighted.",
+                drawn={"beta": beta},
             ),
             choice_part(
                 rng,
@@ -566,6 +600,7 @@ def vq_vae_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("vq-vae-quantisation", "vq-vae-loss"),
         carried={1: f"(a) the code is e_{index + 1}", 2: f"(b) {number(min(distances))}"},
+        drawn={"e_1, e_2, e_3": codebook, "z_e": z_e},
     )
 
 
@@ -623,6 +658,7 @@ def made_masks_multipart(rng: random.Random, question_id: str) -> Question:
                 paths,
                 f"Units with {j} <= m(k) < {d}: they see x_{j} and feed output {d}.",
                 **exact,
+                drawn={"j": j, "d": d},
             ),
             choice_part(
                 rng,
@@ -645,6 +681,7 @@ def made_masks_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("made-mask", "autoregressive-factorisation"),
         carried={2: f"(a) {int(hidden.sum())}; (b) {int(output.sum())}"},
+        drawn={"m(1), ..., m(5)": degrees},
     )
 
 
@@ -694,6 +731,7 @@ def chain_rule_bits_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is p(x) for the image x = (x_1, x_2, x_3) = ({x[0]}, {x[1]}, {x[2]})?",
                 p_x,
                 "The chain rule: p(x_1) p(x_2 | x_1) p(x_3 | x_1, x_2).",
+                drawn={"x": x},
             ),
             part(
                 "numeric",
@@ -713,6 +751,7 @@ def chain_rule_bits_multipart(rng: random.Random, question_id: str) -> Question:
                 "(each colour value one dimension). What is that in bits per dimension?",
                 image_bits,
                 "nats / (D ln 2) with D = 3072.",
+                drawn={"NLL": nll},
             ),
             choice_part(
                 rng,
@@ -736,6 +775,12 @@ def chain_rule_bits_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("autoregressive-factorisation", "bits-per-dim"),
         carried={1: f"(a) p(x) = {number(p_x)}"},
+        drawn={
+            "p(x_1 = 1)": a,
+            "p(x_2 = 1 | x_1 = 0)": b[0],
+            "p(x_2 = 1 | x_1 = 1)": b[1],
+            "p(x_3 = 1 | x_1, x_2)": c,
+        },
     )
 
 
