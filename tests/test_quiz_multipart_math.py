@@ -7,18 +7,15 @@ for the moments of Z), and each part marked on its own."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
-import quiz_helpers
 from multipart_topic_checks import (
     check_problem,
     close,
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -27,23 +24,22 @@ load_templates()
 
 
 def check_plane(q):
-    p1, p2, p3 = (np.array(value(q.prompt, f"p_{i}"), float) for i in (1, 2, 3))
+    p1, p2, p3 = (np.array(q.drawn[f"p_{i}"], float) for i in (1, 2, 3))
     a, b = p2 - p1, p3 - p1
     # the normal spans the null space of [a; b]; its scale and sign: n_i = det[a; b; e_i]
     null = np.linalg.svd(np.stack([a, b]))[2][-1]
     n = np.array([np.linalg.det(np.stack([a, b, e])) for e in np.eye(3)])
     assert np.allclose(np.cross(null, n), 0, atol=1e-9)
-    j = int(re.search(r"n_(\d)", q.parts[0].prompt).group(1)) - 1
+    j = q.parts[0].drawn["j"] - 1
     close(q.parts[0].answer, n[j])
     k = -n @ p3  # any point of the plane fixes k: take another one than the template
     close(q.parts[1].answer, k)
-    axis = "xyz".index(re.search(r"the (\w) intercept", q.parts[2].prompt).group(1))
+    axis = "xyz".index(q.parts[2].drawn["intercept"].removesuffix("_1"))  # x_1, y_1 or z_1
     direction = np.eye(3)[axis]
     # where the axis line t e_axis meets the plane through the three points: solve for t
     t, *_ = np.linalg.solve(np.stack([direction, -a, -b]).T, p1)
     close(q.parts[2].answer, t)
-    asked = q.parts[3].prompt
-    query = np.array(quiz_helpers.leading_literal(asked[asked.index("point ") + 6 :]), float)
+    query = np.array(q.parts[3].drawn["point"], float)
     unit = null / np.linalg.norm(null)
     close(q.parts[3].answer, abs((query - p1) @ unit))
     assert right_option(q.parts[4]).startswith("a x b is orthogonal to both")
@@ -57,9 +53,9 @@ def check_plane(q):
 def check_jensen(q):
     import sympy as sp
 
-    mu1, s1 = (float(v) for v in re.search(r"X ~ N\((-?[\d.]+), ([\d.]+)\^2\)", q.prompt).groups())
-    mu2, s2 = (float(v) for v in re.search(r"Y ~ N\((-?[\d.]+), ([\d.]+)\^2\)", q.prompt).groups())
-    a = float(value(q.prompt, "a"))
+    mu1, s1 = q.drawn["X"]  # N(mean, standard deviation^2)
+    mu2, s2 = q.drawn["Y"]
+    a = float(q.drawn["a"])
     nodes, weights = np.polynomial.hermite_e.hermegauss(60)
     weights = weights / weights.sum()
     X = mu1 + s1 * nodes[:, None]

@@ -62,6 +62,7 @@ def secant(rng: random.Random, question_id: str) -> Question:
             ),
             answer=value,
         ),
+        drawn={"f(x)": poly, "x_0": x0, "x_1": x1},
     )
 
 
@@ -100,6 +101,7 @@ def plane_intercept(rng: random.Random, question_id: str) -> Question:
             (c * (1 - x0 * a - y0 * b), "divide by the intercepts: x/x_1, not x x_1."),
             answer=value,
         ),
+        drawn={"x_1": a, "y_1": b, "z_1": c, "x": x0, "y": y0},
     )
 
 
@@ -141,6 +143,7 @@ def cross(rng: random.Random, question_id: str) -> Question:
         mistakes=wrong(
             (-n[j], "that is b x a: the cross product is antisymmetric."), answer=n[j], gap=0.0
         ),
+        drawn={"a": a.tolist(), "b": b.tolist(), "component": j + 1},
     )
 
 
@@ -172,6 +175,7 @@ def plane_points(rng: random.Random, question_id: str) -> Question:
         ("plane-from-points",),
         exact=True,
         mistakes=wrong((-k, "k = -n . p_1: the sign is flipped."), answer=k, gap=0.0),
+        drawn={"p_1": p1.tolist(), "p_2": p2.tolist(), "p_3": p3.tolist()},
     )
 
 
@@ -211,6 +215,7 @@ def determinant_lemma(rng: random.Random, question_id: str) -> Question:
             (det_a, "that is det A; the rank-one update changes it by (1 + v^T A^{-1} u)."),
             answer=value,
         ),
+        drawn={"diag(A)": diagonal, "u": u.tolist(), "v": v.tolist()},  # A = diag(...)
     )
 
 
@@ -259,6 +264,12 @@ def gaussian_combination(rng: random.Random, question_id: str) -> Question:
         "their covariances too). See `cheatsheet derive gaussian-sum`.",
         ("gaussian-scaling", "gaussian-sum"),
         mistakes=wrong(*pairs, answer=value),
+        drawn={
+            "X_1": [mu1, var1],  # N(mean, variance)
+            "X_2": [mu2, var2],
+            "a": a,  # Y = a X_1 + X_2
+            "asked": "variance" if ask_var else "mean",
+        },
     )
 
 
@@ -294,6 +305,7 @@ def bayes(rng: random.Random, question_id: str) -> Question:
             (sensitivity * prior, "divide by the evidence P(B)."),
             answer=value,
         ),
+        drawn={"P(A)": prior, "P(B|A)": sensitivity, "P(B|not A)": false_positive},
     )
 
 
@@ -357,6 +369,7 @@ def derivative_rule(rng: random.Random, question_id: str) -> Question:
         formulas=(formula_id,),
         symbols={"x": "positive"},
         mistakes=(Mistake(plain(slip), feedback),),
+        drawn={"f(x)": f_text, "g(x)": g_text, "h(x)": h},
     )
 
 
@@ -420,6 +433,7 @@ def bayes_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("bayes-rule",),
         carried={1: f"(a) p(B) = {number(evidence)}", 2: f"(b) p(A | B) = {number(posterior)}"},
+        drawn={"p(A)": prevalence, "p(B | A)": sensitivity, "p(B | not A)": false_positive},
     )
 
 
@@ -476,6 +490,7 @@ def determinant_lemma_multipart(rng: random.Random, question_id: str) -> Questio
         ],
         formulas=("matrix-determinant-lemma",),
         carried={2: f"(a) det A = {number(det_a)}; (b) {number(inner)}"},
+        drawn={"diag(A)": diagonal, "u": u, "v": v},  # A = diag(...)
     )
 
 
@@ -525,6 +540,7 @@ def secant_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("secant-step",),
         carried={1: f"(a) x_2 = {number(x2)}"},
+        drawn={"c": c, "x_0": x0, "x_1": x1},  # f(x) = x^2 - c
     )
 
 
@@ -589,6 +605,7 @@ def plane_three_points_multipart(rng: random.Random, question_id: str) -> Questi
                 n[j],
                 "a x b = (a_2 b_3 - a_3 b_2, a_3 b_1 - a_1 b_3, a_1 b_2 - a_2 b_1) with "
                 "a = p_2 - p_1, b = p_3 - p_1.",
+                drawn={"j": j + 1},
             ),
             part(
                 "numeric",
@@ -602,12 +619,14 @@ def plane_three_points_multipart(rng: random.Random, question_id: str) -> Questi
                 f"intercept {axes[axis]}_1?",
                 intercepts[axis],
                 f"Set the other two coordinates to 0: n_{axis + 1} {axes[axis]}_1 + k = 0.",
+                drawn={"intercept": f"{axes[axis]}_1"},
             ),
             part(
                 "numeric",
                 f"What is the distance from the point {vector(query)} to the plane?",
                 distance,
                 "|n . q + k| / ||n||.",
+                drawn={"point": query.tolist()},
             ),
             choice_part(
                 rng,
@@ -631,6 +650,7 @@ def plane_three_points_multipart(rng: random.Random, question_id: str) -> Questi
             2: f"n = {vector([number(v) for v in n])}; (b) k = {number(k)}",
             3: f"n = {vector([number(v) for v in n])}; (b) k = {number(k)}",
         },
+        drawn=dict(zip(names, (p.tolist() for p in points))),
     )
 
 
@@ -718,6 +738,7 @@ def gaussian_jensen_multipart(rng: random.Random, question_id: str) -> Question:
             2: f"(a) Var[Z] = {number(var)}; (b) E[e^Z] = {number(mgf)}",
             3: f"(c) {number(gap)}",
         },
+        drawn={"X": [mu1, s1], "Y": [mu2, s2], "a": a},  # N(mean, standard deviation^2)
     )
 
 
