@@ -1,5 +1,5 @@
 """Checks shared by the generated-template test files (tests/test_quiz_templates_<topic>.py,
-one per topic; test_quiz_templates_b.py until the second half of the course is split too):
+one per topic):
 same seed same question, bank check, the CLI, counts, `drawn` stated in the prompt, and the
 small independent-check tools (parsing an answer, comparing at points, derivation order).
 
@@ -140,21 +140,21 @@ def check_drawn_in_prompt(question: Question) -> None:
     the prompt as the kit prints it (`_kit.show`, a whole token: 0.5 is not found in 0.55), so
     the values the tests recompute from are the ones the student reads (an index after "_", as
     in x_3, counts; so does a value printed in full, as show(nll, 8) prints it). A multipart
-    problem: the stem's values in its prompt, each part's in that part's prompt."""
+    problem: the stem's values in its prompt, each part's in that part's prompt; a choice's
+    options count as its text (the student reads them too)."""
     import json
     import re
 
     from quizzes.templates._kit import show
 
     assert json.loads(json.dumps(question.drawn)) == question.drawn, question.drawn
+    text = "\n".join([question.prompt, *question.choices])
     for leaf in drawn_scalars(question.drawn):
         if isinstance(leaf, str):
             tokens = [re.escape(leaf)]
         else:  # a whole number: not 3 in 13, 3.5 or 0.35
             tokens = [r"(?<![\d.])" + re.escape(show(leaf, d)) + r"(?!\d|\.\d)" for d in (4, 12)]
-        assert any(re.search(token, question.prompt) for token in tokens), (
-            f"drawn {leaf!r} not in: {question.prompt}"
-        )
+        assert any(re.search(token, text) for token in tokens), f"drawn {leaf!r} not in: {text}"
     for part in question.parts:
         check_drawn_in_prompt(part)
 

@@ -1,13 +1,12 @@
 """Generative-modelling multipart problems (gen-forward-kl-fit-multipart,
-gen-autoencoder-multipart): every part recomputed by an independent route (the cross-entropy
-minimised numerically by quadrature and scipy, the reverse-KL fit found the same way to confirm
-it seeks a mode; torch autograd through the autoencoder, sympy for the one-point derivative),
-and each part marked on its own."""
+gen-autoencoder-multipart): every part recomputed from the values the problem drew (`drawn`) by an
+independent route (the cross-entropy minimised numerically by quadrature and scipy, the reverse-KL
+fit found the same way to confirm it seeks a mode; torch autograd through the autoencoder, sympy for
+the one-point derivative), and each part marked on its own."""
 
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from multipart_topic_checks import (
     option_letter,
     right_option,
     same_expression,
-    value,
 )
 
 from quizzes.catalog import load_templates
@@ -30,8 +28,8 @@ def check_forward_kl(q):
     from scipy.optimize import minimize
     from scipy.stats import norm
 
-    weight, s = float(value(q.prompt, "pi")), float(value(q.prompt, "s"))
-    m1, m2 = float(value(q.prompt, "m_1")), float(value(q.prompt, "m_2"))
+    weight, s = float(q.drawn["pi"]), float(q.drawn["s"])
+    m1, m2 = float(q.drawn["m_1"]), float(q.drawn["m_2"])
     grid = np.linspace(-12, 12, 24_001)
     p_data = weight * norm.pdf(grid, m1, s) + (1 - weight) * norm.pdf(grid, m2, s)
 
@@ -84,21 +82,16 @@ def check_autoencoder(q):
     import sympy as sp
     import torch
 
-    e = torch.tensor(value(q.prompt, "e"), dtype=torch.float64)
-    d = torch.tensor(value(q.prompt, "d"), dtype=torch.float64, requires_grad=True)
-    X = torch.tensor(value(q.prompt, "X"), dtype=torch.float64)
-    j, n = (
-        int(v) - 1
-        for v in re.search(
-            r"component (\d) of the reconstruction g\(f\(x_(\d)\)\)", q.parts[0].prompt
-        ).groups()
-    )
+    e = torch.tensor(q.drawn["e"], dtype=torch.float64)
+    d = torch.tensor(q.drawn["d"], dtype=torch.float64, requires_grad=True)
+    X = torch.tensor(q.drawn["X"], dtype=torch.float64)
+    j, n = q.parts[0].drawn["component"] - 1, q.parts[0].drawn["point"] - 1
     recon = torch.outer(X @ e, d)
     loss = ((X - recon) ** 2).sum(dim=1).mean()
     loss.backward()
     close(q.parts[0].answer, recon[n, j].item())
     close(q.parts[1].answer, loss.item())
-    jj = int(re.search(r"dL/dd_(\d)", q.parts[3].prompt).group(1)) - 1
+    jj = q.parts[3].drawn["component"] - 1
     close(q.parts[3].answer, d.grad[jj].item())
     dj, z, xj = (sp.Symbol(name, real=True) for name in ("d_j", "z", "x_j"))
     truth = sp.diff((xj - dj * z) ** 2, dj)

@@ -18,6 +18,7 @@ from quizzes.templates._kit import (
     number,
     plain,
     show,
+    shown,
     shuffled_choices,
     vector,
 )
@@ -89,6 +90,7 @@ def mle_kl(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=2e-3,
         rel_tol=5e-3,
+        drawn={"p_data": p_data, "p_model": p_model, "asked": what},
         mistakes=mistake(wrong, value, why),
     )
 
@@ -134,6 +136,8 @@ def mle_choice(rng: random.Random, question_id: str) -> Question:
         ),
         formulas=("mle-kl",),
         choices=choices,
+        # the candidates in the order the options show them
+        drawn={"p_data": p_data, "options": [candidates[texts.index(c)] for c in choices]},
         option_reasons=tuple(
             ""
             if text == texts[best]
@@ -200,6 +204,7 @@ def linear_ae_error(rng: random.Random, question_id: str) -> Question:
             "that keeps the smallest-variance directions; PCA keeps the largest eigenvalues and "
             "the error is what remains.",
         ),
+        drawn={"k": k, "points": points},
     )
 
 
@@ -240,6 +245,7 @@ def linear_ae_code_size(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=0.0,
         rel_tol=0.0,
+        drawn={"points": points, "percent": shown(fraction * 100)},
     )
 
 
@@ -279,6 +285,7 @@ def noise_mixture(rng: random.Random, question_id: str) -> Question:
         ),
         abs_tol=5e-3,
         rel_tol=5e-3,
+        drawn={"w": weight, "p(x)": p_model, "noise density": p_noise},
     )
 
 
@@ -317,6 +324,7 @@ def noise_mixture_symbolic(rng: random.Random, question_id: str) -> Question:
         ),
         formulas=("likelihood-noise-mixture",),
         symbols=symbols,
+        drawn={"percent": percent},
     )
 
 
@@ -365,6 +373,7 @@ def likelihood_quality_multipart(rng: random.Random, question_id: str) -> Questi
                 "noise density being 0 at that point. What is log q(x) there?",
                 mixed,
                 "log(w p(x)): the mixture costs only log(1/w) nats per point.",
+                drawn={"p(x)": density, "w": weight},
             ),
             choice_part(
                 rng,
@@ -384,6 +393,7 @@ def likelihood_quality_multipart(rng: random.Random, question_id: str) -> Questi
             ),
         ],
         formulas=("mle-kl", "likelihood-noise-mixture"),
+        drawn={"p_data": p_data, "p_model": p_model},
     )
 
 
@@ -421,12 +431,14 @@ def linear_ae_multipart(rng: random.Random, question_id: str) -> Question:
                 f"autoencoder (with biases) whose code has k = {k} dimension(s)?",
                 error,
                 "The sum of the D - k smallest eigenvalues: what the best k-dim subspace misses.",
+                drawn={"k": k},
             ),
             part(
                 "numeric",
                 f"What fraction of the total variance does that k = {k} code keep?",
                 sum(eigen[:k]) / sum(eigen),
                 "Kept eigenvalues over their total.",
+                drawn={"k": k},
             ),
             choice_part(
                 rng,
@@ -445,6 +457,7 @@ def linear_ae_multipart(rng: random.Random, question_id: str) -> Question:
             ),
         ],
         formulas=("linear-autoencoder-pca",),
+        drawn={"X": points},
     )
 
 
@@ -495,6 +508,7 @@ def bernoulli_mle_multipart(rng: random.Random, question_id: str) -> Question:
                 f"How much larger is it for theta = {show(other)}?",
                 nll_other - nll,
                 "The difference is KL(p_data || p_theta) >= 0.",
+                drawn={"theta": other},
             ),
             choice_part(
                 rng,
@@ -512,6 +526,7 @@ def bernoulli_mle_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("mle-kl",),
         carried={1: f"(a) theta = {number(theta)}", 2: f"(b) {number(nll)}"},
+        drawn={"n": n, "heads": ones},
     )
 
 
@@ -597,6 +612,7 @@ def forward_kl_fit_multipart(rng: random.Random, question_id: str) -> Question:
             1: f"(a) mu* = pi m_1 + (1 - pi) m_2 = {number(mean)}",
             2: f"(a) mu* = {number(mean)}; (b) sigma*^2 = {number(var)}",
         },
+        drawn={"pi": weight, "m_1": m1, "m_2": m2, "s": s},
     )
 
 
@@ -641,6 +657,7 @@ def autoencoder_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is component {j} of the reconstruction g(f(x_{n})) of point {n}?",
                 recon[n - 1, j - 1],
                 "Encode z = e^T x, then decode d z.",
+                drawn={"component": j, "point": n},
             ),
             part(
                 "numeric",
@@ -661,6 +678,7 @@ def autoencoder_multipart(rng: random.Random, question_id: str) -> Question:
                 f"What is dL/dd_{j} over the three points (e held fixed)?",
                 grad,
                 "The mean over the points of (c).",
+                drawn={"component": j},
             ),
             choice_part(
                 rng,
@@ -683,6 +701,7 @@ def autoencoder_multipart(rng: random.Random, question_id: str) -> Question:
         ],
         formulas=("autoencoder-objective",),
         carried={3: f"(c) d/dd_j ||x - d z||^2 = 2 z (d_j z - x_j); (b) L = {number(loss)}"},
+        drawn={"e": e.tolist(), "d": d.tolist(), "X": X.tolist()},
     )
 
 
