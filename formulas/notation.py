@@ -195,6 +195,46 @@ def _latex_printer():
                 return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
             return super()._print_Derivative(expr)
 
+        def _print_Subs(self, expr):
+            """f'(g(x)) for a one-argument function's derivative (the sheet's (f o g)' =
+            f'(g) g'); otherwise the evaluation bar \\left. .. \\right|_{u = g(x)}."""
+            prime = derivative_at(expr)
+            if prime is not None:
+                function, order, point = prime
+                head = symbol_latex(function)
+                if "^" not in head:  # f^{-1}' would be a double superscript: use the bar
+                    return head + "'" * order + r"\left(" + self._print(point) + r"\right)"
+            body, variables, points = expr.args
+            at = ", ".join(
+                f"{self._print(variable)} = {self._print(point)}"
+                for variable, point in zip(variables, points)
+            )
+            return r"\left. " + self._print(body) + r" \right|_{" + at + "}"
+
+        def _print_Heaviside(self, expr, exp=None):
+            """The sheet's Iverson bracket [x > 0] (the step's value at 0 says > or >=)."""
+            import sympy as sp
+
+            argument, *value_at_zero = expr.args
+            if value_at_zero and value_at_zero[0] in (sp.Integer(0), sp.Integer(1)):
+                relation = r"\geq" if value_at_zero[0] == 1 else ">"
+                text = f"[{self._print(argument)} {relation} 0]"
+                return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+            return super()._print_Heaviside(expr, exp)
+
+        def _print_ConditionSet(self, expr):
+            """{x in R^3 : f(x) = 0}, the set-builder the sheet writes."""
+            variable, condition, base = expr.args
+            return (
+                r"\left\{"
+                + f"{self._print(variable)} \\in {self._print(base)} : {self._print(condition)}"
+                + r"\right\}"
+            )
+
+        def _print_Lambda(self, expr):
+            named = function_named(expr)  # a function passed as an argument: V(G, D)
+            return symbol_latex(named) if named else super()._print_Lambda(expr)
+
         def _print_Pow(self, expr):
             import sympy as sp
 
@@ -241,6 +281,51 @@ def _latex_printer():
 # --------------------------------------------------------------------------------------------
 # Functions that print as the course writes them (and that the parser reads back):
 # a conditional density p(x | z), a divergence D_KL(P || Q), an expectation E_q[..].
+
+
+def derivative_at(expr: Any) -> tuple[str, int, Any] | None:
+    """(f, n, point) when `expr` is the n-th derivative of a one-argument function f evaluated
+    at `point` (sympy's Subs(d^n/du^n f(u), u, point)), the sheet's f'(point); else None."""
+    import sympy as sp
+    from sympy.core.function import AppliedUndef
+
+    body, variables, points = expr.args
+    if len(variables) != 1 or not isinstance(body, sp.Derivative):
+        return None
+    (variable,), (point,) = variables, points
+    inner = body.expr
+    if not isinstance(inner, AppliedUndef) or inner.args != (variable,):
+        return None
+    if set(body.variables) != {variable} or len(body.variables) > 3:
+        return None
+    return inner.func.__name__, len(body.variables), point
+
+
+# A function passed as an argument, V(G, D), is the Lambda t -> D(t) over one fixed dummy; the
+# answer parser (quizzes.parser.function_as_argument) builds the same one (formulas sits below
+# quizzes, so this mirrors it; tests/test_parser_notation.py proves the two agree).
+FUNCTION_ARGUMENT_INDEX = 180_000_017
+
+
+def function_argument(function: Any) -> Any:
+    """`function` as an argument of another function (V(G, D)): the Lambda t -> function(t)."""
+    import sympy as sp
+
+    t = sp.Dummy("t", dummy_index=FUNCTION_ARGUMENT_INDEX)
+    return sp.Lambda(t, function(t))
+
+
+def function_named(expr: Any) -> str | None:
+    """The name of the function a Lambda t -> F(t) passes along, or None for another Lambda."""
+    import sympy as sp
+    from sympy.core.function import AppliedUndef
+
+    if not isinstance(expr, sp.Lambda):
+        return None
+    body = expr.expr
+    if isinstance(body, AppliedUndef) and body.args == expr.variables:
+        return body.func.__name__
+    return None
 
 
 def _notation_function(name: str, latex, text, **assumptions):
@@ -691,6 +776,17 @@ DISPLAY: dict[str, str] = {
     "beta-vae-objective": r"F(\theta, \phi, \beta; x) = \mathbb{E}_{z \sim q_{\phi}(z \mid x)}\!"
     r"\left[\log p_{\theta}(x \mid z)\right]"
     r" - \beta\, D_{\mathrm{KL}}(q_{\phi}(z \mid x) \,\|\, p(z)) + \beta \delta",
+    # math: the derivative rules as the sheet writes them, (f o g)' = f'(g) g'
+    "chain-rule": r"\frac{d}{dx} f(g(x)) = f'(g(x))\, \frac{d}{dx} g(x)",
+    "matrix-determinant-lemma": r"\det\left(A + u v^\top\right)"
+    r" = \left(1 + v^\top A^{-1} u\right) \det A",
+    # implicit: the splat's opacity (v^T A^{-1} u above and here is a 1 x 1 product, a number)
+    "splat-opacity": r"\alpha = o \exp\left(-\frac{1}{2}\, (x - \mu')^\top \Sigma'^{-1}"
+    r" (x - \mu')\right)",
+    # flows: the coupling layer's Jacobian, J = (h' h' beta'; 0 1) on the sheet
+    "coupling-jacobian": r"J = \begin{pmatrix} \frac{\partial}{\partial x^A} h(x^A, \beta(x^B))"
+    r" & \left. \frac{\partial}{\partial b} h(x^A, b) \right|_{b = \beta(x^B)}\,"
+    r" \frac{d}{d x^B} \beta(x^B) \\ 0 & 1 \end{pmatrix}",
     "kl-divergence": r"D_{\mathrm{KL}}(P \,\|\, Q)"
     r" = \int_{-\infty}^{\infty} p(x) \log \frac{p(x)}{q(x)} \, dx",
 }

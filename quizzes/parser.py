@@ -151,7 +151,11 @@ UNICODE = {
     "√": " sqrt ",
     "·": "*",
     "⋅": "*",
-    "×": "*",
+    "×": "×",  # times: a cross product between two 3-vectors, else a product
+    "…": "…",  # an ellipsis in an argument list: x_1, x_2, …, x_n
+    "⋯": "…",
+    "∈": "∈",
+    "ℝ": "ℝ",  # the reals (kept: NFKC would make it the letter R)
     "∗": "*",
     "−": "-",
     "–": "-",
@@ -252,7 +256,7 @@ LATEX_WRAPPERS = {
     "mathcal",
     "mathsf",
 }
-LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/", "ast": "*", "odot": "⊙"}
+LATEX_OPERATORS = {"cdot": "*", "times": "×", "div": "/", "ast": "*", "odot": "⊙"}
 # Big operators: \sum_{i=1}^{n} body -> "sum[i;1;n] body" (the parser binds the index).
 LATEX_BIG_OPERATORS = {"sum": "sum", "prod": "prod", "int": "int"}
 MATRIX_ENVIRONMENTS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
@@ -261,6 +265,13 @@ TRANSPOSE = "⊤"
 NORM = "‖"
 GIVEN = "∣"  # \mid: p(x ∣ z), a conditional density's bar
 HADAMARD = "⊙"  # \odot: the elementwise (Hadamard) product of two vectors or matrices
+CROSS = "×"  # \times: the cross product of two 3-vectors; between anything else, a product
+ELLIPSIS = "…"  # \dots, \cdots, \ldots, ...: the arguments a pattern x_1, x_2, …, x_n leaves out
+ELEMENT = "∈"  # \in, in a set-builder {x \in \mathbb{R}^3 : f(x) = 0}
+REALS = "ℝ"  # \mathbb{R}
+SET_OPEN, SET_CLOSE = "⦃", "⦄"  # \{ and \}: a set-builder, or a brace used as a parenthesis
+# \left. body \right|_{u = g(x)}: the evaluation bar (body with u replaced by g(x), sympy's Subs)
+BAR_OPEN, BAR_CLOSE = "⟦", "⟧"
 PARTIAL = "∂"  # \partial, until \frac decides what it is (read as d elsewhere)
 # A superscript that belongs to the name before it: a layer index \delta^{(l)}, W^{(l+1)} or an
 # inverse f^{-1}.
@@ -308,7 +319,7 @@ def normalize(text: str, max_length: int = MAX_LENGTH) -> str:
             out.append(unicodedata.normalize("NFKC", char))
         else:
             out.append(char)
-    text = "".join(out)
+    text = "".join(out).replace("...", f" {ELLIPSIS} ")
     if len(text) > 4 * MAX_LENGTH:
         raise LimitError("answer is too long once its symbols are spelled out")
     if "\\" in text or "{" in text or "‖" in text:
@@ -340,6 +351,7 @@ class _LatexReader:
         self.text = text
         self.pos = 0
         self.depth = 0
+        self.lefts: list[str] = []  # the delimiters of the \left's not yet closed by a \right
 
     def read_all(self) -> str:
         return self._read_until(None).replace(PARTIAL, " d")
@@ -362,7 +374,11 @@ class _LatexReader:
                 parts.append(self._command())
             elif char == "{":
                 self.pos += 1
-                parts.append(_parenthesized(self._read_until("}")))
+                group = self._read_until("}")
+                if re.match(rf"\s*[A-Za-z]\w*\s*{ELEMENT}", group):  # {x ∈ ℝ : ..} typed plainly
+                    parts.append(f" {SET_OPEN} {group} {SET_CLOSE} ")
+                else:
+                    parts.append(_parenthesized(group))
             elif char == "}":
                 raise AnswerError("unbalanced '}'")
             elif char == "_":
@@ -431,7 +447,11 @@ class _LatexReader:
         if name in LATEX_SPACES:
             return " "
         if name in ("{", "}"):
-            return {"{": "(", "}": ")"}[name]
+            return {"{": f" {SET_OPEN} ", "}": f" {SET_CLOSE} "}[name]
+        if name in ("dots", "cdots", "ldots"):
+            return f" {ELLIPSIS} "
+        if name == "in":
+            return f" {ELEMENT} "
         if name in ("|", "Vert", "lVert", "rVert"):
             return NORM
         if name in ("vert", "lvert", "rvert"):
@@ -450,6 +470,8 @@ class _LatexReader:
             return self._big_operator(LATEX_BIG_OPERATORS[name])
         if name in ("mathbb", "mathds"):
             letter = self._argument().strip()
+            if letter == "R":
+                return f" {REALS} "
             if letter != "E":
                 raise AnswerError(
                     f"\\{name}{{{letter}}}: only \\{name}{{E}} (an expectation) is read"
@@ -466,6 +488,19 @@ class _LatexReader:
         if name in ("left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"):
             self._skip_spaces()
             char = self._peek()
+            # which \left each \right closes: \left. .. \right|_{u = g(x)} is an evaluation
+            # bar, \left| .. \right| an absolute value
+            opened = None
+            if name == "left":
+                self.lefts.append(char)
+            elif name == "right" and self.lefts:
+                opened = self.lefts.pop()
+            if name == "right" and char == "|" and opened == ".":
+                self.pos += 1
+                return self._evaluation_bar()
+            if char == "." and name == "left":
+                self.pos += 1
+                return f" {BAR_OPEN} "
             if char == ".":
                 self.pos += 1
                 return ""
@@ -530,6 +565,18 @@ class _LatexReader:
         if name in GREEK or name in ("pi", "infty", "nabla"):
             return " oo" if name == "infty" else f" {name}"
         raise AnswerError(f"unknown LaTeX command '\\{name}'")
+
+    def _evaluation_bar(self) -> str:
+        """The end of \\left. body \\right|_{u = g(x)}: the substitution, kept for the parser
+        as `⟧[u = g(x)]` (sympy's \\substack{..} around it is read through)."""
+        self._skip_spaces()
+        if self._peek() != "_":
+            raise AnswerError("an evaluation bar \\right| needs its point, e.g. _{u = g(x)}")
+        self.pos += 1
+        point = self._argument()
+        if "[" in point or "]" in point:
+            raise AnswerError("an evaluation bar's point cannot hold brackets")
+        return f" {BAR_CLOSE}[{point}] "
 
     def _limits(self) -> tuple[str, str]:
         """The `_{..}` and `^{..}` after a big operator (either order, either may be absent)."""
@@ -621,7 +668,7 @@ TOKEN = re.compile(
   | (?P<number>\d+\.?\d*(?:[eE][+-]?\d+(?![A-Za-z_]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z_]))?)
   | (?P<name>[A-Za-z][A-Za-z0-9]*'*(?:_(?:\{[A-Za-z0-9+\-,*]*\}|[A-Za-z0-9]+))*'*
       (?:\^(?:\([A-Za-z0-9+\-]+\)|\*[A-Za-z]*)(?:_(?:\{[A-Za-z0-9+\-,*]*\}|[A-Za-z0-9*]+))*)?)
-  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];=<>⊤∣⊙])
+  | (?P<op>\*\*|<=|>=|‖(?:_(?:\{[A-Za-z0-9]*\}|[A-Za-z0-9]+))?|[-+*/^(),|\[\];:=<>⊤∣⊙×…∈ℝ⦃⦄⟦⟧])
     """,
     re.VERBOSE,
 )
@@ -736,7 +783,7 @@ def symbol_table(declared: dict[str, str]) -> SymbolTable:
 
 
 def _starts_atom(token: Token) -> bool:
-    return token.kind in ("number", "name") or token.text in ("(",)
+    return token.kind in ("number", "name") or token.text in ("(", SET_OPEN, BAR_OPEN)
 
 
 DIFFERENTIAL = re.compile(r"d([A-Za-z]|" + "|".join(GREEK) + r")(_[A-Za-z0-9]+)?")
@@ -765,6 +812,7 @@ class Parser:
         self.in_abs = 0
         self.in_norm = 0
         self.in_integral = 0
+        self.in_arguments = 0  # inside f( .. ): a function named alone there is an argument
         self.bound: dict[str, Any] = {}  # summation / integration variables in scope
 
     # helpers ----------------------------------------------------------------------------------
@@ -836,7 +884,11 @@ class Parser:
         value = self.term()
         while self.token.text in ("+", "-"):
             op = self._advance().text
-            right = self.term()
+            right = self._operand(self.term())
+            value = self._operand(value)
+            if getattr(value, "is_Matrix", False) != getattr(right, "is_Matrix", False):
+                # 1 + v^T A^{-1} u: a 1 x 1 product beside a number is that number
+                value, right = self._entry_of_1x1(value), self._entry_of_1x1(right)
             value = value + right if op == "+" else value - right
         self.depth -= 1
         return value
@@ -844,7 +896,13 @@ class Parser:
     def term(self) -> Any:
         self._enter()
         value = self.unary()
+        # a number before a product of named matrices is kept aside until the product ends:
+        # sympy would spread -1/2 over (x - mu)^T at once, and the product's 1 x 1 entry, a
+        # number, would then no longer show its factor -1/2
+        coefficient = self.sp.Integer(1)
         while True:
+            if self.token.text in (HADAMARD, CROSS):
+                value, coefficient = coefficient * value, self.sp.Integer(1)
             if self.token.text == HADAMARD:
                 self._advance()
                 right = self.unary()
@@ -855,25 +913,42 @@ class Parser:
                 value = self.sp.HadamardProduct(value, right)
             elif self.token.text in ("*", "/"):
                 op = self._advance().text
-                right = self.unary()
+                right = self._operand(self.unary())
+                value = self._operand(value)
                 if op == "/":
+                    right = self._entry_of_1x1(right)  # x / (v^T u): divided by the number
                     if right == 0:
                         raise AnswerError("division by zero")
-                    value = value / right
+                    if isinstance(value, self.sp.MatrixExpr) and not right.is_Matrix:
+                        coefficient = coefficient / right
+                    else:
+                        value = value / right
                 else:
-                    value = value * right
-            elif self._starts_factor():
-                value = value * self.power()  # implicit product: 2x, x y, 2(x+1)
+                    value, coefficient = self._times(value, right, coefficient)
+            elif self.token.text == CROSS:
+                self._advance()
+                value = self._cross(self._operand(value), self._operand(self.unary()))
+            elif self._starts_factor():  # an implicit product: 2x, x y, 2(x+1)
+                right = self._operand(self.power())
+                value, coefficient = self._times(self._operand(value), right, coefficient)
             else:
                 break
+        if coefficient != 1:
+            value = coefficient * value
         self.depth -= 1
         return value
+
+    def _times(self, value: Any, right: Any, coefficient: Any) -> tuple[Any, Any]:
+        """value * right, with a number before a named matrix kept in `coefficient`."""
+        if isinstance(right, self.sp.MatrixExpr) and not getattr(value, "is_Matrix", False):
+            return right, coefficient * value
+        return value * right, coefficient
 
     def unary(self) -> Any:
         self._enter()
         if self.token.text in ("-", "+"):
             op = self._advance().text
-            value = self.unary()
+            value = self._operand(self.unary())
             value = -value if op == "-" else value
         else:
             value = self.power()
@@ -909,8 +984,66 @@ class Parser:
         self.depth -= 1
         return base
 
+    def _operand(self, value: Any) -> Any:
+        """`value` as an operand of + - * / ^: a tuple, a set or a function named without its
+        argument is refused (sympy would repeat a tuple: 2 (a, b) is (a, b, a, b) to it)."""
+        sp = self.sp
+        if isinstance(value, sp.Tuple):
+            raise AnswerError("a tuple (a, b, ..) cannot be added, multiplied or raised to a power")
+        if isinstance(value, sp.Set):
+            raise AnswerError("a set cannot be added, multiplied or raised to a power")
+        if isinstance(value, sp.Lambda):
+            raise AnswerError("a function named without its argument is read only as an argument")
+        return value
+
+    def _entry_of_1x1(self, value: Any) -> Any:
+        """A 1 x 1 matrix (v^T A^{-1} u) as its one entry, the number it is; else `value`."""
+        sp = self.sp
+        if not getattr(value, "is_Matrix", False) or getattr(value, "shape", None) != (1, 1):
+            return value
+        if not isinstance(value, sp.MatrixExpr):
+            return value[0, 0]
+        from sympy.matrices.expressions.matexpr import MatrixElement
+
+        coefficient, product = sp.Integer(1), value
+        if isinstance(value, sp.MatMul):
+            coefficient, product = value.as_coeff_mmul()
+            if len(product.args) == 1:
+                product = product.args[0]
+        return coefficient * MatrixElement(product, 0, 0)
+
+    def _scalar(self, value: Any, where: str) -> Any:
+        """`value` where a number is needed: a 1 x 1 product is its entry; a tuple, a set, a
+        function without its argument or a larger matrix is refused."""
+        value = self._entry_of_1x1(self._operand(value))
+        if getattr(value, "is_Matrix", False):
+            raise AnswerError(f"{where} needs a number, not a matrix")
+        return value
+
+    def _cross(self, left: Any, right: Any) -> Any:
+        """a × b: the cross product of two 3-vectors (the question's own operator when it brings
+        one, `Cross`, else computed entry by entry); between numbers, a product."""
+        sp = self.sp
+        matrices = [getattr(side, "is_Matrix", False) for side in (left, right)]
+        if not any(matrices):
+            return left * right
+        shapes = {getattr(side, "shape", None) for side in (left, right)}
+        if not all(matrices) or not shapes <= {(3, 1), (1, 3)} or len(shapes) != 1:
+            raise AnswerError("× (\\times) between vectors is the cross product of two 3-vectors")
+        own = self.objects.get("Cross")
+        if own is not None:
+            return own(left, right)
+        if isinstance(left, sp.MatrixExpr) or isinstance(right, sp.MatrixExpr):
+            raise AnswerError("a × b of vectors given by name: write their entries")
+        return left.cross(right)
+
     def _pow(self, base: Any, exponent: Any) -> Any:
         sp = self.sp
+        base, exponent = self._operand(base), self._scalar(exponent, "an exponent")
+        if isinstance(base, sp.MatrixExpr) and exponent == -1 and base.is_square:
+            return sp.Inverse(base)  # A^{-1}: the inverse, as the registry writes it (A.I)
+        if getattr(base, "is_Matrix", False) and base.shape == (1, 1) and not exponent.is_Integer:
+            base = self._entry_of_1x1(base)  # (v^T u)^{1/2}: a power of the number
         if exponent.is_number:
             if not exponent.is_real:
                 raise AnswerError("complex exponents are not supported")
@@ -937,8 +1070,26 @@ class Parser:
         if token.text == "(":
             self._advance()
             value = self.expr()
+            if self.token.text == ",":  # (4C, H/2, W/2): a tuple (a shape, a point)
+                items = [value]
+                while self.token.text == ",":
+                    self._advance()
+                    items.append(self.expr())
+                self._expect(")")
+                return sp.Tuple(*items)
             self._expect(")")
             return value
+        if token.text == SET_OPEN:
+            self._advance()
+            if self.token.kind == "name" and self._peek().text == ELEMENT:
+                return self._set_builder()
+            value = self.expr()  # \{ .. \} used as a parenthesis
+            self._expect(SET_CLOSE)
+            return value
+        if token.text == BAR_OPEN:
+            return self._evaluation_bar()
+        if token.text == REALS:
+            raise AnswerError("ℝ is read in a set-builder, e.g. {x ∈ ℝ^3 : f(x) = 0}")
         if token.text == "|" and not self.in_abs:
             self._advance()
             self.in_abs += 1
@@ -948,15 +1099,20 @@ class Parser:
             return sp.Abs(value)
         if token.text == NORM and not self.in_norm:
             return self._norm()
-        if token.text == "[":  # an Iverson bracket [i = i^*]: 1 when equal, else 0
+        if token.text == "[":  # an Iverson bracket [i = i^*], [x > 0]: 1 when true, else 0
             self._advance()
-            left = self.expr()
-            if self.token.text != "=":
+            left = self._scalar(self.expr(), "an Iverson bracket")
+            if self.token.text not in RELATIONS:
                 raise AnswerError("a bracket [..] is read as an Iverson bracket, e.g. [i = j]")
-            self._advance()
-            right = self.expr()
+            op = self._advance().text
+            right = self._scalar(self.expr(), "an Iverson bracket")
             self._expect("]")
-            return sp.KroneckerDelta(left, right)
+            if op == "=":
+                return sp.KroneckerDelta(left, right)
+            # a step: [a > b] is the Heaviside step of a - b; its value at 0 says whether the
+            # bracket holds at equality ([x >= 0] is 1 at x = 0, [x > 0] is 0)
+            difference = left - right if op in (">", ">=") else right - left
+            return sp.Heaviside(difference, 1 if op in (">=", "<=") else 0)
         if token.kind == "name":
             self._advance()
             return self._name(token)
@@ -964,6 +1120,99 @@ class Parser:
         raise AnswerError(
             f"expected a number, a name or '(' at position {token.pos + 1}, found {found}"
         )
+
+    def _set_builder(self) -> Any:
+        """{x ∈ ℝ^n : condition} (or | for the colon): sympy's ConditionSet, x bound inside."""
+        sp = self.sp
+        name = self._advance().text
+        self._expect(ELEMENT)
+        base = self._real_space()
+        if self.token.text not in (":", "|", GIVEN):
+            raise AnswerError("a set {x ∈ ℝ^3 : f(x) = 0} needs ':' before its condition")
+        self._advance()
+        variable = self._bound_symbol(name, integer=False)
+        saved = dict(self.bound)
+        self.bound[name] = variable
+        left = self._scalar(self.expr(), "a set's condition")
+        if self.token.text not in RELATIONS:
+            raise AnswerError("a set's condition needs a relation, e.g. f(x) = 0")
+        op = self._advance().text
+        right = self._scalar(self.expr(), "a set's condition")
+        self.bound = saved
+        self._expect(SET_CLOSE)
+        make = {"=": sp.Eq, "<=": sp.Le, ">=": sp.Ge, "<": sp.Lt, ">": sp.Gt}[op]
+        return sp.ConditionSet(variable, make(left, right), base)
+
+    def _real_space(self) -> Any:
+        """ℝ or ℝ^n for a whole number n (at most 16)."""
+        sp = self.sp
+        if self.token.text != REALS:
+            raise AnswerError("a set-builder's points lie in ℝ or ℝ^n (\\mathbb{R}^n)")
+        self._advance()
+        if self.token.text != "^":
+            return sp.Reals
+        self._advance()
+        power = self.atom()
+        if not (getattr(power, "is_Integer", False) and 1 <= power <= 16):
+            raise AnswerError("ℝ^n needs a whole number n from 1 to 16")
+        return sp.Reals if power == 1 else sp.Reals ** int(power)
+
+    def _evaluation_bar(self) -> Any:
+        """⟦ body ⟧[u = g(x)] (from \\left. body \\right|_{u = g(x)}): sympy's Subs. The names
+        at the bar are bound in the body (u need not be a symbol of the question)."""
+        sp = self.sp
+        self._advance()
+        names = self._bar_names()
+        saved = dict(self.bound)
+        for name in names:
+            self.bound[name] = self._bound_symbol(name, integer=False)
+        body = self.expr()
+        self._expect(BAR_CLOSE)
+        self._expect("[")
+        variables, points = [], []
+        while True:
+            if self.token.kind != "name" or self.token.text not in names:
+                raise AnswerError("an evaluation bar's point reads u = g(x)")
+            variables.append(self.bound[self._advance().text])
+            self._expect("=")
+            self.bound = saved  # the point is outside the bar: u is free there again
+            points.append(self._scalar(self.expr(), "an evaluation bar's point"))
+            self.bound = {**saved, **{n: self._bound_symbol(n, False) for n in names}}
+            if self.token.text != ",":
+                break
+            self._advance()
+        self._expect("]")
+        self.bound = saved
+        if len(set(variables)) != len(variables):
+            raise AnswerError("an evaluation bar names each variable once")
+        return sp.Subs(body, tuple(variables), tuple(points))
+
+    def _bar_names(self) -> list[str]:
+        """The variables named at the matching ⟧[u = .., v = ..], found ahead of the body."""
+        depth, index = 0, self.index
+        while index < len(self.tokens) - 1:
+            text = self.tokens[index].text
+            if text == BAR_OPEN:
+                depth += 1
+            elif text == BAR_CLOSE and depth:
+                depth -= 1
+            elif text == BAR_CLOSE:
+                break
+            index += 1
+        else:
+            raise AnswerError("an evaluation bar \\left. .. needs its \\right|_{u = ..}")
+        names, brackets = [], 0
+        for position in range(index + 1, len(self.tokens) - 1):
+            token, after = self.tokens[position], self.tokens[position + 1]
+            brackets += {"[": 1, "(": 1, "]": -1, ")": -1}.get(token.text, 0)
+            if brackets < 0 or (brackets == 0 and token.text == "]"):
+                break
+            before = self.tokens[position - 1].text
+            if token.kind == "name" and after.text == "=" and before in ("[", ","):
+                names.append(token.text)
+        if not names:
+            raise AnswerError("an evaluation bar's point reads u = g(x)")
+        return names
 
     def _norm(self) -> Any:
         """‖x‖ or ‖x‖_p: sympy's undefined `norm` (a norm of what the sheet leaves abstract)."""
@@ -1026,6 +1275,9 @@ class Parser:
         if name in self.objects:
             obj = self.objects[name]
             if isinstance(obj, (sp.FunctionClass, type)):  # a function or an operator class
+                argument = self._as_argument(obj) if isinstance(obj, sp.FunctionClass) else None
+                if argument is not None:
+                    return argument
                 exponent = None
                 if self.token.text == "^":  # g^{2}(x): sympy's way to print g(x)**2
                     self._advance()
@@ -1040,6 +1292,9 @@ class Parser:
         resolved = table.resolve(name)
         follows_paren = self.token.text in ("(", "[")
         if resolved is not None and resolved in table.functions:
+            argument = self._as_argument(table.functions[resolved])
+            if argument is not None:
+                return argument
             exponent = None
             if self.token.text == "^":  # g^{2}(x): sympy's way to print g(x)**2
                 self._advance()
@@ -1050,6 +1305,14 @@ class Parser:
             return table.symbols[resolved]  # "x(y+1)" continues as an implicit product
         if resolved is not None and resolved in table.constants:
             return table.constants[resolved]
+        primed = name.rstrip("'")
+        if primed != name and follows_paren and "^" not in name:  # f'(g(x)): f's derivative
+            function = self._object(primed)
+            resolved_function = table.resolve(primed)
+            if not isinstance(function, sp.FunctionClass) and resolved_function in table.functions:
+                function = table.functions[resolved_function]
+            if isinstance(function, sp.FunctionClass):
+                return self._derivative_at(name, function)
         if name in FUNCTIONS:
             return self._function(name)
         if name == "sigma" and self.token.text == "(":
@@ -1101,7 +1364,7 @@ class Parser:
         name = token.text
         base, _, rest = name.partition("^(")
         exponent_text, _, after = rest.partition(")")
-        for spelling in (name, f"{base}^{{({exponent_text})}}", f"{base}^{{{exponent_text}}}"):
+        for spelling in _spellings(name):
             obj = self.objects.get(spelling)
             if obj is not None:
                 return self._name(Token("name", spelling, token.pos), whole=True)
@@ -1189,9 +1452,10 @@ class Parser:
         return None
 
     def _bound_symbol(self, name: str, integer: bool) -> Any:
-        resolved = self.table.resolve(name)
-        if resolved is not None and resolved in self.table.symbols:
-            return self.table.symbols[resolved]
+        for spelling in _spellings(name):  # x^(A) is the question's x^A
+            resolved = self.table.resolve(spelling)
+            if resolved is not None and resolved in self.table.symbols:
+                return self.table.symbols[resolved]
         if integer:
             return self.sp.Symbol(name, integer=True)
         return self.sp.Symbol(name, real=True)
@@ -1370,21 +1634,45 @@ class Parser:
         self._expect("[" if closer == "]" else "(")
         divergence = name.startswith("D_")
         self.in_norm += divergence
+        self.in_arguments += 1
         # F(theta, phi, beta; x): the parameters before the semicolon, the data after it
         separators = (",", ";", GIVEN, NORM) if divergence else (",", ";", GIVEN)
         arguments = [self.expr()]
         while self.token.text in separators:
             self._advance()
             arguments.append(self.expr())
+        self.in_arguments -= 1
         self.in_norm -= divergence
         self._expect(closer)
         return arguments
+
+    def _as_argument(self, function: Any) -> Any | None:
+        """A function named without its argument where an argument ends, V(G, D): the function
+        itself (t ↦ D(t)); None elsewhere."""
+        if self.in_arguments and self.token.text in (",", ")", ";", GIVEN, "]"):
+            return function_as_argument(function)
+        return None
+
+    def _derivative_at(self, name: str, function: Any) -> Any:
+        """f'(g(x)), f''(x): the derivative of the one-argument function f, evaluated at the
+        argument (sympy's Subs of d/du f(u) at u = g(x); at a plain symbol x, df/dx)."""
+        sp = self.sp
+        order = len(name) - len(name.rstrip("'"))
+        arguments = self._call_arguments(name)
+        if len(arguments) != 1:
+            raise AnswerError(f"{name}(..) of several arguments: write the partial derivative")
+        point = self._scalar(arguments[0], f"{name}(..)")
+        if isinstance(point, sp.Symbol) and point not in self.bound.values():
+            return sp.Derivative(function(point), (point, order))
+        u = sp.Dummy("u")
+        return sp.Subs(sp.Derivative(function(u), (u, order)), u, point)
 
     def _call(self, name: str, arguments: list[Any]) -> Any:
         sp = self.sp
         arity = FUNCTIONS[name]
         if arity is not None and len(arguments) != arity:
             raise AnswerError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}")
+        arguments = [self._entry_of_1x1(self._operand(argument)) for argument in arguments]
         (x, *_) = arguments
         if name in ("abs", "Abs") and getattr(x, "is_Matrix", False):
             if not x.is_square:
@@ -1423,6 +1711,28 @@ class Parser:
         if name == "ceiling":
             return sp.ceiling(x)
         return getattr(sp, name)(x)  # sin cos tan sinh cosh tanh: names from the fixed table
+
+
+def _spellings(name: str) -> list[str]:
+    """The spellings of a superscripted name: x^(A) may be the question's x^A, x^{A} or x^{(A)}."""
+    base, caret, rest = name.partition("^(")
+    if not caret:
+        return [name]
+    exponent = rest.partition(")")[0]
+    return [name, f"{base}^{{({exponent})}}", f"{base}^{{{exponent}}}", f"{base}^{exponent}"]
+
+
+# A function passed as an argument, V(G, D), is the Lambda t ↦ D(t) over this one dummy (a fixed
+# dummy_index makes every reading the same object); formulas.notation.function_argument builds
+# the same Lambda for the registry's statements, and tests/test_parser_notation.py proves it.
+FUNCTION_ARGUMENT_INDEX = 180_000_017
+
+
+def function_as_argument(function: Any) -> Any:
+    import sympy as sp
+
+    t = sp.Dummy("t", dummy_index=FUNCTION_ARGUMENT_INDEX)
+    return sp.Lambda(t, function(t))
 
 
 def parse(text: str, symbols: dict[str, str] | None = None) -> Any:

@@ -24,15 +24,6 @@ from quizzes.parser import AnswerError, parse_relation
 # id -> why its statement cannot be written in the parser's language (kept short; each is
 # re-tried below, so an entry that starts to read back fails until it is removed).
 EXEMPT: dict[str, str] = {
-    "squeeze": "a tuple of shapes (4C, H/2, W/2): the parser reads no tuples",
-    "implicit-surface": "a set {x in R^3 : f(x) = 0}: the parser reads no sets",
-    "relu-derivative": "sympy's Heaviside(x, 0) prints as theta(x, 0): no step function",
-    "chain-rule": "sympy's Subs (the evaluation bar |_{u=g(x)}): no evaluation bar",
-    "inverse-function-rule": "sympy's Subs (f' evaluated at f^{-1}(x)): no evaluation bar",
-    "flow-composition": "sympy's Subs (the inner inverse's derivative evaluated at f_2^{-1}(x))",
-    "coupling-jacobian": "sympy's Subs inside a matrix (dh/db evaluated at b = beta(x^B))",
-    "splat-opacity": "an entry (..)_{0,0} of a 1x1 matrix product: no entry access",
-    "matrix-determinant-lemma": "an entry (v^T A^{-1} u)_{0,0} of a 1x1 product: no entry access",
     "multi-head-attention": "Concat(head_1, head_2, ..., head_h): an ellipsis of h arguments",
     "gan-value-function": "V(G, D) takes the discriminator D, a function, as an argument",
     "gan-value-at-optimum": "V(G, D^*) takes the function D^* as an argument",

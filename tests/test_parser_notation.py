@@ -210,3 +210,148 @@ def test_the_sheets_conditionals_divergences_layers_and_optima():
 def test_a_superscript_that_is_no_name_stays_a_power():
     assert parse(r"x^{(2)} + x^{-1}", SYMBOLS) == x**2 + 1 / x
     assert parse(r"x m^{-1}", SYMBOLS) == x / m
+
+
+# --------------------------------------------------------------------------------------------
+# issue 12: tuples, step functions, set-builders, evaluation bars, f', 1 x 1 products
+
+
+def test_a_parenthesized_list_is_a_tuple_and_takes_no_arithmetic():
+    C, H = sp.Symbol("C", positive=True, integer=True), sp.Symbol("H", positive=True, integer=True)
+    names = {"C": "positive-integer", "H": "positive-integer"}
+    assert parse(r"\left(4C, \frac{H}{2}, 1\right)", names) == sp.Tuple(4 * C, H / 2, 1)
+    assert parse("(C, H)", names) != parse("(H, C)", names)  # order is kept
+    # sympy would repeat a tuple (2 (a, b) = (a, b, a, b)) or join two: refused instead
+    for text in ("2 (C, H)", "(C, H) + (1, 2)", "(C, H)^2", "-(C, H)", "sin((C, H))"):
+        with pytest.raises(AnswerError):
+            parse(text, names)
+
+
+@pytest.mark.parametrize(
+    ("text", "at_minus", "at_zero", "at_plus"),
+    [
+        ("[x > 0]", 0, 0, 1),
+        (r"[x \geq 0]", 0, 1, 1),
+        ("[x < 0]", 1, 0, 0),
+        (r"[x \le 0]", 1, 1, 0),
+        ("[0 < x]", 0, 0, 1),
+    ],
+)
+def test_an_iverson_bracket_with_an_inequality_is_a_step(text, at_minus, at_zero, at_plus):
+    """Each bracket checked at x = -1, 0, 1 against the truth of its own inequality."""
+    step = parse(text, SYMBOLS)
+    assert [step.subs(x, value) for value in (-1, 0, 1)] == [at_minus, at_zero, at_plus]
+    assert step.has(sp.Heaviside)
+
+
+def test_a_set_builder_is_a_condition_set_with_its_variable_bound():
+    f = sp.Function("f")
+    names = {"f": "function"}  # x is not a symbol of the question: the set binds it
+    read = parse(r"\{x \in \mathbb{R}^3 : f(x) = 0\}", names)
+    assert isinstance(read, sp.ConditionSet)
+    point = read.sym
+    assert read.base_set == sp.Reals**3 and read.condition == sp.Eq(f(point), 0)
+    assert read == parse(r"\left\{x \in \mathbb{R}^{3} \mid f(x) = 0\right\}", names)
+    assert parse("{x ∈ ℝ | x > 1}", names) == sp.ConditionSet(point, point > 1, sp.Reals)
+    for text in (r"\{x \in \mathbb{R}^0 : f(x) = 0\}", r"\{x \in \mathbb{R} : f(x)\}", "ℝ + 1"):
+        with pytest.raises(AnswerError):
+            parse(text, names)
+    assert parse(r"2\{x + 1\}", SYMBOLS) == 2 * x + 2  # a brace pair as a parenthesis
+
+
+def test_the_evaluation_bar_and_f_prime_are_the_derivative_at_a_point():
+    """Both spellings of f'(g(x)) are sympy's Subs of df/du at u = g(x); evaluated for
+    f = sin, g = x^2 they give cos(x^2), the derivative of sin at x^2."""
+    f, g = sp.Function("f"), sp.Function("g")
+    names = {"x": "real", "f": "function", "g": "function"}
+    bar = parse(r"\left. \frac{d}{du} f(u) \right|_{u = g(x)}", names)
+    prime = parse("f'(g(x))", names)
+    assert isinstance(bar, sp.Subs) and bar == prime
+    concrete = {f: sp.Lambda(x, sp.sin(x)), g: sp.Lambda(x, x**2)}
+    assert sp.simplify(bar.subs(concrete).doit() - sp.cos(x**2)) == 0
+    # f''(x) at a plain symbol is the second derivative itself
+    assert parse("f''(x)", names) == sp.Derivative(f(x), (x, 2))
+    # u is bound by the bar: outside it, u is no name of this question
+    with pytest.raises(AnswerError):
+        parse(r"u + \left. \frac{d}{du} f(u) \right|_{u = g(x)}", names)
+    for text in (r"\left. f(u) \right|", r"\left. f(x) \right|_{g(x)}", "f'(x, x)"):
+        with pytest.raises(AnswerError):
+            parse(text, names)
+
+
+def test_a_1x1_product_beside_a_number_is_that_number():
+    """v^T A^{-1} u next to a number is its one entry; checked on explicit 2 x 2 values."""
+    from sympy.matrices.expressions.matexpr import MatrixElement
+
+    A = sp.MatrixSymbol("A", 2, 2)
+    u, v = sp.MatrixSymbol("u", 2, 1), sp.MatrixSymbol("v", 2, 1)
+    objects = {"A": A, "u": u, "v": v}
+    read = parse_relation(r"1 + v^\top A^{-1} u", {}, objects=objects)
+    assert read == 1 + MatrixElement(v.T * A.I * u, 0, 0)
+    values = {A: sp.Matrix([[2, 1], [0, 3]]), u: sp.Matrix([1, 2]), v: sp.Matrix([3, -1])}
+    explicit = (1 + (values[v].T * values[A].inv() * values[u])[0, 0]).simplify()
+    assert sp.simplify(read.subs(values).doit() - explicit) == 0
+    # the number in front of the product stays outside it: -1/2 (v^T u), not a sum
+    half = parse_relation(r"\exp\left(-\frac{1}{2} v^\top u\right)", {}, objects=objects)
+    assert half == sp.exp(-MatrixElement(v.T * u, 0, 0) / 2)
+    with pytest.raises(AnswerError):
+        parse_relation("1 + u", {}, objects=objects)  # a 2-vector is no number
+
+
+NEW_PIECES = st.sampled_from(
+    [
+        "(",
+        ")",
+        ",",
+        "[",
+        "]",
+        ">",
+        r"\geq",
+        "<",
+        r"\{",
+        r"\}",
+        r"\in",
+        r"\mathbb{R}",
+        "^3",
+        ":",
+        r"\mid",
+        "|",
+        r"\left.",
+        r"\right|",
+        "_{u = x}",
+        "_{u=",
+        r"\frac{d}{du}",
+        "p(u)",
+        "p'(x)",
+        "p''",
+        "'",
+        r"\times",
+        "×",
+        r"\dots",
+        "...",
+        "…",
+        "x_1",
+        "x_n",
+        "x",
+        "u",
+        "p",
+        "2",
+        "=",
+        "-",
+        " ",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(NEW_PIECES, min_size=1, max_size=14))
+def test_fuzz_new_notation_gives_a_value_or_an_answer_error(parts):
+    """Tuples, brackets, sets, bars, primes, × and ellipses, in any order: a sympy value or
+    the parser's own AnswerError, never another exception."""
+    text = "".join(parts)
+    for reader in (parse, parse_relation):
+        try:
+            result = reader(text, SYMBOLS)
+        except AnswerError:
+            continue
+        assert isinstance(result, sp.Basic)
