@@ -378,7 +378,7 @@ def smpl_joint(rng: random.Random, question_id: str) -> Question:
             "regressor row": regressor[0].tolist(),
             "template positions": template_vertices.tolist(),
             "offsets": shape_dirs[:, :, 0].tolist(),
-            "beta": beta[0],
+            "beta": float(beta[0]),
             "coordinate": AXES[axis],
         },
     )
