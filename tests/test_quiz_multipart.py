@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 import pytest
-import quiz_helpers
 from multipart_topic_checks import close, right_option, same_expression, value
 
 from quizzes.catalog import generate, load_templates
@@ -90,7 +89,7 @@ def check_attention(q):
 def check_momentum(q):
     import sympy as sp
 
-    alpha, lr, g = (float(value(q.prompt, n)) for n in ("alpha", "epsilon", "g"))
+    alpha, lr, g = (float(q.drawn[n]) for n in ("alpha", "epsilon", "g"))
     theta, v = 0.0, 0.0
     speeds = []
     for _ in range(2000):  # the update rule, looped
@@ -112,7 +111,7 @@ def check_sigmoid_unit(q):
     import torch
 
     w, b, x, upstream = (
-        torch.tensor(float(value(q.prompt, n)), dtype=torch.float64, requires_grad=True)
+        torch.tensor(float(q.drawn[n]), dtype=torch.float64, requires_grad=True)
         for n in ("w", "b", "x", "dL/dz")
     )
     z = torch.sigmoid(w * x + b)
@@ -148,8 +147,8 @@ def check_gan(q):
 
 
 def check_rl(q):
-    rewards, gamma = value(q.prompt, "r_1, r_2, r_3"), value(q.prompt, "gamma")
-    v0, v1, alpha = value(q.prompt, "V(s_0)"), value(q.prompt, "V(s_1)"), value(q.prompt, "alpha")
+    rewards, gamma = q.drawn["r_1, r_2, r_3"], q.drawn["gamma"]
+    v0, v1, alpha = q.drawn["V(s_0)"], q.drawn["V(s_1)"], q.drawn["alpha"]
     g = 0.0
     for reward in reversed(rewards):  # G_t = r_{t+1} + gamma G_{t+1}, from the end
         g = reward + gamma * g
@@ -173,12 +172,9 @@ def check_flows(q):
 def check_cnn(q):
     import torch
 
-    channels_in, size = (int(v) for v in re.search(r"a (\d+)-channel (\d+)x", q.prompt).groups())
-    channels_out, kernel = (
-        int(v) for v in re.search(r"applies (\d+) filters of size (\d+)x", q.prompt).groups()
-    )
-    stride = int(re.search(r"stride (\d)", q.prompt).group(1))
-    padding = int(re.search(r"padding (\d)", q.prompt).group(1))
+    channels_in, size = q.drawn["channels"], q.drawn["size"]
+    channels_out, kernel = q.drawn["filters"], q.drawn["kernel"]
+    stride, padding = q.drawn["stride"], q.drawn["padding"]
     conv = torch.nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=padding)
     with torch.no_grad():
         once = conv(torch.zeros(1, channels_in, size, size))
@@ -194,10 +190,10 @@ def check_cnn(q):
 def check_rnn(q):
     import torch
 
-    W = torch.tensor(value(q.prompt, "W"), dtype=torch.float64)
-    h1 = torch.tensor(value(q.prompt, "h_1"), dtype=torch.float64)
-    t = int(re.search(r"of h_(\d)", q.parts[0].prompt).group(1))
-    component = int(re.search(r"component (\d)", q.parts[0].prompt).group(1))
+    W = torch.tensor(q.drawn["W"], dtype=torch.float64)
+    h1 = torch.tensor(q.drawn["h_1"], dtype=torch.float64)
+    t, component = q.parts[0].drawn["t"], q.parts[0].drawn["component"]
+    assert q.parts[1].drawn["t"] == t  # (b) differentiates the same h_t
 
     def unroll(h):
         for _ in range(t - 1):
@@ -211,8 +207,9 @@ def check_rnn(q):
 
 
 def check_nerf(q):
-    sigma, delta, colours = value(q.prompt, "sigma"), value(q.prompt, "delta"), value(q.prompt, "c")
-    i = int(re.search(r"alpha_(\d)", q.parts[0].prompt).group(1))
+    sigma, delta, colours = q.drawn["sigma"], q.drawn["delta"], q.drawn["c"]
+    i = q.parts[0].drawn["i"]
+    assert q.parts[1].drawn["i"] == q.parts[2].drawn["i"] == i  # one sample asked about
     light, weights = 1.0, []
     for s in sigma:  # follow the light sample by sample
         absorbed = light * (1 - math.exp(-s * delta))
@@ -226,21 +223,23 @@ def check_nerf(q):
     assert right_option(q.parts[4]).startswith("1 - T_4")
 
 
-def _bone(text: str):
+def _bone(stated: dict):
+    """A bone as the prompt states it: {"rotates by": degrees (when it rotates),
+    "translates by": [..]}, as a function of a point."""
     from scipy.spatial.transform import Rotation
 
-    degrees = re.match(r"rotates by (\d+) degrees counter-clockwise", text)
-    rotation = Rotation.from_euler("z", float(degrees.group(1)) if degrees else 0.0, degrees=True)
-    shift = np.array(quiz_helpers.leading_literal(text[text.index("translates by ") + 14 :]))
+    rotation = Rotation.from_euler("z", stated.get("rotates by", 0.0), degrees=True)
+    shift = np.array(stated["translates by"], float)
     return lambda v: rotation.apply(v) + shift
 
 
 def check_lbs(q):
-    vertex = np.array(value(q.prompt, "t"), float)
-    first = _bone(re.search(r"G_1 (.*?); G_2", q.prompt).group(1))
-    second = _bone(re.search(r"G_2 (.*?\])\.", q.prompt).group(1))
-    w1, w2 = (float(w) for w in re.findall(r"with weight (\d+(?:\.\d+)?)", q.prompt))
-    axis = "xyz".index(re.search(r"the (\w) coordinate", q.parts[0].prompt).group(1))
+    vertex = np.array(q.drawn["t"], float)
+    first, second = _bone(q.drawn["G_1"]), _bone(q.drawn["G_2"])
+    w1, w2 = q.drawn["weights"]
+    axes = {part.drawn["coordinate"] for part in q.parts[:3]}
+    assert len(axes) == 1  # (a)-(c) ask about one coordinate
+    axis = "xyz".index(axes.pop())
     close(q.parts[0].answer, first(vertex)[axis])
     close(q.parts[1].answer, second(vertex)[axis])
     close(q.parts[2].answer, (w1 * first(vertex) + w2 * second(vertex))[axis])
@@ -250,9 +249,9 @@ def check_lbs(q):
 def check_bayes(q):
     from fractions import Fraction
 
-    prior = Fraction(str(value(q.prompt, "p(A)")))
-    hit = Fraction(str(value(q.prompt, "p(B | A)")))
-    false_alarm = Fraction(str(value(q.prompt, "p(B | not A)")))
+    prior = Fraction(str(q.drawn["p(A)"]))
+    hit = Fraction(str(q.drawn["p(B | A)"]))
+    false_alarm = Fraction(str(q.drawn["p(B | not A)"]))
     people = 10**6  # count a population instead of applying the rule
     sick = people * prior
     positives_sick, positives_well = sick * hit, (people - sick) * false_alarm
@@ -338,8 +337,8 @@ def check_generator_loss(q):
 def check_adam(q):
     import torch
 
-    lr = float(value(q.prompt, "lr"))
-    g1, g2 = float(value(q.prompt, "g_1")), float(value(q.prompt, "g_2"))
+    lr = float(q.drawn["lr"])
+    g1, g2 = float(q.drawn["g_1"]), float(q.drawn["g_2"])
     theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     optimiser = torch.optim.Adam([theta], lr=lr, betas=(0.9, 0.999), eps=1e-8)
     thetas = []
@@ -377,7 +376,7 @@ def check_causal_cost(q):
 def check_cross_entropy(q):
     from scipy.stats import entropy
 
-    p, q_model = value(q.prompt, "p"), value(q.prompt, "q")
+    p, q_model = q.drawn["p"], q.drawn["q"]
     close(q.parts[1].answer, entropy(p))
     close(q.parts[2].answer, entropy(p, q_model))
     close(q.parts[0].answer, entropy(p) + entropy(p, q_model))
@@ -448,18 +447,11 @@ def check_glow(q):
 
 
 def check_value_iteration(q):
-    lines = re.findall(
-        r"from s(\d) action a(\d): reward r = (-?[\d.]+), P\(s' \| s\d, a\d\) = (\[[^\]]*\])",
-        q.prompt,
-    )
-    import ast
-
-    R, P = {}, {}
-    for s_, a_, r, p in lines:
-        R[int(s_) - 1, int(a_) - 1] = float(r)
-        P[int(s_) - 1, int(a_) - 1] = ast.literal_eval(p)
-    gamma, V = value(q.prompt, "gamma"), value(q.prompt, "V")
-    s = int(re.search(r"V_1\(s(\d)\)", q.parts[0].prompt).group(1)) - 1
+    # r[s][a] and P[s][a] (the transition vector) as the prompt lists them
+    R = {(s_, a_): r for s_, row in enumerate(q.drawn["r"]) for a_, r in enumerate(row)}
+    P = {(s_, a_): p for s_, row in enumerate(q.drawn["P"]) for a_, p in enumerate(row)}
+    gamma, V = q.drawn["gamma"], q.drawn["V"]
+    s = q.drawn["s"] - 1
 
     def sweep(values):  # one synchronous Bellman optimality backup, written out
         return [
@@ -479,12 +471,12 @@ def check_value_iteration(q):
 def check_sdf(q):
     import torch
 
-    c = torch.tensor(value(q.prompt, "c"), dtype=torch.float64)
-    r = float(value(q.prompt, "r"))
-    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64, requires_grad=True)
+    c = torch.tensor(q.drawn["c"], dtype=torch.float64)
+    r = float(q.drawn["r"])
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64, requires_grad=True)
     f = torch.linalg.vector_norm(x - c) - r
     f.backward()
-    axis = "xyz".index(re.search(r"the (\w) component", q.parts[1].prompt).group(1))
+    axis = "xyz".index(q.parts[1].drawn["component"])
     close(q.parts[0].answer, f.item())
     close(q.parts[1].answer, x.grad[axis].item())
     close(q.parts[2].answer, torch.linalg.vector_norm(x.grad).item())
@@ -492,12 +484,12 @@ def check_sdf(q):
 
 
 def check_pca_shape(q):
-    S, mu = np.array(value(q.prompt, "S"), float), np.array(value(q.prompt, "mu"), float)
-    beta = np.array(value(q.parts[0].prompt, "beta"), float)
-    index = int(re.search(r"entry (\d) of", q.parts[0].prompt).group(1)) - 1
+    S, mu = np.array(q.drawn["S"], float), np.array(q.drawn["mu"], float)
+    beta = np.array(q.parts[0].drawn["beta"], float)
+    index = q.parts[0].drawn["entry"] - 1
     close(q.parts[0].answer, (mu + np.einsum("ik,k->i", S, beta))[index])
-    scan = np.array(value(q.parts[1].prompt, "T_scan"), float)
-    k = int(re.search(r"beta_(\d)", q.parts[1].prompt).group(1)) - 1
+    scan = np.array(q.parts[1].drawn["T_scan"], float)
+    k = q.parts[1].drawn["k"] - 1
     fitted, *_ = np.linalg.lstsq(S, scan - mu, rcond=None)  # least squares, not S^T
     close(q.parts[1].answer, fitted[k])
     assert right_option(q.parts[2]).startswith("the shape space is affine")
@@ -506,9 +498,11 @@ def check_pca_shape(q):
 def check_conv_vs_correlation(q):
     import torch.nn.functional as F
 
-    image = t64(value(q.prompt, "I"))
-    kernel = t64(value(q.prompt, "K"))
-    i, j = (int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[0].prompt).groups())
+    image = t64(q.drawn["I"])
+    kernel = t64(q.drawn["K"])
+    cell = q.parts[0].drawn
+    assert q.parts[1].drawn == cell  # (b) asks about the same entry
+    i, j = cell["row"] - 1, cell["column"] - 1
     correlated = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # torch correlates
     convolved = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
     close(q.parts[0].answer, correlated[i, j].item())
@@ -519,9 +513,9 @@ def check_conv_vs_correlation(q):
 def check_clipping(q):
     import torch
 
-    grad = value(q.prompt, "g")
-    threshold = float(re.search(r"threshold ([\d.]+)", q.prompt).group(1))
-    component = int(re.search(r"component (\d)", q.parts[1].prompt).group(1)) - 1
+    grad = q.drawn["g"]
+    threshold = float(q.drawn["threshold"])
+    component = q.parts[1].drawn["component"] - 1
     p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
     p.grad = torch.tensor(grad, dtype=torch.float64)
     norm = torch.nn.utils.clip_grad_norm_([p], threshold)  # torch's own clipping
@@ -531,8 +525,8 @@ def check_clipping(q):
 
 
 def check_determinant_lemma(q):
-    diagonal = [float(v) for v in re.search(r"diag\(([^)]*)\)", q.prompt).group(1).split(",")]
-    u, v = np.array(value(q.prompt, "u")), np.array(value(q.prompt, "v"))
+    diagonal = q.drawn["diag(A)"]
+    u, v = np.array(q.drawn["u"]), np.array(q.drawn["v"])
     A = np.diag(diagonal)
     close(q.parts[0].answer, np.linalg.det(A))
     close(q.parts[1].answer, 1 + v @ np.linalg.solve(A, u))
@@ -608,15 +602,16 @@ def check_fid(q):
 def check_adagrad_rmsprop(q):
     import torch
 
-    g1, g2 = float(value(q.prompt, "g_1")), float(value(q.prompt, "g_2"))
-    lr = float(re.search(r"learning rate is ([\d.]+)", q.prompt).group(1))
+    g1, g2 = float(q.drawn["g_1"]), float(q.drawn["g_2"])
+    lr = float(q.drawn["learning rate"])
     theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     adagrad = torch.optim.Adagrad([theta], lr=lr, eps=0.0)
     for g in (g1, g2):  # torch's AdaGrad on the given gradients
         theta.grad = torch.tensor([g], dtype=torch.float64)
         adagrad.step()
     close(q.parts[0].answer, theta.item())
-    rho = float(value(q.parts[1].prompt, "rho"))
+    rho = float(q.parts[1].drawn["rho"])
+    assert q.parts[1].drawn["r"] == g1 * g1  # the second step starts from AdaGrad's r_1
     r = rho * g1 * g1 + (1 - rho) * g2 * g2
     close(q.parts[1].answer, r)
     close(q.parts[2].answer, -lr * g2 / math.sqrt(r))
@@ -624,10 +619,9 @@ def check_adagrad_rmsprop(q):
 
 
 def check_mle_map(q):
-    xs = np.array(value(q.prompt, "points x"))
-    ys = np.array(quiz_helpers.leading_literal(re.search(r"y = (\[.*)", q.prompt).group(1)))
-    noise = float(re.search(r"noise ~ N\(0, ([\d.]+)\)", q.prompt).group(1))
-    prior = float(re.search(r"theta ~ N\(0, ([\d.]+)\)", q.parts[1].prompt).group(1))
+    xs, ys = np.array(q.drawn["x"]), np.array(q.drawn["y"])
+    noise = float(q.drawn["noise variance"])
+    prior = float(q.parts[1].drawn["prior variance"])
     grid_ = np.linspace(-10, 10, 2_000_001)  # maximise the (log) likelihood and posterior
     log_lik = -((ys[None, :] - grid_[:, None] * xs[None, :]) ** 2).sum(1) / (2 * noise)
     close(q.parts[0].answer, grid_[np.argmax(log_lik)], rel=1e-4)
@@ -697,9 +691,9 @@ def check_affine_coupling(q):
 
 
 def check_sarsa_q(q):
-    Q = np.array([value(q.prompt, "Q(s1, .)"), value(q.prompt, "Q(s2, .)")])
-    r, gamma, alpha = value(q.prompt, "r"), value(q.prompt, "gamma"), value(q.prompt, "alpha")
-    taken = int(re.search(r"takes a(\d) there", q.prompt).group(1)) - 1
+    Q = np.array(q.drawn["Q"])  # Q[s - 1][a - 1]
+    r, gamma, alpha = q.drawn["r"], q.drawn["gamma"], q.drawn["alpha"]
+    taken = q.drawn["a_next"] - 1
     close(q.parts[0].answer, Q[0, 0] + alpha * (r + gamma * Q[1].max() - Q[0, 0]))
     close(q.parts[1].answer, Q[0, 0] + alpha * (r + gamma * Q[1, taken] - Q[0, 0]))
     assert right_option(q.parts[2]).startswith("Q-learning is off-policy")
@@ -708,12 +702,13 @@ def check_sarsa_q(q):
 def check_splat(q):
     from scipy.spatial.transform import Rotation
 
-    scale = np.array(value(q.prompt, "s"))
-    degrees = float(re.search(r"rotated by (\d+) degrees", q.prompt).group(1))
+    scale = np.array(q.drawn["s"])
+    degrees = float(q.drawn["degrees"])
     R = Rotation.from_euler("z", degrees, degrees=True).as_matrix()
     cov = R @ np.diag(scale**2) @ R.T
-    ratio = float(value(q.prompt, "f")) / float(value(q.prompt, "t_z"))
-    i, j = (int(v) - 1 for v in re.search(r"Sigma\[(\d)\]\[(\d)\]", q.parts[0].prompt).groups())
+    ratio = float(q.drawn["f"]) / float(q.drawn["t_z"])
+    assert q.parts[1].drawn["entry"] == q.parts[0].drawn["entry"]  # one entry asked about
+    i, j = (index - 1 for index in q.parts[0].drawn["entry"])
     samples = np.random.default_rng(0).multivariate_normal(np.zeros(3), cov, 200_000)
     projected = ratio * samples[:, :2]  # the camera's linearised projection, applied to samples
     close(q.parts[0].answer, cov[i, j])
@@ -725,12 +720,11 @@ def check_splat(q):
 
 
 def check_smpl_joint(q):
-    template_mesh = np.array(value(q.prompt, "T_bar"), float)
-    axis = "xyz".index(re.search(r"along (\w) by", q.prompt).group(1))
-    moves = np.array(quiz_helpers.leading_literal(q.prompt[q.prompt.index(" by [") + 4 :]))
-    start = q.prompt.index("the weights ") + len("the weights ")
-    weights = np.array(quiz_helpers.leading_literal(q.prompt[start:]))
-    beta = float(re.search(r"beta_1 = (-?[\d.]+)", q.parts[1].prompt).group(1))
+    template_mesh = np.array(q.drawn["T_bar"], float)
+    axis = "xyz".index(q.drawn["along"])
+    moves = np.array(q.drawn["by"], float)  # each vertex's move along that axis per unit beta_1
+    weights = np.array(q.drawn["weights"], float)
+    beta = float(q.parts[1].drawn["beta_1"])
     shaped = template_mesh.copy()
     shaped[:, axis] += moves * beta
     close(q.parts[0].answer, (weights @ template_mesh)[axis])
@@ -741,11 +735,11 @@ def check_smpl_joint(q):
 def check_transposed(q):
     import torch.nn.functional as F
 
-    stride = int(re.search(r"stride (\d)", q.prompt).group(1))
-    kernel, x = t64(value(q.prompt, "K")), t64(value(q.prompt, "x"))
+    stride = q.drawn["stride"]
+    kernel, x = t64(q.drawn["K"]), t64(q.drawn["x"])
     out = F.conv_transpose2d(x[None, None], kernel[None, None], stride=stride)[0, 0]
     assert int(q.parts[0].answer) == out.shape[-1]
-    p, c = (int(v) - 1 for v in re.search(r"row (\d), column (\d)", q.parts[1].prompt).groups())
+    p, c = q.parts[1].drawn["row"] - 1, q.parts[1].drawn["column"] - 1
     close(q.parts[1].answer, out[p, c].item())
     assert right_option(q.parts[2]).startswith("it is the transpose of the convolution's matrix")
 
@@ -753,8 +747,8 @@ def check_transposed(q):
 def check_vanilla_bptt(q):
     import torch
 
-    w_hh, w_xh = float(value(q.prompt, "W_hh")), float(value(q.prompt, "W_xh"))
-    x1, x2 = float(value(q.prompt, "x_1")), float(value(q.prompt, "x_2"))
+    w_hh, w_xh = float(q.drawn["W_hh"]), float(q.drawn["W_xh"])
+    x1, x2 = float(q.drawn["x_1"]), float(q.drawn["x_2"])
     h1 = torch.tanh(torch.tensor(w_xh * x1, dtype=torch.float64)).requires_grad_(True)
     h2 = torch.tanh(w_hh * h1 + w_xh * x2)
     h2.backward()
@@ -765,8 +759,8 @@ def check_vanilla_bptt(q):
 
 
 def check_secant(q):
-    c = float(re.search(r"x\^2 - ([\d.]+)", q.prompt).group(1))
-    x0, x1 = float(value(q.prompt, "x_0")), float(value(q.prompt, "x_1"))
+    c = float(q.drawn["c"])  # f(x) = x^2 - c
+    x0, x1 = float(q.drawn["x_0"]), float(q.drawn["x_1"])
     points = [x0, x1]
     for _ in range(2):  # the line through the last two points, where it crosses 0
         a, b = points[-2], points[-1]
