@@ -1,4 +1,5 @@
-"""Multipart problems: every part's answer recomputed by an independent route (Gaussian
+"""Multipart problems: every part's answer recomputed from the values the problem drew
+(Question.drawn, never read back from the prompt) by an independent route (Gaussian
 conditioning, quadrature, torch autograd and SDPA, a plain loop), each part marked on its own,
 later parts told the right earlier results only when they are asked, and a session that asks
 the parts one line each."""
@@ -7,11 +8,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 
 import numpy as np
 import pytest
-from multipart_topic_checks import close, right_option, same_expression, value
+from multipart_topic_checks import close, right_option, same_expression
 
 from quizzes.catalog import generate, load_templates
 from quizzes.engine import mark, perturbed_answer
@@ -34,8 +34,7 @@ def test_every_topic_has_five_multipart_problems():
 def check_diffusion(q):
     import sympy as sp
 
-    betas = value(q.prompt, "betas")
-    t = int(re.search(r"at t = (\d)", q.parts[1].prompt).group(1))
+    betas, t = q.drawn["betas"], q.parts[1].drawn["t"]
     alphas = 1 - np.array(betas)
     abar = np.cumprod(alphas)
     # Gaussian conditioning of x_{t-1} on x_t given x_0: Var - Cov^2 / Var(x_t)
@@ -55,7 +54,7 @@ def check_diffusion(q):
 def check_vae(q):
     import sympy as sp
 
-    mu, sigma = value(q.prompt, "mu"), value(q.prompt, "sigma")
+    mu, sigma = q.drawn["mu"], q.drawn["sigma"]
     total = 0.0
     for m, s in zip(mu, sigma):  # KL(q || p) = int q log(q/p) by the trapezoid rule
         z = np.linspace(m - 12 * s, m + 12 * s, 200_001)
@@ -74,11 +73,10 @@ def check_attention(q):
     import torch
     import torch.nn.functional as F
 
-    query = torch.tensor([value(q.prompt, "q")], dtype=torch.float64)
-    keys = torch.tensor(value(q.prompt, "k_1, k_2, k_3"), dtype=torch.float64)
-    values = torch.tensor(value(q.prompt, "v_1, v_2, v_3"), dtype=torch.float64)
-    j = int(re.search(r"alpha_(\d)", q.parts[0].prompt).group(1))
-    c = int(re.search(r"component (\d)", q.parts[1].prompt).group(1))
+    query = torch.tensor([q.drawn["q"]], dtype=torch.float64)
+    keys = torch.tensor(q.drawn["k_1, k_2, k_3"], dtype=torch.float64)
+    values = torch.tensor(q.drawn["v_1, v_2, v_3"], dtype=torch.float64)
+    j, c = q.parts[0].drawn["j"], q.parts[1].drawn["component"]
     out = F.scaled_dot_product_attention(query[None], keys[None], values[None])[0, 0]
     weights = torch.softmax(query @ keys.T / math.sqrt(2), dim=-1)[0]
     close(q.parts[0].answer, weights[j - 1].item())
@@ -125,8 +123,8 @@ def check_gan(q):
     import sympy as sp
     from scipy.optimize import minimize_scalar
 
-    p_d, p_g = value(q.prompt, "p_d"), value(q.prompt, "p_g")
-    k = int(re.search(r"D\*\(x_(\d)\)", q.parts[1].prompt).group(1)) - 1
+    p_d, p_g = q.drawn["p_d"], q.drawn["p_g"]
+    k = q.parts[1].drawn["outcome"] - 1
     # D* by maximising the pointwise objective numerically, V by its definition
     best = [
         minimize_scalar(
@@ -161,8 +159,8 @@ def check_rl(q):
 def check_flows(q):
     from scipy.stats import multivariate_normal
 
-    A, b = np.array(value(q.prompt, "A"), float), np.array(value(q.prompt, "b"), float)
-    x = np.array(value(q.parts[1].prompt, "x"), float)
+    A, b = np.array(q.drawn["A"], float), np.array(q.drawn["b"], float)
+    x = np.array(q.parts[1].drawn["x"], float)
     close(q.parts[0].answer, np.linalg.slogdet(A)[1])
     # x = A z + b with z ~ N(0, I) is N(b, A A^T)
     close(q.parts[1].answer, multivariate_normal(mean=b, cov=A @ A.T).logpdf(x))
@@ -265,8 +263,7 @@ def check_ar_counts(q):
 
     import torch
 
-    n = int(re.search(r"n = (\d+) binary", q.prompt).group(1))
-    hidden = int(re.search(r"d = (\d+) hidden", q.parts[2].prompt).group(1))
+    n, hidden = q.drawn["n"], q.parts[2].drawn["d"]
     # tables: one Bernoulli parameter per configuration of the preceding variables
     tables = sum(len(list(itertools.product((0, 1), repeat=i))) for i in range(n))
     assert int(q.parts[0].answer) == tables
@@ -281,10 +278,9 @@ def check_ar_counts(q):
 def check_likelihood(q):
     from scipy.stats import entropy
 
-    p_data, p_model = value(q.prompt, "p_data"), value(q.prompt, "p_model")
+    p_data, p_model = q.drawn["p_data"], q.drawn["p_model"]
     close(q.parts[0].answer, entropy(p_data) + entropy(p_data, p_model))
-    density = value(q.parts[1].prompt, "p(x)")
-    weight = float(re.search(r"q = ([\d.]+) p", q.parts[1].prompt).group(1))
+    density, weight = q.parts[1].drawn["p(x)"], q.parts[1].drawn["w"]  # q = w p + (1 - w) noise
     close(q.parts[1].answer, math.log(weight * density))
     assert "good likelihood does not imply good samples" in right_option(q.parts[2])
 
@@ -292,8 +288,8 @@ def check_likelihood(q):
 def check_diffusion_forward(q):
     import sympy as sp
 
-    betas, x0, eps = value(q.prompt, "betas"), value(q.prompt, "x_0"), value(q.prompt, "eps")
-    t = int(re.search(r"alpha-bar_(\d)", q.parts[0].prompt).group(1))
+    betas, x0, eps = q.drawn["betas"], q.drawn["x_0"], q.drawn["eps"]
+    t = q.parts[0].drawn["t"]
     mean, var = x0, 0.0
     for beta in betas[:t]:  # compose the one-step Gaussians: mean and variance by recursion
         mean, var = math.sqrt(1 - beta) * mean, (1 - beta) * var + beta
@@ -310,10 +306,10 @@ def check_diffusion_forward(q):
 def check_reparametrisation(q):
     import torch
 
-    mu = torch.tensor(float(value(q.prompt, "mu")), dtype=torch.float64, requires_grad=True)
-    log_var = float(value(q.prompt, "log sigma^2"))
+    mu = torch.tensor(float(q.drawn["mu"]), dtype=torch.float64, requires_grad=True)
+    log_var = float(q.drawn["log sigma^2"])
     sigma = torch.tensor(math.sqrt(math.exp(log_var)), dtype=torch.float64, requires_grad=True)
-    eps = float(value(q.prompt, "eps"))
+    eps = float(q.drawn["eps"])
     z = mu + sigma * eps
     z.backward()
     close(q.parts[0].answer, sigma.item())
@@ -325,7 +321,7 @@ def check_reparametrisation(q):
 def check_generator_loss(q):
     import torch
 
-    ell = float(value(q.prompt, "ell"))
+    ell = float(q.drawn["ell"])
     for part, objective in ((q.parts[1], lambda d: torch.log(1 - d)), (q.parts[2], torch.log)):
         logit = torch.tensor(ell, dtype=torch.float64, requires_grad=True)
         objective(torch.sigmoid(logit)).backward()
@@ -356,8 +352,8 @@ def check_adam(q):
 def check_causal_cost(q):
     import torch
 
-    tokens, dims = int(value(q.prompt, "T")), int(value(q.prompt, "D"))
-    factor = int(re.search(r"grows (\d)-fold", q.parts[2].prompt).group(1))
+    tokens, dims = q.drawn["T"], q.drawn["D"]
+    factor = q.parts[2].drawn["factor"]
     allowed = torch.ones(tokens, tokens, dtype=torch.bool).tril()  # as SDPA's is_causal
     assert int(q.parts[0].answer) == int((~allowed).sum())
 
@@ -386,8 +382,9 @@ def check_cross_entropy(q):
 def check_linear_ae(q):
     from sklearn.decomposition import PCA
 
-    X = np.array(value(q.prompt, "X"), float)
-    k = int(re.search(r"k = (\d)", q.parts[1].prompt).group(1))
+    X = np.array(q.drawn["X"], float)
+    k = q.parts[1].drawn["k"]
+    assert q.parts[2].drawn["k"] == k
     close(q.parts[0].answer, np.linalg.eigvalsh(X.T @ X).max())
     pca = PCA(n_components=k).fit(X)
     error = ((X - pca.inverse_transform(pca.transform(X))) ** 2).sum()  # reconstruct, measure
@@ -399,9 +396,8 @@ def check_linear_ae(q):
 def check_wavenet(q):
     import torch
 
-    layers = int(re.search(r"stack of (\d+) causal", q.prompt).group(1))
-    kernel = int(re.search(r"kernel size (\d)", q.prompt).group(1))
-    target = int(re.search(r"at least (\d+) samples", q.parts[2].prompt).group(1))
+    layers, kernel = q.drawn["layers"], q.drawn["kernel size"]
+    target = q.parts[2].drawn["target"]
 
     def field(k, dilations):
         """Receptive field by gradients: which inputs move the last output of the stack."""
@@ -426,9 +422,10 @@ def check_wavenet(q):
 def check_glow(q):
     import torch
 
-    s = torch.tensor(value(q.prompt, "s"), dtype=torch.float64)
-    W = torch.tensor(value(q.prompt, "W"), dtype=torch.float64)
-    h, w = (int(v) for v in re.search(r"on a (\d+) x (\d+) x 2", q.prompt).groups())
+    s = torch.tensor(q.drawn["s"], dtype=torch.float64)
+    W = torch.tensor(q.drawn["W"], dtype=torch.float64)
+    h, w, channels = q.drawn["H x W x C"]
+    assert channels == 2
     x = torch.zeros(2 * h * w, dtype=torch.float64)
 
     def step(flat, layer):  # the layer applied to every pixel of a (C, H, W) activation
@@ -541,9 +538,8 @@ def t64(rows):
 
 
 def check_sampling(q):
-    betas = value(q.prompt, "betas")
-    t = int(re.search(r"At step t = (\d)", q.prompt).group(1))
-    xt, eps, z = value(q.prompt, "x_t"), value(q.prompt, "eps_theta(x_t, t)"), value(q.prompt, "z")
+    betas, t = q.drawn["betas"], q.drawn["t"]
+    xt, eps, z = q.drawn["x_t"], q.drawn["eps_theta"], q.drawn["z"]
     alphas = 1 - np.array(betas)
     abar = np.cumprod(alphas)
     # the x_0 route (as diffusers computes it): predict x_0, then the posterior mean
@@ -560,12 +556,10 @@ def check_elbo_terms(q):
     import torch
     from torch.distributions import Normal, kl_divergence
 
-    mu, sigma = (
-        float(v) for v in re.search(r"q\(z\|x\) = N\((-?[\d.]+), ([\d.]+)\^2\)", q.prompt).groups()
-    )
-    decoded = torch.tensor(value(q.prompt, "mu_dec"), dtype=torch.float64)
-    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64)
-    beta = float(value(q.parts[2].prompt, "beta"))
+    mu, sigma = float(q.drawn["mu"]), float(q.drawn["sigma"])  # q(z|x) = N(mu, sigma^2)
+    decoded = torch.tensor(q.drawn["mu_dec"], dtype=torch.float64)
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64)
+    beta = float(q.parts[2].drawn["beta"])
     log_likelihood = Normal(decoded, 1.0).log_prob(x).sum().item()
     kl = kl_divergence(Normal(mu, sigma), Normal(0.0, 1.0)).item()
     close(q.parts[0].answer, log_likelihood)
@@ -575,8 +569,9 @@ def check_elbo_terms(q):
 
 
 def check_positional_encoding(q):
-    dims = int(value(q.prompt, "D"))
-    pos, index = (int(v) for v in re.search(r"PE\((\d+), (\d+)\)", q.parts[0].prompt).groups())
+    dims = q.drawn["D"]
+    pos, index = q.parts[0].drawn["pos"], q.parts[0].drawn["index"]
+    assert (q.parts[1].drawn["pos"], q.parts[1].drawn["index"]) == (pos, index + 1)
     angle = pos / 10000 ** (index / dims)  # index = 2i
     close(q.parts[0].answer, math.sin(angle))
     close(q.parts[1].answer, math.cos(angle))
@@ -587,10 +582,8 @@ def check_positional_encoding(q):
 def check_fid(q):
     from scipy.linalg import sqrtm
 
-    mu_r, mu_g = np.array(value(q.prompt, "mu_r")), np.array(value(q.prompt, "mu_g"))
-    covs = [
-        np.diag([float(v) for v in m.split(",")]) for m in re.findall(r"diag\(([^)]*)\)", q.prompt)
-    ]
+    mu_r, mu_g = np.array(q.drawn["mu_r"]), np.array(q.drawn["mu_g"])
+    covs = [np.diag(q.drawn[name]) for name in ("Sigma_r", "Sigma_g")]  # drawn as diagonals
     fid = ((mu_r - mu_g) ** 2).sum() + np.trace(
         covs[0] + covs[1] - 2 * sqrtm(covs[0] @ covs[1]).real
     )
@@ -632,8 +625,7 @@ def check_mle_map(q):
 def check_bernoulli(q):
     from scipy.optimize import minimize_scalar
 
-    n = int(re.search(r"n = (\d+)", q.prompt).group(1))
-    heads = int(re.search(r"with (\d+) heads", q.prompt).group(1))
+    n, heads = q.drawn["n"], q.drawn["heads"]
 
     def nll(theta):  # average negative log-likelihood of the tosses
         return -(heads * math.log(theta) + (n - heads) * math.log(1 - theta)) / n
@@ -643,7 +635,7 @@ def check_bernoulli(q):
     ).x
     close(q.parts[0].answer, best, rel=1e-5)
     close(q.parts[1].answer, nll(best), rel=1e-5)
-    other = float(re.search(r"theta = ([\d.]+)", q.parts[2].prompt).group(1))
+    other = q.parts[2].drawn["theta"]
     close(q.parts[2].answer, nll(other) - nll(best), rel=1e-5)
     assert right_option(q.parts[3]).startswith("the average NLL is H(p_data)")
 
@@ -651,9 +643,9 @@ def check_bernoulli(q):
 def check_vq_vae(q):
     import torch
 
-    codebook = torch.tensor(value(q.prompt, "e_1, e_2, e_3"), dtype=torch.float64)
-    z_e = torch.tensor(value(q.prompt, "z_e"), dtype=torch.float64)
-    beta = float(value(q.parts[2].prompt, "beta"))
+    codebook = torch.tensor(q.drawn["e_1, e_2, e_3"], dtype=torch.float64)
+    z_e = torch.tensor(q.drawn["z_e"], dtype=torch.float64)
+    beta = float(q.parts[2].drawn["beta"])
     distances = torch.cdist(z_e[None], codebook)[0] ** 2
     k = int(torch.argmin(distances))
     assert int(q.parts[0].answer) == k + 1
@@ -668,14 +660,14 @@ def check_affine_coupling(q):
     import sympy as sp
     import torch
 
-    x = torch.tensor(value(q.prompt, "x"), dtype=torch.float64)
-    s = torch.tensor(value(q.prompt, "s(x^A)"), dtype=torch.float64)
-    t = torch.tensor(value(q.prompt, "t(x^A)"), dtype=torch.float64)
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64)
+    s = torch.tensor(q.drawn["s(x^A)"], dtype=torch.float64)
+    t = torch.tensor(q.drawn["t(x^A)"], dtype=torch.float64)
 
     def coupling(v):  # with s, t held at their values for this x^A
         return torch.cat([v[:2], v[2:] * torch.exp(s) + t])
 
-    component = int(re.search(r"y_(\d)", q.parts[0].prompt).group(1)) - 1
+    component = q.parts[0].drawn["component"] - 1  # y_3 or y_4, counted from 1
     close(q.parts[0].answer, coupling(x)[component].item())
     J = torch.autograd.functional.jacobian(coupling, x)
     close(q.parts[1].answer, torch.linalg.slogdet(J)[1].item())
