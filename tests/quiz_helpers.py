@@ -143,6 +143,7 @@ def check_drawn_in_prompt(question: Question) -> None:
     problem: the stem's values in its prompt, each part's in that part's prompt; a choice's
     options count as its text (the student reads them too)."""
     import json
+    import math
     import re
 
     from quizzes.templates._kit import show
@@ -152,8 +153,13 @@ def check_drawn_in_prompt(question: Question) -> None:
     for leaf in drawn_scalars(question.drawn):
         if isinstance(leaf, str):
             tokens = [re.escape(leaf)]
-        else:  # a whole number: not 3 in 13, 3.5 or 0.35
-            tokens = [r"(?<![\d.])" + re.escape(show(leaf, d)) + r"(?!\d|\.\d)" for d in (4, 12)]
+        else:  # printed as it is (not rounded), as a whole number: not 3 in 13, 3.5 or 0.35
+            printed = [show(leaf, d) for d in (4, 12)]
+            tokens = [
+                r"(?<![\d.])" + re.escape(p) + r"(?!\d|\.\d)"
+                for p in printed
+                if math.isclose(float(p), leaf, rel_tol=1e-9, abs_tol=1e-12)
+            ]
         assert any(re.search(token, text) for token in tokens), f"drawn {leaf!r} not in: {text}"
     for part in question.parts:
         check_drawn_in_prompt(part)
