@@ -205,6 +205,49 @@ def test_torchrun_two_cpu_processes(tmp_path):
     assert not any(name.endswith(".partial") for name in written)
 
 
+# Each rank runs the harness and reports its threads (Linux names them in /proc/self/task)
+# while the process group is still up (inside teardown) and after harness.run has returned.
+THREADS_AT_TEARDOWN = """
+import json, os, sys
+from cheatsheet.runs import distributed, harness
+
+def thread_names():
+    tasks = os.listdir("/proc/self/task")
+    return sorted(open(f"/proc/self/task/{task}/comm").read().strip() for task in tasks)
+
+seen = {}
+leave_group = distributed.teardown
+
+def teardown(world):
+    seen.setdefault("before", thread_names())
+    leave_group(world)
+
+harness.distributed.teardown = teardown
+harness.run("vae", device="cpu", steps=2, out=sys.argv[1], progress=False,
+            options={"hidden": 32, "iwae_k": 8, "batch_size": 32})
+seen["after"] = thread_names()
+print(json.dumps({"rank": int(os.environ["RANK"]), **seen}))
+"""
+
+
+def test_torchrun_ranks_exit_with_no_gloo_thread_left(tmp_path):
+    """After a DDP run no gloo thread is left on either rank, so nothing of the process group
+    still runs while the interpreter shuts down and C++ statics are destroyed (a live gloo
+    thread there, woken by the peer's sockets closing as it exits, can abort the rank). The
+    group's threads must be seen while it is up, or the check would say nothing."""
+    from torchrun_helpers import failure_report, run_torchrun
+
+    script = tmp_path / "threads_at_teardown.py"
+    script.write_text(THREADS_AT_TEARDOWN)
+    done = run_torchrun([str(tmp_path / "out")], env=_env(), script=script)
+    assert done.returncode == 0, failure_report(done)
+    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert sorted(report["rank"] for report in reports) == [0, 1]
+    for report in reports:
+        assert any("gloo" in name for name in report["before"]), report
+        assert not any("gloo" in name for name in report["after"]), report
+
+
 def test_option_values_are_parsed_not_evaluated():
     from cheatsheet.cli.run_cmds import parse_options
 

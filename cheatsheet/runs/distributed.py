@@ -42,6 +42,13 @@ def setup(world: World, device: Any) -> None:
 
     if dist.is_initialized():
         return
+    # torch.distributed.nn.functional writes `group=group.WORLD` as default arguments, evaluated
+    # when it is imported. DistributedDataParallel imports it lazily, i.e. after this function
+    # has made the default group, so those defaults would keep the group alive for good:
+    # destroy_process_group could not free it and gloo's threads would run on into interpreter
+    # shutdown (see `teardown`). Imported first, the defaults hold None.
+    import torch.distributed.nn.functional  # noqa: F401
+
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         import torch
@@ -106,18 +113,28 @@ def barrier(world: World) -> None:
 
 
 def teardown(world: World) -> None:
-    """Leave the process group without a rank tearing down sockets that another still reads.
+    """Leave the process group so that no gloo thread outlives it into process exit.
 
-    A gloo collective returns on a rank as soon as *it* has heard from every peer, so after the
-    last barrier one rank can reach destroy_process_group (closing its gloo pairs) while a
-    peer's gloo thread is still finishing that barrier; the peer then aborts (SIGABRT) on the
-    closed connection. Here every rank first announces, through the rendezvous store (which
-    torchrun's agent hosts, so no rank's exit takes it down), that it is past its last
-    collective, and waits until every rank has said so; only then are the gloo pairs closed.
+    Two things can abort a rank (SIGABRT) at the end of a run:
+    - A gloo collective returns on a rank as soon as *it* has heard from every peer, so one
+      rank can close its gloo connections while a peer's gloo thread is still finishing the
+      last barrier. So every rank first announces, through the rendezvous store (which
+      torchrun's agent hosts, so no rank's exit takes it down), that it is past its last
+      collective, and waits until every rank has said so.
+    - destroy_process_group only unregisters the group; the ProcessGroupGloo object, with its
+      two worker threads and gloo's socket-loop thread, lives on while anything still holds
+      it (a DistributedDataParallel wrapper and its reducer do; see also `setup`). Those
+      threads would then still run while the interpreter shuts down and C++ static objects
+      are destroyed, and one wakes up exactly then: when the peer exits, its sockets close.
+      So the wrappers must be gone first: the harness calls this after the run's modules
+      are out of scope, and gc.collect() frees any caught in reference cycles. With no owner
+      left, destroy_process_group frees the group, which joins its threads, and the rank
+      exits with the main thread alone (tests/test_runs_harness.py checks this).
     """
     if not world.distributed:
         return
     import datetime
+    import gc
 
     import torch.distributed as dist
 
@@ -133,4 +150,5 @@ def teardown(world: World) -> None:
             [f"cheatsheet/teardown/{rank}" for rank in range(world.world_size)],
             datetime.timedelta(seconds=120),
         )
+    gc.collect()
     dist.destroy_process_group()
