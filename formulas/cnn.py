@@ -26,6 +26,7 @@ from formulas.core import (
     register,
     register_claim,
 )
+from formulas.notation import named_operator
 
 
 def _premise(claim, lhs, rhs, name, kind="definition", **extra):
@@ -534,7 +535,7 @@ def _conv_symbols():
     heads = {
         "full": sp.Function("conv_full"),
         "valid": sp.Function("conv"),
-        "rot": sp.Function("ROT180"),
+        "rot": named_operator("ROT180"),  # printed whole: sympy's 2D form would say ROT₁₈₀
     }
     names = {n: sp.Symbol(n) for n in ("delta^(l)", "delta^(l-1)", "w^(l)", "z^(l-1)")}
     names["dC/dw^(l)"] = sp.Derivative(sp.Symbol("C"), names["w^(l)"])  # the kernel's gradient

@@ -85,10 +85,21 @@ def _value_integrand(p_d, p_m, D, x):
     return p_d(x) * sp.log(D(x)) + p_m(x) * sp.log(1 - D(x))
 
 
+def value_of_game(discriminator: str):
+    """V(G, D): the game's value, a function of the generator G and the discriminator (D or
+    D^*), both passed as functions (read back by the answer parser as V(G, D))."""
+    import sympy as sp
+
+    from formulas.notation import function_argument, functional
+
+    generator, judge = sp.Function("G"), sp.Function(discriminator)
+    return functional("V")(function_argument(generator), function_argument(judge))
+
+
 def _value_statement():
     sp, x, p_d, p_m, D = _density_symbols()
     return sp.Eq(
-        sp.Symbol("V(G, D)"),
+        value_of_game("D"),
         sp.Integral(_value_integrand(p_d, p_m, D, x), (x, -sp.oo, sp.oo)),
     )
 
@@ -386,7 +397,7 @@ def _value_at_optimum_statement():
     import sympy as sp
 
     return sp.Eq(
-        sp.Symbol("V(G, D^*)"),
+        value_of_game("D^*"),
         -sp.log(4) + 2 * sp.Function("D_JS")(sp.Symbol("p_d"), sp.Symbol("p_m")),
     )
 
@@ -452,7 +463,7 @@ def _value_at_optimum_derivation() -> Derivation:
         [
             Step(
                 "the value function",
-                sp.Symbol("V(G, D^*)"),
+                value_of_game("D^*"),
                 value_integral,
                 premise="formula:gan-value-function",
                 name="V",
@@ -481,7 +492,7 @@ def _value_at_optimum_derivation() -> Derivation:
             ),
             Step(
                 "insert D* = p_d/(p_d + p_m) into V",
-                sp.Symbol("V(G, D^*)"),
+                value_of_game("D^*"),
                 at_dstar,
                 uses=("V", "D*"),
                 # the premises substituted by hand, then both sides by quadrature (sympy's

@@ -216,8 +216,10 @@ def _cross_parts():
 
 
 def _cross_statement():
+    from formulas.notation import cross_operator
+
     sp, a, b, n = _cross_parts()
-    return sp.Eq(sp.Symbol("a x b"), n, evaluate=False)
+    return sp.Eq(cross_operator()(a, b), n, evaluate=False)  # a x b, kept unevaluated
 
 
 def _cross_properties() -> list[Step]:

@@ -345,6 +345,109 @@ def _notation_function(name: str, latex, text, **assumptions):
     )
 
 
+_OPERATORS: dict[str, Any] = {}
+
+
+def named_operator(name: str):
+    """An operator the sheet names in capitals with digits, ROT180(w): an undefined function
+    printed with its whole name in every form. sympy's own 2D printer would read the trailing
+    digits as a subscript (ROT₁₈₀); the LaTeX is \\operatorname{ROT180}(..), which the answer
+    parser reads back."""
+    if name in _OPERATORS:
+        return _OPERATORS[name]
+    import sympy as sp
+    from sympy.printing.pretty.stringpict import prettyForm, stringPict
+
+    def latex(self, printer):
+        inner = ", ".join(printer._print(argument) for argument in self.args)
+        return rf"\operatorname{{{name}}}\left({inner}\right)"
+
+    def text(self, printer):
+        return f"{name}({', '.join(printer._print(argument) for argument in self.args)})"
+
+    def pretty(self, printer):
+        arguments = prettyForm(*printer._print_seq(self.args, delimiter=", ").parens())
+        return prettyForm(*stringPict.next(prettyForm(name), arguments), binding=prettyForm.FUNC)
+
+    _OPERATORS[name] = sp.Function(
+        name, __dict__={"_latex": latex, "_sympystr": text, "_pretty": pretty}
+    )
+    return _OPERATORS[name]
+
+
+_CROSS: list[Any] = []
+
+
+def cross_operator():
+    """a × b, the cross product of two 3-vectors kept unevaluated (`.doit()` gives its entries),
+    printed a × b in every form; the answer parser builds it for `a \\times b` when a question
+    brings it by name (Cross)."""
+    if _CROSS:
+        return _CROSS[0]
+    import sympy as sp
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    class Cross(sp.MatrixExpr):
+        def __new__(cls, left, right):
+            return sp.Basic.__new__(cls, sp.sympify(left), sp.sympify(right))
+
+        @property
+        def shape(self):
+            return self.args[0].shape
+
+        def doit(self, **hints):
+            left, right = (argument.doit(**hints) for argument in self.args)
+            if all(isinstance(side, sp.MatrixBase) for side in (left, right)):
+                return sp.ImmutableMatrix(left.cross(right))
+            return type(self)(left, right)
+
+        def _entry(self, i, j, **kwargs):
+            return self.doit()[i, j]
+
+        def _latex(self, printer):
+            left, right = (printer._print(side) for side in self.args)
+            return rf"{left} \times {right}"
+
+        def _sympystr(self, printer):
+            left, right = (printer._print(side) for side in self.args)
+            return f"{left} × {right}"
+
+        def _pretty(self, printer):
+            left, right = (printer._print(side) for side in self.args)
+            return prettyForm(*left.right(" × ", right))
+
+    _CROSS.append(Cross)
+    return Cross
+
+
+_FUNCTIONALS: dict[str, Any] = {}
+
+
+def functional(name: str):
+    """A function of functions, V(G, D) (the GAN game's value of the generator G and the
+    discriminator D): an undefined function whose arguments, built by `function_argument`,
+    print as the functions' names in every form (LaTeX, one line, 2D)."""
+    if name in _FUNCTIONALS:
+        return _FUNCTIONALS[name]
+
+    def shown(printer, argument, latex: bool) -> str:
+        named = function_named(argument)
+        if named is None:
+            return printer._print(argument)
+        return symbol_latex(named) if latex else unicode_name(named).replace("^*", "*")
+
+    def latex(printer, args):
+        inner = ", ".join(shown(printer, argument, True) for argument in args)
+        return symbol_latex(name) + r"\left(" + inner + r"\right)"
+
+    def text(printer, args):
+        inner = ", ".join(shown(printer, argument, False) for argument in args)
+        return f"{unicode_name(name)}({inner})"
+
+    _FUNCTIONALS[name] = _notation_function(name, latex, text)
+    return _FUNCTIONALS[name]
+
+
 def _head_text(printer, name: str) -> str:
     import sympy as sp
 
@@ -526,6 +629,8 @@ def unicode_name(name: str) -> str:
     mu_tilde_t -> μ̃_t, x_hat_i -> x̂_i."""
     if re.fullmatch(r"nabla[A-Za-z]", name):
         return "∇" + name[-1]
+    if name.endswith("^{-1}") and len(name) > 5:  # an inverse function f_1^{-1}: f₁⁻¹
+        return unicode_name(name[:-5]) + "⁻¹"
     decorated = re.fullmatch(r"(hat|bar|tilde)\{([A-Za-z]+)\}", name)
     if decorated:  # hat{p} -> p̂
         return (
@@ -606,6 +711,43 @@ def _printer():
 
         def _print_KroneckerDelta(self, expr):
             return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
+        def _print_Heaviside(self, expr):
+            argument, *value_at_zero = expr.args
+            relation = "≥" if value_at_zero and value_at_zero[0] == 1 else ">"
+            return f"[{self._print(argument)} {relation} 0]"
+
+        def _print_Subs(self, expr):
+            prime = derivative_at(expr)
+            if prime is not None:  # f'(g(x)); (f⁻¹)'(y) for a name with a superscript
+                function, order, point = prime
+                head = unicode_name(function)
+                head = head if re.fullmatch(r"\w+", head) else f"({head})"
+                return f"{head}{chr(39) * order}({self._print(point)})"
+            body, variables, points = expr.args
+            at = ", ".join(
+                f"{self._print(v)} = {self._print(p)}" for v, p in zip(variables, points)
+            )
+            return f"{self._print(body)} |_({at})"
+
+        def _print_ConditionSet(self, expr):
+            variable, condition, base = expr.args
+            shown = {"ProductSet(Reals, Reals, Reals)": "ℝ³", "Reals": "ℝ"}.get(str(base))
+            return (
+                f"{{{self._print(variable)} ∈ {shown or self._print(base)} : "
+                f"{self._print(condition)}}}"
+            )
+
+        def _print_Lambda(self, expr):
+            named = function_named(expr)  # a function passed as an argument: V(G, D)
+            return unicode_name(named) if named else super()._print_Lambda(expr)
+
+        def _print_MatrixBase(self, expr):  # [a, b; c, d], as latex_text writes a matrix
+            rows = (", ".join(self._print(entry) for entry in row) for row in expr.tolist())
+            return "[" + "; ".join(rows) + "]"
+
+        _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+        _print_ImmutableMatrix = _print_Matrix = _print_DenseMatrix = _print_MatrixBase
 
         def _print_HadamardProduct(self, expr):
             return " ⊙ ".join(self.parenthesize(arg, PRECEDENCE["Mul"]) for arg in expr.args)
@@ -787,6 +929,10 @@ DISPLAY: dict[str, str] = {
     "coupling-jacobian": r"J = \begin{pmatrix} \frac{\partial}{\partial x^A} h(x^A, \beta(x^B))"
     r" & \left. \frac{\partial}{\partial b} h(x^A, b) \right|_{b = \beta(x^B)}\,"
     r" \frac{d}{d x^B} \beta(x^B) \\ 0 & 1 \end{pmatrix}",
+    # math: n := a x b, in the sheet's component order
+    "cross-product": r"\begin{pmatrix} a_1 \\ a_2 \\ a_3 \end{pmatrix} \times"
+    r" \begin{pmatrix} b_1 \\ b_2 \\ b_3 \end{pmatrix} = \begin{pmatrix} a_2 b_3 - a_3 b_2"
+    r" \\ a_3 b_1 - a_1 b_3 \\ a_1 b_2 - a_2 b_1 \end{pmatrix}",
     "kl-divergence": r"D_{\mathrm{KL}}(P \,\|\, Q)"
     r" = \int_{-\infty}^{\infty} p(x) \log \frac{p(x)}{q(x)} \, dx",
 }

@@ -355,3 +355,37 @@ def test_fuzz_new_notation_gives_a_value_or_an_answer_error(parts):
         except AnswerError:
             continue
         assert isinstance(result, sp.Basic)
+
+
+def test_a_function_named_alone_in_an_argument_list_is_the_function():
+    """V(G, D): G and D, declared functions, are passed as functions (the Lambda t -> D(t)),
+    the same object the registry's statements build (formulas.notation.function_argument)."""
+    from formulas.notation import function_argument
+
+    G, D, V = sp.Function("G"), sp.Function("D"), sp.Function("V")
+    names = {"x": "real", "G": "function", "D": "function", "V": "function"}
+    read = parse(r"V(G, D) + D(x)", names)
+    assert read == V(function_argument(G), function_argument(D)) + D(x)
+    (value,) = (term for term in read.args if term.func == V)
+    assert value.args[1](x) == D(x)  # the second argument, applied to x, is D(x) itself
+    assert parse("V(D, G)", names) != parse("V(G, D)", names)  # order is kept
+    # a function alone outside an argument list is not a value
+    for text in ("D + 1", "V(G + 1, D)", "V(2 D, G)"):
+        with pytest.raises(AnswerError):
+            parse(text, names)
+
+
+def test_times_between_3_vectors_is_the_cross_product():
+    """Checked against numbers worked by hand: e1 x e2 = e3, (1, 2, 3) x (4, 5, 6) =
+    (-3, 6, -3), and the result is orthogonal to both factors; between numbers × multiplies."""
+    column = r"\begin{pmatrix} %s \end{pmatrix}"
+    e1, e2 = column % r"1 \\ 0 \\ 0", column % r"0 \\ 1 \\ 0"
+    assert parse(rf"{e1} \times {e2}", SYMBOLS) == sp.Matrix([0, 0, 1])
+    a, b = column % r"1 \\ 2 \\ 3", column % r"4 \\ 5 \\ 6"
+    n = parse(rf"{a} \times {b}", SYMBOLS)
+    assert n == sp.Matrix([-3, 6, -3])
+    assert n.dot(sp.Matrix([1, 2, 3])) == 0 and n.dot(sp.Matrix([4, 5, 6])) == 0
+    assert parse(r"2 \times 3 x", SYMBOLS) == 6 * x and parse("2 × x", SYMBOLS) == 2 * x
+    for text in (rf"{a} \times 2", rf"{e1} \times \begin{{pmatrix}} 1 \\ 2 \end{{pmatrix}}"):
+        with pytest.raises(AnswerError):
+            parse(text, SYMBOLS)

@@ -116,3 +116,38 @@ def test_errata_and_spot_the_error_options_show_no_raw_latex(tmp_path):
             assert not any("\\" in line for line in lines[1:]), (template_id, lines)
             assert "\\" not in question.explanation, (template_id, question.explanation)
             assert "\\" not in readable(expected_text(question)), template_id
+
+
+@pytest.mark.parametrize("formula_id", ["conv-backward-input", "conv-backward-kernel"])
+def test_rot180_prints_whole_in_the_2d_form(formula_id, monkeypatch, tmp_path):
+    """The sheet's ROT180 (ROT_{180} there), not sympy's ROT₁₈₀ (trailing digits read as a
+    subscript), in `show` at 80 columns, and its LaTeX reads back as the operator."""
+    from cheatsheet.cli import app
+
+    monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["show", formula_id, "--width", "80"])
+    assert result.exit_code == 0, result.output
+    drawn = result.output.split("LaTeX")[0]
+    assert "ROT180(" in drawn and "₁₈₀" not in drawn, drawn
+    assert all(len(line) <= 80 for line in result.output.split("\n"))
+
+
+def test_one_line_forms_of_the_new_notation():
+    """Subs, steps, sets, functions as arguments and matrices read as math on one line."""
+    import formulas
+
+    lines = {
+        formula_id: render.unicode_line(formulas.get(formula_id).statement)
+        for formula_id in (
+            "chain-rule",
+            "relu-derivative",
+            "implicit-surface",
+            "gan-value-function",
+            "cross-product",
+        )  # fmt: skip
+    }
+    assert "f'(g(x))" in lines["chain-rule"] and "Subs" not in lines["chain-rule"]
+    assert lines["relu-derivative"].endswith("= [x > 0]")
+    assert lines["implicit-surface"] == "S = {x ∈ ℝ³ : f(x) = 0}"
+    assert lines["gan-value-function"].startswith("V(G, D) = ")
+    assert lines["cross-product"].startswith("[a₁; a₂; a₃] × [b₁; b₂; b₃] = [a₂·b₃ - a₃·b₂;")
