@@ -49,23 +49,32 @@ def same_expression(text: str, truth, symbols: dict[str, str], points) -> None:
 
 def check_problem(checks: dict, template_id: str) -> None:
     """Every seed of a problem: its parts recomputed by the topic's independent check (which
-    returns a typical wrong answer per part), then marked as `check_marking` requires."""
+    may return a typical wrong answer per part; None: the engine's perturbed answers), then
+    marked as `check_marking` requires."""
     from quizzes.catalog import generate
     from quizzes.questions import TEMPLATES
 
     for seed in SEEDS:
         question = generate(TEMPLATES[template_id], seed)
-        check_marking(question, checks[template_id](question))
+        check_marking(question, checks[template_id](question) or {})
 
 
 def check_marking(question, wrong: dict[int, str]) -> None:
-    """Full marks for the problem's own answers (and `bank check` finds nothing); a typical
-    wrong answer in part i (`wrong[i]`, else the engine's perturbed answer) loses part i
-    only, whatever the part."""
+    """At least three parts; full marks for the problem's own answers, one per part or its JSON
+    answer (and `bank check` finds nothing); a typical wrong answer in part i (`wrong[i]`, else
+    the engine's perturbed answer) loses part i only, whatever the part; a later part is told
+    the right earlier results only when it is asked (not in the problem's prompt)."""
     from quizzes.bankcheck import check_question
     from quizzes.engine import mark, perturbed_answer
-    from quizzes.multipart import SEPARATOR
+    from quizzes.multipart import SEPARATOR, as_asked
 
+    assert len(question.parts) >= 3
+    for later in question.parts[1:]:
+        shown = as_asked(later)
+        if shown.prompt != later.prompt:
+            assert "Right results so far" in shown.prompt
+            assert shown.prompt.split("\n")[0] not in question.prompt
+    assert mark(question, question.answer).correct  # the JSON's expected answer is accepted
     right = [part.answer for part in question.parts]
     result = mark(question, f" {SEPARATOR} ".join(right))
     assert result.correct, result.feedback

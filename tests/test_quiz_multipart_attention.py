@@ -1,9 +1,14 @@
-"""Attention multipart problems (attn-multi-head-multipart, attn-causal-equivariance-multipart):
-every part recomputed from the values the problem drew (`drawn`) by an independent route
-(torch.nn.MultiheadAttention's parameters and outputs, torch's FLOP counter, torch SDPA with
+"""Attention multipart problems, all five (attn-weights-output, attn-causal-cost,
+attn-positional-encoding, attn-multi-head, attn-causal-equivariance; each "-multipart"): every
+part recomputed from the values the problem drew (`drawn`) by an independent route (torch SDPA,
+multiply-adds counted one index triple at a time, the sinusoid written out,
+torch.nn.MultiheadAttention's parameters and outputs, torch's FLOP counter, torch SDPA with
 is_causal, a softmax written in sympy), and each part marked on its own."""
 
 from __future__ import annotations
+
+import itertools
+import math
 
 import pytest
 from multipart_topic_checks import (
@@ -17,6 +22,52 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_causal_cost(q):
+    import torch
+
+    tokens, dims = q.drawn["T"], q.drawn["D"]
+    factor = q.parts[2].drawn["factor"]
+    allowed = torch.ones(tokens, tokens, dtype=torch.bool).tril()  # as SDPA's is_causal
+    assert int(q.parts[0].answer) == int((~allowed).sum())
+
+    def flops(t):
+        """Count the multiply-adds of Q K^T (t x dims times dims x t) and of alpha V (t x t
+        times t x dims) one index triple at a time; 2 FLOPs each."""
+        scores = sum(1 for _ in itertools.product(range(t), range(t), range(dims)))
+        mixing = sum(1 for _ in itertools.product(range(t), range(dims), range(t)))
+        return 2 * (scores + mixing)
+
+    assert int(q.parts[1].answer) == flops(tokens)
+    close(q.parts[2].answer, flops(factor * tokens) / flops(tokens))
+    assert right_option(q.parts[3]).startswith("no: the full T x T scores")
+
+
+def check_positional_encoding(q):
+    dims = q.drawn["D"]
+    pos, index = q.parts[0].drawn["pos"], q.parts[0].drawn["index"]
+    assert (q.parts[1].drawn["pos"], q.parts[1].drawn["index"]) == (pos, index + 1)
+    angle = pos / 10000 ** (index / dims)  # index = 2i
+    close(q.parts[0].answer, math.sin(angle))
+    close(q.parts[1].answer, math.cos(angle))
+    close(q.parts[2].answer, 1.0)
+    assert right_option(q.parts[3]).startswith("PE(pos + k) is a rotation")
+
+
+def check_attention(q):
+    import torch
+    import torch.nn.functional as F
+
+    query = torch.tensor([q.drawn["q"]], dtype=torch.float64)
+    keys = torch.tensor(q.drawn["k_1, k_2, k_3"], dtype=torch.float64)
+    values = torch.tensor(q.drawn["v_1, v_2, v_3"], dtype=torch.float64)
+    j, c = q.parts[0].drawn["j"], q.parts[1].drawn["component"]
+    out = F.scaled_dot_product_attention(query[None], keys[None], values[None])[0, 0]
+    weights = torch.softmax(query @ keys.T / math.sqrt(2), dim=-1)[0]
+    close(q.parts[0].answer, weights[j - 1].item())
+    close(q.parts[1].answer, out[c - 1].item())
+    assert right_option(q.parts[2]).startswith("q.k of D unit-variance")
 
 
 def check_multi_head(q):
@@ -96,6 +147,9 @@ def check_causal_equivariance(q):
 
 
 CHECKS = {
+    "attn-causal-cost-multipart": check_causal_cost,
+    "attn-positional-encoding-multipart": check_positional_encoding,
+    "attn-weights-output-multipart": check_attention,
     "attn-multi-head-multipart": check_multi_head,
     "attn-causal-equivariance-multipart": check_causal_equivariance,
 }

@@ -1,8 +1,10 @@
-"""Autoregressive multipart problems (ar-made-masks-multipart, ar-chain-rule-bits-multipart): every
-part recomputed from the values the problem drew (`drawn`) by an independent route (masks written
-from the degree rule and checked on a masked torch MLP whose Jacobian must be strictly lower
-triangular, the full joint table of three pixels enumerated and summed), and each part marked on its
-own."""
+"""Autoregressive multipart problems, all five (ar-parameter-counts, ar-vq-vae, ar-wavenet,
+ar-made-masks, ar-chain-rule-bits; each "-multipart"): every part recomputed from the values the
+problem drew (`drawn`) by an independent route (tables enumerated and torch.nn.Linear parameters
+counted, torch cdist for the nearest code and the loss's two terms with detach, the
+receptive field found by gradients through stacked dilated convolutions, masks written from the
+degree rule and checked on a masked torch MLP whose Jacobian must be strictly lower triangular,
+the full joint table of three pixels enumerated and summed), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -27,6 +29,65 @@ def _jacobian(mask_w, mask_v):
     V = torch.randn(4, 5, generator=gen, dtype=torch.float64) * torch.tensor(mask_v)
     x = torch.randn(4, generator=gen, dtype=torch.float64)
     return torch.autograd.functional.jacobian(lambda v: V @ torch.tanh(W @ v), x).numpy()
+
+
+def check_ar_counts(q):
+    import itertools
+
+    import torch
+
+    n, hidden = q.drawn["n"], q.parts[2].drawn["d"]
+    # tables: one Bernoulli parameter per configuration of the preceding variables
+    tables = sum(len(list(itertools.product((0, 1), repeat=i))) for i in range(n))
+    assert int(q.parts[0].answer) == tables
+    # x_1's conditional is a bias alone; x_i's a logistic regression on i - 1 inputs
+    fvsbn = 1 + sum(p.numel() for i in range(1, n) for p in torch.nn.Linear(i, 1).parameters())
+    assert int(q.parts[1].answer) == fvsbn
+    nade = hidden * n + hidden + n * hidden + n  # W, b, V, c as NADE's paper lists them
+    assert int(q.parts[2].answer) == nade
+    assert right_option(q.parts[3]).startswith("the hidden layer's weights W are shared")
+
+
+def check_vq_vae(q):
+    import torch
+
+    codebook = torch.tensor(q.drawn["e_1, e_2, e_3"], dtype=torch.float64)
+    z_e = torch.tensor(q.drawn["z_e"], dtype=torch.float64)
+    beta = float(q.parts[2].drawn["beta"])
+    distances = torch.cdist(z_e[None], codebook)[0] ** 2
+    k = int(torch.argmin(distances))
+    assert int(q.parts[0].answer) == k + 1
+    close(q.parts[1].answer, distances[k].item())
+    e = codebook[k]
+    loss = ((z_e.detach() - e) ** 2).sum() + beta * ((z_e - e.detach()) ** 2).sum()
+    close(q.parts[2].answer, loss.item())
+    assert right_option(q.parts[3]).startswith("the straight-through estimator")
+
+
+def check_wavenet(q):
+    import torch
+
+    layers, kernel = q.drawn["layers"], q.drawn["kernel size"]
+    target = q.parts[2].drawn["target"]
+
+    def field(k, dilations):
+        """Receptive field by gradients: which inputs move the last output of the stack."""
+        length = 1 + (k - 1) * sum(dilations) + 5
+        x = torch.zeros(1, 1, length, requires_grad=True)
+        h = x
+        for d in dilations:
+            h = torch.nn.functional.conv1d(
+                torch.nn.functional.pad(h, ((k - 1) * d, 0)), torch.ones(1, 1, k), dilation=d
+            )
+        h[0, 0, -1].backward()
+        return int((x.grad[0, 0] != 0).sum())
+
+    assert int(q.parts[0].answer) == field(kernel, [2**i for i in range(layers)])
+    assert int(q.parts[1].answer) == field(kernel, [1] * layers)
+    needed = int(q.parts[2].answer)
+    assert field(2, [2**i for i in range(needed)]) >= target
+    assert field(2, [2**i for i in range(needed - 1)]) < target
+    assert right_option(q.parts[3]).startswith("the receptive field grows exponentially")
 
 
 def check_made(q):
@@ -80,6 +141,9 @@ def check_chain_rule(q):
 
 
 CHECKS = {
+    "ar-parameter-counts-multipart": check_ar_counts,
+    "ar-vq-vae-multipart": check_vq_vae,
+    "ar-wavenet-multipart": check_wavenet,
     "ar-made-masks-multipart": check_made,
     "ar-chain-rule-bits-multipart": check_chain_rule,
 }

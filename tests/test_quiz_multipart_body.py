@@ -1,6 +1,8 @@
-"""Body-model multipart problems (smpl-pose-correctives-multipart,
-lbs-kinematic-chain-multipart): every part recomputed by an independent route (scipy rotations,
-forward kinematics by summed angles, sympy expressions), and each part marked on its own."""
+"""Body-model multipart problems, all five (lbs-blend, pca-shape, smpl-joint,
+smpl-pose-correctives, lbs-kinematic-chain; each "-multipart"): every part recomputed from the
+values the problem drew (`drawn`) by an independent route (scipy rotations, least squares for
+the shape coefficients, the joint regressor applied to the shaped mesh, forward kinematics by
+summed angles, sympy expressions), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -23,6 +25,54 @@ def _rz(degrees: float):
     from scipy.spatial.transform import Rotation
 
     return Rotation.from_euler("z", degrees, degrees=True).as_matrix()
+
+
+def _bone(stated: dict):
+    """A bone as the prompt states it: {"rotates by": degrees (when it rotates),
+    "translates by": [..]}, as a function of a point."""
+    from scipy.spatial.transform import Rotation
+
+    rotation = Rotation.from_euler("z", stated.get("rotates by", 0.0), degrees=True)
+    shift = np.array(stated["translates by"], float)
+    return lambda v: rotation.apply(v) + shift
+
+
+def check_lbs(q):
+    vertex = np.array(q.drawn["t"], float)
+    first, second = _bone(q.drawn["G_1"]), _bone(q.drawn["G_2"])
+    w1, w2 = q.drawn["weights"]
+    axes = {part.drawn["coordinate"] for part in q.parts[:3]}
+    assert len(axes) == 1  # (a)-(c) ask about one coordinate
+    axis = "xyz".index(axes.pop())
+    close(q.parts[0].answer, first(vertex)[axis])
+    close(q.parts[1].answer, second(vertex)[axis])
+    close(q.parts[2].answer, (w1 * first(vertex) + w2 * second(vertex))[axis])
+    assert right_option(q.parts[3]).startswith("a weighted average of rotation matrices")
+
+
+def check_pca_shape(q):
+    S, mu = np.array(q.drawn["S"], float), np.array(q.drawn["mu"], float)
+    beta = np.array(q.parts[0].drawn["beta"], float)
+    index = q.parts[0].drawn["entry"] - 1
+    close(q.parts[0].answer, (mu + np.einsum("ik,k->i", S, beta))[index])
+    scan = np.array(q.parts[1].drawn["T_scan"], float)
+    k = q.parts[1].drawn["k"] - 1
+    fitted, *_ = np.linalg.lstsq(S, scan - mu, rcond=None)  # least squares, not S^T
+    close(q.parts[1].answer, fitted[k])
+    assert right_option(q.parts[2]).startswith("the shape space is affine")
+
+
+def check_smpl_joint(q):
+    template_mesh = np.array(q.drawn["T_bar"], float)
+    axis = "xyz".index(q.drawn["along"])
+    moves = np.array(q.drawn["by"], float)  # each vertex's move along that axis per unit beta_1
+    weights = np.array(q.drawn["weights"], float)
+    beta = float(q.parts[1].drawn["beta_1"])
+    shaped = template_mesh.copy()
+    shaped[:, axis] += moves * beta
+    close(q.parts[0].answer, (weights @ template_mesh)[axis])
+    close(q.parts[1].answer, (weights @ shaped)[axis])
+    assert right_option(q.parts[2]).startswith("bodies of different shape")
 
 
 def check_pose_correctives(q):
@@ -83,6 +133,9 @@ def check_kinematic_chain(q):
 
 
 CHECKS = {
+    "lbs-blend-multipart": check_lbs,
+    "pca-shape-multipart": check_pca_shape,
+    "smpl-joint-multipart": check_smpl_joint,
     "smpl-pose-correctives-multipart": check_pose_correctives,
     "lbs-kinematic-chain-multipart": check_kinematic_chain,
 }

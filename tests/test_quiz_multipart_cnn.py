@@ -1,7 +1,9 @@
-"""CNN multipart problems (cnn-conv-backprop-multipart, cnn-overlapping-pool-multipart): every
-part recomputed by an independent route (torch conv2d on the flipped kernel and autograd, the
-prompt's own index formula looped, torch max_pool2d with its indices and autograd), and each
-part marked on its own."""
+"""CNN multipart problems, all five (cnn-layer-shapes, cnn-conv-vs-correlation,
+cnn-transposed, cnn-conv-backprop, cnn-overlapping-pool; each "-multipart"): every part
+recomputed from the values the problem drew (`drawn`) by an independent route (torch Conv2d
+shapes and parameter counts, torch conv2d and conv_transpose2d, conv2d on the flipped kernel and
+autograd, the prompt's own index formula looped, torch max_pool2d with its indices and
+autograd), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -27,6 +29,57 @@ def _unless_right(part, text: str) -> str | None:
 def _cell(part) -> tuple[int, int]:
     """The (row, column) a part asks about, 0-based (the prompt counts from 1)."""
     return part.drawn["row"] - 1, part.drawn["column"] - 1
+
+
+def t64(rows):
+    import torch
+
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def check_conv_vs_correlation(q):
+    import torch.nn.functional as F
+
+    image = t64(q.drawn["I"])
+    kernel = t64(q.drawn["K"])
+    cell = q.parts[0].drawn
+    assert q.parts[1].drawn == cell  # (b) asks about the same entry
+    i, j = cell["row"] - 1, cell["column"] - 1
+    correlated = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # torch correlates
+    convolved = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
+    close(q.parts[0].answer, correlated[i, j].item())
+    close(q.parts[1].answer, convolved[i, j].item())
+    assert right_option(q.parts[2]).startswith("nothing: the learned kernels")
+
+
+def check_cnn(q):
+    import torch
+
+    channels_in, size = q.drawn["channels"], q.drawn["size"]
+    channels_out, kernel = q.drawn["filters"], q.drawn["kernel"]
+    stride, padding = q.drawn["stride"], q.drawn["padding"]
+    conv = torch.nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=padding)
+    with torch.no_grad():
+        once = conv(torch.zeros(1, channels_in, size, size))
+        twice = torch.nn.functional.conv2d(
+            once[:, :1].expand(1, channels_in, -1, -1), conv.weight, stride=stride, padding=padding
+        )
+    assert int(q.parts[0].answer) == once.shape[-1]
+    assert int(q.parts[1].answer) == twice.shape[-1]
+    assert int(q.parts[2].answer) == sum(p.numel() for p in conv.parameters())
+    assert right_option(q.parts[3]).startswith(f"p = {(kernel - 1) // 2}:")
+
+
+def check_transposed(q):
+    import torch.nn.functional as F
+
+    stride = q.drawn["stride"]
+    kernel, x = t64(q.drawn["K"]), t64(q.drawn["x"])
+    out = F.conv_transpose2d(x[None, None], kernel[None, None], stride=stride)[0, 0]
+    assert int(q.parts[0].answer) == out.shape[-1]
+    p, c = q.parts[1].drawn["row"] - 1, q.parts[1].drawn["column"] - 1
+    close(q.parts[1].answer, out[p, c].item())
+    assert right_option(q.parts[2]).startswith("it is the transpose of the convolution's matrix")
 
 
 def check_conv_backprop(q):
@@ -87,6 +140,9 @@ def check_overlapping_pool(q):
 
 
 CHECKS = {
+    "cnn-conv-vs-correlation-multipart": check_conv_vs_correlation,
+    "cnn-layer-shapes-multipart": check_cnn,
+    "cnn-transposed-multipart": check_transposed,
     "cnn-conv-backprop-multipart": check_conv_backprop,
     "cnn-overlapping-pool-multipart": check_overlapping_pool,
 }

@@ -1,8 +1,11 @@
-"""Diffusion multipart problems (diffusion-guidance-multipart, diffusion-loss-weight-multipart):
-every part recomputed from the values the problem drew (`drawn`) by an independent route
-(scores from the predictions and Bayes' rule; lambda_t as the KL between the x_0-form posterior
-and the model's step, divided by the squared noise error, with the schedule and alpha-bar
-looped), and each part marked on its own."""
+"""Diffusion multipart problems, all five (diffusion-posterior, diffusion-forward,
+diffusion-sampling, diffusion-guidance, diffusion-loss-weight; each "-multipart"): every part
+recomputed from the values the problem drew (`drawn`) by an independent route (Gaussian
+conditioning and sympy for the posterior variance, the one-step Gaussians composed by recursion,
+the x_0 route of a sampling step as diffusers computes it, scores from the predictions and
+Bayes' rule; lambda_t as the KL between the x_0-form posterior and the model's step, divided by
+the squared noise error, with the schedule and alpha-bar looped), and each part marked on its
+own."""
 
 from __future__ import annotations
 
@@ -21,6 +24,59 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_diffusion_forward(q):
+    import sympy as sp
+
+    betas, x0, eps = q.drawn["betas"], q.drawn["x_0"], q.drawn["eps"]
+    t = q.parts[0].drawn["t"]
+    mean, var = x0, 0.0
+    for beta in betas[:t]:  # compose the one-step Gaussians: mean and variance by recursion
+        mean, var = math.sqrt(1 - beta) * mean, (1 - beta) * var + beta
+    close(q.parts[0].answer, (mean / x0) ** 2)  # the mean is sqrt(alpha-bar_t) x_0
+    close(q.parts[1].answer, mean + math.sqrt(var) * eps)
+    xt, e, a = sp.Symbol("x_t", real=True), sp.Symbol("eps", real=True), sp.Symbol("abar_t")
+    truth = (xt - sp.sqrt(1 - a) * e) / sp.sqrt(a)
+    points = [{"x_t": 0.7, "eps": -0.3, "abar_t": 0.4}, {"x_t": -1.1, "eps": 1.2, "abar_t": 0.9}]
+    symbols = {"x_t": "real", "eps": "real", "abar_t": "positive"}
+    same_expression(q.parts[2].answer, truth, symbols, points)
+    assert right_option(q.parts[3]).startswith("alpha-bar_t: composing")
+
+
+def check_diffusion(q):
+    import sympy as sp
+
+    betas, t = q.drawn["betas"], q.parts[1].drawn["t"]
+    alphas = 1 - np.array(betas)
+    abar = np.cumprod(alphas)
+    # Gaussian conditioning of x_{t-1} on x_t given x_0: Var - Cov^2 / Var(x_t)
+    prior = 1 - abar[t - 2]
+    cov = math.sqrt(alphas[t - 1]) * prior
+    close(q.parts[1].answer, prior - cov**2 / (alphas[t - 1] * prior + betas[t - 1]))
+    b, ap = sp.symbols("b_t abar_p", positive=True)
+    # completing the square: 1/tilde-beta_t = alpha_t/beta_t + 1/(1 - alpha-bar_{t-1})
+    truth = 1 / ((1 - b) / b + 1 / (1 - ap))
+    points = [{"b_t": 0.2, "abar_p": 0.7, "abar_t": 0.8 * 0.7}, {"b_t": 0.05, "abar_p": 0.4}]
+    points[1]["abar_t"] = 0.95 * 0.4
+    symbols = {"b_t": "positive", "abar_t": "positive", "abar_p": "positive"}
+    same_expression(q.parts[0].answer, truth, symbols, points)
+    assert right_option(q.parts[2]).startswith("smaller")
+
+
+def check_sampling(q):
+    betas, t = q.drawn["betas"], q.drawn["t"]
+    xt, eps, z = q.drawn["x_t"], q.drawn["eps_theta"], q.drawn["z"]
+    alphas = 1 - np.array(betas)
+    abar = np.cumprod(alphas)
+    # the x_0 route (as diffusers computes it): predict x_0, then the posterior mean
+    x0_hat = (xt - math.sqrt(1 - abar[t - 1]) * eps) / math.sqrt(abar[t - 1])
+    coef_x0 = math.sqrt(abar[t - 2]) * betas[t - 1] / (1 - abar[t - 1])
+    coef_xt = math.sqrt(alphas[t - 1]) * (1 - abar[t - 2]) / (1 - abar[t - 1])
+    mean = coef_x0 * x0_hat + coef_xt * xt
+    close(q.parts[0].answer, mean)
+    close(q.parts[1].answer, mean + math.sqrt(betas[t - 1]) * z)
+    assert right_option(q.parts[2]).startswith("x_0 is the output")
 
 
 def check_guidance(q):
@@ -101,6 +157,9 @@ def check_loss_weight(q):
 
 
 CHECKS = {
+    "diffusion-forward-multipart": check_diffusion_forward,
+    "diffusion-posterior-multipart": check_diffusion,
+    "diffusion-sampling-multipart": check_sampling,
     "diffusion-guidance-multipart": check_guidance,
     "diffusion-loss-weight-multipart": check_loss_weight,
 }

@@ -1,13 +1,16 @@
-"""Flow multipart problems (flows-composition-multipart, flows-multiscale-multipart): every part
-recomputed from the values the problem drew (`drawn`) by an independent route (torch's
-TransformedDistribution with an affine and an exp transform, autograd for the forward derivative,
-sympy for the inverse's derivative; torch pixel_unshuffle and chunk run level by level on a real
-tensor), and each part marked on its own."""
+"""Flow multipart problems, all five (flows-linear-density, flows-glow-logdet,
+flows-affine-coupling, flows-composition, flows-multiscale; each "-multipart"): every part
+recomputed from the values the problem drew (`drawn`) by an independent route (scipy's
+multivariate normal and slogdet, autograd Jacobians of the layers and of the coupling, sympy for
+the inverse; torch's TransformedDistribution with an affine and an exp transform, autograd for
+the forward derivative, sympy for the inverse's derivative; torch pixel_unshuffle and chunk run
+level by level on a real tensor), and each part marked on its own."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from multipart_topic_checks import (
     check_problem,
@@ -20,6 +23,67 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_affine_coupling(q):
+    import sympy as sp
+    import torch
+
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64)
+    s = torch.tensor(q.drawn["s(x^A)"], dtype=torch.float64)
+    t = torch.tensor(q.drawn["t(x^A)"], dtype=torch.float64)
+
+    def coupling(v):  # with s, t held at their values for this x^A
+        return torch.cat([v[:2], v[2:] * torch.exp(s) + t])
+
+    component = q.parts[0].drawn["component"] - 1  # y_3 or y_4, counted from 1
+    close(q.parts[0].answer, coupling(x)[component].item())
+    J = torch.autograd.functional.jacobian(coupling, x)
+    close(q.parts[1].answer, torch.linalg.slogdet(J)[1].item())
+    y3, s1, t1 = (
+        sp.Symbol("y_3", real=True),
+        sp.Symbol("s_1", real=True),
+        sp.Symbol("t_1", real=True),
+    )
+    x3 = sp.solve(sp.Eq(y3, sp.Symbol("x3") * sp.exp(s1) + t1), sp.Symbol("x3"))[0]
+    points = [{"y_3": 0.7, "s_1": -0.4, "t_1": 0.2}, {"y_3": -1.5, "s_1": 1.1, "t_1": -0.6}]
+    same_expression(q.parts[2].answer, x3, {"y_3": "real", "s_1": "real", "t_1": "real"}, points)
+    assert right_option(q.parts[3]).startswith("they only ever take x^A")
+
+
+def check_glow(q):
+    import torch
+
+    s = torch.tensor(q.drawn["s"], dtype=torch.float64)
+    W = torch.tensor(q.drawn["W"], dtype=torch.float64)
+    h, w, channels = q.drawn["H x W x C"]
+    assert channels == 2
+    x = torch.zeros(2 * h * w, dtype=torch.float64)
+
+    def step(flat, layer):  # the layer applied to every pixel of a (C, H, W) activation
+        pixels = flat.reshape(2, h * w)
+        out = s[:, None] * pixels if layer == "actnorm" else W @ pixels
+        return out.reshape(-1)
+
+    logdets = []
+    for layer in ("actnorm", "conv"):
+        J = torch.autograd.functional.jacobian(lambda f, layer=layer: step(f, layer), x)
+        logdets.append(torch.linalg.slogdet(J)[1].item())
+    close(q.parts[0].answer, logdets[0])
+    close(q.parts[1].answer, logdets[1])
+    close(q.parts[2].answer, sum(logdets))
+    assert right_option(q.parts[3]).startswith("log|det W| becomes sum log|s|")
+
+
+def check_flows(q):
+    from scipy.stats import multivariate_normal
+
+    A, b = np.array(q.drawn["A"], float), np.array(q.drawn["b"], float)
+    x = np.array(q.parts[1].drawn["x"], float)
+    close(q.parts[0].answer, np.linalg.slogdet(A)[1])
+    # x = A z + b with z ~ N(0, I) is N(b, A A^T)
+    close(q.parts[1].answer, multivariate_normal(mean=b, cov=A @ A.T).logpdf(x))
+    assert right_option(q.parts[2]).startswith("a density must stay positive")
 
 
 def check_composition(q):
@@ -82,6 +146,9 @@ def check_multiscale(q):
 
 
 CHECKS = {
+    "flows-affine-coupling-multipart": check_affine_coupling,
+    "flows-glow-logdet-multipart": check_glow,
+    "flows-linear-density-multipart": check_flows,
     "flows-composition-multipart": check_composition,
     "flows-multiscale-multipart": check_multiscale,
 }

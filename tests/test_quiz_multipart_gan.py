@@ -1,10 +1,15 @@
-"""GAN multipart problems (gan-wgan-gp-multipart, gan-adain-multipart): every part recomputed from
-the values the problem drew (`drawn`) by an independent route (torch autograd for the critic's
-gradient at the interpolate, sympy for its norm; torch's instance_norm for AdaIN, with the rescaled
-input run through it again), and each part marked on its own."""
+"""GAN multipart problems, all five (gan-optimum, gan-fid, gan-generator-loss, gan-wgan-gp,
+gan-adain; each "-multipart"): every part recomputed from the values the problem drew (`drawn`) by
+an independent route (D* by numerical maximisation, scipy's sqrtm for FID, torch autograd for
+both generator losses and for the critic's gradient at the interpolate, sympy for its norm;
+torch's instance_norm for AdaIN, with the rescaled input run through it again), and each part
+marked on its own."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 from multipart_topic_checks import (
     check_problem,
@@ -21,6 +26,56 @@ load_templates()
 
 def _unless_right(part, text: str) -> str | None:
     return None if abs(float(text) - float(part.answer)) < 1e-3 * max(1, abs(float(text))) else text
+
+
+def check_fid(q):
+    from scipy.linalg import sqrtm
+
+    mu_r, mu_g = np.array(q.drawn["mu_r"]), np.array(q.drawn["mu_g"])
+    covs = [np.diag(q.drawn[name]) for name in ("Sigma_r", "Sigma_g")]  # drawn as diagonals
+    fid = ((mu_r - mu_g) ** 2).sum() + np.trace(
+        covs[0] + covs[1] - 2 * sqrtm(covs[0] @ covs[1]).real
+    )
+    close(q.parts[0].answer, ((mu_r - mu_g) ** 2).sum())
+    close(q.parts[1].answer, fid)
+    assert right_option(q.parts[2]).startswith("a large FID")
+
+
+def check_generator_loss(q):
+    import torch
+
+    ell = float(q.drawn["ell"])
+    for part, objective in ((q.parts[1], lambda d: torch.log(1 - d)), (q.parts[2], torch.log)):
+        logit = torch.tensor(ell, dtype=torch.float64, requires_grad=True)
+        objective(torch.sigmoid(logit)).backward()
+        close(part.answer, logit.grad.item())
+    close(q.parts[0].answer, 1 / (1 + math.exp(-ell)))
+    assert right_option(q.parts[3]).startswith("the non-saturating one")
+
+
+def check_gan(q):
+    import sympy as sp
+    from scipy.optimize import minimize_scalar
+
+    p_d, p_g = q.drawn["p_d"], q.drawn["p_g"]
+    k = q.parts[1].drawn["outcome"] - 1
+    # D* by maximising the pointwise objective numerically, V by its definition
+    best = [
+        minimize_scalar(
+            lambda D, a=a, b=b: -(a * math.log(D) + b * math.log(1 - D)),
+            bounds=(1e-9, 1 - 1e-9),
+            method="bounded",
+            options={"xatol": 1e-12},
+        ).x
+        for a, b in zip(p_d, p_g)
+    ]
+    close(q.parts[1].answer, best[k], rel=1e-5)
+    v = sum(a * math.log(D) + b * math.log(1 - D) for a, b, D in zip(p_d, p_g, best))
+    close(q.parts[2].answer, v, rel=1e-5)
+    d, g = sp.Symbol("p_d", positive=True), sp.Symbol("p_g", positive=True)
+    points = [{"p_d": 0.3, "p_g": 0.6}, {"p_d": 0.8, "p_g": 0.1}]
+    same_expression(q.parts[0].answer, d / (d + g), {"p_d": "positive", "p_g": "positive"}, points)
+    assert right_option(q.parts[3]).startswith("it is -log 4, reached at p_g = p_d")
 
 
 def check_wgan_gp(q):
@@ -91,6 +146,9 @@ def check_adain(q):
 
 
 CHECKS = {
+    "gan-fid-multipart": check_fid,
+    "gan-generator-loss-multipart": check_generator_loss,
+    "gan-optimum-multipart": check_gan,
     "gan-wgan-gp-multipart": check_wgan_gp,
     "gan-adain-multipart": check_adain,
 }

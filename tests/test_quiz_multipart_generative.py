@@ -1,8 +1,10 @@
-"""Generative-modelling multipart problems (gen-forward-kl-fit-multipart,
-gen-autoencoder-multipart): every part recomputed from the values the problem drew (`drawn`) by an
-independent route (the cross-entropy minimised numerically by quadrature and scipy, the reverse-KL
-fit found the same way to confirm it seeks a mode; torch autograd through the autoencoder, sympy for
-the one-point derivative), and each part marked on its own."""
+"""Generative-modelling multipart problems, all five (gen-likelihood-quality,
+gen-bernoulli-mle, gen-linear-ae, gen-forward-kl-fit, gen-autoencoder; each "-multipart"): every
+part recomputed from the values the problem drew (`drawn`) by an independent route (scipy
+entropies, the Bernoulli NLL minimised numerically, scikit-learn's PCA, the cross-entropy
+minimised numerically by quadrature and scipy, the reverse-KL fit found the same way to confirm
+it seeks a mode; torch autograd through the autoencoder, sympy for the one-point derivative), and
+each part marked on its own."""
 
 from __future__ import annotations
 
@@ -21,6 +23,48 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_bernoulli(q):
+    from scipy.optimize import minimize_scalar
+
+    n, heads = q.drawn["n"], q.drawn["heads"]
+
+    def nll(theta):  # average negative log-likelihood of the tosses
+        return -(heads * math.log(theta) + (n - heads) * math.log(1 - theta)) / n
+
+    best = minimize_scalar(
+        nll, bounds=(1e-9, 1 - 1e-9), method="bounded", options={"xatol": 1e-12}
+    ).x
+    close(q.parts[0].answer, best, rel=1e-5)
+    close(q.parts[1].answer, nll(best), rel=1e-5)
+    other = q.parts[2].drawn["theta"]
+    close(q.parts[2].answer, nll(other) - nll(best), rel=1e-5)
+    assert right_option(q.parts[3]).startswith("the average NLL is H(p_data)")
+
+
+def check_likelihood(q):
+    from scipy.stats import entropy
+
+    p_data, p_model = q.drawn["p_data"], q.drawn["p_model"]
+    close(q.parts[0].answer, entropy(p_data) + entropy(p_data, p_model))
+    density, weight = q.parts[1].drawn["p(x)"], q.parts[1].drawn["w"]  # q = w p + (1 - w) noise
+    close(q.parts[1].answer, math.log(weight * density))
+    assert "good likelihood does not imply good samples" in right_option(q.parts[2])
+
+
+def check_linear_ae(q):
+    from sklearn.decomposition import PCA
+
+    X = np.array(q.drawn["X"], float)
+    k = q.parts[1].drawn["k"]
+    assert q.parts[2].drawn["k"] == k
+    close(q.parts[0].answer, np.linalg.eigvalsh(X.T @ X).max())
+    pca = PCA(n_components=k).fit(X)
+    error = ((X - pca.inverse_transform(pca.transform(X))) ** 2).sum()  # reconstruct, measure
+    close(q.parts[1].answer, error)
+    close(q.parts[2].answer, pca.explained_variance_ratio_.sum())
+    assert right_option(q.parts[3]).startswith("the principal subspace")
 
 
 def check_forward_kl(q):
@@ -107,6 +151,9 @@ def check_autoencoder(q):
 
 
 CHECKS = {
+    "gen-bernoulli-mle-multipart": check_bernoulli,
+    "gen-likelihood-quality-multipart": check_likelihood,
+    "gen-linear-ae-multipart": check_linear_ae,
     "gen-forward-kl-fit-multipart": check_forward_kl,
     "gen-autoencoder-multipart": check_autoencoder,
 }

@@ -1,8 +1,10 @@
-"""Implicit-surface multipart problems (implicit-dvr-depth-gradient-multipart,
-nerf-positional-encoding-multipart): every part recomputed by an independent route (ray
-marching with bisection for the hit, torch autograd through the closed-form ray-sphere
-intersection for dd/dr, the encoding written out and differentiated by torch), and each part
-marked on its own."""
+"""Implicit-surface multipart problems, all five (implicit-sdf, nerf-compositing,
+splat-covariance, implicit-dvr-depth-gradient, nerf-positional-encoding; each "-multipart"): every
+part recomputed from the values the problem drew (`drawn`) by an independent route (torch autograd
+of the sphere's SDF, the light followed sample by sample, the projected covariance checked on
+Monte Carlo samples, ray marching with bisection for the hit, torch autograd through the
+closed-form ray-sphere intersection for dd/dr, the encoding written out and differentiated by
+torch), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -21,6 +23,58 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_sdf(q):
+    import torch
+
+    c = torch.tensor(q.drawn["c"], dtype=torch.float64)
+    r = float(q.drawn["r"])
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64, requires_grad=True)
+    f = torch.linalg.vector_norm(x - c) - r
+    f.backward()
+    axis = "xyz".index(q.parts[1].drawn["component"])
+    close(q.parts[0].answer, f.item())
+    close(q.parts[1].answer, x.grad[axis].item())
+    close(q.parts[2].answer, torch.linalg.vector_norm(x.grad).item())
+    assert right_option(q.parts[3]).startswith("(||grad f|| - 1)^2")
+
+
+def check_nerf(q):
+    sigma, delta, colours = q.drawn["sigma"], q.drawn["delta"], q.drawn["c"]
+    i = q.parts[0].drawn["i"]
+    assert q.parts[1].drawn["i"] == q.parts[2].drawn["i"] == i  # one sample asked about
+    light, weights = 1.0, []
+    for s in sigma:  # follow the light sample by sample
+        absorbed = light * (1 - math.exp(-s * delta))
+        weights.append(absorbed)
+        if len(weights) == i:
+            close(q.parts[1].answer, light)
+        light -= absorbed
+    close(q.parts[0].answer, 1 - math.exp(-sigma[i - 1] * delta))
+    close(q.parts[2].answer, weights[i - 1])
+    close(q.parts[3].answer, sum(w * c for w, c in zip(weights, colours)))
+    assert right_option(q.parts[4]).startswith("1 - T_4")
+
+
+def check_splat(q):
+    from scipy.spatial.transform import Rotation
+
+    scale = np.array(q.drawn["s"])
+    degrees = float(q.drawn["degrees"])
+    R = Rotation.from_euler("z", degrees, degrees=True).as_matrix()
+    cov = R @ np.diag(scale**2) @ R.T
+    ratio = float(q.drawn["f"]) / float(q.drawn["t_z"])
+    assert q.parts[1].drawn["entry"] == q.parts[0].drawn["entry"]  # one entry asked about
+    i, j = (index - 1 for index in q.parts[0].drawn["entry"])
+    samples = np.random.default_rng(0).multivariate_normal(np.zeros(3), cov, 200_000)
+    projected = ratio * samples[:, :2]  # the camera's linearised projection, applied to samples
+    close(q.parts[0].answer, cov[i, j])
+    assert math.isclose(
+        float(q.parts[1].answer), np.cov(projected.T)[i, j], rel_tol=0.03, abs_tol=0.02
+    )
+    close(q.parts[1].answer, ratio**2 * cov[i, j])
+    assert right_option(q.parts[2]).startswith("R S S^T R^T is positive semi-definite")
 
 
 def check_dvr(q):
@@ -100,6 +154,9 @@ def check_encoding(q):
 
 
 CHECKS = {
+    "implicit-sdf-multipart": check_sdf,
+    "nerf-compositing-multipart": check_nerf,
+    "splat-covariance-multipart": check_splat,
     "implicit-dvr-depth-gradient-multipart": check_dvr,
     "nerf-positional-encoding-multipart": check_encoding,
 }

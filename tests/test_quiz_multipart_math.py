@@ -1,8 +1,10 @@
-"""Math-toolbox multipart problems (math-plane-three-points-multipart,
-math-gaussian-jensen-multipart): every part recomputed by an independent route (the normal
-from the null space of the edge vectors by SVD and its scale from the determinant, the
-intercept and the distance by solving and projecting, Gauss-Hermite quadrature over X and Y
-for the moments of Z), and each part marked on its own."""
+"""Math-toolbox multipart problems, all five (math-bayes-test, math-determinant-lemma,
+math-secant, math-plane-three-points, math-gaussian-jensen; each "-multipart"): every part
+recomputed from the values the problem drew (`drawn`) by an independent route (a population
+counted with fractions, numpy determinants and solves, the secant line intersected step by step,
+the normal from the null space of the edge vectors by SVD and its scale from the determinant, the
+intercept and the distance by solving and projecting, Gauss-Hermite quadrature over X and Y for
+the moments of Z), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -21,6 +23,44 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_bayes(q):
+    from fractions import Fraction
+
+    prior = Fraction(str(q.drawn["p(A)"]))
+    hit = Fraction(str(q.drawn["p(B | A)"]))
+    false_alarm = Fraction(str(q.drawn["p(B | not A)"]))
+    people = 10**6  # count a population instead of applying the rule
+    sick = people * prior
+    positives_sick, positives_well = sick * hit, (people - sick) * false_alarm
+    close(q.parts[0].answer, float((positives_sick + positives_well) / people))
+    close(q.parts[1].answer, float(positives_sick / (positives_sick + positives_well)))
+    assert right_option(q.parts[2]).startswith("A is rare")
+
+
+def check_determinant_lemma(q):
+    diagonal = q.drawn["diag(A)"]
+    u, v = np.array(q.drawn["u"]), np.array(q.drawn["v"])
+    A = np.diag(diagonal)
+    close(q.parts[0].answer, np.linalg.det(A))
+    close(q.parts[1].answer, 1 + v @ np.linalg.solve(A, u))
+    close(q.parts[2].answer, np.linalg.det(A + np.outer(u, v)))
+    assert right_option(q.parts[3]).startswith("it turns an O(n^3) determinant")
+
+
+def check_secant(q):
+    c = float(q.drawn["c"])  # f(x) = x^2 - c
+    x0, x1 = float(q.drawn["x_0"]), float(q.drawn["x_1"])
+    points = [x0, x1]
+    for _ in range(2):  # the line through the last two points, where it crosses 0
+        a, b = points[-2], points[-1]
+        fa, fb = a * a - c, b * b - c
+        slope = (fb - fa) / (b - a)
+        points.append(b - fb / slope)
+    close(q.parts[0].answer, points[2])
+    close(q.parts[1].answer, points[3])
+    assert right_option(q.parts[2]).startswith("it needs only values of f")
 
 
 def check_plane(q):
@@ -83,6 +123,9 @@ def check_jensen(q):
 
 
 CHECKS = {
+    "math-bayes-test-multipart": check_bayes,
+    "math-determinant-lemma-multipart": check_determinant_lemma,
+    "math-secant-multipart": check_secant,
     "math-plane-three-points-multipart": check_plane,
     "math-gaussian-jensen-multipart": check_jensen,
 }

@@ -1,7 +1,9 @@
-"""ML-basics multipart problems (ml-perceptron-multipart, ml-mlp-backprop-multipart): every part
-recomputed by an independent route (scikit-learn's Perceptron run for one pass from the given
-weights, a search for a separating w on XOR, a torch network with autograd for the backward
-pass), and each part marked on its own."""
+"""ML-basics multipart problems, all five (ml-sigmoid-unit, ml-cross-entropy, ml-mle-map,
+ml-perceptron, ml-mlp-backprop; each "-multipart"): every part recomputed from the values the
+problem drew (`drawn`) by an independent route (torch autograd of the unit, scipy entropies, the
+likelihood and posterior maximised on a grid, scikit-learn's Perceptron run for one pass from the
+given weights, a search for a separating w on XOR, a torch network with autograd for the
+backward pass), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -20,6 +22,41 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_cross_entropy(q):
+    from scipy.stats import entropy
+
+    p, q_model = q.drawn["p"], q.drawn["q"]
+    close(q.parts[1].answer, entropy(p))
+    close(q.parts[2].answer, entropy(p, q_model))
+    close(q.parts[0].answer, entropy(p) + entropy(p, q_model))
+    assert right_option(q.parts[3]).startswith("minimising KL(p || q)")
+
+
+def check_mle_map(q):
+    xs, ys = np.array(q.drawn["x"]), np.array(q.drawn["y"])
+    noise = float(q.drawn["noise variance"])
+    prior = float(q.parts[1].drawn["prior variance"])
+    grid_ = np.linspace(-10, 10, 2_000_001)  # maximise the (log) likelihood and posterior
+    log_lik = -((ys[None, :] - grid_[:, None] * xs[None, :]) ** 2).sum(1) / (2 * noise)
+    close(q.parts[0].answer, grid_[np.argmax(log_lik)], rel=1e-4)
+    close(q.parts[1].answer, grid_[np.argmax(log_lik - grid_**2 / (2 * prior))], rel=1e-4)
+    assert right_option(q.parts[2]).startswith("towards the MLE")
+
+
+def check_sigmoid_unit(q):
+    import torch
+
+    w, b, x, upstream = (
+        torch.tensor(float(q.drawn[n]), dtype=torch.float64, requires_grad=True)
+        for n in ("w", "b", "x", "dL/dz")
+    )
+    z = torch.sigmoid(w * x + b)
+    z.backward(upstream.detach())
+    close(q.parts[0].answer, z.item())
+    close(q.parts[1].answer, w.grad.item())
+    close(q.parts[2].answer, b.grad.item())
 
 
 def check_perceptron(q):
@@ -102,6 +139,9 @@ def check_mlp(q):
 
 
 CHECKS = {
+    "ml-cross-entropy-multipart": check_cross_entropy,
+    "ml-mle-map-multipart": check_mle_map,
+    "ml-sigmoid-unit-multipart": check_sigmoid_unit,
     "ml-perceptron-multipart": check_perceptron,
     "ml-mlp-backprop-multipart": check_mlp,
 }

@@ -1,9 +1,13 @@
-"""Optimizer multipart problems (opt-nesterov-lookahead-multipart,
-opt-gd-conditioning-multipart): every part recomputed by an independent route (torch.optim.SGD
-with and without nesterov=True on the quadratic, autograd for the look-ahead gradient, gradient
-descent looped until the flat coordinate is small), and each part marked on its own."""
+"""Optimizer multipart problems, all five (opt-momentum, opt-adam, opt-adagrad-rmsprop,
+opt-nesterov-lookahead, opt-gd-conditioning; each "-multipart"): every part recomputed from the
+values the problem drew (`drawn`) by an independent route (the momentum update looped, torch's
+Adam and AdaGrad on the given gradients, torch.optim.SGD with and without nesterov=True on the
+quadratic, autograd for the look-ahead gradient, gradient descent looped until the flat
+coordinate is small), and each part marked on its own."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from multipart_topic_checks import (
@@ -32,6 +36,65 @@ def _torch_step(theta0, v0, lam, lr, alpha, nesterov):
     optimiser.step()
     v_new = -lr * optimiser.state[p]["momentum_buffer"].item()
     return p.item() - (alpha * v_new if nesterov else 0.0)
+
+
+def check_adagrad_rmsprop(q):
+    import torch
+
+    g1, g2 = float(q.drawn["g_1"]), float(q.drawn["g_2"])
+    lr = float(q.drawn["learning rate"])
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    adagrad = torch.optim.Adagrad([theta], lr=lr, eps=0.0)
+    for g in (g1, g2):  # torch's AdaGrad on the given gradients
+        theta.grad = torch.tensor([g], dtype=torch.float64)
+        adagrad.step()
+    close(q.parts[0].answer, theta.item())
+    rho = float(q.parts[1].drawn["rho"])
+    assert q.parts[1].drawn["r"] == g1 * g1  # the second step starts from AdaGrad's r_1
+    r = rho * g1 * g1 + (1 - rho) * g2 * g2
+    close(q.parts[1].answer, r)
+    close(q.parts[2].answer, -lr * g2 / math.sqrt(r))
+    assert right_option(q.parts[3]).startswith("AdaGrad's r only grows")
+
+
+def check_adam(q):
+    import torch
+
+    lr = float(q.drawn["lr"])
+    g1, g2 = float(q.drawn["g_1"]), float(q.drawn["g_2"])
+    theta = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.Adam([theta], lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    thetas = []
+    for g in (g1, g2):  # torch's Adam on the given gradients
+        optimiser.zero_grad()
+        theta.grad = torch.tensor([g], dtype=torch.float64)
+        optimiser.step()
+        thetas.append(theta.item())
+    close(q.parts[0].answer, thetas[0])
+    close(q.parts[1].answer, optimiser.state[theta]["exp_avg"].item())
+    close(q.parts[2].answer, thetas[1])
+    assert right_option(q.parts[3]).startswith("m starts at 0")
+
+
+def check_momentum(q):
+    import sympy as sp
+
+    alpha, lr, g = (float(q.drawn[n]) for n in ("alpha", "epsilon", "g"))
+    theta, v = 0.0, 0.0
+    speeds = []
+    for _ in range(2000):  # the update rule, looped
+        v = alpha * v - lr * g
+        theta += v
+        speeds.append(abs(v))
+        if len(speeds) == 2:
+            close(q.parts[0].answer, theta)
+    close(q.parts[2].answer, speeds[-1])
+    e, gg = sp.Symbol("epsilon", positive=True), sp.Symbol("g", real=True)
+    truth = e * sp.Abs(gg) / (1 - sp.Symbol("alpha", positive=True))
+    points = [{"epsilon": 0.1, "g": -2.0, "alpha": 0.9}, {"epsilon": 0.3, "g": 1.5, "alpha": 0.2}]
+    symbols = {"epsilon": "positive", "g": "real", "alpha": "positive"}
+    same_expression(q.parts[1].answer, truth, symbols, points)
+    assert right_option(q.parts[3]).startswith("moves up to 1/(1 - alpha)")
 
 
 def check_nesterov(q):
@@ -112,6 +175,9 @@ def check_conditioning(q):
 
 
 CHECKS = {
+    "opt-adagrad-rmsprop-multipart": check_adagrad_rmsprop,
+    "opt-adam-multipart": check_adam,
+    "opt-momentum-multipart": check_momentum,
     "opt-nesterov-lookahead-multipart": check_nesterov,
     "opt-gd-conditioning-multipart": check_conditioning,
 }

@@ -1,5 +1,7 @@
-"""RL multipart problems (rl-policy-evaluation-multipart, rl-reinforce-baseline-multipart):
-every part recomputed by an independent route (a linear solve for v_pi, torch autograd of
+"""RL multipart problems, all five (rl-returns-td, rl-sarsa-q-learning, rl-value-iteration,
+rl-policy-evaluation, rl-reinforce-baseline; each "-multipart"): every part recomputed from the
+values the problem drew (`drawn`) by an independent route (the return summed from the end, both
+TD targets written out, Bellman backups swept, a linear solve for v_pi, torch autograd of
 log-softmax, the baseline's zero-mean score by exact enumeration), and each part marked on its
 own."""
 
@@ -18,6 +20,49 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_rl(q):
+    rewards, gamma = q.drawn["r_1, r_2, r_3"], q.drawn["gamma"]
+    v0, v1, alpha = q.drawn["V(s_0)"], q.drawn["V(s_1)"], q.drawn["alpha"]
+    g = 0.0
+    for reward in reversed(rewards):  # G_t = r_{t+1} + gamma G_{t+1}, from the end
+        g = reward + gamma * g
+    close(q.parts[0].answer, g)
+    target = rewards[0] + gamma * v1
+    close(q.parts[1].answer, v0 + alpha * (target - v0))
+    assert right_option(q.parts[2]).startswith("the return G_0")
+
+
+def check_sarsa_q(q):
+    Q = np.array(q.drawn["Q"])  # Q[s - 1][a - 1]
+    r, gamma, alpha = q.drawn["r"], q.drawn["gamma"], q.drawn["alpha"]
+    taken = q.drawn["a_next"] - 1
+    close(q.parts[0].answer, Q[0, 0] + alpha * (r + gamma * Q[1].max() - Q[0, 0]))
+    close(q.parts[1].answer, Q[0, 0] + alpha * (r + gamma * Q[1, taken] - Q[0, 0]))
+    assert right_option(q.parts[2]).startswith("Q-learning is off-policy")
+
+
+def check_value_iteration(q):
+    # r[s][a] and P[s][a] (the transition vector) as the prompt lists them
+    R = {(s_, a_): r for s_, row in enumerate(q.drawn["r"]) for a_, r in enumerate(row)}
+    P = {(s_, a_): p for s_, row in enumerate(q.drawn["P"]) for a_, p in enumerate(row)}
+    gamma, V = q.drawn["gamma"], q.drawn["V"]
+    s = q.drawn["s"] - 1
+
+    def sweep(values):  # one synchronous Bellman optimality backup, written out
+        return [
+            max(R[st, a] + gamma * sum(p * v for p, v in zip(P[st, a], values)) for a in (0, 1))
+            for st in (0, 1)
+        ]
+
+    first = sweep(V)
+    second = sweep(first)
+    close(q.parts[0].answer, first[s])
+    close(q.parts[1].answer, second[s])
+    close(q.parts[2].answer, max(abs(a - b) for a, b in zip(first, second)))
+    values = [R[s, a] + gamma * sum(p * v for p, v in zip(P[s, a], first)) for a in (0, 1)]
+    assert right_option(q.parts[3]) == f"a{int(np.argmax(values)) + 1}"
 
 
 def check_policy_evaluation(q):
@@ -85,6 +130,9 @@ def check_reinforce(q):
 
 
 CHECKS = {
+    "rl-returns-td-multipart": check_rl,
+    "rl-sarsa-q-learning-multipart": check_sarsa_q,
+    "rl-value-iteration-multipart": check_value_iteration,
     "rl-policy-evaluation-multipart": check_policy_evaluation,
     "rl-reinforce-baseline-multipart": check_reinforce,
 }

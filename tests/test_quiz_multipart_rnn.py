@@ -1,7 +1,9 @@
-"""RNN multipart problems (rnn-lstm-cell-path-multipart, rnn-bptt-bound-multipart): every part
-recomputed by an independent route (torch.nn.LSTMCell and autograd through it, singular
-values by eigenvalues of W^T W, the bound checked against real Jacobian products of a sigmoid
-RNN), and each part marked on its own."""
+"""RNN multipart problems, all five (rnn-linear-gradients, rnn-clipping, rnn-vanilla-bptt,
+rnn-lstm-cell-path, rnn-bptt-bound; each "-multipart"): every part recomputed from the values the
+problem drew (`drawn`) by an independent route (torch autograd Jacobians of the unrolled
+recurrence, torch's clip_grad_norm_, autograd through two tanh steps, torch.nn.LSTMCell and
+autograd through it, singular values by eigenvalues of W^T W, the bound checked against real
+Jacobian products of a sigmoid RNN), and each part marked on its own."""
 
 from __future__ import annotations
 
@@ -18,6 +20,53 @@ from multipart_topic_checks import (
 from quizzes.catalog import load_templates
 
 load_templates()
+
+
+def check_clipping(q):
+    import torch
+
+    grad = q.drawn["g"]
+    threshold = float(q.drawn["threshold"])
+    component = q.parts[1].drawn["component"] - 1
+    p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    p.grad = torch.tensor(grad, dtype=torch.float64)
+    norm = torch.nn.utils.clip_grad_norm_([p], threshold)  # torch's own clipping
+    close(q.parts[0].answer, norm.item())
+    close(q.parts[1].answer, p.grad[component].item(), rel=1e-5)
+    assert right_option(q.parts[2]).startswith("the direction of g")
+
+
+def check_rnn(q):
+    import torch
+
+    W = torch.tensor(q.drawn["W"], dtype=torch.float64)
+    h1 = torch.tensor(q.drawn["h_1"], dtype=torch.float64)
+    t, component = q.parts[0].drawn["t"], q.parts[0].drawn["component"]
+    assert q.parts[1].drawn["t"] == t  # (b) differentiates the same h_t
+
+    def unroll(h):
+        for _ in range(t - 1):
+            h = W @ h
+        return h
+
+    close(q.parts[0].answer, unroll(h1)[component - 1].item())
+    jacobian = torch.autograd.functional.jacobian(unroll, h1)
+    close(q.parts[1].answer, torch.linalg.matrix_norm(jacobian, ord=2).item())
+    assert right_option(q.parts[2]).startswith("it explodes along one direction")
+
+
+def check_vanilla_bptt(q):
+    import torch
+
+    w_hh, w_xh = float(q.drawn["W_hh"]), float(q.drawn["W_xh"])
+    x1, x2 = float(q.drawn["x_1"]), float(q.drawn["x_2"])
+    h1 = torch.tanh(torch.tensor(w_xh * x1, dtype=torch.float64)).requires_grad_(True)
+    h2 = torch.tanh(w_hh * h1 + w_xh * x2)
+    h2.backward()
+    close(q.parts[0].answer, h1.item())
+    close(q.parts[1].answer, h2.item())
+    close(q.parts[2].answer, h1.grad.item())
+    assert right_option(q.parts[3]).startswith("when |W_hh| < 1")
 
 
 def check_lstm(q):
@@ -105,6 +154,9 @@ def check_bptt_bound(q):
 
 
 CHECKS = {
+    "rnn-clipping-multipart": check_clipping,
+    "rnn-linear-gradients-multipart": check_rnn,
+    "rnn-vanilla-bptt-multipart": check_vanilla_bptt,
     "rnn-lstm-cell-path-multipart": check_lstm,
     "rnn-bptt-bound-multipart": check_bptt_bound,
 }

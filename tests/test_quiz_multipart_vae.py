@@ -1,8 +1,10 @@
-"""VAE multipart problems (vae-elbo-gap-multipart, vae-gradient-estimators-multipart): every
-part recomputed from the values the problem drew (`drawn`) by an independent route (quadrature
-of the evidence and of the ELBO, the exact Gaussian posterior by conjugacy with
-torch.distributions, torch autograd for both gradient estimators, Gauss-Hermite quadrature for
-their variances), and each part marked on its own."""
+"""VAE multipart problems, all five (vae-kl, vae-elbo-terms, vae-reparametrisation,
+vae-elbo-gap, vae-gradient-estimators; each "-multipart"): every part recomputed from the values
+the problem drew (`drawn`) by an independent route (the KL by the trapezoid rule and sympy,
+torch.distributions log-probabilities and KL, autograd through the reparametrised sample,
+quadrature of the evidence and of the ELBO, the exact Gaussian posterior by conjugacy, torch
+autograd for both gradient estimators, Gauss-Hermite quadrature for their variances), and each
+part marked on its own."""
 
 from __future__ import annotations
 
@@ -25,6 +27,55 @@ load_templates()
 
 def _log_normal(x, mean, std):
     return -0.5 * np.log(2 * np.pi * std**2) - (x - mean) ** 2 / (2 * std**2)
+
+
+def check_elbo_terms(q):
+    import torch
+    from torch.distributions import Normal, kl_divergence
+
+    mu, sigma = float(q.drawn["mu"]), float(q.drawn["sigma"])  # q(z|x) = N(mu, sigma^2)
+    decoded = torch.tensor(q.drawn["mu_dec"], dtype=torch.float64)
+    x = torch.tensor(q.drawn["x"], dtype=torch.float64)
+    beta = float(q.parts[2].drawn["beta"])
+    log_likelihood = Normal(decoded, 1.0).log_prob(x).sum().item()
+    kl = kl_divergence(Normal(mu, sigma), Normal(0.0, 1.0)).item()
+    close(q.parts[0].answer, log_likelihood)
+    close(q.parts[1].answer, kl)
+    close(q.parts[2].answer, log_likelihood - beta * kl)
+    assert right_option(q.parts[3]).startswith("reconstruction for a posterior closer")
+
+
+def check_vae(q):
+    import sympy as sp
+
+    mu, sigma = q.drawn["mu"], q.drawn["sigma"]
+    total = 0.0
+    for m, s in zip(mu, sigma):  # KL(q || p) = int q log(q/p) by the trapezoid rule
+        z = np.linspace(m - 12 * s, m + 12 * s, 200_001)
+        log_q = -0.5 * np.log(2 * np.pi * s**2) - (z - m) ** 2 / (2 * s**2)
+        log_p = -0.5 * np.log(2 * np.pi) - z**2 / 2
+        total += np.trapezoid(np.exp(log_q) * (log_q - log_p), z)
+    close(q.parts[1].answer, total, rel=1e-5)
+    m, s = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    truth = -sp.log(s) - sp.Rational(1, 2) + (s**2 + m**2) / 2
+    points = [{"mu": 0.3, "sigma": 1.7}, {"mu": -1.2, "sigma": 0.4}]
+    same_expression(q.parts[0].answer, truth, {"mu": "real", "sigma": "positive"}, points)
+    assert right_option(q.parts[2]).startswith("it is 0 exactly when mu = 0 and sigma = 1")
+
+
+def check_reparametrisation(q):
+    import torch
+
+    mu = torch.tensor(float(q.drawn["mu"]), dtype=torch.float64, requires_grad=True)
+    log_var = float(q.drawn["log sigma^2"])
+    sigma = torch.tensor(math.sqrt(math.exp(log_var)), dtype=torch.float64, requires_grad=True)
+    eps = float(q.drawn["eps"])
+    z = mu + sigma * eps
+    z.backward()
+    close(q.parts[0].answer, sigma.item())
+    close(q.parts[1].answer, z.item())
+    close(q.parts[2].answer, mu.grad.item() + sigma.grad.item())
+    assert right_option(q.parts[3]).startswith("the randomness moves into eps")
 
 
 def check_elbo_gap(q):
@@ -96,6 +147,9 @@ def check_estimators(q):
 
 
 CHECKS = {
+    "vae-elbo-terms-multipart": check_elbo_terms,
+    "vae-kl-multipart": check_vae,
+    "vae-reparametrisation-multipart": check_reparametrisation,
     "vae-elbo-gap-multipart": check_elbo_gap,
     "vae-gradient-estimators-multipart": check_estimators,
 }
