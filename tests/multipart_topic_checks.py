@@ -1,23 +1,14 @@
-"""Shared by the per-topic multipart tests (tests/test_quiz_multipart_<topic>.py): reading the
-drawn numbers back from a prompt, comparing an answer with an independent recomputation, and
-the marking checks every problem must pass (its own answers give full marks; one typical wrong
-answer in one part costs exactly that part)."""
+"""Shared by the per-topic multipart tests (tests/test_quiz_multipart_<topic>.py): comparing an
+answer with an independent recomputation from the problem's drawn values, and the marking checks
+every problem must pass (its own answers give full marks; one typical wrong answer in one part
+costs exactly that part)."""
 
 from __future__ import annotations
 
 import math
 import re
 
-import quiz_helpers
-
 SEEDS = range(8)
-
-
-def value(text: str, name: str):
-    """The literal printed right after 'name = ' in `text`."""
-    match = re.search(r"(?<![\w^])" + re.escape(name) + r" = ", text)
-    assert match, f"no '{name} = ' in {text}"
-    return quiz_helpers.leading_literal(text[match.end() :])
 
 
 def close(answer: str, truth: float, rel: float = 1e-4) -> None:

@@ -94,35 +94,6 @@ def check_cli_marks_the_variant(home: str | Path, template_id: str, variant: int
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the drawn parameters back from a prompt
-
-
-def leading_literal(rest: str):
-    """The literal at the start of `rest`: a [..] list (nested or not) or a number; else None."""
-    import ast
-    import re
-
-    if rest.startswith("["):
-        depth = 0
-        for end, char in enumerate(rest):
-            depth += char == "["
-            depth -= char == "]"
-            if depth == 0:
-                return ast.literal_eval(rest[: end + 1])
-    number = re.match(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", rest)
-    return float(number.group(0)) if number else None
-
-
-def integer(text: str, pattern: str) -> int:
-    """The integer that `pattern`'s first group captures in the prompt."""
-    import re
-
-    match = re.search(pattern, text)
-    assert match, f"{pattern!r} not in: {text}"
-    return int(match.group(1))
-
-
-# --------------------------------------------------------------------------------------------
 # Question.drawn: what a generated template drew, as the prompt states it
 
 
