@@ -106,19 +106,38 @@ def drawn_scalars(values) -> list:
     return [values]
 
 
+def check_plain_data(value, where: str = "drawn") -> None:
+    """`value` is made of lists, dicts with str keys, and scalars whose type is exactly int,
+    float, str or bool. Exactly: numpy's float64 subclasses float and JSON writes it, so only
+    the type check catches a template recording a numpy scalar instead of the Python value."""
+    if type(value) is dict:
+        for key, item in value.items():
+            assert type(key) is str, f"{where} has a key of type {type(key).__name__}: {key!r}"
+            check_plain_data(item, f"{where}[{key!r}]")
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            check_plain_data(item, f"{where}[{index}]")
+    else:
+        assert type(value) in (int, float, str, bool), (
+            f"{where} is a {type(value).__module__}.{type(value).__name__}: {value!r}"
+        )
+
+
 def check_drawn_in_prompt(question: Question) -> None:
-    """`drawn` is plain data (JSON round-trips it unchanged) and every scalar in it is printed in
-    the prompt as the kit prints it (`_kit.show`, a whole token: 0.5 is not found in 0.55), so
-    the values the tests recompute from are the ones the student reads (an index after "_", as
-    in x_3, counts; so does a value printed in full, as show(nll, 8) prints it). A multipart
-    problem: the stem's values in its prompt, each part's in that part's prompt; a choice's
-    options count as its text (the student reads them too)."""
+    """`drawn` is plain data (`check_plain_data`: a numpy scalar fails; JSON round-trips it
+    unchanged) and every scalar in it is printed in the prompt as the kit prints it
+    (`_kit.show`, a whole token: 0.5 is not found in 0.55), so the values the tests recompute
+    from are the ones the student reads (an index after "_", as in x_3, counts; so does a value
+    printed in full, as show(nll, 8) prints it). A multipart problem: the stem's values in its
+    prompt, each part's in that part's prompt; a choice's options count as its text (the
+    student reads them too)."""
     import json
     import math
     import re
 
     from quizzes.templates._kit import show
 
+    check_plain_data(question.drawn, f"{question.id}: drawn")
     assert json.loads(json.dumps(question.drawn)) == question.drawn, question.drawn
     text = "\n".join([question.prompt, *question.choices])
     for leaf in drawn_scalars(question.drawn):
