@@ -437,12 +437,13 @@ def _mha_statement():
     import sympy as sp
 
     T, D, h = sp.symbols("T D h", positive=True, integer=True)
+    from formulas.notation import argument_range
+
     Concat = matrix_function("Concat")
-    heads = [sp.MatrixSymbol(f"head_{i}", T, D / h) for i in (1, 2)]
-    last = sp.MatrixSymbol("head_h", T, D / h)
+    heads = argument_range()(sp.MatrixSymbol("head_1", T, D / h), 1, h)  # head_1, ..., head_h
     return sp.Eq(
-        sp.MatrixSymbol("MHA(X)", T, D),
-        Concat(*heads, sp.MatrixSymbol("...", T, D / h), last) * sp.MatrixSymbol("W_O", D, D),
+        matrix_function("MHA")(sp.MatrixSymbol("X", T, D)),  # MHA(X): T x D, as X
+        Concat(heads) * sp.MatrixSymbol("W_O", D, D),
     )
 
 

@@ -375,6 +375,74 @@ def named_operator(name: str):
     return _OPERATORS[name]
 
 
+_RANGES: list[Any] = []
+
+
+def subscripted(name: str) -> tuple[str, str] | None:
+    """(base, subscript) of a name `head_1` / `head_h` / `x_{n}` (one subscript), else None."""
+    match = re.fullmatch(r"([A-Za-z]+)_\{?([A-Za-z0-9]+)\}?", name)
+    if match:
+        return match.group(1), match.group(2)
+    shown = re.fullmatch(r"([A-Za-z]+)([₀-₉]+)", name)  # renamed for the 2D printer: head₁
+    if shown:
+        return shown.group(1), shown.group(2).translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+    return None
+
+
+def argument_range():
+    """head_1, head_2, ..., head_h: the arguments of a pattern the sheet leaves out with dots,
+    one matrix argument `ArgumentRange(head_1, 1, h)` (the first item names the base and the
+    shape of each item; the items run over subscripts 1..h). Its shape is the items side by
+    side, so Concat(head_1, ..., head_h) is T x (h D/h). It prints as the sheet writes the
+    list (two items, \\dots, the last) and the answer parser reads that list back to it."""
+    if _RANGES:
+        return _RANGES[0]
+    import sympy as sp
+
+    class ArgumentRange(sp.MatrixExpr):
+        def __new__(cls, first_item, first, last):
+            return sp.Basic.__new__(cls, first_item, sp.sympify(first), sp.sympify(last))
+
+        @property
+        def shape(self):
+            first_item, first, last = self.args
+            rows, columns = first_item.shape
+            return (rows, columns * (last - first + 1))
+
+        def item(self, subscript):
+            first_item = self.args[0]
+            base, _ = subscripted(first_item.name)
+            name = f"{base}_{subscript}"
+            if "_" not in first_item.name:  # renamed for the 2D printer (head₁): head₂ alike
+                name = unicode_name(name)
+            return sp.MatrixSymbol(name, *first_item.shape)
+
+        def shown(self, printer, named: bool = False) -> list[str]:
+            first_item, first, last = self.args
+            # two items before the dots (as the sheet writes them) unless the range is known
+            # to be shorter
+            short = (last - first).is_number and last - first <= 1
+            items = [first_item] if short else [first_item, self.item(first + 1)]
+            items.append(self.item(last))
+            return [item.name if named else printer._print(item) for item in items]
+
+        def _latex(self, printer):  # the items are names: printed as the course writes them
+            shown = [symbol_latex(item) for item in self.shown(printer, named=True)]
+            return ", ".join(shown[:-1]) + r", \dots, " + shown[-1]
+
+        def _sympystr(self, printer):
+            *start, end = self.shown(printer)
+            return ", ".join(start) + ", …, " + end
+
+        def _pretty(self, printer):
+            from sympy.printing.pretty.stringpict import prettyForm
+
+            return prettyForm(unicode_line(self))
+
+    _RANGES.append(ArgumentRange)
+    return ArgumentRange
+
+
 _CROSS: list[Any] = []
 
 

@@ -1635,6 +1635,12 @@ class Parser:
         divergence = name.startswith("D_")
         self.in_norm += divergence
         self.in_arguments += 1
+        if self._ellipsis_ahead():
+            arguments = [self._argument_range()]
+            self.in_arguments -= 1
+            self.in_norm -= divergence
+            self._expect(closer)
+            return arguments
         # F(theta, phi, beta; x): the parameters before the semicolon, the data after it
         separators = (",", ";", GIVEN, NORM) if divergence else (",", ";", GIVEN)
         arguments = [self.expr()]
@@ -1645,6 +1651,68 @@ class Parser:
         self.in_norm -= divergence
         self._expect(closer)
         return arguments
+
+    def _ellipsis_ahead(self) -> bool:
+        """An ellipsis … among this call's own arguments (not inside a nested call)."""
+        depth = 0
+        for token in self.tokens[self.index :]:
+            if token.text in ("(", "[", SET_OPEN, BAR_OPEN):
+                depth += 1
+            elif token.text in (")", "]", SET_CLOSE, BAR_CLOSE):
+                if depth == 0:
+                    return False
+                depth -= 1
+            elif token.text == ELLIPSIS and depth == 0:
+                return True
+        return False
+
+    def _argument_range(self) -> Any:
+        """x_1, x_2, …, x_n as one argument: the items of base x with subscripts 1 to n, given by
+        the first item and the range (the question's ArgumentRange for matrices, head_1, …,
+        head_h; else sympy's undefined ArgumentRange). The items before … must count up by
+        one; after … comes the last item alone."""
+        sp = self.sp
+        names: list[Token] = []
+        gap = None
+        while True:
+            if self.token.text == ELLIPSIS and gap is None and names:
+                gap = len(names)
+                self._advance()
+            elif self.token.kind == "name":
+                names.append(self._advance())
+            else:
+                raise AnswerError("a list with … reads x_1, x_2, …, x_n (names with subscripts)")
+            if self.token.text != ",":
+                break
+            self._advance()
+        if gap is None or len(names) != gap + 1:
+            raise AnswerError("… stands between the first items and the last: x_1, x_2, …, x_n")
+        parts = [re.fullmatch(r"([A-Za-z]+)_\{?([A-Za-z0-9]+)\}?", t.text) for t in names]
+        if not all(parts) or len({part.group(1) for part in parts}) != 1:
+            raise AnswerError("the items around … share one name with subscripts: x_1, …, x_n")
+        subscripts = []
+        for part in parts:
+            text = part.group(2)
+            if text.isdigit():
+                subscripts.append(sp.Integer(int(text)))
+            elif text.isalpha():
+                subscripts.append(self._bound_symbol(text, integer=True))
+            else:
+                raise AnswerError("a subscript around … is a number or a name: x_1, …, x_n")
+        first, last = subscripts[0], subscripts[-1]
+        if any(not s.is_Integer or s != first + k for k, s in enumerate(subscripts[:-1])):
+            raise AnswerError("the items before … count up by one: x_1, x_2, …")
+        if last.is_Integer and last <= subscripts[-2] + 1:
+            raise AnswerError("… leaves items out: the last item comes after the gap")
+        first_item = self._name(names[0], whole=True)
+        if getattr(first_item, "is_Matrix", False):
+            own = self.objects.get("ArgumentRange")
+            if own is None or not isinstance(first_item, sp.MatrixSymbol):
+                raise AnswerError(
+                    "a list of matrices with … is read only where a question gives it"
+                )
+            return own(first_item, first, last)
+        return sp.Function("ArgumentRange")(self._scalar(first_item, "an item"), first, last)
 
     def _as_argument(self, function: Any) -> Any | None:
         """A function named without its argument where an argument ends, V(G, D): the function
@@ -1673,6 +1741,8 @@ class Parser:
         if arity is not None and len(arguments) != arity:
             raise AnswerError(f"{name} takes {arity} argument{'s' if arity > 1 else ''}")
         arguments = [self._entry_of_1x1(self._operand(argument)) for argument in arguments]
+        if any(getattr(argument.func, "__name__", "") == "ArgumentRange" for argument in arguments):
+            raise AnswerError(f"{name}(x_1, …, x_n) is not worked out here: write the items")
         (x, *_) = arguments
         if name in ("abs", "Abs") and getattr(x, "is_Matrix", False):
             if not x.is_square:

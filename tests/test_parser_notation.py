@@ -389,3 +389,42 @@ def test_times_between_3_vectors_is_the_cross_product():
     for text in (rf"{a} \times 2", rf"{e1} \times \begin{{pmatrix}} 1 \\ 2 \end{{pmatrix}}"):
         with pytest.raises(AnswerError):
             parse(text, SYMBOLS)
+
+
+def test_an_ellipsis_list_is_the_range_of_its_items():
+    """Concat(head_1, head_2, …, head_h) is one argument, the heads 1 to h, given by the first
+    head and the range; with h = 4 heads of D/h = 2 columns the concatenation is T x 8."""
+    from formulas._chain import matrix_function
+    from formulas.notation import argument_range
+
+    T, h = sp.Symbol("T", positive=True, integer=True), sp.Symbol("h", positive=True, integer=True)
+    head_1 = sp.MatrixSymbol("head_1", T, 2)
+    Concat, Range = matrix_function("Concat"), argument_range()
+    names = {"T": "positive-integer", "h": "positive-integer", "n": "positive-integer"}
+    objects = {"head_1": head_1, "Concat": Concat, "ArgumentRange": Range}
+    read = parse_relation(
+        r"\operatorname{Concat}(head_1, head_2, \dots, head_h)", names, objects=objects
+    )
+    assert read == Concat(Range(head_1, 1, h))
+    assert read.shape[1].subs(h, 4) == 8
+    assert parse_relation("Concat(head_1, ..., head_h)", names, objects=objects) == read
+    # scalars: the items of a sequence x, as an undefined ArgumentRange of the first item
+    sequence = {"x": sp.IndexedBase("x"), "f": sp.Function("f")}
+    listed = parse_relation(r"f(x_1, x_2, \cdots, x_n)", names, objects=sequence)
+    assert listed == sp.Function("f")(
+        sp.Function("ArgumentRange")(
+            sp.IndexedBase("x")[1], 1, sp.Symbol("n", positive=True, integer=True)
+        )
+    )
+    for text in (
+        "f(x_1, x_3, …, x_n)",  # the items before … count up by one
+        "f(x_1, …)",  # no last item
+        "f(…, x_n)",
+        "f(x_1, y_2, …, x_n)",  # one base
+        "f(x_1, x_2, …, x_3)",  # nothing left out
+        "f(x_1, …, x_n, x_m)",
+        "max(x_1, …, x_n)",  # a whitelisted function of unlisted items is not worked out
+        "x_1 + … + x_n",
+    ):
+        with pytest.raises(AnswerError):
+            parse_relation(text, {**names, "y_2": "real", "m": "integer"}, objects=sequence)

@@ -151,3 +151,17 @@ def test_one_line_forms_of_the_new_notation():
     assert lines["implicit-surface"] == "S = {x ∈ ℝ³ : f(x) = 0}"
     assert lines["gan-value-function"].startswith("V(G, D) = ")
     assert lines["cross-product"].startswith("[a₁; a₂; a₃] × [b₁; b₂; b₃] = [a₂·b₃ - a₃·b₂;")
+
+
+def test_an_ellipsis_list_prints_as_the_sheet_writes_it(monkeypatch, tmp_path):
+    """Concat(head₁, head₂, …, head_h) in the 2D form and on one line (the statement holds one
+    argument, the range of heads 1..h, not the sheet's dots as a name)."""
+    import formulas
+    from cheatsheet.cli import app
+
+    statement = formulas.get("multi-head-attention").statement
+    assert render.unicode_line(statement) == "MHA(X) = Concat(head₁, head₂, …, head_h)·W_O"
+    monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["show", "multi-head-attention", "--width", "80"])
+    assert result.exit_code == 0, result.output
+    assert "Concat(head₁, head₂, …, head_h)" in result.output.split("LaTeX")[0]
