@@ -1022,13 +1022,13 @@ class Parser:
 
     def _cross(self, left: Any, right: Any) -> Any:
         """a × b: the cross product of two 3-vectors (the question's own operator when it brings
-        one, `Cross`, else computed entry by entry); between numbers, a product."""
+        one, `Cross`, else computed entry by entry); beside a number, a product."""
         sp = self.sp
         matrices = [getattr(side, "is_Matrix", False) for side in (left, right)]
-        if not any(matrices):
+        if not all(matrices):  # 2 × 3, 2 × A: a product (a number times a matrix)
             return left * right
         shapes = {getattr(side, "shape", None) for side in (left, right)}
-        if not all(matrices) or not shapes <= {(3, 1), (1, 3)} or len(shapes) != 1:
+        if not shapes <= {(3, 1), (1, 3)} or len(shapes) != 1:
             raise AnswerError("× (\\times) between vectors is the cross product of two 3-vectors")
         own = self.objects.get("Cross")
         if own is not None:
@@ -1805,13 +1805,22 @@ def function_as_argument(function: Any) -> Any:
     return sp.Lambda(t, function(t))
 
 
-def parse(text: str, symbols: dict[str, str] | None = None) -> Any:
-    """The sympy expression for `text` over the declared `symbols`; AnswerError if unreadable."""
+def parse(text: str, symbols: dict[str, str] | None = None, structured: bool = False) -> Any:
+    """The sympy expression for `text` over the declared `symbols`; AnswerError if unreadable.
+    A tuple, a set or a function named alone is an answer only where the caller asks for one
+    (`structured`): a quiz compares expressions, and (1, 2) is none."""
     if not isinstance(text, str):
         raise AnswerError("answer must be text")
     plain = normalize(text)
     tokens = tokenize(plain)
-    return _guarded(Parser(tokens, symbol_table(symbols or {})).parse)
+    value = _guarded(Parser(tokens, symbol_table(symbols or {})).parse)
+    if not structured:
+        import sympy as sp
+
+        if isinstance(value, (sp.Tuple, sp.Set, sp.Lambda)):
+            kind = {sp.Tuple: "a tuple", sp.Lambda: "a function named alone"}.get(type(value))
+            raise AnswerError(f"{kind or 'a set'} is not an answer here: write one expression")
+    return value
 
 
 def parse_relation(

@@ -219,8 +219,11 @@ def test_a_superscript_that_is_no_name_stays_a_power():
 def test_a_parenthesized_list_is_a_tuple_and_takes_no_arithmetic():
     C, H = sp.Symbol("C", positive=True, integer=True), sp.Symbol("H", positive=True, integer=True)
     names = {"C": "positive-integer", "H": "positive-integer"}
-    assert parse(r"\left(4C, \frac{H}{2}, 1\right)", names) == sp.Tuple(4 * C, H / 2, 1)
-    assert parse("(C, H)", names) != parse("(H, C)", names)  # order is kept
+    tuple_of = parse(r"\left(4C, \frac{H}{2}, 1\right)", names, structured=True)
+    assert tuple_of == sp.Tuple(4 * C, H / 2, 1)
+    assert parse("(C, H)", names, structured=True) != parse("(H, C)", names, structured=True)
+    with pytest.raises(AnswerError, match="tuple is not an answer here"):
+        parse("(C, H)", names)  # a quiz answer is one expression
     # sympy would repeat a tuple (2 (a, b) = (a, b, a, b)) or join two: refused instead
     for text in ("2 (C, H)", "(C, H) + (1, 2)", "(C, H)^2", "-(C, H)", "sin((C, H))"):
         with pytest.raises(AnswerError):
@@ -247,15 +250,19 @@ def test_an_iverson_bracket_with_an_inequality_is_a_step(text, at_minus, at_zero
 def test_a_set_builder_is_a_condition_set_with_its_variable_bound():
     f = sp.Function("f")
     names = {"f": "function"}  # x is not a symbol of the question: the set binds it
-    read = parse(r"\{x \in \mathbb{R}^3 : f(x) = 0\}", names)
+    read = parse(r"\{x \in \mathbb{R}^3 : f(x) = 0\}", names, structured=True)
     assert isinstance(read, sp.ConditionSet)
     point = read.sym
     assert read.base_set == sp.Reals**3 and read.condition == sp.Eq(f(point), 0)
-    assert read == parse(r"\left\{x \in \mathbb{R}^{3} \mid f(x) = 0\right\}", names)
-    assert parse("{x ∈ ℝ | x > 1}", names) == sp.ConditionSet(point, point > 1, sp.Reals)
+    bar = parse(r"\left\{x \in \mathbb{R}^{3} \mid f(x) = 0\right\}", names, structured=True)
+    assert read == bar
+    plain = parse("{x ∈ ℝ | x > 1}", names, structured=True)
+    assert plain == sp.ConditionSet(point, point > 1, sp.Reals)
+    with pytest.raises(AnswerError, match="set is not an answer here"):
+        parse("{x ∈ ℝ | x > 1}", names)
     for text in (r"\{x \in \mathbb{R}^0 : f(x) = 0\}", r"\{x \in \mathbb{R} : f(x)\}", "ℝ + 1"):
         with pytest.raises(AnswerError):
-            parse(text, names)
+            parse(text, names, structured=True)
     assert parse(r"2\{x + 1\}", SYMBOLS) == 2 * x + 2  # a brace pair as a parenthesis
 
 
@@ -386,7 +393,9 @@ def test_times_between_3_vectors_is_the_cross_product():
     assert n == sp.Matrix([-3, 6, -3])
     assert n.dot(sp.Matrix([1, 2, 3])) == 0 and n.dot(sp.Matrix([4, 5, 6])) == 0
     assert parse(r"2 \times 3 x", SYMBOLS) == 6 * x and parse("2 × x", SYMBOLS) == 2 * x
-    for text in (rf"{a} \times 2", rf"{e1} \times \begin{{pmatrix}} 1 \\ 2 \end{{pmatrix}}"):
+    assert parse(rf"2 \times {a}", SYMBOLS) == 2 * sp.Matrix([1, 2, 3])  # a number times a vector
+    pair = r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}"
+    for text in (rf"{e1} \times {pair}", rf"{pair} \times {pair}"):
         with pytest.raises(AnswerError):
             parse(text, SYMBOLS)
 
@@ -428,3 +437,64 @@ def test_an_ellipsis_list_is_the_range_of_its_items():
     ):
         with pytest.raises(AnswerError):
             parse_relation(text, {**names, "y_2": "real", "m": "integer"}, objects=sequence)
+
+
+MATRIX_PIECES = st.sampled_from(
+    [
+        "u",
+        "v",
+        r"v^\top",
+        "A",
+        "A^{-1}",
+        r"\det",
+        "head_1",
+        "head_2",
+        "head_h",
+        r"\operatorname{Concat}",
+        r"\dots",
+        r"\times",
+        "p",
+        "(",
+        ")",
+        ",",
+        "1",
+        "+",
+        "-",
+        r"\frac{1}{2}",
+        r"\exp",
+        "[",
+        "]",
+        ">",
+        "=",
+        r"\left.",
+        r"\right|_{t = 1}",
+        r"\begin{pmatrix} 1 \\ 2 \\ 3 \end{pmatrix}",
+        " ",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(MATRIX_PIECES, min_size=1, max_size=12))
+def test_fuzz_matrix_notation_gives_a_value_or_an_answer_error(parts):
+    """The same with a question's matrices, heads and functions (1 x 1 products, inverses,
+    cross products, Concat over a range, functions as arguments)."""
+    from formulas._chain import matrix_function
+    from formulas.notation import argument_range, cross_operator
+
+    T = sp.Symbol("T", positive=True, integer=True)
+    objects = {
+        "A": sp.MatrixSymbol("A", 3, 3),
+        "u": sp.MatrixSymbol("u", 3, 1),
+        "v": sp.MatrixSymbol("v", 3, 1),
+        "head_1": sp.MatrixSymbol("head_1", T, 2),
+        "Concat": matrix_function("Concat"),
+        "ArgumentRange": argument_range(),
+        "Cross": cross_operator(),
+    }
+    names = {"T": "positive-integer", "h": "positive-integer", "p": "function", "t": "real"}
+    try:
+        result = parse_relation("".join(parts), names, objects=objects)
+    except AnswerError:
+        return
+    assert isinstance(result, (sp.Basic, sp.MatrixBase))  # an explicit matrix is mutable
