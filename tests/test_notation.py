@@ -112,7 +112,17 @@ def _same(a, b) -> bool:
             return False
         if a.shape != b.shape:
             return False
-        return all(_same(x, y) for x, y in zip(a, b))
+        if isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase):
+            return all(_same(x, y) for x, y in zip(a, b))  # explicit: entry by entry
+        # a matrix expression of symbolic shape has no entries to walk (zip over it is empty,
+        # which would pass anything): equal only as expressions, or with a zero difference
+        if a.doit() == b.doit():
+            return True
+        try:
+            difference = sp.simplify((a - b).doit())
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            return False
+        return bool(getattr(difference, "is_ZeroMatrix", False)) or difference == 0
     try:
         return sp.simplify(a - b) == 0 or sp.simplify(a.doit() - b.doit()) == 0
     except (TypeError, ValueError, AttributeError, NotImplementedError):
@@ -290,3 +300,38 @@ def test_display_entries_name_registry_formulas():
 )
 def test_symbol_names_print_in_the_course_notation(name, latex):
     assert notation.symbol_latex(name) == latex
+
+
+@pytest.mark.parametrize(
+    ("formula_id", "wrong"),
+    [
+        ("relu-derivative", r"\frac{d}{dx} \text{relu}(x) = [x \geq 0]"),  # the sheet's form
+        ("chain-rule", r"\frac{d}{dx} f(g(x)) = f'(x)\, \frac{d}{dx} g(x)"),  # f' at x
+        ("squeeze", r"\text{shape}(\text{squeeze}(x)) = (4C, \frac{W}{2}, \frac{H}{2})"),
+        ("implicit-surface", r"S = \{x \in \mathbb{R}^2 : f(x) = 0\}"),
+        (
+            "gan-value-function",
+            r"V(D, G) = \int_{-\infty}^{\infty} p_d(x) \log D(x)"
+            r" + p_m(x) \log(1 - D(x)) \, dx",
+        ),  # fmt: skip
+        (
+            "cross-product",
+            r"\begin{pmatrix} a_1 \\ a_2 \\ a_3 \end{pmatrix} \times"
+            r" \begin{pmatrix} b_1 \\ b_2 \\ b_3 \end{pmatrix} = \begin{pmatrix} a_2 b_3 - a_3 b_2"
+            r" \\ a_1 b_3 - a_3 b_1 \\ a_1 b_2 - a_2 b_1 \end{pmatrix}",
+        ),  # fmt: skip
+        ("matrix-determinant-lemma", r"\det(A + u v^\top) = (1 + u^\top A^{-1} v) \det A"),
+        (
+            "multi-head-attention",
+            r"\operatorname{MHA}(X) = \operatorname{Concat}(\text{head}_1,"
+            r" \dots, \text{head}_{T}) W_O",
+        ),  # fmt: skip
+    ],
+)
+def test_a_wrong_display_does_not_read_back(formula_id, wrong, monkeypatch):
+    """The read-back can fail: a display one slip away from the statement (the sheet's
+    [x >= 0], a swapped shape, the wrong sign in a cross product, v and u swapped, h heads
+    written T) is refused."""
+    monkeypatch.setitem(notation.DISPLAY, formula_id, wrong)
+    ok, why = read_back(formulas.get(formula_id))
+    assert not ok, f"{formula_id}: {wrong!r} read back as the statement"
