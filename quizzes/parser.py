@@ -10,7 +10,12 @@ Nothing the student types is evaluated. The text goes through three small steps 
 3. `Parser`: a recursive-descent parser over a fixed grammar that builds sympy directly
    from a whitelist: numbers, the question's declared symbols, a few functions (sqrt, exp,
    log, sin, cos, tanh, sigmoid, ...), + - * / ^ ** and unary minus, implicit products,
-   sums/products/integrals over a bound index, expectations, norms, transposes and matrices.
+   sums/products/integrals over a bound index, expectations, norms, transposes and matrices,
+   and the sheet's structures (issue 12): tuples (4C, H/2, W/2); set-builders
+   {x \\in \\mathbb{R}^3 : f(x) = 0} (ConditionSet); step brackets [x > 0], [x \\geq 0]
+   (Heaviside); the evaluation bar \\left. df/du \\right|_{u = g(x)} and f'(g(x)) (Subs);
+   a 1 x 1 product v^T A^{-1} u beside a number as that number; functions passed as arguments,
+   V(G, D); a \\times b of two 3-vectors; x_1, x_2, \\dots, x_n in an argument list.
    Typing comfort: `sin 5n` is sin(5n) (a function without parentheses takes the product that
    follows it), `log^2 x` and `sin**2 (m)` are powers of the function's value.
 
@@ -1164,8 +1169,8 @@ class Parser:
         self._advance()
         names = self._bar_names()
         saved = dict(self.bound)
-        for name in names:
-            self.bound[name] = self._bound_symbol(name, integer=False)
+        inside = {**saved, **{name: self._bound_symbol(name, integer=False) for name in names}}
+        self.bound = inside
         body = self.expr()
         self._expect(BAR_CLOSE)
         self._expect("[")
@@ -1173,11 +1178,10 @@ class Parser:
         while True:
             if self.token.kind != "name" or self.token.text not in names:
                 raise AnswerError("an evaluation bar's point reads u = g(x)")
-            variables.append(self.bound[self._advance().text])
+            variables.append(inside[self._advance().text])
             self._expect("=")
             self.bound = saved  # the point is outside the bar: u is free there again
             points.append(self._scalar(self.expr(), "an evaluation bar's point"))
-            self.bound = {**saved, **{n: self._bound_symbol(n, False) for n in names}}
             if self.token.text != ",":
                 break
             self._advance()
