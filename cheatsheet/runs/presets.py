@@ -38,7 +38,10 @@ GPU: dict[str, Preset] = {
     "fvsbn": Preset("mnist-binary", 4_000, {"lr": 1e-3, "batch_size": 256}),
     "nade": Preset("mnist-binary", 6_000, {"hidden": 500, "lr": 1e-3, "batch_size": 256}),
     "made": Preset("mnist-binary", 6_000, {"hidden": 1000, "lr": 1e-3, "batch_size": 256}),
-    "pixelcnn": Preset("mnist-binary", 4_000, {"features": 64, "blocks": 8, "lr": 1e-3, **_AR}),
+    # 12 blocks, not 8: a 15-row receptive field. On the CPU (README) 32 x 12 drew connected
+    # digits after 1,600 steps where 32 x 8 still drew fragments after 4,000.
+    "pixelcnn": Preset("mnist-binary", 4_000, {"features": 64, "blocks": 12, "lr": 1e-3, **_AR}),
+    # No blind spot: 16 features x 10 layers drew digits on the CPU after 1,500 steps of 32.
     "gated-pixelcnn": Preset(
         "mnist-binary", 3_000, {"features": 64, "layers": 10, "lr": 1e-3, **_AR}
     ),
