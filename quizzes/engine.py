@@ -273,7 +273,7 @@ def answer_symbols(question: Question) -> dict[str, str]:
 def _mark_symbolic(
     question: Question, given: str, seed: int, explain: bool = True
 ) -> tuple[bool, str, str]:
-    from quizzes.equivalence import equivalent, numeric_compare
+    from quizzes.equivalence import equivalent, kind_mismatch, numeric_compare
     from quizzes.parser import parse
 
     symbols = answer_symbols(question)
@@ -281,6 +281,9 @@ def _mark_symbolic(
     expected = expected_expr(question)
     from quizzes.equivalence import question_domain
 
+    mismatch = kind_mismatch(expression, expected)
+    if mismatch is not None:  # a matrix for a number (or back): wrong, whatever its entries
+        return False, f"Not equivalent: {mismatch}.", "symbolic"
     where = question_domain(question, symbols)  # identities and constraints it declares
     verdict = equivalent(expression, expected, symbols, seed=seed, where=where)
     how = "proved symbolically" if verdict.method == "symbolic" else "checked numerically"

@@ -58,6 +58,25 @@ def sample_value(symbol: Any, rng: random.Random, assumption: str | None = None)
     return sp.Rational(rng.randint(-300, 300), 100) + fine
 
 
+def _kind(expr: Any) -> str:
+    """What an answer is, in the words of a feedback line: 'a number' or 'a 2 x 1 matrix'."""
+    if not getattr(expr, "is_Matrix", False):
+        return "a number"
+    rows, columns = expr.shape
+    return f"a {rows} x {columns} matrix"
+
+
+def kind_mismatch(given: Any, expected: Any) -> str | None:
+    """Why `given` cannot be `expected` whatever its entries: a matrix where a number is
+    expected, a number where a matrix is, or matrices of two shapes (None when the kinds agree).
+    sympy refuses to subtract these (Matrix - x is a TypeError, a shape clash a ShapeError), so
+    the marker asks this first and the student reads a verdict, not a traceback."""
+    given_kind, expected_kind = _kind(given), _kind(expected)
+    if given_kind == expected_kind:
+        return None
+    return f"{given_kind} where {expected_kind} is expected"
+
+
 def _value(expr: Any, point: dict) -> complex | None:
     return _cached_value(expr, tuple(sorted(point.items(), key=lambda item: item[0].name)))
 
@@ -211,6 +230,9 @@ def numeric_compare(
     """Evaluate both at random points (inside `where`, after its identities); unequal at one
     point means not equivalent."""
     assumptions = assumptions or {}
+    mismatch = kind_mismatch(given, expected)
+    if mismatch is not None:
+        return Verdict(False, "symbolic", mismatch)
     if where is not None:
         given, expected = where.rewrite(given), where.rewrite(expected)
     symbols = sorted(given.free_symbols | expected.free_symbols, key=lambda s: s.name)
@@ -278,6 +300,13 @@ def equivalent(
 ) -> Verdict:
     """Symbolic first (cheap rewrites, then simplify), random points as the fallback; both
     inside the question's Domain `where` (its identities substituted, its constraints kept)."""
+    import sympy as sp
+
+    mismatch = kind_mismatch(given, expected)
+    if mismatch is not None:
+        return Verdict(False, "symbolic", mismatch)
+    if isinstance(given, sp.MatrixBase) and isinstance(expected, sp.MatrixBase):
+        return _entrywise(given, expected, assumptions, seed, where)
     if where is not None:
         given, expected = where.rewrite(given), where.rewrite(expected)
     difference = given - expected
@@ -289,6 +318,24 @@ def equivalent(
     if symbolic_zero(difference, full=True):
         return Verdict(True, "symbolic", "simplify(given - expected) == 0")
     return screen
+
+
+def _entrywise(
+    given: Any, expected: Any, assumptions: Any, seed: int, where: Domain | None
+) -> Verdict:
+    """Two explicit matrices of one shape: equal when every entry is (sympy's Matrix - Matrix
+    is a matrix, which neither simplify nor a random point reduces to one number)."""
+    methods = set()
+    for number, (left, right) in enumerate(zip(given, expected)):
+        verdict = equivalent(left, right, assumptions, seed=seed, where=where)
+        if not verdict.equal:
+            row, column = divmod(number, expected.shape[1])
+            return Verdict(
+                False, verdict.method, f"entry ({row + 1}, {column + 1}): {verdict.detail}"
+            )
+        methods.add(verdict.method)
+    method = "numeric" if "numeric" in methods else "symbolic"
+    return Verdict(True, method, f"equal entry by entry ({given.shape[0]} x {given.shape[1]})")
 
 
 _DOMAINS: dict[tuple, Domain | None] = {}

@@ -108,6 +108,26 @@ def test_wrong_answer_exit_1_and_feedback(tmp_path):
     assert right.returncode == 0 and "Correct" in right.stdout
 
 
+def test_a_matrix_for_a_number_is_a_wrong_answer(tmp_path, monkeypatch, capsys):
+    """A readable answer of the wrong kind is marked wrong with the reason (exit 1, as any
+    wrong answer), never a TypeError traceback (sympy cannot subtract the two)."""
+    column = r"\begin{pmatrix}1\\2\end{pmatrix}"
+    code, out, err = in_process(
+        ["check", "fx-diffusion-forward-mean", "--answer", column, "--json"],
+        monkeypatch,
+        capsys,
+        tmp_path,
+    )
+    assert code == 1, (out, err)
+    payload = json.loads(out)
+    assert payload["correct"] is False and payload["valid"] is True
+    assert "a 2 x 1 matrix where a number is expected" in payload["feedback"]
+    code, out, err = in_process(
+        ["check", "fx-diffusion-forward-mean", "--answer", column], monkeypatch, capsys, tmp_path
+    )
+    assert code == 1 and "matrix where a number is expected" in out and "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

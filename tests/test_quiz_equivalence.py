@@ -11,7 +11,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizzes.equivalence import equivalent
+from quizzes.equivalence import equivalent, numeric_compare
 from quizzes.mutations import mutants
 from quizzes.parser import parse, to_text
 
@@ -92,3 +92,32 @@ def test_bar_and_index_mutants():
     names = {frozenset(s.name for s in m.expr.free_symbols) for m in mutants(answer)}
     assert frozenset({"alpha_t", "x"}) in names  # the dropped bar
     assert frozenset({"abar_{t-1}", "x"}) in names  # off by one
+
+
+def test_a_matrix_against_a_number_is_wrong_not_a_crash():
+    """sympy cannot subtract a matrix and a number (Matrix - x is a TypeError, which crashed
+    `check`): the kinds are compared first, both ways, and the verdict says what was given."""
+    column = parse(r"\begin{pmatrix}1\\2\end{pmatrix}", SYMBOLS)
+    number = parse("x^2 + 1", SYMBOLS)
+    assert column.shape == (2, 1)
+    for given_expr, expected_expr, detail in (
+        (column, number, "a 2 x 1 matrix where a number is expected"),
+        (number, column, "a number where a 2 x 1 matrix is expected"),
+        (column, sp.Matrix([1, 2, 3]), "a 2 x 1 matrix where a 3 x 1 matrix is expected"),
+        (sp.MatrixSymbol("A", 2, 2), number, "a 2 x 2 matrix where a number is expected"),
+    ):
+        verdict = equivalent(given_expr, expected_expr, SYMBOLS)
+        assert not verdict.equal and verdict.detail == detail
+        assert not numeric_compare(given_expr, expected_expr, SYMBOLS).equal
+
+
+def test_matrices_of_one_shape_are_compared_entry_by_entry():
+    # built by an identity entry by entry (a difference of squares, x + x), then one entry
+    # off by 1 at every point
+    expected_expr = sp.Matrix([[x**2 - 1], [2 * x]])
+    rewritten = sp.Matrix([[(x - 1) * (x + 1)], [x + x]])
+    verdict = equivalent(rewritten, expected_expr, SYMBOLS)
+    assert verdict.equal and "entry by entry" in verdict.detail
+    off = sp.Matrix([[x**2 - 1], [2 * x + 1]])
+    wrong = equivalent(off, expected_expr, SYMBOLS)
+    assert not wrong.equal and wrong.detail.startswith("entry (2, 1)")
