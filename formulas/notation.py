@@ -111,9 +111,11 @@ def symbol_latex(name: str) -> str:
     if bold:  # a matrix set in bold to tell it from a size (\mathbf{W} against the width W)
         return rf"\{bold.group(1)}{{{bold.group(2)}}}"
     primes = len(name) - len(name.rstrip("'"))
-    name = name.rstrip("'")
+    name = whole = name.rstrip("'")
     # a superscript that is part of the name: a layer delta^(l), an optimum D^*, T^*V, f^{-1}
-    upper = re.search(r"\^(\{?\(([^()]*)\)\}?|\*[A-Za-z]*(?:_\w+)*|\{-1\})$", name)
+    upper = re.search(
+        r"\^(\{?\(([^()]*)\)\}?|\*[A-Za-z]*(?:_(?:\{[^{}]*\}|[\w*]+))*|\{-1\})$", name
+    )
     if upper:
         name = name[: upper.start()]
         text = upper.group(1)
@@ -127,7 +129,7 @@ def symbol_latex(name: str) -> str:
         upper = ""
     match = re.fullmatch(r"(hat\{\w+\}|[A-Za-z]+)('*)((?:_(?:\{[^{}]*\}|[A-Za-z0-9*]+))*)", name)
     if not match:
-        return name + upper + "'" * primes
+        return phrase_latex(whole) + "'" * primes  # a phrase, read word by word
     head, rest = match.group(1), match.group(3)
     primes += len(match.group(2))
     parts = re.findall(r"_(\{[^{}]*\}|[A-Za-z0-9*]+)", rest)
@@ -140,6 +142,89 @@ def symbol_latex(name: str) -> str:
     return latex + upper
 
 
+# Words of an opaque name that are operators (`tr S`, `adj(A)`, `log p(x|z)`), and the names
+# written with a subscript that is not an index (`D_KL`, `E_q`, `max_U`, `sum_i`).
+PHRASE_WORDS = {
+    "log": r"\log",
+    "exp": r"\exp",
+    "tr": r"\operatorname{tr}",
+    "adj": r"\operatorname{adj}",
+    "diag": r"\operatorname{diag}",
+    "sg": r"\operatorname{sg}",
+    "relu": r"\operatorname{relu}",
+}
+PHRASE_HEADS = {"D": "D", "E": r"\mathbb{E}", "max": r"\max", "min": r"\min", "sum": r"\sum"}
+_PHRASE_TOKEN = re.compile(
+    r"(?P<macro>(?:mathcal|mathbf|bar|hat|tilde)\{\w+\})"
+    r"|(?P<word>[A-Za-z]+(?:_(?:\{[^{}]*\}|<?[A-Za-z0-9*]+(?::[A-Za-z0-9]+)?))*'*)"
+    r"|(?P<upper>\^(?:\([^()]*\)|\{[^{}]*\}|\*|[A-Za-z0-9]))"
+    r"|(?P<lower>_(?:\{[^{}]*\}|[A-Za-z0-9]+))"
+    r"|(?P<comment>\(\d+-[A-Za-z]+(?: [A-Za-z]+)*\))"
+    r"|(?P<norm>\|\|)|(?P<given>\s*\|\s*)|(?P<dot> \. )|(?P<dots>\.\.\.)|(?P<hash>\#)"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+
+
+def _phrase_word(word: str) -> str:
+    head, _, rest = word.partition("_")
+    if word in PHRASE_WORDS:
+        return PHRASE_WORDS[word]
+    if head == "log" and rest:  # log_p(c): the log of p(c), as written
+        return r"\log " + _phrase_word(rest)
+    if head in PHRASE_HEADS and rest and not rest.startswith("{"):
+        if head == "D":  # a divergence: D_KL, D_JS
+            return rf"D_{{\mathrm{{{rest}}}}}"
+        return PHRASE_HEADS[head] + "_{" + _subscript_latex(rest) + "}"
+    # x_<i, x_1:T: an index that is a range, braced so that the name reads whole
+    word = re.sub(r"_(<?[A-Za-z0-9*]+:[A-Za-z0-9]+|<[A-Za-z0-9]+)", r"_{\1}", word)
+    return symbol_latex(word)
+
+
+def phrase_latex(phrase: str) -> str:
+    """An opaque name that is a phrase (`D_KL(p_d || m)`, `tr S`, `alpha^(i) . x_<i`,
+    `E_tau[...] (2-step MDP)`): each word in the course's notation (symbol_latex), operators
+    as the sheet writes them (\\log, \\operatorname{tr}, D_{\\mathrm{KL}}, \\mathbb{E}_q),
+    `||` as \\|, a lone `|` as \\mid, ` . ` as \\cdot, `...` as \\dots; anything else as
+    written (LaTeX reads + - / ( ) [ ] , alike). A phrase with braces of its own that do not
+    pair is left as it is (it would not compile either way)."""
+    if phrase.count("{") != phrase.count("}"):
+        return phrase
+    derivative = re.fullmatch(r"d(\S+)/d(\S+)", phrase)
+    if derivative:  # dh_t/dW: a derivative named as a ratio, \\frac{\\partial h_t}{\\partial W}
+        top, bottom = (phrase_latex(part) for part in derivative.groups())
+        return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+    pieces = []
+    for token in _PHRASE_TOKEN.finditer(phrase):
+        kind, text = token.lastgroup, token.group()
+        if kind == "macro":
+            pieces.append("\\" + text)
+        elif kind == "word":
+            pieces.append(_phrase_word(text))
+        elif kind == "upper":
+            inner = text[1:]
+            if inner.startswith("{") and inner.endswith("}"):
+                inner = inner[1:-1]
+            pieces.append("^{" + inner + "}")
+        elif kind == "lower":
+            pieces.append("_{" + _subscript(text[1:]) + "}")
+        elif kind == "comment":  # (2-step MDP): words, not a product of letters
+            pieces.append(rf"\text{{{text}}}")
+        elif kind == "norm":
+            pieces.append(r"\|")
+        elif kind == "given":
+            pieces.append(r" \mid ")
+        elif kind == "dot":
+            pieces.append(r" \cdot ")
+        elif kind == "dots":
+            pieces.append(r"\dots")
+        elif kind == "hash":
+            pieces.append(r"\#")
+        else:
+            pieces.append(text)
+    return "".join(pieces)
+
+
 def course_latex(expr: Any) -> str:
     """sympy's LaTeX of `expr` with every symbol printed in the course's notation: names as
     the course writes them, `norm(x, 2)` as \\|x\\|_2, an undefined function's name like a
@@ -147,12 +232,34 @@ def course_latex(expr: Any) -> str:
     import sympy as sp
 
     names = {}
+    atoms = atom_latex()
     for symbol in getattr(expr, "free_symbols", ()):
         if isinstance(symbol, (sp.Symbol, sp.MatrixSymbol)):
-            names[symbol] = symbol_latex(symbol.name)
+            # an opaque name a display form spells out by hand (ATOMS) prints as it does there
+            names[symbol] = atoms.get(symbol.name) or symbol_latex(symbol.name)
     text = _latex_printer()(dict(symbol_names=names)).doprint(expr)
     # A name such as `#params` would be TeX's macro parameter: escape the `#`.
     return re.sub(r"(?<!\\)#", r"\\#", text)
+
+
+_ATOM_LATEX: dict[str, str] = {}
+
+
+def atom_latex() -> dict[str, str]:
+    """{opaque name: its LaTeX} from every formula's ATOMS (one spelling per name, the same in
+    every formula), so a derivation step prints `D_KL(p_data||p_model)` as its formula's
+    display does."""
+    if not _ATOM_LATEX:
+        for spellings in ATOMS.values():
+            for name, latex in spellings.items():
+                if not IDENTIFIER_NAME.fullmatch(name):
+                    _ATOM_LATEX.setdefault(name, latex)
+    return _ATOM_LATEX
+
+
+# A name symbol_latex reads itself (x_hat_i, p_data): ATOMS spells these out only as a display
+# form's fragment, which a step must not borrow (x_hat_i is \hat{x}_{i} wherever it stands).
+IDENTIFIER_NAME = re.compile(r"[A-Za-z]+'*(?:_(?:\{[^{}]*\}|[A-Za-z0-9]+))*'*")
 
 
 _PRINTER_CLASS: list[Any] = []
@@ -164,17 +271,46 @@ def _latex_printer():
         return _PRINTER_CLASS[0]
     from sympy.core.function import AppliedUndef
     from sympy.printing.latex import LatexPrinter
+    from sympy.printing.precedence import PRECEDENCE
 
     class CourseLatexPrinter(LatexPrinter):
         def _print_Determinant(self, expr, exp=None):
             import sympy as sp
 
-            inner = self._print(expr.arg)
+            factor, self._determinant_factor = getattr(self, "_determinant_factor", False), False
+            try:
+                inner = self._print(expr.arg)
+            finally:
+                self._determinant_factor = factor
             if isinstance(expr.arg, sp.MatrixSymbol):
                 text = rf"\det {inner}"  # \det J, as the sheet writes it
             else:
                 text = rf"\det\left({inner}\right)"
+            if exp is None and factor and isinstance(expr.arg, sp.MatrixSymbol):
+                return rf"\left({text}\right)"  # a factor of a product: (\det A) A^{-1}
             return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+        def _print_MatrixElement(self, expr):
+            """The entry of a 1 x 1 product (v^T A^{-1} u) is that product itself, as the
+            sheet writes it (and the parser reads a 1 x 1 product beside a number as its
+            entry); any other entry keeps sympy's M_{i,j}."""
+            parent = expr.parent
+            if tuple(parent.shape) == (1, 1) and (expr.i, expr.j) == (0, 0):
+                return self.parenthesize(parent, PRECEDENCE["Mul"], strict=True)
+            return super()._print_MatrixElement(expr)
+
+        def _print_MatMul(self, expr):
+            """det A A^{-1} would read as det(A A^{-1}): in a product a determinant is
+            bracketed, (\\det A) A^{-1} (the flag tells _print_Determinant it is a factor)."""
+            import sympy as sp
+
+            if not expr.has(sp.Determinant):
+                return super()._print_MatMul(expr)
+            self._determinant_factor = True
+            try:
+                return super()._print_MatMul(expr)
+            finally:
+                self._determinant_factor = False
 
         def _print_KroneckerDelta(self, expr, exp=None):  # the sheet's Iverson bracket [i = j]
             left, right = (self._print(argument) for argument in expr.args)
@@ -193,7 +329,39 @@ def _latex_printer():
                 # dL/dW^(l): a named gradient (of a bare name L), \frac{\partial L}{\partial W}
                 top, bottom = self._print(expr.expr), self._print(variable)
                 return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+            bracketed = getattr(self, "_bracketed_derivatives", frozenset())
+            if expr in bracketed:  # a factor with factors after it: (d/dx g(x)) f'(g(x))
+                self._bracketed_derivatives = bracketed - {expr}
+                try:
+                    return r"\left(" + super()._print_Derivative(expr) + r"\right)"
+                finally:
+                    self._bracketed_derivatives = bracketed
             return super()._print_Derivative(expr)
+
+        def _print_Mul(self, expr):
+            """d/dx g(x) f'(g(x)) would read as the derivative of the whole product: a
+            derivative written as an operator, \\frac{d}{dx}, with factors after it is
+            bracketed."""
+            import sympy as sp
+
+            factors = [factor for factor in expr.as_ordered_factors() if not factor.is_number]
+            ahead = {
+                factor
+                for factor in factors[:-1]
+                if isinstance(factor, sp.Derivative)
+                and not (
+                    len(factor.variables) == 1
+                    and (factor.expr.is_Symbol or isinstance(factor.expr, sp.MatrixSymbol))
+                )
+            }
+            if not ahead:
+                return super()._print_Mul(expr)
+            before = getattr(self, "_bracketed_derivatives", frozenset())
+            self._bracketed_derivatives = before | ahead
+            try:
+                return super()._print_Mul(expr)
+            finally:
+                self._bracketed_derivatives = before
 
         def _print_Subs(self, expr):
             """f'(g(x)) for a one-argument function's derivative (the sheet's (f o g)' =
@@ -252,9 +420,10 @@ def _latex_printer():
                 if len(arguments) > 1:
                     text += "_{" + arguments[1] + "}"
                 return text if exp is None else f"{text}^{{{exp}}}"
-            elif re.fullmatch(r"(arg)?(max|min)_.+", name):  # max over a variable: \max_{a'}
+            elif re.fullmatch(r"(arg)?(max|min)_.+|(sup|inf)_.+", name):  # \max_{a'}, \sup_D
                 kind, _, variable = name.partition("_")
-                head = rf"\{kind}" if kind in ("max", "min") else rf"\operatorname{{{kind}}}"
+                plain = kind in ("max", "min", "sup", "inf")
+                head = rf"\{kind}" if plain else rf"\operatorname{{{kind}}}"
                 text = (
                     head
                     + "_{"
@@ -267,7 +436,8 @@ def _latex_printer():
                 text = rf"\operatorname{{{name}}}\left(" + ", ".join(arguments) + r"\right)"
             else:
                 head = symbol_latex(name)
-                if head == name and not re.fullmatch(r"[A-Za-z]", name):
+                # f, I' and f^{-1} print as they are named; a longer unknown name is sympy's
+                if head == name and not re.fullmatch(r"[A-Za-z]'*(\^\{-1\})?'*", name):
                     return super()._print_Function(expr, exp)
                 text = head + r"\left(" + ", ".join(arguments) + r"\right)"
             if exp is not None:

@@ -408,6 +408,21 @@ def _course_pretty(expression: Any) -> str | None:
         return None
 
 
+def _course_latex(expression: Any) -> str:
+    """The LaTeX a student reads (the HTML/PDF sheet, `derive --json`): the course's notation,
+    as the display forms write it (formulas.notation.course_latex: \\bar{\\alpha}_{t-1} for
+    alphabar_{t-1}, \\|x\\|_2, [x > 0], f'(g(x))); never fatal, sympy's own LaTeX if the
+    course printer has a gap."""
+    import sympy as sp
+
+    from formulas.notation import course_latex
+
+    try:
+        return course_latex(expression)
+    except Exception:  # noqa: BLE001 - a printer gap costs notation, not the report
+        return sp.latex(expression)
+
+
 def _render(expression: Any) -> dict[str, str] | None:
     if expression is None:
         return None
@@ -421,7 +436,7 @@ def _render(expression: Any) -> dict[str, str] | None:
         "pretty": sp.pretty(expression, use_unicode=True),
         "text": sp.sstr(expression),
         "unicode": _unicode_line(expression),
-        "latex": sp.latex(expression),
+        "latex": _course_latex(expression),
         "srepr": rendered_srepr,
     }
 
@@ -446,8 +461,6 @@ def _render_step(step: Step, result: StepResult, lhs: Any, **extra: Any) -> dict
 
 def build_report(formula: Formula) -> dict[str, Any]:
     """The proof (or a definition's property checks) as plain data."""
-    import sympy as sp
-
     report: dict[str, Any] = {"id": formula.id, "kind": formula.kind}
     if formula.statement_builder is not None:
         report["statement"] = _render(formula.statement)
@@ -471,7 +484,7 @@ def build_report(formula: Formula) -> dict[str, Any]:
         conclusion = proof.conclusion
         report["concludes"] = bool(proof.concludes)
         report["chain_ok"] = bool(proof.chain_ok)
-        report["conclusion"] = sp.latex(conclusion) if conclusion is not None else None
+        report["conclusion"] = _course_latex(conclusion) if conclusion is not None else None
         report["conclusion_text"] = _unicode_line(conclusion) if conclusion is not None else None
         report["failures"] = list(proof.failures)
         report["passed"] = bool(proof.passed)
