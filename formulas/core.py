@@ -172,7 +172,11 @@ class Step:
         used = ""
         if identities:
             lhs, rhs = substitute(lhs, identities), substitute(rhs, identities)
-            used = " using " + ", ".join(f"{k} = {v}" for k, v in identities.items())
+            from formulas.notation import unicode_line  # read as math: ᾱ_t = α_t·ᾱ_{t-1}
+
+            used = " using " + ", ".join(
+                f"{unicode_line(k)} = {unicode_line(v)}" for k, v in identities.items()
+            )
         if self.relation == "=" and self.method in ("auto", "simplify"):
             if _simplifies_to_equal(lhs, rhs):
                 return StepResult(True, "simplify", "simplify(lhs - rhs) == 0" + used)

@@ -21,7 +21,6 @@ import hashlib
 import inspect
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import version
@@ -352,62 +351,6 @@ def _unicode_line(expression: Any) -> str:
         return sp.sstr(expression)
 
 
-def course_renamed(expression: Any) -> Any:
-    """`expression` with each symbol renamed as a reader writes it (mu_tilde_t -> μ̃_t,
-    alphabar_t -> ᾱ_t), so that sympy's 2D printer shows the course's notation too (the
-    terminal's printer, cheatsheet.cli.render, renames through this one function)."""
-    import sympy as sp
-
-    from formulas.notation import unicode_name
-
-    try:
-        symbols = expression.atoms(sp.Symbol, sp.MatrixSymbol)
-    except AttributeError:
-        return expression
-    swaps = {}
-    for symbol in symbols:
-        if isinstance(symbol, sp.Dummy):
-            continue
-        name = _reader_name(symbol.name, unicode_name)
-        if name == symbol.name:
-            continue
-        if isinstance(symbol, sp.MatrixSymbol):
-            swaps[symbol] = sp.MatrixSymbol(name, *symbol.shape)
-        else:
-            swaps[symbol] = sp.Symbol(name, **symbol.assumptions0)
-    renamed = expression.xreplace(swaps) if swaps else expression
-    # sympy draws det(J) as ||J||, which a reader takes for a norm: print it as det J.
-    determinants = {
-        det: sp.Symbol("det " + sp.pretty(det.arg, use_unicode=True))
-        for det in renamed.atoms(sp.Determinant)
-        if isinstance(det.arg, sp.MatrixSymbol)
-    }
-    return renamed.xreplace(determinants) if determinants else renamed
-
-
-def _reader_name(name: str, unicode_name) -> str:
-    """A symbol name as the 2D printer should show it: a layer index name^(l+1) as Unicode
-    superscripts (sympy would print the caret as a raw "__(l+1)")."""
-    from formulas.notation import LAYER_SUPERSCRIPT
-
-    head, caret, layer = name.partition("^")
-    plain = lambda text: unicode_name(text).replace("{", "").replace("}", "")  # noqa: E731
-    if caret and re.fullmatch(r"\(?[0-9+\-lnkLT]+\)?", layer):
-        return plain(head) + layer.translate(LAYER_SUPERSCRIPT)
-    return plain(name)
-
-
-def _course_pretty(expression: Any) -> str | None:
-    """The 2D form `derive` prints as its heading, kept in the report so that a cached derive
-    shows it without building the statement (seconds of sympy)."""
-    import sympy as sp
-
-    try:
-        return sp.pretty(course_renamed(expression), use_unicode=True, wrap_line=False)
-    except Exception:  # noqa: BLE001 - derive then builds the statement and prints it itself
-        return None
-
-
 def _course_latex(expression: Any) -> str:
     """The LaTeX a student reads (the HTML/PDF sheet, `derive --json`): the course's notation,
     as the display forms write it (formulas.notation.course_latex: \\bar{\\alpha}_{t-1} for
@@ -433,7 +376,6 @@ def _render(expression: Any) -> dict[str, str] | None:
     except Exception:  # noqa: BLE001
         rendered_srepr = repr(expression)
     return {
-        "pretty": sp.pretty(expression, use_unicode=True),
         "text": sp.sstr(expression),
         "unicode": _unicode_line(expression),
         "latex": _course_latex(expression),
@@ -464,8 +406,6 @@ def build_report(formula: Formula) -> dict[str, Any]:
     report: dict[str, Any] = {"id": formula.id, "kind": formula.kind}
     if formula.statement_builder is not None:
         report["statement"] = _render(formula.statement)
-        if report["statement"] is not None:
-            report["statement"]["course_pretty"] = _course_pretty(formula.statement)
     else:
         report["statement"] = None
     if formula.kind == "derived":

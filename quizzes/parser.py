@@ -567,7 +567,7 @@ class _LatexReader:
             return f" {name} "
         if name in ("det", "tr", "Tr"):
             return f" {name} "
-        if name in GREEK or name in ("pi", "infty", "nabla"):
+        if name in GREEK or name in ("pi", "infty", "nabla", "ell"):  # \ell: a logit, a loss
             return " oo" if name == "infty" else f" {name}"
         raise AnswerError(f"unknown LaTeX command '\\{name}'")
 

@@ -57,16 +57,33 @@ def test_show_fits_the_width(formula_id, width, monkeypatch, tmp_path):
     assert "False" not in result.output.split("LaTeX")[0]
 
 
-def test_layer_superscripts_and_determinants_print_as_the_course_writes_them():
-    """delta^(l) as δ⁽ˡ⁾ (sympy alone prints a raw `δ__(l)`), det J as det J (sympy alone draws
-    ||J||, which reads as a norm)."""
-    import formulas
-    from formulas.proof import course_renamed
+@pytest.mark.parametrize(
+    "formula_id,shown,not_shown",
+    [
+        ("mlp-backward-delta", ["δ⁽ˡ⁾", "W⁽ˡ⁺¹⁾"], ["__", "δ_(l)"]),  # sympy alone: δ__(l)
+        ("affine-coupling-logdet", ["det J"], ["││"]),  # sympy alone: ||J||, read as a norm
+        ("relu-derivative", ["[x > 0]"], ["θ(", "Heaviside"]),  # sympy alone: θ(x, 0)
+        ("matrix-determinant-lemma", ["det(A + u vᵀ)", "(1 + vᵀ A⁻¹ u) det A"], ["[0, 0]"]),
+        ("chain-rule", ["f'(g(x))"], ["│u=", "Subs"]),  # sympy alone: an evaluation bar
+        ("ddpm-loss", ["ε_θ("], ["ₜₕₑₜₐ"]),  # sympy alone: the subscript theta as t,h,e,t,a
+        ("gan-saturating-gradient", ["dℓ"], ["dell"]),
+    ],
+)
+def test_show_draws_the_display_form_in_the_course_notation(
+    formula_id, shown, not_shown, monkeypatch, tmp_path
+):
+    """`show` lays out the display LaTeX (the form proved equal to the statement), not sympy's
+    2D printer of the statement with its registry names."""
+    from cheatsheet.cli import app
 
-    backward = sp.pretty(course_renamed(formulas.get("mlp-backward-delta").statement))
-    assert "δ⁽ˡ⁾" in backward and "W⁽ˡ⁺¹⁾" in backward and "__" not in backward
-    coupling = sp.pretty(course_renamed(formulas.get("affine-coupling-logdet").statement))
-    assert "det J" in coupling and "││" not in coupling
+    monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["show", formula_id, "--width", "100"])
+    assert result.exit_code == 0, result.output
+    drawn = result.output.split("LaTeX:")[0]
+    for text in shown:
+        assert text in drawn, (text, drawn)
+    for text in not_shown:
+        assert text not in drawn, (text, drawn)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +93,10 @@ def test_layer_superscripts_and_determinants_print_as_the_course_writes_them():
         (r"\frac{1}{\sqrt{\alpha_t}}", "1/√(α_t)"),
         (r"\alpha = \text{Softmax}(QK^T / \sqrt{D}) \in \mathbb{R}^{T \times T}", None),
         (r"J = \begin{pmatrix} a & b \\ 0 & 1 \end{pmatrix}", "J = [a, b; 0, 1]"),
-        (r"\delta^{(l)} = W^{(l+1)\top}", "δ⁽ˡ⁾ = W^((l+1)ᵀ)"),
+        (r"\delta^{(l)} = W^{(l+1)\top}", "δ⁽ˡ⁾ = W⁽ˡ⁺¹⁾ᵀ"),
+        (r"\log{\left(\sigma^{2} \right)} - \det\left(A\right)", "log(σ²) - det(A)"),
+        (r"\begin{cases} 1 & \text{if } x > 0 \\ 0 & \text{otherwise} \end{cases}", None),
+        (r"\sum_{\substack{1 \le t \le T \\ 1 \le i \le N}} x", "Σ_(1 ≤ t ≤ T, 1 ≤ i ≤ N) x"),
         (r"x \xrightarrow{\text{enc}} z_e", "x —enc→ z_e"),
         (r"\|\epsilon - \epsilon_\theta\|^2", "‖ε - ε_θ‖²"),
     ],
@@ -85,9 +105,11 @@ def test_latex_reads_as_unicode_text(latex, text):
     from formulas.notation import latex_text
 
     shown = latex_text(latex)
-    assert "\\" not in shown and "{" not in shown
+    assert "\\" not in shown and ("{" not in shown or "cases" in latex)
     if text is not None:
         assert shown == text
+    elif "cases" in latex:
+        assert shown == "{ 1 if x > 0; 0 otherwise }"
     else:
         assert shown == "α = Softmax(QKᵀ / √D) ∈ ℝ^(T × T)"
 
@@ -165,3 +187,22 @@ def test_an_ellipsis_list_prints_as_the_sheet_writes_it(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["show", "multi-head-attention", "--width", "80"])
     assert result.exit_code == 0, result.output
     assert "Concat(head₁, head₂, …, head_h)" in result.output.split("LaTeX")[0]
+
+
+def test_every_derivation_fits_80_columns_with_no_latex_or_sympy_code(monkeypatch, tmp_path):
+    """`derive` for every derived formula at 80 columns: no line wider, no backslash and no
+    sympy code in what it draws (statements and steps come from the course's LaTeX)."""
+    import formulas
+    from cheatsheet.cli import app
+    from formulas.latex_layout import width
+
+    monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path))
+    derived = [formula.id for formula in formulas.all() if formula.has_derivation]
+    assert len(derived) >= 85
+    for formula_id in derived:
+        result = CliRunner().invoke(app, ["derive", formula_id], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (formula_id, result.output)
+        lines = result.output.split("\n")
+        assert all(width(line) <= 80 for line in lines), (formula_id, max(lines, key=width))
+        for code in ("\\frac", "\\left", "Integral(", "**", "Subs(", "θ(x, 0)", "__"):
+            assert code not in result.output, (formula_id, code)

@@ -252,8 +252,8 @@ def test_the_key_changes_with_the_formulas_source(tmp_path, monkeypatch):
 @needs_same_libraries
 @pytest.mark.parametrize("width", [60, 200])
 def test_cached_derive_heading_equals_the_statement_printed_live(width):
-    """derive prints its heading from the report's course_pretty (no sympy for a cached
-    derive): the same text render.fit_expression gives from the statement itself."""
+    """A cached report's statement (its course LaTeX, no sympy for a cached derive) prints
+    as the same text render.fit_expression gives from the statement itself."""
     from cheatsheet.cli import render
 
     differ = []
@@ -264,8 +264,7 @@ def test_cached_derive_heading_equals_the_statement_printed_live(width):
             "current"
         ):
             continue
-        cached = {"pretty": statement["course_pretty"], "unicode": statement["unicode"]}
-        if render.fit_expression(cached, width, indent=0) != render.fit_expression(
+        if render.fit_expression(statement, width, indent=0) != render.fit_expression(
             formula.statement, width, indent=0
         ):
             differ.append(formula_id)

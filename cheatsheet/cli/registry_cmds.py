@@ -151,12 +151,9 @@ def show(formula_id: FormulaId, width: WidthOption = None, as_json: JsonOption =
     )
     if formula.text:
         out(render.wrap_words(formula.text, columns, indent=2))
-    statement = None
-    if formula.statement_builder:
-        statement = formula.statement
-    if statement is not None and statement not in (True, False):
+    if latex:  # the display form, proved equal to the statement (tests/test_notation.py)
         out("")
-        out(render.fit_expression(statement, columns, indent=4))
+        out(render.fit_latex(latex, columns, indent=4))
     if latex:
         out("")
         out(render.wrap_hanging(f"LaTeX: {latex}", columns, indent=7), style="dim")
@@ -240,20 +237,14 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
         f"[bold cyan]{formula.id}[/]  {escape(formula.title)}  [dim]({report['kind']})[/]",
         highlight=False,
     )
-    statement = report.get("statement")
-    if statement:
-        # The statement itself, not the report's cached pretty text: fit_expression renames
-        # its symbols into the course's notation (μ̃ₜ, not mu_tilde_t) before printing.
+    if report.get("statement"):
+        # The display form, as `show` and the exports print it (proved equal to the statement).
         from cheatsheet.cli import render
 
-        # The report's course_pretty is that same renamed 2D form, cached with the proof.
-        heading = (
-            {"pretty": statement["course_pretty"], "unicode": statement.get("unicode")}
-            if statement.get("course_pretty")
-            else formula.statement
-        )
-        shown = render.fit_expression(heading, console.width - 4, indent=0)
-        console.print(shown, markup=False, highlight=False)
+        latex = _display_form(formula)
+        if latex:
+            shown = render.fit_latex(latex, console.width, indent=0)
+            console.print(shown, markup=False, highlight=False)
     if report["kind"] != "derived":
         console.print(f"\n{_KIND_WORDS[report['kind']]}", highlight=False)
         for number, item in enumerate(report.get("properties", []), start=1):
@@ -269,7 +260,7 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
         _print_step(label, step, report)
     if report["passed"]:
         console.print(
-            f"\n[green]✓ proved:[/] {escape(report['conclusion_text'] or '')}  "
+            f"\n[green]✓ proved:[/] {escape(_proved_text(formula, report))}  "
             "[dim](the chain ends in the formula's statement)[/]",
             highlight=False,
         )
@@ -282,19 +273,16 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
 def _print_step(label: str, step: dict[str, Any], report: dict[str, Any]) -> None:
     from rich.markup import escape
 
-    relation = {"=": "=", "<=": "≤", ">=": "≥", "<": "<", ">": ">"}.get(
-        step["relation"], step["relation"]
-    )
     mark = "[green]✓[/]" if step["passed"] else "[bold red]✗ FAILS[/]"
     console.print(f"\n[bold]{label}[/] {escape(step['claim'])}", highlight=False)
     if step["lhs"] is not None and step["rhs"] is not None:
-        if step.get("role") == "chain" and not label.startswith("Step 1"):
-            console.print(
-                _side_by_side("", relation, _fit(step["rhs"])), markup=False, highlight=False
-            )
-        else:
-            left, right = _fit(step["lhs"]), _fit(step["rhs"])
-            console.print(_side_by_side(left, relation, right), markup=False, highlight=False)
+        from cheatsheet.cli import render
+
+        continues = step.get("role") == "chain" and not label.startswith("Step 1")
+        lhs = None if continues else render.expression_latex(step["lhs"])
+        rhs = render.expression_latex(step["rhs"])
+        shown = render.fit_relation(lhs, step["relation"], rhs, console.width, indent=4)
+        console.print(shown, markup=False, highlight=False)
     if step.get("uses"):
         console.print(f"  [dim]uses[/] {escape(', '.join(step['uses']))}", highlight=False)
     if step["justification"]:
@@ -304,47 +292,38 @@ def _print_step(label: str, step: dict[str, Any], report: dict[str, Any]) -> Non
     how = f"checked by {step['method']}: {step['detail']}"
     if report.get("cached"):
         how += " (verdict cached for this source; --recheck re-proves)"
-    console.print(f"  {mark} [dim]{escape(how)}[/]", highlight=False)
+    import textwrap
+
+    # wrapped here with a hanging indent (rich would wrap it flush left, under the mark)
+    first, *rest = textwrap.wrap(how, width=max(30, console.width - 5), break_on_hyphens=False)
+    console.print(f"  {mark} [dim]{escape(first)}[/]", highlight=False)
+    for line in rest:
+        console.print(f"    [dim]{escape(line)}[/]", highlight=False)
 
 
-def _fit(rendered: dict[str, str], width: int | None = None) -> str:
-    """2D unicode if it fits the terminal, else one readable Unicode line wrapped at operators
-    (cheatsheet.cli.render; never sympy code, never wrapped mid-glyph)."""
-    from cheatsheet.cli import render
+def _proved_text(formula, report: dict[str, Any]) -> str:
+    """What the chain proved, in one line: the display form (equal to the statement the chain
+    ends in, tests/test_notation.py), else the chain's own last line."""
+    from formulas.notation import latex_text
 
-    return render.fit_expression(rendered, (width or console.width) - 4, indent=0)
-
-
-def _is_2d(lines: list[str]) -> bool:
-    """sympy's 2D layout (fraction bars, roots, big operators) rather than wrapped text."""
-    return any(glyph in line for line in lines for glyph in "─⎮⌠⌡╲___⎛⎝⎜")
+    latex = _display_form(formula)
+    return latex_text(latex) if latex else report.get("conclusion_text") or ""
 
 
-def _side_by_side(left: str, relation: str, right: str) -> str:
-    """lhs = rhs as 2D pretty text; stacked when too wide for the terminal."""
-    left_lines, right_lines = left.split("\n"), right.split("\n")
-    width = console.width - 6
-    # A side that fell back to wrapped one-line text reads best stacked under the other.
-    wrapped = any(len(lines) > 1 and not _is_2d(lines) for lines in (left_lines, right_lines))
-    if wrapped or max(map(len, left_lines)) + max(map(len, right_lines)) + 3 > width:
-        return "\n".join(
-            ["    " + line for line in left_lines]
-            + [f"  {relation}"]
-            + ["    " + line for line in right_lines]
-        )
-    height = max(len(left_lines), len(right_lines))
+def _display_form(formula) -> str | None:
+    """The formula's display LaTeX, as shipped when computed from this very source (building a
+    statement costs sympy seconds), else computed here."""
+    from formulas.notation import display_latex
+    from formulas.proof import _key
+    from formulas.shipped import lookup
 
-    def pad(lines: list[str]) -> list[str]:
-        width = max(len(line) for line in lines)
-        top = (height - len(lines)) // 2
-        padded = [""] * top + lines + [""] * (height - len(lines) - top)
-        return [line.ljust(width) for line in padded]
-
-    middle = height // 2
-    rows = []
-    for index, (a, b) in enumerate(zip(pad(left_lines), pad(right_lines))):
-        rows.append(f"    {a} {relation if index == middle else ' '} {b}")
-    return "\n".join(rows)
+    shipped = lookup("display", formula.id, _key(formula))
+    if shipped is not None:
+        return shipped["latex"]
+    try:
+        return display_latex(formula)
+    except Exception:  # noqa: BLE001 - a statement that cannot be built shows its text only
+        return None
 
 
 def _parse_value(text: str) -> Any:

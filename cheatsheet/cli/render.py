@@ -1,8 +1,11 @@
-"""Math in a terminal: sympy's 2D pretty form when it fits, else one readable Unicode line
-(`ᾱ`, `√`, `Σ`, `∫`, `·`, superscripts; never sympy code like `Integral(sqrt(2)*...`) wrapped
+"""Math in a terminal, always from the course's LaTeX (a formula's display form, a step's
+course_latex): laid out in 2D when it fits (formulas.latex_layout), else one readable Unicode
+line (`ᾱ`, `√`, `Σ`, `∫`, superscripts; never sympy code like `Integral(sqrt(2)*...`) wrapped
 at operators with a hanging indent.
 
-    render.fit_expression(expr, width=80, indent=4)   # str, every line <= width
+    render.fit_latex(latex, width=80, indent=4)       # str, every line <= width
+    render.fit_relation(lhs, "=", rhs, width=80)      # a derivation step
+    render.fit_expression(expr, width=80, indent=4)   # a sympy expression, via course_latex
     render.wrap_hanging(text, width=80, indent=4)     # any text, broken at operators/spaces
     render.terminal_width(override=None)              # --width, else the terminal, else 80
 
@@ -17,7 +20,7 @@ import re
 import shutil
 from typing import Any
 
-from formulas.notation import unicode_line  # one printer for every caller
+from formulas.notation import latex_text, unicode_line  # noqa: F401 - render.unicode_line
 
 
 def terminal_width(override: int | None = None) -> int:
@@ -105,32 +108,53 @@ def wrap_words(text: str, width: int = 80, indent: int = 4) -> str:
     )
 
 
-def _renamed(expr: Any) -> Any:
-    """`expr` with each symbol renamed as a reader writes it (mu_tilde_t -> μ̃_t, alphabar_t ->
-    ᾱ_t) so that sympy's 2D printer shows the course's notation too. One function with the
-    derivation reports' cached heading (formulas.proof.course_renamed)."""
-    from formulas.proof import course_renamed
+_RELATIONS = {"=": "=", "<=": r"\leq", ">=": r"\geq", "<": "<", ">": ">", "!=": r"\neq"}
 
-    return course_renamed(expr)
+
+def fit_latex(latex: str, width: int | None = None, indent: int = 4) -> str:
+    """`latex` laid out in two dimensions (formulas.latex_layout) when every line fits in
+    `width - indent` columns, else its one Unicode line (latex_text) wrapped at operators with
+    a hanging indent. Both read the same LaTeX the exports render."""
+    from formulas.latex_layout import latex_lines
+    from formulas.latex_layout import width as columns_of
+
+    width = terminal_width(width)
+    lines = latex_lines(latex)
+    if max(columns_of(line) for line in lines) <= width - indent:
+        return "\n".join((" " * indent + line).rstrip() for line in lines)
+    return wrap_hanging(latex_text(latex), width=width, indent=4, first_indent=indent)
+
+
+def fit_relation(
+    lhs: str | None, relation: str, rhs: str, width: int | None = None, indent: int = 4
+) -> str:
+    """`lhs relation rhs` (LaTeX sides) on one 2D line when it fits, else the sides stacked
+    with the relation between them; `lhs` None prints `= rhs` (a chain's next step)."""
+    width = terminal_width(width)
+    symbol = _RELATIONS.get(relation, relation)
+    whole = f"{lhs} {symbol} {rhs}" if lhs is not None else f"{symbol} {rhs}"
+    fitted = fit_latex(whole, width, indent)
+    from formulas.latex_layout import latex_lines
+
+    if len(fitted.split("\n")) == len(latex_lines(whole)):  # laid out whole, not wrapped
+        return fitted
+    shown = latex_text(symbol)
+    parts = [fit_latex(lhs, width, indent)] if lhs is not None else []
+    parts += [" " * max(0, indent - 2) + shown, fit_latex(rhs, width, indent)]
+    return "\n".join(parts)
+
+
+def expression_latex(expr: Any) -> str:
+    """The course's LaTeX of a sympy expression, a cached rendering (its "latex") or text."""
+    if isinstance(expr, dict):
+        return expr.get("latex") or ""
+    if isinstance(expr, str):
+        return expr
+    from formulas.notation import course_latex
+
+    return course_latex(expr)
 
 
 def fit_expression(expr: Any, width: int | None = None, indent: int = 4) -> str:
-    """The 2D pretty form when every line fits in `width - indent` columns, else the one-line
-    Unicode form wrapped with a hanging indent. `expr` is a sympy object, or a rendered dict
-    with "pretty" and "text" (a cached derivation step), or plain text."""
-    width = terminal_width(width)
-    if isinstance(expr, dict):
-        pretty, line = expr.get("pretty") or "", expr.get("unicode") or expr.get("text") or ""
-    elif isinstance(expr, str):
-        pretty, line = "", expr
-    else:
-        import sympy as sp
-
-        pretty = sp.pretty(_renamed(expr), use_unicode=True, wrap_line=False)
-        line = unicode_line(expr)
-    room = width - indent
-    # sympy wraps a wide 2D form itself (at 80 columns, with ↪ marks): that is not a fit.
-    wrapped_by_sympy = "↪" in pretty
-    if pretty and not wrapped_by_sympy and max(len(row) for row in pretty.split("\n")) <= room:
-        return "\n".join(" " * indent + row for row in pretty.split("\n"))
-    return wrap_hanging(line, width=width, indent=4, first_indent=indent)
+    """A sympy expression or a cached rendering, fitted like its course LaTeX (fit_latex)."""
+    return fit_latex(expression_latex(expr), width, indent)
