@@ -62,6 +62,7 @@ GREEK = {
     "Psi",
     "Omega",
     "nabla",
+    "ell",
 }
 DECORATIONS = {"bar": r"\bar", "hat": r"\hat", "tilde": r"\tilde", "dot": r"\dot"}
 
@@ -857,6 +858,7 @@ UNICODE_GREEK = {
     "Psi": "Ψ",
     "Omega": "Ω",
     "nabla": "∇",
+    "ell": "ℓ",
 }
 DECORATED = {"alphabar": "ᾱ", "abar": "ᾱ", "alpha_bar": "ᾱ"}
 SUPERSCRIPT = str.maketrans("0123456789-+()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿ")
@@ -914,7 +916,8 @@ def _printer():
 
     class UnicodeLinePrinter(StrPrinter):
         def _print_Symbol(self, expr):
-            return unicode_name(expr.name)
+            # an optimum's star (T^*V, v_*) as ∗: _print_Mul turns the product's * into ·
+            return unicode_name(expr.name).replace("*", "∗")
 
         _print_MatrixSymbol = _print_Symbol
 
@@ -944,7 +947,21 @@ def _printer():
             return text.replace("*", "·")
 
         def _print_MatMul(self, expr):
-            return "·".join(self.parenthesize(arg, precedence(expr)) for arg in expr.args)
+            factors = list(expr.args)
+            sign = ""
+            if factors and factors[0] == -1:  # -A·B, not (-1)·A·B
+                sign, factors = "-", factors[1:]
+            return sign + "·".join(self.parenthesize(arg, precedence(expr)) for arg in factors)
+
+        def _print_MatPow(self, expr):
+            base, exponent = expr.args
+            shown = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            if exponent.is_Integer:  # A⁻¹, A², never A**(-1)
+                return shown + str(exponent).translate(SUPERSCRIPT)
+            return f"{shown}^{self.parenthesize(exponent, PRECEDENCE['Pow'], strict=True)}"
+
+        def _print_Inverse(self, expr):  # Inverse(A) is MatPow(A, -1): A⁻¹
+            return self._print_MatPow(expr)
 
         def _print_Transpose(self, expr):
             return self.parenthesize(expr.arg, PRECEDENCE["Pow"]) + "ᵀ"
@@ -1305,8 +1322,7 @@ def _group(text: str, start: int) -> tuple[str, int]:
     return text[start], start + 1
 
 
-# Superscripts a terminal font draws well (layer indices ^(l+1), transposes, inverses); the
-# 2D printer's symbol names (formulas.proof.course_renamed) use the same table.
+# Superscripts a terminal font draws well (layer indices ^(l+1), transposes, inverses).
 _SUPERSCRIPT_PLAIN, _SUPERSCRIPT_SHOWN = "0123456789-+()nlikLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡⁱᵏᴸᵀ"
 LAYER_SUPERSCRIPT = str.maketrans(_SUPERSCRIPT_PLAIN, _SUPERSCRIPT_SHOWN)
 
@@ -1324,10 +1340,15 @@ def _enclosed(text: str) -> bool:
 
 
 def _atomic(text: str) -> bool:
-    """Needs no parentheses as a numerator or denominator: a name, a number, √(..), (..)."""
-    if re.fullmatch(r"[\w.′'∂ᵀ⁻¹²^*]+", text):
+    """Needs no parentheses as a numerator or denominator: a name, a number, √(..), (..), a
+    function applied, log(σ²)."""
+    name = r"[\w.′'∂ᵀ⁻¹²^*\u0300-\u036f]+"
+    if re.fullmatch(name, text):
         return True
-    return _enclosed(text) or (text.startswith("√") and _enclosed(text[1:]))
+    if text.startswith("√"):
+        return len(text) == 2 or _enclosed(text[1:])
+    applied = re.fullmatch(name + r"(\(.*\))", text)
+    return _enclosed(text) or bool(applied and _enclosed(applied.group(1)))
 
 
 def _script(inner: str, table, mark: str) -> str:
@@ -1335,8 +1356,9 @@ def _script(inner: str, table, mark: str) -> str:
     plain = latex_text(inner)
     if mark == "^":
         table = LAYER_SUPERSCRIPT
-        if plain and all(character in _SUPERSCRIPT_SHOWN for character in plain):
-            return plain  # already a superscript (\top)
+        # (i)\top: script characters already (ᵀ from \top) mix with ones to translate
+        if plain and all(c in _SUPERSCRIPT_SHOWN or c.translate(table) != c for c in plain):
+            return plain.translate(table)
     if plain and all(character.translate(table) != character for character in plain):
         return plain.translate(table)
     if len(plain) == 1 or _enclosed(plain) or (mark == "_" and plain.isalnum()):
@@ -1344,17 +1366,18 @@ def _script(inner: str, table, mark: str) -> str:
     return f"{mark}({plain})"
 
 
-def _matrix(body: str) -> str:
+def _matrix(body: str, brackets: str = "[]", gap: str = ", ") -> str:
+    """A matrix's rows `[a, b; c, d]`; bare (no brackets) where \\left[ .. \\right] already
+    draws them (sympy's LaTeX); a case's value and condition joined by `gap`."""
     rows = [row for row in re.split(r"\\\\", body) if row.strip()]
-    return (
-        "["
-        + "; ".join(", ".join(latex_text(cell).strip() for cell in row.split("&")) for row in rows)
-        + "]"
-    )
+    cells = "; ".join(gap.join(latex_text(cell).strip() for cell in row.split("&")) for row in rows)
+    return brackets[:1] + cells + brackets[1:]
 
 
-def latex_text(latex: str) -> str:
-    """`latex` as readable Unicode text for a terminal (never sympy code, never a backslash)."""
+def latex_text(latex: str, fragment: bool = False) -> str:
+    """`latex` as readable Unicode text for a terminal (never sympy code, never a backslash).
+    A `fragment` is a piece of a longer formula (formulas.latex_layout), where a leading minus
+    may be binary: it keeps its space."""
     out: list[str] = []
     index = 0
     text = latex
@@ -1372,7 +1395,14 @@ def latex_text(latex: str) -> str:
                 end = len(text) if end < 0 else end
                 body = text[after:end]
                 index = end + len(r"\end{" + environment + "}")
-                out.append(_matrix(body) if "matrix" in environment else latex_text(body))
+                if environment == "cases":
+                    out.append(_matrix(body, "{}", " ").replace("{", "{ ").replace("}", " }"))
+                elif environment == "matrix":
+                    out.append(_matrix(body, ""))
+                elif "matrix" in environment:
+                    out.append(_matrix(body, "||" if environment == "vmatrix" else "[]"))
+                else:
+                    out.append(latex_text(body))
             elif name == "frac":
                 numerator, index = _group(text, index)
                 denominator, index = _group(text, index)
@@ -1410,9 +1440,16 @@ def latex_text(latex: str) -> str:
                 argument, index = _group(text, index)
                 out.append(latex_text(argument))
             elif name in _SPACES:
-                out.append(" ")
+                out.append("" if name == "!" else " ")
+            elif name in ("left", "right"):
+                if text[index : index + 1] == ".":  # \left. draws nothing (an evaluation bar)
+                    index += 1
             elif name in _DROPPED:
                 pass
+            elif name == "substack":  # stacked limits of a sum: one after the other
+                argument, index = _group(text, index)
+                rows = [row for row in re.split(r"\\\\", argument) if row.strip()]
+                out.append(", ".join(latex_text(row) for row in rows))
             elif name == "\\":
                 out.append("; ")
             elif name in UNICODE_GREEK:
@@ -1420,7 +1457,9 @@ def latex_text(latex: str) -> str:
             elif name in _LATEX_SYMBOLS:
                 out.append(_LATEX_SYMBOLS[name])
             elif name in _WORDS:
-                out.append(name + (" " if index < len(text) and text[index] not in "_^({" else ""))
+                follows = text[index:]
+                bracket = follows[:1] in ("_", "^", "(", "{") or re.match(r"\\left\b", follows)
+                out.append(name + (" " if follows and not bracket else ""))
             else:
                 out.append(name)  # an unknown command keeps its name, never its backslash
         elif character in "_^":
@@ -1436,4 +1475,8 @@ def latex_text(latex: str) -> str:
             out.append(character)
             index += 1
     joined = re.sub(r" {2,}", " ", "".join(out)).strip()
+    unary = r"(?<=[(\[,])- " if fragment else r"(^|(?<=[(\[,]))- "
+    joined = re.sub(unary + r"(?=[\w(√∂∇])", "-", joined)  # sympy's "(- x" reads "(-x"
+    joined = re.sub(r"([(\[]) (?=\S)", r"\1", joined)  # "log(σ² )": no space inside brackets
+    joined = re.sub(r"(?<=\S) ([)\]])", r"\1", joined)
     return re.sub(r"([∂∇]) ", r"\1", joined)  # \partial h reads ∂h
