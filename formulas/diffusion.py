@@ -1438,10 +1438,12 @@ def _cfg_statement():
 
 def _cfg_derivation() -> list[Step]:
     s, sp, x, rho, eps_c, eps_u = _cfg_parts()
-    log_p = sp.Function("log_p")(x)  # log p(x)
-    log_p_cond = sp.Function("log_p_c")(x)  # log p(x | c)
-    log_classifier = sp.Function("log_p_c_given_x")(x)  # log p(c | x)
-    log_prior_c = sp.Symbol("log_p(c)", real=True)
+    from formulas.notation import conditional
+
+    c = sp.Symbol("c")
+    p = conditional("p")  # p(x), p(x | c), p(c | x), p(c): printed as the course writes them
+    log_p, log_p_cond = sp.log(p(x)), sp.log(p(x, c))
+    log_classifier, log_prior_c = sp.log(p(c, x)), sp.log(p(c))
     scale = sp.sqrt(1 - s.abar)  # eps = -sqrt(1 - alpha_bar_t) * score
     guided = _guided_prediction()
 

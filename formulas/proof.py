@@ -155,7 +155,10 @@ def _substitutions(step: Step, premises: dict[str, Step]) -> dict:
         gradient = isinstance(lhs, sp.Derivative) and (
             lhs.expr.is_Symbol or any(isinstance(v, sp.MatrixSymbol) for v in lhs.variables)
         )
-        if isinstance(lhs, substitutable) or gradient or getattr(lhs, "named_application", 0):
+        # a log-density, log p(c | x) = log p(x | c) - log p(x) + log p(c) (Bayes)
+        log_density = isinstance(lhs, sp.log) and isinstance(lhs.args[0], substitutable)
+        named = getattr(lhs, "named_application", 0)
+        if isinstance(lhs, substitutable) or gradient or log_density or named:
             table[lhs] = sp.sympify(premise.rhs)
     return table
 
