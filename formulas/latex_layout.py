@@ -276,11 +276,6 @@ def _matching_paren(text: str, start: int) -> int:
     return -1
 
 
-def _superscript_is_flat(argument: str) -> bool:
-    """`^{argument}` prints as Unicode superscript characters (², ᵀ, ⁽ˡ⁺¹⁾)."""
-    return not _script(argument, SUPERSCRIPT, "^").startswith("^")
-
-
 def _rows(body: str) -> list[list[str]]:
     rows = [row for row in re.split(r"\\\\", body) if row.strip()]
     return [row.split("&") for row in rows]

@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from formulas.latex_layout import latex_lines, layout, width
 from formulas.notation import latex_text
@@ -95,3 +97,20 @@ def test_a_layout_that_drops_a_symbol_is_caught():
     latex = r"y = \frac{a}{b}"
     broken = "\n".join(latex_lines(latex)[:2])
     assert _symbols(broken) != _symbols(latex_text(latex))
+
+
+_TOKENS = [
+    r"\frac{", "}{", "}", "{", r"\sum_{", r"\int\limits_{", "^{", "_{", r"\left(", r"\right)",
+    r"\left.", r"\right|", r"\sqrt{", r"\begin{pmatrix}", r"\end{pmatrix}", r"\begin{cases}",
+    r"\end{cases}", "&", r"\\", "(", ")", "[", "]", "x", "2", " + ", " = ", r"\alpha",
+    r"\hat{", r"\text{if }", r"\substack{", r"\|", r"\,", "-",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=14))
+def test_any_latex_lays_out_without_error(tokens):
+    """Whatever LaTeX-like text comes (unbalanced groups, stray \\right, empty fractions), the
+    layout returns rows of one width and never raises: `show` must always print something."""
+    box = layout("".join(tokens))
+    assert len({width(row) for row in box.lines}) == 1

@@ -119,7 +119,10 @@ def fit_latex(latex: str, width: int | None = None, indent: int = 4) -> str:
     from formulas.latex_layout import width as columns_of
 
     width = terminal_width(width)
-    lines = latex_lines(latex)
+    try:
+        lines = latex_lines(latex)
+    except Exception:  # noqa: BLE001 - a layout gap must not hide the formula: one line then
+        lines = [" " * (width + 1)]
     if max(columns_of(line) for line in lines) <= width - indent:
         return "\n".join((" " * indent + line).rstrip() for line in lines)
     return wrap_hanging(latex_text(latex), width=width, indent=4, first_indent=indent)
