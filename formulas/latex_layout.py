@@ -479,3 +479,66 @@ def _script_at(text: str, index: int, reader: _Reader) -> int:
 def latex_lines(latex: str) -> list[str]:
     """The 2D layout of `latex` as lines of equal width (trailing spaces trimmed)."""
     return [line.rstrip() for line in layout(latex).lines]
+
+
+# Where a formula too wide for the terminal may break: a relation first, then + and -, at the
+# top level (outside every group, bracket, fraction and environment).
+_BREAK = re.compile(r" (=|\\leq|\\geq|\\le|\\ge|<|>|\+|-) ")
+
+
+def top_level_pieces(latex: str) -> list[str]:
+    """`latex` cut before each top-level ` = `, ` + `, ` - ` (and ≤, ≥): the pieces a wide
+    formula is set on several 2D rows by, each after the first starting with its operator."""
+    cuts, depth, index = [], 0, 0
+    while index < len(latex):
+        character = latex[index]
+        command = re.match(r"\\(left|right|begin|end)(?![A-Za-z])", latex[index:])
+        if command:
+            depth += 1 if command.group(1) in ("left", "begin") else -1
+            index += command.end()
+            continue
+        if character == "\\":  # an escaped character (\{, \|) or another command: skip it
+            index += 2
+            continue
+        if character in "{([":
+            depth += 1
+        elif character in "})]":
+            depth -= 1
+        elif depth == 0 and index > 0 and _BREAK.match(latex, index):
+            cuts.append(index + 1)
+        index += 1
+    bounds = [0, *cuts, len(latex)]
+    return [latex[start:end].strip() for start, end in zip(bounds, bounds[1:])]
+
+
+def latex_rows(latex: str, columns: int, indent: int = 4) -> list[str] | None:
+    """`latex` laid out in 2D on as few rows of at most `columns` as its top-level operators
+    allow (rows after the first indented by `indent`, starting with their operator); None when
+    a single piece is wider than that."""
+    rows: list[list[str]] = []
+    for piece in top_level_pieces(latex):
+        if rows:
+            joined = " ".join(rows[-1] + [piece])
+            room = columns - (indent if len(rows) > 1 else 0)
+            if max(width(line) for line in latex_lines(joined)) <= room:
+                rows[-1].append(piece)
+                continue
+        rows.append([piece])
+    lines: list[str] = []
+    previous_height = 1
+    for number, row in enumerate(rows):
+        text = " ".join(row)
+        if number:  # "- z" continues the line: a binary minus, set apart from what follows
+            operator, _, body = text.partition(" ")
+            text_row = beside([text_box(latex_text(operator) + " "), layout(body)])
+            shown = [line.rstrip() for line in text_row.lines]
+        else:
+            shown = latex_lines(text)
+        margin = " " * (indent if number else 0)
+        if max(width(line) for line in shown) + len(margin) > columns:
+            return None
+        if number and max(previous_height, len(shown)) > 1:
+            lines.append("")  # keeps one row's fraction or limits apart from the next row's
+        lines += [(margin + line).rstrip() for line in shown]
+        previous_height = len(shown)
+    return lines

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formulas.latex_layout import latex_lines, layout, width
+from formulas.latex_layout import latex_lines, latex_rows, layout, top_level_pieces, width
 from formulas.notation import latex_text
 
 
@@ -114,3 +114,40 @@ def test_any_latex_lays_out_without_error(tokens):
     layout returns rows of one width and never raises: `show` must always print something."""
     box = layout("".join(tokens))
     assert len({width(row) for row in box.lines}) == 1
+
+
+def test_a_wide_formula_breaks_at_its_top_level_operators():
+    latex = r"y = \frac{a}{b} + \sum_{i=1}^{N} \left(x_i - \frac{c}{d}\right) - z"
+    assert top_level_pieces(latex) == [
+        "y",
+        r"= \frac{a}{b}",
+        r"+ \sum_{i=1}^{N} \left(x_i - \frac{c}{d}\right)",  # the - inside the bracket stays
+        "- z",
+    ]
+    rows = latex_rows(latex, columns=24, indent=4)
+    assert rows == [
+        "    a    N  ⎛      c⎞",
+        "y = ─ +  Σ  ⎜x_i - ─⎟",
+        "    b   i=1 ⎝      d⎠",
+        "",
+        "    - z",
+    ]
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_rows_of_every_wide_display_form_fit_and_keep_their_symbols(columns):
+    import formulas
+    from formulas.notation import display_latex
+
+    broken = 0
+    for formula in formulas.all():
+        latex = display_latex(formula)
+        if not latex or max(width(line) for line in latex_lines(latex)) <= columns:
+            continue
+        rows = latex_rows(latex, columns, indent=4)
+        if rows is None:  # one piece alone is wider: the terminal prints the one-line form
+            continue
+        broken += 1
+        assert all(width(row) <= columns for row in rows), formula.id
+        assert _symbols("\n".join(rows)) == _symbols(latex_text(latex)), formula.id
+    assert broken >= 3

@@ -114,8 +114,9 @@ _RELATIONS = {"=": "=", "<=": r"\leq", ">=": r"\geq", "<": "<", ">": ">", "!=": 
 def fit_latex(latex: str, width: int | None = None, indent: int = 4) -> str:
     """`latex` laid out in two dimensions (formulas.latex_layout) when every line fits in
     `width - indent` columns, else its one Unicode line (latex_text) wrapped at operators with
-    a hanging indent. Both read the same LaTeX the exports render."""
-    from formulas.latex_layout import latex_lines
+    a hanging indent. Both read the same LaTeX the exports render. A 2D form too wide is first
+    set on several 2D rows broken at its top-level =, + and - (latex_rows)."""
+    from formulas.latex_layout import latex_lines, latex_rows
     from formulas.latex_layout import width as columns_of
 
     width = terminal_width(width)
@@ -125,6 +126,12 @@ def fit_latex(latex: str, width: int | None = None, indent: int = 4) -> str:
         lines = [" " * (width + 1)]
     if max(columns_of(line) for line in lines) <= width - indent:
         return "\n".join((" " * indent + line).rstrip() for line in lines)
+    try:  # too wide: 2D rows broken at its top-level =, +, -
+        rows = latex_rows(latex, width - indent, indent=4)
+    except Exception:  # noqa: BLE001 - as above
+        rows = None
+    if rows:
+        return "\n".join((" " * indent + row).rstrip() for row in rows)
     return wrap_hanging(latex_text(latex), width=width, indent=4, first_indent=indent)
 
 
