@@ -361,12 +361,8 @@ class Catalog:
         ]
         scope = None if topic == "all" else topic
         for card_id in sorted(card for card in only if is_fact_card(card)):
-            pick = pick_for_card(self, card_id, scope, rng)
+            pick = pick_for_card(self, card_id, scope, rng, kind=kind)
             if pick is None or (scope is not None and pick.topic != scope):
-                continue
-            if kind not in (None, (pick.question_ or pick.template).kind) and not (
-                kind == "generated" and pick.template is not None
-            ):
                 continue
             due.append(pick)
         return due

@@ -91,16 +91,32 @@ def forms(catalog: Any, card_id: str, topic: str | None, rng: random.Random) -> 
 
 
 def pick_for_card(
-    catalog: Any, card_id: str, topic: str | None, rng: random.Random, last: str | None = None
+    catalog: Any,
+    card_id: str,
+    topic: str | None,
+    rng: random.Random,
+    last: str | None = None,
+    kind: str | None = None,
 ) -> Any | None:
     """One form of fact card `card_id`, seeded, not the form asked last time (`last`, a
-    question id) when it has another; None when no bank question or template asks it."""
+    question id) when it has another, and of `kind` when one is asked for (`quiz --due --kind
+    choice`: the fact's choice form, not a form of another kind that would drop the fact);
+    None when no bank question or template asks it so."""
     options = forms(catalog, card_id, topic, rng)
+    if kind is not None:
+        options = [pick for pick in options if asks_kind(pick, kind)]
     if not options:
         return None
     last_form = (last or "").partition("@")[0]
     other = [pick for pick in options if pick.id.partition("@")[0] != last_form]
     return rng.choice(other or options)
+
+
+def asks_kind(pick: Any, kind: str) -> bool:
+    """`pick` asks a question of `kind` ("generated": any template's question)."""
+    if kind == "generated":
+        return pick.template is not None
+    return (pick.question_ or pick.template).kind == kind
 
 
 def fresh(pick: Any, question: Any, seen: set[str]) -> Any | None:

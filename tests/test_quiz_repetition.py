@@ -3,6 +3,8 @@ and "write the KL" are forms of one fact (quizzes.repetition)."""
 
 from __future__ import annotations
 
+import pytest
+
 from quizzes.catalog import Catalog, Pick, load_templates
 from quizzes.engine import Session
 from quizzes.questions import TEMPLATES
@@ -242,3 +244,13 @@ def test_a_failed_migration_leaves_the_old_database_as_it_was(tmp_path, monkeypa
         "fact:kl-gauss",
         "kl-gauss-value-draw",
     }
+
+
+@pytest.mark.parametrize("kind", ["choice", "symbolic"])
+def test_a_due_fact_is_asked_in_the_kind_the_student_asks_for(kind):
+    """`quiz vae --due --kind K`: a due fact with a form of kind K is asked through that form
+    (it was dropped whenever the seeded form drawn first had another kind)."""
+    for seed in range(6):
+        (pick,) = Catalog().select("vae", 3, seed=seed, kind=kind, only={"fact:kl-gauss"})
+        question = pick.question()
+        assert question.card_id == "fact:kl-gauss" and question.kind == kind, (seed, pick.id)
