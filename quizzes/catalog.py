@@ -149,7 +149,7 @@ class Pick:
     def card_id(self) -> str:
         """The FSRS card this pick reviews: the question's (a fact card for recall forms);
         a recall template's fact card once its variant is drawn, before that the fact of
-        its first formula (what `plan` counts as new material)."""
+        its first formula (`card_ids` has them all)."""
         from quizzes.repetition import FACT_PREFIX, RECALL_KINDS
 
         if self.question_ is not None:
@@ -164,6 +164,18 @@ class Pick:
         if self.template.formulas:
             return FACT_PREFIX + self.template.formulas[0]
         return self.template.id
+
+    @property
+    def card_ids(self) -> tuple[str, ...]:
+        """Every card this pick can review, what `plan` counts as new material: a recall
+        template with no variant drawn asks a fact of each of its formulas (its variants
+        draw among them); any other pick its one card."""
+        from quizzes.repetition import FACT_PREFIX, RECALL_KINDS
+
+        recall = self.question_ is None and self.template.kind in RECALL_KINDS
+        if recall and self.variant is None and self.template.formulas:
+            return tuple(FACT_PREFIX + formula for formula in self.template.formulas)
+        return (self.card_id,)
 
     @property
     def topic(self) -> str:

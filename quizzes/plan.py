@@ -127,10 +127,11 @@ def make_plan(
     unseen: list[tuple[str, str]] = []
     for topic in catalog.topics():
         for pick in catalog.pool(topic):
-            if pick.card_id not in seen:
-                unseen.append((topic, pick.card_id))
-                seen.add(pick.card_id)
-                topic_of[pick.card_id] = topic
+            for card_id in pick.card_ids:  # a recall template: a fact per formula it asks
+                if card_id not in seen:
+                    unseen.append((topic, card_id))
+                    seen.add(card_id)
+                    topic_of[card_id] = topic
     per_learning_day = math.ceil(len(unseen) / len(learning)) if unseen else 0
     if per_day is not None:
         per_learning_day = min(per_learning_day, per_day)

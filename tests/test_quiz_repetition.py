@@ -254,3 +254,31 @@ def test_a_due_fact_is_asked_in_the_kind_the_student_asks_for(kind):
         (pick,) = Catalog().select("vae", 3, seed=seed, kind=kind, only={"fact:kl-gauss"})
         question = pick.question()
         assert question.card_id == "fact:kl-gauss" and question.kind == kind, (seed, pick.id)
+
+
+def test_every_recall_template_names_the_facts_its_variants_ask():
+    """plan counts a recall template's new material as a fact card per formula it names, so
+    the names must cover what its variants ask (ddpm-closed-form-draw asked ddpm-loss-weight
+    without naming it)."""
+    from quizzes.catalog import generate
+    from quizzes.repetition import RECALL_KINDS
+
+    for template in TEMPLATES.values():
+        if template.kind not in RECALL_KINDS or not template.formulas:
+            continue
+        asked = {fact_of(generate(template, variant)) for variant in range(24)} - {None}
+        assert asked <= set(template.formulas), (template.id, asked - set(template.formulas))
+
+
+def test_plan_counts_each_fact_of_a_recall_template_as_new(tmp_path):
+    import datetime as dt
+
+    from quizzes.plan import make_plan
+    from quizzes.store import open_store
+
+    catalog = Catalog()
+    plan = make_plan(catalog, open_store(tmp_path), dt.date(2027, 3, 1), today=dt.date(2027, 1, 1))
+    new = {card for day in plan["days"] for card in day["new"]}
+    closed_form = Pick(template=TEMPLATES["ddpm-closed-form-draw"])
+    assert len(closed_form.card_ids) == 4 and set(closed_form.card_ids) <= new
+    assert plan["unseen"] == len(new) + plan["not_fitting"]

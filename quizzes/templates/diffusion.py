@@ -297,7 +297,12 @@ def _symbolic_item(which: str):
     "ddpm-closed-form-draw",
     topic=TOPIC,
     kind="symbolic",
-    formulas=("ddpm-posterior-variance", "ddpm-epsilon-mean", "ddpm-forward-marginal"),
+    formulas=(
+        "ddpm-posterior-variance",
+        "ddpm-epsilon-mean",
+        "ddpm-forward-marginal",
+        "ddpm-loss-weight",
+    ),
     difficulty=2,
     tags=("closed-form", "alpha-bar"),
 )
