@@ -98,7 +98,19 @@ def test_shipped_report_equals_a_fresh_proof(formula_id):
     result = _current("derivations", formula_id, _key(formula))
     fresh = build_report(formula)
     fresh.pop("cached", None)
-    assert _assumption_order_free(fresh) == _assumption_order_free(result)
+    differences = _differences(_assumption_order_free(fresh), _assumption_order_free(result))
+    assert not differences, "\n".join(differences[:6])
+
+
+def _differences(fresh, shipped, path: str = "") -> list[str]:
+    """Where two reports differ, field by field (the assertion names the field)."""
+    if isinstance(fresh, dict) and isinstance(shipped, dict):
+        keys = sorted(set(fresh) | set(shipped))
+        return [d for k in keys for d in _differences(fresh.get(k), shipped.get(k), f"{path}/{k}")]
+    if isinstance(fresh, list) and isinstance(shipped, list) and len(fresh) == len(shipped):
+        pairs = enumerate(zip(fresh, shipped))
+        return [d for i, (a, b) in pairs for d in _differences(a, b, f"{path}[{i}]")]
+    return [] if fresh == shipped else [f"{path}:\n  fresh   {fresh!r}\n  shipped {shipped!r}"]
 
 
 @needs_same_libraries
