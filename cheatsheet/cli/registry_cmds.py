@@ -120,14 +120,10 @@ WidthOption = Annotated[
 def show(formula_id: FormulaId, width: WidthOption = None, as_json: JsonOption = False) -> None:
     """Show one formula: statement (fitted to the terminal), its label, LaTeX, erratum."""
     from cheatsheet.cli import render
-    from formulas.notation import display_latex
 
     formula = _get(formula_id)
     columns = render.terminal_width(width)
-    try:
-        latex = display_latex(formula)
-    except Exception:  # noqa: BLE001 - a statement that cannot be built shows its text only
-        latex = None
+    latex = _display_form(formula)  # shipped with the package: no sympy to build it here
     kind = getattr(formula, "kind", None) or (
         "derived" if formula.has_derivation else "not checked here"
     )
