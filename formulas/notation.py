@@ -1366,12 +1366,12 @@ def _script(inner: str, table, mark: str) -> str:
     return f"{mark}({plain})"
 
 
-def _matrix(body: str, brackets: str = "[]", gap: str = ", ") -> str:
+def _matrix(body: str, opening: str = "[", closing: str = "]", gap: str = ", ") -> str:
     """A matrix's rows `[a, b; c, d]`; bare (no brackets) where \\left[ .. \\right] already
     draws them (sympy's LaTeX); a case's value and condition joined by `gap`."""
     rows = [row for row in re.split(r"\\\\", body) if row.strip()]
     cells = "; ".join(gap.join(latex_text(cell).strip() for cell in row.split("&")) for row in rows)
-    return brackets[:1] + cells + brackets[1:]
+    return opening + cells + closing
 
 
 def latex_text(latex: str, fragment: bool = False) -> str:
@@ -1396,11 +1396,13 @@ def latex_text(latex: str, fragment: bool = False) -> str:
                 body = text[after:end]
                 index = end + len(r"\end{" + environment + "}")
                 if environment == "cases":
-                    out.append(_matrix(body, "{}", " ").replace("{", "{ ").replace("}", " }"))
+                    out.append(_matrix(body, "{ ", " }", gap=" "))
                 elif environment == "matrix":
-                    out.append(_matrix(body, ""))
+                    out.append(_matrix(body, "", ""))
+                elif environment == "vmatrix":
+                    out.append(_matrix(body, "|", "|"))
                 elif "matrix" in environment:
-                    out.append(_matrix(body, "||" if environment == "vmatrix" else "[]"))
+                    out.append(_matrix(body))
                 else:
                     out.append(latex_text(body))
             elif name == "frac":

@@ -94,6 +94,19 @@ def lookup(section: str, name: str, key: str, path: Path | None = None) -> Any |
     return json.loads(json.dumps(_load(path or SHIPPED)[section][name]["result"]))
 
 
+def display_form(formula: Any) -> str | None:
+    """The formula's display LaTeX (the form proved equal to its statement), as shipped when
+    it was computed from this very source (building a statement costs sympy seconds); else
+    computed here."""
+    from formulas.notation import display_latex
+    from formulas.proof import _key
+
+    shipped = lookup("display", formula.id, _key(formula))
+    if shipped is not None:
+        return shipped["latex"]
+    return display_latex(formula)
+
+
 # --------------------------------------------------------------------------------------------
 # Generating the file (run by whoever changes a formula, and before a release)
 

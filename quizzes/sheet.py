@@ -92,25 +92,13 @@ def _evidence_state(erratum: Any, formula_id: str | None = None) -> tuple[str, s
     return ("confirmed" if confirmed else "NOT confirmed"), evidence.detail
 
 
-def _display_latex(formula: Any, display_latex: Any) -> str | None:
-    """The formula's display LaTeX, as shipped with the package when it was computed from this
-    very source (building every statement costs sympy seconds); else computed here."""
-    from formulas.proof import _key
-    from formulas.shipped import lookup
-
-    shipped = lookup("display", formula.id, _key(formula))
-    if shipped is not None:
-        return shipped["latex"]
-    return display_latex(formula)
-
-
 def _step_latex(rendered: dict[str, str] | None) -> str | None:
     return rendered["latex"] if rendered else None
 
 
 def entry(formula: Any) -> dict[str, Any]:
     """One formula as the sheet shows it."""
-    from formulas.notation import display_latex
+    from formulas.shipped import display_form
 
     item: dict[str, Any] = {
         "id": formula.id,
@@ -119,7 +107,7 @@ def entry(formula: Any) -> dict[str, Any]:
         "section": formula.section,
     }
     try:
-        item["latex"] = _display_latex(formula, display_latex)
+        item["latex"] = display_form(formula)
     except Exception:  # noqa: BLE001 - a formula without a usable statement shows its text
         item["latex"] = None
     if not item["latex"]:

@@ -8,6 +8,7 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from cheatsheet.cli import render
+from formulas.notation import unicode_line
 
 x, t = sp.Symbol("x", real=True), sp.Symbol("t", positive=True)
 abar = sp.Symbol("alphabar_{t-1}", positive=True)
@@ -18,7 +19,7 @@ def test_unicode_line_reads_like_math_not_code():
         sp.Symbol("mu_tilde_t"),
         sp.sqrt(abar) * sp.Integral(sp.exp(-(x**2)) * x, (x, -sp.oo, sp.oo)) / (1 - abar),
     )
-    line = render.unicode_line(expr)
+    line = unicode_line(expr)
     for code in ("Integral(", "sqrt(", "**", "oo", "alphabar"):
         assert code not in line, (code, line)
     assert "√" in line and "∫" in line and "ᾱ" in line and "μ̃" in line and "∞" in line
@@ -159,7 +160,7 @@ def test_one_line_forms_of_the_new_notation():
     import formulas
 
     lines = {
-        formula_id: render.unicode_line(formulas.get(formula_id).statement)
+        formula_id: unicode_line(formulas.get(formula_id).statement)
         for formula_id in (
             "chain-rule",
             "relu-derivative",
@@ -182,7 +183,7 @@ def test_an_ellipsis_list_prints_as_the_sheet_writes_it(monkeypatch, tmp_path):
     from cheatsheet.cli import app
 
     statement = formulas.get("multi-head-attention").statement
-    assert render.unicode_line(statement) == "MHA(X) = Concat(head₁, head₂, …, head_h)·W_O"
+    assert unicode_line(statement) == "MHA(X) = Concat(head₁, head₂, …, head_h)·W_O"
     monkeypatch.setenv("CHEATSHEET_HOME", str(tmp_path))
     result = CliRunner().invoke(app, ["show", "multi-head-attention", "--width", "80"])
     assert result.exit_code == 0, result.output

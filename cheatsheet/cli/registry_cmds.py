@@ -233,14 +233,13 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
         f"[bold cyan]{formula.id}[/]  {escape(formula.title)}  [dim]({report['kind']})[/]",
         highlight=False,
     )
-    if report.get("statement"):
-        # The display form, as `show` and the exports print it (proved equal to the statement).
+    # The display form, as `show` and the exports print it (proved equal to the statement).
+    latex = _display_form(formula) if report.get("statement") else None
+    if latex:
         from cheatsheet.cli import render
 
-        latex = _display_form(formula)
-        if latex:
-            shown = render.fit_latex(latex, console.width, indent=0)
-            console.print(shown, markup=False, highlight=False)
+        shown = render.fit_latex(latex, console.width, indent=0)
+        console.print(shown, markup=False, highlight=False)
     if report["kind"] != "derived":
         console.print(f"\n{_KIND_WORDS[report['kind']]}", highlight=False)
         for number, item in enumerate(report.get("properties", []), start=1):
@@ -256,7 +255,7 @@ def _print_derivation(formula, report: dict[str, Any]) -> None:
         _print_step(label, step, report)
     if report["passed"]:
         console.print(
-            f"\n[green]✓ proved:[/] {escape(_proved_text(formula, report))}  "
+            f"\n[green]✓ proved:[/] {escape(_proved_text(latex, report))}  "
             "[dim](the chain ends in the formula's statement)[/]",
             highlight=False,
         )
@@ -297,27 +296,20 @@ def _print_step(label: str, step: dict[str, Any], report: dict[str, Any]) -> Non
         console.print(f"    [dim]{escape(line)}[/]", highlight=False)
 
 
-def _proved_text(formula, report: dict[str, Any]) -> str:
-    """What the chain proved, in one line: the display form (equal to the statement the chain
-    ends in, tests/test_notation.py), else the chain's own last line."""
+def _proved_text(latex: str | None, report: dict[str, Any]) -> str:
+    """What the chain proved, in one line: the display form `latex` (equal to the statement the
+    chain ends in, tests/test_notation.py), else the chain's own last line."""
     from formulas.notation import latex_text
 
-    latex = _display_form(formula)
     return latex_text(latex) if latex else report.get("conclusion_text") or ""
 
 
 def _display_form(formula) -> str | None:
-    """The formula's display LaTeX, as shipped when computed from this very source (building a
-    statement costs sympy seconds), else computed here."""
-    from formulas.notation import display_latex
-    from formulas.proof import _key
-    from formulas.shipped import lookup
+    """formulas.shipped.display_form, or None for a statement that cannot be built."""
+    from formulas.shipped import display_form
 
-    shipped = lookup("display", formula.id, _key(formula))
-    if shipped is not None:
-        return shipped["latex"]
     try:
-        return display_latex(formula)
+        return display_form(formula)
     except Exception:  # noqa: BLE001 - a statement that cannot be built shows its text only
         return None
 

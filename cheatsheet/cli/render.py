@@ -20,7 +20,7 @@ import re
 import shutil
 from typing import Any
 
-from formulas.notation import latex_text, unicode_line  # noqa: F401 - render.unicode_line
+from formulas.notation import latex_text
 
 
 def terminal_width(override: int | None = None) -> int:
@@ -116,16 +116,12 @@ def fit_latex(latex: str, width: int | None = None, indent: int = 4) -> str:
     `width - indent` columns, else its one Unicode line (latex_text) wrapped at operators with
     a hanging indent. Both read the same LaTeX the exports render. A 2D form too wide is first
     set on several 2D rows broken at its top-level =, + and - (latex_rows)."""
-    from formulas.latex_layout import latex_lines, latex_rows
-    from formulas.latex_layout import width as columns_of
+    from formulas.latex_layout import latex_rows
 
     width = terminal_width(width)
-    try:
-        lines = latex_lines(latex)
-    except Exception:  # noqa: BLE001 - a layout gap must not hide the formula: one line then
-        lines = [" " * (width + 1)]
-    if max(columns_of(line) for line in lines) <= width - indent:
-        return "\n".join((" " * indent + line).rstrip() for line in lines)
+    whole = _laid_out(latex, width, indent)
+    if whole is not None:
+        return whole
     try:  # too wide: 2D rows broken at its top-level =, +, -
         rows = latex_rows(latex, width - indent, indent=4)
     except Exception:  # noqa: BLE001 - as above
@@ -133,6 +129,20 @@ def fit_latex(latex: str, width: int | None = None, indent: int = 4) -> str:
     if rows:
         return "\n".join((" " * indent + row).rstrip() for row in rows)
     return wrap_hanging(latex_text(latex), width=width, indent=4, first_indent=indent)
+
+
+def _laid_out(latex: str, width: int, indent: int) -> str | None:
+    """The 2D layout of `latex`, indented, when every line fits in `width - indent` columns."""
+    from formulas.latex_layout import latex_lines
+    from formulas.latex_layout import width as columns_of
+
+    try:
+        lines = latex_lines(latex)
+    except Exception:  # noqa: BLE001 - a layout gap must not hide the formula: one line then
+        return None
+    if max(columns_of(line) for line in lines) > width - indent:
+        return None
+    return "\n".join((" " * indent + line).rstrip() for line in lines)
 
 
 def fit_relation(
@@ -143,10 +153,8 @@ def fit_relation(
     width = terminal_width(width)
     symbol = _RELATIONS.get(relation, relation)
     whole = f"{lhs} {symbol} {rhs}" if lhs is not None else f"{symbol} {rhs}"
-    fitted = fit_latex(whole, width, indent)
-    from formulas.latex_layout import latex_lines
-
-    if len(fitted.split("\n")) == len(latex_lines(whole)):  # laid out whole, not wrapped
+    fitted = _laid_out(whole, width, indent)
+    if fitted is not None:
         return fitted
     shown = latex_text(symbol)
     parts = [fit_latex(lhs, width, indent)] if lhs is not None else []
